@@ -1,0 +1,3 @@
+from tpmkit.cli import main
+
+main()

@@ -1,0 +1,283 @@
+"""The `tpmkit` command line: parse options, call the library, render, return an exit code.
+
+Heavy modules (polars, rich tables, the engine) are imported inside the commands so that
+`tpmkit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from tpmkit import __version__
+from tpmkit.errors import ExitCode, TpmkitError, UsageError
+
+app = typer.Typer(
+    name="tpmkit",
+    help="Contact-center performance measures: KPIs and TPMs as YAML, computed on your exports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+metrics_app = typer.Typer(help="List the metric catalogue or show one definition.",
+                          no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    parquet = "parquet"
+
+
+class OnBadRows(StrEnum):
+    fail = "fail"
+    quarantine = "quarantine"
+
+
+ProjectOption = Annotated[Path, typer.Option(
+    "--project", "-p", help="Project file (or its folder).", show_default=True)]
+DEFAULT_PROJECT = Path("tpmkit.yaml")
+
+
+def handled(func: F) -> F:
+    """Turn library errors into a message and exit 2, and bugs into one line and exit 3."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except TpmkitError as exc:
+            from tpmkit.render.console import print_error, print_issues
+
+            print_error("error: " + exc.message)
+            if exc.issues:
+                print_issues(exc.issues)
+            total = getattr(exc, "total", len(exc.issues))
+            if total > len(exc.issues):
+                print_error(f"  ... and {total - len(exc.issues)} more ({total} in all)")
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                             "This is a bug in tpmkit. Re-run with --debug for the traceback "
+                             "and report it.\n")
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tpmkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+    = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Contact-center performance measures: KPIs and TPMs as YAML, computed on your exports."""
+    _state["debug"] = debug
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@app.command()
+@handled
+def evaluate(
+    metric: Annotated[list[str] | None, typer.Argument(
+        help="Metric ids or aliases (default: all, or the role's view).")] = None,
+    project: ProjectOption = DEFAULT_PROJECT,
+    period: Annotated[str, typer.Option(
+        help="hour, day, week (ISO), month, quarter, year or all.")] = "week",
+    date_from: Annotated[str | None, typer.Option(
+        "--from", help="First day (YYYY-MM-DD, inclusive, project time zone).")] = None,
+    date_to: Annotated[str | None, typer.Option(
+        "--to", help="Last day (YYYY-MM-DD, inclusive).")] = None,
+    last: Annotated[int | None, typer.Option(
+        help="Only the last N periods of the data.")] = None,
+    by: Annotated[list[str] | None, typer.Option(
+        help="Group columns, comma separated (e.g. team or agent_id,team); roster columns "
+             "work on any dataset with agent_id.")] = None,
+    role: Annotated[str | None, typer.Option(
+        help="Only the metrics of a role's view: agent, team_lead, quality_specialist, "
+             "trainer, operations_manager.")] = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+    = Format.table,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
+    on_bad_rows: Annotated[OnBadRows, typer.Option(
+        help="fail: stop on bad data (exit 2); quarantine: leave bad rows out, write them "
+             "to a rejects file and count them.")] = OnBadRows.fail,
+    rejects: Annotated[Path | None, typer.Option(
+        help="Folder for rejects files (default: .tpmkit/rejects beside the project).")] = None,
+) -> None:
+    """Compute metrics: one record per metric × period × group."""
+    from tpmkit import project as api
+
+    if output_format is Format.parquet and output is None:
+        raise UsageError("--format parquet needs --output FILE")
+    if output_format is Format.table and output is not None:
+        raise UsageError("a table is for the terminal; use --format markdown, csv or json "
+                         "with --output")
+    loaded = api.load(project)
+    result = api.evaluate(
+        loaded, metric or [], period=period, by=_split(by),
+        date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"), last=last,
+        role=role, on_bad_rows=on_bad_rows.value, rejects_dir=rejects)
+    _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
+
+
+def _render(result: Any, name: str, currency: str | None, output_format: Format,
+            output: Path | None) -> None:
+    from tpmkit.render import files
+
+    records = result.records
+    if output_format is Format.table:
+        from tpmkit.render.console import print_records
+
+        title = f"{name} — by {result.grain}" + (f" × {', '.join(result.by)}" if result.by else "")
+        print_records(records, result.by, title, result.notes, currency)
+        return
+    _notes_to_stderr(result.notes)
+    if output_format is Format.parquet:
+        assert output is not None
+        files.write_parquet(records, output)
+        return
+    if output_format is Format.json:
+        text = files.to_json(records)
+    elif output_format is Format.csv:
+        text = files.to_csv(records)
+    else:
+        text = files.to_markdown(records, result.by, currency, result.notes, title=name)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        files.write(text, output)
+
+
+def _notes_to_stderr(notes: list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(f"note: {note}\n")
+
+
+@app.command()
+@handled
+def validate(
+    project: ProjectOption = DEFAULT_PROJECT,
+    strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+) -> None:
+    """Check the project file, metric files and data exports; report every problem."""
+    from tpmkit import project as api
+    from tpmkit.render.console import print_issues
+
+    issues = api.validate(project)
+    errors = [i for i in issues if i.severity == "error" or strict]
+    if issues:
+        print_issues(issues, f"{len(errors)} error(s), {len(issues) - len(errors)} warning(s)")
+    if errors:
+        raise typer.Exit(int(ExitCode.USER_ERROR))
+    typer.echo(f"{project}: ok" + (f" ({len(issues)} warning(s))" if issues else ""))
+
+
+def _project_or_builtin(project: Path) -> Any:
+    """The project, or the built-in catalogue alone when there is no project file."""
+    from tpmkit import project as api
+
+    if project == DEFAULT_PROJECT and not project.exists():
+        from tpmkit.spec.loader import Project, builtin_metrics_dir, load_metric_file
+        from tpmkit.spec.models import ProjectSpec
+
+        issues: list[Any] = []
+        catalogue = Project(ProjectSpec(name="built-in catalogue"), project,
+                            doc=None)  # type: ignore[arg-type]
+        for file in sorted(builtin_metrics_dir().glob("*.yaml")):
+            for metric in load_metric_file(file, f"<builtin>/{file.name}", True, issues):
+                catalogue.metrics[metric.id] = metric
+                for alias in metric.spec.aliases:
+                    catalogue.aliases[alias] = metric.id
+        return catalogue
+    return api.load(project)
+
+
+@metrics_app.command("list")
+@handled
+def metrics_list(
+    project: ProjectOption = DEFAULT_PROJECT,
+    role: Annotated[str | None, typer.Option(help="Only this role's view.")] = None,
+) -> None:
+    """The metrics of the project (or the built-in catalogue when there is no project)."""
+    from tpmkit import project as api
+    from tpmkit.render.catalogue import print_catalogue
+
+    loaded = _project_or_builtin(project)
+    print_catalogue(api.select(loaded, (), role))
+
+
+@metrics_app.command("show")
+@handled
+def metrics_show(
+    metric_id: Annotated[str, typer.Argument(help="Metric id or alias.")],
+    project: ProjectOption = DEFAULT_PROJECT,
+) -> None:
+    """One metric's definition: formula, owner, thresholds, where it is defined."""
+    from tpmkit import project as api
+    from tpmkit.render.catalogue import print_metric
+
+    loaded = _project_or_builtin(project)
+    (resolved,) = api.resolve_ids(loaded, [metric_id])
+    print_metric(loaded.metrics[resolved])
+
+
+@app.command()
+@handled
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
+    example: Annotated[bool, typer.Option(
+        "--example", help="Copy the bundled contact-center example with its data.")] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing tpmkit.yaml.")] = False,
+) -> None:
+    """Create a project: a starter tpmkit.yaml, or the full example with --example."""
+    from tpmkit.scaffold import create
+
+    created = create(directory, example=example, force=force)
+    typer.echo(f"created {created}")
+    typer.echo(f"next: tpmkit evaluate -p {created}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Sources: read exports, map columns, coerce types, enforce the data contract."""

@@ -1,0 +1,194 @@
+"""Type coercion per the data contract: each parser returns the value and an error rule.
+
+Every coercion is a polars expression pair `(value, problem)`: `problem` is null for a
+good cell and names the broken rule otherwise, so a single lazy pass both converts the
+data and finds every bad cell with its location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+TRUE_WORDS = ("true", "1", "y", "yes")
+FALSE_WORDS = ("false", "0", "n", "no")
+
+# Naive timestamps are wall-clock time in the project time zone; these are tried in order.
+_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_OFFSET_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M%:z", "%Y-%m-%d %H:%M:%S%.f%z")
+
+
+@dataclass(frozen=True)
+class Coerced:
+    value: pl.Expr
+    problem: pl.Expr  # String: the rule that failed, or null
+
+
+def problem(condition: pl.Expr, message: str) -> pl.Expr:
+    return pl.when(condition).then(pl.lit(message)).otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _first_problem(*problems: pl.Expr) -> pl.Expr:
+    return pl.coalesce(*problems) if len(problems) > 1 else problems[0]
+
+
+def _text(col: str) -> pl.Expr:
+    return pl.col(col).cast(pl.String).str.strip_chars()
+
+
+def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
+    """Float (or whole number) from text or a numeric column."""
+    if dtype.is_numeric():
+        value = pl.col(col).cast(pl.Float64)
+        raw_present = pl.col(col).is_not_null()
+    else:
+        value = _text(col).cast(pl.Float64, strict=False)
+        raw_present = _text(col).is_not_null() & (_text(col) != "")
+    problems = [problem(raw_present & value.is_null(), "not a number")]
+    if whole:
+        problems.append(problem(value.is_not_null() & (value != value.round(0)),
+                                 "not a whole number"))
+    return Coerced(value, _first_problem(*problems))
+
+
+def duration(col: str, dtype: pl.DataType) -> Coerced:
+    """Seconds from a number or `[H:]MM:SS` text; negative durations are errors."""
+    if dtype.is_numeric():
+        value = pl.col(col).cast(pl.Float64)
+        raw_present = pl.col(col).is_not_null()
+    else:
+        text = _text(col)
+        parts = text.str.split(":")
+        count = parts.list.len()
+
+        def part(i: int) -> pl.Expr:
+            return parts.list.get(i, null_on_oob=True).cast(pl.Float64, strict=False)
+
+        negative = text.str.starts_with("-")
+        sign = pl.when(negative).then(pl.lit(-1.0)).otherwise(pl.lit(1.0))
+        # "[-]H:MM:SS" / "MM:SS": magnitudes from the absolute text so "-0:01:00" is -60
+        abs_parts = text.str.strip_prefix("-").str.split(":")
+
+        def abs_part(i: int) -> pl.Expr:
+            return abs_parts.list.get(i, null_on_oob=True).cast(pl.Float64, strict=False)
+
+        clock_ok = pl.all_horizontal(
+            pl.when(count >= 2).then(abs_part(-1) < 60).otherwise(True),
+            pl.when(count == 3).then(abs_part(1) < 60).otherwise(True),
+        )
+        value = (
+            pl.when(count == 1).then(part(0))
+            .when(count == 2).then(sign * (abs_part(0) * 60 + abs_part(1)))
+            .when((count == 3) & clock_ok)
+            .then(sign * (abs_part(0) * 3600 + abs_part(1) * 60 + abs_part(2)))
+            .otherwise(None)
+        )
+        value = pl.when(clock_ok).then(value).otherwise(None)
+        raw_present = text.is_not_null() & (text != "")
+    problems = (
+        problem(raw_present & value.is_null(), "not a duration (seconds or [H:]MM:SS)"),
+        problem(value < 0, "negative duration"),
+    )
+    return Coerced(value, _first_problem(*problems))
+
+
+def boolean(col: str, dtype: pl.DataType) -> Coerced:
+    """true/false, 1/0, Y/N, yes/no in any case."""
+    if dtype == pl.Boolean:
+        return Coerced(pl.col(col), pl.lit(None, dtype=pl.String))
+    word = _text(col).str.to_lowercase()
+    value = (
+        pl.when(word.is_in(TRUE_WORDS)).then(True)
+        .when(word.is_in(FALSE_WORDS)).then(False)
+        .otherwise(None)
+    )
+    present = word.is_not_null() & (word != "")
+    return Coerced(value, problem(present & value.is_null(),
+                                   "not a boolean (true/false, 1/0, Y/N, yes/no)"))
+
+
+def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
+    """An instant in the project time zone from ISO 8601 text or a Parquet temporal type."""
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            value = pl.col(col).cast(pl.Datetime("us")).dt.replace_time_zone(
+                timezone, ambiguous="earliest", non_existent="null")
+            issue = problem(pl.col(col).is_not_null() & value.is_null(),
+                               f"local time does not exist in {timezone} (DST gap)")
+            return Coerced(value, issue)
+        value = pl.col(col).cast(pl.Datetime("us", dtype.time_zone)).dt.convert_time_zone(timezone)
+        return Coerced(value, pl.lit(None, dtype=pl.String))
+    if dtype == pl.Date:
+        value = pl.col(col).cast(pl.Datetime("us")).dt.replace_time_zone(timezone)
+        return Coerced(value, pl.lit(None, dtype=pl.String))
+    text = (
+        _text(col)
+        .str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt]", "$1 ")
+        .str.replace(r"[Zz]$", "+00:00")
+        .str.replace(r" ([+-]\d{2}(:?\d{2})?)$", "$1")  # "10:00 +02:00"
+    )
+    with_offset = pl.coalesce(*(
+        text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
+        for f in _OFFSET_FORMATS
+    )).dt.convert_time_zone(timezone)
+    naive = pl.coalesce(*(text.str.to_datetime(f, strict=False, time_unit="us")
+                          for f in _NAIVE_FORMATS))
+    local = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+    value = pl.coalesce(with_offset, local)
+    present = text.is_not_null() & (text != "")
+    problems = (
+        problem(present & with_offset.is_null() & naive.is_not_null() & local.is_null(),
+                 f"local time does not exist in {timezone} (DST gap)"),
+        problem(present & value.is_null(),
+                 "not a timestamp (ISO 8601, e.g. 2026-01-05 14:30:00 or with +01:00)"),
+    )
+    return Coerced(value, _first_problem(*problems))
+
+
+def date(col: str, dtype: pl.DataType) -> Coerced:
+    """A calendar date from `YYYY-MM-DD` text or a Parquet date/datetime."""
+    if dtype == pl.Date:
+        return Coerced(pl.col(col), pl.lit(None, dtype=pl.String))
+    if isinstance(dtype, pl.Datetime):
+        return Coerced(pl.col(col).dt.date(), pl.lit(None, dtype=pl.String))
+    text = _text(col)
+    value = text.str.to_date("%Y-%m-%d", strict=False)
+    present = text.is_not_null() & (text != "")
+    return Coerced(value, problem(present & value.is_null(), "not a date (YYYY-MM-DD)"))
+
+
+def text_value(col: str, dtype: pl.DataType) -> Coerced:
+    """Text as is (empty text is null)."""
+    value = pl.col(col).cast(pl.String)
+    value = pl.when(value == "").then(None).otherwise(value)
+    return Coerced(value, pl.lit(None, dtype=pl.String))
+
+
+def coerce(col: str, type_: str, dtype: pl.DataType, timezone: str) -> Coerced:
+    """The coercion for a column of the given contract type."""
+    if type_ == "timestamp":
+        return timestamp(col, dtype, timezone)
+    if type_ == "date":
+        return date(col, dtype)
+    if type_ == "duration":
+        return duration(col, dtype)
+    if type_ == "bool":
+        return boolean(col, dtype)
+    if type_ in ("int", "float"):
+        return number(col, dtype, whole=type_ == "int")
+    return text_value(col, dtype)
+
+
+def in_range(value: pl.Expr, minimum: float | None, maximum: float | None) -> pl.Expr:
+    """The problem expression for a value outside [minimum, maximum]."""
+    checks = []
+    if minimum is not None:
+        checks.append(value < minimum)
+    if maximum is not None:
+        checks.append(value > maximum)
+    if not checks:
+        return pl.lit(None, dtype=pl.String)
+    lo = "-inf" if minimum is None else f"{minimum:g}"
+    hi = "inf" if maximum is None else f"{maximum:g}"
+    return problem(pl.any_horizontal(*checks), f"out of range {lo}..{hi}")

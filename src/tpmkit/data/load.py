@@ -1,0 +1,336 @@
+"""Load a dataset: scan its files, coerce types, enforce the data rules, quarantine bad rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from tpmkit.data import coerce
+from tpmkit.data.contract import CANONICAL, DatasetContract
+from tpmkit.data.sources import FILE, ROW, ScannedFile, scan_file, source_files
+from tpmkit.errors import DataError, Issue
+from tpmkit.spec.models import Source
+
+MAX_REPORTED = 20
+PROBLEM = "__problem__"
+OnBadRows = Literal["fail", "quarantine"]
+
+
+@dataclass
+class Dataset:
+    """A dataset ready for the engine: canonical columns, coerced, bad rows handled."""
+
+    name: str
+    frame: pl.DataFrame
+    files: list[str]
+    time_column: str | None
+    missing: dict[str, str] = field(default_factory=dict)  # optional column -> why unavailable
+    rows_read: int = 0
+    quarantined: int = 0
+    rejects_file: str | None = None
+
+    @property
+    def columns(self) -> set[str]:
+        return set(self.frame.columns)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One bad cell: where it is and which rule it breaks."""
+
+    file: str
+    row: int
+    column: str
+    rule: str
+
+
+def column_types(name: str, source: Source, contract: DatasetContract | None) -> dict[str, str]:
+    """The declared type of each column: contract, then the source's `types`, then time column."""
+    types = {c.name: c.type for c in contract.columns} if contract else {}
+    time_column = source.time_column or (contract.time_column if contract else None)
+    if time_column and time_column not in types:
+        types[time_column] = "timestamp"
+    types.update(source.types)
+    return types
+
+
+def _required(contract: DatasetContract | None, source: Source) -> list[str]:
+    required = [c.name for c in contract.columns if c.required] if contract else []
+    if source.time_column:
+        required.append(source.time_column)
+    if source.id_column:
+        required.append(source.id_column)
+    return list(dict.fromkeys(required))
+
+
+def _check_required(name: str, scanned: list[ScannedFile], contract: DatasetContract | None,
+                    source: Source) -> None:
+    issues = []
+    for item in scanned:
+        present = set(item.canonical)
+        for column in _required(contract, source):
+            if column in present:
+                continue
+            alternative = contract.derivable.get(column) if contract else None
+            if alternative and "answered_at" in present:
+                continue
+            hint = f'map it: columns: {{"Export Header": {column}}}'
+            if alternative:
+                hint += f", or provide answered_at to derive it ({alternative})"
+            issues.append(Issue(
+                f"dataset `{name}`: required column `{column}` is missing in {item.display}; "
+                f"columns found: {', '.join(item.raw_names) or '(none)'}",
+                file=item.display, hint=hint))
+    if issues:
+        raise DataError(f"dataset `{name}`: required columns are missing", issues)
+
+
+def load_dataset(
+    name: str,
+    source: Source,
+    root: Path,
+    timezone: str,
+    needed: set[str] | None = None,
+    *,
+    on_bad_rows: OnBadRows = "fail",
+    rejects_dir: Path | None = None,
+) -> Dataset:
+    """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read."""
+    contract = CANONICAL.get(name)
+    scanned = [scan_file(path, source, root, name) for path in source_files(source, root, name)]
+    _check_required(name, scanned, contract, source)
+    types = column_types(name, source, contract)
+    time_column = source.time_column or (contract.time_column if contract else None)
+    available = set.intersection(*(set(s.canonical) for s in scanned))
+    every = set.union(*(set(s.canonical) for s in scanned))
+    if needed is None:
+        wanted = sorted(every)
+    else:
+        always = {*_required(contract, source), *(c for c in (time_column,) if c)}
+        if contract and contract.id_column:
+            always.add(contract.id_column)
+        wanted = sorted((set(needed) | always) & every)
+        if name == "calls":  # answered / wait_seconds may be derived from answered_at
+            wanted = sorted({*wanted, *({"answered_at", "offered_at"} & every)})
+    for column in wanted:
+        if column not in available:
+            have = next(s.display for s in scanned if column in s.canonical)
+            lack = next(s.display for s in scanned if column not in s.canonical)
+            raise DataError(f"dataset `{name}`: files disagree on their columns",
+                            [Issue(f"column `{column}` is in {have} but not in {lack}", file=lack,
+                                   hint="export every file with the same columns")])
+    missing = {c.name: f"column `{c.name}` is not in the `{name}` export"
+               for c in (contract.columns if contract else ()) if c.name not in available}
+
+    frames = []
+    for item in scanned:
+        schema = item.frame.collect_schema()
+        frames.append(item.frame.select(
+            pl.col(FILE), pl.col(ROW).cast(pl.Int64),
+            *(pl.col(c).cast(pl.String) if item.format == "csv" else pl.col(c) for c in wanted),
+        ).with_columns(*(
+            pl.col(c).cast(pl.String) for c in wanted
+            if c not in types and item.format == "parquet" and schema[c] == pl.Categorical
+        )))
+    raw = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    schema = raw.collect_schema()
+
+    coerced = {c: coerce.coerce(c, types[c], schema[c], timezone) for c in wanted if c in types}
+    problems = {c: k.problem for c, k in coerced.items()}
+    for column in wanted:
+        spec = contract.column(column) if contract else None
+        if spec and (spec.minimum is not None or spec.maximum is not None):
+            problems[column] = pl.coalesce(problems[column], coerce.in_range(
+                coerced[column].value, spec.minimum, spec.maximum))
+    typed = raw.with_columns(
+        *(p.alias(f"{PROBLEM}{c}") for c, p in problems.items()),
+        *(k.value.alias(c) for c, k in coerced.items()),
+    )
+    typed = typed.with_columns(*_row_rules(contract, source, wanted, set(problems)))
+    df = typed.collect()
+    rows_read = df.height
+
+    cells = _bad_cells(df)
+    quarantined, rejects_file = 0, None
+    if cells:
+        if on_bad_rows == "fail":
+            raise _data_error(name, cells, scanned)
+        bad = {(c.file, c.row) for c in cells}
+        quarantined = len(bad)
+        rejects_file = _write_rejects(name, cells, scanned, rejects_dir or root / ".tpmkit/rejects")
+        keep = ~pl.any_horizontal(pl.col(f"^{PROBLEM}.*$").is_not_null())
+        df = df.filter(keep)
+    df = df.drop(pl.col(f"^{PROBLEM}.*$"), ROW, FILE)
+    df = _infer_untyped(df, types)
+    if name == "calls":
+        df = _derive_calls(df)
+        missing = {k: v for k, v in missing.items() if k not in df.columns}
+    return Dataset(name, df, [s.display for s in scanned], time_column, missing, rows_read,
+                   quarantined, rejects_file)
+
+
+def _row_rules(contract: DatasetContract | None, source: Source, wanted: list[str],
+               checked: set[str]) -> list[pl.Expr]:
+    """Rules across columns: required values, order of timestamps, score <= max, unique ids."""
+    rules: list[pl.Expr] = []
+    present = set(wanted)
+    nullable = {"wait_seconds", "answered"}  # abandons often have no queue time
+    required = [c for c in _required(contract, source) if c in present and c not in nullable]
+    for column in required:
+        empty = pl.col(column).is_null()
+        if column in checked:  # an unparseable value is already reported as such
+            empty = empty & pl.col(f"{PROBLEM}{column}").is_null()
+        rules.append(coerce.problem(empty, "required value is empty")
+                     .alias(f"{PROBLEM}required_{column}"))
+    pairs = list(contract.ordered) if contract else []
+    for earlier, later in pairs:
+        if earlier in present and later in present:
+            rules.append(coerce.problem(pl.col(later) < pl.col(earlier),
+                                         f"{later} is before {earlier}")
+                         .alias(f"{PROBLEM}order_{later}"))
+    for lower, upper in (contract.not_above if contract else ()):
+        if lower in present and upper in present:
+            rules.append(coerce.problem(pl.col(lower) > pl.col(upper), f"{lower} above {upper}")
+                         .alias(f"{PROBLEM}above_{lower}"))
+    id_column = source.id_column or (contract.id_column if contract else None)
+    if id_column and id_column in present:
+        first_file = pl.col(FILE).first().over(id_column)
+        first_row = (pl.col(ROW).first().over(id_column) + 1).cast(pl.String)
+        duplicate = pl.col(id_column).is_not_null() & ~pl.col(id_column).is_first_distinct()
+        rules.append(
+            pl.when(duplicate)
+            .then(pl.format("duplicate {} (first in {}, data row {})", pl.lit(id_column),
+                            first_file, first_row))
+            .otherwise(pl.lit(None, dtype=pl.String))
+            .alias(f"{PROBLEM}duplicate_{id_column}"))
+    return rules
+
+
+def _problem_column(name: str) -> str:
+    column = name[len(PROBLEM):]
+    for prefix in ("required_", "order_", "above_", "duplicate_"):
+        if column.startswith(prefix):
+            return column[len(prefix):]
+    return column
+
+
+def _bad_cells(df: pl.DataFrame) -> list[Cell]:
+    columns = [c for c in df.columns if c.startswith(PROBLEM)]
+    if not columns:
+        return []
+    flagged = df.select(FILE, ROW, *columns).filter(
+        pl.any_horizontal(pl.col(columns).is_not_null()))
+    if flagged.is_empty():
+        return []
+    long = flagged.unpivot(index=[FILE, ROW], on=columns, variable_name="c", value_name="rule") \
+        .drop_nulls("rule").sort(FILE, ROW, "c")
+    return [Cell(f, r, _problem_column(c), rule) for f, r, c, rule in long.iter_rows()]
+
+
+def _file_for(display: str, scanned: list[ScannedFile]) -> ScannedFile:
+    return next(s for s in scanned if s.display == display)
+
+
+def _raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
+    """The original rows (all columns, as written) of one file, with their physical lines."""
+    if item.format == "csv":
+        frame = pl.scan_csv(item.path, infer_schema=False, row_index_name=ROW, raise_if_empty=False)
+        names = [n for n in frame.collect_schema().names() if n != ROW]
+        newlines = pl.sum_horizontal(
+            pl.col(n).str.count_matches("\n").fill_null(0) for n in names) if names else pl.lit(0)
+        # header is line 1; quoted newlines push later rows down
+        line = pl.lit(2, dtype=pl.Int64) + pl.col(ROW).cast(pl.Int64) + \
+            newlines.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+        frame = frame.with_columns(line.alias("__line"))
+    else:
+        frame = pl.scan_parquet(item.path, row_index_name=ROW)
+        frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias("__line"))
+        frame = frame.with_columns(pl.all().exclude(ROW, "__line").cast(pl.String))
+    return frame.filter(pl.col(ROW).is_in(rows)).collect()
+
+
+def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> DataError:
+    shown = cells[:MAX_REPORTED]
+    issues = []
+    for display in dict.fromkeys(c.file for c in shown):
+        item = _file_for(display, scanned)
+        mine = [c for c in shown if c.file == display]
+        raw = _raw_rows(item, sorted({c.row for c in mine}))
+        by_row = {r[ROW]: r for r in raw.iter_rows(named=True)}
+        for cell in mine:
+            row = by_row.get(cell.row, {})
+            export = item.canonical.get(cell.column, cell.column)
+            value = row.get(export)
+            header_index = item.raw_names.index(export) + 1 if export in item.raw_names else None
+            label = export if export == cell.column else f"{export}` (`{cell.column}`)"
+            where = "line" if item.format == "csv" else "row"
+            issues.append(Issue(
+                f"{where} {row.get('__line', cell.row + 1)}, column `{label}`: "
+                f"{cell.rule}: {value!r}",
+                file=display, line=row.get("__line") if item.format == "csv" else None,
+                column=header_index,
+                hint=_fix_hint(cell.rule)))
+    rows = len({(c.file, c.row) for c in cells})
+    return DataError(
+        f"dataset `{name}`: {len(cells)} bad value(s) in {rows} row(s); nothing was computed. "
+        "Fix the export, or re-run with --on-bad-rows quarantine to leave those rows out",
+        issues, total=len(cells))
+
+
+def _fix_hint(rule: str) -> str | None:
+    if rule.startswith("duplicate"):
+        return "the same record is exported twice; remove one copy"
+    if rule.startswith("not a timestamp"):
+        return None
+    if "DST gap" in rule:
+        return "that wall-clock time is skipped by the DST change; export with a UTC offset"
+    return None
+
+
+def _write_rejects(name: str, cells: list[Cell], scanned: list[ScannedFile],
+                   folder: Path) -> str:
+    """Write the rejected rows (original values + file, line, reason) to a CSV a user can fix."""
+    from tpmkit.atomic import write_with
+
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for cell in cells:
+        export = _file_for(cell.file, scanned).canonical.get(cell.column, cell.column)
+        reasons.setdefault((cell.file, cell.row), []).append(f"{export}: {cell.rule}")
+    parts = []
+    for display in dict.fromkeys(c.file for c in cells):
+        item = _file_for(display, scanned)
+        raw = _raw_rows(item, sorted({r for f, r in reasons if f == display}))
+        reason = pl.Series("_reason", ["; ".join(reasons[(display, r)]) for r in raw[ROW]])
+        parts.append(raw.with_columns(pl.lit(display).alias("_source_file"),
+                                      pl.col("__line").alias("_line"), reason)
+                     .drop(ROW, "__line"))
+    frame = pl.concat(parts, how="diagonal")
+    target = folder / f"{name}.rejects.csv"
+    write_with(target, lambda tmp: frame.write_csv(tmp))
+    return str(target)
+
+
+def _infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
+    """Columns without a declared type: numbers when every value is one, else text."""
+    casts = []
+    for column, dtype in df.schema.items():
+        if column in types or dtype != pl.String:
+            continue
+        values = df.get_column(column)
+        numbers = values.str.strip_chars().cast(pl.Float64, strict=False)
+        if values.null_count() < len(values) and numbers.null_count() == values.null_count():
+            casts.append(numbers.alias(column))
+    return df.with_columns(casts) if casts else df
+
+
+def _derive_calls(df: pl.DataFrame) -> pl.DataFrame:
+    """answered / wait_seconds from answered_at when the export has no such column."""
+    if "answered" not in df.columns and "answered_at" in df.columns:
+        df = df.with_columns(pl.col("answered_at").is_not_null().alias("answered"))
+    if "wait_seconds" not in df.columns and {"answered_at", "offered_at"} <= set(df.columns):
+        wait = (pl.col("answered_at") - pl.col("offered_at")).dt.total_microseconds() / 1e6
+        df = df.with_columns(wait.alias("wait_seconds"))
+    return df

@@ -1,0 +1,85 @@
+"""What columns each dataset offers, read from file headers only (for validation)."""
+
+from __future__ import annotations
+
+from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
+from tpmkit.data.load import column_types
+from tpmkit.data.sources import scan_file, source_files
+from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
+from tpmkit.spec.loader import Project
+
+
+def _header_columns(project: Project, name: str) -> set[str] | None:
+    source = project.spec.sources.get(name)
+    if source is None:
+        return None
+    try:
+        files = source_files(source, project.root, name)
+        return set.intersection(*(set(scan_file(f, source, project.root, name).canonical)
+                                  for f in files))
+    except TpmkitError:
+        return None
+
+
+def available_columns(project: Project) -> dict[str, set[str]]:
+    """Columns usable per dataset: file headers after mapping (else the contract), + roster."""
+    columns: dict[str, set[str]] = {}
+    names = {*CANONICAL, *project.spec.sources}
+    roster = _header_columns(project, "agents") if "agents" in project.spec.sources else None
+    roster_dims = (roster or set(CANONICAL["agents"].names)) - {"agent_id"}
+    for name in names:
+        found = _header_columns(project, name)
+        source = project.spec.sources.get(name)
+        contract = CANONICAL.get(name)
+        # a canonical column missing from the export is not a definition error: the metrics
+        # that need it report no_data with the reason when evaluated
+        known = set(found or ()) | set(contract.names if contract else [])
+        if found is None and source is not None:
+            known |= set(source.columns.values()) | set(source.derive) | set(source.types)
+        if name == "calls" and "answered_at" in known:
+            known |= {"answered", "wait_seconds"}
+        if "agent_id" in known and name != "agents" and "agents" in project.spec.sources:
+            known |= roster_dims & set(ROSTER_DIMENSIONS) | (roster_dims if roster else set())
+        columns[name] = known
+    return columns
+
+
+def schema_issues(project: Project) -> list[Issue]:
+    """Problems of each configured source: unreadable files, mapped columns that are not in
+    the export, missing required columns and values that break the data contract."""
+    from tpmkit.data.load import load_dataset
+
+    issues: list[Issue] = []
+    for name, source in project.spec.sources.items():
+        path = ("sources", name, "path")
+        try:
+            files = source_files(source, project.root, name)
+            for file in files:
+                scanned = scan_file(file, source, project.root, name)
+                missing_maps = [e for e in source.columns if e not in scanned.raw_names]
+                for export in missing_maps:
+                    issues.append(project.doc.issue(
+                        ("sources", name, "columns", export),
+                        f"mapped column `{export}` is not in {scanned.display}", key=True,
+                        severity="warning",
+                        hint=_suggest(export, scanned.raw_names)))
+            load_dataset(name, source, project.root, project.spec.timezone)
+        except (DataError, DefinitionError) as exc:
+            if not exc.issues:
+                issues.append(project.doc.issue(path, exc.message))
+            for issue in exc.issues:
+                if issue.file is None:
+                    issues.append(project.doc.issue(path, issue.message, hint=issue.hint))
+                else:
+                    issues.append(issue)
+        if name not in CANONICAL and not (source.time_column or source.types):
+            issues.append(project.doc.issue(("sources", name), f"custom dataset `{name}` has no "
+                                            "`time_column`", severity="warning",
+                                            hint="add time_column: <timestamp column>"))
+    return issues
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str | None:
+    from tpmkit.errors import did_you_mean
+
+    return did_you_mean(word, choices)

@@ -1,0 +1,1 @@
+"""The engine: pure functions over polars frames (no I/O, no printing)."""

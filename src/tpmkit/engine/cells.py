@@ -1,0 +1,91 @@
+"""Aggregate every metric of one dataset into cells (period × group) in one pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from tpmkit.engine import kinds, periods
+from tpmkit.engine.levels import NO_OVERRIDE, override_condition
+from tpmkit.spec.models import MetricSpec
+
+START = "period_start"
+CELL_SCHEMA_BASE = {"metric": pl.String, "value": pl.Float64, "n": pl.Int64,
+                    "override": pl.Int32}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The selected time range, as local dates (inclusive)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+def bounds(window: Window, timezone: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end) instants of a window in the project time zone."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    start = dt.datetime.combine(window.start, dt.time(), zone) if window.start else None
+    end = (dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(), zone)
+           if window.end else None)
+    return start, end
+
+
+def aggregate(
+    frame: pl.LazyFrame,
+    metrics: list[MetricSpec],
+    time_column: str,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
+    unavailable: dict[str, str],
+) -> pl.LazyFrame:
+    """Cells of every metric in `metrics` (all on the same dataset and time column).
+
+    `unavailable` names metrics whose columns are missing: they get cells with no value.
+    """
+    schema = frame.collect_schema()
+    ts = periods.instant(pl.col(time_column), schema[time_column], timezone)
+    frame = frame.with_columns(ts.alias("__ts")).filter(pl.col("__ts").is_not_null())
+    start, end = bounds(window, timezone)
+    if start is not None:
+        frame = frame.filter(pl.col("__ts") >= start)
+    if end is not None:
+        frame = frame.filter(pl.col("__ts") < end)
+    if grain == "all":
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START))
+    else:
+        frame = frame.with_columns(periods.period_start(pl.col("__ts"), grain).alias(START))
+    aggs: list[pl.Expr] = [pl.col("__ts").min().alias("__first"), pl.col("__ts").max().alias("__last")]
+    for spec in metrics:
+        if spec.id in unavailable:
+            continue
+        agg = kinds.aggregation(spec.compute, spec.parameters)
+        aggs.append(agg.value.alias(f"{spec.id}\x00value"))
+        aggs.append(agg.n.alias(f"{spec.id}\x00n"))
+        if spec.overrides:
+            chosen = pl.lit(NO_OVERRIDE, dtype=pl.Int32)
+            for index in reversed(range(len(spec.overrides))):  # the first match wins
+                applies = override_condition(spec.overrides[index]).all()
+                chosen = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(chosen)
+            aggs.append(chosen.alias(f"{spec.id}\x00override"))
+    grouped = frame.group_by([START, *by]).agg(aggs)
+    parts = []
+    for spec in metrics:
+        if spec.id in unavailable:
+            value, n = pl.lit(None, dtype=pl.Float64), pl.lit(0, dtype=pl.Int64)
+        else:
+            value, n = pl.col(f"{spec.id}\x00value"), pl.col(f"{spec.id}\x00n")
+        override = (pl.col(f"{spec.id}\x00override") if spec.overrides and spec.id not in unavailable
+                    else pl.lit(NO_OVERRIDE, dtype=pl.Int32))
+        parts.append(grouped.select(
+            pl.lit(spec.id).alias("metric"), START, *by, "__first", "__last",
+            value.cast(pl.Float64).alias("value"), n.cast(pl.Int64).alias("n"),
+            override.cast(pl.Int32).alias("override"),
+        ))
+    return pl.concat(parts, how="vertical_relaxed")

@@ -1,0 +1,214 @@
+"""From loaded frames and metric specs to output records (one per metric × period × group)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tpmkit.engine import periods, status, trend
+from tpmkit.engine.cells import START, Window, aggregate
+from tpmkit.engine.levels import NO_OVERRIDE, levels_table, override_condition
+from tpmkit.spec import expressions
+from tpmkit.spec.models import CountCompute, FormulaCompute, MetricSpec
+
+RECORD_FIELDS = (
+    "metric", "period", "period_start", "period_end", "value", "n", "unit", "direction", "status",
+    "target", "target_upper", "warning", "warning_upper", "critical", "critical_upper",
+    "gap_to_target", "plan", "plan_status", "trend", "definition_hash", "reason",
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compute: grain, grouping and time range."""
+
+    grain: str = "week"
+    by: tuple[str, ...] = ()
+    window: Window = field(default_factory=Window)
+    last: int | None = None
+
+
+@dataclass(frozen=True)
+class Input:
+    """A dataset frame ready for aggregation."""
+
+    frame: pl.LazyFrame
+    time_column: str
+
+
+def _group_plain(metrics: list[MetricSpec], inputs: Mapping[str, Input]) -> dict[tuple[str, str], list[MetricSpec]]:
+    groups: dict[tuple[str, str], list[MetricSpec]] = {}
+    for spec in metrics:
+        if isinstance(spec.compute, FormulaCompute) or spec.dataset not in inputs:
+            continue
+        time_column = spec.time_column or inputs[spec.dataset].time_column
+        groups.setdefault((spec.dataset, time_column), []).append(spec)
+    return groups
+
+
+def formula_inputs(spec: MetricSpec, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(name as written, metric id) for each metric a formula uses."""
+    assert isinstance(spec.compute, FormulaCompute)
+    text = expressions.substitute(spec.compute.expr, spec.parameters)
+    return [(name, aliases.get(name, name)) for name in expressions.parse(text).columns]
+
+
+def _combine(spec: MetricSpec, cells: Mapping[str, pl.DataFrame], specs: Mapping[str, MetricSpec],
+             by: list[str], aliases: Mapping[str, str]) -> pl.DataFrame:
+    """Cells of a formula metric: its inputs outer-joined on period and group."""
+    assert isinstance(spec.compute, FormulaCompute)
+    names = formula_inputs(spec, aliases)
+    keys = [START, *by]
+    joined: pl.DataFrame | None = None
+    for name, metric_id in names:
+        part = cells[metric_id].select(*keys, "__first", "__last",
+                                       pl.col("value").alias(name), pl.col("n").alias(f"{name}\x00n"))
+        if joined is None:
+            joined = part
+            continue
+        joined = joined.join(part, on=keys, how="full", coalesce=True, nulls_equal=True) \
+            .with_columns(pl.min_horizontal("__first", "__first_right").alias("__first"),
+                          pl.max_horizontal("__last", "__last_right").alias("__last")) \
+            .drop("__first_right", "__last_right")
+    assert joined is not None
+    for name, metric_id in names:  # a missing count is 0, a missing sum or mean stays unknown
+        if isinstance(specs[metric_id].compute, CountCompute):
+            joined = joined.with_columns(pl.col(name).fill_null(0.0))
+        joined = joined.with_columns(pl.col(f"{name}\x00n").fill_null(0))
+    result = expressions.to_polars(expressions.substitute(spec.compute.expr, spec.parameters))
+    n_name = spec.compute.n_from or names[0][0]
+    override = pl.lit(NO_OVERRIDE, dtype=pl.Int32)
+    for index in reversed(range(len(spec.overrides))):
+        if set(spec.overrides[index].when) <= set(by):
+            applies = override_condition(spec.overrides[index])
+            override = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(override)
+    value = result.cast(pl.Float64)
+    return joined.select(
+        pl.lit(spec.id).alias("metric"), *keys, "__first", "__last",
+        pl.when(value.is_finite()).then(value).otherwise(None).alias("value"),
+        pl.col(f"{n_name}\x00n").cast(pl.Int64).alias("n"),
+        override.alias("override"),
+    )
+
+
+def evaluate(
+    metrics: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    request: Request,
+    timezone: str,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    unavailable: Mapping[str, str] | None = None,
+    helpers: list[MetricSpec] | None = None,
+) -> pl.DataFrame:
+    """Records for `metrics`; `helpers` are formula inputs computed but not reported."""
+    aliases = aliases or {}
+    unavailable = dict(unavailable or {})
+    by = list(request.by)
+    everything = [*metrics, *(helpers or [])]
+    specs = {s.id: s for s in everything}
+    lazy = [
+        aggregate(inputs[dataset].frame, group, time_column, request.grain, by, timezone,
+                  request.window, unavailable)
+        for (dataset, time_column), group in _group_plain(everything, inputs).items()
+    ]
+    frames = pl.collect_all(lazy) if lazy else []
+    cells: dict[str, pl.DataFrame] = {}
+    for frame in frames:
+        for (metric_id,), part in frame.partition_by("metric", as_dict=True).items():
+            cells[str(metric_id)] = part
+    for spec in _formula_order(everything, aliases):
+        inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
+        if spec.id in unavailable or not inputs_ready:
+            unavailable.setdefault(spec.id, "an input metric has no data source")
+            continue
+        cells[spec.id] = _combine(spec, cells, specs, by, aliases)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    return finish(table, metrics, request, timezone, unavailable)
+
+
+def _formula_order(specs: list[MetricSpec], aliases: Mapping[str, str]) -> list[MetricSpec]:
+    """Formula metrics ordered so that inputs come before the formulas using them."""
+    formulas = {s.id: s for s in specs if isinstance(s.compute, FormulaCompute)}
+    ordered: list[MetricSpec] = []
+    done: set[str] = set()
+
+    def visit(metric_id: str, trail: tuple[str, ...]) -> None:
+        if metric_id in done or metric_id not in formulas or metric_id in trail:
+            return
+        for _, dependency in formula_inputs(formulas[metric_id], aliases):
+            visit(dependency, (*trail, metric_id))
+        done.add(metric_id)
+        ordered.append(formulas[metric_id])
+
+    for metric_id in formulas:
+        visit(metric_id, ())
+    return ordered
+
+
+def finish(table: pl.DataFrame, metrics: list[MetricSpec], request: Request, timezone: str,
+           unavailable: Mapping[str, str]) -> pl.DataFrame:
+    """Add period bounds and labels, levels, status, gap, plan and trend; order the records."""
+    by = list(request.by)
+    if request.grain == "all":
+        first = table.get_column("__first").min()
+        last = table.get_column("__last").max()
+        start_at, end_at = _all_bounds(first, last, request.window, timezone)
+        table = table.with_columns(pl.lit(start_at).alias(START), pl.lit(end_at).alias("period_end"))
+    else:
+        table = table.with_columns(periods.period_end(pl.col(START), request.grain).alias("period_end"))
+        if request.last is not None and not table.is_empty():
+            newest = table.get_column(START).max()
+            oldest = pl.select(pl.lit(newest).dt.offset_by(
+                periods.span(request.grain, -(request.last - 1)))).item()
+            table = table.filter(pl.col(START) >= oldest)
+    table = table.with_columns(periods.label(pl.col(START), request.grain).alias("period"))
+    table = table.join(levels_table(metrics), on=["metric", "override"], how="left")
+    table = table.with_columns(status.status().alias("status"),
+                               status.gap_to_target().alias("gap_to_target"),
+                               status.plan(timezone).alias("plan"))
+    table = table.with_columns(status.plan_status().alias("plan_status"))
+    table = trend.add_trend(table, ["metric", *by], request.grain)
+    reasons = pl.col("metric").replace_strict(dict(unavailable), default=None, return_dtype=pl.String)
+    table = table.with_columns(
+        pl.when(pl.col("value").is_null())
+        .then(pl.coalesce(reasons, pl.lit("no qualifying rows in this period and group")))
+        .otherwise(None).alias("reason"))
+    order = {s.id: i for i, s in enumerate(metrics)}
+    table = table.with_columns(pl.col("metric").replace_strict(order, return_dtype=pl.Int32)
+                               .alias("__order"))
+    table = table.sort(["__order", START, *by], nulls_last=True)
+    return table.select(*_ordered_columns(by))
+
+
+def _ordered_columns(by: list[str]) -> list[str]:
+    head = ["metric", "period", "period_start", "period_end"]
+    return [*head, *by, *(f for f in RECORD_FIELDS if f not in head)]
+
+
+def _all_bounds(first: object, last: object, window: Window, timezone: str) -> tuple[object, object]:
+    from tpmkit.engine.cells import bounds
+
+    start, end = bounds(window, timezone)
+    if start is None and first is not None:
+        start = pl.select(pl.lit(first).dt.truncate("1d")).item()
+    if end is None and last is not None:
+        end = pl.select(pl.lit(last).dt.truncate("1d").dt.offset_by("1d")).item()
+    return start, end
+
+
+def empty_records(by: list[str]) -> pl.DataFrame:
+    """A records frame with no rows but the full schema."""
+    schema: dict[str, pl.DataType] = {c: pl.String() for c in _ordered_columns(by)}
+    for name in ("value", "target", "target_upper", "warning", "warning_upper", "critical",
+                 "critical_upper", "gap_to_target", "plan"):
+        schema[name] = pl.Float64()
+    schema["n"] = pl.Int64()
+    schema["period_start"] = pl.Datetime("us", "UTC")
+    schema["period_end"] = pl.Datetime("us", "UTC")
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,94 @@
+"""Per-metric levels (target, thresholds, baseline, min_sample) with overrides, as a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import polars as pl
+
+from tpmkit.spec.models import Band, MetricSpec, Override, Target, Thresholds
+
+LEVEL_SCHEMA: dict[str, Any] = {
+    "metric": pl.String,
+    "override": pl.Int32,
+    "direction": pl.String,
+    "unit": pl.String,
+    "target": pl.Float64,
+    "target_upper": pl.Float64,
+    "warning": pl.Float64,
+    "warning_upper": pl.Float64,
+    "critical": pl.Float64,
+    "critical_upper": pl.Float64,
+    "min_sample": pl.Int64,
+    "baseline": pl.Float64,
+    "baseline_as_of": pl.Date,
+    "target_by": pl.Date,
+    "definition_hash": pl.String,
+}
+NO_OVERRIDE = -1
+
+
+def definition_hash(spec: MetricSpec) -> str:
+    """A stable hash of the definition as used (for audit): sha256 of canonical JSON."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _bounds(level: float | Band | None) -> tuple[float | None, float | None]:
+    if isinstance(level, Band):
+        return level.lower, level.upper
+    return level, None
+
+
+def _target(target: Target | None) -> tuple[float | None, float | None]:
+    if target is None:
+        return None, None
+    if target.value is not None:
+        return target.value, None
+    return target.lower, target.upper
+
+
+def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -> dict[str, Any]:
+    thresholds: Thresholds | None = spec.thresholds
+    target, baseline, min_sample = spec.target, spec.baseline, spec.min_sample
+    if override is not None:
+        thresholds = override.thresholds or thresholds
+        target = override.target or target
+        baseline = override.baseline or baseline
+        min_sample = override.min_sample if override.min_sample is not None else min_sample
+    warning, warning_upper = _bounds(thresholds.warning if thresholds else None)
+    critical, critical_upper = _bounds(thresholds.critical if thresholds else None)
+    target_value, target_upper = _target(target)
+    as_of: dt.date | None = baseline.as_of if baseline else None
+    return {
+        "metric": spec.id, "override": index,
+        "direction": spec.direction.value if spec.direction else None, "unit": spec.unit,
+        "target": target_value, "target_upper": target_upper,
+        "warning": warning, "warning_upper": warning_upper,
+        "critical": critical, "critical_upper": critical_upper,
+        "min_sample": min_sample, "baseline": baseline.value if baseline else None,
+        "baseline_as_of": as_of, "target_by": target.by if target else None,
+        "definition_hash": digest,
+    }
+
+
+def levels_table(specs: list[MetricSpec]) -> pl.DataFrame:
+    """One row per metric and override (override -1 = the metric's own levels)."""
+    rows = []
+    for spec in specs:
+        digest = definition_hash(spec)
+        rows.append(_row(spec, NO_OVERRIDE, None, digest))
+        rows.extend(_row(spec, i, o, digest) for i, o in enumerate(spec.overrides))
+    return pl.DataFrame(rows, schema=LEVEL_SCHEMA)
+
+
+def override_condition(override: Override) -> pl.Expr:
+    """True for rows in the override's segment (`when: {column: value or [values]}`)."""
+    parts = []
+    for column, wanted in override.when.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        parts.append(pl.col(column).cast(pl.String).is_in([str(v) for v in values]))
+    return pl.all_horizontal(parts).fill_null(False)

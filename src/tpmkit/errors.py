@@ -1,0 +1,87 @@
+"""The one exception family that crosses the library boundary, and the exit codes."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes shared by every command (see product.md)."""
+
+    OK = 0
+    BREACH = 1
+    USER_ERROR = 2
+    INTERNAL = 3
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One located problem in a definition or a data file."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    severity: str = "error"  # error | warning
+    hint: str | None = None
+
+    def location(self) -> str:
+        """`file:line:column` with whatever parts are known."""
+        parts = [p for p in (self.file, self.line, self.column) if p is not None]
+        return ":".join(str(p) for p in parts)
+
+    def render(self) -> str:
+        """One line (plus hint) the way a compiler prints a diagnostic."""
+        loc = self.location()
+        text = f"{loc}: {self.severity}: {self.message}" if loc else f"{self.severity}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class TpmkitError(Exception):
+    """Any problem the user can fix: bad options, definitions or data. Exit code 2."""
+
+    exit_code = ExitCode.USER_ERROR
+
+    def __init__(self, message: str, issues: Sequence[Issue] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.issues = list(issues)
+
+    def render(self) -> str:
+        """The message followed by every located issue."""
+        lines = [self.message]
+        lines.extend("  " + issue.render() for issue in self.issues)
+        return "\n".join(lines)
+
+
+class DefinitionError(TpmkitError):
+    """The project file or a metric file is invalid."""
+
+
+class DataError(TpmkitError):
+    """An input export breaks the data contract."""
+
+    def __init__(self, message: str, issues: Sequence[Issue] = (), total: int | None = None) -> None:
+        super().__init__(message, issues)
+        self.total = len(self.issues) if total is None else total
+
+    def render(self) -> str:
+        text = super().render()
+        if self.total > len(self.issues):
+            text += f"\n  ... and {self.total - len(self.issues)} more ({self.total} problems in all)"
+        return text
+
+
+class UsageError(TpmkitError):
+    """A command-line option or argument is wrong."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean `x`?' hint when a close match exists."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{match[0]}`?" if match else None

@@ -1,0 +1,134 @@
+"""The library API: load a project, validate it, select metrics and evaluate them.
+
+The CLI is a thin layer over these functions; tests and users import them directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tpmkit.errors import DefinitionError, Issue, UsageError, did_you_mean
+from tpmkit.spec.loader import MetricDef, Project, load_project
+from tpmkit.spec.models import FormulaCompute
+
+ALL_METRICS_ROLES = {"operations_manager", "director"}
+
+
+def load(project_file: Path | str) -> Project:
+    """Load a project and its metrics; every definition problem raises one DefinitionError."""
+    project, issues = load_project(project_file)
+    from tpmkit.data.schema import available_columns
+    from tpmkit.spec.checks import check_project
+
+    issues.extend(check_project(project, available_columns(project)))
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise DefinitionError(f"{len(errors)} problem(s) in the definitions", errors)
+    return project
+
+
+def validate(project_file: Path | str) -> list[Issue]:
+    """Every issue (errors and warnings) in the project, its metric files and data schemas."""
+    from tpmkit.data.schema import available_columns, schema_issues
+    from tpmkit.spec.checks import check_project
+
+    project, issues = load_project(project_file)
+    columns = available_columns(project)
+    issues.extend(check_project(project, columns))
+    issues.extend(schema_issues(project))
+    return issues
+
+
+def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:
+    """Metric ids (aliases resolved); an unknown id is a UsageError with a suggestion."""
+    resolved = []
+    for given in ids:
+        metric_id = project.aliases.get(given, given)
+        if metric_id not in project.metrics:
+            hint = did_you_mean(given, [*project.metrics, *project.aliases])
+            raise UsageError(f"unknown metric `{given}`" + (f"; {hint}" if hint else ""),
+                             [Issue("see `tpmkit metrics list` for the ids")])
+        resolved.append(metric_id)
+    return list(dict.fromkeys(resolved))
+
+
+def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -> list[MetricDef]:
+    """The metrics asked for: by id, else every metric (of a role's view when given)."""
+    from tpmkit.spec.models import ROLES
+
+    if role is not None and role not in ROLES:
+        hint = did_you_mean(role, ROLES)
+        raise UsageError(f"unknown role `{role}`" + (f"; {hint}" if hint else ""),
+                         [Issue("roles: " + ", ".join(ROLES))])
+    metrics = [project.metrics[i] for i in resolve_ids(project, ids)] if ids \
+        else list(project.metrics.values())
+    if role is not None and role not in ALL_METRICS_ROLES:
+        metrics = [m for m in metrics if role in m.spec.roles or m.spec.owner == role]
+    return metrics
+
+
+@dataclass
+class DatasetSummary:
+    """What was read from one dataset (for output notes)."""
+
+    name: str
+    files: list[str]
+    rows_read: int
+    quarantined: int
+    rejects_file: str | None
+
+
+@dataclass
+class Evaluation:
+    """Records plus what the user should know about how they were made."""
+
+    records: object  # polars.DataFrame (kept untyped here so importing this module stays cheap)
+    datasets: list[DatasetSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    by: list[str] = field(default_factory=list)
+    grain: str = "week"
+
+
+def evaluate(
+    project: Project,
+    ids: Sequence[str] = (),
+    *,
+    period: str = "week",
+    by: Sequence[str] = (),
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    last: int | None = None,
+    role: str | None = None,
+    on_bad_rows: str = "fail",
+    rejects_dir: Path | None = None,
+) -> Evaluation:
+    """Evaluate metrics over the project's data: one record per metric × period × group."""
+    from tpmkit.evaluation import run
+
+    if date_from and date_to and date_to < date_from:
+        raise UsageError(f"--to {date_to} is before --from {date_from}")
+    if last is not None and (date_from or date_to):
+        raise UsageError("give either --last or --from/--to, not both")
+    if last is not None and last < 1:
+        raise UsageError("--last must be 1 or more")
+    from tpmkit.engine.periods import GRAINS
+
+    if period not in GRAINS:
+        hint = did_you_mean(period, GRAINS)
+        raise UsageError(f"unknown period `{period}`" + (f"; {hint}" if hint else ""),
+                         [Issue("periods: " + ", ".join(GRAINS))])
+    selected = select(project, ids, role)
+    if not selected:
+        raise UsageError(f"no metric matches role `{role}`" if role else "no metrics defined",
+                         [Issue("check `roles:` in the metric files, or list them with "
+                                "`tpmkit metrics list`")])
+    return run(project, selected, explicit=bool(ids), period=period, by=list(by),
+               date_from=date_from, date_to=date_to, last=last, on_bad_rows=on_bad_rows,
+               rejects_dir=rejects_dir)
+
+
+def is_formula(metric: MetricDef) -> bool:
+    return isinstance(metric.spec.compute, FormulaCompute)

@@ -1,0 +1,1 @@
+"""Renderers: records in, text or files out. They never compute metrics."""

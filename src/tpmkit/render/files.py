@@ -1,0 +1,84 @@
+"""Machine-readable outputs: JSON, CSV, Markdown and Parquet, written atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tpmkit.atomic import write_text, write_with
+from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value
+
+ISO = "%Y-%m-%dT%H:%M:%S%:z"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_times(records: pl.DataFrame) -> pl.DataFrame:
+    return records.with_columns(
+        pl.col(c).dt.strftime(ISO) for c, t in records.schema.items() if isinstance(t, pl.Datetime)
+    )
+
+
+def to_json(records: pl.DataFrame) -> str:
+    """A JSON array of records (the output contract), full precision, ISO 8601 times."""
+    rows = _text_times(records).to_dicts()
+    return json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def escape_formula(value: str) -> str:
+    """Neutralise spreadsheet formulas (cells starting with = + - @) from user data."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def to_csv(records: pl.DataFrame) -> str:
+    """CSV with every field, full precision; text cells are protected against formula injection."""
+    frame = _text_times(records)
+    frame = frame.with_columns(
+        pl.col(c).map_elements(escape_formula, return_dtype=pl.String)
+        for c, t in frame.schema.items() if t == pl.String
+    ) if not frame.is_empty() else frame
+    return frame.write_csv()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(records: pl.DataFrame, by: list[str], currency: str | None = None,
+                notes: list[str] | None = None, title: str | None = None) -> str:
+    """A Markdown table rounded for reading (status as text, not colour alone)."""
+    header = ["Metric", "Period", *by, "Value", "n", "Status", "Target", "Gap", "Plan", "Trend"]
+    lines = []
+    if title:
+        lines += [f"# {_md_cell(title)}", ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in records.iter_rows(named=True):
+        unit = row["unit"] or ""
+        cells = [
+            row["metric"], row["period"] or "—", *[_fmt_group(row[c]) for c in by],
+            fmt_value(row["value"], unit, currency), str(row["n"]),
+            f"{STATUS_ICONS.get(row['status'], '')} {row['status']}",
+            fmt_level(row["target"], row["target_upper"], unit, currency),
+            fmt_gap(row["gap_to_target"], unit, currency),
+            row["plan_status"] or "—", row["trend"] or "—",
+        ]
+        lines.append("| " + " | ".join(_md_cell(str(c)) for c in cells) + " |")
+    for note in notes or []:
+        lines += ["", f"> {_md_cell(note)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt_group(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
+def write_parquet(records: pl.DataFrame, target: Path) -> None:
+    """Parquet with native types (timestamps keep their time zone)."""
+    write_with(target, lambda tmp: records.write_parquet(tmp))
+
+
+def write(text: str, target: Path) -> None:
+    """Write a rendered text output atomically."""
+    write_text(target, text)

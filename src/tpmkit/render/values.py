@@ -1,0 +1,46 @@
+"""Display formatting of values by unit (tables and Markdown only; files keep full precision)."""
+
+from __future__ import annotations
+
+import math
+
+STATUS_ICONS = {"ok": "✓", "warning": "▲", "critical": "✖", "no_data": "∅",
+                "insufficient_sample": "?"}
+
+
+def fmt_value(value: float | None, unit: str, currency: str | None = None) -> str:
+    """A value rounded for reading, with its unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if unit == "count":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    if unit == "seconds":
+        return f"{value:,.0f}s" if abs(value) >= 100 else f"{value:.1f}s"
+    if unit == "hours":
+        return f"{value:.1f}h"
+    if unit == "ms":
+        return f"{value:,.0f}ms"
+    if unit == "currency":
+        return f"{value:,.2f}" + (f" {currency}" if currency else "")
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def fmt_gap(value: float | None, unit: str, currency: str | None = None) -> str:
+    """A signed gap with its unit."""
+    if value is None:
+        return "—"
+    text = fmt_value(abs(value), unit, currency)
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+def fmt_level(low: float | None, high: float | None, unit: str, currency: str | None = None) -> str:
+    """A threshold or target: a number, or `lo–hi` for bands."""
+    if low is None and high is None:
+        return "—"
+    if high is None:
+        return fmt_value(low, unit, currency)
+    return f"{fmt_value(low, unit, currency)}–{fmt_value(high, unit, currency)}"

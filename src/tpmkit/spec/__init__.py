@@ -1,0 +1,1 @@
+"""Definitions: YAML with locations, pydantic models, located validation."""

@@ -1,0 +1,180 @@
+"""Load a project: the project file plus every metric file it names, all issues collected."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tpmkit.errors import DefinitionError, Issue
+from tpmkit.spec.issues import pydantic_issues
+from tpmkit.spec.models import MetricSpec, ProjectSpec
+from tpmkit.spec.yamlfile import LocatedDoc, Path_, load_yaml
+
+BUILTIN = "builtin"
+
+
+def builtin_metrics_dir() -> Path:
+    """The packaged catalogue (wheel) or the repository's `metrics/` (source checkout)."""
+    packaged = Path(__file__).resolve().parent.parent / "builtin_metrics"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "metrics"
+
+
+@dataclass
+class MetricDef:
+    """A validated metric with where it was defined."""
+
+    spec: MetricSpec
+    doc: LocatedDoc
+    path: Path_
+    builtin: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def file(self) -> str:
+        return self.doc.file
+
+    def where(self) -> str:
+        """`file:line` of the metric's `id`."""
+        mark = self.doc.locate((*self.path, "id"))
+        return f"{self.doc.file}:{mark[0]}" if mark else self.doc.file
+
+
+@dataclass
+class Project:
+    """A loaded project: its file, sources and metrics."""
+
+    spec: ProjectSpec
+    file: Path
+    doc: LocatedDoc
+    metrics: dict[str, MetricDef] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+
+def _validate(model: type[BaseModel], data: Any, doc: LocatedDoc, prefix: Path_,
+              issues: list[Issue]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        issues.extend(pydantic_issues(exc, doc, prefix, model))
+        return None
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def _metric_files(entry: str, root: Path) -> list[tuple[Path, bool]]:
+    if entry == BUILTIN:
+        return [(p, True) for p in sorted(builtin_metrics_dir().glob("*.yaml"))]
+    target = root / entry
+    if target.is_dir():
+        files = sorted([*target.glob("**/*.yaml"), *target.glob("**/*.yml")])
+        return [(p, False) for p in files]
+    if any(ch in entry for ch in "*?["):
+        return [(Path(p), False) for p in sorted(glob.glob(str(target), recursive=True))]
+    return [(target, False)]
+
+
+def load_metric_file(path: Path, display: str, builtin: bool,
+                     issues: list[Issue]) -> list[MetricDef]:
+    """Every metric of one file (a mapping, or a list of mappings)."""
+    try:
+        doc = load_yaml(path, display)
+    except DefinitionError as exc:
+        issues.extend(exc.issues or [Issue(exc.message, file=display)])
+        return []
+    issues.extend(doc.duplicates)
+    items: list[tuple[Path_, Any]]
+    if isinstance(doc.data, list):
+        items = [((i,), item) for i, item in enumerate(doc.data)]
+    elif isinstance(doc.data, dict):
+        items = [((), doc.data)]
+    else:
+        issues.append(doc.issue((), "a metric file must hold a mapping or a list of mappings"))
+        return []
+    found = []
+    for prefix, item in items:
+        if not isinstance(item, dict):
+            issues.append(doc.issue(prefix, "each metric must be a mapping of keys"))
+            continue
+        spec = _validate(MetricSpec, item, doc, prefix, issues)
+        if spec is not None:
+            found.append(MetricDef(spec, doc, prefix, builtin))
+    return found
+
+
+def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
+    """Parse the project and its metric files; return it with every issue found.
+
+    Raises DefinitionError only when the project file itself cannot be used at all.
+    """
+    file = Path(project_file)
+    if file.is_dir():
+        file = file / "tpmkit.yaml"
+    if not file.exists():
+        raise DefinitionError(
+            f"project file not found: {file}",
+            [Issue("no such file", file=str(file),
+                   hint="pass -p path/to/tpmkit.yaml, or create one with `tpmkit init`")],
+        )
+    display = _display(file, Path.cwd())
+    doc = load_yaml(file, display)
+    issues: list[Issue] = list(doc.duplicates)
+    if not isinstance(doc.data, dict):
+        raise DefinitionError(f"{display} must be a mapping of keys",
+                              [doc.issue((), "expected `name:`, `sources:` ...")])
+    spec = _validate(ProjectSpec, doc.data, doc, (), issues)
+    if spec is None:
+        raise DefinitionError(f"{display} is invalid", issues)
+    project = Project(spec, file, doc)
+    seen_files: set[Path] = set()
+    for index, entry in enumerate(spec.metrics):
+        files = _metric_files(entry, project.root)
+        if not files:
+            issues.append(doc.issue(("metrics", index), f"no metric files found at `{entry}`",
+                                    hint="give `builtin`, a folder or a file/glob of YAML"))
+        for path, builtin in files:
+            if path.resolve() in seen_files:
+                continue
+            seen_files.add(path.resolve())
+            if not path.exists():
+                issues.append(doc.issue(("metrics", index), f"metric file not found: {entry}"))
+                continue
+            shown = f"<builtin>/{path.name}" if builtin else _display(path, project.root)
+            for metric in load_metric_file(path, shown, builtin, issues):
+                _register(project, metric, issues)
+    return project, issues
+
+
+def _register(project: Project, metric: MetricDef, issues: list[Issue]) -> None:
+    existing = project.metrics.get(metric.id)
+    if existing is not None:
+        if existing.builtin and not metric.builtin:
+            project.metrics[metric.id] = metric  # a project may replace a built-in metric
+            return
+        issues.append(metric.doc.issue(
+            (*metric.path, "id"), f"duplicate metric id `{metric.id}`",
+            hint=f"also defined at {existing.where()}; rename one of them"))
+        return
+    project.metrics[metric.id] = metric
+    for alias in metric.spec.aliases:
+        project.aliases[alias] = metric.id

@@ -1,0 +1,192 @@
+"""Pydantic v2 models of the files a user writes: `tpmkit.yaml` and metric files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Scalar = str | int | float | bool
+ROLES = ("agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director")
+Role = Literal["agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director"]
+ColumnType = Literal["text", "int", "float", "bool", "timestamp", "date", "duration"]
+METRIC_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    """Base for every definition model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Direction(StrEnum):
+    HIGHER = "higher_is_better"
+    LOWER = "lower_is_better"
+    BAND = "within_band"
+
+
+class Band(Strict):
+    """Lower and upper bound of a `within_band` threshold or target."""
+
+    lower: float | None = None
+    upper: float | None = None
+
+
+class Thresholds(Strict):
+    """Warning and critical levels; numbers, or bands for `within_band` metrics."""
+
+    warning: float | Band | None = None
+    critical: float | Band | None = None
+
+
+class Baseline(Strict):
+    value: float
+    as_of: dt.date | None = None
+
+
+class Target(Strict):
+    """A target value (or band) and the date it should be reached by."""
+
+    value: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    by: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _value_or_band(self) -> Target:
+        if self.value is not None and (self.lower is not None or self.upper is not None):
+            raise ValueError("give either `value` or `lower`/`upper`, not both")
+        if self.value is None and self.lower is None and self.upper is None:
+            raise ValueError("a target needs `value` (or `lower`/`upper` for a band)")
+        return self
+
+
+class _Rows(Strict):
+    where: str | None = Field(None, description="SQL condition selecting the rows (default: all)")
+
+
+class CountCompute(_Rows):
+    """Number of rows (matching `where`)."""
+
+    kind: Literal["count"]
+
+
+class SumCompute(_Rows):
+    """Sum of `expr` over rows; nulls count as 0."""
+
+    kind: Literal["sum"]
+    expr: str
+
+
+class MeanCompute(_Rows):
+    """Mean of `expr` over rows where it is not null."""
+
+    kind: Literal["mean"]
+    expr: str
+
+
+class MedianCompute(_Rows):
+    """Median of `expr` over rows where it is not null."""
+
+    kind: Literal["median"]
+    expr: str
+
+
+class PercentileCompute(_Rows):
+    """p-th percentile (linear interpolation) of `expr`."""
+
+    kind: Literal["percentile"]
+    expr: str
+    p: float = Field(gt=0, le=100)
+
+
+class RatioCompute(_Rows):
+    """Share of rows where `numerator` holds among `where` rows (null numerator: row left out)."""
+
+    kind: Literal["ratio"]
+    numerator: str
+    scale: float = 100.0
+
+
+class RatioOfSumsCompute(_Rows):
+    """sum(numerator) / sum(denominator) over rows; sums of nulls are 0, a zero denominator is no data."""
+
+    kind: Literal["ratio_of_sums"]
+    numerator: str
+    denominator: str
+    scale: float = 100.0
+
+
+class FormulaCompute(Strict):
+    """Arithmetic over other metric ids, joined on period and group."""
+
+    kind: Literal["formula"]
+    expr: str
+    n_from: str | None = Field(None, description="metric id whose n is reported (default: first in expr)")
+
+
+Compute = Annotated[
+    CountCompute | SumCompute | MeanCompute | MedianCompute | PercentileCompute
+    | RatioCompute | RatioOfSumsCompute | FormulaCompute,
+    Field(discriminator="kind"),
+]
+
+
+class Override(Strict):
+    """Target/thresholds/baseline/min_sample that apply to one segment, e.g. a BPO's SLA."""
+
+    when: dict[str, Scalar | list[Scalar]]
+    target: Target | None = None
+    thresholds: Thresholds | None = None
+    baseline: Baseline | None = None
+    min_sample: int | None = Field(None, ge=0)
+
+
+class MetricSpec(Strict):
+    """One metric file (or one item of a list of metrics)."""
+
+    id: str = Field(pattern=METRIC_ID_PATTERN)
+    name: str
+    description: str = ""
+    owner: Role | None = None
+    roles: list[Role] = Field(default_factory=list)
+    category: Literal["efficiency", "quality", "outcome", "volume", "technical"] | None = None
+    unit: str = ""
+    direction: Direction | None = None
+    dataset: str | None = None
+    time_column: str | None = None
+    compute: Compute
+    baseline: Baseline | None = None
+    target: Target | None = None
+    thresholds: Thresholds | None = None
+    min_sample: int = Field(0, ge=0)
+    cadence: Literal["daily", "weekly", "monthly"] | None = None
+    parameters: dict[str, Scalar] = Field(default_factory=dict)
+    aliases: list[str] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
+
+
+class Source(Strict):
+    """Where a dataset's export lives and how its columns map onto canonical names."""
+
+    path: str
+    format: Literal["csv", "parquet"] | None = None
+    columns: dict[str, str] = Field(default_factory=dict, description="export name -> canonical name")
+    derive: dict[str, str] = Field(default_factory=dict, description="canonical name -> SQL expression")
+    types: dict[str, ColumnType] = Field(default_factory=dict)
+    time_column: str | None = None
+    id_column: str | None = None
+
+
+class ProjectSpec(Strict):
+    """The project file, `tpmkit.yaml`."""
+
+    name: str
+    timezone: str = "UTC"
+    currency: str | None = None
+    metrics: list[str] = Field(default_factory=lambda: ["builtin"])
+    sources: dict[str, Source] = Field(default_factory=dict)
+    scorecards: dict[str, Any] | None = None
+    history: str = ".tpmkit/history"

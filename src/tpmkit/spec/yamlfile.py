@@ -1,0 +1,120 @@
+"""Safe YAML loading that remembers where every key and value came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tpmkit.errors import DefinitionError, Issue
+
+Path_ = tuple[str | int, ...]
+Mark = tuple[int, int]  # 1-based line, 1-based column
+
+MAX_NODES = 200_000  # guards against alias bombs: a real definition file is far smaller
+
+
+@dataclass
+class LocatedDoc:
+    """A parsed YAML document plus the line/column of each value and key."""
+
+    file: str
+    data: Any
+    values: dict[Path_, Mark] = field(default_factory=dict)
+    keys: dict[Path_, Mark] = field(default_factory=dict)
+    duplicates: list[Issue] = field(default_factory=list)
+
+    def locate(self, path: Path_, *, key: bool = False) -> Mark | None:
+        """Line and column of `path`; falls back to the closest enclosing node.
+
+        Path elements that are not in the document (e.g. a discriminated-union tag that
+        pydantic inserts in error locations) are skipped.
+        """
+        cleaned: list[str | int] = []
+        for part in path:
+            candidate = (*cleaned, part)
+            if candidate in self.values:
+                cleaned.append(part)
+        target = tuple(cleaned)
+        if len(target) == len(path) and key and target in self.keys:
+            return self.keys[target]
+        while target:
+            if target in self.values:
+                return self.values[target]
+            target = target[:-1]
+        return self.values.get((), (1, 1))
+
+    def issue(self, path: Path_, message: str, *, key: bool = False, hint: str | None = None,
+              severity: str = "error", offset: int = 0) -> Issue:
+        """A located issue for the node at `path` (`offset` columns into a scalar)."""
+        mark = self.locate(path, key=key)
+        line, col = mark if mark else (None, None)
+        if col is not None:
+            col += offset
+        return Issue(message, file=self.file, line=line, column=col, hint=hint, severity=severity)
+
+
+def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> None:
+    budget[0] += 1
+    if budget[0] > MAX_NODES:
+        raise DefinitionError(
+            f"{doc.file}: the YAML document expands to more than {MAX_NODES} nodes",
+            [Issue("too many nodes (alias expansion?)", file=doc.file, hint="remove repeated aliases")],
+        )
+    doc.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, Mark] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in seen:
+                doc.duplicates.append(Issue(
+                    f"duplicate key `{key}` (first defined on line {seen[key][0]})",
+                    file=doc.file, line=mark[0], column=mark[1], hint="keep only one of them"))
+            seen[key] = mark
+            doc.keys[(*path, key)] = mark
+            _walk(value_node, (*path, key), doc, budget)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), doc, budget)
+
+
+def parse_yaml(text: str, file: str) -> LocatedDoc:
+    """Parse YAML text with safe_load semantics (no arbitrary tags), keeping locations."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return LocatedDoc(file=file, data=None)
+            doc = LocatedDoc(file=file, data=None)
+            _walk(node, (), doc, [0])
+            doc.data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise DefinitionError(
+            f"{file} is not valid YAML",
+            [Issue(problem, file=file, line=line, column=col, hint="check indentation and quoting")],
+        ) from None
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{file} is not valid YAML", [Issue(str(exc), file=file)]) from None
+    return doc
+
+
+def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
+    """Read and parse a YAML file; unreadable files are a DefinitionError."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DefinitionError(f"file not found: {name}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"cannot read {name}: {exc}") from None
+    return parse_yaml(text, name)

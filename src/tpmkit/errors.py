@@ -81,6 +81,11 @@ class UsageError(TpmkitError):
     """A command-line option or argument is wrong."""
 
 
+def by_location(issues: Iterable[Issue]) -> list[Issue]:
+    """Issues ordered by file, line and column (unlocated ones last)."""
+    return sorted(issues, key=lambda i: (i.file or "\uffff", i.line or 0, i.column or 0))
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean `x`?' hint when a close match exists."""
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -94,6 +94,7 @@ def run(project: Project, selected: list[MetricDef], *, explicit: bool, period: 
                                     rejects_dir=rejects_dir)
     frames = _join_roster(project, loaded, needed, by, mode, rejects_dir)
 
+    _check_group_columns(by, frames, loaded)
     grouping: dict[str, str] = {}
     for metric in everything:
         spec = metric.spec
@@ -158,6 +159,23 @@ def _join_roster(project: Project, loaded: dict[str, Dataset], needed: dict[str,
         if cols and name != "agents":
             frames[name] = join_roster(frames[name], roster.frame, cols)
     return frames
+
+
+def _check_group_columns(by: list[str], frames: dict[str, pl.LazyFrame],
+                         loaded: dict[str, Dataset]) -> None:
+    """A --by column that no dataset has is a typo, not a grouping some metrics lack."""
+    if not frames:
+        return
+    known = {c for f in frames.values() for c in f.collect_schema().names()}
+    known |= loaded["agents"].columns if "agents" in loaded else set()
+    for column in by:
+        if column not in known:
+            from tpmkit.errors import did_you_mean
+
+            hint = did_you_mean(column, sorted(known))
+            raise UsageError(f"--by {column}: no dataset has a column `{column}`"
+                             + (f"; {hint}" if hint else ""),
+                             [Issue("columns: " + ", ".join(sorted(known)))])
 
 
 def _formula_grouping(project: Project, everything: list[MetricDef], grouping: dict[str, str],

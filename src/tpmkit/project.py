@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tpmkit.errors import DefinitionError, Issue, UsageError, did_you_mean
+from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
 from tpmkit.spec.loader import MetricDef, Project, load_project
 from tpmkit.spec.models import FormulaCompute
 
@@ -26,7 +26,8 @@ def load(project_file: Path | str) -> Project:
     issues.extend(check_project(project, available_columns(project)))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
-        raise DefinitionError(f"{len(errors)} problem(s) in the definitions", errors)
+        raise DefinitionError(f"{len(errors)} problem(s) in the definitions",
+                              by_location(errors))
     return project
 
 
@@ -36,10 +37,11 @@ def validate(project_file: Path | str) -> list[Issue]:
     from tpmkit.spec.checks import check_project
 
     project, issues = load_project(project_file)
-    columns = available_columns(project)
-    issues.extend(check_project(project, columns))
-    issues.extend(schema_issues(project))
-    return issues
+    definition_issues = check_project(project, available_columns(project))
+    issues.extend(definition_issues)
+    if not any(i.message.startswith("unknown time zone") for i in definition_issues):
+        issues.extend(schema_issues(project))  # data cannot be read without a valid zone
+    return by_location(issues)
 
 
 def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:

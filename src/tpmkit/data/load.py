@@ -266,10 +266,9 @@ def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Dat
             value = row.get(export)
             header_index = item.raw_names.index(export) + 1 if export in item.raw_names else None
             label = export if export == cell.column else f"{export}` (`{cell.column}`)"
-            where = "line" if item.format == "csv" else "row"
+            where = "" if item.format == "csv" else f"row {cell.row + 1}, "
             issues.append(Issue(
-                f"{where} {row.get('__line', cell.row + 1)}, column `{label}`: "
-                f"{cell.rule}: {value!r}",
+                f"{where}column `{label}`: {cell.rule}: {value!r}",
                 file=display, line=row.get("__line") if item.format == "csv" else None,
                 column=header_index,
                 hint=_fix_hint(cell.rule)))

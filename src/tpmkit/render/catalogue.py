@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from tpmkit.render.console import stdout
 from tpmkit.spec.loader import MetricDef
@@ -17,17 +18,27 @@ DIRECTION_SHORT = {"higher_is_better": "higher", "lower_is_better": "lower",
 def print_catalogue(metrics: list[MetricDef]) -> None:
     """id, name, unit, direction, owner, dataset and where each metric is defined."""
     table = Table(header_style="bold", box=None, pad_edge=False)
-    for column in ("id", "name", "unit", "direction", "owner", "dataset", "defined in"):
-        table.add_column(column, overflow="fold")
+    table.add_column("metric", overflow="fold", min_width=22)
+    for column in ("unit", "better", "owner", "dataset"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("defined in", overflow="fold")
     for metric in sorted(metrics, key=lambda m: (m.spec.dataset or "~", m.id)):
         spec = metric.spec
-        table.add_row(spec.id, spec.name, spec.unit or "—",
+        table.add_row(Text.assemble((spec.id, "bold"), "\n", (spec.name, "dim")),
+                      spec.unit or "—",
                       DIRECTION_SHORT[spec.direction.value if spec.direction else None],
-                      spec.owner or "—", spec.dataset or "(formula)",
+                      _short_role(spec.owner), spec.dataset or "(formula)",
                       "built-in" if metric.builtin else metric.where())
     console = stdout()
     console.print(table)
     console.print(f"\n{len(metrics)} metric(s)")
+
+
+def _short_role(role: str | None) -> str:
+    """Role names short enough for an 80-column table."""
+    if role is None:
+        return "—"
+    return {"operations_manager": "ops_manager", "quality_specialist": "quality_spec"}.get(role, role)
 
 
 def describe_compute(metric: MetricDef) -> str:

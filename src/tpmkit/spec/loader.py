@@ -65,11 +65,38 @@ class Project:
 
 def _validate(model: type[BaseModel], data: Any, doc: LocatedDoc, prefix: Path_,
               issues: list[Issue]) -> Any:
+    """The model, or None; every problem goes to `issues`.
+
+    When validation fails, the offending keys are dropped and validation is tried once
+    more, so that the checks that need a model (columns, formulas, thresholds) still run
+    and every problem of a file is reported in one pass. The caller fails on the issues.
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         issues.extend(pydantic_issues(exc, doc, prefix, model))
-        return None
+        repaired = _without(data, [tuple(e["loc"]) for e in exc.errors(include_url=False)])
+        try:
+            return model.model_validate(repaired)
+        except ValidationError:
+            return None
+
+
+def _without(data: Any, locations: list[tuple[Any, ...]]) -> Any:
+    """A copy of `data` with the deepest existing key of each location removed."""
+    import copy
+
+    result = copy.deepcopy(data)
+    for loc in locations:
+        node, parent, key = result, None, None
+        for part in loc:
+            if isinstance(node, dict) and part in node:
+                parent, key, node = node, part, node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                parent, key, node = node, part, node[part]
+        if isinstance(parent, dict) and key in parent:
+            del parent[key]
+    return result
 
 
 def _display(path: Path, base: Path) -> str:

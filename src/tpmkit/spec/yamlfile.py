@@ -63,7 +63,9 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> N
             f"{doc.file}: the YAML document expands to more than {MAX_NODES} nodes",
             [Issue("too many nodes (alias expansion?)", file=doc.file, hint="remove repeated aliases")],
         )
-    doc.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    # for a quoted scalar, point at its first character so offsets into it line up
+    quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+    doc.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1 + int(quoted))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, Mark] = {}
         for key_node, value_node in node.value:

@@ -31,8 +31,13 @@ class ProjectFactory:
             path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         return path
 
-    def project(self, yaml_text: str, *, metrics: dict[str, str] | None = None,
-                files: dict[str, str | bytes] | None = None) -> Path:
+    def project(
+        self,
+        yaml_text: str,
+        *,
+        metrics: dict[str, str] | None = None,
+        files: dict[str, str | bytes] | None = None,
+    ) -> Path:
         """tpmkit.yaml plus metric files under metrics/ and data files; returns the project path."""
         for name, text in (metrics or {}).items():
             self.write(f"metrics/{name}.yaml", text)
@@ -46,8 +51,9 @@ def make(tmp_path: Path) -> ProjectFactory:
     return ProjectFactory(tmp_path)
 
 
-def evaluate_records(project_file: Path, ids: list[str] | None = None,
-                     **options: Any) -> list[dict[str, Any]]:
+def evaluate_records(
+    project_file: Path, ids: list[str] | None = None, **options: Any
+) -> list[dict[str, Any]]:
     """Load and evaluate a project; records as dicts (datetimes as python objects)."""
     loaded = api.load(project_file)
     result = api.evaluate(loaded, ids or [], **options)

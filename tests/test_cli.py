@@ -58,8 +58,11 @@ compute: {kind: count, where: answered}
 
 @pytest.fixture
 def project(make):
-    return make.project(PROJECT, metrics={"aht": AHT, "handled": HANDLED},
-                        files={"calls.csv": CALLS, "roster.csv": ROSTER})
+    return make.project(
+        PROJECT,
+        metrics={"aht": AHT, "handled": HANDLED},
+        files={"calls.csv": CALLS, "roster.csv": ROSTER},
+    )
 
 
 def run(*args: str):
@@ -168,18 +171,26 @@ def test_missing_project_file(tmp_path):
 
 
 def test_bad_data_exit_2(make):
-    path = make.project(PROJECT, metrics={"aht": AHT},
-                        files={"calls.csv": CALLS.replace("true,10,100", "maybe,10,100"),
-                               "roster.csv": ROSTER})
+    path = make.project(
+        PROJECT,
+        metrics={"aht": AHT},
+        files={"calls.csv": CALLS.replace("true,10,100", "maybe,10,100"), "roster.csv": ROSTER},
+    )
     result = run("evaluate", "-p", str(path))
     assert result.exit_code == 2
-    assert "calls.csv:2:4: error: column `answered`" in result.output and "not a boolean" in result.output
+    assert (
+        "calls.csv:2:4: error: column `answered`" in result.output
+        and "not a boolean" in result.output
+    )
     assert "Traceback" not in result.output
 
 
 def test_validate_points_at_the_line(make):
-    path = make.project(PROJECT, metrics={"aht": AHT.replace("unit:", "unti:")},
-                        files={"calls.csv": CALLS, "roster.csv": ROSTER})
+    path = make.project(
+        PROJECT,
+        metrics={"aht": AHT.replace("unit:", "unti:")},
+        files={"calls.csv": CALLS, "roster.csv": ROSTER},
+    )
     result = run("validate", "-p", str(path))
     assert result.exit_code == 2
     assert "metrics/aht.yaml:3:1: error: unknown key `unti`" in result.output

@@ -23,8 +23,9 @@ Exit codes and output fields are described in [output.md](output.md).
 
 
 def help_text(command: list[str]) -> str:
-    result = CliRunner().invoke(app, [*command, "--help"], terminal_width=88,
-                                env={"COLUMNS": "88", "NO_COLOR": "1"})
+    result = CliRunner().invoke(
+        app, [*command, "--help"], terminal_width=88, env={"COLUMNS": "88", "NO_COLOR": "1"}
+    )
     assert result.exit_code == 0, result.output
     return result.output.rstrip() + "\n"
 
@@ -42,8 +43,9 @@ def test_cli_reference_is_current():
     expected = render_reference()
     if os.environ.get("TPMKIT_UPDATE_DOCS"):
         path.write_text(expected, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == expected, \
+    assert path.read_text(encoding="utf-8") == expected, (
         "docs/cli.md is out of date: run TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"
+    )
 
 
 def test_every_command_has_help_and_is_documented():

@@ -18,7 +18,8 @@ EXPORT = SHARED / "realdata" / "pwc-call-center" / "Call-Center-Dataset.csv"
 PROJECT = Path(__file__).resolve().parent / "realdata" / "pwc" / "tpmkit.yaml"
 
 pytestmark = pytest.mark.skipif(
-    not EXPORT.exists(), reason=f"real export not present at {EXPORT} (shared/ is not checked out)")
+    not EXPORT.exists(), reason=f"real export not present at {EXPORT} (shared/ is not checked out)"
+)
 
 
 def independent_figures() -> dict[str, float]:

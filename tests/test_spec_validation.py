@@ -14,7 +14,9 @@ metrics: [metrics/]
 sources:
   calls: {path: calls.csv}
 """
-CALLS = "contact_id,offered_at,answered,wait_seconds,talk_seconds\nc1,2026-01-05 10:00:00,true,4,60\n"
+CALLS = (
+    "contact_id,offered_at,answered,wait_seconds,talk_seconds\nc1,2026-01-05 10:00:00,true,4,60\n"
+)
 
 
 def issues_for(make, metrics: dict[str, str], project: str = PROJECT) -> list[Issue]:
@@ -107,11 +109,26 @@ def test_unknown_parameter_in_expression(make):
 @pytest.mark.parametrize(
     ("direction", "levels", "message"),
     [
-        ("higher_is_better", "{warning: 70, critical: 80}", "warning (70) is worse than critical (80)"),
-        ("lower_is_better", "{warning: 80, critical: 70}", "warning (80) is worse than critical (70)"),
-        ("within_band", "{warning: {lower: 70, upper: 90}, critical: {lower: 75, upper: 95}}",
-         "critical lower bound is inside the warning band"),
-        ("within_band", "{warning: 70, critical: {lower: 60, upper: 95}}", "`warning` must be a band"),
+        (
+            "higher_is_better",
+            "{warning: 70, critical: 80}",
+            "warning (70) is worse than critical (80)",
+        ),
+        (
+            "lower_is_better",
+            "{warning: 80, critical: 70}",
+            "warning (80) is worse than critical (70)",
+        ),
+        (
+            "within_band",
+            "{warning: {lower: 70, upper: 90}, critical: {lower: 75, upper: 95}}",
+            "critical lower bound is inside the warning band",
+        ),
+        (
+            "within_band",
+            "{warning: 70, critical: {lower: 60, upper: 95}}",
+            "`warning` must be a band",
+        ),
         ("higher_is_better", "{warning: {lower: 1, upper: 2}}", "`warning` is a band"),
     ],
 )
@@ -137,7 +154,9 @@ def test_consistent_thresholds(make, direction, levels):
 
 
 def test_target_worse_than_warning_and_date_order(make):
-    text = GOOD + "target: {value: 450, by: 2026-01-01}\nbaseline: {value: 500, as_of: 2026-03-01}\n"
+    text = (
+        GOOD + "target: {value: 450, by: 2026-01-01}\nbaseline: {value: 500, as_of: 2026-03-01}\n"
+    )
     issues = issues_for(make, {"aht": text})
     only(issues, "target (450) is worse than the warning threshold (400)")
     only(issues, "target date 2026-01-01 is before the baseline date 2026-03-01")
@@ -151,8 +170,8 @@ def test_thresholds_need_a_direction(make):
 def test_formula_unknown_metric_and_cycle(make):
     metrics = {
         "aht": GOOD,
-        "f1": "id: f1\nname: F1\ncompute: {kind: formula, expr: \"aht / f2\"}\n",
-        "f2": "id: f2\nname: F2\ncompute: {kind: formula, expr: \"f1 * 2 + ahtt\"}\n",
+        "f1": 'id: f1\nname: F1\ncompute: {kind: formula, expr: "aht / f2"}\n',
+        "f2": 'id: f2\nname: F2\ncompute: {kind: formula, expr: "f1 * 2 + ahtt"}\n',
     }
     issues = issues_for(make, metrics)
     unknown = only(issues, "unknown metric id `ahtt`")
@@ -163,7 +182,9 @@ def test_formula_unknown_metric_and_cycle(make):
 def test_duplicate_ids_show_both_locations(make):
     issues = issues_for(make, {"aht": GOOD, "aht_copy": GOOD})
     issue = only(issues, "duplicate metric id `aht`")
-    assert "metrics/aht.yaml:1" in (issue.hint or "") or "metrics/aht_copy.yaml:1" in (issue.hint or "")
+    assert "metrics/aht.yaml:1" in (issue.hint or "") or "metrics/aht_copy.yaml:1" in (
+        issue.hint or ""
+    )
     assert issue.file in ("metrics/aht.yaml", "metrics/aht_copy.yaml")
 
 

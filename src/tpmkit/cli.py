@@ -27,8 +27,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-metrics_app = typer.Typer(help="List the metric catalogue or show one definition.",
-                          no_args_is_help=True)
+metrics_app = typer.Typer(
+    help="List the metric catalogue or show one definition.", no_args_is_help=True
+)
 app.add_typer(metrics_app, name="metrics")
 
 _state = {"debug": False}
@@ -48,8 +49,9 @@ class OnBadRows(StrEnum):
     quarantine = "quarantine"
 
 
-ProjectOption = Annotated[Path, typer.Option(
-    "--project", "-p", help="Project file (or its folder).", show_default=True)]
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-p", help="Project file (or its folder).", show_default=True)
+]
 DEFAULT_PROJECT = Path("tpmkit.yaml")
 
 
@@ -77,9 +79,11 @@ def handled(func: F) -> F:
         except Exception as exc:
             if _state["debug"]:
                 raise
-            sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
-                             "This is a bug in tpmkit. Re-run with --debug for the traceback "
-                             "and report it.\n")
+            sys.stderr.write(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in tpmkit. Re-run with --debug for the traceback "
+                "and report it.\n"
+            )
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]
@@ -93,10 +97,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
-    = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Contact-center performance measures: KPIs and TPMs as YAML, computed on your exports."""
     _state["debug"] = debug
@@ -118,32 +127,56 @@ def _date(value: str | None, option: str) -> dt.date | None:
 @app.command()
 @handled
 def evaluate(
-    metric: Annotated[list[str] | None, typer.Argument(
-        help="Metric ids or aliases (default: all, or the role's view).")] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Argument(help="Metric ids or aliases (default: all, or the role's view)."),
+    ] = None,
     project: ProjectOption = DEFAULT_PROJECT,
-    period: Annotated[str, typer.Option(
-        help="hour, day, week (ISO), month, quarter, year or all.")] = "week",
-    date_from: Annotated[str | None, typer.Option(
-        "--from", help="First day (YYYY-MM-DD, inclusive, project time zone).")] = None,
-    date_to: Annotated[str | None, typer.Option(
-        "--to", help="Last day (YYYY-MM-DD, inclusive).")] = None,
-    last: Annotated[int | None, typer.Option(
-        help="Only the last N periods of the data.")] = None,
-    by: Annotated[list[str] | None, typer.Option(
-        help="Group columns, comma separated (e.g. team or agent_id,team); roster columns "
-             "work on any dataset with agent_id.")] = None,
-    role: Annotated[str | None, typer.Option(
-        help="Only the metrics of a role's view: agent, team_lead, quality_specialist, "
-             "trainer, operations_manager.")] = None,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-    = Format.table,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
-    on_bad_rows: Annotated[OnBadRows, typer.Option(
-        help="fail: stop on bad data (exit 2); quarantine: leave bad rows out, write them "
-             "to a rejects file and count them.")] = OnBadRows.fail,
-    rejects: Annotated[Path | None, typer.Option(
-        help="Folder for rejects files (default: .tpmkit/rejects beside the project).")] = None,
+    period: Annotated[
+        str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
+    ] = "week",
+    date_from: Annotated[
+        str | None,
+        typer.Option("--from", help="First day (YYYY-MM-DD, inclusive, project time zone)."),
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day (YYYY-MM-DD, inclusive).")
+    ] = None,
+    last: Annotated[int | None, typer.Option(help="Only the last N periods of the data.")] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Group columns, comma separated (e.g. team or agent_id,team); roster columns "
+            "work on any dataset with agent_id."
+        ),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="Only the metrics of a role's view: agent, team_lead, quality_specialist, "
+            "trainer, operations_manager."
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format.")
+    ] = Format.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    ] = None,
+    on_bad_rows: Annotated[
+        OnBadRows,
+        typer.Option(
+            help="fail: stop on bad data (exit 2); quarantine: leave bad rows out, write them "
+            "to a rejects file and count them."
+        ),
+    ] = OnBadRows.fail,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for rejects files (default: .tpmkit/rejects beside the project)."
+        ),
+    ] = None,
 ) -> None:
     """Compute metrics: one record per metric × period × group."""
     from tpmkit import project as api
@@ -151,18 +184,28 @@ def evaluate(
     if output_format is Format.parquet and output is None:
         raise UsageError("--format parquet needs --output FILE")
     if output_format is Format.table and output is not None:
-        raise UsageError("a table is for the terminal; use --format markdown, csv or json "
-                         "with --output")
+        raise UsageError(
+            "a table is for the terminal; use --format markdown, csv or json with --output"
+        )
     loaded = api.load(project)
     result = api.evaluate(
-        loaded, metric or [], period=period, by=_split(by),
-        date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"), last=last,
-        role=role, on_bad_rows=on_bad_rows.value, rejects_dir=rejects)
+        loaded,
+        metric or [],
+        period=period,
+        by=_split(by),
+        date_from=_date(date_from, "--from"),
+        date_to=_date(date_to, "--to"),
+        last=last,
+        role=role,
+        on_bad_rows=on_bad_rows.value,
+        rejects_dir=rejects,
+    )
     _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
 
 
-def _render(result: Any, name: str, currency: str | None, output_format: Format,
-            output: Path | None) -> None:
+def _render(
+    result: Any, name: str, currency: str | None, output_format: Format, output: Path | None
+) -> None:
     from tpmkit.render import files
 
     records = result.records
@@ -222,8 +265,7 @@ def _project_or_builtin(project: Path) -> Any:
         from tpmkit.spec.models import ProjectSpec
 
         issues: list[Any] = []
-        catalogue = Project(ProjectSpec(name="built-in catalogue"), project,
-                            doc=None)  # type: ignore[arg-type]
+        catalogue = Project(ProjectSpec(name="built-in catalogue"), project, doc=None)  # type: ignore[arg-type]
         for file in sorted(builtin_metrics_dir().glob("*.yaml")):
             for metric in load_metric_file(file, f"<builtin>/{file.name}", True, issues):
                 catalogue.metrics[metric.id] = metric
@@ -266,8 +308,10 @@ def metrics_show(
 @handled
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
-    example: Annotated[bool, typer.Option(
-        "--example", help="Copy the bundled contact-center example with its data.")] = False,
+    example: Annotated[
+        bool,
+        typer.Option("--example", help="Copy the bundled contact-center example with its data."),
+    ] = False,
     force: Annotated[bool, typer.Option(help="Overwrite an existing tpmkit.yaml.")] = False,
 ) -> None:
     """Create a project: a starter tpmkit.yaml, or the full example with --example."""

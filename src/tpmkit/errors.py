@@ -36,7 +36,9 @@ class Issue:
     def render(self) -> str:
         """One line (plus hint) the way a compiler prints a diagnostic."""
         loc = self.location()
-        text = f"{loc}: {self.severity}: {self.message}" if loc else f"{self.severity}: {self.message}"
+        text = (
+            f"{loc}: {self.severity}: {self.message}" if loc else f"{self.severity}: {self.message}"
+        )
         if self.hint:
             text += f" ({self.hint})"
         return text
@@ -66,14 +68,18 @@ class DefinitionError(TpmkitError):
 class DataError(TpmkitError):
     """An input export breaks the data contract."""
 
-    def __init__(self, message: str, issues: Sequence[Issue] = (), total: int | None = None) -> None:
+    def __init__(
+        self, message: str, issues: Sequence[Issue] = (), total: int | None = None
+    ) -> None:
         super().__init__(message, issues)
         self.total = len(self.issues) if total is None else total
 
     def render(self) -> str:
         text = super().render()
         if self.total > len(self.issues):
-            text += f"\n  ... and {self.total - len(self.issues)} more ({self.total} problems in all)"
+            text += (
+                f"\n  ... and {self.total - len(self.issues)} more ({self.total} problems in all)"
+            )
         return text
 
 

@@ -36,20 +36,31 @@ def _closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
 
 def _datasets(project: Project, metric: MetricDef) -> set[str]:
     """The datasets a metric reads, through its formula inputs."""
-    return {str(m.spec.dataset) for m in _closure(project, [metric])
-            if not isinstance(m.spec.compute, FormulaCompute)}
+    return {
+        str(m.spec.dataset)
+        for m in _closure(project, [metric])
+        if not isinstance(m.spec.compute, FormulaCompute)
+    }
 
 
 def _time_column(spec: MetricSpec, project: Project) -> str:
     source = project.spec.sources.get(spec.dataset or "")
     contract = CANONICAL.get(spec.dataset or "")
-    column = spec.time_column or (source.time_column if source else None) or \
-        (contract.time_column if contract else None)
+    column = (
+        spec.time_column
+        or (source.time_column if source else None)
+        or (contract.time_column if contract else None)
+    )
     if column is None:
         raise DefinitionError(
             f"metric `{spec.id}`: dataset `{spec.dataset}` has no time column",
-            [Issue("cannot assign rows to periods",
-                   hint=f"add `time_column:` to sources.{spec.dataset} or to the metric")])
+            [
+                Issue(
+                    "cannot assign rows to periods",
+                    hint=f"add `time_column:` to sources.{spec.dataset} or to the metric",
+                )
+            ],
+        )
     return column
 
 
@@ -61,9 +72,19 @@ def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
     return used
 
 
-def run(project: Project, selected: list[MetricDef], *, explicit: bool, period: str,
-        by: list[str], date_from: dt.date | None, date_to: dt.date | None, last: int | None,
-        on_bad_rows: str, rejects_dir: Path | None) -> Evaluation:
+def run(
+    project: Project,
+    selected: list[MetricDef],
+    *,
+    explicit: bool,
+    period: str,
+    by: list[str],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    last: int | None,
+    on_bad_rows: str,
+    rejects_dir: Path | None,
+) -> Evaluation:
     """Evaluate `selected` metrics (see `tpmkit.project.evaluate`)."""
     notes: list[str] = []
     sources = project.spec.sources
@@ -71,8 +92,10 @@ def run(project: Project, selected: list[MetricDef], *, explicit: bool, period: 
         skipped = [m for m in selected if m.builtin and _datasets(project, m) - set(sources)]
         if skipped:
             missing = sorted({d for m in skipped for d in _datasets(project, m) - set(sources)})
-            notes.append(f"{len(skipped)} built-in metric(s) not evaluated: no source for "
-                         f"{', '.join(missing)}")
+            notes.append(
+                f"{len(skipped)} built-in metric(s) not evaluated: no source for "
+                f"{', '.join(missing)}"
+            )
         selected = [m for m in selected if m not in skipped]
     everything = _closure(project, selected)
     unavailable: dict[str, str] = {}
@@ -89,9 +112,15 @@ def run(project: Project, selected: list[MetricDef], *, explicit: bool, period: 
     mode: OnBadRows = "quarantine" if on_bad_rows == "quarantine" else "fail"
     loaded: dict[str, Dataset] = {}
     for name in sorted(needed):
-        loaded[name] = load_dataset(name, sources[name], project.root, project.spec.timezone,
-                                    needed[name] | set(by) | {"agent_id"}, on_bad_rows=mode,
-                                    rejects_dir=rejects_dir)
+        loaded[name] = load_dataset(
+            name,
+            sources[name],
+            project.root,
+            project.spec.timezone,
+            needed[name] | set(by) | {"agent_id"},
+            on_bad_rows=mode,
+            rejects_dir=rejects_dir,
+        )
     frames = _join_roster(project, loaded, needed, by, mode, rejects_dir)
 
     _check_group_columns(by, frames, loaded)
@@ -103,57 +132,93 @@ def run(project: Project, selected: list[MetricDef], *, explicit: bool, period: 
         columns = set(frames[str(spec.dataset)].collect_schema().names())
         absent = [c for c in by if c not in columns]
         if absent:
-            grouping[spec.id] = (f"cannot group by {', '.join(absent)}: dataset "
-                                 f"`{spec.dataset}` has no such column")
+            grouping[spec.id] = (
+                f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
+            )
             continue
         lacking = sorted(kinds.columns_used(spec.compute, spec.parameters) - columns)
         if lacking:
             dataset = loaded[str(spec.dataset)]
             unavailable[spec.id] = "; ".join(
                 dataset.missing.get(c, f"column `{c}` is not in the `{spec.dataset}` export")
-                for c in lacking)
+                for c in lacking
+            )
     _formula_grouping(project, everything, grouping, by)
     asked = {m.id for m in selected}
     if explicit and any(m in asked for m in grouping):
         raise UsageError(
             "some metrics cannot be grouped as asked",
-            [Issue(f"{m}: {reason}", hint="group by a column every input has (e.g. site), "
-                   "or leave this metric out") for m, reason in grouping.items() if m in asked])
+            [
+                Issue(
+                    f"{m}: {reason}",
+                    hint="group by a column every input has (e.g. site), or leave this metric out",
+                )
+                for m, reason in grouping.items()
+                if m in asked
+            ],
+        )
     unavailable.update(grouping)
 
-    inputs = {}
-    for name, frame in frames.items():
-        time_columns = {_time_column(m.spec, project) for m in everything
-                        if m.spec.dataset == name}
-        inputs[name] = Input(frame, sorted(time_columns)[0] if time_columns else "")
+    inputs = {
+        name: Input(frame, loaded[name].time_column or "") for name, frame in frames.items()
+    }
     plain_ok = [m for m in everything if m.id not in unavailable]
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
     helpers = [m.spec for m in plain_ok if m.id not in asked]
     request = Request(period, tuple(by), Window(date_from, date_to), last)
-    records = evaluate(shown, inputs, request, project.spec.timezone, aliases=project.aliases,
-                       unavailable=unavailable, helpers=helpers)
+    records = evaluate(
+        shown,
+        inputs,
+        request,
+        project.spec.timezone,
+        aliases=project.aliases,
+        unavailable=unavailable,
+        helpers=helpers,
+    )
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)
     records = _add_quarantine(records, project, everything, loaded)
-    summaries = [DatasetSummary(d.name, d.files, d.rows_read, d.quarantined, d.rejects_file)
-                 for d in loaded.values()]
+    summaries = [
+        DatasetSummary(d.name, d.files, d.rows_read, d.quarantined, d.rejects_file)
+        for d in loaded.values()
+    ]
     for d in loaded.values():
         if d.quarantined:
-            notes.append(f"{d.quarantined} row(s) of `{d.name}` were quarantined to "
-                         f"{d.rejects_file} and left out")
+            notes.append(
+                f"{d.quarantined} row(s) of `{d.name}` were quarantined to "
+                f"{d.rejects_file} and left out"
+            )
     return Evaluation(records, summaries, notes, list(by), period)
 
 
-def _join_roster(project: Project, loaded: dict[str, Dataset], needed: dict[str, set[str]],
-                 by: list[str], mode: OnBadRows, rejects_dir: Path | None) -> dict[str, pl.LazyFrame]:
+def _join_roster(
+    project: Project,
+    loaded: dict[str, Dataset],
+    needed: dict[str, set[str]],
+    by: list[str],
+    mode: OnBadRows,
+    rejects_dir: Path | None,
+) -> dict[str, pl.LazyFrame]:
     frames = {name: d.frame.lazy() for name, d in loaded.items()}
-    wants = {name: [c for c in (*by, *needed[name]) if c not in loaded[name].columns
-                    and "agent_id" in loaded[name].columns] for name in loaded}
+    wants = {
+        name: [
+            c
+            for c in (*by, *needed[name])
+            if c not in loaded[name].columns and "agent_id" in loaded[name].columns
+        ]
+        for name in loaded
+    }
     dims = sorted({c for cols in wants.values() for c in cols})
     if not dims or "agents" not in project.spec.sources:
         return frames
     roster = loaded.get("agents") or load_dataset(
-        "agents", project.spec.sources["agents"], project.root, project.spec.timezone,
-        {"agent_id", *dims, *ROSTER_DIMENSIONS}, on_bad_rows=mode, rejects_dir=rejects_dir)
+        "agents",
+        project.spec.sources["agents"],
+        project.root,
+        project.spec.timezone,
+        {"agent_id", *dims, *ROSTER_DIMENSIONS},
+        on_bad_rows=mode,
+        rejects_dir=rejects_dir,
+    )
     loaded.setdefault("agents", roster)
     for name, cols in wants.items():
         if cols and name != "agents":
@@ -161,8 +226,9 @@ def _join_roster(project: Project, loaded: dict[str, Dataset], needed: dict[str,
     return frames
 
 
-def _check_group_columns(by: list[str], frames: dict[str, pl.LazyFrame],
-                         loaded: dict[str, Dataset]) -> None:
+def _check_group_columns(
+    by: list[str], frames: dict[str, pl.LazyFrame], loaded: dict[str, Dataset]
+) -> None:
     """A --by column that no dataset has is a typo, not a grouping some metrics lack."""
     if not frames:
         return
@@ -173,13 +239,16 @@ def _check_group_columns(by: list[str], frames: dict[str, pl.LazyFrame],
             from tpmkit.errors import did_you_mean
 
             hint = did_you_mean(column, sorted(known))
-            raise UsageError(f"--by {column}: no dataset has a column `{column}`"
-                             + (f"; {hint}" if hint else ""),
-                             [Issue("columns: " + ", ".join(sorted(known)))])
+            raise UsageError(
+                f"--by {column}: no dataset has a column `{column}`"
+                + (f"; {hint}" if hint else ""),
+                [Issue("columns: " + ", ".join(sorted(known)))],
+            )
 
 
-def _formula_grouping(project: Project, everything: list[MetricDef], grouping: dict[str, str],
-                      by: list[str]) -> None:
+def _formula_grouping(
+    project: Project, everything: list[MetricDef], grouping: dict[str, str], by: list[str]
+) -> None:
     """A formula inherits its inputs' grouping problems, named after the input."""
     changed = True
     while changed:
@@ -189,15 +258,22 @@ def _formula_grouping(project: Project, everything: list[MetricDef], grouping: d
                 continue
             for _, input_id in formula_inputs(metric.spec, project.aliases):
                 if input_id in grouping:
-                    grouping[metric.id] = (f"input `{input_id}`: {grouping[input_id]} "
-                                           f"(grouping must be shared by every input)")
+                    grouping[metric.id] = (
+                        f"input `{input_id}`: {grouping[input_id]} "
+                        f"(grouping must be shared by every input)"
+                    )
                     changed = True
                     break
     del by
 
 
-def _add_missing(records: pl.DataFrame, selected: list[MetricDef], unavailable: dict[str, str],
-                 by: list[str], timezone: str) -> pl.DataFrame:
+def _add_missing(
+    records: pl.DataFrame,
+    selected: list[MetricDef],
+    unavailable: dict[str, str],
+    by: list[str],
+    timezone: str,
+) -> pl.DataFrame:
     """One no_data record (period `all`) for each metric that produced no cells at all."""
     present = set(records.get_column("metric").unique()) if not records.is_empty() else set()
     rows = []
@@ -208,25 +284,39 @@ def _add_missing(records: pl.DataFrame, selected: list[MetricDef], unavailable: 
             continue
         reason = unavailable.get(metric.id, "no rows in the selected range")
         level = levels_table([metric.spec]).row(0, named=True)
-        rows.append({"metric": metric.id, "period": "all", "value": None, "n": 0,
-                     "unit": metric.spec.unit, "direction": level["direction"],
-                     "status": "no_data", "target": level["target"],
-                     "target_upper": level["target_upper"], "warning": level["warning"],
-                     "warning_upper": level["warning_upper"], "critical": level["critical"],
-                     "critical_upper": level["critical_upper"],
-                     "definition_hash": level["definition_hash"], "reason": reason})
+        rows.append(
+            {
+                "metric": metric.id,
+                "period": "all",
+                "value": None,
+                "n": 0,
+                "unit": metric.spec.unit,
+                "direction": level["direction"],
+                "status": "no_data",
+                "target": level["target"],
+                "target_upper": level["target_upper"],
+                "warning": level["warning"],
+                "warning_upper": level["warning_upper"],
+                "critical": level["critical"],
+                "critical_upper": level["critical_upper"],
+                "definition_hash": level["definition_hash"],
+                "reason": reason,
+            }
+        )
     if not rows:
         return records
     base = records if not records.is_empty() else empty_records(by)
     extra = pl.DataFrame(rows, schema={k: v for k, v in base.schema.items() if k in rows[0]})
     if base.is_empty():
-        base = base.with_columns(pl.col("period_start", "period_end")
-                                 .cast(pl.Datetime("us", timezone)))
+        base = base.with_columns(
+            pl.col("period_start", "period_end").cast(pl.Datetime("us", timezone))
+        )
     return pl.concat([base, extra], how="diagonal_relaxed").select(base.columns)
 
 
-def _add_quarantine(records: pl.DataFrame, project: Project, everything: list[MetricDef],
-                    loaded: dict[str, Dataset]) -> pl.DataFrame:
+def _add_quarantine(
+    records: pl.DataFrame, project: Project, everything: list[MetricDef], loaded: dict[str, Dataset]
+) -> pl.DataFrame:
     """`quarantined`: rows left out of the datasets behind each record's metric."""
     by_id = {m.id: m for m in everything}
 
@@ -242,5 +332,7 @@ def _add_quarantine(records: pl.DataFrame, project: Project, everything: list[Me
 
     counts = {m: sum(loaded[d].quarantined for d in datasets(m) if d in loaded) for m in by_id}
     return records.with_columns(
-        pl.col("metric").replace_strict(counts, default=0, return_dtype=pl.Int64)
-        .alias("quarantined"))
+        pl.col("metric")
+        .replace_strict(counts, default=0, return_dtype=pl.Int64)
+        .alias("quarantined")
+    )

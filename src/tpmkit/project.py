@@ -26,8 +26,7 @@ def load(project_file: Path | str) -> Project:
     issues.extend(check_project(project, available_columns(project)))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
-        raise DefinitionError(f"{len(errors)} problem(s) in the definitions",
-                              by_location(errors))
+        raise DefinitionError(f"{len(errors)} problem(s) in the definitions", by_location(errors))
     return project
 
 
@@ -51,8 +50,10 @@ def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:
         metric_id = project.aliases.get(given, given)
         if metric_id not in project.metrics:
             hint = did_you_mean(given, [*project.metrics, *project.aliases])
-            raise UsageError(f"unknown metric `{given}`" + (f"; {hint}" if hint else ""),
-                             [Issue("see `tpmkit metrics list` for the ids")])
+            raise UsageError(
+                f"unknown metric `{given}`" + (f"; {hint}" if hint else ""),
+                [Issue("see `tpmkit metrics list` for the ids")],
+            )
         resolved.append(metric_id)
     return list(dict.fromkeys(resolved))
 
@@ -63,10 +64,15 @@ def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -
 
     if role is not None and role not in ROLES:
         hint = did_you_mean(role, ROLES)
-        raise UsageError(f"unknown role `{role}`" + (f"; {hint}" if hint else ""),
-                         [Issue("roles: " + ", ".join(ROLES))])
-    metrics = [project.metrics[i] for i in resolve_ids(project, ids)] if ids \
+        raise UsageError(
+            f"unknown role `{role}`" + (f"; {hint}" if hint else ""),
+            [Issue("roles: " + ", ".join(ROLES))],
+        )
+    metrics = (
+        [project.metrics[i] for i in resolve_ids(project, ids)]
+        if ids
         else list(project.metrics.values())
+    )
     if role is not None and role not in ALL_METRICS_ROLES:
         metrics = [m for m in metrics if role in m.spec.roles or m.spec.owner == role]
     return metrics
@@ -120,16 +126,28 @@ def evaluate(
 
     if period not in GRAINS:
         hint = did_you_mean(period, GRAINS)
-        raise UsageError(f"unknown period `{period}`" + (f"; {hint}" if hint else ""),
-                         [Issue("periods: " + ", ".join(GRAINS))])
+        raise UsageError(
+            f"unknown period `{period}`" + (f"; {hint}" if hint else ""),
+            [Issue("periods: " + ", ".join(GRAINS))],
+        )
     selected = select(project, ids, role)
     if not selected:
-        raise UsageError(f"no metric matches role `{role}`" if role else "no metrics defined",
-                         [Issue("check `roles:` in the metric files, or list them with "
-                                "`tpmkit metrics list`")])
-    return run(project, selected, explicit=bool(ids), period=period, by=list(by),
-               date_from=date_from, date_to=date_to, last=last, on_bad_rows=on_bad_rows,
-               rejects_dir=rejects_dir)
+        raise UsageError(
+            f"no metric matches role `{role}`" if role else "no metrics defined",
+            [Issue("check `roles:` in the metric files, or list them with `tpmkit metrics list`")],
+        )
+    return run(
+        project,
+        selected,
+        explicit=bool(ids),
+        period=period,
+        by=list(by),
+        date_from=date_from,
+        date_to=date_to,
+        last=last,
+        on_bad_rows=on_bad_rows,
+        rejects_dir=rejects_dir,
+    )
 
 
 def is_formula(metric: MetricDef) -> bool:

@@ -55,8 +55,12 @@ def create(directory: Path, *, example: bool, force: bool) -> Path:
         source = example_dir()
         if not source.is_dir():
             raise UsageError("the bundled example is not installed with this copy of tpmkit")
-        shutil.copytree(source, directory, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".tpmkit"))
+        shutil.copytree(
+            source,
+            directory,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", ".tpmkit"),
+        )
         return target
     target.write_text(STARTER, encoding="utf-8")
     (directory / "metrics").mkdir(exist_ok=True)

@@ -47,8 +47,9 @@ def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
         raw_present = _text(col).is_not_null() & (_text(col) != "")
     problems = [problem(raw_present & value.is_null(), "not a number")]
     if whole:
-        problems.append(problem(value.is_not_null() & (value != value.round(0)),
-                                 "not a whole number"))
+        problems.append(
+            problem(value.is_not_null() & (value != value.round(0)), "not a whole number")
+        )
     return Coerced(value, _first_problem(*problems))
 
 
@@ -78,8 +79,10 @@ def duration(col: str, dtype: pl.DataType) -> Coerced:
             pl.when(count == 3).then(abs_part(1) < 60).otherwise(True),
         )
         value = (
-            pl.when(count == 1).then(part(0))
-            .when(count == 2).then(sign * (abs_part(0) * 60 + abs_part(1)))
+            pl.when(count == 1)
+            .then(part(0))
+            .when(count == 2)
+            .then(sign * (abs_part(0) * 60 + abs_part(1)))
             .when((count == 3) & clock_ok)
             .then(sign * (abs_part(0) * 3600 + abs_part(1) * 60 + abs_part(2)))
             .otherwise(None)
@@ -99,23 +102,31 @@ def boolean(col: str, dtype: pl.DataType) -> Coerced:
         return Coerced(pl.col(col), pl.lit(None, dtype=pl.String))
     word = _text(col).str.to_lowercase()
     value = (
-        pl.when(word.is_in(TRUE_WORDS)).then(True)
-        .when(word.is_in(FALSE_WORDS)).then(False)
+        pl.when(word.is_in(TRUE_WORDS))
+        .then(True)
+        .when(word.is_in(FALSE_WORDS))
+        .then(False)
         .otherwise(None)
     )
     present = word.is_not_null() & (word != "")
-    return Coerced(value, problem(present & value.is_null(),
-                                   "not a boolean (true/false, 1/0, Y/N, yes/no)"))
+    return Coerced(
+        value, problem(present & value.is_null(), "not a boolean (true/false, 1/0, Y/N, yes/no)")
+    )
 
 
 def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
     """An instant in the project time zone from ISO 8601 text or a Parquet temporal type."""
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
-            value = pl.col(col).cast(pl.Datetime("us")).dt.replace_time_zone(
-                timezone, ambiguous="earliest", non_existent="null")
-            issue = problem(pl.col(col).is_not_null() & value.is_null(),
-                               f"local time does not exist in {timezone} (DST gap)")
+            value = (
+                pl.col(col)
+                .cast(pl.Datetime("us"))
+                .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+            )
+            issue = problem(
+                pl.col(col).is_not_null() & value.is_null(),
+                f"local time does not exist in {timezone} (DST gap)",
+            )
             return Coerced(value, issue)
         value = pl.col(col).cast(pl.Datetime("us", dtype.time_zone)).dt.convert_time_zone(timezone)
         return Coerced(value, pl.lit(None, dtype=pl.String))
@@ -128,20 +139,27 @@ def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
         .str.replace(r"[Zz]$", "+00:00")
         .str.replace(r" ([+-]\d{2}(:?\d{2})?)$", "$1")  # "10:00 +02:00"
     )
-    with_offset = pl.coalesce(*(
-        text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
-        for f in _OFFSET_FORMATS
-    )).dt.convert_time_zone(timezone)
-    naive = pl.coalesce(*(text.str.to_datetime(f, strict=False, time_unit="us")
-                          for f in _NAIVE_FORMATS))
+    with_offset = pl.coalesce(
+        *(
+            text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
+            for f in _OFFSET_FORMATS
+        )
+    ).dt.convert_time_zone(timezone)
+    naive = pl.coalesce(
+        *(text.str.to_datetime(f, strict=False, time_unit="us") for f in _NAIVE_FORMATS)
+    )
     local = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
     value = pl.coalesce(with_offset, local)
     present = text.is_not_null() & (text != "")
     problems = (
-        problem(present & with_offset.is_null() & naive.is_not_null() & local.is_null(),
-                 f"local time does not exist in {timezone} (DST gap)"),
-        problem(present & value.is_null(),
-                 "not a timestamp (ISO 8601, e.g. 2026-01-05 14:30:00 or with +01:00)"),
+        problem(
+            present & with_offset.is_null() & naive.is_not_null() & local.is_null(),
+            f"local time does not exist in {timezone} (DST gap)",
+        ),
+        problem(
+            present & value.is_null(),
+            "not a timestamp (ISO 8601, e.g. 2026-01-05 14:30:00 or with +01:00)",
+        ),
     )
     return Coerced(value, _first_problem(*problems))
 

@@ -35,21 +35,33 @@ class DatasetContract:
         return [c.name for c in self.columns]
 
 
-def _c(name: str, type_: str, required: bool = False, lo: float | None = None,
-       hi: float | None = None) -> Column:
+def _c(
+    name: str, type_: str, required: bool = False, lo: float | None = None, hi: float | None = None
+) -> Column:
     return Column(name, type_, required, lo, hi)
 
 
 CALLS = DatasetContract(
     "calls",
     (
-        _c("contact_id", "text", True), _c("offered_at", "timestamp", True),
-        _c("channel", "text"), _c("queue", "text"), _c("agent_id", "text"),
-        _c("customer_id", "text"), _c("answered", "bool", True), _c("answered_at", "timestamp"),
-        _c("wait_seconds", "duration", True), _c("talk_seconds", "duration"),
-        _c("hold_seconds", "duration"), _c("acw_seconds", "duration"),
-        _c("transferred", "bool"), _c("escalated", "bool"), _c("resolved", "bool"),
-        _c("csat", "int", lo=1, hi=5), _c("nps", "int", lo=0, hi=10), _c("dsat_root_cause", "text"),
+        _c("contact_id", "text", True),
+        _c("offered_at", "timestamp", True),
+        _c("channel", "text"),
+        _c("queue", "text"),
+        _c("agent_id", "text"),
+        _c("customer_id", "text"),
+        _c("answered", "bool", True),
+        _c("answered_at", "timestamp"),
+        _c("wait_seconds", "duration", True),
+        _c("talk_seconds", "duration"),
+        _c("hold_seconds", "duration"),
+        _c("acw_seconds", "duration"),
+        _c("transferred", "bool"),
+        _c("escalated", "bool"),
+        _c("resolved", "bool"),
+        _c("csat", "int", lo=1, hi=5),
+        _c("nps", "int", lo=0, hi=10),
+        _c("dsat_root_cause", "text"),
     ),
     time_column="offered_at",
     id_column="contact_id",
@@ -63,11 +75,18 @@ CALLS = DatasetContract(
 TICKETS = DatasetContract(
     "tickets",
     (
-        _c("ticket_id", "text", True), _c("created_at", "timestamp", True),
-        _c("first_response_at", "timestamp"), _c("resolved_at", "timestamp"),
-        _c("agent_id", "text"), _c("priority", "text"), _c("channel", "text"),
-        _c("customer_id", "text"), _c("reopens", "int", lo=0), _c("escalated", "bool"),
-        _c("due_at", "timestamp"), _c("csat", "int", lo=1, hi=5),
+        _c("ticket_id", "text", True),
+        _c("created_at", "timestamp", True),
+        _c("first_response_at", "timestamp"),
+        _c("resolved_at", "timestamp"),
+        _c("agent_id", "text"),
+        _c("priority", "text"),
+        _c("channel", "text"),
+        _c("customer_id", "text"),
+        _c("reopens", "int", lo=0),
+        _c("escalated", "bool"),
+        _c("due_at", "timestamp"),
+        _c("csat", "int", lo=1, hi=5),
     ),
     time_column="created_at",
     id_column="ticket_id",
@@ -77,11 +96,18 @@ TICKETS = DatasetContract(
 QA = DatasetContract(
     "qa",
     (
-        _c("evaluation_id", "text", True), _c("agent_id", "text", True),
-        _c("evaluated_at", "timestamp", True), _c("score", "float", True, lo=0),
-        _c("max_score", "float", lo=0), _c("contact_id", "text"), _c("interaction_at", "timestamp"),
-        _c("evaluator_id", "text"), _c("auto_fail", "bool"), _c("calibration_id", "text"),
-        _c("error_category", "text"), _c("root_cause", "text"),
+        _c("evaluation_id", "text", True),
+        _c("agent_id", "text", True),
+        _c("evaluated_at", "timestamp", True),
+        _c("score", "float", True, lo=0),
+        _c("max_score", "float", lo=0),
+        _c("contact_id", "text"),
+        _c("interaction_at", "timestamp"),
+        _c("evaluator_id", "text"),
+        _c("auto_fail", "bool"),
+        _c("calibration_id", "text"),
+        _c("error_category", "text"),
+        _c("root_cause", "text"),
     ),
     time_column="evaluated_at",
     id_column="evaluation_id",
@@ -92,10 +118,14 @@ QA = DatasetContract(
 SCHEDULE = DatasetContract(
     "schedule",
     (
-        _c("agent_id", "text", True), _c("date", "date", True),
-        _c("scheduled_seconds", "duration", True), _c("adherent_seconds", "duration"),
-        _c("logged_in_seconds", "duration"), _c("handle_seconds", "duration"),
-        _c("available_seconds", "duration"), _c("paid_seconds", "duration"),
+        _c("agent_id", "text", True),
+        _c("date", "date", True),
+        _c("scheduled_seconds", "duration", True),
+        _c("adherent_seconds", "duration"),
+        _c("logged_in_seconds", "duration"),
+        _c("handle_seconds", "duration"),
+        _c("available_seconds", "duration"),
+        _c("paid_seconds", "duration"),
     ),
     time_column="date",
 )
@@ -103,8 +133,11 @@ SCHEDULE = DatasetContract(
 COSTS = DatasetContract(
     "costs",
     (
-        _c("date", "date", True), _c("amount", "float", True),
-        _c("site", "text"), _c("vendor", "text"), _c("team", "text"),
+        _c("date", "date", True),
+        _c("amount", "float", True),
+        _c("site", "text"),
+        _c("vendor", "text"),
+        _c("team", "text"),
     ),
     time_column="date",
 )
@@ -112,8 +145,13 @@ COSTS = DatasetContract(
 AGENTS = DatasetContract(
     "agents",
     (
-        _c("agent_id", "text", True), _c("name", "text"), _c("team", "text"),
-        _c("team_lead", "text"), _c("site", "text"), _c("vendor", "text"), _c("role", "text"),
+        _c("agent_id", "text", True),
+        _c("name", "text"),
+        _c("team", "text"),
+        _c("team_lead", "text"),
+        _c("site", "text"),
+        _c("vendor", "text"),
+        _c("role", "text"),
         _c("hire_date", "date"),
     ),
     time_column=None,

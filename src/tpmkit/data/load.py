@@ -66,8 +66,9 @@ def _required(contract: DatasetContract | None, source: Source) -> list[str]:
     return list(dict.fromkeys(required))
 
 
-def _check_required(name: str, scanned: list[ScannedFile], contract: DatasetContract | None,
-                    source: Source) -> None:
+def _check_required(
+    name: str, scanned: list[ScannedFile], contract: DatasetContract | None, source: Source
+) -> None:
     issues = []
     for item in scanned:
         present = set(item.canonical)
@@ -80,10 +81,14 @@ def _check_required(name: str, scanned: list[ScannedFile], contract: DatasetCont
             hint = f'map it: columns: {{"Export Header": {column}}}'
             if alternative:
                 hint += f", or provide answered_at to derive it ({alternative})"
-            issues.append(Issue(
-                f"dataset `{name}`: required column `{column}` is missing in {item.display}; "
-                f"columns found: {', '.join(item.raw_names) or '(none)'}",
-                file=item.display, hint=hint))
+            issues.append(
+                Issue(
+                    f"dataset `{name}`: required column `{column}` is missing in {item.display}; "
+                    f"columns found: {', '.join(item.raw_names) or '(none)'}",
+                    file=item.display,
+                    hint=hint,
+                )
+            )
     if issues:
         raise DataError(f"dataset `{name}`: required columns are missing", issues)
 
@@ -119,22 +124,38 @@ def load_dataset(
         if column not in available:
             have = next(s.display for s in scanned if column in s.canonical)
             lack = next(s.display for s in scanned if column not in s.canonical)
-            raise DataError(f"dataset `{name}`: files disagree on their columns",
-                            [Issue(f"column `{column}` is in {have} but not in {lack}", file=lack,
-                                   hint="export every file with the same columns")])
-    missing = {c.name: f"column `{c.name}` is not in the `{name}` export"
-               for c in (contract.columns if contract else ()) if c.name not in available}
+            raise DataError(
+                f"dataset `{name}`: files disagree on their columns",
+                [
+                    Issue(
+                        f"column `{column}` is in {have} but not in {lack}",
+                        file=lack,
+                        hint="export every file with the same columns",
+                    )
+                ],
+            )
+    missing = {
+        c.name: f"column `{c.name}` is not in the `{name}` export"
+        for c in (contract.columns if contract else ())
+        if c.name not in available
+    }
 
     frames = []
     for item in scanned:
         schema = item.frame.collect_schema()
-        frames.append(item.frame.select(
-            pl.col(FILE), pl.col(ROW).cast(pl.Int64),
-            *(pl.col(c).cast(pl.String) if item.format == "csv" else pl.col(c) for c in wanted),
-        ).with_columns(*(
-            pl.col(c).cast(pl.String) for c in wanted
-            if c not in types and item.format == "parquet" and schema[c] == pl.Categorical
-        )))
+        frames.append(
+            item.frame.select(
+                pl.col(FILE),
+                pl.col(ROW).cast(pl.Int64),
+                *(pl.col(c).cast(pl.String) if item.format == "csv" else pl.col(c) for c in wanted),
+            ).with_columns(
+                *(
+                    pl.col(c).cast(pl.String)
+                    for c in wanted
+                    if c not in types and item.format == "parquet" and schema[c] == pl.Categorical
+                )
+            )
+        )
     raw = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
     schema = raw.collect_schema()
 
@@ -143,8 +164,9 @@ def load_dataset(
     for column in wanted:
         spec = contract.column(column) if contract else None
         if spec and (spec.minimum is not None or spec.maximum is not None):
-            problems[column] = pl.coalesce(problems[column], coerce.in_range(
-                coerced[column].value, spec.minimum, spec.maximum))
+            problems[column] = pl.coalesce(
+                problems[column], coerce.in_range(coerced[column].value, spec.minimum, spec.maximum)
+            )
     typed = raw.with_columns(
         *(p.alias(f"{PROBLEM}{c}") for c, p in problems.items()),
         *(k.value.alias(c) for c, k in coerced.items()),
@@ -163,17 +185,26 @@ def load_dataset(
         rejects_file = _write_rejects(name, cells, scanned, rejects_dir or root / ".tpmkit/rejects")
         keep = ~pl.any_horizontal(pl.col(f"^{PROBLEM}.*$").is_not_null())
         df = df.filter(keep)
-    df = df.drop(pl.col(f"^{PROBLEM}.*$"), ROW, FILE)
+    df = df.drop([c for c in df.columns if c.startswith(PROBLEM)], ROW, FILE)
     df = _infer_untyped(df, types)
     if name == "calls":
         df = _derive_calls(df)
         missing = {k: v for k, v in missing.items() if k not in df.columns}
-    return Dataset(name, df, [s.display for s in scanned], time_column, missing, rows_read,
-                   quarantined, rejects_file)
+    return Dataset(
+        name,
+        df,
+        [s.display for s in scanned],
+        time_column,
+        missing,
+        rows_read,
+        quarantined,
+        rejects_file,
+    )
 
 
-def _row_rules(contract: DatasetContract | None, source: Source, wanted: list[str],
-               checked: set[str]) -> list[pl.Expr]:
+def _row_rules(
+    contract: DatasetContract | None, source: Source, wanted: list[str], checked: set[str]
+) -> list[pl.Expr]:
     """Rules across columns: required values, order of timestamps, score <= max, unique ids."""
     rules: list[pl.Expr] = []
     present = set(wanted)
@@ -183,18 +214,24 @@ def _row_rules(contract: DatasetContract | None, source: Source, wanted: list[st
         empty = pl.col(column).is_null()
         if column in checked:  # an unparseable value is already reported as such
             empty = empty & pl.col(f"{PROBLEM}{column}").is_null()
-        rules.append(coerce.problem(empty, "required value is empty")
-                     .alias(f"{PROBLEM}required_{column}"))
+        rules.append(
+            coerce.problem(empty, "required value is empty").alias(f"{PROBLEM}required_{column}")
+        )
     pairs = list(contract.ordered) if contract else []
     for earlier, later in pairs:
         if earlier in present and later in present:
-            rules.append(coerce.problem(pl.col(later) < pl.col(earlier),
-                                         f"{later} is before {earlier}")
-                         .alias(f"{PROBLEM}order_{later}"))
-    for lower, upper in (contract.not_above if contract else ()):
+            rules.append(
+                coerce.problem(
+                    pl.col(later) < pl.col(earlier), f"{later} is before {earlier}"
+                ).alias(f"{PROBLEM}order_{later}")
+            )
+    for lower, upper in contract.not_above if contract else ():
         if lower in present and upper in present:
-            rules.append(coerce.problem(pl.col(lower) > pl.col(upper), f"{lower} above {upper}")
-                         .alias(f"{PROBLEM}above_{lower}"))
+            rules.append(
+                coerce.problem(pl.col(lower) > pl.col(upper), f"{lower} above {upper}").alias(
+                    f"{PROBLEM}above_{lower}"
+                )
+            )
     id_column = source.id_column or (contract.id_column if contract else None)
     if id_column and id_column in present:
         first_file = pl.col(FILE).first().over(id_column)
@@ -202,18 +239,25 @@ def _row_rules(contract: DatasetContract | None, source: Source, wanted: list[st
         duplicate = pl.col(id_column).is_not_null() & ~pl.col(id_column).is_first_distinct()
         rules.append(
             pl.when(duplicate)
-            .then(pl.format("duplicate {} (first in {}, data row {})", pl.lit(id_column),
-                            first_file, first_row))
+            .then(
+                pl.format(
+                    "duplicate {} (first in {}, data row {})",
+                    pl.lit(id_column),
+                    first_file,
+                    first_row,
+                )
+            )
             .otherwise(pl.lit(None, dtype=pl.String))
-            .alias(f"{PROBLEM}duplicate_{id_column}"))
+            .alias(f"{PROBLEM}duplicate_{id_column}")
+        )
     return rules
 
 
 def _problem_column(name: str) -> str:
-    column = name[len(PROBLEM):]
+    column = name[len(PROBLEM) :]
     for prefix in ("required_", "order_", "above_", "duplicate_"):
         if column.startswith(prefix):
-            return column[len(prefix):]
+            return column[len(prefix) :]
     return column
 
 
@@ -222,11 +266,15 @@ def _bad_cells(df: pl.DataFrame) -> list[Cell]:
     if not columns:
         return []
     flagged = df.select(FILE, ROW, *columns).filter(
-        pl.any_horizontal(pl.col(columns).is_not_null()))
+        pl.any_horizontal(pl.col(columns).is_not_null())
+    )
     if flagged.is_empty():
         return []
-    long = flagged.unpivot(index=[FILE, ROW], on=columns, variable_name="c", value_name="rule") \
-        .drop_nulls("rule").sort(FILE, ROW, "c")
+    long = (
+        flagged.unpivot(index=[FILE, ROW], on=columns, variable_name="c", value_name="rule")
+        .drop_nulls("rule")
+        .sort(FILE, ROW, "c")
+    )
     return [Cell(f, r, _problem_column(c), rule) for f, r, c, rule in long.iter_rows()]
 
 
@@ -239,11 +287,17 @@ def _raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
     if item.format == "csv":
         frame = pl.scan_csv(item.path, infer_schema=False, row_index_name=ROW, raise_if_empty=False)
         names = [n for n in frame.collect_schema().names() if n != ROW]
-        newlines = pl.sum_horizontal(
-            pl.col(n).str.count_matches("\n").fill_null(0) for n in names) if names else pl.lit(0)
+        newlines = (
+            pl.sum_horizontal(pl.col(n).str.count_matches("\n").fill_null(0) for n in names)
+            if names
+            else pl.lit(0)
+        )
         # header is line 1; quoted newlines push later rows down
-        line = pl.lit(2, dtype=pl.Int64) + pl.col(ROW).cast(pl.Int64) + \
-            newlines.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+        line = (
+            pl.lit(2, dtype=pl.Int64)
+            + pl.col(ROW).cast(pl.Int64)
+            + newlines.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+        )
         frame = frame.with_columns(line.alias("__line"))
     else:
         frame = pl.scan_parquet(item.path, row_index_name=ROW)
@@ -267,16 +321,22 @@ def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Dat
             header_index = item.raw_names.index(export) + 1 if export in item.raw_names else None
             label = export if export == cell.column else f"{export}` (`{cell.column}`)"
             where = "" if item.format == "csv" else f"row {cell.row + 1}, "
-            issues.append(Issue(
-                f"{where}column `{label}`: {cell.rule}: {value!r}",
-                file=display, line=row.get("__line") if item.format == "csv" else None,
-                column=header_index,
-                hint=_fix_hint(cell.rule)))
+            issues.append(
+                Issue(
+                    f"{where}column `{label}`: {cell.rule}: {value!r}",
+                    file=display,
+                    line=row.get("__line") if item.format == "csv" else None,
+                    column=header_index,
+                    hint=_fix_hint(cell.rule),
+                )
+            )
     rows = len({(c.file, c.row) for c in cells})
     return DataError(
         f"dataset `{name}`: {len(cells)} bad value(s) in {rows} row(s); nothing was computed. "
         "Fix the export, or re-run with --on-bad-rows quarantine to leave those rows out",
-        issues, total=len(cells))
+        issues,
+        total=len(cells),
+    )
 
 
 def _fix_hint(rule: str) -> str | None:
@@ -289,8 +349,7 @@ def _fix_hint(rule: str) -> str | None:
     return None
 
 
-def _write_rejects(name: str, cells: list[Cell], scanned: list[ScannedFile],
-                   folder: Path) -> str:
+def _write_rejects(name: str, cells: list[Cell], scanned: list[ScannedFile], folder: Path) -> str:
     """Write the rejected rows (original values + file, line, reason) to a CSV a user can fix."""
     from tpmkit.atomic import write_with
 
@@ -303,9 +362,11 @@ def _write_rejects(name: str, cells: list[Cell], scanned: list[ScannedFile],
         item = _file_for(display, scanned)
         raw = _raw_rows(item, sorted({r for f, r in reasons if f == display}))
         reason = pl.Series("_reason", ["; ".join(reasons[(display, r)]) for r in raw[ROW]])
-        parts.append(raw.with_columns(pl.lit(display).alias("_source_file"),
-                                      pl.col("__line").alias("_line"), reason)
-                     .drop(ROW, "__line"))
+        parts.append(
+            raw.with_columns(
+                pl.lit(display).alias("_source_file"), pl.col("__line").alias("_line"), reason
+            ).drop(ROW, "__line")
+        )
     frame = pl.concat(parts, how="diagonal")
     target = folder / f"{name}.rejects.csv"
     write_with(target, lambda tmp: frame.write_csv(tmp))

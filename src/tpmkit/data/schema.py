@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
-from tpmkit.data.load import column_types
 from tpmkit.data.sources import scan_file, source_files
 from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
 from tpmkit.spec.loader import Project
@@ -15,8 +14,9 @@ def _header_columns(project: Project, name: str) -> set[str] | None:
         return None
     try:
         files = source_files(source, project.root, name)
-        return set.intersection(*(set(scan_file(f, source, project.root, name).canonical)
-                                  for f in files))
+        return set.intersection(
+            *(set(scan_file(f, source, project.root, name).canonical) for f in files)
+        )
     except TpmkitError:
         return None
 
@@ -58,11 +58,15 @@ def schema_issues(project: Project) -> list[Issue]:
                 scanned = scan_file(file, source, project.root, name)
                 missing_maps = [e for e in source.columns if e not in scanned.raw_names]
                 for export in missing_maps:
-                    issues.append(project.doc.issue(
-                        ("sources", name, "columns", export),
-                        f"mapped column `{export}` is not in {scanned.display}", key=True,
-                        severity="warning",
-                        hint=_suggest(export, scanned.raw_names)))
+                    issues.append(
+                        project.doc.issue(
+                            ("sources", name, "columns", export),
+                            f"mapped column `{export}` is not in {scanned.display}",
+                            key=True,
+                            severity="warning",
+                            hint=_suggest(export, scanned.raw_names),
+                        )
+                    )
             load_dataset(name, source, project.root, project.spec.timezone)
         except (DataError, DefinitionError) as exc:
             if not exc.issues:
@@ -73,9 +77,14 @@ def schema_issues(project: Project) -> list[Issue]:
                 else:
                     issues.append(issue)
         if name not in CANONICAL and not (source.time_column or source.types):
-            issues.append(project.doc.issue(("sources", name), f"custom dataset `{name}` has no "
-                                            "`time_column`", severity="warning",
-                                            hint="add time_column: <timestamp column>"))
+            issues.append(
+                project.doc.issue(
+                    ("sources", name),
+                    f"custom dataset `{name}` has no `time_column`",
+                    severity="warning",
+                    hint="add time_column: <timestamp column>",
+                )
+            )
     return issues
 
 

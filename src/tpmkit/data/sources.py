@@ -39,8 +39,12 @@ def source_files(source: Source, root: Path, dataset: str) -> list[Path]:
     if not files:
         raise DataError(
             f"dataset `{dataset}`: no file matches `{source.path}`",
-            [Issue(f"no file matches {pattern}", hint="check `sources.{dataset}.path` "
-                   "(relative to the project file)")],
+            [
+                Issue(
+                    f"no file matches {pattern}",
+                    hint="check `sources.{dataset}.path` (relative to the project file)",
+                )
+            ],
         )
     return files
 
@@ -54,9 +58,16 @@ def file_format(path: Path, source: Source) -> str:
         return "parquet"
     if suffix in (".csv", ".txt", ".tsv"):
         return "csv"
-    raise DataError(f"cannot tell the format of {path.name}",
-                    [Issue(f"unknown file extension `{suffix}`", file=str(path),
-                           hint="set `format: csv` or `format: parquet` on the source")])
+    raise DataError(
+        f"cannot tell the format of {path.name}",
+        [
+            Issue(
+                f"unknown file extension `{suffix}`",
+                file=str(path),
+                hint="set `format: csv` or `format: parquet` on the source",
+            )
+        ],
+    )
 
 
 def _display(path: Path, root: Path) -> str:
@@ -72,23 +83,36 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
     display = _display(path, root)
     try:
         if fmt == "csv":
-            frame = pl.scan_csv(path, infer_schema=False, row_index_name=ROW,
-                                raise_if_empty=False)
+            frame = pl.scan_csv(path, infer_schema=False, row_index_name=ROW, raise_if_empty=False)
         else:
             frame = pl.scan_parquet(path, row_index_name=ROW)
         names = [n for n in frame.collect_schema().names() if n != ROW]
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"cannot read {display}",
-                        [Issue(str(exc).splitlines()[0], file=display,
-                               hint="is it really a " + fmt.upper() + " file?")]) from None
+        raise DataError(
+            f"cannot read {display}",
+            [
+                Issue(
+                    str(exc).splitlines()[0],
+                    file=display,
+                    hint="is it really a " + fmt.upper() + " file?",
+                )
+            ],
+        ) from None
     mapping = {export: canonical for export, canonical in source.columns.items() if export in names}
     renamed = [mapping.get(n, n) for n in names]
     clashes = {n for n in renamed if renamed.count(n) > 1}
     if clashes:
         raise DefinitionError(
             f"dataset `{dataset}`: two columns of {display} map to the same name",
-            [Issue(f"column `{c}` appears twice after mapping", file=display,
-                   hint="map only one export column onto it") for c in sorted(clashes)])
+            [
+                Issue(
+                    f"column `{c}` appears twice after mapping",
+                    file=display,
+                    hint="map only one export column onto it",
+                )
+                for c in sorted(clashes)
+            ],
+        )
     frame = frame.rename(mapping).with_columns(pl.lit(display).alias(FILE))
     canonical_to_export = {mapping.get(n, n): n for n in names}
     for target, text in source.derive.items():
@@ -96,16 +120,23 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
             expr = expressions.to_polars(text)
             used = expressions.parse(text).columns
         except expressions.ExpressionError as exc:
-            raise DefinitionError(f"dataset `{dataset}`: cannot derive `{target}`",
-                                  [Issue(exc.message, hint="fix `derive` in the project file")]) \
-                from None
+            raise DefinitionError(
+                f"dataset `{dataset}`: cannot derive `{target}`",
+                [Issue(exc.message, hint="fix `derive` in the project file")],
+            ) from None
         missing = [c for c in used if c not in canonical_to_export]
         if missing:
             raise DataError(
                 f"dataset `{dataset}`: `derive.{target}` uses columns missing from {display}",
-                [Issue(f"no column `{c}`", file=display,
-                       hint="columns are: " + ", ".join(sorted(canonical_to_export)))
-                 for c in missing])
+                [
+                    Issue(
+                        f"no column `{c}`",
+                        file=display,
+                        hint="columns are: " + ", ".join(sorted(canonical_to_export)),
+                    )
+                    for c in missing
+                ],
+            )
         frame = frame.with_columns(expr.alias(target))
         canonical_to_export[target] = f"{target} (derived: {text})"
     return ScannedFile(path, display, fmt, frame, tuple(names), canonical_to_export)

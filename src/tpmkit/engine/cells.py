@@ -12,8 +12,7 @@ from tpmkit.engine.levels import NO_OVERRIDE, override_condition
 from tpmkit.spec.models import MetricSpec
 
 START = "period_start"
-CELL_SCHEMA_BASE = {"metric": pl.String, "value": pl.Float64, "n": pl.Int64,
-                    "override": pl.Int32}
+CELL_SCHEMA_BASE = {"metric": pl.String, "value": pl.Float64, "n": pl.Int64, "override": pl.Int32}
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,11 @@ def bounds(window: Window, timezone: str) -> tuple[dt.datetime | None, dt.dateti
 
     zone = ZoneInfo(timezone)
     start = dt.datetime.combine(window.start, dt.time(), zone) if window.start else None
-    end = (dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(), zone)
-           if window.end else None)
+    end = (
+        dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(), zone)
+        if window.end
+        else None
+    )
     return start, end
 
 
@@ -61,7 +63,10 @@ def aggregate(
         frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START))
     else:
         frame = frame.with_columns(periods.period_start(pl.col("__ts"), grain).alias(START))
-    aggs: list[pl.Expr] = [pl.col("__ts").min().alias("__first"), pl.col("__ts").max().alias("__last")]
+    aggs: list[pl.Expr] = [
+        pl.col("__ts").min().alias("__first"),
+        pl.col("__ts").max().alias("__last"),
+    ]
     for spec in metrics:
         if spec.id in unavailable:
             continue
@@ -81,11 +86,21 @@ def aggregate(
             value, n = pl.lit(None, dtype=pl.Float64), pl.lit(0, dtype=pl.Int64)
         else:
             value, n = pl.col(f"{spec.id}\x00value"), pl.col(f"{spec.id}\x00n")
-        override = (pl.col(f"{spec.id}\x00override") if spec.overrides and spec.id not in unavailable
-                    else pl.lit(NO_OVERRIDE, dtype=pl.Int32))
-        parts.append(grouped.select(
-            pl.lit(spec.id).alias("metric"), START, *by, "__first", "__last",
-            value.cast(pl.Float64).alias("value"), n.cast(pl.Int64).alias("n"),
-            override.cast(pl.Int32).alias("override"),
-        ))
+        override = (
+            pl.col(f"{spec.id}\x00override")
+            if spec.overrides and spec.id not in unavailable
+            else pl.lit(NO_OVERRIDE, dtype=pl.Int32)
+        )
+        parts.append(
+            grouped.select(
+                pl.lit(spec.id).alias("metric"),
+                START,
+                *by,
+                "__first",
+                "__last",
+                value.cast(pl.Float64).alias("value"),
+                n.cast(pl.Int64).alias("n"),
+                override.cast(pl.Int32).alias("override"),
+            )
+        )
     return pl.concat(parts, how="vertical_relaxed")

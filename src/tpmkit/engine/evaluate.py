@@ -14,9 +14,27 @@ from tpmkit.spec import expressions
 from tpmkit.spec.models import CountCompute, FormulaCompute, MetricSpec
 
 RECORD_FIELDS = (
-    "metric", "period", "period_start", "period_end", "value", "n", "unit", "direction", "status",
-    "target", "target_upper", "warning", "warning_upper", "critical", "critical_upper",
-    "gap_to_target", "plan", "plan_status", "trend", "definition_hash", "reason",
+    "metric",
+    "period",
+    "period_start",
+    "period_end",
+    "value",
+    "n",
+    "unit",
+    "direction",
+    "status",
+    "target",
+    "target_upper",
+    "warning",
+    "warning_upper",
+    "critical",
+    "critical_upper",
+    "gap_to_target",
+    "plan",
+    "plan_status",
+    "trend",
+    "definition_hash",
+    "reason",
 )
 
 
@@ -38,10 +56,14 @@ class Input:
     time_column: str
 
 
-def _group_plain(metrics: list[MetricSpec], inputs: Mapping[str, Input]) -> dict[tuple[str, str], list[MetricSpec]]:
+def _group_plain(
+    metrics: list[MetricSpec], inputs: Mapping[str, Input]
+) -> dict[tuple[str, str], list[MetricSpec]]:
     groups: dict[tuple[str, str], list[MetricSpec]] = {}
     for spec in metrics:
-        if isinstance(spec.compute, FormulaCompute) or spec.dataset not in inputs:
+        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
+            continue
+        if spec.dataset not in inputs:
             continue
         time_column = spec.time_column or inputs[spec.dataset].time_column
         groups.setdefault((spec.dataset, time_column), []).append(spec)
@@ -55,23 +77,37 @@ def formula_inputs(spec: MetricSpec, aliases: Mapping[str, str]) -> list[tuple[s
     return [(name, aliases.get(name, name)) for name in expressions.parse(text).columns]
 
 
-def _combine(spec: MetricSpec, cells: Mapping[str, pl.DataFrame], specs: Mapping[str, MetricSpec],
-             by: list[str], aliases: Mapping[str, str]) -> pl.DataFrame:
+def _combine(
+    spec: MetricSpec,
+    cells: Mapping[str, pl.DataFrame],
+    specs: Mapping[str, MetricSpec],
+    by: list[str],
+    aliases: Mapping[str, str],
+) -> pl.DataFrame:
     """Cells of a formula metric: its inputs outer-joined on period and group."""
     assert isinstance(spec.compute, FormulaCompute)
     names = formula_inputs(spec, aliases)
     keys = [START, *by]
     joined: pl.DataFrame | None = None
     for name, metric_id in names:
-        part = cells[metric_id].select(*keys, "__first", "__last",
-                                       pl.col("value").alias(name), pl.col("n").alias(f"{name}\x00n"))
+        part = cells[metric_id].select(
+            *keys,
+            "__first",
+            "__last",
+            pl.col("value").alias(name),
+            pl.col("n").alias(f"{name}\x00n"),
+        )
         if joined is None:
             joined = part
             continue
-        joined = joined.join(part, on=keys, how="full", coalesce=True, nulls_equal=True) \
-            .with_columns(pl.min_horizontal("__first", "__first_right").alias("__first"),
-                          pl.max_horizontal("__last", "__last_right").alias("__last")) \
+        joined = (
+            joined.join(part, on=keys, how="full", coalesce=True, nulls_equal=True)
+            .with_columns(
+                pl.min_horizontal("__first", "__first_right").alias("__first"),
+                pl.max_horizontal("__last", "__last_right").alias("__last"),
+            )
             .drop("__first_right", "__last_right")
+        )
     assert joined is not None
     for name, metric_id in names:  # a missing count is 0, a missing sum or mean stays unknown
         if isinstance(specs[metric_id].compute, CountCompute):
@@ -86,7 +122,10 @@ def _combine(spec: MetricSpec, cells: Mapping[str, pl.DataFrame], specs: Mapping
             override = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(override)
     value = result.cast(pl.Float64)
     return joined.select(
-        pl.lit(spec.id).alias("metric"), *keys, "__first", "__last",
+        pl.lit(spec.id).alias("metric"),
+        *keys,
+        "__first",
+        "__last",
         pl.when(value.is_finite()).then(value).otherwise(None).alias("value"),
         pl.col(f"{n_name}\x00n").cast(pl.Int64).alias("n"),
         override.alias("override"),
@@ -110,8 +149,16 @@ def evaluate(
     everything = [*metrics, *(helpers or [])]
     specs = {s.id: s for s in everything}
     lazy = [
-        aggregate(inputs[dataset].frame, group, time_column, request.grain, by, timezone,
-                  request.window, unavailable)
+        aggregate(
+            inputs[dataset].frame,
+            group,
+            time_column,
+            request.grain,
+            by,
+            timezone,
+            request.window,
+            unavailable,
+        )
         for (dataset, time_column), group in _group_plain(everything, inputs).items()
     ]
     frames = pl.collect_all(lazy) if lazy else []
@@ -151,37 +198,54 @@ def _formula_order(specs: list[MetricSpec], aliases: Mapping[str, str]) -> list[
     return ordered
 
 
-def finish(table: pl.DataFrame, metrics: list[MetricSpec], request: Request, timezone: str,
-           unavailable: Mapping[str, str]) -> pl.DataFrame:
+def finish(
+    table: pl.DataFrame,
+    metrics: list[MetricSpec],
+    request: Request,
+    timezone: str,
+    unavailable: Mapping[str, str],
+) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend; order the records."""
     by = list(request.by)
     if request.grain == "all":
         first = table.get_column("__first").min()
         last = table.get_column("__last").max()
         start_at, end_at = _all_bounds(first, last, request.window, timezone)
-        table = table.with_columns(pl.lit(start_at).alias(START), pl.lit(end_at).alias("period_end"))
+        table = table.with_columns(
+            pl.lit(start_at).alias(START), pl.lit(end_at).alias("period_end")
+        )
     else:
-        table = table.with_columns(periods.period_end(pl.col(START), request.grain).alias("period_end"))
+        table = table.with_columns(
+            periods.period_end(pl.col(START), request.grain).alias("period_end")
+        )
         if request.last is not None and not table.is_empty():
             newest = table.get_column(START).max()
-            oldest = pl.select(pl.lit(newest).dt.offset_by(
-                periods.span(request.grain, -(request.last - 1)))).item()
+            oldest = pl.select(
+                pl.lit(newest).dt.offset_by(periods.span(request.grain, -(request.last - 1)))
+            ).item()
             table = table.filter(pl.col(START) >= oldest)
     table = table.with_columns(periods.label(pl.col(START), request.grain).alias("period"))
     table = table.join(levels_table(metrics), on=["metric", "override"], how="left")
-    table = table.with_columns(status.status().alias("status"),
-                               status.gap_to_target().alias("gap_to_target"),
-                               status.plan(timezone).alias("plan"))
+    table = table.with_columns(
+        status.status().alias("status"),
+        status.gap_to_target().alias("gap_to_target"),
+        status.plan(timezone).alias("plan"),
+    )
     table = table.with_columns(status.plan_status().alias("plan_status"))
     table = trend.add_trend(table, ["metric", *by], request.grain)
-    reasons = pl.col("metric").replace_strict(dict(unavailable), default=None, return_dtype=pl.String)
+    reasons = pl.col("metric").replace_strict(
+        dict(unavailable), default=None, return_dtype=pl.String
+    )
     table = table.with_columns(
         pl.when(pl.col("value").is_null())
         .then(pl.coalesce(reasons, pl.lit("no qualifying rows in this period and group")))
-        .otherwise(None).alias("reason"))
+        .otherwise(None)
+        .alias("reason")
+    )
     order = {s.id: i for i, s in enumerate(metrics)}
-    table = table.with_columns(pl.col("metric").replace_strict(order, return_dtype=pl.Int32)
-                               .alias("__order"))
+    table = table.with_columns(
+        pl.col("metric").replace_strict(order, return_dtype=pl.Int32).alias("__order")
+    )
     table = table.sort(["__order", START, *by], nulls_last=True)
     return table.select(*_ordered_columns(by))
 
@@ -191,7 +255,9 @@ def _ordered_columns(by: list[str]) -> list[str]:
     return [*head, *by, *(f for f in RECORD_FIELDS if f not in head)]
 
 
-def _all_bounds(first: object, last: object, window: Window, timezone: str) -> tuple[object, object]:
+def _all_bounds(
+    first: object, last: object, window: Window, timezone: str
+) -> tuple[object, object]:
     from tpmkit.engine.cells import bounds
 
     start, end = bounds(window, timezone)
@@ -205,8 +271,17 @@ def _all_bounds(first: object, last: object, window: Window, timezone: str) -> t
 def empty_records(by: list[str]) -> pl.DataFrame:
     """A records frame with no rows but the full schema."""
     schema: dict[str, pl.DataType] = {c: pl.String() for c in _ordered_columns(by)}
-    for name in ("value", "target", "target_upper", "warning", "warning_upper", "critical",
-                 "critical_upper", "gap_to_target", "plan"):
+    for name in (
+        "value",
+        "target",
+        "target_upper",
+        "warning",
+        "warning_upper",
+        "critical",
+        "critical_upper",
+        "gap_to_target",
+        "plan",
+    ):
         schema[name] = pl.Float64()
     schema["n"] = pl.Int64()
     schema["period_start"] = pl.Datetime("us", "UTC")

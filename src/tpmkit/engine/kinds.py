@@ -75,9 +75,16 @@ def aggregation(compute: object, params: Params) -> Aggregation:
         size = _count(population)
         return Aggregation(_safe_div(hits, size, compute.scale), size)
     if isinstance(compute, RatioOfSumsCompute):
-        top = row_expr(compute.numerator, params).cast(pl.Float64).filter(where).fill_null(0.0).sum()
-        bottom = row_expr(compute.denominator, params).cast(pl.Float64).filter(where) \
-            .fill_null(0.0).sum()
+        top = (
+            row_expr(compute.numerator, params).cast(pl.Float64).filter(where).fill_null(0.0).sum()
+        )
+        bottom = (
+            row_expr(compute.denominator, params)
+            .cast(pl.Float64)
+            .filter(where)
+            .fill_null(0.0)
+            .sum()
+        )
         return Aggregation(_safe_div(top, bottom, compute.scale), _count(where))
     assert isinstance(compute, MeanCompute | MedianCompute | PercentileCompute)
     values = row_expr(compute.expr, params).cast(pl.Float64).filter(where).drop_nulls()

@@ -64,13 +64,20 @@ def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -
     target_value, target_upper = _target(target)
     as_of: dt.date | None = baseline.as_of if baseline else None
     return {
-        "metric": spec.id, "override": index,
-        "direction": spec.direction.value if spec.direction else None, "unit": spec.unit,
-        "target": target_value, "target_upper": target_upper,
-        "warning": warning, "warning_upper": warning_upper,
-        "critical": critical, "critical_upper": critical_upper,
-        "min_sample": min_sample, "baseline": baseline.value if baseline else None,
-        "baseline_as_of": as_of, "target_by": target.by if target else None,
+        "metric": spec.id,
+        "override": index,
+        "direction": spec.direction.value if spec.direction else None,
+        "unit": spec.unit,
+        "target": target_value,
+        "target_upper": target_upper,
+        "warning": warning,
+        "warning_upper": warning_upper,
+        "critical": critical,
+        "critical_upper": critical_upper,
+        "min_sample": min_sample,
+        "baseline": baseline.value if baseline else None,
+        "baseline_as_of": as_of,
+        "target_by": target.by if target else None,
         "definition_hash": digest,
     }
 

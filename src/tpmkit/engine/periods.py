@@ -40,8 +40,9 @@ def label(start: pl.Expr, grain: str) -> pl.Expr:
     if grain == "day":
         return start.dt.strftime("%Y-%m-%d")
     if grain == "week":
-        return pl.format("{}-W{}", start.dt.iso_year(),
-                         start.dt.week().cast(pl.String).str.zfill(2))
+        return pl.format(
+            "{}-W{}", start.dt.iso_year(), start.dt.week().cast(pl.String).str.zfill(2)
+        )
     if grain == "month":
         return start.dt.strftime("%Y-%m")
     if grain == "quarter":

@@ -1,4 +1,4 @@
-"""Trend of each series: least-squares slope over its last N periods, read in the metric's direction."""
+"""Trend of each series: least-squares slope over its last N periods, in the metric's direction."""
 
 from __future__ import annotations
 
@@ -8,17 +8,27 @@ WINDOW = 6
 MIN_POINTS = 3
 # A slope smaller than 1 % of the series level per period is "stable".
 TOLERANCE = 0.01
-_NOMINAL_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30.436875, "quarter": 91.310625,
-                 "year": 365.2425, "all": 1}
+_NOMINAL_DAYS = {
+    "hour": 1 / 24,
+    "day": 1,
+    "week": 7,
+    "month": 30.436875,
+    "quarter": 91.310625,
+    "year": 365.2425,
+    "all": 1,
+}
 
 
-def add_trend(records: pl.DataFrame, keys: list[str], grain: str,
-              window: int = WINDOW) -> pl.DataFrame:
+def add_trend(
+    records: pl.DataFrame, keys: list[str], grain: str, window: int = WINDOW
+) -> pl.DataFrame:
     """Add `trend` (improving|stable|worsening|null) and `slope` per metric × group series."""
     if records.is_empty() or grain == "all":
-        return records.with_columns(pl.lit(None, dtype=pl.String).alias("trend"),
-                                    pl.lit(None, dtype=pl.Float64).alias("slope"))
-    days = (pl.col("period_start").dt.replace_time_zone(None).cast(pl.Date).cast(pl.Int64))
+        return records.with_columns(
+            pl.lit(None, dtype=pl.String).alias("trend"),
+            pl.lit(None, dtype=pl.Float64).alias("slope"),
+        )
+    days = pl.col("period_start").dt.replace_time_zone(None).cast(pl.Date).cast(pl.Int64)
     x = (days / _NOMINAL_DAYS[grain]).round(0)
     present = pl.col("value").is_not_null().cast(pl.Float64)
     xs = pl.when(pl.col("value").is_not_null()).then(x).otherwise(0.0)
@@ -28,28 +38,39 @@ def add_trend(records: pl.DataFrame, keys: list[str], grain: str,
         return expr.rolling_sum(window, min_samples=1).over(keys, order_by="period_start")
 
     work = records.with_columns(
-        roll(present).alias("__s"), roll(xs).alias("__sx"), roll(ys).alias("__sy"),
-        roll(xs * ys).alias("__sxy"), roll(xs * xs).alias("__sxx"),
+        roll(present).alias("__s"),
+        roll(xs).alias("__sx"),
+        roll(ys).alias("__sy"),
+        roll(xs * ys).alias("__sxy"),
+        roll(xs * xs).alias("__sxx"),
     )
     s, sx, sy = pl.col("__s"), pl.col("__sx"), pl.col("__sy")
     denominator = s * pl.col("__sxx") - sx * sx
-    slope = pl.when((s >= MIN_POINTS) & (denominator > 0) & pl.col("value").is_not_null()) \
-        .then((s * pl.col("__sxy") - sx * sy) / denominator).otherwise(None)
+    slope = (
+        pl.when((s >= MIN_POINTS) & (denominator > 0) & pl.col("value").is_not_null())
+        .then((s * pl.col("__sxy") - sx * sy) / denominator)
+        .otherwise(None)
+    )
     work = work.with_columns(slope.alias("slope"))
     level = (sy / s).abs()
     relative = pl.col("slope") / pl.max_horizontal(level, pl.lit(1e-12))
     middle = (pl.col("target") + pl.col("target_upper")) / 2
     toward = (
-        pl.when(pl.col("direction") == "higher_is_better").then(relative)
-        .when(pl.col("direction") == "lower_is_better").then(-relative)
+        pl.when(pl.col("direction") == "higher_is_better")
+        .then(relative)
+        .when(pl.col("direction") == "lower_is_better")
+        .then(-relative)
         .when(pl.col("direction") == "within_band")
         .then(relative * (middle - sy / s).sign())
         .otherwise(None)
     )
     trend = (
-        pl.when(toward.is_null()).then(pl.lit(None, dtype=pl.String))
-        .when(toward > TOLERANCE).then(pl.lit("improving"))
-        .when(toward < -TOLERANCE).then(pl.lit("worsening"))
+        pl.when(toward.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(toward > TOLERANCE)
+        .then(pl.lit("improving"))
+        .when(toward < -TOLERANCE)
+        .then(pl.lit("worsening"))
         .otherwise(pl.lit("stable"))
     )
     return work.with_columns(trend.alias("trend")).drop("__s", "__sx", "__sy", "__sxy", "__sxx")

@@ -11,8 +11,12 @@ from tpmkit.render.console import stdout
 from tpmkit.spec.loader import MetricDef
 from tpmkit.spec.models import Band, FormulaCompute
 
-DIRECTION_SHORT = {"higher_is_better": "higher", "lower_is_better": "lower",
-                   "within_band": "band", None: "—"}
+DIRECTION_SHORT = {
+    "higher_is_better": "higher",
+    "lower_is_better": "lower",
+    "within_band": "band",
+    None: "—",
+}
 
 
 def print_catalogue(metrics: list[MetricDef]) -> None:
@@ -24,11 +28,14 @@ def print_catalogue(metrics: list[MetricDef]) -> None:
     table.add_column("defined in", overflow="fold")
     for metric in sorted(metrics, key=lambda m: (m.spec.dataset or "~", m.id)):
         spec = metric.spec
-        table.add_row(Text.assemble((spec.id, "bold"), "\n", (spec.name, "dim")),
-                      spec.unit or "—",
-                      DIRECTION_SHORT[spec.direction.value if spec.direction else None],
-                      _short_role(spec.owner), spec.dataset or "(formula)",
-                      "built-in" if metric.builtin else metric.where())
+        table.add_row(
+            Text.assemble((spec.id, "bold"), "\n", (spec.name, "dim")),
+            spec.unit or "—",
+            DIRECTION_SHORT[spec.direction.value if spec.direction else None],
+            _short_role(spec.owner),
+            spec.dataset or "(formula)",
+            "built-in" if metric.builtin else metric.where(),
+        )
     console = stdout()
     console.print(table)
     console.print(f"\n{len(metrics)} metric(s)")
@@ -38,7 +45,9 @@ def _short_role(role: str | None) -> str:
     """Role names short enough for an 80-column table."""
     if role is None:
         return "—"
-    return {"operations_manager": "ops_manager", "quality_specialist": "quality_spec"}.get(role, role)
+    return {"operations_manager": "ops_manager", "quality_specialist": "quality_spec"}.get(
+        role, role
+    )
 
 
 def describe_compute(metric: MetricDef) -> str:
@@ -52,11 +61,15 @@ def describe_compute(metric: MetricDef) -> str:
     if kind == "count":
         return "number of rows" + (f" where `{where}`" if where else "")
     if kind == "ratio":
-        return (f"{compute.scale:g} × rows where `{compute.numerator}` ÷ rows where it is "  # type: ignore[union-attr]
-                f"known{over}")
+        return (
+            f"{compute.scale:g} × rows where `{compute.numerator}` ÷ rows where it is "  # type: ignore[union-attr]
+            f"known{over}"
+        )
     if kind == "ratio_of_sums":
-        return (f"{compute.scale:g} × sum(`{compute.numerator}`) ÷ sum(`{compute.denominator}`)"  # type: ignore[union-attr]
-                f"{over}")
+        return (
+            f"{compute.scale:g} × sum(`{compute.numerator}`) ÷ sum(`{compute.denominator}`)"  # type: ignore[union-attr]
+            f"{over}"
+        )
     if kind == "percentile":
         return f"{compute.p:g}th percentile of `{compute.expr}`{over}"  # type: ignore[union-attr]
     return f"{kind} of `{compute.expr}`{over}"  # type: ignore[union-attr]
@@ -91,18 +104,29 @@ def print_metric(metric: MetricDef) -> None:
     if spec.parameters:
         rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in spec.parameters.items())))
     if spec.baseline:
-        rows.append(("baseline", f"{spec.baseline.value:g}"
-                     + (f" as of {spec.baseline.as_of}" if spec.baseline.as_of else "")))
+        rows.append(
+            (
+                "baseline",
+                f"{spec.baseline.value:g}"
+                + (f" as of {spec.baseline.as_of}" if spec.baseline.as_of else ""),
+            )
+        )
     if spec.target:
-        value = f"{spec.target.value:g}" if spec.target.value is not None else \
-            f"{spec.target.lower:g}–{spec.target.upper:g}"
+        value = (
+            f"{spec.target.value:g}"
+            if spec.target.value is not None
+            else f"{spec.target.lower:g}–{spec.target.upper:g}"
+        )
         rows.append(("target", value + (f" by {spec.target.by}" if spec.target.by else "")))
     if spec.thresholds:
         rows.append(("warning", _level(spec.thresholds.warning)))
         rows.append(("critical", _level(spec.thresholds.critical)))
     for override in spec.overrides:
-        changed = [k for k in ("target", "thresholds", "baseline", "min_sample")
-                   if getattr(override, k) is not None]
+        changed = [
+            k
+            for k in ("target", "thresholds", "baseline", "min_sample")
+            if getattr(override, k) is not None
+        ]
         rows.append(("override", f"when {override.when}: {', '.join(changed)}"))
     if spec.aliases:
         rows.append(("aliases", ", ".join(spec.aliases)))

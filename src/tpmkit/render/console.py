@@ -13,8 +13,13 @@ from rich.text import Text
 from tpmkit.errors import Issue
 from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value
 
-STATUS_STYLES = {"ok": "green", "warning": "yellow", "critical": "bold red",
-                 "no_data": "dim", "insufficient_sample": "magenta"}
+STATUS_STYLES = {
+    "ok": "green",
+    "warning": "yellow",
+    "critical": "bold red",
+    "no_data": "dim",
+    "insufficient_sample": "magenta",
+}
 
 
 def stdout() -> Console:
@@ -25,11 +30,19 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def records_table(records: pl.DataFrame, by: list[str], title: str,
-                  currency: str | None = None) -> Table:
+def records_table(
+    records: pl.DataFrame, by: list[str], title: str, currency: str | None = None
+) -> Table:
     """Records as a compact table coloured by status (with an icon, not colour alone)."""
-    table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False,
-                  show_edge=False, box=None, collapse_padding=True)
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        pad_edge=False,
+        show_edge=False,
+        box=None,
+        collapse_padding=True,
+    )
     table.add_column("metric", no_wrap=True)
     table.add_column("period", no_wrap=True)
     for column in by:
@@ -48,9 +61,11 @@ def records_table(records: pl.DataFrame, by: list[str], title: str,
         metric = row["metric"] if row["metric"] != previous else ""
         previous = row["metric"]
         table.add_row(
-            Text(metric, style="bold"), row["period"] or "—",
+            Text(metric, style="bold"),
+            row["period"] or "—",
             *[_group(row[c]) for c in by],
-            Text(fmt_value(row["value"], unit, currency), style=style), str(row["n"]),
+            Text(fmt_value(row["value"], unit, currency), style=style),
+            str(row["n"]),
             Text(f"{STATUS_ICONS.get(row['status'], '')} {label}", style=style),
             fmt_level(row["target"], row["target_upper"], unit, currency),
             fmt_gap(row["gap_to_target"], unit, currency),
@@ -63,8 +78,9 @@ def _group(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
-def print_records(records: pl.DataFrame, by: list[str], title: str, notes: list[str],
-                  currency: str | None = None) -> None:
+def print_records(
+    records: pl.DataFrame, by: list[str], title: str, notes: list[str], currency: str | None = None
+) -> None:
     """Print the table and a one-line status summary, then notes."""
     console = stdout()
     console.print(records_table(records, by, title, currency))
@@ -73,8 +89,13 @@ def print_records(records: pl.DataFrame, by: list[str], title: str, notes: list[
         found = {s: c for s, c in counts.iter_rows()}
         parts = [f"[{STATUS_STYLES[s]}]{found[s]} {s}[/]" for s in STATUS_STYLES if s in found]
         console.print("\n" + " · ".join(parts))
-    reasons = records.filter(pl.col("value").is_null() & pl.col("reason").is_not_null()) \
-        .select("metric", "reason").unique(maintain_order=True) if not records.is_empty() else None
+    reasons = (
+        records.filter(pl.col("value").is_null() & pl.col("reason").is_not_null())
+        .select("metric", "reason")
+        .unique(maintain_order=True)
+        if not records.is_empty()
+        else None
+    )
     if reasons is not None:
         for metric, reason in reasons.iter_rows():
             if reason != "no qualifying rows in this period and group":
@@ -87,13 +108,19 @@ def print_issues(issues: list[Issue], header: str | None = None) -> None:
     """Diagnostics on stderr, errors red and warnings yellow."""
     console = stderr()
     if header:
-        console.print(header, style="bold red" if any(i.severity == "error" for i in issues)
-                      else "bold")
+        console.print(
+            header, style="bold red" if any(i.severity == "error" for i in issues) else "bold"
+        )
     for issue in issues:
         colour = "red" if issue.severity == "error" else "yellow"
-        console.print(Text.assemble((issue.location() + ": " if issue.location() else "", "bold"),
-                                    (issue.severity, colour), ": " + issue.message,
-                                    (f"  ({issue.hint})" if issue.hint else "", "dim")))
+        console.print(
+            Text.assemble(
+                (issue.location() + ": " if issue.location() else "", "bold"),
+                (issue.severity, colour),
+                ": " + issue.message,
+                (f"  ({issue.hint})" if issue.hint else "", "dim"),
+            )
+        )
 
 
 def print_error(message: str) -> None:

@@ -35,10 +35,15 @@ def escape_formula(value: str) -> str:
 def to_csv(records: pl.DataFrame) -> str:
     """CSV with every field, full precision; text cells are protected against formula injection."""
     frame = _text_times(records)
-    frame = frame.with_columns(
-        pl.col(c).map_elements(escape_formula, return_dtype=pl.String)
-        for c, t in frame.schema.items() if t == pl.String
-    ) if not frame.is_empty() else frame
+    frame = (
+        frame.with_columns(
+            pl.col(c).map_elements(escape_formula, return_dtype=pl.String)
+            for c, t in frame.schema.items()
+            if t == pl.String
+        )
+        if not frame.is_empty()
+        else frame
+    )
     return frame.write_csv()
 
 
@@ -46,8 +51,13 @@ def _md_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(records: pl.DataFrame, by: list[str], currency: str | None = None,
-                notes: list[str] | None = None, title: str | None = None) -> str:
+def to_markdown(
+    records: pl.DataFrame,
+    by: list[str],
+    currency: str | None = None,
+    notes: list[str] | None = None,
+    title: str | None = None,
+) -> str:
     """A Markdown table rounded for reading (status as text, not colour alone)."""
     header = ["Metric", "Period", *by, "Value", "n", "Status", "Target", "Gap", "Plan", "Trend"]
     lines = []
@@ -57,12 +67,16 @@ def to_markdown(records: pl.DataFrame, by: list[str], currency: str | None = Non
     for row in records.iter_rows(named=True):
         unit = row["unit"] or ""
         cells = [
-            row["metric"], row["period"] or "—", *[_fmt_group(row[c]) for c in by],
-            fmt_value(row["value"], unit, currency), str(row["n"]),
+            row["metric"],
+            row["period"] or "—",
+            *[_fmt_group(row[c]) for c in by],
+            fmt_value(row["value"], unit, currency),
+            str(row["n"]),
             f"{STATUS_ICONS.get(row['status'], '')} {row['status']}",
             fmt_level(row["target"], row["target_upper"], unit, currency),
             fmt_gap(row["gap_to_target"], unit, currency),
-            row["plan_status"] or "—", row["trend"] or "—",
+            row["plan_status"] or "—",
+            row["trend"] or "—",
         ]
         lines.append("| " + " | ".join(_md_cell(str(c)) for c in cells) + " |")
     for note in notes or []:

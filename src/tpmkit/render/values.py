@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 
-STATUS_ICONS = {"ok": "✓", "warning": "▲", "critical": "✖", "no_data": "∅",
-                "insufficient_sample": "?"}
+STATUS_ICONS = {
+    "ok": "✓",
+    "warning": "▲",
+    "critical": "✖",
+    "no_data": "∅",
+    "insufficient_sample": "?",
+}
 
 
 def fmt_value(value: float | None, unit: str, currency: str | None = None) -> str:

@@ -37,25 +37,41 @@ def _check_timezone(project: Project) -> list[Issue]:
         ZoneInfo(project.spec.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         hint = did_you_mean(project.spec.timezone, available_timezones())
-        return [project.doc.issue(("timezone",), f"unknown time zone `{project.spec.timezone}`",
-                                  hint=hint or "use an IANA name such as Europe/Berlin or UTC")]
+        return [
+            project.doc.issue(
+                ("timezone",),
+                f"unknown time zone `{project.spec.timezone}`",
+                hint=hint or "use an IANA name such as Europe/Berlin or UTC",
+            )
+        ]
     return []
 
 
-def check_metric(metric: MetricDef, project: Project,
-                 columns: Mapping[str, set[str]]) -> list[Issue]:
+def check_metric(
+    metric: MetricDef, project: Project, columns: Mapping[str, set[str]]
+) -> list[Issue]:
     """Problems of one metric that need the rest of the project to be seen."""
     spec, doc, base = metric.spec, metric.doc, metric.path
     issues: list[Issue] = []
     compute = spec.compute
     if isinstance(compute, FormulaCompute):
         if spec.dataset is not None:
-            issues.append(doc.issue((*base, "dataset"), "a formula metric takes no `dataset`",
-                                    hint="its inputs are other metrics; remove `dataset`"))
+            issues.append(
+                doc.issue(
+                    (*base, "dataset"),
+                    "a formula metric takes no `dataset`",
+                    hint="its inputs are other metrics; remove `dataset`",
+                )
+            )
         issues.extend(_check_formula(metric, project))
     elif spec.dataset is None:
-        issues.append(doc.issue((*base, "compute"), f"metric `{spec.id}` needs a `dataset`",
-                                hint="e.g. dataset: calls"))
+        issues.append(
+            doc.issue(
+                (*base, "compute"),
+                f"metric `{spec.id}` needs a `dataset`",
+                hint="e.g. dataset: calls",
+            )
+        )
     else:
         issues.extend(_check_dataset_columns(metric, project, columns))
     issues.extend(_check_levels(metric))
@@ -69,15 +85,21 @@ def _dataset_known(name: str, project: Project) -> bool:
     return name in CANONICAL or name in project.spec.sources
 
 
-def _check_dataset_columns(metric: MetricDef, project: Project,
-                           columns: Mapping[str, set[str]]) -> list[Issue]:
+def _check_dataset_columns(
+    metric: MetricDef, project: Project, columns: Mapping[str, set[str]]
+) -> list[Issue]:
     spec, doc, base = metric.spec, metric.doc, metric.path
     assert spec.dataset is not None
     if not _dataset_known(spec.dataset, project):
         choices = [*CANONICAL, *project.spec.sources]
-        return [doc.issue((*base, "dataset"), f"unknown dataset `{spec.dataset}`",
-                          hint=did_you_mean(spec.dataset, choices)
-                          or "declare it under `sources:` in the project file")]
+        return [
+            doc.issue(
+                (*base, "dataset"),
+                f"unknown dataset `{spec.dataset}`",
+                hint=did_you_mean(spec.dataset, choices)
+                or "declare it under `sources:` in the project file",
+            )
+        ]
     known = columns.get(spec.dataset)
     issues: list[Issue] = []
     for field in EXPRESSION_FIELDS:
@@ -90,33 +112,54 @@ def _check_dataset_columns(metric: MetricDef, project: Project,
             continue
         for name in parsed.columns:
             if name not in known:
-                issues.append(doc.issue(
-                    path, f"unknown column `{name}` in dataset `{spec.dataset}`",
-                    offset=expressions.offset_of(name, text),
-                    hint=did_you_mean(name, known) or "map it under the source's `columns:`"))
+                issues.append(
+                    doc.issue(
+                        path,
+                        f"unknown column `{name}` in dataset `{spec.dataset}`",
+                        offset=expressions.offset_of(name, text),
+                        hint=did_you_mean(name, known) or "map it under the source's `columns:`",
+                    )
+                )
     if spec.time_column and known is not None and spec.time_column not in known:
-        issues.append(doc.issue((*base, "time_column"), f"unknown column `{spec.time_column}`",
-                                hint=did_you_mean(spec.time_column, known)))
+        issues.append(
+            doc.issue(
+                (*base, "time_column"),
+                f"unknown column `{spec.time_column}`",
+                hint=did_you_mean(spec.time_column, known),
+            )
+        )
     for index, override in enumerate(spec.overrides):
         for name in override.when:
             if known is not None and name not in known:
-                issues.append(doc.issue(
-                    (*base, "overrides", index, "when", name),
-                    f"unknown column `{name}` in override condition", key=True,
-                    hint=did_you_mean(name, known)))
+                issues.append(
+                    doc.issue(
+                        (*base, "overrides", index, "when", name),
+                        f"unknown column `{name}` in override condition",
+                        key=True,
+                        hint=did_you_mean(name, known),
+                    )
+                )
     return issues
 
 
-def _parse(text: str, parameters: Mapping[str, str | int | float | bool], doc: object,
-           path: tuple[str | int, ...], issues: list[Issue]) -> expressions.ParsedExpression | None:
+def _parse(
+    text: str,
+    parameters: Mapping[str, str | int | float | bool],
+    doc: object,
+    path: tuple[str | int, ...],
+    issues: list[Issue],
+) -> expressions.ParsedExpression | None:
     from tpmkit.spec.yamlfile import LocatedDoc
 
     assert isinstance(doc, LocatedDoc)
     try:
         return expressions.parse(expressions.substitute(text, parameters))
     except expressions.ExpressionError as exc:
-        hint = "define it under `parameters:`" if "parameter" in exc.message else \
-            "check quotes: 'text' for strings, \"Column Name\" for names with spaces"
+        hint = (
+            "define it under `parameters:`"
+            if "parameter" in exc.message
+            else "check quotes: 'text' for strings, \"Column Name\" for names with spaces"
+        )
         issues.append(doc.issue(path, exc.message, offset=exc.offset, hint=hint))
         return None
 
@@ -131,14 +174,23 @@ def _check_formula(metric: MetricDef, project: Project) -> list[Issue]:
         return issues
     for name in parsed.columns:
         if name not in project.metrics and name not in project.aliases:
-            issues.append(metric.doc.issue(
-                path, f"unknown metric id `{name}` in formula",
-                offset=expressions.offset_of(name, compute.expr),
-                hint=did_you_mean(name, project.metrics) or "formulas refer to other metric ids"))
+            issues.append(
+                metric.doc.issue(
+                    path,
+                    f"unknown metric id `{name}` in formula",
+                    offset=expressions.offset_of(name, compute.expr),
+                    hint=did_you_mean(name, project.metrics)
+                    or "formulas refer to other metric ids",
+                )
+            )
     if compute.n_from is not None and compute.n_from not in parsed.columns:
-        issues.append(metric.doc.issue((*metric.path, "compute", "n_from"),
-                                       f"`n_from: {compute.n_from}` is not used in the formula",
-                                       hint="name one of: " + ", ".join(parsed.columns)))
+        issues.append(
+            metric.doc.issue(
+                (*metric.path, "compute", "n_from"),
+                f"`n_from: {compute.n_from}` is not used in the formula",
+                hint="name one of: " + ", ".join(parsed.columns),
+            )
+        )
     return issues
 
 
@@ -165,12 +217,15 @@ def _check_cycles(project: Project) -> list[Issue]:
         state[node] = 1
         for nxt in graph.get(node, []):
             if state.get(nxt) == 1:
-                cycle = [*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt]
+                cycle = [*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt]
                 metric = project.metrics[node]
-                issues.append(metric.doc.issue(
-                    (*metric.path, "compute", "expr"),
-                    "formula metrics refer to each other in a cycle: " + " -> ".join(cycle),
-                    hint="break the cycle"))
+                issues.append(
+                    metric.doc.issue(
+                        (*metric.path, "compute", "expr"),
+                        "formula metrics refer to each other in a cycle: " + " -> ".join(cycle),
+                        hint="break the cycle",
+                    )
+                )
             elif state.get(nxt) is None:
                 visit(nxt, [*trail, nxt])
         state[node] = 2
@@ -191,13 +246,18 @@ def _check_levels(metric: MetricDef) -> list[Issue]:
     spec, doc, base = metric.spec, metric.doc, metric.path
     issues: list[Issue] = []
     blocks = [((*base,), spec.thresholds, spec.target)]
-    blocks += [((*base, "overrides", i), o.thresholds, o.target) for i, o in enumerate(spec.overrides)]
+    blocks += [
+        ((*base, "overrides", i), o.thresholds, o.target) for i, o in enumerate(spec.overrides)
+    ]
     for path, thresholds, target in blocks:
         if (thresholds is not None or target is not None) and spec.direction is None:
-            issues.append(doc.issue((*path, "thresholds" if thresholds else "target"),
-                                    "thresholds and targets need a `direction`",
-                                    hint="add direction: higher_is_better, lower_is_better "
-                                         "or within_band"))
+            issues.append(
+                doc.issue(
+                    (*path, "thresholds" if thresholds else "target"),
+                    "thresholds and targets need a `direction`",
+                    hint="add direction: higher_is_better, lower_is_better or within_band",
+                )
+            )
             continue
         warning, critical = _levels(thresholds)
         if spec.direction is Direction.BAND:
@@ -207,8 +267,14 @@ def _check_levels(metric: MetricDef) -> list[Issue]:
     return issues
 
 
-def _check_single(doc: object, path: tuple[str | int, ...], direction: Direction | None,
-                  warning: object, critical: object, target: object) -> list[Issue]:
+def _check_single(
+    doc: object,
+    path: tuple[str | int, ...],
+    direction: Direction | None,
+    warning: object,
+    critical: object,
+    target: object,
+) -> list[Issue]:
     from tpmkit.spec.models import Target
     from tpmkit.spec.yamlfile import LocatedDoc
 
@@ -216,33 +282,49 @@ def _check_single(doc: object, path: tuple[str | int, ...], direction: Direction
     issues = []
     for name, level in (("warning", warning), ("critical", critical)):
         if isinstance(level, Band):
-            issues.append(doc.issue((*path, "thresholds", name),
-                                    f"`{name}` is a band but the direction is {direction}",
-                                    hint="give a single number, or use direction: within_band"))
+            issues.append(
+                doc.issue(
+                    (*path, "thresholds", name),
+                    f"`{name}` is a band but the direction is {direction}",
+                    hint="give a single number, or use direction: within_band",
+                )
+            )
     if isinstance(target, Target) and target.value is None:
-        issues.append(doc.issue((*path, "target"), "a band target needs direction: within_band",
-                                hint="give `value:`"))
+        issues.append(
+            doc.issue(
+                (*path, "target"),
+                "a band target needs direction: within_band",
+                hint="give `value:`",
+            )
+        )
     if not (isinstance(warning, float) and isinstance(critical, float)):
         return issues
     higher = direction is Direction.HIGHER
     if (higher and warning < critical) or (not higher and warning > critical):
         relation = "below" if higher else "above"
-        issues.append(doc.issue(
-            (*path, "thresholds", "warning"),
-            f"warning ({warning:g}) is worse than critical ({critical:g}) for {direction}",
-            hint=f"critical must be {relation} warning; swap the two values?"))
+        issues.append(
+            doc.issue(
+                (*path, "thresholds", "warning"),
+                f"warning ({warning:g}) is worse than critical ({critical:g}) for {direction}",
+                hint=f"critical must be {relation} warning; swap the two values?",
+            )
+        )
     if isinstance(target, Target) and target.value is not None:
         worse = target.value < warning if higher else target.value > warning
         if worse:
-            issues.append(doc.issue((*path, "target", "value"),
-                                    f"target ({target.value:g}) is worse than the warning "
-                                    f"threshold ({warning:g})",
-                                    hint="a target should be at least as good as warning"))
+            issues.append(
+                doc.issue(
+                    (*path, "target", "value"),
+                    f"target ({target.value:g}) is worse than the warning threshold ({warning:g})",
+                    hint="a target should be at least as good as warning",
+                )
+            )
     return issues
 
 
-def _check_band(doc: object, path: tuple[str | int, ...], warning: object, critical: object,
-                target: object) -> list[Issue]:
+def _check_band(
+    doc: object, path: tuple[str | int, ...], warning: object, critical: object, target: object
+) -> list[Issue]:
     from tpmkit.spec.models import Target
     from tpmkit.spec.yamlfile import LocatedDoc
 
@@ -250,20 +332,39 @@ def _check_band(doc: object, path: tuple[str | int, ...], warning: object, criti
     issues = []
     for name, level in (("warning", warning), ("critical", critical)):
         if level is not None and not isinstance(level, Band):
-            issues.append(doc.issue((*path, name), f"`{name}` must be a band for within_band",
-                                    hint=f"write {name}: {{lower: ..., upper: ...}}"))
-        elif isinstance(level, Band) and level.lower is not None and level.upper is not None \
-                and level.lower > level.upper:
-            issues.append(doc.issue((*path, name), f"`{name}` lower bound is above its upper bound"))
+            issues.append(
+                doc.issue(
+                    (*path, name),
+                    f"`{name}` must be a band for within_band",
+                    hint=f"write {name}: {{lower: ..., upper: ...}}",
+                )
+            )
+        elif (
+            isinstance(level, Band)
+            and level.lower is not None
+            and level.upper is not None
+            and level.lower > level.upper
+        ):
+            issues.append(
+                doc.issue((*path, name), f"`{name}` lower bound is above its upper bound")
+            )
     if isinstance(warning, Band) and isinstance(critical, Band):
         if None not in (warning.lower, critical.lower) and critical.lower > warning.lower:  # type: ignore[operator]
-            issues.append(doc.issue((*path, "critical", "lower"),
-                                    "critical lower bound is inside the warning band",
-                                    hint="critical.lower must be <= warning.lower"))
+            issues.append(
+                doc.issue(
+                    (*path, "critical", "lower"),
+                    "critical lower bound is inside the warning band",
+                    hint="critical.lower must be <= warning.lower",
+                )
+            )
         if None not in (warning.upper, critical.upper) and critical.upper < warning.upper:  # type: ignore[operator]
-            issues.append(doc.issue((*path, "critical", "upper"),
-                                    "critical upper bound is inside the warning band",
-                                    hint="critical.upper must be >= warning.upper"))
+            issues.append(
+                doc.issue(
+                    (*path, "critical", "upper"),
+                    "critical upper bound is inside the warning band",
+                    hint="critical.upper must be >= warning.upper",
+                )
+            )
     if isinstance(target, Target) and target.value is not None and target.lower is None:
         pass  # a single target value inside the band is fine
     return issues
@@ -272,13 +373,18 @@ def _check_band(doc: object, path: tuple[str | int, ...], warning: object, criti
 def _check_dates(metric: MetricDef) -> list[Issue]:
     spec = metric.spec
     blocks = [((*metric.path,), spec.baseline, spec.target)]
-    blocks += [((*metric.path, "overrides", i), o.baseline or spec.baseline, o.target or spec.target)
-               for i, o in enumerate(spec.overrides)]
+    blocks += [
+        ((*metric.path, "overrides", i), o.baseline or spec.baseline, o.target or spec.target)
+        for i, o in enumerate(spec.overrides)
+    ]
     issues = []
     for path, baseline, target in blocks:
         if baseline and target and baseline.as_of and target.by and target.by < baseline.as_of:
-            issues.append(metric.doc.issue(
-                (*path, "target", "by"),
-                f"target date {target.by} is before the baseline date {baseline.as_of}",
-                hint="the target must be due after the baseline was measured"))
+            issues.append(
+                metric.doc.issue(
+                    (*path, "target", "by"),
+                    f"target date {target.by} is before the baseline date {baseline.as_of}",
+                    hint="the target must be due after the baseline was measured",
+                )
+            )
     return issues

@@ -52,8 +52,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(document)"
 
 
-def pydantic_issues(exc: ValidationError, doc: LocatedDoc, prefix: Path_,
-                    model: type[BaseModel]) -> list[Issue]:
+def pydantic_issues(
+    exc: ValidationError, doc: LocatedDoc, prefix: Path_, model: type[BaseModel]
+) -> list[Issue]:
     """Every error of `exc` located in `doc` (the model was validated from `prefix`)."""
     issues: list[Issue] = []
     for error in exc.errors(include_url=False):
@@ -69,25 +70,42 @@ def pydantic_issues(exc: ValidationError, doc: LocatedDoc, prefix: Path_,
             issues.append(doc.issue(full, f"unknown key `{loc[-1]}`", key=True, hint=hint))
         elif kind == "missing":
             where = _dotted(loc[:-1])
-            issues.append(doc.issue(full[:-1] if len(full) > 1 else full,
-                                    f"missing required key `{loc[-1]}` in {where}",
-                                    hint=f"add `{loc[-1]}: ...`"))
+            issues.append(
+                doc.issue(
+                    full[:-1] if len(full) > 1 else full,
+                    f"missing required key `{loc[-1]}` in {where}",
+                    hint=f"add `{loc[-1]}: ...`",
+                )
+            )
         elif kind == "union_tag_invalid":
             ctx = error.get("ctx", {})
             tag = ctx.get("tag", "?")
             expected = str(ctx.get("expected_tags", "")).replace("'", "")
             hint = did_you_mean(str(tag), [t.strip() for t in expected.split(",")])
-            issues.append(doc.issue((*full, "kind"), f"unknown compute kind `{tag}`",
-                                    hint=hint or f"expected one of {expected}"))
+            issues.append(
+                doc.issue(
+                    (*full, "kind"),
+                    f"unknown compute kind `{tag}`",
+                    hint=hint or f"expected one of {expected}",
+                )
+            )
         elif kind == "union_tag_not_found":
-            issues.append(doc.issue(full, "compute needs a `kind`",
-                                    hint="e.g. kind: mean, ratio, count, formula"))
+            issues.append(
+                doc.issue(
+                    full, "compute needs a `kind`", hint="e.g. kind: mean, ratio, count, formula"
+                )
+            )
         elif kind == "literal_error":
             expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
             choices = [c.strip() for c in expected.replace(" or ", ",").split(",") if c.strip()]
             hint = did_you_mean(str(error.get("input")), choices)
-            issues.append(doc.issue(full, f"`{_dotted(loc)}`: {error['input']!r} is not allowed",
-                                    hint=hint or f"expected {expected}"))
+            issues.append(
+                doc.issue(
+                    full,
+                    f"`{_dotted(loc)}`: {error['input']!r} is not allowed",
+                    hint=hint or f"expected {expected}",
+                )
+            )
         else:
             message = error["msg"]
             # `float | Band` unions report one error per member; keep the first, readable one
@@ -97,7 +115,15 @@ def pydantic_issues(exc: ValidationError, doc: LocatedDoc, prefix: Path_,
     return issues
 
 
-_MEMBER_NAMES = {"float", "Band", "int", "str", "bool", "list[...]", "function-after[_value_or_band(), Target]"}
+_MEMBER_NAMES = {
+    "float",
+    "Band",
+    "int",
+    "str",
+    "bool",
+    "list[...]",
+    "function-after[_value_or_band(), Target]",
+}
 
 
 def _strip_members(loc: tuple[Any, ...]) -> tuple[Any, ...]:

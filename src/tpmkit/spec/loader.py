@@ -63,8 +63,9 @@ class Project:
         return self.file.parent
 
 
-def _validate(model: type[BaseModel], data: Any, doc: LocatedDoc, prefix: Path_,
-              issues: list[Issue]) -> Any:
+def _validate(
+    model: type[BaseModel], data: Any, doc: LocatedDoc, prefix: Path_, issues: list[Issue]
+) -> Any:
     """The model, or None; every problem goes to `issues`.
 
     When validation fails, the offending keys are dropped and validation is tried once
@@ -90,9 +91,9 @@ def _without(data: Any, locations: list[tuple[Any, ...]]) -> Any:
     for loc in locations:
         node, parent, key = result, None, None
         for part in loc:
-            if isinstance(node, dict) and part in node:
-                parent, key, node = node, part, node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+            if in_dict or in_list:
                 parent, key, node = node, part, node[part]
         if isinstance(parent, dict) and key in parent:
             del parent[key]
@@ -121,8 +122,9 @@ def _metric_files(entry: str, root: Path) -> list[tuple[Path, bool]]:
     return [(target, False)]
 
 
-def load_metric_file(path: Path, display: str, builtin: bool,
-                     issues: list[Issue]) -> list[MetricDef]:
+def load_metric_file(
+    path: Path, display: str, builtin: bool, issues: list[Issue]
+) -> list[MetricDef]:
     """Every metric of one file (a mapping, or a list of mappings)."""
     try:
         doc = load_yaml(path, display)
@@ -160,15 +162,22 @@ def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
     if not file.exists():
         raise DefinitionError(
             f"project file not found: {file}",
-            [Issue("no such file", file=str(file),
-                   hint="pass -p path/to/tpmkit.yaml, or create one with `tpmkit init`")],
+            [
+                Issue(
+                    "no such file",
+                    file=str(file),
+                    hint="pass -p path/to/tpmkit.yaml, or create one with `tpmkit init`",
+                )
+            ],
         )
     display = _display(file, Path.cwd())
     doc = load_yaml(file, display)
     issues: list[Issue] = list(doc.duplicates)
     if not isinstance(doc.data, dict):
-        raise DefinitionError(f"{display} must be a mapping of keys",
-                              [doc.issue((), "expected `name:`, `sources:` ...")])
+        raise DefinitionError(
+            f"{display} must be a mapping of keys",
+            [doc.issue((), "expected `name:`, `sources:` ...")],
+        )
     spec = _validate(ProjectSpec, doc.data, doc, (), issues)
     if spec is None:
         raise DefinitionError(f"{display} is invalid", issues)
@@ -177,8 +186,13 @@ def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
     for index, entry in enumerate(spec.metrics):
         files = _metric_files(entry, project.root)
         if not files:
-            issues.append(doc.issue(("metrics", index), f"no metric files found at `{entry}`",
-                                    hint="give `builtin`, a folder or a file/glob of YAML"))
+            issues.append(
+                doc.issue(
+                    ("metrics", index),
+                    f"no metric files found at `{entry}`",
+                    hint="give `builtin`, a folder or a file/glob of YAML",
+                )
+            )
         for path, builtin in files:
             if path.resolve() in seen_files:
                 continue
@@ -198,9 +212,13 @@ def _register(project: Project, metric: MetricDef, issues: list[Issue]) -> None:
         if existing.builtin and not metric.builtin:
             project.metrics[metric.id] = metric  # a project may replace a built-in metric
             return
-        issues.append(metric.doc.issue(
-            (*metric.path, "id"), f"duplicate metric id `{metric.id}`",
-            hint=f"also defined at {existing.where()}; rename one of them"))
+        issues.append(
+            metric.doc.issue(
+                (*metric.path, "id"),
+                f"duplicate metric id `{metric.id}`",
+                hint=f"also defined at {existing.where()}; rename one of them",
+            )
+        )
         return
     project.metrics[metric.id] = metric
     for alias in metric.spec.aliases:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Scalar = str | int | float | bool
 ROLES = ("agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director")
-Role = Literal["agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director"]
+Role = Literal[
+    "agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director"
+]
 ColumnType = Literal["text", "int", "float", "bool", "timestamp", "date", "duration"]
 METRIC_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -111,7 +113,7 @@ class RatioCompute(_Rows):
 
 
 class RatioOfSumsCompute(_Rows):
-    """sum(numerator) / sum(denominator) over rows; sums of nulls are 0, a zero denominator is no data."""
+    """sum(numerator) / sum(denominator) over rows; nulls add 0, a zero denominator is no data."""
 
     kind: Literal["ratio_of_sums"]
     numerator: str
@@ -124,12 +126,20 @@ class FormulaCompute(Strict):
 
     kind: Literal["formula"]
     expr: str
-    n_from: str | None = Field(None, description="metric id whose n is reported (default: first in expr)")
+    n_from: str | None = Field(
+        None, description="metric id whose n is reported (default: first in expr)"
+    )
 
 
 Compute = Annotated[
-    CountCompute | SumCompute | MeanCompute | MedianCompute | PercentileCompute
-    | RatioCompute | RatioOfSumsCompute | FormulaCompute,
+    CountCompute
+    | SumCompute
+    | MeanCompute
+    | MedianCompute
+    | PercentileCompute
+    | RatioCompute
+    | RatioOfSumsCompute
+    | FormulaCompute,
     Field(discriminator="kind"),
 ]
 
@@ -173,8 +183,12 @@ class Source(Strict):
 
     path: str
     format: Literal["csv", "parquet"] | None = None
-    columns: dict[str, str] = Field(default_factory=dict, description="export name -> canonical name")
-    derive: dict[str, str] = Field(default_factory=dict, description="canonical name -> SQL expression")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="export name -> canonical name"
+    )
+    derive: dict[str, str] = Field(
+        default_factory=dict, description="canonical name -> SQL expression"
+    )
     types: dict[str, ColumnType] = Field(default_factory=dict)
     time_column: str | None = None
     id_column: str | None = None

@@ -46,8 +46,16 @@ class LocatedDoc:
             target = target[:-1]
         return self.values.get((), (1, 1))
 
-    def issue(self, path: Path_, message: str, *, key: bool = False, hint: str | None = None,
-              severity: str = "error", offset: int = 0) -> Issue:
+    def issue(
+        self,
+        path: Path_,
+        message: str,
+        *,
+        key: bool = False,
+        hint: str | None = None,
+        severity: str = "error",
+        offset: int = 0,
+    ) -> Issue:
         """A located issue for the node at `path` (`offset` columns into a scalar)."""
         mark = self.locate(path, key=key)
         line, col = mark if mark else (None, None)
@@ -61,7 +69,13 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> N
     if budget[0] > MAX_NODES:
         raise DefinitionError(
             f"{doc.file}: the YAML document expands to more than {MAX_NODES} nodes",
-            [Issue("too many nodes (alias expansion?)", file=doc.file, hint="remove repeated aliases")],
+            [
+                Issue(
+                    "too many nodes (alias expansion?)",
+                    file=doc.file,
+                    hint="remove repeated aliases",
+                )
+            ],
         )
     # for a quoted scalar, point at its first character so offsets into it line up
     quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
@@ -72,9 +86,15 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> N
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in seen:
-                doc.duplicates.append(Issue(
-                    f"duplicate key `{key}` (first defined on line {seen[key][0]})",
-                    file=doc.file, line=mark[0], column=mark[1], hint="keep only one of them"))
+                doc.duplicates.append(
+                    Issue(
+                        f"duplicate key `{key}` (first defined on line {seen[key][0]})",
+                        file=doc.file,
+                        line=mark[0],
+                        column=mark[1],
+                        hint="keep only one of them",
+                    )
+                )
             seen[key] = mark
             doc.keys[(*path, key)] = mark
             _walk(value_node, (*path, key), doc, budget)
@@ -103,7 +123,11 @@ def parse_yaml(text: str, file: str) -> LocatedDoc:
         problem = exc.problem or exc.context or "invalid YAML"
         raise DefinitionError(
             f"{file} is not valid YAML",
-            [Issue(problem, file=file, line=line, column=col, hint="check indentation and quoting")],
+            [
+                Issue(
+                    problem, file=file, line=line, column=col, hint="check indentation and quoting"
+                )
+            ],
         ) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{file} is not valid YAML", [Issue(str(exc), file=file)]) from None

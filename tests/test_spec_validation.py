@@ -229,3 +229,14 @@ def test_yaml_tags_are_not_executed(make):
 def test_builtin_catalogue_is_valid(make):
     path = make.project(PROJECT.replace("[metrics/]", "[builtin]"), files={"calls.csv": CALLS})
     assert [i for i in api.validate(path) if i.severity == "error"] == []
+
+
+@pytest.mark.parametrize("order", ["[builtin, metrics/]", "[metrics/, builtin]"])
+def test_project_metric_replaces_builtin_in_any_order(make, order):
+    text = GOOD.replace("name: AHT", "name: Our AHT")
+    path = make.project(PROJECT.replace("[metrics/]", order), metrics={"aht": text},
+                        files={"calls.csv": CALLS})
+    project = api.load(path)
+    assert project.metrics["aht"].spec.name == "Our AHT"
+    assert not project.metrics["aht"].builtin
+    assert "service_level" in project.metrics

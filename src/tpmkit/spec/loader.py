@@ -209,8 +209,11 @@ def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
 def _register(project: Project, metric: MetricDef, issues: list[Issue]) -> None:
     existing = project.metrics.get(metric.id)
     if existing is not None:
-        if existing.builtin and not metric.builtin:
-            project.metrics[metric.id] = metric  # a project may replace a built-in metric
+        if existing.builtin != metric.builtin:  # a project metric replaces a built-in one
+            project.metrics[metric.id] = existing if metric.builtin else metric
+            keep = project.metrics[metric.id]
+            for alias in keep.spec.aliases:
+                project.aliases[alias] = keep.id
             return
         issues.append(
             metric.doc.issue(

@@ -159,9 +159,7 @@ def run(
         )
     unavailable.update(grouping)
 
-    inputs = {
-        name: Input(frame, loaded[name].time_column or "") for name, frame in frames.items()
-    }
+    inputs = {name: Input(frame, loaded[name].time_column or "") for name, frame in frames.items()}
     plain_ok = [m for m in everything if m.id not in unavailable]
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
     helpers = [m.spec for m in plain_ok if m.id not in asked]

@@ -45,6 +45,7 @@ def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
     else:
         value = _text(col).cast(pl.Float64, strict=False)
         raw_present = _text(col).is_not_null() & (_text(col) != "")
+    value = pl.when(value.is_finite()).then(value).otherwise(None)  # no NaN or infinity
     problems = [problem(raw_present & value.is_null(), "not a number")]
     if whole:
         problems.append(
@@ -53,41 +54,35 @@ def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
     return Coerced(value, _first_problem(*problems))
 
 
+_SECONDS = r"^-?\d+(\.\d+)?$"
+_CLOCK = r"^-?(\d+:)?[0-5]?\d:[0-5]?\d(\.\d+)?$"
+
+
 def duration(col: str, dtype: pl.DataType) -> Coerced:
     """Seconds from a number or `[H:]MM:SS` text; negative durations are errors."""
     if dtype.is_numeric():
         value = pl.col(col).cast(pl.Float64)
+        value = pl.when(value.is_finite()).then(value).otherwise(None)
         raw_present = pl.col(col).is_not_null()
     else:
         text = _text(col)
-        parts = text.str.split(":")
+        negative = text.str.starts_with("-")
+        parts = text.str.strip_prefix("-").str.split(":")
         count = parts.list.len()
 
-        def part(i: int) -> pl.Expr:
-            return parts.list.get(i, null_on_oob=True).cast(pl.Float64, strict=False)
+        def part(index: int) -> pl.Expr:
+            return parts.list.get(index, null_on_oob=True).cast(pl.Float64, strict=False)
 
-        negative = text.str.starts_with("-")
-        sign = pl.when(negative).then(pl.lit(-1.0)).otherwise(pl.lit(1.0))
-        # "[-]H:MM:SS" / "MM:SS": magnitudes from the absolute text so "-0:01:00" is -60
-        abs_parts = text.str.strip_prefix("-").str.split(":")
-
-        def abs_part(i: int) -> pl.Expr:
-            return abs_parts.list.get(i, null_on_oob=True).cast(pl.Float64, strict=False)
-
-        clock_ok = pl.all_horizontal(
-            pl.when(count >= 2).then(abs_part(-1) < 60).otherwise(True),
-            pl.when(count == 3).then(abs_part(1) < 60).otherwise(True),
-        )
-        value = (
+        magnitude = (
             pl.when(count == 1)
             .then(part(0))
             .when(count == 2)
-            .then(sign * (abs_part(0) * 60 + abs_part(1)))
-            .when((count == 3) & clock_ok)
-            .then(sign * (abs_part(0) * 3600 + abs_part(1) * 60 + abs_part(2)))
-            .otherwise(None)
+            .then(part(0) * 60 + part(1))
+            .otherwise(part(0) * 3600 + part(1) * 60 + part(2))
         )
-        value = pl.when(clock_ok).then(value).otherwise(None)
+        well_formed = text.str.contains(_SECONDS) | text.str.contains(_CLOCK)
+        signed = pl.when(negative).then(-magnitude).otherwise(magnitude)
+        value = pl.when(well_formed).then(signed).otherwise(None)
         raw_present = text.is_not_null() & (text != "")
     problems = (
         problem(raw_present & value.is_null(), "not a duration (seconds or [H:]MM:SS)"),
@@ -138,6 +133,8 @@ def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
         .str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt]", "$1 ")
         .str.replace(r"[Zz]$", "+00:00")
         .str.replace(r" ([+-]\d{2}(:?\d{2})?)$", "$1")  # "10:00 +02:00"
+        # an hour-only offset after a time ("…:00+02", as PostgreSQL writes it)
+        .str.replace(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$", "${1}${2}:00")
     )
     with_offset = pl.coalesce(
         *(

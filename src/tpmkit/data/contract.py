@@ -22,8 +22,8 @@ class DatasetContract:
     id_column: str | None = None
     # (earlier, later): a row where `later` < `earlier` breaks the contract
     ordered: tuple[tuple[str, str], ...] = ()
-    # a column whose value may not exceed another one (qa score <= max_score)
-    not_above: tuple[tuple[str, str], ...] = ()
+    # (column, limit column, limit when that column is absent or empty): qa score <= max_score
+    not_above: tuple[tuple[str, str, float], ...] = ()
     # required columns that may instead be derived from others
     derivable: dict[str, str] = field(default_factory=dict)
 
@@ -112,7 +112,7 @@ QA = DatasetContract(
     time_column="evaluated_at",
     id_column="evaluation_id",
     ordered=(("interaction_at", "evaluated_at"),),
-    not_above=(("score", "max_score"),),
+    not_above=(("score", "max_score", 100.0),),
 )
 
 SCHEDULE = DatasetContract(

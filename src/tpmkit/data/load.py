@@ -12,6 +12,7 @@ from tpmkit.data import coerce
 from tpmkit.data.contract import CANONICAL, DatasetContract
 from tpmkit.data.sources import FILE, ROW, ScannedFile, scan_file, source_files
 from tpmkit.errors import DataError, Issue
+from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
 
 MAX_REPORTED = 20
@@ -120,6 +121,9 @@ def load_dataset(
         wanted = sorted((set(needed) | always) & every)
         if name == "calls":  # answered / wait_seconds may be derived from answered_at
             wanted = sorted({*wanted, *({"answered_at", "offered_at"} & every)})
+    for column, limit, _ in contract.not_above if contract else ():
+        if column in wanted and limit in every and limit not in wanted:
+            wanted.append(limit)  # the limit is checked even when no metric reads it
     for column in wanted:
         if column not in available:
             have = next(s.display for s in scanned if column in s.canonical)
@@ -225,11 +229,12 @@ def _row_rules(
                     pl.col(later) < pl.col(earlier), f"{later} is before {earlier}"
                 ).alias(f"{PROBLEM}order_{later}")
             )
-    for lower, upper in contract.not_above if contract else ():
-        if lower in present and upper in present:
+    for column, limit, default in contract.not_above if contract else ():
+        if column in present:
+            bound = pl.col(limit).fill_null(default) if limit in present else pl.lit(default)
             rules.append(
-                coerce.problem(pl.col(lower) > pl.col(upper), f"{lower} above {upper}").alias(
-                    f"{PROBLEM}above_{lower}"
+                coerce.problem(pl.col(column) > bound, f"{column} above {limit}").alias(
+                    f"{PROBLEM}above_{column}"
                 )
             )
     id_column = source.id_column or (contract.id_column if contract else None)
@@ -306,6 +311,26 @@ def _raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
     return frame.filter(pl.col(ROW).is_in(rows)).collect()
 
 
+def _derived_values(item: ScannedFile, raw: pl.DataFrame) -> dict[tuple[int, str], object]:
+    """The text a `derive` expression produced for each raw row (for error messages)."""
+    if not item.derive or raw.is_empty():
+        return {}
+    rename = {
+        export: canonical
+        for canonical, export in item.canonical.items()
+        if export in raw.columns and export != canonical
+    }
+    frame = raw.rename(rename).with_columns(
+        expressions.to_polars(text).cast(pl.String).alias(column)
+        for column, text in item.derive.items()
+    )
+    return {
+        (row[ROW], column): row[column]
+        for row in frame.iter_rows(named=True)
+        for column in item.derive
+    }
+
+
 def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> DataError:
     shown = cells[:MAX_REPORTED]
     issues = []
@@ -314,16 +339,22 @@ def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Dat
         mine = [c for c in shown if c.file == display]
         raw = _raw_rows(item, sorted({c.row for c in mine}))
         by_row = {r[ROW]: r for r in raw.iter_rows(named=True)}
+        derived = _derived_values(item, raw)
         for cell in mine:
             row = by_row.get(cell.row, {})
             export = item.canonical.get(cell.column, cell.column)
-            value = row.get(export)
+            value = derived.get((cell.row, cell.column), row.get(export))
             header_index = item.raw_names.index(export) + 1 if export in item.raw_names else None
-            label = export if export == cell.column else f"{export}` (`{cell.column}`)"
+            if cell.column in item.derive:
+                label = f"{cell.column}` (derived: {item.derive[cell.column]})"
+            elif export != cell.column:
+                label = f"{export}` (`{cell.column}`)"
+            else:
+                label = f"{export}`"
             where = "" if item.format == "csv" else f"row {cell.row + 1}, "
             issues.append(
                 Issue(
-                    f"{where}column `{label}`: {cell.rule}: {value!r}",
+                    f"{where}column `{label}: {cell.rule}: {value!r}",
                     file=display,
                     line=row.get("__line") if item.format == "csv" else None,
                     column=header_index,

@@ -27,6 +27,7 @@ class ScannedFile:
     frame: pl.LazyFrame
     raw_names: tuple[str, ...]  # the header as written in the file
     canonical: dict[str, str]  # canonical name -> export name (for messages)
+    derive: dict[str, str]  # canonical name -> SQL expression it is derived with
 
 
 def source_files(source: Source, root: Path, dataset: str) -> list[Path]:
@@ -138,8 +139,10 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
                 ],
             )
         frame = frame.with_columns(expr.alias(target))
-        canonical_to_export[target] = f"{target} (derived: {text})"
-    return ScannedFile(path, display, fmt, frame, tuple(names), canonical_to_export)
+        canonical_to_export[target] = target
+    return ScannedFile(
+        path, display, fmt, frame, tuple(names), canonical_to_export, dict(source.derive)
+    )
 
 
 def contract_for(dataset: str) -> DatasetContract | None:

@@ -12,6 +12,7 @@ class Column:
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    default: str | float | None = None  # used when the value is empty or the column absent
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,14 @@ class DatasetContract:
 
 
 def _c(
-    name: str, type_: str, required: bool = False, lo: float | None = None, hi: float | None = None
+    name: str,
+    type_: str,
+    required: bool = False,
+    lo: float | None = None,
+    hi: float | None = None,
+    default: str | float | None = None,
 ) -> Column:
-    return Column(name, type_, required, lo, hi)
+    return Column(name, type_, required, lo, hi, default)
 
 
 CALLS = DatasetContract(
@@ -46,7 +52,7 @@ CALLS = DatasetContract(
     (
         _c("contact_id", "text", True),
         _c("offered_at", "timestamp", True),
-        _c("channel", "text"),
+        _c("channel", "text", default="voice"),
         _c("queue", "text"),
         _c("agent_id", "text"),
         _c("customer_id", "text"),
@@ -83,7 +89,7 @@ TICKETS = DatasetContract(
         _c("priority", "text"),
         _c("channel", "text"),
         _c("customer_id", "text"),
-        _c("reopens", "int", lo=0),
+        _c("reopens", "int", lo=0, default=0.0),
         _c("escalated", "bool"),
         _c("due_at", "timestamp"),
         _c("csat", "int", lo=1, hi=5),
@@ -100,7 +106,7 @@ QA = DatasetContract(
         _c("agent_id", "text", True),
         _c("evaluated_at", "timestamp", True),
         _c("score", "float", True, lo=0),
-        _c("max_score", "float", lo=0),
+        _c("max_score", "float", lo=0, default=100.0),
         _c("contact_id", "text"),
         _c("interaction_at", "timestamp"),
         _c("evaluator_id", "text"),

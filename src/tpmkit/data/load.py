@@ -141,7 +141,7 @@ def load_dataset(
     missing = {
         c.name: f"column `{c.name}` is not in the `{name}` export"
         for c in (contract.columns if contract else ())
-        if c.name not in available
+        if c.name not in available and c.default is None
     }
 
     frames = []
@@ -191,6 +191,7 @@ def load_dataset(
         df = df.filter(keep)
     df = df.drop([c for c in df.columns if c.startswith(PROBLEM)], ROW, FILE)
     df = _infer_untyped(df, types)
+    df = _apply_defaults(df, contract)
     if name == "calls":
         df = _derive_calls(df)
         missing = {k: v for k, v in missing.items() if k not in df.columns}
@@ -412,9 +413,28 @@ def _infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
             continue
         values = df.get_column(column)
         numbers = values.str.strip_chars().cast(pl.Float64, strict=False)
-        if values.null_count() < len(values) and numbers.null_count() == values.null_count():
+        # codes such as "007" stay text: a number would lose the leading zeros
+        code_like = values.str.contains(r"^\s*[+-]?0\d").any()
+        all_numbers = numbers.null_count() == values.null_count()
+        if values.null_count() < len(values) and all_numbers and not code_like:
             casts.append(numbers.alias(column))
     return df.with_columns(casts) if casts else df
+
+
+def _apply_defaults(df: pl.DataFrame, contract: DatasetContract | None) -> pl.DataFrame:
+    """Contract defaults (qa max_score 100, tickets reopens 0, calls channel voice) fill
+    empty values and stand in for a column the export does not have."""
+    if contract is None:
+        return df
+    fills = []
+    for column in contract.columns:
+        if column.default is None:
+            continue
+        if column.name in df.columns:
+            fills.append(pl.col(column.name).fill_null(column.default))
+        else:
+            fills.append(pl.lit(column.default).alias(column.name))
+    return df.with_columns(fills) if fills else df
 
 
 def _derive_calls(df: pl.DataFrame) -> pl.DataFrame:

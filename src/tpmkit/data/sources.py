@@ -88,6 +88,8 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
         else:
             frame = pl.scan_parquet(path, row_index_name=ROW)
         names = [n for n in frame.collect_schema().names() if n != ROW]
+        if fmt == "csv" and names:  # a blank line (often the last one) is not a record
+            frame = frame.filter(~pl.all_horizontal(pl.col(names).is_null()))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise DataError(
             f"cannot read {display}",

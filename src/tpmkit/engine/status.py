@@ -49,10 +49,11 @@ def gap_to_target() -> pl.Expr:
         .then(value - upper)
         .otherwise(pl.lit(0.0))
     )
+    is_band = (pl.col("direction") == "within_band") | upper.is_not_null()
     return (
         pl.when(pl.col("value").is_null() | (target.is_null() & upper.is_null()))
         .then(None)
-        .when(upper.is_not_null())
+        .when(is_band)
         .then(band)
         .otherwise(value - target)
     )

@@ -212,8 +212,9 @@ def _render(
     if output_format is Format.table:
         from tpmkit.render.console import print_records
 
-        title = f"{name} — by {result.grain}" + (f" × {', '.join(result.by)}" if result.by else "")
-        print_records(records, result.by, title, result.notes, currency)
+        grain = "whole range" if result.grain == "all" else f"by {result.grain}"
+        title = f"{name} — {grain}" + (f" × {', '.join(result.by)}" if result.by else "")
+        print_records(records, result.by, title, result.notes, currency, result.names)
         return
     _notes_to_stderr(result.notes)
     if output_format is Format.parquet:

@@ -25,7 +25,7 @@ class Issue:
     file: str | None = None
     line: int | None = None
     column: int | None = None
-    severity: str = "error"  # error | warning
+    severity: str = "error"  # error | warning | hint
     hint: str | None = None
 
     def location(self) -> str:

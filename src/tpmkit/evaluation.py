@@ -109,6 +109,11 @@ def run(
             continue
         needed.setdefault(str(spec.dataset), set()).update(_columns_needed(spec, project))
 
+    for metric in everything:  # a formula's override segments are judged on its inputs' rows
+        if isinstance(metric.spec.compute, FormulaCompute) and metric.spec.overrides:
+            when = {c for o in metric.spec.overrides for c in o.when}
+            for input_dataset in _datasets(project, metric) & set(needed):
+                needed[input_dataset] |= when
     mode: OnBadRows = "quarantine" if on_bad_rows == "quarantine" else "fail"
     loaded: dict[str, Dataset] = {}
     for name in sorted(needed):
@@ -185,7 +190,8 @@ def run(
                 f"{d.quarantined} row(s) of `{d.name}` were quarantined to "
                 f"{d.rejects_file} and left out"
             )
-    return Evaluation(records, summaries, notes, list(by), period)
+    names = {m.id: m.spec.name for m in selected}
+    return Evaluation(records, summaries, notes, list(by), period, names)
 
 
 def _join_roster(
@@ -240,7 +246,7 @@ def _check_group_columns(
             raise UsageError(
                 f"--by {column}: no dataset has a column `{column}`"
                 + (f"; {hint}" if hint else ""),
-                [Issue("columns: " + ", ".join(sorted(known)))],
+                [Issue("columns: " + ", ".join(sorted(known)), severity="hint")],
             )
 
 

@@ -52,7 +52,7 @@ def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:
             hint = did_you_mean(given, [*project.metrics, *project.aliases])
             raise UsageError(
                 f"unknown metric `{given}`" + (f"; {hint}" if hint else ""),
-                [Issue("see `tpmkit metrics list` for the ids")],
+                [Issue("see `tpmkit metrics list` for the ids", severity="hint")],
             )
         resolved.append(metric_id)
     return list(dict.fromkeys(resolved))
@@ -66,7 +66,7 @@ def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -
         hint = did_you_mean(role, ROLES)
         raise UsageError(
             f"unknown role `{role}`" + (f"; {hint}" if hint else ""),
-            [Issue("roles: " + ", ".join(ROLES))],
+            [Issue("roles: " + ", ".join(ROLES), severity="hint")],
         )
     metrics = (
         [project.metrics[i] for i in resolve_ids(project, ids)]
@@ -98,6 +98,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     by: list[str] = field(default_factory=list)
     grain: str = "week"
+    names: dict[str, str] = field(default_factory=dict)  # metric id -> display name
 
 
 def evaluate(
@@ -128,13 +129,18 @@ def evaluate(
         hint = did_you_mean(period, GRAINS)
         raise UsageError(
             f"unknown period `{period}`" + (f"; {hint}" if hint else ""),
-            [Issue("periods: " + ", ".join(GRAINS))],
+            [Issue("periods: " + ", ".join(GRAINS), severity="hint")],
         )
     selected = select(project, ids, role)
     if not selected:
         raise UsageError(
             f"no metric matches role `{role}`" if role else "no metrics defined",
-            [Issue("check `roles:` in the metric files, or list them with `tpmkit metrics list`")],
+            [
+                Issue(
+                    "check `roles:` in the metric files, or list them with `tpmkit metrics list`",
+                    severity="hint",
+                )
+            ],
         )
     return run(
         project,

@@ -355,7 +355,8 @@ def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Dat
             where = "" if item.format == "csv" else f"row {cell.row + 1}, "
             issues.append(
                 Issue(
-                    f"{where}column `{label}: {cell.rule}: {value!r}",
+                    f"{where}column `{label}: {cell.rule}: "
+                    + ("(empty)" if value is None else repr(value)),
                     file=display,
                     line=row.get("__line") if item.format == "csv" else None,
                     column=header_index,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
 from tpmkit.engine import kinds, periods
 from tpmkit.engine.levels import NO_OVERRIDE, override_condition
-from tpmkit.spec.models import MetricSpec
+from tpmkit.spec.models import MetricSpec, Override
 
 START = "period_start"
-CELL_SCHEMA_BASE = {"metric": pl.String, "value": pl.Float64, "n": pl.Int64, "override": pl.Int32}
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,14 @@ def aggregate(
     by: list[str],
     timezone: str,
     window: Window,
-    unavailable: dict[str, str],
+    unavailable: Mapping[str, str],
+    segments: Mapping[str, Mapping[str, Override]] | None = None,
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
     `unavailable` names metrics whose columns are missing: they get cells with no value.
+    `segments` asks, per metric, for flag columns telling whether every row of a cell is
+    in a formula metric's override segment (so formulas apply overrides like plain ones).
     """
     schema = frame.collect_schema()
     ts = periods.instant(pl.col(time_column), schema[time_column], timezone)
@@ -79,6 +82,14 @@ def aggregate(
                 applies = override_condition(spec.overrides[index]).all()
                 chosen = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(chosen)
             aggs.append(chosen.alias(f"{spec.id}\x00override"))
+    columns = set(schema.names())
+    flags: dict[str, list[str]] = {}
+    for spec in metrics:
+        for flag, segment in (segments or {}).get(spec.id, {}).items():
+            if set(segment.when) <= columns:
+                if flag not in flags:
+                    aggs.append(override_condition(segment).all().alias(flag))
+                flags.setdefault(flag, []).append(spec.id)
     grouped = frame.group_by([START, *by]).agg(aggs)
     parts = []
     for spec in metrics:
@@ -101,6 +112,7 @@ def aggregate(
                 value.cast(pl.Float64).alias("value"),
                 n.cast(pl.Int64).alias("n"),
                 override.cast(pl.Int32).alias("override"),
+                *(flag for flag, users in flags.items() if spec.id in users),
             )
         )
-    return pl.concat(parts, how="vertical_relaxed")
+    return pl.concat(parts, how="diagonal_relaxed")

@@ -11,7 +11,7 @@ from tpmkit.engine import periods, status, trend
 from tpmkit.engine.cells import START, Window, aggregate
 from tpmkit.engine.levels import NO_OVERRIDE, levels_table, override_condition
 from tpmkit.spec import expressions
-from tpmkit.spec.models import CountCompute, FormulaCompute, MetricSpec
+from tpmkit.spec.models import CountCompute, FormulaCompute, MetricSpec, Override
 
 RECORD_FIELDS = (
     "metric",
@@ -77,6 +77,41 @@ def formula_inputs(spec: MetricSpec, aliases: Mapping[str, str]) -> list[tuple[s
     return [(name, aliases.get(name, name)) for name in expressions.parse(text).columns]
 
 
+SEGMENT = "__seg"
+
+
+def segment_flags(
+    specs: list[MetricSpec], aliases: Mapping[str, str], by: list[str]
+) -> dict[str, dict[str, Override]]:
+    """For each plain metric, the override segments of the formulas built on it whose
+    `when` columns are not group columns: flag name -> override."""
+    by_id = {s.id: s for s in specs}
+
+    def plain_inputs(metric_id: str, trail: frozenset[str]) -> set[str]:
+        spec = by_id.get(metric_id)
+        if spec is None or metric_id in trail:
+            return set()
+        if not isinstance(spec.compute, FormulaCompute):
+            return {metric_id}
+        return {
+            p
+            for _, i in formula_inputs(spec, aliases)
+            for p in plain_inputs(i, trail | {metric_id})
+        }
+
+    flags: dict[str, dict[str, Override]] = {}
+    for spec in specs:
+        if not isinstance(spec.compute, FormulaCompute):
+            continue
+        for index, override in enumerate(spec.overrides):
+            if set(override.when) <= set(by):
+                continue  # decided from the group values directly
+            flag = f"{SEGMENT}\x00{spec.id}\x00{index}"
+            for plain in plain_inputs(spec.id, frozenset()):
+                flags.setdefault(plain, {})[flag] = override
+    return flags
+
+
 def _combine(
     spec: MetricSpec,
     cells: Mapping[str, pl.DataFrame],
@@ -89,13 +124,18 @@ def _combine(
     names = formula_inputs(spec, aliases)
     keys = [START, *by]
     joined: pl.DataFrame | None = None
+    flag_inputs: dict[str, list[str]] = {}
     for name, metric_id in names:
+        flags = [c for c in cells[metric_id].columns if c.startswith(SEGMENT)]
+        for flag in flags:
+            flag_inputs.setdefault(flag, []).append(f"{flag}\x01{name}")
         part = cells[metric_id].select(
             *keys,
             "__first",
             "__last",
             pl.col("value").alias(name),
             pl.col("n").alias(f"{name}\x00n"),
+            *(pl.col(flag).alias(f"{flag}\x01{name}") for flag in flags),
         )
         if joined is None:
             joined = part
@@ -115,11 +155,21 @@ def _combine(
         joined = joined.with_columns(pl.col(f"{name}\x00n").fill_null(0))
     result = expressions.to_polars(expressions.substitute(spec.compute.expr, spec.parameters))
     n_name = spec.compute.n_from or names[0][0]
+    # a segment flag holds for the formula's cell when it holds for every input cell present
+    combined = {
+        flag: (pl.min_horizontal(pl.col(c).cast(pl.Int8) for c in columns).fill_null(0) == 1)
+        for flag, columns in flag_inputs.items()
+    }
     override = pl.lit(NO_OVERRIDE, dtype=pl.Int32)
     for index in reversed(range(len(spec.overrides))):
+        flag = f"{SEGMENT}\x00{spec.id}\x00{index}"
         if set(spec.overrides[index].when) <= set(by):
             applies = override_condition(spec.overrides[index])
-            override = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(override)
+        elif flag in combined:
+            applies = combined[flag]
+        else:
+            continue
+        override = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(override)
     value = result.cast(pl.Float64)
     return joined.select(
         pl.lit(spec.id).alias("metric"),
@@ -129,6 +179,7 @@ def _combine(
         pl.when(value.is_finite()).then(value).otherwise(None).alias("value"),
         pl.col(f"{n_name}\x00n").cast(pl.Int64).alias("n"),
         override.alias("override"),
+        *(applies.alias(flag) for flag, applies in combined.items()),  # for outer formulas
     )
 
 
@@ -148,6 +199,8 @@ def evaluate(
     by = list(request.by)
     everything = [*metrics, *(helpers or [])]
     specs = {s.id: s for s in everything}
+    groups = _group_plain(everything, inputs)
+    segments = segment_flags(everything, aliases, by)
     lazy = [
         aggregate(
             inputs[dataset].frame,
@@ -158,14 +211,16 @@ def evaluate(
             timezone,
             request.window,
             unavailable,
+            segments,
         )
-        for (dataset, time_column), group in _group_plain(everything, inputs).items()
+        for (dataset, time_column), group in groups.items()
     ]
     frames = pl.collect_all(lazy) if lazy else []
     cells: dict[str, pl.DataFrame] = {}
-    for frame in frames:
-        for (metric_id,), part in frame.partition_by("metric", as_dict=True).items():
-            cells[str(metric_id)] = part
+    for group, frame in zip(groups.values(), frames, strict=True):
+        parts = frame.partition_by("metric", as_dict=True)
+        for spec in group:  # a metric with no row in range still has (no) cells
+            cells[spec.id] = parts.get((spec.id,), frame.clear())
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
         if spec.id in unavailable or not inputs_ready:
@@ -218,12 +273,6 @@ def finish(
         table = table.with_columns(
             periods.period_end(pl.col(START), request.grain).alias("period_end")
         )
-        if request.last is not None and not table.is_empty():
-            newest = table.get_column(START).max()
-            oldest = pl.select(
-                pl.lit(newest).dt.offset_by(periods.span(request.grain, -(request.last - 1)))
-            ).item()
-            table = table.filter(pl.col(START) >= oldest)
     table = table.with_columns(periods.label(pl.col(START), request.grain).alias("period"))
     table = table.join(levels_table(metrics), on=["metric", "override"], how="left")
     table = table.with_columns(
@@ -233,6 +282,13 @@ def finish(
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
     table = trend.add_trend(table, ["metric", *by], request.grain)
+    if request.last is not None and request.grain != "all" and not table.is_empty():
+        # after the trend, so the first periods shown still have their history behind them
+        newest = table.get_column(START).max()
+        oldest = pl.select(
+            pl.lit(newest).dt.offset_by(periods.span(request.grain, -(request.last - 1)))
+        ).item()
+        table = table.filter(pl.col(START) >= oldest)
     reasons = pl.col("metric").replace_strict(
         dict(unavailable), default=None, return_dtype=pl.String
     )

@@ -18,6 +18,7 @@ LEVEL_SCHEMA: dict[str, Any] = {
     "unit": pl.String,
     "target": pl.Float64,
     "target_upper": pl.Float64,
+    "target_is_band": pl.Boolean,  # internal: a {lower, upper} target, even one-sided
     "warning": pl.Float64,
     "warning_upper": pl.Float64,
     "critical": pl.Float64,
@@ -43,12 +44,12 @@ def _bounds(level: float | Band | None) -> tuple[float | None, float | None]:
     return level, None
 
 
-def _target(target: Target | None) -> tuple[float | None, float | None]:
+def _target(target: Target | None) -> tuple[float | None, float | None, bool]:
     if target is None:
-        return None, None
+        return None, None, False
     if target.value is not None:
-        return target.value, None
-    return target.lower, target.upper
+        return target.value, None, False
+    return target.lower, target.upper, True
 
 
 def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -
         min_sample = override.min_sample if override.min_sample is not None else min_sample
     warning, warning_upper = _bounds(thresholds.warning if thresholds else None)
     critical, critical_upper = _bounds(thresholds.critical if thresholds else None)
-    target_value, target_upper = _target(target)
+    target_value, target_upper, target_is_band = _target(target)
     as_of: dt.date | None = baseline.as_of if baseline else None
     return {
         "metric": spec.id,
@@ -70,6 +71,7 @@ def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -
         "unit": spec.unit,
         "target": target_value,
         "target_upper": target_upper,
+        "target_is_band": target_is_band,
         "warning": warning,
         "warning_upper": warning_upper,
         "critical": critical,

@@ -40,7 +40,8 @@ def status() -> pl.Expr:
 
 
 def gap_to_target() -> pl.Expr:
-    """value − target; for a band target, 0 inside and the distance to the nearest bound outside."""
+    """value − target; for a band target ({lower, upper}, either may be open), 0 inside and
+    the signed distance to the nearest bound outside."""
     value, target, upper = pl.col("value"), pl.col("target"), pl.col("target_upper")
     band = (
         pl.when(target.is_not_null() & (value < target))
@@ -49,7 +50,7 @@ def gap_to_target() -> pl.Expr:
         .then(value - upper)
         .otherwise(pl.lit(0.0))
     )
-    is_band = (pl.col("direction") == "within_band") | upper.is_not_null()
+    is_band = pl.col("target_is_band").fill_null(False)
     return (
         pl.when(pl.col("value").is_null() | (target.is_null() & upper.is_null()))
         .then(None)
@@ -77,7 +78,7 @@ def plan(timezone: str) -> pl.Expr:
         & stop.is_not_null()
         & pl.col("baseline").is_not_null()
         & pl.col("target").is_not_null()
-        & pl.col("target_upper").is_null()
+        & ~pl.col("target_is_band").fill_null(False)
         & (total > 0)
     )
     planned = pl.col("baseline") + (pl.col("target") - pl.col("baseline")) * fraction

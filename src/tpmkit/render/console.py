@@ -30,48 +30,87 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def records_table(
-    records: pl.DataFrame, by: list[str], title: str, currency: str | None = None
+TREND_WORDS = {"improving": "better", "stable": "stable", "worsening": "worse"}
+DIRECTION_WORDS = {
+    "higher_is_better": "higher is better",
+    "lower_is_better": "lower is better",
+    "within_band": "within band",
+}
+
+
+OPTIONAL_COLUMNS = ("trend", "plan", "target", "gap")  # dropped in this order when narrow
+
+
+def metric_table(
+    records: pl.DataFrame,
+    by: list[str],
+    title: str,
+    currency: str | None = None,
+    width: int = 80,
 ) -> Table:
-    """Records as a compact table coloured by status (with an icon, not colour alone)."""
+    """One metric's records as a compact table coloured by status (icon + word, not
+    colour alone). Period, groups, value, n and status are always shown in full; trend,
+    plan, target and gap are left out, in that order, when the terminal is too narrow."""
+    rows = []
+    for row in records.iter_rows(named=True):
+        unit = row["unit"] or ""
+        label = "too few" if row["status"] == "insufficient_sample" else row["status"]
+        rows.append(
+            {
+                "period": row["period"] or "—",
+                **{c: _group(row[c]) for c in by},
+                "value": fmt_value(row["value"], unit, currency),
+                "n": f"{row['n']:,}",
+                "status": f"{STATUS_ICONS.get(row['status'], '')} {label}",
+                "target": fmt_level(row["target"], row["target_upper"], unit, currency),
+                "gap": fmt_gap(row["gap_to_target"], unit, currency),
+                "plan": row["plan_status"] or "",
+                "trend": TREND_WORDS.get(row["trend"] or "", ""),
+                "__style": STATUS_STYLES.get(row["status"], ""),
+            }
+        )
+    columns = ["period", *by, "value", "n", "status", "target", "gap", "plan", "trend"]
+
+    def needed(names: list[str]) -> int:
+        return sum(max([len(n), *(len(r[n]) for r in rows)]) + 2 for n in names)
+
+    for optional in OPTIONAL_COLUMNS:
+        if needed(columns) <= width:
+            break
+        columns.remove(optional)
     table = Table(
         title=title,
         title_justify="left",
-        header_style="bold",
+        title_style="bold",
+        header_style="dim",
+        box=None,
         pad_edge=False,
         show_edge=False,
-        box=None,
-        collapse_padding=True,
     )
-    table.add_column("metric", no_wrap=True)
-    table.add_column("period", no_wrap=True)
-    for column in by:
-        table.add_column(column, max_width=18, overflow="ellipsis", no_wrap=True)
-    table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("n", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("target", justify="right", no_wrap=True)
-    table.add_column("gap", justify="right", no_wrap=True)
-    table.add_column("plan", no_wrap=True)
-    previous = None
-    for row in records.iter_rows(named=True):
-        unit = row["unit"] or ""
-        style = STATUS_STYLES.get(row["status"], "")
-        label = "insufficient" if row["status"] == "insufficient_sample" else row["status"]
-        metric = row["metric"] if row["metric"] != previous else ""
-        previous = row["metric"]
+    right = {"value", "n", "target", "gap"}
+    for name in columns:
+        table.add_column(
+            name,
+            justify="right" if name in right else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=20 if name in by else None,
+        )
+    for row in rows:
+        styled = {"value", "status"}
         table.add_row(
-            Text(metric, style="bold"),
-            row["period"] or "—",
-            *[_group(row[c]) for c in by],
-            Text(fmt_value(row["value"], unit, currency), style=style),
-            str(row["n"]),
-            Text(f"{STATUS_ICONS.get(row['status'], '')} {label}", style=style),
-            fmt_level(row["target"], row["target_upper"], unit, currency),
-            fmt_gap(row["gap_to_target"], unit, currency),
-            row["plan_status"] or "",
+            *[Text(row[c], style=row["__style"]) if c in styled else row[c] for c in columns]
         )
     return table
+
+
+def _title(metric: str, names: dict[str, str], records: pl.DataFrame) -> str:
+    first = records.row(0, named=True)
+    unit = first["unit"] or ""
+    direction = DIRECTION_WORDS.get(first["direction"] or "", "")
+    detail = ", ".join(p for p in (unit, direction) if p)
+    name = names.get(metric, "")
+    return f"{metric}" + (f" — {name}" if name else "") + (f" ({detail})" if detail else "")
 
 
 def _group(value: Any) -> str:
@@ -79,24 +118,31 @@ def _group(value: Any) -> str:
 
 
 def print_records(
-    records: pl.DataFrame, by: list[str], title: str, notes: list[str], currency: str | None = None
+    records: pl.DataFrame,
+    by: list[str],
+    title: str,
+    notes: list[str],
+    currency: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> None:
-    """Print the table and a one-line status summary, then notes."""
+    """Print a table per metric, a status summary, reasons for missing data and notes."""
     console = stdout()
-    console.print(records_table(records, by, title, currency))
-    counts = records.group_by("status").len() if not records.is_empty() else None
-    if counts is not None:
-        found = {s: c for s, c in counts.iter_rows()}
+    console.print(Text(title, style="bold underline"))
+    for (metric,), part in records.partition_by(
+        "metric", as_dict=True, maintain_order=True
+    ).items():
+        console.print()
+        title = _title(str(metric), names or {}, part)
+        console.print(metric_table(part, by, title, currency, console.width))
+    if not records.is_empty():
+        found = dict(records.group_by("status").len().iter_rows())
         parts = [f"[{STATUS_STYLES[s]}]{found[s]} {s}[/]" for s in STATUS_STYLES if s in found]
         console.print("\n" + " · ".join(parts))
-    reasons = (
-        records.filter(pl.col("value").is_null() & pl.col("reason").is_not_null())
-        .select("metric", "reason")
-        .unique(maintain_order=True)
-        if not records.is_empty()
-        else None
-    )
-    if reasons is not None:
+        reasons = (
+            records.filter(pl.col("value").is_null() & pl.col("reason").is_not_null())
+            .select("metric", "reason")
+            .unique(maintain_order=True)
+        )
         for metric, reason in reasons.iter_rows():
             if reason != "no qualifying rows in this period and group":
                 console.print(f"[dim]{metric}: no data — {reason}[/]", soft_wrap=True)
@@ -112,7 +158,7 @@ def print_issues(issues: list[Issue], header: str | None = None) -> None:
             header, style="bold red" if any(i.severity == "error" for i in issues) else "bold"
         )
     for issue in issues:
-        colour = "red" if issue.severity == "error" else "yellow"
+        colour = {"error": "red", "warning": "yellow"}.get(issue.severity, "cyan")
         console.print(
             Text.assemble(
                 (issue.location() + ": " if issue.location() else "", "bold"),

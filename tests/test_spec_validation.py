@@ -234,8 +234,9 @@ def test_builtin_catalogue_is_valid(make):
 @pytest.mark.parametrize("order", ["[builtin, metrics/]", "[metrics/, builtin]"])
 def test_project_metric_replaces_builtin_in_any_order(make, order):
     text = GOOD.replace("name: AHT", "name: Our AHT")
-    path = make.project(PROJECT.replace("[metrics/]", order), metrics={"aht": text},
-                        files={"calls.csv": CALLS})
+    path = make.project(
+        PROJECT.replace("[metrics/]", order), metrics={"aht": text}, files={"calls.csv": CALLS}
+    )
     project = api.load(path)
     assert project.metrics["aht"].spec.name == "Our AHT"
     assert not project.metrics["aht"].builtin

@@ -1,0 +1,69 @@
+"""The bundled example project: every metric computes, and its deliberate signals show."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from conftest import REPO, by_key, evaluate_records
+from tpmkit import project as api
+
+PROJECT = REPO / "examples" / "contact-center" / "tpmkit.yaml"
+
+
+@pytest.fixture(scope="module")
+def weekly():
+    return evaluate_records(PROJECT)
+
+
+def test_validates_cleanly():
+    assert [i.render() for i in api.validate(PROJECT) if i.severity == "error"] == []
+
+
+def test_every_metric_has_real_values(weekly):
+    values = defaultdict(list)
+    for record in weekly:
+        values[record["metric"]].append(record["value"])
+    project = api.load(PROJECT)
+    assert set(values) == set(project.metrics)
+    empty = [m for m, v in values.items() if all(x is None for x in v)]
+    assert empty == []
+    # 13 ISO weeks, 2026-W34 .. 2026-W46
+    periods = sorted({r["period"] for r in weekly if r["metric"] == "contacts_offered"})
+    assert periods[0] == "2026-W34" and periods[-1] == "2026-W46" and len(periods) == 13
+
+
+def test_berlin_tech_handle_time_drifts_up():
+    records = evaluate_records(PROJECT, ["aht"], by=["team"], last=1)
+    tech = next(r for r in records if r["team"] == "Berlin Tech")
+    assert tech["status"] == "critical" and tech["trend"] == "worsening"
+    assert tech["plan_status"] == "behind"
+    others = [r for r in records if r["team"] not in ("Berlin Tech", None)]
+    assert all(r["trend"] != "worsening" for r in others)
+
+
+def test_agent_with_few_surveys_is_not_judged():
+    records = evaluate_records(PROJECT, ["csat"], by=["agent_id"])
+    a047 = [r for r in records if r["agent_id"] == "A047"]
+    assert len(a047) == 13
+    # weeks with 1-2 surveys are shown but not judged; weeks with none have no value
+    assert {r["status"] for r in a047} == {"insufficient_sample", "no_data"}
+    assert max(r["n"] for r in a047) <= 2
+
+
+def test_partner_below_its_contract_with_its_own_levels():
+    records = evaluate_records(PROJECT, ["service_level"], by=["vendor"], period="all")
+    index = {r["vendor"]: r for r in records}
+    bpo, inhouse = index["Northwind BPO"], index["in-house"]
+    assert bpo["target"] == 75.0 and bpo["critical"] == 68.0  # the contract's override
+    assert inhouse["target"] == 80.0
+    assert bpo["value"] < 70 and bpo["status"] == "critical"
+    assert inhouse["value"] > 80 and inhouse["status"] == "ok"
+
+
+def test_crm_slowdown_week_breaches_the_tpm():
+    records = evaluate_records(PROJECT, ["system_response_p95"], by=["component"])
+    index = by_key(records, "component")
+    assert index[("system_response_p95", "2026-W41", "crm")]["status"] == "critical"
+    assert index[("system_response_p95", "2026-W40", "crm")]["status"] == "ok"

@@ -309,12 +309,8 @@ def _add_missing(
         )
     if not rows:
         return records
-    base = records if not records.is_empty() else empty_records(by)
+    base = records if not records.is_empty() else empty_records(by, timezone)
     extra = pl.DataFrame(rows, schema={k: v for k, v in base.schema.items() if k in rows[0]})
-    if base.is_empty():
-        base = base.with_columns(
-            pl.col("period_start", "period_end").cast(pl.Datetime("us", timezone))
-        )
     return pl.concat([base, extra], how="diagonal_relaxed").select(base.columns)
 
 

@@ -13,29 +13,32 @@ from tpmkit.engine.levels import NO_OVERRIDE, levels_table, override_condition
 from tpmkit.spec import expressions
 from tpmkit.spec.models import CountCompute, FormulaCompute, MetricSpec, Override
 
-RECORD_FIELDS = (
-    "metric",
-    "period",
-    "period_start",
-    "period_end",
-    "value",
-    "n",
-    "unit",
-    "direction",
-    "status",
-    "target",
-    "target_upper",
-    "warning",
-    "warning_upper",
-    "critical",
-    "critical_upper",
-    "gap_to_target",
-    "plan",
-    "plan_status",
-    "trend",
-    "definition_hash",
-    "reason",
-)
+# The output contract: every record field and its type (group columns come after
+# period_end). The single source for record order and for an empty result's schema.
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "metric": pl.String(),
+    "period": pl.String(),
+    "period_start": pl.Datetime("us", "UTC"),
+    "period_end": pl.Datetime("us", "UTC"),
+    "value": pl.Float64(),
+    "n": pl.Int64(),
+    "unit": pl.String(),
+    "direction": pl.String(),
+    "status": pl.String(),
+    "target": pl.Float64(),
+    "target_upper": pl.Float64(),
+    "warning": pl.Float64(),
+    "warning_upper": pl.Float64(),
+    "critical": pl.Float64(),
+    "critical_upper": pl.Float64(),
+    "gap_to_target": pl.Float64(),
+    "plan": pl.Float64(),
+    "plan_status": pl.String(),
+    "trend": pl.String(),
+    "definition_hash": pl.String(),
+    "reason": pl.String(),
+}
+RECORD_FIELDS = tuple(RECORD_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,7 @@ def evaluate(
         cells[spec.id] = _combine(spec, cells, specs, by, aliases)
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
-        return empty_records(by)
+        return empty_records(by, timezone)
     table = pl.concat(wanted, how="diagonal_relaxed")
     return finish(table, metrics, request, timezone, unavailable)
 
@@ -324,22 +327,10 @@ def _all_bounds(
     return start, end
 
 
-def empty_records(by: list[str]) -> pl.DataFrame:
+def empty_records(by: list[str], timezone: str = "UTC") -> pl.DataFrame:
     """A records frame with no rows but the full schema."""
-    schema: dict[str, pl.DataType] = {c: pl.String() for c in _ordered_columns(by)}
-    for name in (
-        "value",
-        "target",
-        "target_upper",
-        "warning",
-        "warning_upper",
-        "critical",
-        "critical_upper",
-        "gap_to_target",
-        "plan",
-    ):
-        schema[name] = pl.Float64()
-    schema["n"] = pl.Int64()
-    schema["period_start"] = pl.Datetime("us", "UTC")
-    schema["period_end"] = pl.Datetime("us", "UTC")
+    schema: dict[str, pl.DataType] = {}
+    for column in _ordered_columns(by):
+        dtype = RECORD_SCHEMA.get(column, pl.String())
+        schema[column] = pl.Datetime("us", timezone) if isinstance(dtype, pl.Datetime) else dtype
     return pl.DataFrame(schema=schema)

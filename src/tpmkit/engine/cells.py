@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from tpmkit.engine import kinds, periods
-from tpmkit.engine.levels import NO_OVERRIDE, override_condition
-from tpmkit.spec.models import MetricSpec, Override
+from tpmkit.engine.levels import NO_OVERRIDE, choose_override, override_condition
+from tpmkit.spec.models import Censor, MetricSpec, Override
 
 START = "period_start"
 
@@ -37,6 +37,26 @@ def bounds(window: Window, timezone: str) -> tuple[dt.datetime | None, dt.dateti
     return start, end
 
 
+def prepare_rows(
+    frame: pl.LazyFrame,
+    metrics: list[MetricSpec],
+    time_column: str,
+    unavailable: Mapping[str, str],
+    censor: Censor | None,
+) -> pl.LazyFrame:
+    """Whole-dataset steps before rows are cut into periods: censoring at the horizon and
+    the columns some kinds prepare (next repeat, group means)."""
+    if censor is not None:
+        horizon = pl.max_horizontal(pl.col(c).max() for c in censor.horizon)
+        frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
+    ready = [m for m in metrics if m.id not in unavailable]
+    for step in (kinds.prepare, kinds.prepare_after):
+        columns = [e for m in ready for e in step(m.id, m.compute, m.parameters, time_column)]
+        if columns:
+            frame = frame.with_columns(columns)
+    return frame
+
+
 def aggregate(
     frame: pl.LazyFrame,
     metrics: list[MetricSpec],
@@ -47,14 +67,17 @@ def aggregate(
     window: Window,
     unavailable: Mapping[str, str],
     segments: Mapping[str, Mapping[str, Override]] | None = None,
+    censor: Censor | None = None,
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
     `unavailable` names metrics whose columns are missing: they get cells with no value.
     `segments` asks, per metric, for flag columns telling whether every row of a cell is
     in a formula metric's override segment (so formulas apply overrides like plain ones).
+    `censor` drops rows after the data horizon before any cell is formed.
     """
     schema = frame.collect_schema()
+    frame = prepare_rows(frame, metrics, time_column, unavailable, censor)
     ts = periods.instant(pl.col(time_column), schema[time_column], timezone)
     frame = frame.with_columns(ts.alias("__ts")).filter(pl.col("__ts").is_not_null())
     start, end = bounds(window, timezone)
@@ -73,14 +96,14 @@ def aggregate(
     for spec in metrics:
         if spec.id in unavailable:
             continue
-        agg = kinds.aggregation(spec.compute, spec.parameters)
+        agg = kinds.aggregation(spec.compute, spec.parameters, spec.id, time_column)
         aggs.append(agg.value.alias(f"{spec.id}\x00value"))
         aggs.append(agg.n.alias(f"{spec.id}\x00n"))
         if spec.overrides:
-            chosen = pl.lit(NO_OVERRIDE, dtype=pl.Int32)
-            for index in reversed(range(len(spec.overrides))):  # the first match wins
-                applies = override_condition(spec.overrides[index]).all()
-                chosen = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(chosen)
+            # an override applies to a cell when every row of the cell is in its segment
+            chosen = choose_override(
+                [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
+            )
             aggs.append(chosen.alias(f"{spec.id}\x00override"))
     columns = set(schema.names())
     flags: dict[str, list[str]] = {}

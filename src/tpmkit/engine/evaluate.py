@@ -9,9 +9,16 @@ import polars as pl
 
 from tpmkit.engine import periods, status, trend
 from tpmkit.engine.cells import START, Window, aggregate
-from tpmkit.engine.levels import NO_OVERRIDE, levels_table, override_condition
+from tpmkit.engine.levels import choose_override, levels_table, override_condition
+from tpmkit.engine.stock import open_at_end
 from tpmkit.spec import expressions
-from tpmkit.spec.models import CountCompute, FormulaCompute, MetricSpec, Override
+from tpmkit.spec.models import (
+    CountCompute,
+    FormulaCompute,
+    MetricSpec,
+    OpenAtEndCompute,
+    Override,
+)
 
 # The output contract: every record field and its type (group columns come after
 # period_end). The single source for record order and for an empty result's schema.
@@ -59,17 +66,23 @@ class Input:
     time_column: str
 
 
+GroupKey = tuple[str, str, str]  # dataset, time column, censoring (as JSON, or "")
+
+
 def _group_plain(
     metrics: list[MetricSpec], inputs: Mapping[str, Input]
-) -> dict[tuple[str, str], list[MetricSpec]]:
-    groups: dict[tuple[str, str], list[MetricSpec]] = {}
+) -> dict[GroupKey, list[MetricSpec]]:
+    """Row-aggregated metrics grouped so that each group is one pass over one dataset."""
+    groups: dict[GroupKey, list[MetricSpec]] = {}
     for spec in metrics:
-        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
+        if isinstance(spec.compute, FormulaCompute | OpenAtEndCompute) or spec.dataset is None:
             continue
         if spec.dataset not in inputs:
             continue
         time_column = spec.time_column or inputs[spec.dataset].time_column
-        groups.setdefault((spec.dataset, time_column), []).append(spec)
+        censor = getattr(spec.compute, "censor", None)
+        key = (spec.dataset, time_column, censor.model_dump_json() if censor else "")
+        groups.setdefault(key, []).append(spec)
     return groups
 
 
@@ -163,16 +176,14 @@ def _combine(
         flag: (pl.min_horizontal(pl.col(c).cast(pl.Int8) for c in columns).fill_null(0) == 1)
         for flag, columns in flag_inputs.items()
     }
-    override = pl.lit(NO_OVERRIDE, dtype=pl.Int32)
-    for index in reversed(range(len(spec.overrides))):
+    conditions = []
+    for index, segment in enumerate(spec.overrides):
         flag = f"{SEGMENT}\x00{spec.id}\x00{index}"
-        if set(spec.overrides[index].when) <= set(by):
-            applies = override_condition(spec.overrides[index])
+        if set(segment.when) <= set(by):
+            conditions.append((index, override_condition(segment)))
         elif flag in combined:
-            applies = combined[flag]
-        else:
-            continue
-        override = pl.when(applies).then(pl.lit(index, dtype=pl.Int32)).otherwise(override)
+            conditions.append((index, combined[flag]))
+    override = choose_override(conditions)
     value = result.cast(pl.Float64)
     return joined.select(
         pl.lit(spec.id).alias("metric"),
@@ -215,8 +226,9 @@ def evaluate(
             request.window,
             unavailable,
             segments,
+            getattr(group[0].compute, "censor", None),
         )
-        for (dataset, time_column), group in groups.items()
+        for (dataset, time_column, _), group in groups.items()
     ]
     frames = pl.collect_all(lazy) if lazy else []
     cells: dict[str, pl.DataFrame] = {}
@@ -224,6 +236,15 @@ def evaluate(
         parts = frame.partition_by("metric", as_dict=True)
         for spec in group:  # a metric with no row in range still has (no) cells
             cells[spec.id] = parts.get((spec.id,), frame.clear())
+    for spec in everything:
+        if (
+            isinstance(spec.compute, OpenAtEndCompute)
+            and spec.dataset in inputs
+            and spec.id not in unavailable
+        ):
+            cells[spec.id] = open_at_end(
+                inputs[str(spec.dataset)].frame, spec, request.grain, by, timezone, request.window
+            )
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
         if spec.id in unavailable or not inputs_ready:

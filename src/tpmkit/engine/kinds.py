@@ -14,12 +14,16 @@ import polars as pl
 from tpmkit.spec import expressions
 from tpmkit.spec.models import (
     CountCompute,
+    DeviationCompute,
     FormulaCompute,
     MeanCompute,
     MedianCompute,
+    NoRepeatCompute,
+    OpenAtEndCompute,
     PercentileCompute,
     RatioCompute,
     RatioOfSumsCompute,
+    StatisticCompute,
     SumCompute,
 )
 
@@ -35,6 +39,91 @@ class Aggregation:
 def row_expr(text: str, params: Params) -> pl.Expr:
     """A row expression (SQL text with `{parameter}` placeholders) as polars."""
     return expressions.to_polars(expressions.substitute(text, params))
+
+
+def resolve(value: str | float, params: Params) -> str | float:
+    """A field that may be a whole `{parameter}` placeholder, resolved."""
+    if isinstance(value, str):
+        found = expressions.placeholders(value)
+        if len(found) == 1 and value.strip() == "{" + found[0][0] + "}":
+            name = found[0][0]
+            if name not in params:
+                raise expressions.ExpressionError(f"unknown parameter `{name}`")
+            resolved = params[name]
+            return resolved if isinstance(resolved, str) else float(resolved)
+    return value
+
+
+def statistic_quantile(name: str) -> float | None:
+    """None for `mean`, 0.5 for `median`, p/100 for `pNN`; ValueError otherwise."""
+    text = name.strip().lower()
+    if text == "mean":
+        return None
+    if text == "median":
+        return 0.5
+    if text.startswith("p"):
+        try:
+            p = float(text[1:])
+        except ValueError:
+            p = -1.0
+        if 0 < p <= 100:
+            return p / 100.0
+    raise ValueError(f"unknown statistic `{name}`: use mean, median or pNN (e.g. p90)")
+
+
+def window_seconds(compute: NoRepeatCompute, params: Params) -> float:
+    """The repeat window in seconds (`window_days` × 24 h of absolute time)."""
+    days = resolve(compute.window_days, params)
+    try:
+        value = float(days)
+    except ValueError:
+        raise ValueError(f"window_days must be a number, not {days!r}") from None
+    if value <= 0:
+        raise ValueError("window_days must be positive")
+    return value * 86400.0
+
+
+def prepared(metric_id: str, name: str) -> str:
+    """The column a metric's prepare step adds to its dataset."""
+    return f"{metric_id}\x00{name}"
+
+
+def prepare(metric_id: str, compute: object, params: Params, time_column: str) -> list[pl.Expr]:
+    """Columns a kind needs computed over the whole dataset before rows are cut into
+    periods: the next later row of the same key, or a group's mean and size."""
+    if isinstance(compute, NoRepeatCompute):
+        t = pl.col(time_column)
+        following = t.shift(-1).over(compute.key, order_by=time_column)
+        later = pl.when(following > t).then(following)  # the same instant is no repeat
+        return [
+            later.alias(prepared(metric_id, "later")),
+            t.max().alias(prepared(metric_id, "horizon")),
+        ]
+    if isinstance(compute, DeviationCompute):
+        values = pl.when(_mask(compute.where, params)).then(
+            row_expr(compute.expr, params).cast(pl.Float64)
+        )
+        group = pl.col(compute.group)
+        return [
+            (values - values.mean().over(group)).abs().alias(prepared(metric_id, "deviation")),
+            values.count().over(group).alias(prepared(metric_id, "size")),
+        ]
+    return []
+
+
+def prepare_after(
+    metric_id: str, compute: object, params: Params, time_column: str
+) -> list[pl.Expr]:
+    """Second prepare step (needs the first one's columns)."""
+    if isinstance(compute, NoRepeatCompute):
+        # ties: the last row of a run of equal instants holds the next later instant
+        later = pl.col(prepared(metric_id, "later"))
+        return [
+            later.backward_fill()
+            .over(compute.key, order_by=time_column)
+            .alias(prepared(metric_id, "later"))
+        ]
+    return []
 
 
 def _mask(where: str | None, params: Params) -> pl.Expr:
@@ -57,10 +146,12 @@ def _count(mask: pl.Expr) -> pl.Expr:
     return mask.cast(pl.Int64).sum()
 
 
-def aggregation(compute: object, params: Params) -> Aggregation:
-    """The (value, n) aggregation of a non-formula compute spec."""
-    if isinstance(compute, FormulaCompute):
-        raise TypeError("formula metrics are combined after aggregation")
+def aggregation(
+    compute: object, params: Params, metric_id: str = "", time_column: str = ""
+) -> Aggregation:
+    """The (value, n) aggregation of a row-level compute spec."""
+    if isinstance(compute, FormulaCompute | OpenAtEndCompute):
+        raise TypeError(f"{type(compute).__name__} is not a row aggregation")
     where = _mask(getattr(compute, "where", None), params)
     if isinstance(compute, CountCompute):
         count = _count(where)
@@ -86,22 +177,56 @@ def aggregation(compute: object, params: Params) -> Aggregation:
             .sum()
         )
         return Aggregation(_safe_div(top, bottom, compute.scale), _count(where))
-    assert isinstance(compute, MeanCompute | MedianCompute | PercentileCompute)
+    if isinstance(compute, NoRepeatCompute):
+        t = pl.col(time_column)
+        window = pl.duration(seconds=window_seconds(compute, params))
+        # the follow-up window must end by the latest time in the whole dataset
+        observable = pl.col(prepared(metric_id, "horizon")) >= t + window
+        population = where & pl.col(compute.key).is_not_null() & observable
+        later = pl.col(prepared(metric_id, "later"))
+        repeated = later.is_not_null() & (later <= t + window)
+        return Aggregation(
+            _safe_div(_count(population & ~repeated), _count(population), compute.scale),
+            _count(population),
+        )
+    if isinstance(compute, DeviationCompute):
+        usable = (
+            where
+            & pl.col(compute.group).is_not_null()
+            & (pl.col(prepared(metric_id, "size")) >= compute.min_group_size)
+        )
+        values = pl.col(prepared(metric_id, "deviation")).filter(usable).drop_nulls()
+        return Aggregation(values.mean().cast(pl.Float64), values.count().cast(pl.Int64))
+    assert isinstance(compute, MeanCompute | MedianCompute | PercentileCompute | StatisticCompute)
     values = row_expr(compute.expr, params).cast(pl.Float64).filter(where).drop_nulls()
     if isinstance(compute, MeanCompute):
-        value = values.mean()
+        quantile: float | None = None
     elif isinstance(compute, MedianCompute):
-        value = values.median()
+        quantile = 0.5
+    elif isinstance(compute, PercentileCompute):
+        quantile = compute.p / 100.0
     else:
-        value = values.quantile(compute.p / 100.0, interpolation="linear")
+        quantile = statistic_quantile(str(resolve(compute.statistic, params)))
+    value = values.mean() if quantile is None else values.quantile(quantile, "linear")
     return Aggregation(value.cast(pl.Float64), values.count().cast(pl.Int64))
+
+
+EXPRESSION_FIELDS = ("expr", "where", "numerator", "denominator")
+COLUMN_FIELDS = ("key", "group", "opened", "closed")
 
 
 def columns_used(compute: object, params: Params) -> set[str]:
     """Dataset columns a compute spec reads."""
+    if isinstance(compute, FormulaCompute):
+        return set()
     used: set[str] = set()
-    for field in ("expr", "where", "numerator", "denominator"):
+    for field in EXPRESSION_FIELDS:
         text = getattr(compute, field, None)
-        if text and not isinstance(compute, FormulaCompute):
+        if text:
             used.update(expressions.parse(expressions.substitute(text, params)).columns)
+    used.update(c for f in COLUMN_FIELDS if (c := getattr(compute, f, None)))
+    used.update(getattr(compute, "horizon", None) or [])
+    censor = getattr(compute, "censor", None)
+    if censor is not None:
+        used.update([censor.column, *censor.horizon])
     return used

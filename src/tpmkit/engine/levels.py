@@ -101,3 +101,11 @@ def override_condition(override: Override) -> pl.Expr:
         values = wanted if isinstance(wanted, list) else [wanted]
         parts.append(pl.col(column).cast(pl.String).is_in([str(v) for v in values]))
     return pl.all_horizontal(parts).fill_null(False)
+
+
+def choose_override(conditions: list[tuple[int, pl.Expr]]) -> pl.Expr:
+    """The index of the first override whose condition holds, else NO_OVERRIDE."""
+    chosen = pl.lit(NO_OVERRIDE, dtype=pl.Int32)
+    for index, condition in reversed(conditions):  # built backwards: the first match wins
+        chosen = pl.when(condition).then(pl.lit(index, dtype=pl.Int32)).otherwise(chosen)
+    return chosen

@@ -44,7 +44,6 @@ OPTIONAL_COLUMNS = ("trend", "plan", "target", "gap")  # dropped in this order w
 def metric_table(
     records: pl.DataFrame,
     by: list[str],
-    title: str,
     currency: str | None = None,
     width: int = 80,
 ) -> Table:
@@ -79,9 +78,6 @@ def metric_table(
             break
         columns.remove(optional)
     table = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
         header_style="dim",
         box=None,
         pad_edge=False,
@@ -132,8 +128,8 @@ def print_records(
         "metric", as_dict=True, maintain_order=True
     ).items():
         console.print()
-        title = _title(str(metric), names or {}, part)
-        console.print(metric_table(part, by, title, currency, console.width))
+        console.print(Text(_title(str(metric), names or {}, part), style="bold"), soft_wrap=True)
+        console.print(metric_table(part, by, currency, console.width))
     if not records.is_empty():
         found = dict(records.group_by("status").len().iter_rows())
         parts = [f"[{STATUS_STYLES[s]}]{found[s]} {s}[/]" for s in STATUS_STYLES if s in found]

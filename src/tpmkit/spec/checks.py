@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tpmkit.data.contract import CANONICAL
+from tpmkit.engine import kinds
 from tpmkit.errors import Issue, did_you_mean
 from tpmkit.spec import expressions
 from tpmkit.spec.loader import MetricDef, Project
@@ -12,12 +13,15 @@ from tpmkit.spec.models import (
     Band,
     Direction,
     FormulaCompute,
+    NoRepeatCompute,
     RatioCompute,
     RatioOfSumsCompute,
+    StatisticCompute,
     Thresholds,
 )
+from tpmkit.spec.yamlfile import LocatedDoc
 
-EXPRESSION_FIELDS = ("expr", "where", "numerator", "denominator")
+EXPRESSION_FIELDS = kinds.EXPRESSION_FIELDS
 
 
 def check_project(project: Project, columns: Mapping[str, set[str]]) -> list[Issue]:
@@ -120,6 +124,8 @@ def _check_dataset_columns(
                         hint=did_you_mean(name, known) or "map it under the source's `columns:`",
                     )
                 )
+    issues.extend(_check_column_fields(metric, known))
+    issues.extend(_check_kind_parameters(metric))
     if spec.time_column and known is not None and spec.time_column not in known:
         issues.append(
             doc.issue(
@@ -142,16 +148,60 @@ def _check_dataset_columns(
     return issues
 
 
+def _column_fields(compute: object) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path inside `compute`, column name) for every field that names a column."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for field in kinds.COLUMN_FIELDS:
+        value = getattr(compute, field, None)
+        if value:
+            found.append(((field,), value))
+    for index, column in enumerate(getattr(compute, "horizon", None) or []):
+        found.append((("horizon", index), column))
+    censor = getattr(compute, "censor", None)
+    if censor is not None:
+        found.append((("censor", "column"), censor.column))
+        found.extend((("censor", "horizon", i), c) for i, c in enumerate(censor.horizon))
+    return found
+
+
+def _check_column_fields(metric: MetricDef, known: set[str] | None) -> list[Issue]:
+    if known is None:
+        return []
+    return [
+        metric.doc.issue(
+            (*metric.path, "compute", *path),
+            f"unknown column `{column}` in dataset `{metric.spec.dataset}`",
+            hint=did_you_mean(column, known),
+        )
+        for path, column in _column_fields(metric.spec.compute)
+        if column not in known
+    ]
+
+
+def _check_kind_parameters(metric: MetricDef) -> list[Issue]:
+    """Fields that may be `{parameter}` placeholders must resolve to usable values."""
+    compute, params = metric.spec.compute, metric.spec.parameters
+    path = (*metric.path, "compute")
+    try:
+        if isinstance(compute, StatisticCompute):
+            path = (*path, "statistic")
+            kinds.statistic_quantile(str(kinds.resolve(compute.statistic, params)))
+        elif isinstance(compute, NoRepeatCompute):
+            path = (*path, "window_days")
+            kinds.window_seconds(compute, params)
+    except (ValueError, expressions.ExpressionError) as exc:
+        message = exc.message if isinstance(exc, expressions.ExpressionError) else str(exc)
+        return [metric.doc.issue(path, message)]
+    return []
+
+
 def _parse(
     text: str,
     parameters: Mapping[str, str | int | float | bool],
-    doc: object,
+    doc: LocatedDoc,
     path: tuple[str | int, ...],
     issues: list[Issue],
 ) -> expressions.ParsedExpression | None:
-    from tpmkit.spec.yamlfile import LocatedDoc
-
-    assert isinstance(doc, LocatedDoc)
     try:
         return expressions.parse(expressions.substitute(text, parameters))
     except expressions.ExpressionError as exc:
@@ -242,8 +292,14 @@ def _levels(thresholds: Thresholds | None) -> tuple[object, object]:
     return thresholds.warning, thresholds.critical
 
 
+def _levels_location(metric: MetricDef) -> tuple[LocatedDoc, tuple[str | int, ...]]:
+    """Where a metric's levels were written: its file, or the project's `customize:`."""
+    return metric.customized_at or (metric.doc, metric.path)
+
+
 def _check_levels(metric: MetricDef) -> list[Issue]:
-    spec, doc, base = metric.spec, metric.doc, metric.path
+    spec = metric.spec
+    doc, base = _levels_location(metric)
     issues: list[Issue] = []
     blocks = [((*base,), spec.thresholds, spec.target)]
     blocks += [
@@ -261,14 +317,14 @@ def _check_levels(metric: MetricDef) -> list[Issue]:
             continue
         warning, critical = _levels(thresholds)
         if spec.direction is Direction.BAND:
-            issues.extend(_check_band(doc, (*path, "thresholds"), warning, critical, target))
+            issues.extend(_check_band(doc, (*path, "thresholds"), warning, critical))
         else:
             issues.extend(_check_single(doc, path, spec.direction, warning, critical, target))
     return issues
 
 
 def _check_single(
-    doc: object,
+    doc: LocatedDoc,
     path: tuple[str | int, ...],
     direction: Direction | None,
     warning: object,
@@ -276,9 +332,7 @@ def _check_single(
     target: object,
 ) -> list[Issue]:
     from tpmkit.spec.models import Target
-    from tpmkit.spec.yamlfile import LocatedDoc
 
-    assert isinstance(doc, LocatedDoc)
     issues = []
     for name, level in (("warning", warning), ("critical", critical)):
         if isinstance(level, Band):
@@ -323,12 +377,8 @@ def _check_single(
 
 
 def _check_band(
-    doc: object, path: tuple[str | int, ...], warning: object, critical: object, target: object
+    doc: LocatedDoc, path: tuple[str | int, ...], warning: object, critical: object
 ) -> list[Issue]:
-    from tpmkit.spec.models import Target
-    from tpmkit.spec.yamlfile import LocatedDoc
-
-    assert isinstance(doc, LocatedDoc)
     issues = []
     for name, level in (("warning", warning), ("critical", critical)):
         if level is not None and not isinstance(level, Band):
@@ -365,23 +415,22 @@ def _check_band(
                     hint="critical.upper must be >= warning.upper",
                 )
             )
-    if isinstance(target, Target) and target.value is not None and target.lower is None:
-        pass  # a single target value inside the band is fine
     return issues
 
 
 def _check_dates(metric: MetricDef) -> list[Issue]:
     spec = metric.spec
-    blocks = [((*metric.path,), spec.baseline, spec.target)]
+    doc, base = _levels_location(metric)
+    blocks = [((*base,), spec.baseline, spec.target)]
     blocks += [
-        ((*metric.path, "overrides", i), o.baseline or spec.baseline, o.target or spec.target)
+        ((*base, "overrides", i), o.baseline or spec.baseline, o.target or spec.target)
         for i, o in enumerate(spec.overrides)
     ]
     issues = []
     for path, baseline, target in blocks:
         if baseline and target and baseline.as_of and target.by and target.by < baseline.as_of:
             issues.append(
-                metric.doc.issue(
+                doc.issue(
                     (*path, "target", "by"),
                     f"target date {target.by} is before the baseline date {baseline.as_of}",
                     hint="the target must be due after the baseline was measured",

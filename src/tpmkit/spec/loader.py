@@ -33,6 +33,8 @@ class MetricDef:
     doc: LocatedDoc
     path: Path_
     builtin: bool = False
+    # where a project's `customize:` entry changed it (document, path), for locating issues
+    customized_at: tuple[LocatedDoc, Path_] | None = None
 
     @property
     def id(self) -> str:
@@ -203,7 +205,60 @@ def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
             shown = f"<builtin>/{path.name}" if builtin else _display(path, project.root)
             for metric in load_metric_file(path, shown, builtin, issues):
                 _register(project, metric, issues)
+    _customize(project, issues)
     return project, issues
+
+
+def _customize(project: Project, issues: list[Issue]) -> None:
+    """Apply the project's `customize:` settings to the metrics they name."""
+    from tpmkit.errors import did_you_mean
+
+    for metric_id, settings in project.spec.customize.items():
+        path: Path_ = ("customize", metric_id)
+        target_id = project.aliases.get(metric_id, metric_id)
+        metric = project.metrics.get(target_id)
+        if metric is None:
+            issues.append(
+                project.doc.issue(
+                    path,
+                    f"`customize` names an unknown metric `{metric_id}`",
+                    key=True,
+                    hint=did_you_mean(metric_id, project.metrics) or "see `tpmkit metrics list`",
+                )
+            )
+            continue
+        for name in settings.parameters:
+            if name not in metric.spec.parameters:
+                known = sorted(metric.spec.parameters)
+                issues.append(
+                    project.doc.issue(
+                        (*path, "parameters", name),
+                        f"metric `{target_id}` has no parameter `{name}`",
+                        key=True,
+                        hint=did_you_mean(name, known)
+                        or ("its parameters: " + ", ".join(known) if known else "it has none"),
+                    )
+                )
+        update = {k: getattr(settings, k) for k in settings.model_fields_set if k != "parameters"}
+        update["parameters"] = {**metric.spec.parameters, **settings.parameters}
+        spec = MetricSpec.model_validate(
+            {
+                **metric.spec.model_dump(),
+                **{
+                    k: (
+                        v.model_dump()
+                        if isinstance(v, BaseModel)
+                        else [o.model_dump() for o in v]
+                        if isinstance(v, list)
+                        else v
+                    )
+                    for k, v in update.items()
+                },
+            }
+        )
+        project.metrics[target_id] = MetricDef(
+            spec, metric.doc, metric.path, metric.builtin, (project.doc, path)
+        )
 
 
 def _register(project: Project, metric: MetricDef, issues: list[Issue]) -> None:

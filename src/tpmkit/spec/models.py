@@ -65,8 +65,18 @@ class Target(Strict):
         return self
 
 
+class Censor(Strict):
+    """Drop rows whose `column` lies after the data horizon (not yet observable)."""
+
+    column: str
+    horizon: list[str] = Field(
+        min_length=1, description="the horizon is the latest value of these columns"
+    )
+
+
 class _Rows(Strict):
     where: str | None = Field(None, description="SQL condition selecting the rows (default: all)")
+    censor: Censor | None = None
 
 
 class CountCompute(_Rows):
@@ -121,6 +131,48 @@ class RatioOfSumsCompute(_Rows):
     scale: float = 100.0
 
 
+class StatisticCompute(_Rows):
+    """A statistic of `expr` chosen by name: mean, median or pNN (e.g. p90); the name may be
+    a `{parameter}` so a project can switch it."""
+
+    kind: Literal["statistic"]
+    expr: str
+    statistic: str
+
+
+class NoRepeatCompute(_Rows):
+    """Share of `where` rows with no later row of the same `key` within `window_days`
+    (any row of the dataset counts as a repeat; rows at the same instant do not). Rows
+    whose window ends after the latest time in the dataset are left out (not observable)."""
+
+    kind: Literal["no_repeat_within"]
+    key: str
+    window_days: float | str
+    scale: float = 100.0
+
+
+class OpenAtEndCompute(Strict):
+    """A stock: rows opened before the period's end and not closed by then. Emitted for
+    every period from the first opening to the last period ending by the data horizon,
+    and for every group, including 0."""
+
+    kind: Literal["open_at_period_end"]
+    opened: str
+    closed: str
+    horizon: list[str] = Field(min_length=1)
+    where: str | None = None
+
+
+class DeviationCompute(_Rows):
+    """Mean absolute deviation of `expr` from its `group` mean (e.g. a calibration session),
+    over groups with at least `min_group_size` values; group means use the whole dataset."""
+
+    kind: Literal["deviation_from_group_mean"]
+    expr: str
+    group: str
+    min_group_size: int = Field(2, ge=1)
+
+
 class FormulaCompute(Strict):
     """Arithmetic over other metric ids, joined on period and group."""
 
@@ -139,6 +191,10 @@ Compute = Annotated[
     | PercentileCompute
     | RatioCompute
     | RatioOfSumsCompute
+    | StatisticCompute
+    | NoRepeatCompute
+    | OpenAtEndCompute
+    | DeviationCompute
     | FormulaCompute,
     Field(discriminator="kind"),
 ]
@@ -178,6 +234,20 @@ class MetricSpec(Strict):
     overrides: list[Override] = Field(default_factory=list)
 
 
+class MetricSettings(Strict):
+    """A project's settings for a metric defined elsewhere (e.g. built in): parameters are
+    merged, the other keys replace the definition's."""
+
+    parameters: dict[str, Scalar] = Field(default_factory=dict)
+    baseline: Baseline | None = None
+    target: Target | None = None
+    thresholds: Thresholds | None = None
+    min_sample: int | None = Field(None, ge=0)
+    cadence: Literal["daily", "weekly", "monthly"] | None = None
+    owner: Role | None = None
+    overrides: list[Override] | None = None
+
+
 class Source(Strict):
     """Where a dataset's export lives and how its columns map onto canonical names."""
 
@@ -202,5 +272,9 @@ class ProjectSpec(Strict):
     currency: str | None = None
     metrics: list[str] = Field(default_factory=lambda: ["builtin"])
     sources: dict[str, Source] = Field(default_factory=dict)
+    customize: dict[str, MetricSettings] = Field(
+        default_factory=dict,
+        description="per metric id: parameters and levels replacing the definition's",
+    )
     scorecards: dict[str, Any] | None = None
     history: str = ".tpmkit/history"

@@ -1,0 +1,113 @@
+"""`open_at_period_end`: a stock (e.g. the open ticket backlog), not a flow.
+
+A row is open at the end of period P when it was opened before the next period starts
+and not closed before then. With `po` the period a row was opened in and `pc` the period
+it was closed in, it is open at the end of every period P with po <= P < pc. So the
+stock is a running sum of +1 at `po` and -1 at `pc`, per group, over a grid of periods
+from the first opening to the last period ending by the data horizon — every group gets
+every period, including 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from tpmkit.engine import kinds, periods
+from tpmkit.engine.cells import START, Window, bounds
+from tpmkit.engine.levels import choose_override, override_condition
+from tpmkit.spec.models import MetricSpec, OpenAtEndCompute
+
+
+def _grid(first: Any, last: Any, grain: str, timezone: str) -> pl.DataFrame:
+    if first is None or last is None or last < first:
+        return pl.DataFrame(schema={START: pl.Datetime("us", timezone)})
+    starts = pl.datetime_range(
+        first, last, interval=periods.span(grain, 1), eager=True, time_unit="us", time_zone=timezone
+    )
+    return pl.DataFrame({START: starts})
+
+
+def open_at_end(
+    frame: pl.LazyFrame, spec: MetricSpec, grain: str, by: list[str], timezone: str, window: Window
+) -> pl.DataFrame:
+    """Cells (metric, period_start, groups, value, n, override) of a stock metric."""
+    compute = spec.compute
+    assert isinstance(compute, OpenAtEndCompute)
+    where = (
+        kinds.row_expr(compute.where, spec.parameters).fill_null(False)
+        if compute.where
+        else pl.lit(True)
+    )
+    horizon = pl.max_horizontal(pl.col(c).max() for c in compute.horizon)
+    conditions = [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
+    override = choose_override(conditions).alias("override")
+    rows = frame.with_columns(horizon.alias("__h"), where.alias("__in"))
+    groups = rows.group_by(by).agg(override) if by else rows.select(override)
+    counted = rows.filter(pl.col("__in") & pl.col(compute.opened).is_not_null())
+    opened, closed, h = pl.col(compute.opened), pl.col(compute.closed), pl.col("__h")
+
+    if grain == "all":  # the stock at the horizon
+        is_open = (opened < h) & (closed.is_null() | (closed >= h))
+        values = (
+            counted.group_by(by).agg(is_open.sum().alias("value"))
+            if by
+            else counted.select(is_open.sum().alias("value"))
+        )
+        cells = (
+            groups.join(values, on=by, how="left", nulls_equal=True)
+            if by
+            else groups.join(values, how="cross")
+        ).collect()
+        first_last = counted.select(opened.min().alias("__first"), h.first().alias("__last"))
+        span = first_last.collect()
+        return cells.with_columns(
+            pl.lit(spec.id).alias("metric"),
+            pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START),
+            pl.lit(span["__first"][0]).alias("__first"),
+            pl.lit(span["__last"][0]).alias("__last"),
+            pl.col("value").fill_null(0).cast(pl.Float64),
+            pl.col("value").fill_null(0).cast(pl.Int64).alias("n"),
+        )
+
+    events = (
+        pl.concat(
+            [
+                counted.select(
+                    *by, periods.period_start(opened, grain).alias(START), pl.lit(1).alias("__d")
+                ),
+                counted.filter(closed.is_not_null()).select(
+                    *by, periods.period_start(closed, grain).alias(START), pl.lit(-1).alias("__d")
+                ),
+            ]
+        )
+        .group_by([START, *by])
+        .agg(pl.col("__d").sum())
+    )
+    span = counted.select(
+        periods.period_start(opened, grain).min().alias("first"),
+        periods.period_start(h, grain).first().dt.offset_by(periods.span(grain, -1)).alias("last"),
+    ).collect()
+    grid = _grid(span["first"][0], span["last"][0], grain, timezone).lazy()
+    table = grid.join(groups, how="cross").join(
+        events, on=[START, *by], how="left", nulls_equal=True
+    )
+    value = pl.col("__d").fill_null(0).cum_sum()
+    value = value.over(by, order_by=START) if by else value
+    table = table.sort(START).with_columns(value.alias("__v"))
+    start, end = bounds(window, timezone)
+    if start is not None:
+        table = table.filter(pl.col(START) >= start)
+    if end is not None:
+        table = table.filter(pl.col(START) < end)
+    return table.select(
+        pl.lit(spec.id).alias("metric"),
+        START,
+        *by,
+        pl.col(START).alias("__first"),
+        pl.col(START).alias("__last"),
+        pl.col("__v").cast(pl.Float64).alias("value"),
+        pl.col("__v").cast(pl.Int64).alias("n"),
+        pl.col("override").cast(pl.Int32),
+    ).collect()

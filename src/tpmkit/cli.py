@@ -262,17 +262,9 @@ def _project_or_builtin(project: Path) -> Any:
     from tpmkit import project as api
 
     if project == DEFAULT_PROJECT and not project.exists():
-        from tpmkit.spec.loader import Project, builtin_metrics_dir, load_metric_file
-        from tpmkit.spec.models import ProjectSpec
+        from tpmkit.spec.loader import catalogue_project
 
-        issues: list[Any] = []
-        catalogue = Project(ProjectSpec(name="built-in catalogue"), project, doc=None)  # type: ignore[arg-type]
-        for file in sorted(builtin_metrics_dir().glob("*.yaml")):
-            for metric in load_metric_file(file, f"<builtin>/{file.name}", True, issues):
-                catalogue.metrics[metric.id] = metric
-                for alias in metric.spec.aliases:
-                    catalogue.aliases[alias] = metric.id
-        return catalogue
+        return catalogue_project()
     return api.load(project)
 
 

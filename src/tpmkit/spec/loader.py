@@ -153,6 +153,31 @@ def load_metric_file(
     return found
 
 
+def load_builtin() -> list[MetricDef]:
+    """The built-in catalogue on its own; a broken catalogue file is an internal error."""
+    issues: list[Issue] = []
+    found = [
+        metric
+        for file in sorted(builtin_metrics_dir().glob("*.yaml"))
+        for metric in load_metric_file(file, f"<builtin>/{file.name}", True, issues)
+    ]
+    if issues:
+        raise RuntimeError("the built-in catalogue is invalid: " + issues[0].render())
+    return found
+
+
+def catalogue_project() -> Project:
+    """A project holding just the built-in catalogue (for `metrics list` without a project)."""
+    project = Project(
+        ProjectSpec(name="built-in catalogue"),
+        Path("tpmkit.yaml"),
+        LocatedDoc(file="<builtin>", data={}),
+    )
+    for metric in load_builtin():
+        _register(project, metric, [])
+    return project
+
+
 def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
     """Parse the project and its metric files; return it with every issue found.
 

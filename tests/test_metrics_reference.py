@@ -1,0 +1,77 @@
+"""docs/metrics.md is generated from the built-in catalogue and must stay current.
+
+Regenerate with:  TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_metrics_reference.py
+"""
+
+from __future__ import annotations
+
+import os
+
+from conftest import REPO
+from tpmkit.render.reference import reference
+from tpmkit.spec.loader import load_builtin
+
+CATALOGUE_IDS = {
+    # kpi-catalogue.md, every table
+    "contacts_offered", "contacts_handled", "aht", "asa", "service_level", "abandon_rate",
+    "fcr", "fcr_repeat", "transfer_rate", "escalation_rate", "csat", "csat_mean", "dsat_rate",
+    "nps", "dsat_training_share", "tickets_created", "tickets_resolved",
+    "first_response_time", "resolution_time", "reopen_rate", "resolution_sla", "backlog",
+    "ticket_escalation_rate", "ticket_csat", "qa_score", "qa_pass_rate", "auto_fail_rate",
+    "qa_within_48h", "qa_calibration_variance", "training_error_share",
+    "schedule_adherence", "occupancy", "utilization", "shrinkage", "contacts_per_hour",
+    "cost_per_contact",
+}  # fmt: skip
+
+
+def test_reference_is_current():
+    path = REPO / "docs" / "metrics.md"
+    expected = reference(load_builtin())
+    if os.environ.get("TPMKIT_UPDATE_DOCS"):
+        path.write_text(expected, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == expected, (
+        "docs/metrics.md is out of date: run "
+        "TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_metrics_reference.py"
+    )
+
+
+def test_catalogue_is_complete_and_owned():
+    metrics = {m.id: m.spec for m in load_builtin()}
+    assert set(metrics) >= CATALOGUE_IDS
+    # the only extra built-ins are the inputs of the derived metrics
+    assert set(metrics) - CATALOGUE_IDS == {"logged_in_hours", "total_cost"}
+    for spec in metrics.values():
+        assert spec.name and spec.description and spec.unit and spec.category, spec.id
+        assert spec.owner and "operations_manager" in spec.roles, spec.id
+
+
+def test_role_views_match_the_catalogue():
+    views = {}
+    for metric in load_builtin():
+        for role in metric.spec.roles:
+            views.setdefault(role, set()).add(metric.id)
+    agent = {"contacts_handled", "aht", "csat", "qa_score", "fcr", "schedule_adherence"}
+    assert views["agent"] == agent
+    assert views["team_lead"] == agent | {
+        "first_response_time",
+        "resolution_time",
+        "transfer_rate",
+        "escalation_rate",
+        "occupancy",
+    }
+    assert views["quality_specialist"] == {
+        "qa_calibration_variance",
+        "qa_within_48h",
+        "auto_fail_rate",
+    }
+    assert views["trainer"] == {"training_error_share", "dsat_training_share"}
+    assert views["operations_manager"] == set(views["operations_manager"]) | CATALOGUE_IDS
+
+
+def test_aliases():
+    aliases = {a: m.id for m in load_builtin() for a in m.spec.aliases}
+    assert aliases == {
+        "tat": "first_response_time",
+        "trt": "resolution_time",
+        "throughput": "contacts_handled",
+    }

@@ -241,3 +241,44 @@ def test_project_metric_replaces_builtin_in_any_order(make, order):
     assert project.metrics["aht"].spec.name == "Our AHT"
     assert not project.metrics["aht"].builtin
     assert "service_level" in project.metrics
+
+
+CUSTOM = PROJECT.replace("[metrics/]", "[builtin]")
+
+
+def test_customize_unknown_metric_and_parameter(make):
+    text = CUSTOM + (
+        "customize:\n"
+        "  servce_level: {target: {value: 85}}\n"
+        "  service_level: {parameters: {answer_within_secs: 30}}\n"
+    )
+    issues = issues_for(make, {}, text)
+    metric = only(issues, "unknown metric `servce_level`")
+    assert (metric.line, metric.hint) == (7, "did you mean `service_level`?")
+    parameter = only(issues, "has no parameter `answer_within_secs`")
+    assert parameter.line == 8 and parameter.hint == "did you mean `answer_within_seconds`?"
+
+
+def test_customize_levels_are_checked_where_they_are_written(make):
+    text = CUSTOM + "customize:\n  aht:\n    thresholds: {warning: 500, critical: 400}\n"
+    issue = only(issues_for(make, {}, text), "warning (500) is worse than critical (400)")
+    assert str(issue.file).endswith("tpmkit.yaml") and issue.line == 8
+
+
+def test_customize_changes_the_definition(make):
+    text = CUSTOM + (
+        "customize:\n"
+        "  aht: {target: {value: 300, by: 2026-12-31}, min_sample: 5}\n"
+        "  service_level: {parameters: {answer_within_seconds: 30}}\n"
+    )
+    path = make.project(text, files={"calls.csv": CALLS})
+    project = api.load(path)
+    aht = project.metrics["aht"]
+    assert aht.spec.target.value == 300 and aht.spec.min_sample == 5
+    assert aht.spec.thresholds.warning == 420  # untouched levels stay the catalogue's
+    assert project.metrics["service_level"].spec.parameters == {
+        "answer_within_seconds": 30,
+        "short_abandon_seconds": 5,
+        "abandon_policy": "count_against",
+    }
+    assert aht.customized_at is not None

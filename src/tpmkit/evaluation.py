@@ -148,7 +148,7 @@ def run(
                 dataset.missing.get(c, f"column `{c}` is not in the `{spec.dataset}` export")
                 for c in lacking
             )
-    _formula_grouping(project, everything, grouping, by)
+    _formula_grouping(project, everything, grouping)
     asked = {m.id for m in selected}
     if explicit and any(m in asked for m in grouping):
         raise UsageError(
@@ -251,7 +251,7 @@ def _check_group_columns(
 
 
 def _formula_grouping(
-    project: Project, everything: list[MetricDef], grouping: dict[str, str], by: list[str]
+    project: Project, everything: list[MetricDef], grouping: dict[str, str]
 ) -> None:
     """A formula inherits its inputs' grouping problems, named after the input."""
     changed = True
@@ -268,7 +268,6 @@ def _formula_grouping(
                     )
                     changed = True
                     break
-    del by
 
 
 def _add_missing(

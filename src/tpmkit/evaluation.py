@@ -129,6 +129,7 @@ def run(
     frames = _join_roster(project, loaded, needed, by, mode, rejects_dir)
 
     _check_group_columns(by, frames, loaded)
+    _add_optional_columns(everything, frames, project.spec.timezone)
     grouping: dict[str, str] = {}
     for metric in everything:
         spec = metric.spec
@@ -141,7 +142,9 @@ def run(
                 f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
             )
             continue
-        lacking = sorted(kinds.columns_used(spec.compute, spec.parameters) - columns)
+        horizon = kinds.horizon_columns(spec.compute)
+        optional = set(spec.optional_columns) | (set(horizon) if columns & set(horizon) else set())
+        lacking = sorted(kinds.columns_used(spec.compute, spec.parameters) - columns - optional)
         if lacking:
             dataset = loaded[str(spec.dataset)]
             unavailable[spec.id] = "; ".join(
@@ -228,6 +231,26 @@ def _join_roster(
         if cols and name != "agents":
             frames[name] = join_roster(frames[name], roster.frame, cols)
     return frames
+
+
+def _add_optional_columns(
+    everything: list[MetricDef], frames: dict[str, pl.LazyFrame], timezone: str
+) -> None:
+    """A metric's `optional_columns` that the export lacks are read as empty columns."""
+    from tpmkit.data.coerce import polars_type
+
+    for metric in everything:
+        name = str(metric.spec.dataset)
+        if name not in frames or not metric.spec.optional_columns:
+            continue
+        present = set(frames[name].collect_schema().names())
+        contract = CANONICAL.get(name)
+        for column in metric.spec.optional_columns:
+            if column not in present:
+                spec = contract.column(column) if contract else None
+                dtype = polars_type(spec.type if spec else "text", timezone)
+                frames[name] = frames[name].with_columns(pl.lit(None, dtype=dtype).alias(column))
+                present.add(column)
 
 
 def _check_group_columns(

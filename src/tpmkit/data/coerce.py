@@ -207,3 +207,16 @@ def in_range(value: pl.Expr, minimum: float | None, maximum: float | None) -> pl
     lo = "-inf" if minimum is None else f"{minimum:g}"
     hi = "inf" if maximum is None else f"{maximum:g}"
     return problem(pl.any_horizontal(*checks), f"out of range {lo}..{hi}")
+
+
+def polars_type(type_: str, timezone: str) -> pl.DataType:
+    """The polars type a contract type is coerced to."""
+    if type_ == "timestamp":
+        return pl.Datetime("us", timezone)
+    if type_ == "date":
+        return pl.Date()
+    if type_ == "bool":
+        return pl.Boolean()
+    if type_ in ("int", "float", "duration"):
+        return pl.Float64()
+    return pl.String()

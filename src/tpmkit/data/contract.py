@@ -106,7 +106,7 @@ QA = DatasetContract(
         _c("agent_id", "text", True),
         _c("evaluated_at", "timestamp", True),
         _c("score", "float", True, lo=0),
-        _c("max_score", "float", lo=0, default=100.0),
+        _c("max_score", "float", lo=1e-9, default=100.0),
         _c("contact_id", "text"),
         _c("interaction_at", "timestamp"),
         _c("evaluator_id", "text"),

@@ -23,6 +23,11 @@ class Window:
     end: dt.date | None = None
 
 
+def finite(value: pl.Expr) -> pl.Expr:
+    """NaN and infinity (e.g. a division by zero inside an expression) are no data."""
+    return pl.when(value.is_finite()).then(value).otherwise(None)
+
+
 def bounds(window: Window, timezone: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     """[start, end) instants of a window in the project time zone."""
     from zoneinfo import ZoneInfo
@@ -47,7 +52,8 @@ def prepare_rows(
     """Whole-dataset steps before rows are cut into periods: censoring at the horizon and
     the columns some kinds prepare (next repeat, group means)."""
     if censor is not None:
-        horizon = pl.max_horizontal(pl.col(c).max() for c in censor.horizon)
+        present = set(frame.collect_schema().names())
+        horizon = pl.max_horizontal(pl.col(c).max() for c in censor.horizon if c in present)
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
     for step in (kinds.prepare, kinds.prepare_after):
@@ -132,7 +138,7 @@ def aggregate(
                 *by,
                 "__first",
                 "__last",
-                value.cast(pl.Float64).alias("value"),
+                finite(value.cast(pl.Float64)).alias("value"),
                 n.cast(pl.Int64).alias("n"),
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),

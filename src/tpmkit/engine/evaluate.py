@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tpmkit.engine import periods, status, trend
-from tpmkit.engine.cells import START, Window, aggregate
+from tpmkit.engine.cells import START, Window, aggregate, finite
 from tpmkit.engine.levels import choose_override, levels_table, override_condition
 from tpmkit.engine.stock import open_at_end
 from tpmkit.spec import expressions
@@ -190,7 +190,7 @@ def _combine(
         *keys,
         "__first",
         "__last",
-        pl.when(value.is_finite()).then(value).otherwise(None).alias("value"),
+        finite(value).alias("value"),
         pl.col(f"{n_name}\x00n").cast(pl.Int64).alias("n"),
         override.alias("override"),
         *(applies.alias(flag) for flag, applies in combined.items()),  # for outer formulas

@@ -230,3 +230,9 @@ def columns_used(compute: object, params: Params) -> set[str]:
     if censor is not None:
         used.update([censor.column, *censor.horizon])
     return used
+
+
+def horizon_columns(compute: object) -> list[str]:
+    """Columns whose latest value makes the data horizon (any of them may be absent)."""
+    censor = getattr(compute, "censor", None)
+    return list(getattr(compute, "horizon", None) or (censor.horizon if censor else []))

@@ -19,7 +19,12 @@ def span(grain: str, count: int) -> str:
 def instant(column: pl.Expr, dtype: pl.DataType, timezone: str) -> pl.Expr:
     """A time column as an instant in the project time zone (dates are local midnight)."""
     if dtype == pl.Date:
-        return column.cast(pl.Datetime("us")).dt.replace_time_zone(timezone)
+        naive = column.cast(pl.Datetime("us"))
+        # where DST skips midnight (e.g. America/Santiago), the day starts an hour later
+        return pl.coalesce(
+            naive.dt.replace_time_zone(timezone, non_existent="null"),
+            naive.dt.offset_by("1h").dt.replace_time_zone(timezone, non_existent="null"),
+        )
     return column
 
 

@@ -40,7 +40,8 @@ def open_at_end(
         if compute.where
         else pl.lit(True)
     )
-    horizon = pl.max_horizontal(pl.col(c).max() for c in compute.horizon)
+    present = set(frame.collect_schema().names())  # horizon columns may be absent
+    horizon = pl.max_horizontal(pl.col(c).max() for c in compute.horizon if c in present)
     conditions = [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
     override = choose_override(conditions).alias("override")
     rows = frame.with_columns(horizon.alias("__h"), where.alias("__in"))

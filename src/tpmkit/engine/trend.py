@@ -28,7 +28,8 @@ def add_trend(
             pl.lit(None, dtype=pl.String).alias("trend"),
             pl.lit(None, dtype=pl.Float64).alias("slope"),
         )
-    days = pl.col("period_start").dt.replace_time_zone(None).cast(pl.Date).cast(pl.Int64)
+    # local wall-clock position in days, so DST days do not shift the spacing
+    days = pl.col("period_start").dt.replace_time_zone(None).dt.epoch("us") / 86_400e6
     x = (days / _NOMINAL_DAYS[grain]).round(0)
     present = pl.col("value").is_not_null().cast(pl.Float64)
     xs = pl.when(pl.col("value").is_not_null()).then(x).otherwise(0.0)

@@ -231,6 +231,10 @@ class MetricSpec(Strict):
     cadence: Literal["daily", "weekly", "monthly"] | None = None
     parameters: dict[str, Scalar] = Field(default_factory=dict)
     aliases: list[str] = Field(default_factory=list)
+    optional_columns: list[str] = Field(
+        default_factory=list,
+        description="columns read as empty when the export does not have them",
+    )
     overrides: list[Override] = Field(default_factory=list)
 
 

@@ -18,6 +18,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600; give the file the mode any new file gets (umask)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        with open(tmp_path, "rb") as handle:  # on disk before it replaces the old file
+            os.fsync(handle.fileno())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -112,7 +113,8 @@ def root(
 
 
 def _split(values: list[str] | None) -> list[str]:
-    return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
+    """`--by a,b --by c` as [a, b, c], each once."""
+    return list(dict.fromkeys(p.strip() for v in values or [] for p in v.split(",") if p.strip()))
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -187,6 +189,7 @@ def evaluate(
         raise UsageError(
             "a table is for the terminal; use --format markdown, csv or json with --output"
         )
+    _writable(output)
     loaded = api.load(project)
     result = api.evaluate(
         loaded,
@@ -231,6 +234,18 @@ def _render(
         sys.stdout.write(text)
     else:
         files.write(text, output)
+
+
+def _writable(output: Path | None) -> None:
+    """Fail before computing when the output cannot be written."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder; give a file name")
+    folder = output.parent if str(output.parent) else Path(".")
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
+    if not os.access(existing, os.W_OK):
+        raise UsageError(f"cannot write {output}: no permission to write in {existing}")
 
 
 def _notes_to_stderr(notes: list[str]) -> None:

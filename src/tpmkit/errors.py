@@ -83,6 +83,14 @@ class DataError(TpmkitError):
         return text
 
 
+class ComputeError(TpmkitError):
+    """Metrics whose expressions cannot be computed on the data (e.g. a mean of text)."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        super().__init__("some metrics cannot be computed on this data")
+        self.failures = failures
+
+
 class UsageError(TpmkitError):
     """A command-line option or argument is wrong."""
 

@@ -14,7 +14,7 @@ from tpmkit.data.roster import join_roster
 from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window
 from tpmkit.engine.evaluate import Input, Request, empty_records, evaluate, formula_inputs
-from tpmkit.errors import DefinitionError, Issue, UsageError
+from tpmkit.errors import ComputeError, DefinitionError, Issue, UsageError
 from tpmkit.project import DatasetSummary, Evaluation
 from tpmkit.spec.loader import MetricDef, Project
 from tpmkit.spec.models import FormulaCompute, MetricSpec
@@ -172,15 +172,18 @@ def run(
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
     helpers = [m.spec for m in plain_ok if m.id not in asked]
     request = Request(period, tuple(by), Window(date_from, date_to), last)
-    records = evaluate(
-        shown,
-        inputs,
-        request,
-        project.spec.timezone,
-        aliases=project.aliases,
-        unavailable=unavailable,
-        helpers=helpers,
-    )
+    try:
+        records = evaluate(
+            shown,
+            inputs,
+            request,
+            project.spec.timezone,
+            aliases=project.aliases,
+            unavailable=unavailable,
+            helpers=helpers,
+        )
+    except ComputeError as exc:
+        raise _located(exc, project) from None
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)
     records = _add_quarantine(records, project, everything, loaded)
     summaries = [
@@ -233,6 +236,23 @@ def _join_roster(
     return frames
 
 
+def _located(error: ComputeError, project: Project) -> DefinitionError:
+    """Point each failing metric at its compute block, with the data's complaint."""
+    issues = []
+    for metric_id, detail in error.failures.items():
+        metric = project.metrics.get(metric_id)
+        message = f"metric `{metric_id}` cannot be computed: {detail}"
+        hint = (
+            "check the column types its expressions use: a mean, sum or percentile "
+            "needs numbers, a where/numerator needs a true/false condition"
+        )
+        if metric is None:
+            issues.append(Issue(message, hint=hint))
+        else:
+            issues.append(metric.doc.issue((*metric.path, "compute"), message, hint=hint))
+    return DefinitionError(error.message, issues)
+
+
 def _add_optional_columns(
     everything: list[MetricDef], frames: dict[str, pl.LazyFrame], timezone: str
 ) -> None:
@@ -259,6 +279,14 @@ def _check_group_columns(
     """A --by column that no dataset has is a typo, not a grouping some metrics lack."""
     if not frames:
         return
+    from tpmkit.engine.evaluate import RECORD_FIELDS
+
+    reserved = [c for c in by if c in RECORD_FIELDS or c == "quarantined"]
+    if reserved:
+        raise UsageError(
+            f"cannot group by `{reserved[0]}`: it is the name of an output field",
+            [Issue("rename the column in the source's `columns:` mapping", severity="hint")],
+        )
     known = {c for f in frames.values() for c in f.collect_schema().names()}
     known |= loaded["agents"].columns if "agents" in loaded else set()
     for column in by:

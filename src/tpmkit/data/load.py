@@ -176,7 +176,7 @@ def load_dataset(
         *(k.value.alias(c) for c, k in coerced.items()),
     )
     typed = typed.with_columns(*_row_rules(contract, source, wanted, set(problems)))
-    df = typed.collect()
+    df = _collect(typed, name, scanned)
     rows_read = df.height
 
     cells = _bad_cells(df)
@@ -205,6 +205,22 @@ def load_dataset(
         quarantined,
         rejects_file,
     )
+
+
+def _collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.DataFrame:
+    """Run the load; a file polars cannot parse (encoding, ragged rows, stray quotes,
+    types it cannot turn into text) is a data error naming the files, not a crash."""
+    try:
+        return frame.collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = "check that it is UTF-8 CSV with one header line, or valid Parquet"
+        if "utf-8" in detail.lower() or "utf8" in detail.lower():
+            hint = "save the export as UTF-8 (or re-export it) and run again"
+        raise DataError(
+            f"dataset `{name}`: cannot read its export(s): {detail}",
+            [Issue("could not be parsed", file=item.display, hint=hint) for item in scanned],
+        ) from None
 
 
 def _row_rules(
@@ -359,7 +375,7 @@ def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Dat
                     + ("(empty)" if value is None else repr(value)),
                     file=display,
                     line=row.get("__line") if item.format == "csv" else None,
-                    column=header_index,
+                    column=header_index if item.format == "csv" else None,
                     hint=_fix_hint(cell.rule),
                 )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob as globlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,19 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
         else:
             frame = pl.scan_parquet(path, row_index_name=ROW)
         names = [n for n in frame.collect_schema().names() if n != ROW]
+        doubled = [n for n in names if re.search(r"_duplicated_\d+$", n)]
+        if doubled:  # polars renames a repeated header; which one is meant is unknowable
+            original = re.sub(r"_duplicated_\d+$", "", doubled[0])
+            raise DataError(
+                f"dataset `{dataset}`: column `{original}` appears twice in {display}",
+                [
+                    Issue(
+                        f"header `{original}` is repeated",
+                        file=display,
+                        hint="remove or rename one of the columns",
+                    )
+                ],
+            )
         if fmt == "csv" and names:  # a blank line (often the last one) is not a record
             frame = frame.filter(~pl.all_horizontal(pl.col(names).is_null()))
     except (pl.exceptions.PolarsError, OSError) as exc:

@@ -11,6 +11,7 @@ from tpmkit.engine import periods, status, trend
 from tpmkit.engine.cells import START, Window, aggregate, finite
 from tpmkit.engine.levels import choose_override, levels_table, override_condition
 from tpmkit.engine.stock import open_at_end
+from tpmkit.errors import ComputeError
 from tpmkit.spec import expressions
 from tpmkit.spec.models import (
     CountCompute,
@@ -230,7 +231,10 @@ def evaluate(
         )
         for (dataset, time_column, _), group in groups.items()
     ]
-    frames = pl.collect_all(lazy) if lazy else []
+    try:
+        frames = pl.collect_all(lazy) if lazy else []
+    except pl.exceptions.PolarsError:
+        raise _culprits(groups, inputs, request, timezone, by, unavailable) from None
     cells: dict[str, pl.DataFrame] = {}
     for group, frame in zip(groups.values(), frames, strict=True):
         parts = frame.partition_by("metric", as_dict=True)
@@ -256,6 +260,35 @@ def evaluate(
         return empty_records(by, timezone)
     table = pl.concat(wanted, how="diagonal_relaxed")
     return finish(table, metrics, request, timezone, unavailable)
+
+
+def _culprits(
+    groups: Mapping[GroupKey, list[MetricSpec]],
+    inputs: Mapping[str, Input],
+    request: Request,
+    timezone: str,
+    by: list[str],
+    unavailable: Mapping[str, str],
+) -> ComputeError:
+    """Which metrics failed, computed one by one (only after a failure)."""
+    failures: dict[str, str] = {}
+    for (dataset, time_column, _), group in groups.items():
+        for spec in group:
+            try:
+                aggregate(
+                    inputs[dataset].frame,
+                    [spec],
+                    time_column,
+                    request.grain,
+                    by,
+                    timezone,
+                    request.window,
+                    unavailable,
+                    censor=getattr(spec.compute, "censor", None),
+                ).collect()
+            except pl.exceptions.PolarsError as exc:
+                failures[spec.id] = str(exc).strip().splitlines()[0]
+    return ComputeError(failures or {"(several)": "the metrics failed together"})
 
 
 def _formula_order(specs: list[MetricSpec], aliases: Mapping[str, str]) -> list[MetricSpec]:

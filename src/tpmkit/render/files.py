@@ -16,8 +16,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text_times(records: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as ISO 8601 with offset, dates as YYYY-MM-DD (e.g. --by hire_date)."""
     return records.with_columns(
-        pl.col(c).dt.strftime(ISO) for c, t in records.schema.items() if isinstance(t, pl.Datetime)
+        pl.col(c).dt.strftime(ISO if isinstance(t, pl.Datetime) else "%Y-%m-%d")
+        for c, t in records.schema.items()
+        if isinstance(t, pl.Datetime) or t == pl.Date
     )
 
 

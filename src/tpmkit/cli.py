@@ -71,9 +71,9 @@ def handled(func: F) -> F:
             print_error("error: " + exc.message)
             if exc.issues:
                 print_issues(exc.issues)
-            total = getattr(exc, "total", len(exc.issues))
-            if total > len(exc.issues):
-                print_error(f"  ... and {total - len(exc.issues)} more ({total} in all)")
+            if exc.omitted:
+                total = len(exc.issues) + exc.omitted
+                print_error(f"  ... and {exc.omitted} more ({total} in all)")
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -291,7 +291,7 @@ def metrics_list(
 ) -> None:
     """The metrics of the project (or the built-in catalogue when there is no project)."""
     from tpmkit import project as api
-    from tpmkit.render.catalogue import print_catalogue
+    from tpmkit.render.console import print_catalogue
 
     loaded = _project_or_builtin(project)
     print_catalogue(api.select(loaded, (), role))
@@ -305,7 +305,7 @@ def metrics_show(
 ) -> None:
     """One metric's definition: formula, owner, thresholds, where it is defined."""
     from tpmkit import project as api
-    from tpmkit.render.catalogue import print_metric
+    from tpmkit.render.console import print_metric
 
     loaded = _project_or_builtin(project)
     (resolved,) = api.resolve_ids(loaded, [metric_id])

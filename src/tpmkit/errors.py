@@ -54,10 +54,18 @@ class TpmkitError(Exception):
         self.message = message
         self.issues = list(issues)
 
+    @property
+    def omitted(self) -> int:
+        """Problems found but not listed in `issues` (only the first ones are kept)."""
+        return 0
+
     def render(self) -> str:
         """The message followed by every located issue."""
         lines = [self.message]
         lines.extend("  " + issue.render() for issue in self.issues)
+        if self.omitted:
+            total = len(self.issues) + self.omitted
+            lines.append(f"  ... and {self.omitted} more ({total} in all)")
         return "\n".join(lines)
 
 
@@ -74,13 +82,9 @@ class DataError(TpmkitError):
         super().__init__(message, issues)
         self.total = len(self.issues) if total is None else total
 
-    def render(self) -> str:
-        text = super().render()
-        if self.total > len(self.issues):
-            text += (
-                f"\n  ... and {self.total - len(self.issues)} more ({self.total} problems in all)"
-            )
-        return text
+    @property
+    def omitted(self) -> int:
+        return max(self.total - len(self.issues), 0)
 
 
 class ComputeError(TpmkitError):

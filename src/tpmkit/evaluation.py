@@ -4,6 +4,7 @@ engine, and add records for metrics that could not be computed (with the reason)
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -11,13 +12,35 @@ import polars as pl
 from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data.load import Dataset, OnBadRows, load_dataset
 from tpmkit.data.roster import join_roster
-from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window
 from tpmkit.engine.evaluate import Input, Request, empty_records, evaluate, formula_inputs
 from tpmkit.errors import ComputeError, DefinitionError, Issue, UsageError
-from tpmkit.project import DatasetSummary, Evaluation
+from tpmkit.spec import fields
 from tpmkit.spec.loader import MetricDef, Project
 from tpmkit.spec.models import FormulaCompute, MetricSpec
+
+
+@dataclass
+class DatasetSummary:
+    """What was read from one dataset (for output notes)."""
+
+    name: str
+    files: list[str]
+    rows_read: int
+    quarantined: int
+    rejects_file: str | None
+
+
+@dataclass
+class Evaluation:
+    """Records plus what the user should know about how they were made."""
+
+    records: pl.DataFrame
+    datasets: list[DatasetSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    by: list[str] = field(default_factory=list)
+    grain: str = "week"
+    names: dict[str, str] = field(default_factory=dict)  # metric id -> display name
 
 
 def _closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
@@ -65,7 +88,7 @@ def _time_column(spec: MetricSpec, project: Project) -> str:
 
 
 def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
-    used = kinds.columns_used(spec.compute, spec.parameters)
+    used = fields.columns_used(spec.compute, spec.parameters)
     used.add(_time_column(spec, project))
     for override in spec.overrides:
         used.update(override.when)
@@ -142,9 +165,9 @@ def run(
                 f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
             )
             continue
-        horizon = kinds.horizon_columns(spec.compute)
+        horizon = fields.horizon_columns(spec.compute)
         optional = set(spec.optional_columns) | (set(horizon) if columns & set(horizon) else set())
-        lacking = sorted(kinds.columns_used(spec.compute, spec.parameters) - columns - optional)
+        lacking = sorted(fields.columns_used(spec.compute, spec.parameters) - columns - optional)
         if lacking:
             dataset = loaded[str(spec.dataset)]
             unavailable[spec.id] = "; ".join(

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tpmkit.evaluation import Evaluation
 
 from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
 from tpmkit.spec.loader import MetricDef, Project, load_project
-from tpmkit.spec.models import FormulaCompute
 
 ALL_METRICS_ROLES = {"operations_manager", "director"}
 
@@ -78,29 +80,6 @@ def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -
     return metrics
 
 
-@dataclass
-class DatasetSummary:
-    """What was read from one dataset (for output notes)."""
-
-    name: str
-    files: list[str]
-    rows_read: int
-    quarantined: int
-    rejects_file: str | None
-
-
-@dataclass
-class Evaluation:
-    """Records plus what the user should know about how they were made."""
-
-    records: object  # polars.DataFrame (kept untyped here so importing this module stays cheap)
-    datasets: list[DatasetSummary] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    by: list[str] = field(default_factory=list)
-    grain: str = "week"
-    names: dict[str, str] = field(default_factory=dict)  # metric id -> display name
-
-
 def evaluate(
     project: Project,
     ids: Sequence[str] = (),
@@ -154,7 +133,3 @@ def evaluate(
         on_bad_rows=on_bad_rows,
         rejects_dir=rejects_dir,
     )
-
-
-def is_formula(metric: MetricDef) -> bool:
-    return isinstance(metric.spec.compute, FormulaCompute)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import polars as pl
 
-from tpmkit.data.contract import CANONICAL, DatasetContract
 from tpmkit.errors import DataError, DefinitionError, Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
@@ -72,7 +71,7 @@ def file_format(path: Path, source: Source) -> str:
     )
 
 
-def _display(path: Path, root: Path) -> str:
+def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -82,7 +81,7 @@ def _display(path: Path, root: Path) -> str:
 def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFile:
     """A lazy scan of one file with export names mapped and derived columns added."""
     fmt = file_format(path, source)
-    display = _display(path, root)
+    display = _display(path)
     try:
         if fmt == "csv":
             frame = pl.scan_csv(path, infer_schema=False, row_index_name=ROW, raise_if_empty=False)
@@ -159,7 +158,3 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
     return ScannedFile(
         path, display, fmt, frame, tuple(names), canonical_to_export, dict(source.derive)
     )
-
-
-def contract_for(dataset: str) -> DatasetContract | None:
-    return CANONICAL.get(dataset)

@@ -9,7 +9,6 @@ import polars as pl
 
 OK, WARNING, CRITICAL = "ok", "warning", "critical"
 NO_DATA, INSUFFICIENT = "no_data", "insufficient_sample"
-STATUSES = (OK, WARNING, CRITICAL, NO_DATA, INSUFFICIENT)
 
 
 def _beyond(level: str, upper: str | None = None) -> pl.Expr:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tpmkit.data.contract import CANONICAL
-from tpmkit.engine import kinds
 from tpmkit.errors import Issue, did_you_mean
-from tpmkit.spec import expressions
+from tpmkit.spec import expressions, fields
 from tpmkit.spec.loader import MetricDef, Project
 from tpmkit.spec.models import (
     Band,
@@ -21,7 +20,7 @@ from tpmkit.spec.models import (
 )
 from tpmkit.spec.yamlfile import LocatedDoc
 
-EXPRESSION_FIELDS = kinds.EXPRESSION_FIELDS
+EXPRESSION_FIELDS = fields.EXPRESSION_FIELDS
 
 
 def check_project(project: Project, columns: Mapping[str, set[str]]) -> list[Issue]:
@@ -151,7 +150,7 @@ def _check_dataset_columns(
 def _column_fields(compute: object) -> list[tuple[tuple[str | int, ...], str]]:
     """(path inside `compute`, column name) for every field that names a column."""
     found: list[tuple[tuple[str | int, ...], str]] = []
-    for field in kinds.COLUMN_FIELDS:
+    for field in fields.COLUMN_FIELDS:
         value = getattr(compute, field, None)
         if value:
             found.append(((field,), value))
@@ -185,10 +184,10 @@ def _check_kind_parameters(metric: MetricDef) -> list[Issue]:
     try:
         if isinstance(compute, StatisticCompute):
             path = (*path, "statistic")
-            kinds.statistic_quantile(str(kinds.resolve(compute.statistic, params)))
+            fields.statistic_quantile(str(fields.resolve(compute.statistic, params)))
         elif isinstance(compute, NoRepeatCompute):
             path = (*path, "window_days")
-            kinds.window_seconds(compute, params)
+            fields.window_seconds(compute, params)
     except (ValueError, expressions.ExpressionError) as exc:
         message = exc.message if isinstance(exc, expressions.ExpressionError) else str(exc)
         return [metric.doc.issue(path, message)]

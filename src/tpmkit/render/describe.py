@@ -139,6 +139,8 @@ def metric_facts(metric: MetricDef) -> list[tuple[str, str]]:
         rows.append(("override", f"when {override.when}: {', '.join(changed)}"))
     if spec.aliases:
         rows.append(("aliases", ", ".join(spec.aliases)))
+    if spec.optional_columns:
+        rows.append(("optional columns", ", ".join(spec.optional_columns) + " (empty if absent)"))
     where = metric.where()
     if metric.customized_at:
         doc, path = metric.customized_at

@@ -75,7 +75,9 @@ def index(make):
 
 
 def evaluate(make, ids, *, extra="", period="week", calls=CALLS, **options):
-    return by_key(evaluate_records(project(make, calls, extra=extra), ids, period=period, **options))
+    return by_key(
+        evaluate_records(project(make, calls, extra=extra), ids, period=period, **options)
+    )
 
 
 # ---------------------------------------------------------------- volume

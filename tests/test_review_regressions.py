@@ -80,10 +80,7 @@ def test_a_mean_of_text_is_located_not_a_crash(make):
 
 
 def test_unparseable_file_and_repeated_header(make):
-    bad = (
-        b"contact_id,offered_at,answered,wait_seconds\n"
-        + b"c1,2026-01-05 10:00:00,tru\xe9,4\n"
-    )
+    bad = b"contact_id,offered_at,answered,wait_seconds\n" + b"c1,2026-01-05 10:00:00,tru\xe9,4\n"
     path = make.project(
         PROJECT, metrics={"asa": ASA}, files={"calls.csv": bad, "roster.csv": ROSTER}
     )

@@ -19,10 +19,30 @@ _NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 _OFFSET_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M%:z", "%Y-%m-%d %H:%M:%S%.f%z")
 
 
+TEMPORARY = "__tmp_"  # columns that live only while a dataset is coerced
+TEXT = f"{TEMPORARY}text_"  # a column's cleaned text, computed once and parsed from
+NAIVE = f"{TEMPORARY}naive_"  # a timestamp column parsed as wall-clock time
+VALUE = f"{TEMPORARY}value_"  # a column's coerced value, before it replaces the column
+
+
+def text_col(col: str) -> pl.Expr:
+    return pl.col(f"{TEXT}{col}")
+
+
+def value_col(col: str) -> pl.Expr:
+    return pl.col(f"{VALUE}{col}")
+
+
 @dataclass(frozen=True)
 class Coerced:
+    """How to coerce one column, in stages so that no costly step runs twice.
+
+    `prep` columns are computed first, in order (each may use the ones before); `value`
+    may use them; `problem` may use them and the value itself as `value_col(col)`."""
+
     value: pl.Expr
     problem: pl.Expr  # String: the rule that failed, or null
+    prep: tuple[tuple[str, pl.Expr], ...] = ()
 
 
 def problem(condition: pl.Expr, message: str) -> pl.Expr:
@@ -33,25 +53,31 @@ def _first_problem(*problems: pl.Expr) -> pl.Expr:
     return pl.coalesce(*problems) if len(problems) > 1 else problems[0]
 
 
-def _text(col: str) -> pl.Expr:
-    return pl.col(col).cast(pl.String).str.strip_chars()
+def _clean(col: str) -> tuple[str, pl.Expr]:
+    return f"{TEXT}{col}", pl.col(col).cast(pl.String).str.strip_chars()
+
+
+def _present(col: str) -> pl.Expr:
+    return text_col(col).is_not_null() & (text_col(col) != "")
 
 
 def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
     """Float (or whole number) from text or a numeric column."""
+    value = value_col(col)
+    prep: tuple[tuple[str, pl.Expr], ...] = ()
     if dtype.is_numeric():
-        value = pl.col(col).cast(pl.Float64)
+        raw = pl.col(col).cast(pl.Float64)
         raw_present = pl.col(col).is_not_null()
     else:
-        value = _text(col).cast(pl.Float64, strict=False)
-        raw_present = _text(col).is_not_null() & (_text(col) != "")
-    value = pl.when(value.is_finite()).then(value).otherwise(None)  # no NaN or infinity
+        raw = text_col(col).cast(pl.Float64, strict=False)
+        raw_present, prep = _present(col), (_clean(col),)
     problems = [problem(raw_present & value.is_null(), "not a number")]
     if whole:
         problems.append(
             problem(value.is_not_null() & (value != value.round(0)), "not a whole number")
         )
-    return Coerced(value, _first_problem(*problems))
+    finite = pl.when(raw.is_finite()).then(raw).otherwise(None)  # no NaN or infinity
+    return Coerced(finite, _first_problem(*problems), prep)
 
 
 _SECONDS = r"^-?\d+(\.\d+)?$"
@@ -60,42 +86,48 @@ _CLOCK = r"^-?(\d+:)?[0-5]?\d:[0-5]?\d(\.\d+)?$"
 
 def duration(col: str, dtype: pl.DataType) -> Coerced:
     """Seconds from a number or `[H:]MM:SS` text; negative durations are errors."""
+    prep: tuple[tuple[str, pl.Expr], ...] = ()
     if dtype.is_numeric():
-        value = pl.col(col).cast(pl.Float64)
-        value = pl.when(value.is_finite()).then(value).otherwise(None)
+        raw = pl.col(col).cast(pl.Float64)
+        value = pl.when(raw.is_finite()).then(raw).otherwise(None)
         raw_present = pl.col(col).is_not_null()
     else:
-        text = _text(col)
-        negative = text.str.starts_with("-")
+        prep = (_clean(col),)
+        text = text_col(col)
+        plain = text.cast(pl.Float64, strict=False)  # most exports: seconds as a number
         parts = text.str.strip_prefix("-").str.split(":")
         count = parts.list.len()
 
         def part(index: int) -> pl.Expr:
             return parts.list.get(index, null_on_oob=True).cast(pl.Float64, strict=False)
 
-        magnitude = (
-            pl.when(count == 1)
-            .then(part(0))
-            .when(count == 2)
+        clock = (
+            pl.when(count == 2)
             .then(part(0) * 60 + part(1))
             .otherwise(part(0) * 3600 + part(1) * 60 + part(2))
         )
-        well_formed = text.str.contains(_SECONDS) | text.str.contains(_CLOCK)
-        signed = pl.when(negative).then(-magnitude).otherwise(magnitude)
-        value = pl.when(well_formed).then(signed).otherwise(None)
-        raw_present = text.is_not_null() & (text != "")
+        clock = pl.when(text.str.starts_with("-")).then(-clock).otherwise(clock)
+        value = (
+            pl.when(text.str.contains(_SECONDS))
+            .then(plain)
+            .when(text.str.contains(_CLOCK))
+            .then(clock)
+            .otherwise(None)
+        )
+        raw_present = _present(col)
     problems = (
-        problem(raw_present & value.is_null(), "not a duration (seconds or [H:]MM:SS)"),
-        problem(value < 0, "negative duration"),
+        problem(raw_present & value_col(col).is_null(), "not a duration (seconds or [H:]MM:SS)"),
+        problem(value_col(col) < 0, "negative duration"),
     )
-    return Coerced(value, _first_problem(*problems))
+    return Coerced(value, _first_problem(*problems), prep)
 
 
 def boolean(col: str, dtype: pl.DataType) -> Coerced:
     """true/false, 1/0, Y/N, yes/no in any case."""
     if dtype == pl.Boolean:
         return Coerced(pl.col(col), pl.lit(None, dtype=pl.String))
-    word = _text(col).str.to_lowercase()
+    name, text = _clean(col)
+    word = text_col(col)
     value = (
         pl.when(word.is_in(TRUE_WORDS))
         .then(True)
@@ -103,9 +135,13 @@ def boolean(col: str, dtype: pl.DataType) -> Coerced:
         .then(False)
         .otherwise(None)
     )
-    present = word.is_not_null() & (word != "")
     return Coerced(
-        value, problem(present & value.is_null(), "not a boolean (true/false, 1/0, Y/N, yes/no)")
+        value,
+        problem(
+            _present(col) & value_col(col).is_null(),
+            "not a boolean (true/false, 1/0, Y/N, yes/no)",
+        ),
+        ((name, text.str.to_lowercase()),),
     )
 
 
@@ -119,7 +155,7 @@ def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
                 .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
             )
             issue = problem(
-                pl.col(col).is_not_null() & value.is_null(),
+                pl.col(col).is_not_null() & value_col(col).is_null(),
                 f"local time does not exist in {timezone} (DST gap)",
             )
             return Coerced(value, issue)
@@ -128,37 +164,40 @@ def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
     if dtype == pl.Date:
         value = pl.col(col).cast(pl.Datetime("us")).dt.replace_time_zone(timezone)
         return Coerced(value, pl.lit(None, dtype=pl.String))
+    name, text = _clean(col)
     text = (
-        _text(col)
-        .str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt]", "$1 ")
+        text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt]", "$1 ")
         .str.replace(r"[Zz]$", "+00:00")
         .str.replace(r" ([+-]\d{2}(:?\d{2})?)$", "$1")  # "10:00 +02:00"
         # an hour-only offset after a time ("…:00+02", as PostgreSQL writes it)
         .str.replace(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$", "${1}${2}:00")
     )
+    cleaned = text_col(col)
+    naive = pl.coalesce(
+        *(cleaned.str.to_datetime(f, strict=False, time_unit="us") for f in _NAIVE_FORMATS)
+    )
     with_offset = pl.coalesce(
         *(
-            text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
+            cleaned.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
             for f in _OFFSET_FORMATS
         )
     ).dt.convert_time_zone(timezone)
-    naive = pl.coalesce(
-        *(text.str.to_datetime(f, strict=False, time_unit="us") for f in _NAIVE_FORMATS)
+    local = pl.col(f"{NAIVE}{col}").dt.replace_time_zone(
+        timezone, ambiguous="earliest", non_existent="null"
     )
-    local = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-    value = pl.coalesce(with_offset, local)
-    present = text.is_not_null() & (text != "")
+    bad = _present(col) & value_col(col).is_null()
     problems = (
         problem(
-            present & with_offset.is_null() & naive.is_not_null() & local.is_null(),
+            bad & pl.col(f"{NAIVE}{col}").is_not_null(),
             f"local time does not exist in {timezone} (DST gap)",
         ),
-        problem(
-            present & value.is_null(),
-            "not a timestamp (ISO 8601, e.g. 2026-01-05 14:30:00 or with +01:00)",
-        ),
+        problem(bad, "not a timestamp (ISO 8601, e.g. 2026-01-05 14:30:00 or with +01:00)"),
     )
-    return Coerced(value, _first_problem(*problems))
+    return Coerced(
+        pl.coalesce(with_offset, local),
+        _first_problem(*problems),
+        ((name, text), (f"{NAIVE}{col}", naive)),
+    )
 
 
 def date(col: str, dtype: pl.DataType) -> Coerced:
@@ -167,10 +206,12 @@ def date(col: str, dtype: pl.DataType) -> Coerced:
         return Coerced(pl.col(col), pl.lit(None, dtype=pl.String))
     if isinstance(dtype, pl.Datetime):
         return Coerced(pl.col(col).dt.date(), pl.lit(None, dtype=pl.String))
-    text = _text(col)
-    value = text.str.to_date("%Y-%m-%d", strict=False)
-    present = text.is_not_null() & (text != "")
-    return Coerced(value, problem(present & value.is_null(), "not a date (YYYY-MM-DD)"))
+    value = text_col(col).str.to_date("%Y-%m-%d", strict=False)
+    return Coerced(
+        value,
+        problem(_present(col) & value_col(col).is_null(), "not a date (YYYY-MM-DD)"),
+        (_clean(col),),
+    )
 
 
 def text_value(col: str, dtype: pl.DataType) -> Coerced:

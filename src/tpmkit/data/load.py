@@ -164,18 +164,8 @@ def load_dataset(
     schema = raw.collect_schema()
 
     coerced = {c: coerce.coerce(c, types[c], schema[c], timezone) for c in wanted if c in types}
-    problems = {c: k.problem for c, k in coerced.items()}
-    for column in wanted:
-        spec = contract.column(column) if contract else None
-        if spec and (spec.minimum is not None or spec.maximum is not None):
-            problems[column] = pl.coalesce(
-                problems[column], coerce.in_range(coerced[column].value, spec.minimum, spec.maximum)
-            )
-    typed = raw.with_columns(
-        *(p.alias(f"{PROBLEM}{c}") for c, p in problems.items()),
-        *(k.value.alias(c) for c, k in coerced.items()),
-    )
-    typed = typed.with_columns(*_row_rules(contract, source, wanted, set(problems)))
+    typed = _coerced(raw, coerced, contract)
+    typed = typed.with_columns(*_row_rules(contract, source, wanted, set(coerced)))
     df = _collect(typed, name, scanned)
     rows_read = df.height
 
@@ -205,6 +195,33 @@ def load_dataset(
         quarantined,
         rejects_file,
     )
+
+
+def _coerced(
+    raw: pl.LazyFrame, coerced: dict[str, coerce.Coerced], contract: DatasetContract | None
+) -> pl.LazyFrame:
+    """Coerce every column in stages (cleaned text, parsed values, problems), so each
+    costly step runs once per cell; then the values replace the raw text."""
+    typed = raw
+    for stage in range(max((len(k.prep) for k in coerced.values()), default=0)):
+        typed = typed.with_columns(
+            expr.alias(name)
+            for k in coerced.values()
+            if stage < len(k.prep)
+            for name, expr in [k.prep[stage]]
+        )
+    typed = typed.with_columns(k.value.alias(f"{coerce.VALUE}{c}") for c, k in coerced.items())
+    problems = {c: k.problem for c, k in coerced.items()}
+    for column in coerced:
+        spec = contract.column(column) if contract else None
+        if spec and (spec.minimum is not None or spec.maximum is not None):
+            problems[column] = pl.coalesce(
+                problems[column],
+                coerce.in_range(coerce.value_col(column), spec.minimum, spec.maximum),
+            )
+    typed = typed.with_columns(p.alias(f"{PROBLEM}{c}") for c, p in problems.items())
+    temporary = [n for n in typed.collect_schema().names() if n.startswith(coerce.TEMPORARY)]
+    return typed.with_columns(coerce.value_col(c).alias(c) for c in coerced).drop(temporary)
 
 
 def _collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.DataFrame:

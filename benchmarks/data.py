@@ -1,0 +1,208 @@
+"""Benchmark data at contact-center scale, grown from the bundled example.
+
+The example generator (examples/contact-center/generate.py, seeded) makes one 13-week,
+60-agent operation of ~25 000 contacts. This module reads that data through tpmkit's own
+loader (so the canonical columns are exactly what the catalogue sees) and replicates it:
+
+- replica ``r`` of every call, ticket and QA evaluation gets new ids (``-r`` suffix), its
+  own customers (so repeat contacts stay within a replica), a small deterministic shift of
+  its timestamps (``(r % 8) × 97 s``) and deterministic noise on durations and waits;
+- every 8 replicas share one copy of the agent roster (``A001-0003``), so an agent copy
+  handles 8× the example's volume (≈ 390 contacts a week, a realistic load) and the agent
+  count grows with the data (1 M calls → 320 agents, 10 M → 3 200 agents);
+- schedule rows (one per agent per day) are replicated per agent copy.
+
+Everything is a function of the replica number and the row position: the same scale gives
+byte-identical files on every run. Files are written in canonical form, CSV (UTC
+timestamps with ``Z``, the project cuts periods in Europe/Berlin) and Parquet (typed).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "contact-center" / "tpmkit.yaml"
+TIMEZONE = "Europe/Berlin"
+REPLICAS_PER_AGENT_COPY = 8
+DATASETS = ("calls", "tickets", "qa", "schedule", "agents")
+
+CALLS = [
+    "contact_id", "offered_at", "channel", "queue", "agent_id", "customer_id", "answered",
+    "wait_seconds", "talk_seconds", "hold_seconds", "acw_seconds", "transferred", "escalated",
+    "resolved", "csat", "nps", "dsat_root_cause",
+]  # fmt: skip
+TICKETS = [
+    "ticket_id", "created_at", "first_response_at", "resolved_at", "agent_id", "priority",
+    "channel", "customer_id", "reopens", "escalated", "due_at", "csat",
+]  # fmt: skip
+QA = [
+    "evaluation_id", "agent_id", "evaluated_at", "score", "max_score", "contact_id",
+    "interaction_at", "evaluator_id", "auto_fail", "calibration_id", "error_category",
+    "root_cause",
+]  # fmt: skip
+SCHEDULE = [
+    "agent_id", "date", "scheduled_seconds", "adherent_seconds", "logged_in_seconds",
+    "handle_seconds", "available_seconds", "paid_seconds",
+]  # fmt: skip
+AGENTS = ["agent_id", "name", "team", "team_lead", "site", "vendor", "role", "hire_date"]
+COLUMNS = {"calls": CALLS, "tickets": TICKETS, "qa": QA, "schedule": SCHEDULE, "agents": AGENTS}
+WHOLE = {"calls": ("csat", "nps"), "tickets": ("csat", "reopens")}  # written as integers
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the files of one scale live."""
+
+    folder: Path
+
+    def file(self, dataset: str, fmt: str) -> Path:
+        return self.folder / fmt / f"{dataset}.{fmt}"
+
+    def project(self, fmt: str) -> Path:
+        return self.folder / f"tpmkit-{fmt}.yaml"
+
+    def rows(self) -> dict[str, int]:
+        return {
+            d: pl.scan_parquet(self.file(d, "parquet")).select(pl.len()).collect().item()
+            for d in DATASETS
+        }
+
+
+def example_frames() -> dict[str, pl.DataFrame]:
+    """The example's datasets in canonical form, timestamps in UTC."""
+    from tpmkit import project
+    from tpmkit.data.load import load_dataset
+
+    spec = project.load(EXAMPLE)
+    frames = {}
+    for name in DATASETS:
+        loaded = load_dataset(name, spec.spec.sources[name], spec.root, spec.spec.timezone)
+        frame = loaded.frame.select(COLUMNS[name])
+        frame = frame.with_columns(
+            pl.col(c).dt.convert_time_zone("UTC")
+            for c, t in frame.schema.items()
+            if isinstance(t, pl.Datetime)
+        )
+        frames[name] = frame
+    return frames
+
+
+def _noise(seed: int, modulo: int) -> pl.Expr:
+    """A deterministic integer in [0, modulo) from the row position and the replica."""
+    return ((pl.col("_i") * 7919 + pl.col("_r") * 104729 + seed) % modulo).cast(pl.Float64)
+
+
+def _suffix(column: str, by: str = "_r", width: int = 3) -> pl.Expr:
+    return pl.col(column) + "-" + pl.col(by).cast(pl.String).str.zfill(width)
+
+
+def _shift(columns: list[str]) -> list[pl.Expr]:
+    offset = pl.duration(seconds=(pl.col("_r") % REPLICAS_PER_AGENT_COPY) * 97)
+    return [pl.col(c) + offset for c in columns]
+
+
+def _replicate(frame: pl.DataFrame, count: int, name: str) -> pl.LazyFrame:
+    replicas = pl.LazyFrame({"_r": pl.int_range(0, count, eager=True)})
+    base = frame.lazy().with_row_index("_i")
+    out = base.join(replicas, how="cross").with_columns(
+        (pl.col("_r") // REPLICAS_PER_AGENT_COPY).alias("_c")
+    )
+    return out.with_columns(pl.col("_i").cast(pl.Int64), pl.col("_r").cast(pl.Int64))
+
+
+def scaled(frames: dict[str, pl.DataFrame], replicas: int) -> dict[str, pl.LazyFrame]:
+    """The example grown to `replicas` copies (see the module docstring)."""
+    copies = math.ceil(replicas / REPLICAS_PER_AGENT_COPY)
+    calls = _replicate(frames["calls"], replicas, "calls").with_columns(
+        _suffix("contact_id"),
+        _suffix("customer_id"),
+        _suffix("agent_id", "_c", 4),
+        *_shift(["offered_at"]),
+        pl.col("wait_seconds") + _noise(1, 7),
+        pl.col("talk_seconds") + _noise(2, 41),
+        pl.col("acw_seconds") + _noise(3, 13),
+    )
+    tickets = _replicate(frames["tickets"], replicas, "tickets").with_columns(
+        _suffix("ticket_id"),
+        _suffix("customer_id"),
+        _suffix("agent_id", "_c", 4),
+        *_shift(["created_at", "first_response_at", "resolved_at", "due_at"]),
+    )
+    qa = _replicate(frames["qa"], replicas, "qa").with_columns(
+        _suffix("evaluation_id"),
+        _suffix("contact_id"),
+        _suffix("calibration_id"),
+        _suffix("agent_id", "_c", 4),
+        _suffix("evaluator_id", "_c", 4),
+        *_shift(["evaluated_at", "interaction_at"]),
+    )
+    schedule = _replicate(frames["schedule"], copies, "schedule").with_columns(
+        _suffix("agent_id", "_r", 4),
+        pl.col("handle_seconds") + _noise(4, 120),
+        pl.col("available_seconds") + _noise(5, 120),
+    )
+    agents = _replicate(frames["agents"], copies, "agents").with_columns(
+        _suffix("agent_id", "_r", 4),
+    )
+    out = {"calls": calls, "tickets": tickets, "qa": qa, "schedule": schedule, "agents": agents}
+    return {
+        name: frame.sort("_r", "_i")
+        .select(COLUMNS[name])
+        .with_columns(pl.col(c).cast(pl.Int64) for c in WHOLE.get(name, ()))
+        for name, frame in out.items()
+    }
+
+
+def _csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
+    schema = frame.collect_schema()
+    return frame.with_columns(
+        pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for c, t in schema.items()
+        if isinstance(t, pl.Datetime)
+    )
+
+
+def project_text(fmt: str) -> str:
+    lines = [
+        "# tpmkit benchmark project (written by benchmarks/data.py)",
+        "name: tpmkit benchmark",
+        f"timezone: {TIMEZONE}",
+        "metrics: [builtin]",
+        "sources:",
+    ]
+    lines += [f"  {d}: {{path: {fmt}/{d}.{fmt}}}" for d in DATASETS]
+    return "\n".join(lines) + "\n"
+
+
+def generate(folder: Path, calls: int) -> Layout:
+    """Write the data set for about `calls` calls (whole replicas) into `folder`."""
+    layout = Layout(folder)
+    marker = folder / "READY"
+    want = f"calls={calls}\n"
+    if marker.exists() and marker.read_text() == want:
+        return layout
+    frames = example_frames()
+    replicas = max(1, math.ceil(calls / frames["calls"].height))
+    data = scaled(frames, replicas)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in ("parquet", "csv"):
+        (folder / fmt).mkdir(exist_ok=True)
+        for name, frame in data.items():
+            target = layout.file(name, fmt)
+            with tempfile.TemporaryDirectory(dir=folder) as tmp:
+                part = Path(tmp) / target.name
+                if fmt == "parquet":
+                    frame.sink_parquet(part)
+                else:
+                    _csv_ready(frame).sink_csv(part)
+                shutil.move(part, target)
+        layout.project(fmt).write_text(project_text(fmt))
+    marker.write_text(want)
+    return layout

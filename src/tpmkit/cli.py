@@ -54,6 +54,20 @@ ProjectOption = Annotated[
     Path, typer.Option("--project", "-p", help="Project file (or its folder).", show_default=True)
 ]
 DEFAULT_PROJECT = Path("tpmkit.yaml")
+NoCacheOption = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Read CSV exports afresh; do not use or fill the CSV cache."),
+]
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="TPMKIT_CACHE_DIR",
+        help="Folder of the CSV cache (default: the project's `cache:`, .tpmkit/cache).",
+    ),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display and no notes on stderr.")
+]
 
 
 def handled(func: F) -> F:
@@ -179,6 +193,9 @@ def evaluate(
             help="Folder for rejects files (default: .tpmkit/rejects beside the project)."
         ),
     ] = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Compute metrics: one record per metric × period × group."""
     from tpmkit import project as api
@@ -190,20 +207,34 @@ def evaluate(
             "a table is for the terminal; use --format markdown, csv or json with --output"
         )
     _writable(output)
-    loaded = api.load(project)
-    result = api.evaluate(
-        loaded,
-        metric or [],
-        period=period,
-        by=_split(by),
-        date_from=_date(date_from, "--from"),
-        date_to=_date(date_to, "--to"),
-        last=last,
-        role=role,
-        on_bad_rows=on_bad_rows.value,
-        rejects_dir=rejects,
-    )
+    from tpmkit.render.console import progress
+
+    with progress(not quiet) as step:
+        step("reading definitions")
+        loaded = api.load(project)
+        result = api.evaluate(
+            loaded,
+            metric or [],
+            period=period,
+            by=_split(by),
+            date_from=_date(date_from, "--from"),
+            date_to=_date(date_to, "--to"),
+            last=last,
+            role=role,
+            on_bad_rows=on_bad_rows.value,
+            rejects_dir=rejects,
+            cache=_cache(no_cache, cache_dir),
+            progress=step,
+        )
+    if quiet:
+        result.notes.clear()
     _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
+
+
+def _cache(no_cache: bool, cache_dir: Path | None) -> Path | bool:
+    if no_cache:
+        return False
+    return cache_dir if cache_dir is not None else True
 
 
 def _render(

@@ -4,11 +4,13 @@ engine, and add records for metrics that could not be computed (with the reason)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from tpmkit.data.cache import CsvCache
 from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data.load import Dataset, OnBadRows, load_dataset
 from tpmkit.data.roster import join_roster
@@ -41,6 +43,8 @@ class Evaluation:
     by: list[str] = field(default_factory=list)
     grain: str = "week"
     names: dict[str, str] = field(default_factory=dict)  # metric id -> display name
+    cache_hits: int = 0  # CSV files read from the cache
+    cache_misses: int = 0  # CSV files converted into the cache by this run
 
 
 def _closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
@@ -107,8 +111,11 @@ def run(
     last: int | None,
     on_bad_rows: str,
     rejects_dir: Path | None,
+    cache: CsvCache | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
     """Evaluate `selected` metrics (see `tpmkit.project.evaluate`)."""
+    step = progress or (lambda message: None)
     notes: list[str] = []
     sources = project.spec.sources
     if not explicit:  # a built-in metric for data the project does not have is simply not shown
@@ -140,6 +147,7 @@ def run(
     mode: OnBadRows = "quarantine" if on_bad_rows == "quarantine" else "fail"
     loaded: dict[str, Dataset] = {}
     for name in sorted(needed):
+        step(f"reading {name}")
         loaded[name] = load_dataset(
             name,
             sources[name],
@@ -148,8 +156,9 @@ def run(
             needed[name] | set(by) | {"agent_id"},
             on_bad_rows=mode,
             rejects_dir=rejects_dir,
+            cache=cache,
         )
-    frames = _join_roster(project, loaded, needed, by, mode, rejects_dir)
+    frames = _join_roster(project, loaded, needed, by, mode, rejects_dir, cache)
 
     _check_group_columns(by, frames, loaded)
     _add_optional_columns(everything, frames, project.spec.timezone)
@@ -195,6 +204,7 @@ def run(
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
     helpers = [m.spec for m in plain_ok if m.id not in asked]
     request = Request(period, tuple(by), Window(date_from, date_to), last)
+    step(f"computing {len(shown) + len(helpers)} metrics")
     try:
         records = evaluate(
             shown,
@@ -219,8 +229,11 @@ def run(
                 f"{d.quarantined} row(s) of `{d.name}` were quarantined to "
                 f"{d.rejects_file} and left out"
             )
+    if cache is not None:
+        notes.extend(cache.problems)
     names = {m.id: m.spec.name for m in selected}
-    return Evaluation(records, summaries, notes, list(by), period, names)
+    hits, misses = (cache.hits, cache.misses) if cache else (0, 0)
+    return Evaluation(records, summaries, notes, list(by), period, names, hits, misses)
 
 
 def _join_roster(
@@ -230,6 +243,7 @@ def _join_roster(
     by: list[str],
     mode: OnBadRows,
     rejects_dir: Path | None,
+    cache: CsvCache | None,
 ) -> dict[str, pl.LazyFrame]:
     frames = {name: d.frame.lazy() for name, d in loaded.items()}
     wants = {
@@ -251,6 +265,7 @@ def _join_roster(
         {"agent_id", *dims, *ROSTER_DIMENSIONS},
         on_bad_rows=mode,
         rejects_dir=rejects_dir,
+        cache=cache,
     )
     loaded.setdefault("agents", roster)
     for name, cols in wants.items():

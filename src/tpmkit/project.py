@@ -6,11 +6,12 @@ The CLI is a thin layer over these functions; tests and users import them direct
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tpmkit.data.cache import CsvCache
     from tpmkit.evaluation import Evaluation
 
 from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
@@ -92,8 +93,14 @@ def evaluate(
     role: str | None = None,
     on_bad_rows: str = "fail",
     rejects_dir: Path | None = None,
+    cache: Path | bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
-    """Evaluate metrics over the project's data: one record per metric × period × group."""
+    """Evaluate metrics over the project's data: one record per metric × period × group.
+
+    `cache`: True uses the project's CSV cache (its `cache:` folder, unless it sets
+    `cache: false`), False reads every export afresh, a path uses that cache folder.
+    `progress` is called with each step ("reading calls", "computing 36 metrics")."""
     from tpmkit.evaluation import run
 
     if date_from and date_to and date_to < date_from:
@@ -132,4 +139,16 @@ def evaluate(
         last=last,
         on_bad_rows=on_bad_rows,
         rejects_dir=rejects_dir,
+        cache=cache_for(project, cache),
+        progress=progress,
     )
+
+
+def cache_for(project: Project, cache: Path | bool) -> CsvCache | None:
+    """The CSV cache a run uses, or None."""
+    from tpmkit.data.cache import CsvCache
+
+    if cache is False or (cache is True and project.spec.cache is False):
+        return None
+    folder = cache if isinstance(cache, Path) else project.root / str(project.spec.cache)
+    return CsvCache(folder)

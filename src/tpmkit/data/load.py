@@ -8,7 +8,9 @@ from typing import Literal
 
 import polars as pl
 
+from tpmkit import __version__
 from tpmkit.data import coerce
+from tpmkit.data.cache import CsvCache
 from tpmkit.data.contract import CANONICAL, DatasetContract
 from tpmkit.data.sources import FILE, ROW, ScannedFile, scan_file, source_files
 from tpmkit.errors import DataError, Issue
@@ -103,6 +105,7 @@ def load_dataset(
     *,
     on_bad_rows: OnBadRows = "fail",
     rejects_dir: Path | None = None,
+    cache: CsvCache | None = None,
 ) -> Dataset:
     """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read."""
     contract = CANONICAL.get(name)
@@ -144,29 +147,20 @@ def load_dataset(
         if c.name not in available and c.default is None
     }
 
-    frames = []
-    for item in scanned:
-        schema = item.frame.collect_schema()
-        frames.append(
-            item.frame.select(
-                pl.col(FILE),
-                pl.col(ROW).cast(pl.Int64),
-                *(pl.col(c).cast(pl.String) if item.format == "csv" else pl.col(c) for c in wanted),
-            ).with_columns(
-                *(
-                    pl.col(c).cast(pl.String)
-                    for c in wanted
-                    if c not in types and item.format == "parquet" and schema[c] == pl.Categorical
-                )
-            )
-        )
-    raw = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-    schema = raw.collect_schema()
-
-    coerced = {c: coerce.coerce(c, types[c], schema[c], timezone) for c in wanted if c in types}
-    typed = _coerced(raw, coerced, contract)
-    typed = typed.with_columns(*_row_rules(contract, source, wanted, set(coerced)))
-    df = _collect(typed, name, scanned)
+    shape: dict[str, object] = {
+        "dataset": name,
+        "timezone": timezone,
+        "types": types,
+        "tpmkit": __version__,
+        "source": source.model_dump(mode="json", exclude={"path"}),
+    }
+    frames = [
+        _typed_file(item, wanted, types, contract, timezone, cache, shape) for item in scanned
+    ]
+    typed = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    coerced = {c for c in wanted if c in types}
+    typed = typed.with_columns(*_row_rules(contract, source, wanted, coerced))
+    df = _flag_duplicates(_collect(typed, name, scanned), contract, source)
     rows_read = df.height
 
     cells = _bad_cells(df)
@@ -194,6 +188,62 @@ def load_dataset(
         rows_read,
         quarantined,
         rejects_file,
+    )
+
+
+def _typed(
+    item: ScannedFile,
+    columns: list[str],
+    types: dict[str, str],
+    contract: DatasetContract | None,
+    timezone: str,
+) -> pl.LazyFrame:
+    """One file's `columns`, coerced, with a problem column per coerced column."""
+    schema = item.frame.collect_schema()
+    csv = item.format == "csv"
+    raw = item.frame.select(
+        pl.col(FILE),
+        pl.col(ROW).cast(pl.Int64),
+        *(pl.col(c).cast(pl.String) if csv else pl.col(c) for c in columns),
+    ).with_columns(
+        pl.col(c).cast(pl.String)
+        for c in columns
+        if c not in types and not csv and schema[c] == pl.Categorical
+    )
+    raw_schema = raw.collect_schema()
+    coerced = {
+        c: coerce.coerce(c, types[c], raw_schema[c], timezone) for c in columns if c in types
+    }
+    return _coerced(raw, coerced, contract)
+
+
+def _typed_file(
+    item: ScannedFile,
+    wanted: list[str],
+    types: dict[str, str],
+    contract: DatasetContract | None,
+    timezone: str,
+    cache: CsvCache | None,
+    shape: dict[str, object],
+) -> pl.LazyFrame:
+    """A file's wanted columns, typed: from the cache when the file is a CSV export the
+    cache holds (converting it first, all columns, when it does not)."""
+    located = cache.entry(item.path, shape) if cache and item.format == "csv" else None
+    if cache is None or located is None:
+        return _typed(item, wanted, types, contract, timezone)
+    entry, fingerprint = located
+    if cache.usable(entry):
+        cache.hits += 1
+    else:
+        converted = _typed(item, sorted(item.canonical), types, contract, timezone).drop(FILE)
+        if not cache.store(entry, fingerprint, converted):
+            return _typed(item, wanted, types, contract, timezone)
+        cache.misses += 1
+    return pl.scan_parquet(entry).select(
+        pl.lit(item.display).alias(FILE),
+        pl.col(ROW),
+        *wanted,
+        *(f"{PROBLEM}{c}" for c in wanted if c in types),
     )
 
 
@@ -243,7 +293,8 @@ def _collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.D
 def _row_rules(
     contract: DatasetContract | None, source: Source, wanted: list[str], checked: set[str]
 ) -> list[pl.Expr]:
-    """Rules across columns: required values, order of timestamps, score <= max, unique ids."""
+    """Rules across columns: required values, order of timestamps, score <= max (unique ids:
+    `_flag_duplicates`)."""
     rules: list[pl.Expr] = []
     present = set(wanted)
     nullable = {"wait_seconds", "answered"}  # abandons often have no queue time
@@ -271,25 +322,33 @@ def _row_rules(
                     f"{PROBLEM}above_{column}"
                 )
             )
-    id_column = source.id_column or (contract.id_column if contract else None)
-    if id_column and id_column in present:
-        first_file = pl.col(FILE).first().over(id_column)
-        first_row = (pl.col(ROW).first().over(id_column) + 1).cast(pl.String)
-        duplicate = pl.col(id_column).is_not_null() & ~pl.col(id_column).is_first_distinct()
-        rules.append(
-            pl.when(duplicate)
-            .then(
-                pl.format(
-                    "duplicate {} (first in {}, data row {})",
-                    pl.lit(id_column),
-                    first_file,
-                    first_row,
-                )
-            )
-            .otherwise(pl.lit(None, dtype=pl.String))
-            .alias(f"{PROBLEM}duplicate_{id_column}")
-        )
     return rules
+
+
+def _flag_duplicates(
+    df: pl.DataFrame, contract: DatasetContract | None, source: Source
+) -> pl.DataFrame:
+    """Mark every repeat of an id with where it first appeared. Counting distinct ids is
+    cheap; the costly search for the first occurrence runs only when there is a repeat."""
+    id_column = source.id_column or (contract.id_column if contract else None)
+    if not id_column or id_column not in df.columns:
+        return df
+    ids = df.get_column(id_column)
+    if ids.n_unique() - (1 if ids.null_count() else 0) == ids.len() - ids.null_count():
+        return df
+    first_file = pl.col(FILE).first().over(id_column)
+    first_row = (pl.col(ROW).first().over(id_column) + 1).cast(pl.String)
+    duplicate = pl.col(id_column).is_not_null() & ~pl.col(id_column).is_first_distinct()
+    return df.with_columns(
+        pl.when(duplicate)
+        .then(
+            pl.format(
+                "duplicate {} (first in {}, data row {})", pl.lit(id_column), first_file, first_row
+            )
+        )
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias(f"{PROBLEM}duplicate_{id_column}")
+    )
 
 
 def _problem_column(name: str) -> str:

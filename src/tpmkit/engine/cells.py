@@ -56,10 +56,8 @@ def prepare_rows(
         horizon = pl.max_horizontal(pl.col(c).max() for c in censor.horizon if c in present)
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
-    for step in (kinds.prepare, kinds.prepare_after):
-        columns = [e for m in ready for e in step(m.id, m.compute, m.parameters, time_column)]
-        if columns:
-            frame = frame.with_columns(columns)
+    for m in ready:
+        frame = kinds.prepare(frame, m.id, m.compute, m.parameters, time_column)
     return frame
 
 
@@ -99,12 +97,15 @@ def aggregate(
         pl.col("__ts").min().alias("__first"),
         pl.col("__ts").max().alias("__last"),
     ]
+    rows: dict[str, pl.Expr] = {}
+    results: dict[str, kinds.Aggregation] = {}
     for spec in metrics:
         if spec.id in unavailable:
             continue
         agg = kinds.aggregation(spec.compute, spec.parameters, spec.id, time_column)
-        aggs.append(agg.value.alias(f"{spec.id}\x00value"))
-        aggs.append(agg.n.alias(f"{spec.id}\x00n"))
+        results[spec.id] = agg
+        rows.update(agg.rows)
+        aggs.extend(expr.alias(name) for name, expr in agg.aggs.items())
         if spec.overrides:
             # an override applies to a cell when every row of the cell is in its segment
             chosen = choose_override(
@@ -119,13 +120,15 @@ def aggregate(
                 if flag not in flags:
                     aggs.append(override_condition(segment).all().alias(flag))
                 flags.setdefault(flag, []).append(spec.id)
+    if rows:
+        frame = frame.with_columns(expr.alias(name) for name, expr in rows.items())
     grouped = frame.group_by([START, *by]).agg(aggs)
     parts = []
     for spec in metrics:
         if spec.id in unavailable:
             value, n = pl.lit(None, dtype=pl.Float64), pl.lit(0, dtype=pl.Int64)
         else:
-            value, n = pl.col(f"{spec.id}\x00value"), pl.col(f"{spec.id}\x00n")
+            value, n = results[spec.id].value, results[spec.id].n
         override = (
             pl.col(f"{spec.id}\x00override")
             if spec.overrides and spec.id not in unavailable

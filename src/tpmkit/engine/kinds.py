@@ -1,7 +1,10 @@
-"""Computation kinds: each turns a compute spec into a (value, n) aggregation pair.
+"""Computation kinds: each turns a compute spec into a (value, n) aggregation.
 
 All aggregations run inside one `group_by(period, *groups).agg(...)` per dataset and time
-column, so every metric of a dataset is computed in a single pass over its rows.
+column, so every metric of a dataset is computed in a single pass over its rows. A kind is
+written in three layers so that the grouping uses only polars' fast plain aggregations
+(sum, mean, count, quantile of a column): row columns (a filter becomes a null or a
+false), plain aggregations of those columns, and the value and n from the aggregates.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ from tpmkit.spec.models import (
 
 @dataclass(frozen=True)
 class Aggregation:
+    """`rows` are added to the dataset, `aggs` computed per cell from them, and `value`
+    and `n` computed from the aggregates (all columns named `metric\\x00part`)."""
+
+    rows: dict[str, pl.Expr]
+    aggs: dict[str, pl.Expr]
     value: pl.Expr
     n: pl.Expr
 
@@ -44,49 +52,83 @@ def prepared(metric_id: str, name: str) -> str:
     return f"{metric_id}\x00{name}"
 
 
-def prepare(metric_id: str, compute: object, params: Params, time_column: str) -> list[pl.Expr]:
-    """Columns a kind needs computed over the whole dataset before rows are cut into
-    periods: the next later row of the same key, or a group's mean and size."""
+def prepare(
+    frame: pl.LazyFrame, metric_id: str, compute: object, params: Params, time_column: str
+) -> pl.LazyFrame:
+    """Add the columns a kind needs computed over the whole dataset before rows are cut
+    into periods: the next later row of the same key, or a group's mean and size."""
     if isinstance(compute, NoRepeatCompute):
-        t = pl.col(time_column)
-        following = t.shift(-1).over(compute.key, order_by=time_column)
-        later = pl.when(following > t).then(following)  # the same instant is no repeat
-        return [
-            later.alias(prepared(metric_id, "later")),
-            t.max().alias(prepared(metric_id, "horizon")),
-        ]
+        return _with_next_later(frame, metric_id, compute.key, time_column)
     if isinstance(compute, DeviationCompute):
-        values = pl.when(_mask(compute.where, params)).then(
-            row_expr(compute.expr, params).cast(pl.Float64)
+        values = _only(
+            _mask(compute.where, params), row_expr(compute.expr, params).cast(pl.Float64)
         )
         group = pl.col(compute.group)
-        return [
+        return frame.with_columns(
             (values - values.mean().over(group)).abs().alias(prepared(metric_id, "deviation")),
             values.count().over(group).alias(prepared(metric_id, "size")),
-        ]
-    return []
+        )
+    return frame
 
 
-def prepare_after(
-    metric_id: str, compute: object, params: Params, time_column: str
-) -> list[pl.Expr]:
-    """Second prepare step (needs the first one's columns)."""
-    if isinstance(compute, NoRepeatCompute):
-        # ties: the last row of a run of equal instants holds the next later instant
-        later = pl.col(prepared(metric_id, "later"))
-        return [
-            later.backward_fill()
-            .over(compute.key, order_by=time_column)
-            .alias(prepared(metric_id, "later"))
-        ]
-    return []
+_NO_LATER = 2**63 - 1  # stands for "no later row of this key" while filling
 
 
-def _mask(where: str | None, params: Params) -> pl.Expr:
-    # a condition that is null (unknown) does not select the row
-    if where:
-        return row_expr(where, params).fill_null(False)
-    return pl.int_range(pl.len()) >= 0  # every row (a bare literal would not broadcast in agg)
+def _with_next_later(
+    frame: pl.LazyFrame, metric_id: str, key: str, time_column: str
+) -> pl.LazyFrame:
+    """Per row, the first strictly later instant of a row with the same key (`later`, epoch
+    µs, or null) and the latest instant of the dataset (`horizon`).
+
+    In the order of key and time (one sort, the key as an integer: fast and exact) a row's
+    successor is its next contact; the rows of a run of equal instants all take the
+    instant after the run (a contact at the identical instant is no repeat), filled back
+    from the run's end; the last row of a key has none. The result is put back in the
+    rows' own order."""
+    t = pl.col(time_column)
+    order, keys, times, later = (
+        prepared(metric_id, n) for n in ("order", "keys", "times", "later")
+    )
+    same_key = (pl.col(keys).shift(-1) == pl.col(keys)).fill_null(False)
+    following = (
+        pl.when(~same_key)
+        .then(pl.lit(_NO_LATER, dtype=pl.Int64))
+        .when(pl.col(times).shift(-1) == pl.col(times))
+        .then(pl.lit(None, dtype=pl.Int64))
+        .otherwise(pl.col(times).shift(-1))
+        .backward_fill()
+    )
+    # each step is its own column so that no step is computed twice
+    return (
+        frame.with_columns(
+            pl.arg_sort_by(pl.col(key).cast(pl.Categorical).to_physical(), t).alias(order)
+        )
+        .with_columns(
+            pl.col(key).gather(pl.col(order)).alias(keys),
+            t.dt.epoch("us").gather(pl.col(order)).alias(times),
+        )
+        .with_columns(following.alias(later))
+        .with_columns(
+            pl.when(pl.col(later) == _NO_LATER)
+            .then(None)
+            .otherwise(pl.col(later))
+            .gather(pl.col(order).arg_sort())
+            .alias(later),
+            t.max().alias(prepared(metric_id, "horizon")),
+        )
+        .drop(order, keys, times)
+    )
+
+
+def _mask(where: str | None, params: Params) -> pl.Expr | None:
+    """The row filter; None keeps every row. A condition that is null (unknown) does not
+    select the row."""
+    return row_expr(where, params).fill_null(False) if where else None
+
+
+def _only(where: pl.Expr | None, values: pl.Expr) -> pl.Expr:
+    """`values` on the rows `where` selects, null elsewhere."""
+    return values if where is None else pl.when(where).then(values)
 
 
 def _safe_div(numerator: pl.Expr, denominator: pl.Expr, scale: float) -> pl.Expr:
@@ -98,8 +140,38 @@ def _safe_div(numerator: pl.Expr, denominator: pl.Expr, scale: float) -> pl.Expr
     )
 
 
-def _count(mask: pl.Expr) -> pl.Expr:
-    return mask.cast(pl.Int64).sum()
+class _Parts:
+    """Names the row and aggregate columns of one metric."""
+
+    def __init__(self, metric_id: str) -> None:
+        self.metric_id = metric_id
+        self.rows: dict[str, pl.Expr] = {}
+        self.aggs: dict[str, pl.Expr] = {}
+
+    def row(self, name: str, expr: pl.Expr) -> pl.Expr:
+        """A row column; returns a reference to it."""
+        column = f"{self.metric_id}\x00row_{name}"
+        self.rows[column] = expr
+        return pl.col(column)
+
+    def agg(self, name: str, expr: pl.Expr) -> pl.Expr:
+        """An aggregate per cell; returns a reference to it."""
+        column = f"{self.metric_id}\x00agg_{name}"
+        self.aggs[column] = expr
+        return pl.col(column)
+
+    def count(self, name: str, mask: pl.Expr | None) -> pl.Expr:
+        """How many rows of the cell `mask` selects (all rows when None)."""
+        if mask is None:
+            return self.agg(name, pl.len().cast(pl.Int64))
+        return self.agg(name, self.row(name, mask).sum().cast(pl.Int64))
+
+    def total(self, name: str, mask: pl.Expr | None, values: pl.Expr) -> pl.Expr:
+        """The sum of `values` over the rows `mask` selects (0 when there are none)."""
+        return self.agg(name, self.row(name, _only(mask, values)).sum())
+
+    def done(self, value: pl.Expr, n: pl.Expr) -> Aggregation:
+        return Aggregation(self.rows, self.aggs, value.cast(pl.Float64), n.cast(pl.Int64))
 
 
 def aggregation(
@@ -109,52 +181,49 @@ def aggregation(
     if isinstance(compute, FormulaCompute | OpenAtEndCompute):
         raise TypeError(f"{type(compute).__name__} is not a row aggregation")
     where = _mask(getattr(compute, "where", None), params)
+    parts = _Parts(metric_id)
     if isinstance(compute, CountCompute):
-        count = _count(where)
-        return Aggregation(count.cast(pl.Float64), count)
+        count = parts.count("count", where)
+        return parts.done(count, count)
     if isinstance(compute, SumCompute):
         values = row_expr(compute.expr, params).cast(pl.Float64)
-        return Aggregation(values.filter(where).fill_null(0.0).sum(), _count(where))
+        return parts.done(parts.total("sum", where, values), parts.count("rows", where))
     if isinstance(compute, RatioCompute):
         condition = row_expr(compute.numerator, params)
-        population = where & condition.is_not_null()  # a null flag leaves the denominator
-        hits = _count(population & condition.fill_null(False))
-        size = _count(population)
-        return Aggregation(_safe_div(hits, size, compute.scale), size)
+        population = condition.is_not_null()  # a null flag leaves the denominator
+        population = population if where is None else where & population
+        hits = parts.count("hits", population & condition.fill_null(False))
+        size = parts.count("size", population)
+        return parts.done(_safe_div(hits, size, compute.scale), size)
     if isinstance(compute, RatioOfSumsCompute):
-        top = (
-            row_expr(compute.numerator, params).cast(pl.Float64).filter(where).fill_null(0.0).sum()
+        top = parts.total("top", where, row_expr(compute.numerator, params).cast(pl.Float64))
+        bottom = parts.total(
+            "bottom", where, row_expr(compute.denominator, params).cast(pl.Float64)
         )
-        bottom = (
-            row_expr(compute.denominator, params)
-            .cast(pl.Float64)
-            .filter(where)
-            .fill_null(0.0)
-            .sum()
-        )
-        return Aggregation(_safe_div(top, bottom, compute.scale), _count(where))
+        return parts.done(_safe_div(top, bottom, compute.scale), parts.count("rows", where))
     if isinstance(compute, NoRepeatCompute):
         t = pl.col(time_column)
         window = pl.duration(seconds=window_seconds(compute, params))
         # the follow-up window must end by the latest time in the whole dataset
         observable = pl.col(prepared(metric_id, "horizon")) >= t + window
-        population = where & pl.col(compute.key).is_not_null() & observable
-        later = pl.col(prepared(metric_id, "later"))
-        repeated = later.is_not_null() & (later <= t + window)
-        return Aggregation(
-            _safe_div(_count(population & ~repeated), _count(population), compute.scale),
-            _count(population),
-        )
+        population = pl.col(compute.key).is_not_null() & observable
+        population = population if where is None else where & population
+        later = pl.col(prepared(metric_id, "later"))  # epoch µs
+        repeated = later.is_not_null() & (later <= (t + window).dt.epoch("us"))
+        size = parts.count("size", population)
+        kept = parts.count("kept", population & ~repeated)
+        return parts.done(_safe_div(kept, size, compute.scale), size)
     if isinstance(compute, DeviationCompute):
-        usable = (
-            where
-            & pl.col(compute.group).is_not_null()
-            & (pl.col(prepared(metric_id, "size")) >= compute.min_group_size)
+        usable = pl.col(compute.group).is_not_null() & (
+            pl.col(prepared(metric_id, "size")) >= compute.min_group_size
         )
-        values = pl.col(prepared(metric_id, "deviation")).filter(usable).drop_nulls()
-        return Aggregation(values.mean().cast(pl.Float64), values.count().cast(pl.Int64))
+        usable = usable if where is None else where & usable
+        deviations = parts.row("deviation", _only(usable, pl.col(prepared(metric_id, "deviation"))))
+        return parts.done(
+            parts.agg("mean", deviations.mean()), parts.agg("count", deviations.count())
+        )
     assert isinstance(compute, MeanCompute | MedianCompute | PercentileCompute | StatisticCompute)
-    values = row_expr(compute.expr, params).cast(pl.Float64).filter(where).drop_nulls()
+    values = parts.row("values", _only(where, row_expr(compute.expr, params).cast(pl.Float64)))
     if isinstance(compute, MeanCompute):
         quantile: float | None = None
     elif isinstance(compute, MedianCompute):
@@ -164,4 +233,4 @@ def aggregation(
     else:
         quantile = statistic_quantile(str(resolve(compute.statistic, params)))
     value = values.mean() if quantile is None else values.quantile(quantile, "linear")
-    return Aggregation(value.cast(pl.Float64), values.count().cast(pl.Int64))
+    return parts.done(parts.agg("value", value), parts.agg("count", values.count()))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -173,6 +176,22 @@ def print_error(message: str) -> None:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr with the current step, when `enabled` and stderr is a terminal;
+    otherwise (pipes, cron, --quiet) the steps are dropped silently."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    started = time.perf_counter()
+    with stderr().status("starting", spinner="dots") as status:
+
+        def update(step: str) -> None:
+            status.update(f"{step}  [dim]{time.perf_counter() - started:.1f} s[/dim]")
+
+        yield update
 
 
 # --- the catalogue: `tpmkit metrics list | show` ---

@@ -282,3 +282,7 @@ class ProjectSpec(Strict):
     )
     scorecards: dict[str, Any] | None = None
     history: str = ".tpmkit/history"
+    cache: str | Literal[False] = Field(
+        default=".tpmkit/cache",
+        description="folder for CSV exports converted to Parquet (false: no cache)",
+    )

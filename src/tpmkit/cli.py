@@ -6,6 +6,7 @@ Heavy modules (polars, rich tables, the engine) are imported inside the commands
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -207,9 +208,7 @@ def evaluate(
             "a table is for the terminal; use --format markdown, csv or json with --output"
         )
     _writable(output)
-    from tpmkit.render.console import progress
-
-    with progress(not quiet) as step:
+    with _progress(quiet) as step:
         step("reading definitions")
         loaded = api.load(project)
         result = api.evaluate(
@@ -229,6 +228,15 @@ def evaluate(
     if quiet:
         result.notes.clear()
     _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
+
+
+def _progress(quiet: bool) -> Any:
+    """The progress display (rich is imported only when there is a terminal to show it)."""
+    if quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext(lambda step: None)
+    from tpmkit.render.console import progress
+
+    return progress(True)
 
 
 def _cache(no_cache: bool, cache_dir: Path | None) -> Path | bool:

@@ -333,9 +333,9 @@ def _flag_duplicates(
     id_column = source.id_column or (contract.id_column if contract else None)
     if not id_column or id_column not in df.columns:
         return df
-    ids = df.get_column(id_column)
-    if ids.n_unique() - (1 if ids.null_count() else 0) == ids.len() - ids.null_count():
-        return df
+    ids = df.get_column(id_column).drop_nulls()
+    if ids.hash().n_unique() == ids.len():  # distinct hashes: distinct ids (a collision
+        return df  # only sends us to the exact search below)
     first_file = pl.col(FILE).first().over(id_column)
     first_row = (pl.col(ROW).first().over(id_column) + 1).cast(pl.String)
     duplicate = pl.col(id_column).is_not_null() & ~pl.col(id_column).is_first_distinct()

@@ -13,6 +13,7 @@ from tpmkit.engine.levels import NO_OVERRIDE, choose_override, override_conditio
 from tpmkit.spec.models import Censor, MetricSpec, Override
 
 START = "period_start"
+RECHECK = "__recheck"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def prepare_rows(
     time_column: str,
     unavailable: Mapping[str, str],
     censor: Censor | None,
+    exact: bool = False,
 ) -> pl.LazyFrame:
     """Whole-dataset steps before rows are cut into periods: censoring at the horizon and
     the columns some kinds prepare (next repeat, group means)."""
@@ -57,7 +59,7 @@ def prepare_rows(
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
     for m in ready:
-        frame = kinds.prepare(frame, m.id, m.compute, m.parameters, time_column)
+        frame = kinds.prepare(frame, m.id, m.compute, m.parameters, time_column, exact=exact)
     return frame
 
 
@@ -72,16 +74,19 @@ def aggregate(
     unavailable: Mapping[str, str],
     segments: Mapping[str, Mapping[str, Override]] | None = None,
     censor: Censor | None = None,
+    exact: bool = False,
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
     `unavailable` names metrics whose columns are missing: they get cells with no value.
     `segments` asks, per metric, for flag columns telling whether every row of a cell is
     in a formula metric's override segment (so formulas apply overrides like plain ones).
-    `censor` drops rows after the data horizon before any cell is formed.
+    `censor` drops rows after the data horizon before any cell is formed. Cells of a
+    metric whose fast preparation needs redoing carry `RECHECK` true (see `kinds.recheck`);
+    `exact` prepares the slow, certain way.
     """
     schema = frame.collect_schema()
-    frame = prepare_rows(frame, metrics, time_column, unavailable, censor)
+    frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact)
     ts = periods.instant(pl.col(time_column), schema[time_column], timezone)
     frame = frame.with_columns(ts.alias("__ts")).filter(pl.col("__ts").is_not_null())
     start, end = bounds(window, timezone)
@@ -106,6 +111,9 @@ def aggregate(
         results[spec.id] = agg
         rows.update(agg.rows)
         aggs.extend(expr.alias(name) for name, expr in agg.aggs.items())
+        check = kinds.recheck(spec.id, spec.compute)
+        if check is not None:
+            aggs.append(check.alias(f"{spec.id}\x00recheck"))
         if spec.overrides:
             # an override applies to a cell when every row of the cell is in its segment
             chosen = choose_override(
@@ -145,6 +153,11 @@ def aggregate(
                 n.cast(pl.Int64).alias("n"),
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
+                *(
+                    [pl.col(f"{spec.id}\x00recheck").alias(RECHECK)]
+                    if spec.id in results and kinds.recheck(spec.id, spec.compute) is not None
+                    else []
+                ),
             )
         )
     return pl.concat(parts, how="diagonal_relaxed")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
-from tpmkit.engine import periods, status, trend
-from tpmkit.engine.cells import START, Window, aggregate, finite
+from tpmkit.engine import kinds, periods, status, trend
+from tpmkit.engine.cells import RECHECK, START, Window, aggregate, finite
 from tpmkit.engine.levels import choose_override, levels_table, override_condition
 from tpmkit.engine.stock import open_at_end
 from tpmkit.errors import ComputeError
@@ -82,7 +83,10 @@ def _group_plain(
             continue
         time_column = spec.time_column or inputs[spec.dataset].time_column
         censor = getattr(spec.compute, "censor", None)
-        key = (spec.dataset, time_column, censor.model_dump_json() if censor else "")
+        extra = censor.model_dump_json() if censor else ""
+        if kinds.reorders(spec.compute):
+            extra += f"|own pass: {spec.id}"
+        key = (spec.dataset, time_column, extra)
         groups.setdefault(key, []).append(spec)
     return groups
 
@@ -216,8 +220,10 @@ def evaluate(
     specs = {s.id: s for s in everything}
     groups = _group_plain(everything, inputs)
     segments = segment_flags(everything, aliases, by)
-    lazy = [
-        aggregate(
+
+    def cells_of(key: tuple[str, str, object], group: list[MetricSpec], exact: bool) -> Any:
+        dataset, time_column, _ = key
+        return aggregate(
             inputs[dataset].frame,
             group,
             time_column,
@@ -228,11 +234,17 @@ def evaluate(
             unavailable,
             segments,
             getattr(group[0].compute, "censor", None),
+            exact=exact,
         )
-        for (dataset, time_column, _), group in groups.items()
-    ]
+
+    lazy = [cells_of(key, group, False) for key, group in groups.items()]
     try:
-        frames = pl.collect_all(lazy) if lazy else []
+        frames = pl.collect_all(lazy, engine="streaming") if lazy else []
+        for i, (key, group) in enumerate(groups.items()):
+            if RECHECK in frames[i].columns:
+                if frames[i].get_column(RECHECK).any():  # two keys hashed alike: redo exactly
+                    frames[i] = cells_of(key, group, True).collect()
+                frames[i] = frames[i].drop(RECHECK)
     except pl.exceptions.PolarsError:
         raise _culprits(groups, inputs, request, timezone, by, unavailable) from None
     cells: dict[str, pl.DataFrame] = {}

@@ -53,12 +53,19 @@ def prepared(metric_id: str, name: str) -> str:
 
 
 def prepare(
-    frame: pl.LazyFrame, metric_id: str, compute: object, params: Params, time_column: str
+    frame: pl.LazyFrame,
+    metric_id: str,
+    compute: object,
+    params: Params,
+    time_column: str,
+    *,
+    exact: bool = False,
 ) -> pl.LazyFrame:
     """Add the columns a kind needs computed over the whole dataset before rows are cut
-    into periods: the next later row of the same key, or a group's mean and size."""
+    into periods: the next later row of the same key, or a group's mean and size.
+    `exact`: see `_with_next_later`."""
     if isinstance(compute, NoRepeatCompute):
-        return _with_next_later(frame, metric_id, compute.key, time_column)
+        return _with_next_later(frame, metric_id, compute.key, time_column, exact)
     if isinstance(compute, DeviationCompute):
         values = _only(
             _mask(compute.where, params), row_expr(compute.expr, params).cast(pl.Float64)
@@ -71,52 +78,88 @@ def prepare(
     return frame
 
 
+def reorders(compute: object) -> bool:
+    """True when the kind's preparation sorts the whole dataset: such a metric gets a pass
+    of its own (reading only the columns it needs), which runs beside the other passes."""
+    return isinstance(compute, NoRepeatCompute)
+
+
+def recheck(metric_id: str, compute: object) -> pl.Expr | None:
+    """Per cell: true when the fast preparation could not be trusted and the dataset must be
+    prepared again with `exact=True` (a hash collision between two keys; see below)."""
+    if isinstance(compute, NoRepeatCompute):
+        return pl.col(prepared(metric_id, "collision")).any()
+    return None
+
+
 _NO_LATER = 2**63 - 1  # stands for "no later row of this key" while filling
 
 
+def key_hashes(key: str) -> tuple[pl.Expr, pl.Expr]:
+    """Two independent 64-bit hashes of a key: rows are grouped by the first; a pair of
+    neighbours with equal first and different second hash reveals a collision."""
+    return pl.col(key).hash(seed=20260817), pl.col(key).hash(seed=7)
+
+
 def _with_next_later(
-    frame: pl.LazyFrame, metric_id: str, key: str, time_column: str
+    frame: pl.LazyFrame, metric_id: str, key: str, time_column: str, exact: bool
 ) -> pl.LazyFrame:
     """Per row, the first strictly later instant of a row with the same key (`later`, epoch
     µs, or null) and the latest instant of the dataset (`horizon`).
 
-    In the order of key and time (one sort, the key as an integer: fast and exact) a row's
-    successor is its next contact; the rows of a run of equal instants all take the
-    instant after the run (a contact at the identical instant is no repeat), filled back
-    from the run's end; the last row of a key has none. The result is put back in the
-    rows' own order."""
+    In the order of key and time a row's successor is its next contact; the rows of a run of equal
+    instants all take the instant after the run (a contact at the identical instant is no
+    repeat), filled back from the run's end; the last row of a key has none.
+
+    Sorting by (text key, time) is slow on millions of rows, so by default the rows are
+    sorted by time and then, stably, by a 64-bit hash of the key: two single-column sorts.
+    Two keys with the same hash would interleave: neighbours with the same hash whose
+    second, independent hash differs flag it in `collision`, and the caller prepares again
+    with `exact=True`, sorting by the key itself. (Both hashes equal for different keys:
+    about 1 in 10^26 for ten million keys.) Only the two hashes and the times are put in
+    that order, and the result is put back in the rows' own order: moving text is slow."""
     t = pl.col(time_column)
-    order, keys, times, later = (
-        prepared(metric_id, n) for n in ("order", "keys", "times", "later")
+    order, group, check, times, later = (
+        prepared(metric_id, n) for n in ("order", "group", "check", "times", "later")
     )
-    same_key = (pl.col(keys).shift(-1) == pl.col(keys)).fill_null(False)
+    first, second = key_hashes(key)
+    if exact:
+        frame = frame.with_columns(pl.arg_sort_by(pl.col(key), t).alias(order)).with_columns(
+            pl.col(key).gather(pl.col(order)).alias(group), pl.lit(0).alias(check)
+        )
+    else:  # each step is its own column so that no step is computed twice
+        frame = (
+            frame.with_columns(t.arg_sort().alias(order))
+            .with_columns(first.gather(pl.col(order)).alias(group))
+            .with_columns(pl.col(order).sort_by(group, maintain_order=True).alias(order))
+            .with_columns(
+                first.gather(pl.col(order)).alias(group),
+                second.gather(pl.col(order)).alias(check),
+            )
+        )
+    at = pl.col(times)
+    same_key = (pl.col(group).shift(-1) == pl.col(group)).fill_null(False)
     following = (
         pl.when(~same_key)
         .then(pl.lit(_NO_LATER, dtype=pl.Int64))
-        .when(pl.col(times).shift(-1) == pl.col(times))
+        .when(at.shift(-1) == at)
         .then(pl.lit(None, dtype=pl.Int64))
-        .otherwise(pl.col(times).shift(-1))
+        .otherwise(at.shift(-1))
         .backward_fill()
     )
-    # each step is its own column so that no step is computed twice
+    collision = (same_key & (pl.col(check) != pl.col(check).shift(-1))).any()
     return (
-        frame.with_columns(
-            pl.arg_sort_by(pl.col(key).cast(pl.Categorical).to_physical(), t).alias(order)
-        )
-        .with_columns(
-            pl.col(key).gather(pl.col(order)).alias(keys),
-            t.dt.epoch("us").gather(pl.col(order)).alias(times),
-        )
-        .with_columns(following.alias(later))
+        frame.with_columns(t.dt.epoch("us").gather(pl.col(order)).alias(times))
+        .with_columns(following.alias(later), collision.alias(prepared(metric_id, "collision")))
         .with_columns(
             pl.when(pl.col(later) == _NO_LATER)
             .then(None)
             .otherwise(pl.col(later))
-            .gather(pl.col(order).arg_sort())
+            .gather(pl.col(order).arg_sort())  # back to the rows' own order
             .alias(later),
             t.max().alias(prepared(metric_id, "horizon")),
         )
-        .drop(order, keys, times)
+        .drop(order, group, check, times)
     )
 
 

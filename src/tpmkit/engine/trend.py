@@ -22,7 +22,8 @@ _NOMINAL_DAYS = {
 def add_trend(
     records: pl.DataFrame, keys: list[str], grain: str, window: int = WINDOW
 ) -> pl.DataFrame:
-    """Add `trend` (improving|stable|worsening|null) and `slope` per metric × group series."""
+    """Add `trend` (improving|stable|worsening|null) and `slope` per metric × group series.
+    The records come back ordered by series and period."""
     if records.is_empty() or grain == "all":
         return records.with_columns(
             pl.lit(None, dtype=pl.String).alias("trend"),
@@ -31,20 +32,38 @@ def add_trend(
     # local wall-clock position in days, so DST days do not shift the spacing
     days = pl.col("period_start").dt.replace_time_zone(None).dt.epoch("us") / 86_400e6
     x = (days / _NOMINAL_DAYS[grain]).round(0)
+    x = x - x.min()  # small numbers: the sums below stay exact enough
     present = pl.col("value").is_not_null().cast(pl.Float64)
     xs = pl.when(pl.col("value").is_not_null()).then(x).otherwise(0.0)
     ys = pl.col("value").fill_null(0.0)
 
-    def roll(expr: pl.Expr) -> pl.Expr:
-        return expr.rolling_sum(window, min_samples=1).over(keys, order_by="period_start")
-
-    work = records.with_columns(
-        roll(present).alias("__s"),
-        roll(xs).alias("__sx"),
-        roll(ys).alias("__sy"),
-        roll(xs * ys).alias("__sxy"),
-        roll(xs * xs).alias("__sxx"),
+    # Sorted by series and period, the last `window` rows of a series are the row and the
+    # `window - 1` before it that belong to the same series: plain shifts, no grouping.
+    ordered = records.sort([*keys, "period_start"], nulls_last=True)
+    new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
+    position = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(new_series | (position == 0)).then(position).forward_fill()
+    ordered = ordered.with_columns(
+        present.alias("__p"), xs.alias("__x"), ys.alias("__y"), start.alias("__start")
     )
+    # weight 1 when the row `lag` rows up is in the same series, else 0
+    lags = [f"__in{lag}" for lag in range(window)]
+    ordered = ordered.with_columns(
+        (position - lag >= pl.col("__start")).cast(pl.Float64).alias(name)
+        for lag, name in enumerate(lags)
+    )
+
+    def roll(expr: pl.Expr) -> pl.Expr:
+        return pl.sum_horizontal(expr.shift(lag) * pl.col(name) for lag, name in enumerate(lags))
+
+    px, py = pl.col("__x"), pl.col("__y")
+    work = ordered.with_columns(
+        roll(pl.col("__p")).alias("__s"),
+        roll(px).alias("__sx"),
+        roll(py).alias("__sy"),
+        roll(px * py).alias("__sxy"),
+        roll(px * px).alias("__sxx"),
+    ).drop("__start", "__p", "__x", "__y", *lags)
     s, sx, sy = pl.col("__s"), pl.col("__sx"), pl.col("__sy")
     denominator = s * pl.col("__sxx") - sx * sx
     slope = (

@@ -103,10 +103,15 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> N
             _walk(item, (*path, index), doc, budget)
 
 
+# LibYAML's parser when PyYAML was built with it (several times faster); same safe
+# constructor, same marks.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, file: str) -> LocatedDoc:
     """Parse YAML text with safe_load semantics (no arbitrary tags), keeping locations."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:

@@ -1,0 +1,47 @@
+"""python -m benchmarks — see docs/performance.md.
+
+Generates the data at each scale (once; reused while it exists), times tpmkit, the
+hand-written polars baseline and DuckDB on the same files, checks that they agree, prints
+a Markdown table and writes the figures as JSON. Exit 1 when any result disagrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks.harness import main
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--calls",
+        type=int,
+        nargs="+",
+        default=[1_000_000, 10_000_000],
+        help="scales, in calls (default: 1000000 10000000)",
+    )
+    parser.add_argument(
+        "--formats", nargs="+", choices=["parquet", "csv"], default=["parquet", "csv"]
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool (median reported)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("benchmarks/.data"),
+        help="where the generated data lives (default: benchmarks/.data, git-ignored)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("benchmarks/results/latest.json"),
+        help="JSON results file (default: benchmarks/results/latest.json)",
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    args = parse(sys.argv[1:])
+    sys.exit(main(args.calls, args.formats, args.repeat, args.data_dir, args.output))

@@ -1,0 +1,173 @@
+"""The fast paths of the engine give exactly the numbers of the slow, obvious ones.
+
+- The repeat-contact window sorts by a hash of the customer; a hash collision is detected
+  and the pass redone sorting by the customer itself.
+- Trends are sums over shifted rows of each series, not rolling windows per group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tpmkit.engine import kinds
+from tpmkit.engine.cells import Window, aggregate
+from tpmkit.engine.trend import add_trend
+from tpmkit.spec.models import MetricSpec
+
+FCR = MetricSpec.model_validate(
+    {
+        "id": "fcr_repeat",
+        "name": "FCR",
+        "unit": "percent",
+        "direction": "higher_is_better",
+        "dataset": "calls",
+        "compute": {
+            "kind": "no_repeat_within",
+            "key": "customer_id",
+            "window_days": 2,
+            "where": "answered",
+        },
+    }
+)
+START = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+
+
+def cells(frame: pl.DataFrame, *, exact: bool = False) -> dict[tuple, tuple]:
+    result = aggregate(
+        frame.lazy(), [FCR], "offered_at", "day", [], "UTC", Window(), {}, exact=exact
+    ).collect()
+    return {
+        (r["period_start"],): (r["value"], r["n"])
+        for r in result.to_dicts()
+        if r["metric"] == "fcr_repeat"
+    }
+
+
+def naive(frame: pl.DataFrame, window: dt.timedelta) -> dict[tuple, tuple]:
+    """The definition, row by row in Python: the reference the engine must match."""
+    rows = frame.to_dicts()
+    horizon = max(r["offered_at"] for r in rows)
+    out: dict[tuple, list[int]] = {}
+    for r in rows:
+        day = r["offered_at"].replace(hour=0, minute=0, second=0, microsecond=0)
+        cell = out.setdefault((day,), [0, 0])
+        if not r["answered"] or r["customer_id"] is None or r["offered_at"] + window > horizon:
+            continue
+        repeated = any(
+            o["customer_id"] == r["customer_id"]
+            and r["offered_at"] < o["offered_at"] <= r["offered_at"] + window
+            for o in rows
+        )
+        cell[0] += 1
+        cell[1] += 0 if repeated else 1
+    return {k: ((100.0 * kept / n) if n else None, n) for k, (n, kept) in out.items()}
+
+
+calls_frames = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d", None]),
+        st.integers(min_value=0, max_value=8 * 24),  # hour of the first 8 days
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=40,
+).map(
+    lambda rows: pl.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "offered_at": [START + dt.timedelta(hours=r[1]) for r in rows],
+            "answered": [r[2] for r in rows],
+        },
+        schema={
+            "customer_id": pl.String,
+            "offered_at": pl.Datetime("us", "UTC"),
+            "answered": pl.Boolean,
+        },
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(calls_frames)
+def test_repeat_window_fast_and_exact_paths_match_the_definition(frame):
+    expected = naive(frame, dt.timedelta(days=2))
+    assert cells(frame) == expected
+    assert cells(frame, exact=True) == expected
+
+
+def test_a_hash_collision_is_detected_and_redone_exactly(monkeypatch):
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["aa", "bb", "aa", "bb", "cc"],
+            "offered_at": [START + dt.timedelta(hours=h) for h in (0, 1, 30, 200, 300)],
+            "answered": [True] * 5,
+        },
+        schema={
+            "customer_id": pl.String,
+            "offered_at": pl.Datetime("us", "UTC"),
+            "answered": pl.Boolean,
+        },
+    )
+    expected = cells(frame, exact=True)
+
+    def colliding(key: str) -> tuple[pl.Expr, pl.Expr]:
+        # "aa" and "bb" share the first hash (same length); the second tells them apart
+        first = pl.col(key).str.len_bytes().cast(pl.UInt64)
+        return first, pl.col(key).hash(seed=7)
+
+    monkeypatch.setattr(kinds, "key_hashes", colliding)
+    fast = aggregate(frame.lazy(), [FCR], "offered_at", "day", [], "UTC", Window(), {})
+    flagged = fast.collect()
+    assert flagged.get_column("__recheck").any()  # the fast pass knows it cannot be trusted
+
+    from tpmkit.engine.evaluate import Input, Request, evaluate
+
+    records = evaluate([FCR], {"calls": Input(frame.lazy(), "offered_at")}, Request("day"), "UTC")
+    got = {(r["period_start"],): (r["value"], r["n"]) for r in records.to_dicts()}
+    assert got == expected
+
+
+def test_trend_by_shifted_sums_matches_a_direct_least_squares_fit():
+    periods = [dt.datetime(2026, 1, 5, tzinfo=dt.UTC) + dt.timedelta(weeks=i) for i in range(9)]
+    values = {"x": [1, 2, 3, 5, 8, 13, 21, 34, 55], "y": [9, 9, None, 9, 9, 9.5, 9, 9, 9]}
+    records = pl.DataFrame(
+        [
+            {
+                "metric": "m",
+                "group": group,
+                "period_start": p,
+                "value": None if v is None else float(v),
+                "direction": "higher_is_better",
+                "target": None,
+                "target_upper": None,
+            }
+            for group, series in values.items()
+            for p, v in zip(periods, series, strict=True)
+        ],
+        schema_overrides={"period_start": pl.Datetime("us", "UTC")},
+    )
+    out = add_trend(records, ["metric", "group"], "week")
+    slopes = {(r["group"], r["period_start"]): r["slope"] for r in out.to_dicts()}
+    for group, series in values.items():
+        for end in range(len(periods)):
+            # the last 6 records of the series (a null value is a record with no data)
+            window = [
+                (i, series[i]) for i in range(max(0, end - 5), end + 1) if series[i] is not None
+            ]
+            slope = slopes[(group, periods[end])]
+            if len(window) < 3 or series[end] is None:
+                assert slope is None
+                continue
+            n = len(window)
+            sx = sum(i for i, _ in window)
+            sy = sum(v for _, v in window)
+            sxy = sum(i * v for i, v in window)
+            sxx = sum(i * i for i, _ in window)
+            expected = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+            assert abs(slope - expected) < 1e-9, (group, end)
+    flat = out.filter(pl.col("group") == "y").sort("period_start")
+    assert flat.get_column("trend").drop_nulls().to_list()[-1] == "stable"

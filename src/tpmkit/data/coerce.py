@@ -23,6 +23,9 @@ TEMPORARY = "__tmp_"  # columns that live only while a dataset is coerced
 TEXT = f"{TEMPORARY}text_"  # a column's cleaned text, computed once and parsed from
 NAIVE = f"{TEMPORARY}naive_"  # a timestamp column parsed as wall-clock time
 VALUE = f"{TEMPORARY}value_"  # a column's coerced value, before it replaces the column
+# the original text of cells a fast coercion did not convert; they are coerced again with
+# the full rules once the data is read (see `fast`)
+RETRY = "__retry__"
 
 
 def text_col(col: str) -> pl.Expr:
@@ -43,6 +46,7 @@ class Coerced:
     value: pl.Expr
     problem: pl.Expr  # String: the rule that failed, or null
     prep: tuple[tuple[str, pl.Expr], ...] = ()
+    retry: bool = False  # a fast coercion: cells it leaves null are done again in full
 
 
 def problem(condition: pl.Expr, message: str) -> pl.Expr:
@@ -80,7 +84,6 @@ def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
     return Coerced(finite, _first_problem(*problems), prep)
 
 
-_SECONDS = r"^-?\d+(\.\d+)?$"
 _CLOCK = r"^-?(\d+:)?[0-5]?\d:[0-5]?\d(\.\d+)?$"
 
 
@@ -108,11 +111,9 @@ def duration(col: str, dtype: pl.DataType) -> Coerced:
         )
         clock = pl.when(text.str.starts_with("-")).then(-clock).otherwise(clock)
         value = (
-            pl.when(text.str.contains(_SECONDS))
-            .then(plain)
-            .when(text.str.contains(_CLOCK))
-            .then(clock)
-            .otherwise(None)
+            pl.when(text.str.contains(":"))
+            .then(pl.when(text.str.contains(_CLOCK)).then(clock).otherwise(None))
+            .otherwise(pl.when(plain.is_finite()).then(plain).otherwise(None))
         )
         raw_present = _present(col)
     problems = (
@@ -198,6 +199,56 @@ def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
         _first_problem(*problems),
         ((name, text), (f"{NAIVE}{col}", naive)),
     )
+
+
+# Exact formats tried on a sample of a text column, with whether the text states its
+# zone (an offset or Z) or is wall-clock time in the project zone.
+_FAST_TIMESTAMPS = (
+    ("%Y-%m-%dT%H:%M:%SZ", True),
+    ("%Y-%m-%dT%H:%M:%S%.fZ", True),
+    ("%Y-%m-%dT%H:%M:%S%:z", True),
+    ("%Y-%m-%d %H:%M:%S%:z", True),
+    ("%Y-%m-%dT%H:%M:%S%.f%:z", True),
+    ("%Y-%m-%d %H:%M:%S", False),
+    ("%Y-%m-%dT%H:%M:%S", False),
+    ("%Y-%m-%d %H:%M:%S%.f", False),
+    ("%Y-%m-%d %H:%M", False),
+)
+
+
+def fast(col: str, type_: str, timezone: str, sample: pl.Series) -> Coerced | None:
+    """A cheap coercion for a text column whose `sample` (its first values) all have one
+    shape: timestamps in one exact format, durations as plain numbers. It converts exactly
+    what the full rules would; a cell it cannot convert is left null and kept as text in
+    `RETRY + col`, and the caller coerces those cells again with the full rules (so mixed
+    formats and every error are handled as before, only not at full-column cost)."""
+    values = sample.cast(pl.String).drop_nulls()
+    values = values.filter(values.str.strip_chars() != "")
+    if values.is_empty():
+        return None
+    raw = pl.col(col)
+    if type_ == "timestamp":
+        for fmt, zoned in _FAST_TIMESTAMPS:
+            zone = "UTC" if zoned else None
+            if values.str.to_datetime(fmt, strict=False, time_zone=zone).null_count():
+                continue
+            parsed = raw.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=zone)
+            value = (
+                parsed.dt.convert_time_zone(timezone)
+                if zoned
+                else parsed.dt.replace_time_zone(
+                    timezone, ambiguous="earliest", non_existent="null"
+                )
+            )
+            return Coerced(value, pl.lit(None, dtype=pl.String), retry=True)
+        return None
+    if type_ == "duration":
+        if values.cast(pl.Float64, strict=False).null_count():
+            return None  # [H:]MM:SS text: the full rules
+        number = raw.cast(pl.Float64, strict=False)
+        value = pl.when(number.is_finite()).then(number).otherwise(None)
+        return Coerced(value, problem(value_col(col) < 0, "negative duration"), retry=True)
+    return None
 
 
 def date(col: str, dtype: pl.DataType) -> Coerced:

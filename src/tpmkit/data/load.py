@@ -157,10 +157,11 @@ def load_dataset(
     frames = [
         _typed_file(item, wanted, types, contract, timezone, cache, shape) for item in scanned
     ]
-    typed = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    typed = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    df = _retry(_collect(typed, name, scanned), types, contract, timezone)
     coerced = {c for c in wanted if c in types}
-    typed = typed.with_columns(*_row_rules(contract, source, wanted, coerced))
-    df = _flag_duplicates(_collect(typed, name, scanned), contract, source)
+    df = df.with_columns(*_row_rules(contract, source, wanted, coerced))
+    df = _flag_duplicates(df, contract, source)
     rows_read = df.height
 
     cells = _bad_cells(df)
@@ -211,10 +212,50 @@ def _typed(
         if c not in types and not csv and schema[c] == pl.Categorical
     )
     raw_schema = raw.collect_schema()
+    costly = [
+        c
+        for c in columns
+        if types.get(c) in ("timestamp", "duration") and raw_schema[c] == pl.String
+    ]
+    try:
+        sample = raw.select(costly).head(_SAMPLE).collect() if costly else pl.DataFrame()
+    except (pl.exceptions.PolarsError, OSError):  # unreadable: reported when the data is read
+        costly, sample = [], pl.DataFrame()
     coerced = {
-        c: coerce.coerce(c, types[c], raw_schema[c], timezone) for c in columns if c in types
+        c: (c in costly and coerce.fast(c, types[c], timezone, sample.get_column(c)))
+        or coerce.coerce(c, types[c], raw_schema[c], timezone)
+        for c in columns
+        if c in types
     }
     return _coerced(raw, coerced, contract)
+
+
+_SAMPLE = 500  # first values of a text column that choose its fast coercion
+
+
+def _retry(
+    df: pl.DataFrame,
+    types: dict[str, str],
+    contract: DatasetContract | None,
+    timezone: str,
+) -> pl.DataFrame:
+    """Coerce the cells a fast coercion left (see `coerce.fast`) with the full rules, and
+    put their values and problems in place."""
+    for column in [c for c in df.columns if c.startswith(coerce.RETRY)]:
+        name = column[len(coerce.RETRY) :]
+        where = df.get_column(column).is_not_null()
+        if where.any():
+            rows = where.arg_true()
+            text = df.select(pl.col(column).alias(name)).filter(where)
+            full = {name: coerce.coerce(name, types[name], pl.String(), timezone)}
+            fixed = _coerced(text.lazy(), full, contract).collect()
+            problem = f"{PROBLEM}{name}"
+            df = df.with_columns(
+                df.get_column(name).clone().scatter(rows, fixed.get_column(name)),
+                df.get_column(problem).clone().scatter(rows, fixed.get_column(problem)),
+            )
+        df = df.drop(column)
+    return df
 
 
 def _typed_file(
@@ -239,11 +280,15 @@ def _typed_file(
         if not cache.store(entry, fingerprint, converted):
             return _typed(item, wanted, types, contract, timezone)
         cache.misses += 1
-    return pl.scan_parquet(entry).select(
+    stored = pl.scan_parquet(entry)
+    retries = [f"{coerce.RETRY}{c}" for c in wanted]
+    present = set(stored.collect_schema().names())
+    return stored.select(
         pl.lit(item.display).alias(FILE),
         pl.col(ROW),
         *wanted,
         *(f"{PROBLEM}{c}" for c in wanted if c in types),
+        *(r for r in retries if r in present),
     )
 
 
@@ -270,6 +315,13 @@ def _coerced(
                 coerce.in_range(coerce.value_col(column), spec.minimum, spec.maximum),
             )
     typed = typed.with_columns(p.alias(f"{PROBLEM}{c}") for c, p in problems.items())
+    typed = typed.with_columns(
+        pl.when(coerce.value_col(c).is_null() & (pl.col(c) != ""))
+        .then(pl.col(c))
+        .alias(f"{coerce.RETRY}{c}")
+        for c, k in coerced.items()
+        if k.retry
+    )
     temporary = [n for n in typed.collect_schema().names() if n.startswith(coerce.TEMPORARY)]
     return typed.with_columns(coerce.value_col(c).alias(c) for c in coerced).drop(temporary)
 

@@ -12,9 +12,10 @@ import polars as pl
 
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
-from tpmkit.data.load import Dataset, OnBadRows, load_dataset
+from tpmkit.data.load import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.roster import join_roster
-from tpmkit.engine.cells import Window
+from tpmkit.engine import kinds
+from tpmkit.engine.cells import Window, bounds
 from tpmkit.engine.evaluate import Input, Request, empty_records, evaluate, formula_inputs
 from tpmkit.errors import ComputeError, DefinitionError, Issue, UsageError
 from tpmkit.spec import fields
@@ -91,6 +92,31 @@ def _time_column(spec: MetricSpec, project: Project) -> str:
     return column
 
 
+def _rows_in_range(
+    project: Project, metrics: list[MetricDef], date_from: dt.date | None, date_to: dt.date | None
+) -> dict[str, RowWindow]:
+    """Per dataset, the --from/--to range to read rows in (predicate pushdown): only for a
+    dataset whose every metric looks at its rows one period at a time — not a repeat
+    window, a calibration session, a stock or a horizon, which need rows outside it."""
+    if date_from is None and date_to is None:
+        return {}
+    start, end = bounds(Window(date_from, date_to), project.spec.timezone)
+    columns: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    for metric in metrics:
+        spec = metric.spec
+        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
+            continue
+        if kinds.needs_whole_dataset(spec.compute):
+            whole.add(spec.dataset)
+        columns.setdefault(spec.dataset, set()).add(_time_column(spec, project))
+    return {
+        name: RowWindow(sorted(cols), start, end)
+        for name, cols in columns.items()
+        if name not in whole
+    }
+
+
 def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
     used = fields.columns_used(spec.compute, spec.parameters)
     used.add(_time_column(spec, project))
@@ -145,6 +171,7 @@ def run(
             for input_dataset in _datasets(project, metric) & set(needed):
                 needed[input_dataset] |= when
     mode: OnBadRows = "quarantine" if on_bad_rows == "quarantine" else "fail"
+    in_range = _rows_in_range(project, everything, date_from, date_to)
     loaded: dict[str, Dataset] = {}
     for name in sorted(needed):
         step(f"reading {name}")
@@ -157,6 +184,7 @@ def run(
             on_bad_rows=mode,
             rejects_dir=rejects_dir,
             cache=cache,
+            rows_in=in_range.get(name),
         )
     frames = _join_roster(project, loaded, needed, by, mode, rejects_dir, cache)
 

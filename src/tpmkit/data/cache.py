@@ -137,12 +137,36 @@ class CsvCache:
             return False
         return True
 
-    def store(self, entry: Path, fingerprint: dict[str, Any], frame: pl.LazyFrame) -> bool:
+    def store(
+        self,
+        entry: Path,
+        fingerprint: dict[str, Any],
+        frame: pl.LazyFrame,
+        sparse: tuple[str, ...] = (),
+    ) -> bool:
         """Write `frame` as the entry (atomically) and remember the file's fingerprint;
-        the entry this path had before is removed. False when the cache cannot be written
-        or the file cannot be converted (the caller then reads it directly and reports why)."""
+        the entry this path had before is removed. Columns whose names start with one of
+        `sparse` are mostly empty: which of them are entirely empty is noted beside the
+        entry (`empty_columns`), so a reader need not load them. False when the cache cannot
+        be written or the file cannot be converted (the caller then reads it directly and
+        reports why)."""
+
+        def write(temporary: Path) -> None:
+            frame.sink_parquet(temporary)
+            scan = pl.scan_parquet(temporary)
+            names = [n for n in scan.collect_schema().names() if n.startswith(sparse)]
+            filled = (
+                scan.select(pl.col(names).is_not_null().any()).collect().row(0, named=True)
+                if names
+                else {}
+            )
+            empty = sorted(n for n in names if not filled[n])
+            _replace_atomically(
+                _sidecar(entry), lambda tmp: tmp.write_text(json.dumps({"empty": empty}))
+            )
+
         try:
-            _replace_atomically(entry, lambda tmp: frame.sink_parquet(tmp))
+            _replace_atomically(entry, write)
         except pl.exceptions.PolarsError:
             return False
         except OSError as exc:
@@ -158,4 +182,18 @@ class CsvCache:
             return False
         if before and before.get("entry") not in (None, entry.name):
             (self.folder / str(before["entry"])).unlink(missing_ok=True)
+            _sidecar(self.folder / str(before["entry"])).unlink(missing_ok=True)
         return True
+
+    def empty_columns(self, entry: Path) -> set[str]:
+        """Columns of `entry` known to hold no value (none known: an empty set)."""
+        try:
+            data = json.loads(_sidecar(entry).read_text())
+        except (OSError, ValueError):
+            return set()
+        empty = data.get("empty") if isinstance(data, dict) else None
+        return {str(c) for c in empty} if isinstance(empty, list) else set()
+
+
+def _sidecar(entry: Path) -> Path:
+    return entry.with_suffix(".json")

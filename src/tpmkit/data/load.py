@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -38,6 +39,28 @@ class Dataset:
     @property
     def columns(self) -> set[str]:
         return set(self.frame.columns)
+
+
+@dataclass(frozen=True)
+class RowWindow:
+    """Read only rows with one of `columns` in [start, end) (or null, to report it)."""
+
+    columns: list[str]
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+    def keep(self, present: set[str]) -> pl.Expr | None:
+        tests = []
+        for column in (c for c in self.columns if c in present):
+            inside = pl.col(column).is_null()
+            if self.start is not None and self.end is not None:
+                inside = inside | pl.col(column).is_between(self.start, self.end, closed="left")
+            elif self.start is not None:
+                inside = inside | (pl.col(column) >= self.start)
+            elif self.end is not None:
+                inside = inside | (pl.col(column) < self.end)
+            tests.append(inside)
+        return pl.any_horizontal(tests) if tests else None
 
 
 @dataclass(frozen=True)
@@ -106,8 +129,10 @@ def load_dataset(
     on_bad_rows: OnBadRows = "fail",
     rejects_dir: Path | None = None,
     cache: CsvCache | None = None,
+    rows_in: RowWindow | None = None,
 ) -> Dataset:
-    """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read."""
+    """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read,
+    and with `rows_in` only the rows in that time range (rows outside it are not checked)."""
     contract = CANONICAL.get(name)
     scanned = [scan_file(path, source, root, name) for path in source_files(source, root, name)]
     _check_required(name, scanned, contract, source)
@@ -158,6 +183,9 @@ def load_dataset(
         _typed_file(item, wanted, types, contract, timezone, cache, shape) for item in scanned
     ]
     typed = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    keep = rows_in.keep(set(wanted)) if rows_in else None
+    if keep is not None:
+        typed = typed.filter(keep)
     df = _retry(_collect(typed, name, scanned), types, contract, timezone)
     coerced = {c for c in wanted if c in types}
     df = df.with_columns(*_row_rules(contract, source, wanted, coerced))
@@ -277,18 +305,19 @@ def _typed_file(
         cache.hits += 1
     else:
         converted = _typed(item, sorted(item.canonical), types, contract, timezone).drop(FILE)
-        if not cache.store(entry, fingerprint, converted):
+        if not cache.store(entry, fingerprint, converted, (PROBLEM, coerce.RETRY)):
             return _typed(item, wanted, types, contract, timezone)
         cache.misses += 1
     stored = pl.scan_parquet(entry)
-    retries = [f"{coerce.RETRY}{c}" for c in wanted]
     present = set(stored.collect_schema().names())
+    empty = cache.empty_columns(entry)  # problem columns are nearly always empty: not read
+    side = [f"{PROBLEM}{c}" for c in wanted if c in types]
+    side += [r for r in (f"{coerce.RETRY}{c}" for c in wanted) if r in present]
     return stored.select(
         pl.lit(item.display).alias(FILE),
         pl.col(ROW),
         *wanted,
-        *(f"{PROBLEM}{c}" for c in wanted if c in types),
-        *(r for r in retries if r in present),
+        *(pl.lit(None, dtype=pl.String).alias(c) if c in empty else pl.col(c) for c in side),
     )
 
 

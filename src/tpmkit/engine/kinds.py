@@ -78,6 +78,15 @@ def prepare(
     return frame
 
 
+def needs_whole_dataset(compute: object) -> bool:
+    """True when a kind looks beyond the rows of one period: a repeat window, a group of
+    rows across periods, a stock, or a horizon taken over the whole dataset."""
+    return (
+        isinstance(compute, NoRepeatCompute | DeviationCompute | OpenAtEndCompute)
+        or getattr(compute, "censor", None) is not None
+    )
+
+
 def reorders(compute: object) -> bool:
     """True when the kind's preparation sorts the whole dataset: such a metric gets a pass
     of its own (reading only the columns it needs), which runs beside the other passes."""

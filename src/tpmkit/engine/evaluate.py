@@ -338,19 +338,24 @@ def finish(
         table = table.with_columns(
             pl.lit(start_at).alias(START), pl.lit(end_at).alias("period_end")
         )
-    else:
-        table = table.with_columns(
+    else:  # computed once per distinct period, not once per record
+        starts = table.select(pl.col(START).unique()).with_columns(
             periods.period_end(pl.col(START), request.grain).alias("period_end")
         )
-    table = table.with_columns(periods.label(pl.col(START), request.grain).alias("period"))
+        table = table.join(starts, on=START, how="left")
+    labels = table.select(pl.col(START).unique()).with_columns(
+        periods.label(pl.col(START), request.grain).alias("period")
+    )
+    table = table.join(labels, on=START, how="left", nulls_equal=True)
+    table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
     table = table.join(levels_table(metrics), on=["metric", "override"], how="left")
     table = table.with_columns(
         status.status().alias("status"),
         status.gap_to_target().alias("gap_to_target"),
         status.plan(timezone).alias("plan"),
+        trend.trend().alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
-    table = trend.add_trend(table, ["metric", *by], request.grain)
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them
         newest = table.get_column(START).max()

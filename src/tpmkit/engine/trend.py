@@ -19,18 +19,20 @@ _NOMINAL_DAYS = {
 }
 
 
-def add_trend(
+def add_slope(
     records: pl.DataFrame, keys: list[str], grain: str, window: int = WINDOW
 ) -> pl.DataFrame:
-    """Add `trend` (improving|stable|worsening|null) and `slope` per metric × group series.
-    The records come back ordered by series and period."""
+    """Add `slope` (least squares over the last `window` records of each metric × group
+    series) and `__level` (their mean), for `trend()`. The records come back ordered by
+    series and period."""
     if records.is_empty() or grain == "all":
         return records.with_columns(
-            pl.lit(None, dtype=pl.String).alias("trend"),
             pl.lit(None, dtype=pl.Float64).alias("slope"),
+            pl.lit(None, dtype=pl.Float64).alias("__level"),
         )
-    # local wall-clock position in days, so DST days do not shift the spacing
-    days = pl.col("period_start").dt.replace_time_zone(None).dt.epoch("us") / 86_400e6
+    # position in nominal periods; rounding absorbs DST (an hour is 1/168 of a week) and
+    # the zone offset, and hours stay distinct across a DST change
+    days = pl.col("period_start").dt.epoch("us") / 86_400e6
     x = (days / _NOMINAL_DAYS[grain]).round(0)
     x = x - x.min()  # small numbers: the sums below stay exact enough
     present = pl.col("value").is_not_null().cast(pl.Float64)
@@ -71,8 +73,15 @@ def add_trend(
         .then((s * pl.col("__sxy") - sx * sy) / denominator)
         .otherwise(None)
     )
-    work = work.with_columns(slope.alias("slope"))
-    level = (sy / s).abs()
+    return work.with_columns(slope.alias("slope"), (sy / s).alias("__level")).drop(
+        "__s", "__sx", "__sy", "__sxy", "__sxx"
+    )
+
+
+def trend() -> pl.Expr:
+    """improving|stable|worsening|null from `slope` and `__level` (see `add_slope`) in the
+    metric's direction, relative to the level; needs `direction`, `target`, `target_upper`."""
+    level = pl.col("__level").abs()
     relative = pl.col("slope") / pl.max_horizontal(level, pl.lit(1e-12))
     middle = (pl.col("target") + pl.col("target_upper")) / 2
     toward = (
@@ -81,10 +90,10 @@ def add_trend(
         .when(pl.col("direction") == "lower_is_better")
         .then(-relative)
         .when(pl.col("direction") == "within_band")
-        .then(relative * (middle - sy / s).sign())
+        .then(relative * (middle - pl.col("__level")).sign())
         .otherwise(None)
     )
-    trend = (
+    return (
         pl.when(toward.is_null())
         .then(pl.lit(None, dtype=pl.String))
         .when(toward > TOLERANCE)
@@ -93,4 +102,10 @@ def add_trend(
         .then(pl.lit("worsening"))
         .otherwise(pl.lit("stable"))
     )
-    return work.with_columns(trend.alias("trend")).drop("__s", "__sx", "__sy", "__sxy", "__sxx")
+
+
+def add_trend(
+    records: pl.DataFrame, keys: list[str], grain: str, window: int = WINDOW
+) -> pl.DataFrame:
+    """`slope` and `trend` in one call, for records that already carry their levels."""
+    return add_slope(records, keys, grain, window).with_columns(trend().alias("trend"))

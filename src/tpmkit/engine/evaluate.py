@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
@@ -221,21 +220,8 @@ def evaluate(
     groups = _group_plain(everything, inputs)
     segments = segment_flags(everything, aliases, by)
 
-    def cells_of(key: tuple[str, str, object], group: list[MetricSpec], exact: bool) -> Any:
-        dataset, time_column, _ = key
-        return aggregate(
-            inputs[dataset].frame,
-            group,
-            time_column,
-            request.grain,
-            by,
-            timezone,
-            request.window,
-            unavailable,
-            segments,
-            getattr(group[0].compute, "censor", None),
-            exact=exact,
-        )
+    def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
+        return _cells(inputs, key, group, request, timezone, unavailable, segments, exact)
 
     lazy = [cells_of(key, group, False) for key, group in groups.items()]
     try:
@@ -246,7 +232,7 @@ def evaluate(
                     frames[i] = cells_of(key, group, True).collect()
                 frames[i] = frames[i].drop(RECHECK)
     except pl.exceptions.PolarsError:
-        raise _culprits(groups, inputs, request, timezone, by, unavailable) from None
+        raise _culprits(groups, inputs, request, timezone, unavailable) from None
     cells: dict[str, pl.DataFrame] = {}
     for group, frame in zip(groups.values(), frames, strict=True):
         parts = frame.partition_by("metric", as_dict=True)
@@ -274,30 +260,46 @@ def evaluate(
     return finish(table, metrics, request, timezone, unavailable)
 
 
+def _cells(
+    inputs: Mapping[str, Input],
+    key: GroupKey,
+    group: list[MetricSpec],
+    request: Request,
+    timezone: str,
+    unavailable: Mapping[str, str],
+    segments: Mapping[str, Mapping[str, Override]] | None = None,
+    exact: bool = False,
+) -> pl.LazyFrame:
+    """The cells of one pass: metrics of one dataset and time column."""
+    dataset, time_column, _ = key
+    return aggregate(
+        inputs[dataset].frame,
+        group,
+        time_column,
+        request.grain,
+        list(request.by),
+        timezone,
+        request.window,
+        unavailable,
+        segments,
+        getattr(group[0].compute, "censor", None),
+        exact=exact,
+    )
+
+
 def _culprits(
     groups: Mapping[GroupKey, list[MetricSpec]],
     inputs: Mapping[str, Input],
     request: Request,
     timezone: str,
-    by: list[str],
     unavailable: Mapping[str, str],
 ) -> ComputeError:
     """Which metrics failed, computed one by one (only after a failure)."""
     failures: dict[str, str] = {}
-    for (dataset, time_column, _), group in groups.items():
+    for key, group in groups.items():
         for spec in group:
             try:
-                aggregate(
-                    inputs[dataset].frame,
-                    [spec],
-                    time_column,
-                    request.grain,
-                    by,
-                    timezone,
-                    request.window,
-                    unavailable,
-                    censor=getattr(spec.compute, "censor", None),
-                ).collect()
+                _cells(inputs, key, [spec], request, timezone, unavailable).collect()
             except pl.exceptions.PolarsError as exc:
                 failures[spec.id] = str(exc).strip().splitlines()[0]
     return ComputeError(failures or {"(several)": "the metrics failed together"})

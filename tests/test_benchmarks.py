@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from benchmarks import baseline_polars
 from benchmarks.data import generate
 from benchmarks.harness import disagreements
+
 from tpmkit import project as api
 
 

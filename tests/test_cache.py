@@ -198,3 +198,19 @@ def test_two_runs_filling_the_cache_at_once(project, tmp_path):
     (entry,) = entries(folder)
     assert pl.read_parquet(entry).height == 4
     assert not list(folder.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_quiet_drops_notes_and_no_progress_is_drawn_without_a_terminal(make):
+    project_file = make.project(
+        "name: Quiet\nmetrics: [builtin]\nsources:\n  calls: {path: calls.csv}\n",
+        files={
+            "calls.csv": "contact_id,offered_at,answered,wait_seconds\nc1,2026-03-02 09:00:00,Y,3\n"
+        },
+    )
+    runner = CliRunner()
+    loud = runner.invoke(app, ["evaluate", "-p", str(project_file), "-f", "json"])
+    quiet = runner.invoke(app, ["evaluate", "-p", str(project_file), "-f", "json", "-q"])
+    assert loud.exit_code == quiet.exit_code == 0
+    assert "not evaluated: no source for" in loud.stderr
+    assert quiet.stderr == ""  # no notes, and no spinner: stderr is not a terminal
+    assert loud.stdout == quiet.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -180,16 +179,20 @@ def is_terminal() -> bool:
 
 @contextmanager
 def progress(enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr with the current step, when `enabled` and stderr is a terminal;
-    otherwise (pipes, cron, --quiet) the steps are dropped silently."""
+    """A spinner on stderr with the current step and the time so far, when `enabled` and
+    stderr is a terminal; otherwise (pipes, cron, --quiet) the steps are dropped silently.
+    It disappears when the run ends."""
     if not enabled or not sys.stderr.isatty():
         yield lambda step: None
         return
-    started = time.perf_counter()
-    with stderr().status("starting", spinner="dots") as status:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=stderr(), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
 
         def update(step: str) -> None:
-            status.update(f"{step}  [dim]{time.perf_counter() - started:.1f} s[/dim]")
+            bar.update(task, description=step)
 
         yield update
 

@@ -13,7 +13,16 @@ from typer.testing import CliRunner
 from tpmkit.cli import app
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-COMMANDS = [[], ["evaluate"], ["validate"], ["metrics", "list"], ["metrics", "show"], ["init"]]
+COMMANDS = [
+    [],
+    ["evaluate"],
+    ["check"],
+    ["validate"],
+    ["schema"],
+    ["metrics", "list"],
+    ["metrics", "show"],
+    ["init"],
+]
 HEADER = """# Command-line reference
 
 Generated from `tpmkit … --help` by `tests/test_docs.py`
@@ -63,3 +72,32 @@ def test_readme_starts_with_the_two_commands():
     assert commands[1].endswith('pip install -e ".[test]" && python -m pytest -q')
     ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_json_schemas_in_docs_are_current():
+    from tpmkit.spec.schema import SCHEMAS, schema_text
+
+    for kind in SCHEMAS:
+        path = DOCS / "schema" / f"{kind}.schema.json"
+        if os.environ.get("TPMKIT_UPDATE_DOCS"):
+            path.write_text(schema_text(kind), encoding="utf-8")
+        assert path.read_text(encoding="utf-8") == schema_text(kind), (
+            f"docs/schema/{kind}.schema.json is out of date: "
+            "run TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"
+        )
+
+
+def test_metric_schema_knows_every_key_the_catalogue_uses():
+    import json
+
+    import yaml
+
+    schema = json.loads((DOCS / "schema" / "metric.schema.json").read_text())
+    metric = schema["$defs"]["MetricSpec"]
+    assert metric["additionalProperties"] is False  # unknown keys are flagged in editors
+    for path in sorted((DOCS.parent / "metrics").glob("*.yaml")):
+        keys = set(yaml.safe_load(path.read_text()))
+        assert keys <= set(metric["properties"]), (path.name, keys - set(metric["properties"]))
+    project = json.loads((DOCS / "schema" / "project.schema.json").read_text())
+    example = yaml.safe_load((DOCS.parent / "examples/contact-center/tpmkit.yaml").read_text())
+    assert set(example) <= set(project["properties"])

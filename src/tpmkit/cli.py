@@ -297,18 +297,162 @@ def _notes_to_stderr(notes: list[str]) -> None:
 def validate(
     project: ProjectOption = DEFAULT_PROJECT,
     strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+    rows: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Check data values on the first ROWS rows of each export (0: every row).",
+        ),
+    ] = 10_000,
 ) -> None:
     """Check the project file, metric files and data exports; report every problem."""
     from tpmkit import project as api
     from tpmkit.render.console import print_issues
 
-    issues = api.validate(project)
-    errors = [i for i in issues if i.severity == "error" or strict]
+    issues = api.validate(project, rows or None)
+    errors = [i for i in issues if i.severity == "error" or (strict and i.severity == "warning")]
     if issues:
         print_issues(issues, f"{len(errors)} error(s), {len(issues) - len(errors)} warning(s)")
     if errors:
         raise typer.Exit(int(ExitCode.USER_ERROR))
     typer.echo(f"{project}: ok" + (f" ({len(issues)} warning(s))" if issues else ""))
+
+
+class FailOn(StrEnum):
+    warning = "warning"
+    critical = "critical"
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@handled
+def check(
+    metric: Annotated[
+        list[str] | None,
+        typer.Argument(help="Metric ids or aliases to gate (default: all, or the role's view)."),
+    ] = None,
+    project: ProjectOption = DEFAULT_PROJECT,
+    period: Annotated[
+        str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
+    ] = "week",
+    at: Annotated[
+        str,
+        typer.Option(
+            help="The period to judge: latest (the latest complete one) or a label such as "
+            "2026-W46 (also one still in progress)."
+        ),
+    ] = "latest",
+    by: Annotated[
+        list[str] | None, typer.Option(help="Group columns, comma separated (e.g. team).")
+    ] = None,
+    role: Annotated[str | None, typer.Option(help="Only the metrics of a role's view.")] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            help="Fail from this status for every gated metric (default: each metric's "
+            "`gate:`, else critical)."
+        ),
+    ] = None,
+    gate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Per metric: METRIC=off|warning|critical (repeatable); wins over the "
+            "metric file and --fail-on."
+        ),
+    ] = None,
+    allow_no_data: Annotated[
+        bool,
+        typer.Option(
+            help="Let a gated metric with no data or too small a sample pass (default: it fails)."
+        ),
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write JUnit XML (one test per metric × group).")
+    ] = None,
+    github: Annotated[
+        bool,
+        typer.Option(
+            help="Print GitHub workflow annotations and append a summary to $GITHUB_STEP_SUMMARY."
+        ),
+    ] = False,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.table,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
+    from tpmkit import gate as gating
+    from tpmkit import project as api
+    from tpmkit.render import gate as report
+
+    _writable(junit)
+    with _progress(quiet) as step:
+        step("reading definitions")
+        loaded = api.load(project)
+        result = gating.check(
+            loaded,
+            metric or [],
+            period=period,
+            at=at,
+            by=_split(by),
+            fail_on=fail_on.value if fail_on else None,
+            allow_no_data=allow_no_data,
+            gates=gating.parse_gates(gate or [], loaded),
+            role=role,
+            cache=_cache(no_cache, cache_dir),
+            progress=step,
+        )
+    if not quiet:
+        _notes_to_stderr(result.notes)
+    if output_format is CheckFormat.json:
+        sys.stdout.write(report.to_json(result))
+    else:
+        for line in report.lines(result):
+            typer.echo(line)
+    if junit is not None:
+        report.write_junit(result, loaded.spec.name, junit)
+    if github:
+        for line in report.github_annotations(result):
+            typer.echo(line)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            report.append_summary(Path(summary), report.github_summary(result, loaded.spec.name))
+    if result.failed:
+        raise typer.Exit(int(ExitCode.BREACH))
+
+
+class SchemaKind(StrEnum):
+    project = "project"
+    metric = "metric"
+
+
+@app.command()
+@handled
+def schema(
+    kind: Annotated[
+        SchemaKind, typer.Argument(help="project (tpmkit.yaml) or metric (metric files).")
+    ] = SchemaKind.metric,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+    ] = None,
+) -> None:
+    """JSON Schema of project or metric files, for editors and review tools."""
+    from tpmkit.spec.schema import schema_text
+
+    text = schema_text(kind.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _writable(output)
+        from tpmkit.atomic import write_text
+
+        write_text(output, text)
 
 
 def _project_or_builtin(project: Path) -> Any:

@@ -32,6 +32,7 @@ class DatasetSummary:
     rows_read: int
     quarantined: int
     rejects_file: str | None
+    latest_day: dt.date | None = None  # local date of the latest row by its time column
 
 
 @dataclass
@@ -248,7 +249,7 @@ def run(
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)
     records = _add_quarantine(records, project, everything, loaded)
     summaries = [
-        DatasetSummary(d.name, d.files, d.rows_read, d.quarantined, d.rejects_file)
+        DatasetSummary(d.name, d.files, d.rows_read, d.quarantined, d.rejects_file, _latest_day(d))
         for d in loaded.values()
     ]
     for d in loaded.values():
@@ -262,6 +263,17 @@ def run(
     names = {m.id: m.spec.name for m in selected}
     hits, misses = (cache.hits, cache.misses) if cache else (0, 0)
     return Evaluation(records, summaries, notes, list(by), period, names, hits, misses)
+
+
+def _latest_day(dataset: Dataset) -> dt.date | None:
+    column = dataset.time_column
+    if not column or column not in dataset.frame.columns or dataset.frame.is_empty():
+        return None
+    series = dataset.frame.get_column(column)
+    latest = series.max()
+    if isinstance(latest, dt.datetime):
+        return latest.date()  # the frame's times are in the project time zone
+    return latest if isinstance(latest, dt.date) else None
 
 
 def _join_roster(

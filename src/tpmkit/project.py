@@ -33,8 +33,9 @@ def load(project_file: Path | str) -> Project:
     return project
 
 
-def validate(project_file: Path | str) -> list[Issue]:
-    """Every issue (errors and warnings) in the project, its metric files and data schemas."""
+def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]:
+    """Every issue (errors and warnings) in the project, its metric files and data schemas;
+    data values are checked on the first `rows` rows of each file (None: all)."""
     from tpmkit.data.schema import available_columns, schema_issues
     from tpmkit.spec.checks import check_project
 
@@ -42,7 +43,7 @@ def validate(project_file: Path | str) -> list[Issue]:
     definition_issues = check_project(project, available_columns(project))
     issues.extend(definition_issues)
     if not any(i.message.startswith("unknown time zone") for i in definition_issues):
-        issues.extend(schema_issues(project))  # data cannot be read without a valid zone
+        issues.extend(schema_issues(project, rows))  # data cannot be read without a valid zone
     return by_location(issues)
 
 

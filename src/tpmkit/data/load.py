@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -130,9 +130,11 @@ def load_dataset(
     rejects_dir: Path | None = None,
     cache: CsvCache | None = None,
     rows_in: RowWindow | None = None,
+    first_rows: int | None = None,
 ) -> Dataset:
     """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read,
-    and with `rows_in` only the rows in that time range (rows outside it are not checked)."""
+    and with `rows_in` only the rows in that time range (rows outside it are not checked);
+    `first_rows` reads only the first rows of each file (a sample, for `validate`)."""
     contract = CANONICAL.get(name)
     scanned = [scan_file(path, source, root, name) for path in source_files(source, root, name)]
     _check_required(name, scanned, contract, source)
@@ -179,6 +181,9 @@ def load_dataset(
         "tpmkit": __version__,
         "source": source.model_dump(mode="json", exclude={"path"}),
     }
+    if first_rows is not None:
+        scanned = [replace(item, frame=item.frame.head(first_rows)) for item in scanned]
+        cache = None
     frames = [
         _typed_file(item, wanted, types, contract, timezone, cache, shape) for item in scanned
     ]

@@ -44,9 +44,10 @@ def available_columns(project: Project) -> dict[str, set[str]]:
     return columns
 
 
-def schema_issues(project: Project) -> list[Issue]:
+def schema_issues(project: Project, rows: int | None = None) -> list[Issue]:
     """Problems of each configured source: unreadable files, mapped columns that are not in
-    the export, missing required columns and values that break the data contract."""
+    the export, missing required columns and values that break the data contract (in the
+    first `rows` rows of each file; None: every row)."""
     from tpmkit.data.load import load_dataset
 
     issues: list[Issue] = []
@@ -67,7 +68,7 @@ def schema_issues(project: Project) -> list[Issue]:
                             hint=_suggest(export, scanned.raw_names),
                         )
                     )
-            load_dataset(name, source, project.root, project.spec.timezone)
+            load_dataset(name, source, project.root, project.spec.timezone, first_rows=rows)
         except (DataError, DefinitionError) as exc:
             if not exc.issues:
                 issues.append(project.doc.issue(path, exc.message))

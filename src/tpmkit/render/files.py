@@ -50,7 +50,7 @@ def to_csv(records: pl.DataFrame) -> str:
     return frame.write_csv()
 
 
-def _md_cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -65,7 +65,7 @@ def to_markdown(
     header = ["Metric", "Period", *by, "Value", "n", "Status", "Target", "Gap", "Plan", "Trend"]
     lines = []
     if title:
-        lines += [f"# {_md_cell(title)}", ""]
+        lines += [f"# {markdown_cell(title)}", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in records.iter_rows(named=True):
         unit = row["unit"] or ""
@@ -81,9 +81,9 @@ def to_markdown(
             row["plan_status"] or "—",
             row["trend"] or "—",
         ]
-        lines.append("| " + " | ".join(_md_cell(str(c)) for c in cells) + " |")
+        lines.append("| " + " | ".join(markdown_cell(str(c)) for c in cells) + " |")
     for note in notes or []:
-        lines += ["", f"> {_md_cell(note)}"]
+        lines += ["", f"> {markdown_cell(note)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -210,6 +210,9 @@ class Override(Strict):
     min_sample: int | None = Field(None, ge=0)
 
 
+Gate = bool | Literal["warning", "critical"]
+
+
 class MetricSpec(Strict):
     """One metric file (or one item of a list of metrics)."""
 
@@ -236,6 +239,11 @@ class MetricSpec(Strict):
         description="columns read as empty when the export does not have them",
     )
     overrides: list[Override] = Field(default_factory=list)
+    gate: Gate | None = Field(
+        None,
+        description="tpmkit check: false (informational), true (at --fail-on), warning or "
+        "critical (fail from that status); default: true when the metric has thresholds",
+    )
 
 
 class MetricSettings(Strict):
@@ -250,6 +258,7 @@ class MetricSettings(Strict):
     cadence: Literal["daily", "weekly", "monthly"] | None = None
     owner: Role | None = None
     overrides: list[Override] | None = None
+    gate: Gate | None = None
 
 
 class Source(Strict):

@@ -1,0 +1,294 @@
+"""The CI gate behind `tpmkit check`: judge one period, decide pass or fail.
+
+A metric is *gated* at a level — `warning` or `critical` — and fails the gate when a record
+of the judged period has that status or a worse one. Its level comes from, in order: a
+`--gate METRIC=LEVEL` on the command line, `--fail-on` when given, the metric's `gate:`
+(`warning`/`critical`; `true` means the default level, `critical`; `false` never gates),
+and by default a metric with thresholds is gated at `critical` and one without is not.
+A gated metric with nothing to judge in the period — no record, or only records with no
+data or too small a sample — fails closed unless `allow_no_data` (a single group without
+data, such as contacts that never reached an agent, does not fail the metric).
+
+The judged period is the latest complete one: it has ended, and the data reaches its last
+day. A repeat-contact metric is complete only once its window has passed too, so it is
+judged on an earlier period than the others until then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tpmkit.errors import Issue, UsageError, did_you_mean
+from tpmkit.spec.loader import MetricDef, Project
+
+LEVELS = ("warning", "critical")
+STATUS_RANK = {"ok": 0, "warning": 1, "critical": 2}
+NOT_JUDGED = ("no_data", "insufficient_sample")
+DEFAULT_LEVEL = "critical"
+
+
+@dataclass
+class Verdict:
+    """One metric × group in the judged period."""
+
+    metric: str
+    name: str
+    group: dict[str, Any]
+    period: str
+    status: str
+    value: float | None
+    n: int
+    unit: str
+    level: str | None  # the gate level, None when the metric is not gated
+    failed: bool
+    threshold: str  # e.g. "above critical 420" (empty when not a breach)
+    owner: str | None
+    trend: str | None
+    reason: str | None  # why there is no value, for no_data
+
+
+@dataclass
+class CheckResult:
+    period: str  # the period judged (for most metrics; each verdict names its own)
+    grain: str
+    verdicts: list[Verdict]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(v.failed for v in self.verdicts)
+
+    @property
+    def failures(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.failed]
+
+    def counts(self) -> dict[str, int]:
+        """Verdicts per status, in status order."""
+        counted = Counter(v.status for v in self.verdicts)
+        order = ("ok", "warning", "critical", "no_data", "insufficient_sample")
+        return {s: counted[s] for s in order if counted[s]}
+
+
+def parse_gates(values: Sequence[str], project: Project) -> dict[str, str]:
+    """`--gate METRIC=off|warning|critical` options as {metric id: level or "off"}."""
+    gates: dict[str, str] = {}
+    for value in values:
+        metric, _, level = value.partition("=")
+        metric_id = project.aliases.get(metric.strip(), metric.strip())
+        level = level.strip()
+        if metric_id not in project.metrics:
+            hint = did_you_mean(metric, list(project.metrics))
+            raise UsageError(
+                f"--gate {value}: unknown metric `{metric}`" + (f"; {hint}" if hint else "")
+            )
+        if level not in ("off", *LEVELS):
+            raise UsageError(f"--gate {value}: the level must be off, warning or critical")
+        gates[metric_id] = level
+    return gates
+
+
+def gate_level(metric: MetricDef, fail_on: str | None, gates: dict[str, str]) -> str | None:
+    """The level a metric is gated at, or None (see the module docstring)."""
+    if metric.id in gates:
+        return None if gates[metric.id] == "off" else gates[metric.id]
+    gate = metric.spec.gate
+    if gate is None:
+        gate = metric.spec.thresholds is not None
+    if gate is False:
+        return None
+    if fail_on is not None:
+        return fail_on
+    return gate if isinstance(gate, str) else DEFAULT_LEVEL
+
+
+def check(
+    project: Project,
+    ids: Sequence[str] = (),
+    *,
+    period: str = "week",
+    at: str = "latest",
+    by: Sequence[str] = (),
+    fail_on: str | None = None,
+    allow_no_data: bool = False,
+    gates: dict[str, str] | None = None,
+    role: str | None = None,
+    now: dt.datetime | None = None,
+    cache: Path | bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Evaluate and judge one period: the latest complete one, or the one labelled `at`."""
+    from tpmkit import project as api
+
+    if fail_on is not None and fail_on not in LEVELS:
+        raise UsageError(f"--fail-on must be warning or critical, not `{fail_on}`")
+    result = api.evaluate(
+        project, ids, period=period, by=by, role=role, cache=cache, progress=progress
+    )
+    records = result.records
+    zone = ZoneInfo(project.spec.timezone)
+    moment = now or dt.datetime.now(zone)
+    selected = api.select(project, ids, role)
+    labels = _judged_periods(records, at, result, moment, zone, selected)
+    by_metric: dict[str, list[dict[str, Any]]] = {}
+    for record in records.to_dicts():
+        if record["period"] == labels.get(record["metric"]):
+            by_metric.setdefault(record["metric"], []).append(record)
+    gates = gates or {}
+    verdicts = []
+    for metric in selected:
+        level = gate_level(metric, fail_on, gates)
+        label = labels[metric.id]
+        rows = by_metric.get(metric.id, [])
+        judged = [_verdict(r, metric, list(by), level, label) for r in rows] or [
+            _no_record(metric, level, label)
+        ]
+        # fail closed: a gated metric with nothing to judge in the period fails
+        nothing = all(v.status in NOT_JUDGED for v in judged)
+        if level is not None and not allow_no_data and nothing:
+            for v in judged:
+                v.failed = True
+        verdicts.extend(judged)
+    main = max(labels.values(), key=lambda label: list(labels.values()).count(label))
+    return CheckResult(main, result.grain, verdicts, [*result.notes])
+
+
+def _judged_periods(
+    records: Any,
+    at: str,
+    result: Any,
+    moment: dt.datetime,
+    zone: ZoneInfo,
+    metrics: list[MetricDef],
+) -> dict[str, str]:
+    """Per metric, the label of the period to judge."""
+    periods = (
+        records.select("period", "period_start", "period_end")
+        .unique()
+        .sort("period_start", nulls_last=True)
+        .to_dicts()
+    )
+    if not periods:
+        raise UsageError(
+            "no records to judge: the data has no rows for these metrics",
+            [Issue("check the exports and the metric selection", severity="hint")],
+        )
+    labels = [str(p["period"]) for p in periods]
+    if at != "latest":
+        if at not in labels:
+            hint = did_you_mean(at, labels)
+            raise UsageError(
+                f"--at {at}: no such period in the data" + (f"; {hint}" if hint else ""),
+                [Issue("periods: " + ", ".join(labels[-8:]), severity="hint")],
+            )
+        return {m.id: at for m in metrics}
+    if result.grain == "all":
+        return {m.id: "all" for m in metrics}
+    days = [d.latest_day for d in result.datasets if d.latest_day is not None]
+    reach = max(days) if days else None
+
+    def latest_complete(lag: dt.timedelta) -> str | None:
+        complete = [
+            str(p["period"])
+            for p in periods
+            if p["period_end"] is not None
+            and p["period_end"] + lag <= moment
+            and reach is not None
+            and (p["period_end"].astimezone(zone) + lag - dt.timedelta(microseconds=1)).date()
+            <= reach
+        ]
+        return complete[-1] if complete else None
+
+    chosen = {}
+    for metric in metrics:
+        label = latest_complete(_observation_lag(metric))
+        if label is None:
+            raise UsageError(
+                f"no complete period yet for `{metric.id}`: the latest one is still in progress",
+                [
+                    Issue(
+                        f"judge it anyway with --at {labels[-1]}, or use a shorter --period",
+                        severity="hint",
+                    )
+                ],
+            )
+        chosen[metric.id] = label
+    return chosen
+
+
+def _observation_lag(metric: MetricDef) -> dt.timedelta:
+    """How long after a period ends its value can be known: a repeat-contact window must
+    have passed for the period's last contacts."""
+    from tpmkit.spec.fields import window_seconds
+    from tpmkit.spec.models import NoRepeatCompute
+
+    compute = metric.spec.compute
+    if isinstance(compute, NoRepeatCompute):
+        return dt.timedelta(seconds=window_seconds(compute, metric.spec.parameters))
+    return dt.timedelta(0)
+
+
+def _no_record(metric: MetricDef, level: str | None, label: str) -> Verdict:
+    return Verdict(
+        metric.id,
+        metric.spec.name,
+        {},
+        label,
+        "no_data",
+        None,
+        0,
+        metric.spec.unit,
+        level,
+        False,
+        "",
+        metric.spec.owner,
+        None,
+        f"no record in {label}",
+    )
+
+
+def _verdict(
+    record: dict[str, Any], metric: MetricDef, by: list[str], level: str | None, label: str
+) -> Verdict:
+    status = record["status"]
+    failed = (
+        level is not None and status in STATUS_RANK and STATUS_RANK[status] >= STATUS_RANK[level]
+    )
+    return Verdict(
+        metric.id,
+        metric.spec.name,
+        {c: record.get(c) for c in by},
+        label,
+        status,
+        record["value"],
+        record["n"],
+        record["unit"] or "",
+        level,
+        failed,
+        _threshold_text(record) if status in ("warning", "critical") else "",
+        metric.spec.owner,
+        record.get("trend"),
+        record.get("reason"),
+    )
+
+
+def _threshold_text(record: dict[str, Any]) -> str:
+    """Which threshold the value is past, e.g. `above critical 420`."""
+    from tpmkit.render.values import fmt_level, fmt_value
+
+    status = record["status"]
+    unit = record["unit"] or ""
+    low, high = record[status], record.get(f"{status}_upper")
+    value = record["value"]
+    if high is not None:  # a band
+        side = "below" if low is not None and value < low else "above"
+        return f"{side} the {status} band {fmt_level(low, high, unit)}"
+    if low is None:
+        return ""
+    side = "below" if record["direction"] == "higher_is_better" else "above"
+    return f"{side} {status} {fmt_value(low, unit)}"

@@ -1,0 +1,196 @@
+"""How `tpmkit check` reports: plain lines for logs, JSON, JUnit XML, GitHub annotations
+and a Markdown step summary. Plain text on purpose: CI logs do not all render colour."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from tpmkit.atomic import write_text
+from tpmkit.gate import CheckResult, Verdict
+from tpmkit.render.values import fmt_value
+
+MARKS = {"ok": "ok", "warning": "WARNING", "critical": "CRITICAL"}
+
+
+def _group(verdict: Verdict) -> str:
+    if not verdict.group:
+        return ""
+    return (
+        " [" + ", ".join(f"{k}={'—' if v is None else v}" for k, v in verdict.group.items()) + "]"
+    )
+
+
+def describe(verdict: Verdict) -> str:
+    """One line: what, where, when, value vs threshold, owner, trend."""
+    head = f"{verdict.metric}{_group(verdict)} {verdict.period}"
+    if verdict.status in ("no_data", "insufficient_sample"):
+        why = verdict.reason or ("no data" if verdict.status == "no_data" else "")
+        if verdict.status == "insufficient_sample":
+            why = f"only n={verdict.n}, too few to judge"
+        body = f"{verdict.status.replace('_', ' ')}: {why}"
+        if verdict.failed:
+            body += " (fails closed; --allow-no-data to let it pass)"
+    else:
+        body = fmt_value(verdict.value, verdict.unit)
+        if verdict.threshold:
+            body += f", {verdict.threshold}"
+    extras = []
+    if verdict.owner:
+        extras.append(f"owner: {verdict.owner}")
+    if verdict.trend:
+        extras.append(f"trend: {verdict.trend}")
+    return f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def summary_line(result: CheckResult) -> str:
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in result.counts().items())
+    failures = len(result.failures)
+    verdict = f"FAIL: {failures} failing" if failures else "PASS"
+    return f"{verdict} — {result.period}: {len(result.verdicts)} judged ({counts})"
+
+
+def lines(result: CheckResult) -> list[str]:
+    """The log: one line per failing or breaching record, then the summary."""
+    out = []
+    for verdict in sorted(result.verdicts, key=_worst_first):
+        if verdict.failed:
+            out.append(f"FAIL {describe(verdict)}")
+        elif verdict.status in ("warning", "critical"):
+            out.append(f"note {describe(verdict)}")  # below --fail-on or not gated
+    out.append(summary_line(result))
+    return out
+
+
+def _worst_first(verdict: Verdict) -> tuple[int, int, str]:
+    rank = {"critical": 0, "warning": 1, "no_data": 2, "insufficient_sample": 3, "ok": 4}
+    return (0 if verdict.failed else 1, rank.get(verdict.status, 5), verdict.metric)
+
+
+def to_json(result: CheckResult) -> str:
+    data: dict[str, Any] = {
+        "period": result.period,
+        "passed": not result.failed,
+        "counts": result.counts(),
+        "verdicts": [
+            {
+                "metric": v.metric,
+                "group": v.group,
+                "period": v.period,
+                "status": v.status,
+                "value": v.value,
+                "n": v.n,
+                "unit": v.unit,
+                "gate": v.level,
+                "failed": v.failed,
+                "threshold": v.threshold or None,
+                "owner": v.owner,
+                "trend": v.trend,
+                "message": describe(v),
+            }
+            for v in sorted(result.verdicts, key=_worst_first)
+        ],
+    }
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def junit(result: CheckResult, project_name: str) -> str:
+    """JUnit XML: one testcase per metric × group; a failing gate is a <failure>, an
+    ungated breach is a passing case with the finding in <system-out>."""
+    suite = ET.Element(
+        "testsuite",
+        name=f"tpmkit check {project_name} {result.period}",
+        tests=str(len(result.verdicts)),
+        failures=str(len(result.failures)),
+        errors="0",
+        skipped="0",
+    )
+    for verdict in sorted(result.verdicts, key=lambda v: (v.metric, _group(v))):
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"tpmkit.{verdict.metric}",
+            name=f"{verdict.metric}{_group(verdict)} {verdict.period}",
+        )
+        message = describe(verdict)
+        if verdict.failed:
+            failure = ET.SubElement(case, "failure", message=message, type=verdict.status)
+            failure.text = message
+        else:
+            ET.SubElement(case, "system-out").text = message
+    suites = ET.Element(
+        "testsuites", tests=suite.get("tests", "0"), failures=suite.get("failures", "0")
+    )
+    suites.append(suite)
+    ET.indent(suites)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(result: CheckResult) -> list[str]:
+    """Workflow commands: ::error for a failing gate, ::warning for other breaches."""
+    out = []
+    for verdict in sorted(result.verdicts, key=_worst_first):
+        if verdict.failed:
+            kind = "error"
+        elif verdict.status in ("warning", "critical"):
+            kind = "warning"
+        else:
+            continue
+        title = _escape_property(f"{verdict.metric} {verdict.status} {verdict.period}")
+        out.append(f"::{kind} title={title}::{_escape_data(describe(verdict))}")
+    return out
+
+
+def github_summary(result: CheckResult, project_name: str) -> str:
+    """A Markdown section for $GITHUB_STEP_SUMMARY."""
+    from tpmkit.render.files import markdown_cell
+
+    head = "✅ passed" if not result.failed else f"❌ {len(result.failures)} failing"
+    out = [f"### tpmkit check — {markdown_cell(project_name)}, {result.period}: {head}", ""]
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in result.counts().items())
+    out += [f"{len(result.verdicts)} judged: {counts}", ""]
+    shown = [
+        v
+        for v in sorted(result.verdicts, key=_worst_first)
+        if v.failed or v.status in ("warning", "critical")
+    ]
+    if shown:
+        out += [
+            "| | metric | group | value | threshold | owner | trend |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for v in shown:
+            group = ", ".join(f"{k}={val}" for k, val in v.group.items()) or "—"
+            cells = [
+                "❌" if v.failed else "⚠️",
+                v.metric,
+                group,
+                fmt_value(v.value, v.unit) if v.value is not None else v.status.replace("_", " "),
+                v.threshold or "—",
+                v.owner or "—",
+                v.trend or "—",
+            ]
+            out.append("| " + " | ".join(markdown_cell(str(c)) for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def append_summary(path: Path, text: str) -> None:
+    """Append to the step summary file (GitHub creates it; appending is its contract)."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_junit(result: CheckResult, project_name: str, path: Path) -> None:
+    write_text(path, junit(result, project_name))

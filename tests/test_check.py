@@ -194,3 +194,12 @@ def test_example_project_has_real_breaches():
     assert "FAIL resolution_sla 2026-W46" in result.stdout
     healthy = run(example, "aht", "asa", "fcr", "--fail-on", "critical", "-q")
     assert healthy.exit_code == 0, healthy.stdout
+
+
+def test_too_small_a_sample_fails_closed_unless_allowed(gate_project):
+    small = metric("wait", 30, 60, "min_sample: 5\n")
+    project_file = gate_project([10, 20], {"wait": small})
+    result = run(project_file)
+    assert result.exit_code == 1
+    assert "FAIL wait 2026-W10: insufficient sample: only n=2, too few to judge" in result.stdout
+    assert run(project_file, "--allow-no-data").exit_code == 0

@@ -38,11 +38,24 @@ direction: lower_is_better
 dataset: calls
 compute: {kind: mean, where: answered, expr: "talk_seconds"}
 thresholds: {warning: 400, critical: 500}
+owner: team_lead
+actions: {warning: "team lead: listen to calls", critical: "team lead: coach within 7 days"}
 """
 
 
 def test_valid_metric_has_no_issues(make):
     assert issues_for(make, {"aht": GOOD}) == []
+
+
+def test_a_gated_metric_without_owner_or_action_is_warned(make):
+    text = GOOD.split("owner:")[0]
+    found = issues_for(make, {"aht": text})
+    assert sorted(i.message for i in found) == [
+        "gated metric `aht` has no action for warning and critical",
+        "gated metric `aht` has no owner",
+    ]
+    assert {i.severity for i in found} == {"warning"} and found[0].line == 1
+    assert issues_for(make, {"aht": text + "gate: false\n"}) == []  # informational
 
 
 def test_unknown_key_is_located_with_did_you_mean(make):
@@ -191,7 +204,7 @@ def test_duplicate_ids_show_both_locations(make):
 def test_duplicate_yaml_key(make):
     text = GOOD + "unit: percent\n"
     issue = only(issues_for(make, {"aht": text}), "duplicate key `unit`")
-    assert (issue.line, issue.column) == (8, 1)
+    assert (issue.line, issue.column) == (10, 1)
 
 
 def test_yaml_syntax_error_is_located(make):

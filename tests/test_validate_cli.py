@@ -28,6 +28,8 @@ direction: lower_is_better
 dataset: calls
 compute: {kind: mean, expr: wait_seconds, where: answered}
 thresholds: {warning: 30, critical: 60}
+owner: operations_manager
+actions: {warning: "check staffing", critical: "re-plan shifts"}
 """
 
 # (metric file text, line, column, words of the message)
@@ -53,7 +55,7 @@ CORPUS = {
     ),
     "target before baseline": (
         GOOD + "baseline: {value: 40, as_of: 2026-06-01}\ntarget: {value: 20, by: 2026-01-01}\n",
-        9,
+        11,
         25,
         "before the baseline date",
     ),

@@ -51,6 +51,7 @@ class Verdict:
     owner: str | None
     trend: str | None
     reason: str | None  # why there is no value, for no_data
+    action: str | None = None  # the metric's playbook step for this status
 
 
 @dataclass
@@ -249,6 +250,7 @@ def _no_record(metric: MetricDef, level: str | None, label: str) -> Verdict:
         metric.spec.owner,
         None,
         f"no record in {label}",
+        metric.spec.actions.get("no_data"),
     )
 
 
@@ -274,6 +276,7 @@ def _verdict(
         metric.spec.owner,
         record.get("trend"),
         record.get("reason"),
+        metric.spec.actions.get(status),
     )
 
 

@@ -42,7 +42,8 @@ def describe(verdict: Verdict) -> str:
         extras.append(f"owner: {verdict.owner}")
     if verdict.trend:
         extras.append(f"trend: {verdict.trend}")
-    return f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
+    line = f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
+    return line + (f" → {verdict.action}" if verdict.action else "")
 
 
 def summary_line(result: CheckResult) -> str:
@@ -88,6 +89,7 @@ def to_json(result: CheckResult) -> str:
                 "threshold": v.threshold or None,
                 "owner": v.owner,
                 "trend": v.trend,
+                "action": v.action,
                 "message": describe(v),
             }
             for v in sorted(result.verdicts, key=_worst_first)
@@ -181,6 +183,7 @@ def github_summary(result: CheckResult, project_name: str) -> str:
                 v.threshold or "—",
                 v.owner or "—",
                 v.trend or "—",
+                v.action or "—",
             ]
             out.append("| " + " | ".join(markdown_cell(str(c)) for c in cells) + " |")
     return "\n".join(out) + "\n"

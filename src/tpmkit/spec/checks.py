@@ -33,6 +33,35 @@ def check_project(project: Project, columns: Mapping[str, set[str]]) -> list[Iss
     return issues
 
 
+def _check_playbook(metric: MetricDef) -> list[Issue]:
+    """Every gated metric is owned and says what to do when it breaches (warnings)."""
+    spec, doc, base = metric.spec, metric.doc, metric.path
+    gated = spec.gate if spec.gate is not None else spec.thresholds is not None
+    if gated is False or spec.thresholds is None:
+        return []
+    issues = []
+    if spec.owner is None:
+        issues.append(
+            doc.issue(
+                (*base, "id"),
+                f"gated metric `{spec.id}` has no owner",
+                severity="warning",
+                hint="add `owner:` (the role that acts on a breach), or `gate: false`",
+            )
+        )
+    missing = [s for s in ("warning", "critical") if s not in spec.actions]
+    if missing:
+        issues.append(
+            doc.issue(
+                (*base, "id"),
+                f"gated metric `{spec.id}` has no action for {' and '.join(missing)}",
+                severity="warning",
+                hint='add e.g. `actions: {critical: "team lead: coaching within 7 days"}`',
+            )
+        )
+    return issues
+
+
 def _check_timezone(project: Project) -> list[Issue]:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -78,6 +107,7 @@ def check_metric(
     else:
         issues.extend(_check_dataset_columns(metric, project, columns))
     issues.extend(_check_levels(metric))
+    issues.extend(_check_playbook(metric))
     issues.extend(_check_dates(metric))
     if isinstance(compute, RatioCompute | RatioOfSumsCompute) and compute.scale <= 0:
         issues.append(doc.issue((*base, "compute", "scale"), "scale must be positive"))

@@ -211,6 +211,7 @@ class Override(Strict):
 
 
 Gate = bool | Literal["warning", "critical"]
+ActionStatus = Literal["warning", "critical", "no_data", "insufficient_sample"]
 
 
 class MetricSpec(Strict):
@@ -244,6 +245,10 @@ class MetricSpec(Strict):
         description="tpmkit check: false (informational), true (at --fail-on), warning or "
         "critical (fail from that status); default: true when the metric has thresholds",
     )
+    actions: dict[ActionStatus, str] = Field(
+        default_factory=dict,
+        description="the playbook step per status: who does what (shown beside a breach)",
+    )
 
 
 class MetricSettings(Strict):
@@ -259,6 +264,7 @@ class MetricSettings(Strict):
     owner: Role | None = None
     overrides: list[Override] | None = None
     gate: Gate | None = None
+    actions: dict[ActionStatus, str] | None = None
 
 
 class Source(Strict):

@@ -17,6 +17,7 @@ COMMANDS = [
     [],
     ["evaluate"],
     ["check"],
+    ["report"],
     ["validate"],
     ["schema"],
     ["metrics", "list"],

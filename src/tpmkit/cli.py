@@ -427,6 +427,109 @@ def check(
         raise typer.Exit(int(ExitCode.BREACH))
 
 
+class ReportFormat(StrEnum):
+    html = "html"
+    markdown = "markdown"
+
+
+@app.command()
+@handled
+def report(
+    metric: Annotated[
+        list[str] | None,
+        typer.Argument(help="Metric ids or aliases (default: all, or the role's view)."),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The report file; `{period}` in the name is replaced by the period's label "
+            "(e.g. reports/{period}.html).",
+        ),
+    ] = Path("report.html"),
+    project: ProjectOption = DEFAULT_PROJECT,
+    period: Annotated[
+        str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
+    ] = "week",
+    last: Annotated[int, typer.Option(help="Periods shown in each chart.")] = 8,
+    at: Annotated[
+        str, typer.Option(help="The period reported: latest (complete) or a label.")
+    ] = "latest",
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="A role's view: agent, team_lead, quality_specialist, trainer, "
+            "operations_manager, director."
+        ),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Group tables by these columns (default: the role view's)."),
+    ] = None,
+    cadence: Annotated[
+        str | None,
+        typer.Option(help="Only metrics reviewed at this rhythm: daily, weekly or monthly."),
+    ] = None,
+    output_format: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", "-f", help="html or markdown (default: from the file name)."),
+    ] = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """A self-contained HTML or Markdown report of one period, for a role's view."""
+    from tpmkit import project as api
+    from tpmkit.atomic import write_text
+    from tpmkit.report.build import build
+    from tpmkit.report.render import to_html, to_markdown
+
+    fmt = output_format or (
+        ReportFormat.markdown
+        if output.suffix.lower() in (".md", ".markdown")
+        else ReportFormat.html
+    )
+    with _progress(quiet) as step:
+        step("reading definitions")
+        loaded = api.load(project)
+        result = build(
+            loaded,
+            metric or [],
+            period=period,
+            last=last,
+            at=at,
+            role=role,
+            by=_split(by),
+            cadence=cadence,
+            cache=_cache(no_cache, cache_dir),
+            progress=step,
+        )
+        step("writing the report")
+        text = to_html(result) if fmt is ReportFormat.html else to_markdown(result)
+    target = _period_path(output, result.period)
+    _writable(target)
+    write_text(target, text)
+    if not quiet:
+        _notes_to_stderr(result.notes)
+        typer.echo(f"wrote {target} ({result.period}, {len(result.cards)} metrics)", err=True)
+
+
+def _period_path(output: Path, label: str) -> Path:
+    """`{period}` in the file name replaced by the label, kept to safe characters so the
+    result stays in the folder the user chose."""
+    import re
+
+    if "{period}" not in str(output):
+        return output
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", label)
+    return (
+        output.with_name(output.name.replace("{period}", safe))
+        if "{period}" in output.name
+        else Path(str(output).replace("{period}", safe))
+    )
+
+
 class SchemaKind(StrEnum):
     project = "project"
     metric = "metric"

@@ -135,7 +135,7 @@ def check(
     zone = ZoneInfo(project.spec.timezone)
     moment = now or dt.datetime.now(zone)
     selected = api.select(project, ids, role)
-    labels = _judged_periods(records, at, result, moment, zone, selected)
+    labels = judged_periods(records, at, result, moment, zone, selected)
     by_metric: dict[str, list[dict[str, Any]]] = {}
     for record in records.to_dicts():
         if record["period"] == labels.get(record["metric"]):
@@ -159,7 +159,7 @@ def check(
     return CheckResult(main, result.grain, verdicts, [*result.notes])
 
 
-def _judged_periods(
+def judged_periods(
     records: Any,
     at: str,
     result: Any,

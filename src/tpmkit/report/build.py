@@ -1,0 +1,309 @@
+"""What a report says, independent of its format: header, status overview, one card per
+metric (current value, levels, change, plan, series for the chart), tables per group
+sorted worst first, and data-quality notes.
+
+The report covers one period, the latest complete one (or `at`). A card may judge an
+earlier one, and says so: a repeat-contact metric until its window has passed, a stock
+(backlog) whose latest period ended before the data horizon."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tpmkit.errors import Issue, UsageError
+from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.models import OpenAtEndCompute
+
+STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
+STATUS_WORDS = {
+    "ok": "OK",
+    "warning": "Warning",
+    "critical": "Critical",
+    "no_data": "No data",
+    "insufficient_sample": "Small sample",
+}
+# Which groupings a role's view tabulates (each a list of columns; the first column of a
+# two-column grouping is shown as context, e.g. an agent's team).
+ROLE_GROUPINGS: dict[str, list[list[str]]] = {
+    "agent": [["team", "agent_id"]],
+    "team_lead": [["team"], ["team", "agent_id"]],
+    "quality_specialist": [["evaluator_id"]],
+    "trainer": [["team"]],
+    "operations_manager": [["site"], ["vendor"]],
+    "director": [["site"], ["vendor"]],
+}
+CADENCES = ("daily", "weekly", "monthly")
+
+
+@dataclass
+class Point:
+    period: str
+    value: float | None
+    status: str
+
+
+@dataclass
+class Card:
+    metric: str
+    name: str
+    description: str
+    unit: str
+    direction: str | None
+    owner: str | None
+    period: str  # the period this card judges (see `build`)
+    record: dict[str, Any]  # the judged period's record (value, status, levels, plan …)
+    previous: float | None  # the value one period earlier
+    series: list[Point]  # the last N periods up to the judged one
+    action: str | None
+
+    @property
+    def status(self) -> str:
+        return str(self.record["status"])
+
+    @property
+    def change(self) -> float | None:
+        value = self.record["value"]
+        return None if value is None or self.previous is None else value - self.previous
+
+
+@dataclass
+class GroupRow:
+    group: dict[str, Any]
+    record: dict[str, Any]
+    context: float | None  # the parent group's value (e.g. the agent's team)
+
+
+@dataclass
+class GroupTable:
+    columns: list[str]
+    metric: str
+    name: str
+    unit: str
+    rows: list[GroupRow]
+
+
+@dataclass
+class Report:
+    project: str
+    currency: str | None
+    period: str
+    period_start: dt.datetime | None
+    period_end: dt.datetime | None
+    grain: str
+    role: str | None
+    cadence: str | None
+    generated_at: dt.datetime
+    data_from: dt.datetime | None
+    data_to: dt.datetime | None
+    datasets: list[Any]
+    cards: list[Card]
+    tables: list[GroupTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(card.status for card in self.cards)
+        return {s: counted[s] for s in STATUS_ORDER if counted[s]}
+
+    def breaches(self) -> list[Card]:
+        """Warning and critical metrics, critical first."""
+        bad = [c for c in self.cards if c.status in ("critical", "warning")]
+        return sorted(bad, key=lambda c: (STATUS_ORDER.index(c.status), c.metric))
+
+    def quality(self) -> list[str]:
+        """Data-quality notes: metrics without data and why, small samples, rows left out."""
+        out = []
+        for card in self.cards:
+            if card.status == "no_data":
+                out.append(f"{card.name}: no data — {card.record.get('reason') or 'no rows'}")
+            elif card.status == "insufficient_sample":
+                out.append(f"{card.name}: only {card.record['n']} rows, too few to judge")
+        for dataset in self.datasets:
+            if dataset.quarantined:
+                out.append(
+                    f"{dataset.quarantined} row(s) of {dataset.name} were quarantined "
+                    f"(left out; see {dataset.rejects_file})"
+                )
+        return out + self.notes
+
+
+def select(
+    project: Project, ids: Sequence[str], role: str | None, cadence: str | None
+) -> list[MetricDef]:
+    from tpmkit import project as api
+
+    if cadence is not None and cadence not in CADENCES:
+        raise UsageError(f"--cadence must be one of {', '.join(CADENCES)}, not `{cadence}`")
+    chosen = api.select(project, ids, role)
+    if cadence is not None:
+        chosen = [m for m in chosen if m.spec.cadence == cadence]
+    if not chosen:
+        raise UsageError(
+            "no metric in this view",
+            [Issue("check --role and --cadence against the metric files", severity="hint")],
+        )
+    return chosen
+
+
+def build(
+    project: Project,
+    ids: Sequence[str] = (),
+    *,
+    period: str = "week",
+    last: int = 8,
+    at: str = "latest",
+    role: str | None = None,
+    by: Sequence[str] = (),
+    cadence: str | None = None,
+    now: dt.datetime | None = None,
+    cache: Path | bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Evaluate the view's metrics and assemble the report for one period."""
+    from tpmkit import gate
+    from tpmkit import project as api
+
+    if last < 1:
+        raise UsageError("--last must be 1 or more")
+    chosen = select(project, ids, role, cadence)
+    wanted = {m.id for m in chosen}
+    result = api.evaluate(project, ids, period=period, role=role, cache=cache, progress=progress)
+    records = result.records.filter(result.records["metric"].is_in(list(wanted)))
+    zone = ZoneInfo(project.spec.timezone)
+    moment = now or dt.datetime.now(zone)
+    labels = gate.judged_periods(records, at, result, moment, zone, chosen)
+    label = Counter(labels.values()).most_common(1)[0][0]
+    rows = records.to_dicts()
+    cards = [_card(metric, rows, labels[metric.id], last) for metric in chosen]
+    judged = next((r for r in rows if r["period"] == label), None)
+    starts = [r["period_start"] for r in rows if r["period_start"] is not None]
+    ends = [r["period_end"] for r in rows if r["period_end"] is not None]
+    report = Report(
+        project=project.spec.name,
+        currency=project.spec.currency,
+        period=label,
+        period_start=judged["period_start"] if judged else None,
+        period_end=judged["period_end"] if judged else None,
+        grain=result.grain,
+        role=role,
+        cadence=cadence,
+        generated_at=moment,
+        data_from=min(starts) if starts else None,
+        data_to=max(ends) if ends else None,
+        datasets=result.datasets,
+        cards=cards,
+        notes=[*result.notes],
+    )
+    groupings = [list(by)] if by else ROLE_GROUPINGS.get(role or "", [])
+    for columns in groupings:
+        if progress:
+            progress(f"grouping by {', '.join(columns)}")
+        report.tables.extend(_tables(project, ids, role, columns, label, wanted, period, cache))
+    return report
+
+
+def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) -> Card:
+    own = sorted(
+        (r for r in rows if r["metric"] == metric.id),
+        key=lambda r: (r["period_start"] is None, r["period_start"]),
+    )
+    index = next((i for i, r in enumerate(own) if r["period"] == label), None)
+    if index is None and isinstance(metric.spec.compute, OpenAtEndCompute) and own:
+        # a stock is known only for periods that ended by the data horizon: its latest
+        index = max(i for i, r in enumerate(own) if r["period_start"] is not None)
+        label = own[index]["period"]
+    if index is None:
+        from tpmkit.engine.evaluate import RECORD_FIELDS
+
+        record = {
+            **dict.fromkeys(RECORD_FIELDS),
+            "metric": metric.id,
+            "period": label,
+            "n": 0,
+            "status": "no_data",
+            "reason": f"no record in {label}",
+            "unit": metric.spec.unit,
+        }
+        series: list[dict[str, Any]] = []
+        previous = None
+    else:
+        record = own[index]
+        series = own[max(0, index - last + 1) : index + 1]
+        previous = own[index - 1]["value"] if index > 0 else None
+    spec = metric.spec
+    return Card(
+        metric.id,
+        spec.name,
+        spec.description,
+        spec.unit,
+        spec.direction,
+        spec.owner,
+        label,
+        record,
+        previous,
+        [Point(r["period"], r["value"], r["status"]) for r in series],
+        spec.actions.get(record["status"]),  # type: ignore[arg-type]
+    )
+
+
+def _tables(
+    project: Project,
+    ids: Sequence[str],
+    role: str | None,
+    columns: list[str],
+    label: str,
+    wanted: set[str],
+    period: str,
+    cache: Path | bool,
+) -> list[GroupTable]:
+    from tpmkit import project as api
+
+    result = api.evaluate(project, ids, period=period, role=role, by=columns, cache=cache)
+    rows = [r for r in result.records.to_dicts() if r["period"] == label and r["metric"] in wanted]
+    context: dict[tuple[str, Any], float | None] = {}
+    if len(columns) > 1:
+        parent = api.evaluate(project, ids, period=period, role=role, by=columns[:1], cache=cache)
+        for r in parent.records.to_dicts():
+            if r["period"] == label:
+                context[(r["metric"], r[columns[0]])] = r["value"]
+    tables = []
+    for metric_id in [m for m in project.metrics if m in wanted]:
+        own = [r for r in rows if r["metric"] == metric_id]
+        if not own or all(r["value"] is None for r in own):
+            continue
+        spec = project.metrics[metric_id].spec
+        ranked = sorted(own, key=lambda r: _badness(r, spec.direction))
+        tables.append(
+            GroupTable(
+                columns,
+                metric_id,
+                spec.name,
+                spec.unit,
+                [
+                    GroupRow(
+                        {c: r[c] for c in columns},
+                        r,
+                        context.get((metric_id, r[columns[0]])) if len(columns) > 1 else None,
+                    )
+                    for r in ranked
+                ],
+            )
+        )
+    return tables
+
+
+def _badness(record: dict[str, Any], direction: str | None) -> tuple[int, float]:
+    """Worst first: by status, then by distance past the target in the bad direction;
+    groups too small to judge or without data come last (never ranked as worst)."""
+    order = {"critical": 0, "warning": 1, "ok": 2, "insufficient_sample": 3, "no_data": 4}
+    gap = record.get("gap_to_target")
+    if gap is None or direction == "within_band":
+        shortfall = 0.0
+    else:
+        shortfall = -gap if direction == "higher_is_better" else gap
+    return (order.get(record["status"], 5), -float(shortfall))

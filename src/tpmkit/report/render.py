@@ -1,0 +1,187 @@
+"""A report as one self-contained HTML file (jinja2, autoescaped, inline CSS and SVG, no
+network) or as Markdown (tables, text status labels, Unicode sparklines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tpmkit import __version__
+from tpmkit.render.files import markdown_cell
+from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value
+from tpmkit.report.build import STATUS_WORDS, Card, Report
+from tpmkit.report.svg import chart, sparkline
+
+CSS_VARS = {
+    "ok": "ok",
+    "warning": "warning",
+    "critical": "critical",
+    "no_data": "nodata",
+    "insufficient_sample": "small",
+}
+GRAIN_WORDS = {
+    "hour": "hour",
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "all": "",
+}
+
+
+def threshold(card: Card) -> str:
+    """The level the value is past, e.g. `above critical 420s`."""
+    record, status = card.record, card.status
+    if status not in ("warning", "critical"):
+        return "—"
+    low, high = record.get(status), record.get(f"{status}_upper")
+    if high is not None:
+        return f"outside the {status} band {fmt_level(low, high, card.unit)}"
+    side = "below" if card.direction == "higher_is_better" else "above"
+    return f"{side} {status} {fmt_value(low, card.unit)}"
+
+
+def _context(report: Report) -> dict[str, Any]:
+    day = "%Y-%m-%d"
+    if report.period_start and report.period_end:
+        from datetime import timedelta
+
+        last_day = report.period_end - timedelta(microseconds=1)
+        period_range = f"{report.period_start:{day}} – {last_day:{day}}"
+    else:
+        period_range = report.period
+    data_range = (
+        f"{report.data_from:{day}} – {report.data_to:{day}}"
+        if report.data_from and report.data_to
+        else "—"
+    )
+    currency = report.currency
+    return {
+        "report": report,
+        "version": __version__,
+        "role_title": (report.role or "").replace("_", " "),
+        "grain_word": GRAIN_WORDS.get(report.grain, report.grain),
+        "period_range": period_range,
+        "data_range": data_range,
+        "rows_read": ", ".join(f"{d.name} {d.rows_read:,}" for d in report.datasets) or "—",
+        "rows_quarantined": sum(d.quarantined for d in report.datasets),
+        "breaches": report.breaches(),
+        "quality": report.quality(),
+        "status_words": STATUS_WORDS,
+        "icons": STATUS_ICONS,
+        "css_var": CSS_VARS,
+        "fmt": lambda v, unit: fmt_value(v, unit, currency),
+        "gap": lambda v, unit: fmt_gap(v, unit, currency),
+        "level": lambda low, high, unit: fmt_level(low, high, unit, currency),
+        "threshold": threshold,
+        "last": max((len(c.series) for c in report.cards), default=0),
+    }
+
+
+def to_html(report: Report) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    context = _context(report)
+    context["charts"] = {
+        card.metric: chart(card, f"chart-{i}", report.currency)
+        for i, card in enumerate(report.cards)
+    }
+    return env.get_template("report.html.j2").render(**context)
+
+
+def to_markdown(report: Report) -> str:
+    context = _context(report)
+    fmt, gap, level = context["fmt"], context["gap"], context["level"]
+    title = f"# {report.project} — {context['grain_word']} {report.period}".replace("  ", " ")
+    if report.role:
+        title += f" · {context['role_title']} view"
+    if report.cadence:
+        title += f" · {report.cadence} review"
+    out = [
+        title,
+        "",
+        f"Period {context['period_range']} · generated "
+        f"{report.generated_at.strftime('%Y-%m-%d %H:%M %Z')} · data {context['data_range']}"
+        f" · rows read: {context['rows_read']} · rows quarantined: {context['rows_quarantined']}",
+        "",
+        "## Status overview",
+        "",
+        ", ".join(f"{n} {STATUS_WORDS[s].lower()}" for s, n in report.counts().items()),
+        "",
+    ]
+    if context["breaches"]:
+        out += [
+            "| status | metric | value | threshold passed | owner | action |",
+            "|---|---|---:|---|---|---|",
+        ]
+        for card in context["breaches"]:
+            cells = [
+                STATUS_WORDS[card.status].upper(),
+                card.name,
+                fmt(card.record["value"], card.unit),
+                threshold(card),
+                card.owner or "—",
+                card.action or "—",
+            ]
+            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    out += [
+        "## Metrics",
+        "",
+        f"| metric | value | n | status | target | gap | change | trend | last {context['last']} |",
+        "|---|---:|---:|---|---:|---:|---:|---|---|",
+    ]
+    for card in report.cards:
+        record = card.record
+        cells = [
+            card.name + (f" ({card.period})" if card.period != report.period else ""),
+            fmt(record["value"], card.unit),
+            f"{record.get('n') or 0:,}",
+            STATUS_WORDS.get(card.status, card.status),
+            level(record.get("target"), record.get("target_upper"), card.unit),
+            gap(record.get("gap_to_target"), card.unit),
+            gap(card.change, card.unit),
+            record.get("trend") or "—",
+            sparkline(card) or "—",
+        ]
+        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    out.append("")
+    for table in report.tables:
+        header = [*table.columns, "value", "n", "status", "gap"]
+        if len(table.columns) > 1:
+            header.append(f"{table.columns[0]} value")
+        out += [
+            f"### {table.name} by {' > '.join(table.columns)}",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|"
+            + "---|" * len(table.columns)
+            + "---:|---:|---|---:|"
+            + ("---:|" if len(table.columns) > 1 else ""),
+        ]
+        for row in table.rows:
+            cells = [*("—" if row.group[c] is None else str(row.group[c]) for c in table.columns)]
+            cells += [
+                fmt(row.record["value"], table.unit),
+                f"{row.record['n']:,}",
+                STATUS_WORDS.get(row.record["status"], row.record["status"]),
+                gap(row.record.get("gap_to_target"), table.unit),
+            ]
+            if len(table.columns) > 1:
+                cells.append(fmt(row.context, table.unit))
+            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    out += ["## Data quality", ""]
+    quality = context["quality"]
+    out += [f"- {markdown_cell(q)}" for q in quality] or [
+        "Every metric had enough data; no row was left out."
+    ]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,218 @@
+"""tpmkit report: golden HTML and Markdown on a small fixed project, self-contained and
+escaped HTML, charts with one point per value, role and cadence views, {period} file
+names, atomic writes; and the HTML opened in headless Chromium when it is installed.
+
+Update the golden files with:  TPMKIT_UPDATE_GOLDEN=1 python -m pytest tests/test_report.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from typer.testing import CliRunner
+
+from tpmkit import project as api
+from tpmkit.cli import app
+from tpmkit.report import render as render_module
+from tpmkit.report.build import build
+from tpmkit.report.render import to_html, to_markdown
+
+GOLDEN = Path(__file__).parent / "golden"
+NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+HOSTILE = "<script>alert(1)</script>"
+
+PROJECT = """
+name: Report <Fixture> & Co
+timezone: Europe/Berlin
+metrics: [metrics/]
+sources:
+  calls: {path: calls.csv}
+  agents: {path: roster.csv}
+"""
+WAIT = """
+id: wait
+name: Average wait
+unit: seconds
+direction: lower_is_better
+owner: team_lead
+roles: [team_lead, agent]
+cadence: weekly
+dataset: calls
+compute: {kind: mean, expr: wait_seconds, where: answered}
+target: {value: 20}
+thresholds: {warning: 30, critical: 60}
+actions: {warning: "team lead: review staffing", critical: "team lead: add staff today"}
+"""
+HANDLED = """
+id: handled
+name: Handled
+unit: count
+direction: higher_is_better
+owner: team_lead
+roles: [team_lead]
+cadence: daily
+dataset: calls
+compute: {kind: count, where: answered}
+"""
+ROSTER = f'agent_id,team\na1,Red\n"{HOSTILE}",Blue\n'
+WAITS = {  # week -> waits of a1, and of the hostile agent
+    "2026-03-02": (10, 12),
+    "2026-03-09": (20, 25),
+    "2026-03-16": (35, 40),
+    "2026-03-23": (80, 50),
+}
+
+
+def calls() -> str:
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]
+    for week, (a1, other) in WAITS.items():
+        for i, (agent, wait) in enumerate((("a1", a1), (HOSTILE, other))):
+            lines.append(f'c{week}{i},{week} 10:00:00,"{agent}",Y,{wait}')
+    lines.append("x1,2026-03-30 10:00:00,a1,Y,5")  # W14 has begun: not complete on NOW
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def project_file(make):
+    return make.project(
+        PROJECT,
+        metrics={"wait": WAIT, "handled": HANDLED},
+        files={"calls.csv": calls(), "roster.csv": ROSTER},
+    )
+
+
+def report_for(project_file, **options):
+    loaded = api.load(project_file)
+    return build(loaded, now=NOW, cache=False, **options)
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("TPMKIT_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs from the golden file: check the change, then "
+        "TPMKIT_UPDATE_GOLDEN=1 python -m pytest tests/test_report.py"
+    )
+
+
+def test_html_matches_the_golden_file(project_file):
+    golden("report.html", to_html(report_for(project_file, role="team_lead")))
+
+
+def test_markdown_matches_the_golden_file(project_file):
+    golden("report.md", to_markdown(report_for(project_file, role="team_lead")))
+
+
+class Balanced(HTMLParser):
+    VOID: ClassVar[set[str]] = {"meta", "link", "br", "img", "input", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
+        self.stack.pop()
+
+
+def test_html_is_well_formed_self_contained_and_escaped(project_file):
+    text = to_html(report_for(project_file, role="team_lead"))
+    parser = Balanced()
+    parser.feed(text)
+    parser.close()
+    assert parser.stack == []
+    assert not re.search(r"(?i)(https?:|//[a-z]|url\(|@import|<link|<script|<img|<iframe)", text)
+    assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "Report &lt;Fixture&gt; &amp; Co" in text
+
+
+def test_report_content(project_file):
+    report = report_for(project_file, role="team_lead")
+    assert report.period == "2026-W13"  # W14 is still in progress
+    wait = next(c for c in report.cards if c.metric == "wait")
+    assert (wait.record["value"], wait.status) == ((80 + 50) / 2, "critical")
+    assert wait.previous == (35 + 40) / 2 and wait.change == 65 - 37.5
+    assert [p.period for p in wait.series] == ["2026-W10", "2026-W11", "2026-W12", "2026-W13"]
+    assert wait.action == "team lead: add staff today"
+    assert [c.name for c in report.breaches()] == ["Average wait"]
+    by_agent = next(
+        t for t in report.tables if t.columns == ["team", "agent_id"] and t.metric == "wait"
+    )
+    assert [r.group["agent_id"] for r in by_agent.rows] == ["a1", HOSTILE]  # worst first
+    assert by_agent.rows[0].context == 80.0  # team Red's value beside its agent
+
+
+def test_chart_has_one_point_per_value(project_file):
+    report = report_for(project_file, role="team_lead", last=3)
+    text = to_html(report)
+    wait_svg = text.split('aria-label="Average wait"')[1].split("</svg>")[0]
+    assert wait_svg.count('<g class="point">') == 3
+    assert "<title" in wait_svg and "<desc" in wait_svg  # a text alternative
+    assert wait_svg.count("<rect x=") >= 1 and "2026-W13: 65.0s (Critical)" in wait_svg
+
+
+def test_role_and_cadence_views_show_only_their_metrics(project_file):
+    assert [c.metric for c in report_for(project_file, role="agent").cards] == ["wait"]
+    assert [c.metric for c in report_for(project_file, cadence="daily").cards] == ["handled"]
+    with pytest.raises(Exception, match="no metric in this view"):
+        report_for(project_file, role="trainer")
+
+
+def test_cli_writes_period_named_files_atomically(project_file, tmp_path, monkeypatch):
+    runner = CliRunner()
+    out = tmp_path / "reports" / "{period}.html"
+    args = ["report", "-p", str(project_file), "-o", str(out), "--no-cache", "--at", "2026-W12"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "reports" / "2026-W12.html"
+    assert written.read_text().startswith("<!DOCTYPE html>")
+    md = runner.invoke(app, [*args[:4], str(tmp_path / "r.md"), *args[5:]])
+    assert md.exit_code == 0 and (tmp_path / "r.md").read_text().startswith("# Report")
+
+    def broken(report):
+        raise RuntimeError("template exploded")
+
+    monkeypatch.setattr(render_module, "to_html", broken)
+    before = written.read_text()
+    failed = runner.invoke(app, args)
+    assert failed.exit_code == 3 and "internal error" in failed.output
+    assert written.read_text() == before  # the previous report is untouched
+    assert not list((tmp_path / "reports").glob(".*tmp"))
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_html_renders_in_headless_chromium(project_file, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(to_html(report_for(project_file, role="team_lead")))
+    shot = tmp_path / "shot.png"
+    run = subprocess.run(
+        [
+            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--window-size=1280,1600", f"--screenshot={shot}", "--enable-logging=stderr",
+            "--v=0", page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert shot.exists() and shot.stat().st_size > 20_000, run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if "rror" in line], console

@@ -111,7 +111,10 @@ def test_html_matches_the_golden_file(project_file):
 
 
 def test_markdown_matches_the_golden_file(project_file):
-    golden("report.md", to_markdown(report_for(project_file, role="team_lead")))
+    text = to_markdown(report_for(project_file, role="team_lead"))
+    golden("report.md", text)
+    assert HOSTILE not in text and "&lt;script&gt;" in text  # no HTML from the data
+    assert "data 2026-03-02 – 2026-04-05" in text  # the last day with data, not the end
 
 
 class Balanced(HTMLParser):

@@ -51,6 +51,9 @@ def to_csv(records: pl.DataFrame) -> str:
 
 
 def markdown_cell(text: str) -> str:
+    """Text safe in a Markdown table cell: pipes and backslashes escaped, one line, and
+    < > & as entities so that no renderer takes text from the data for HTML."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 

@@ -3,6 +3,7 @@ network) or as Markdown (tables, text status labels, Unicode sparklines)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +46,12 @@ def threshold(card: Card) -> str:
 def _context(report: Report) -> dict[str, Any]:
     day = "%Y-%m-%d"
     if report.period_start and report.period_end:
-        from datetime import timedelta
-
         last_day = report.period_end - timedelta(microseconds=1)
         period_range = f"{report.period_start:{day}} – {last_day:{day}}"
     else:
         period_range = report.period
-    data_range = (
-        f"{report.data_from:{day}} – {report.data_to:{day}}"
+    data_range = (  # period ends are exclusive: the last day is the one before
+        f"{report.data_from:{day}} – {report.data_to - timedelta(microseconds=1):{day}}"
         if report.data_from and report.data_to
         else "—"
     )
@@ -100,7 +99,8 @@ def to_html(report: Report) -> str:
 def to_markdown(report: Report) -> str:
     context = _context(report)
     fmt, gap, level = context["fmt"], context["gap"], context["level"]
-    title = f"# {report.project} — {context['grain_word']} {report.period}".replace("  ", " ")
+    title = f"# {markdown_cell(report.project)} — {context['grain_word']} {report.period}"
+    title = title.replace("  ", " ")
     if report.role:
         title += f" · {context['role_title']} view"
     if report.cadence:

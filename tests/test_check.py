@@ -203,3 +203,23 @@ def test_too_small_a_sample_fails_closed_unless_allowed(gate_project):
     assert result.exit_code == 1
     assert "FAIL wait 2026-W10: insufficient sample: only n=2, too few to judge" in result.stdout
     assert run(project_file, "--allow-no-data").exit_code == 0
+
+
+def test_early_warning_fails_a_metric_projected_to_pass_its_warning(make):
+    weeks = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"]
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]
+    lines += [f"c{i},{day} 10:00:00,a1,Y,{10 + 4 * i}" for i, day in enumerate(weeks)]
+    project_file = make.project(
+        PROJECT,
+        metrics={"wait": metric("wait", 30, 60)},
+        files={"calls.csv": "\n".join(lines) + "\n", "roster.csv": ROSTER},
+    )
+    args = ["--at", "2026-W14", "--fail-on", "warning"]
+    plain = run(project_file, *args)
+    assert plain.exit_code == 0  # 26 s is still ok
+    assert (
+        "note wait 2026-W14: 26.0s (owner: team_lead; trend: worsening; projected warning by 2026-W16)"
+        in plain.stdout
+    )
+    early = run(project_file, *args, "--early-warning")
+    assert early.exit_code == 1 and "FAIL wait 2026-W14" in early.stdout

@@ -18,6 +18,7 @@ COMMANDS = [
     ["evaluate"],
     ["check"],
     ["report"],
+    ["trend"],
     ["validate"],
     ["schema"],
     ["metrics", "list"],

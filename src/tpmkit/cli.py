@@ -370,6 +370,13 @@ def check(
             help="Let a gated metric with no data or too small a sample pass (default: it fails)."
         ),
     ] = False,
+    early_warning: Annotated[
+        bool,
+        typer.Option(
+            help="With --fail-on warning: also fail a metric whose trend is projected to "
+            "pass its warning threshold within 4 periods."
+        ),
+    ] = False,
     junit: Annotated[
         Path | None, typer.Option(help="Also write JUnit XML (one test per metric × group).")
     ] = None,
@@ -403,6 +410,7 @@ def check(
             by=_split(by),
             fail_on=fail_on.value if fail_on else None,
             allow_no_data=allow_no_data,
+            early_warning=early_warning,
             gates=gating.parse_gates(gate or [], loaded),
             role=role,
             cache=_cache(no_cache, cache_dir),
@@ -425,6 +433,53 @@ def check(
             report.append_summary(Path(summary), report.github_summary(result, loaded.spec.name))
     if result.failed:
         raise typer.Exit(int(ExitCode.BREACH))
+
+
+@app.command()
+@handled
+def trend(
+    metric: Annotated[list[str], typer.Argument(help="Metric ids or aliases.")],
+    project: ProjectOption = DEFAULT_PROJECT,
+    period: Annotated[
+        str, typer.Option(help="hour, day, week (ISO), month, quarter or year.")
+    ] = "week",
+    by: Annotated[
+        list[str] | None, typer.Option(help="Group columns, comma separated (e.g. team).")
+    ] = None,
+    last: Annotated[int, typer.Option(help="Periods in the sparkline.")] = 12,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="table or json (the records).")
+    ] = CheckFormat.table,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Series of a metric: sparkline, trend, early warning, target projection, control
+    signals."""
+    from tpmkit import project as api
+
+    with _progress(quiet) as step:
+        step("reading definitions")
+        loaded = api.load(project)
+        result = api.evaluate(
+            loaded,
+            metric,
+            period=period,
+            by=_split(by),
+            cache=_cache(no_cache, cache_dir),
+            progress=step,
+        )
+    if not quiet:
+        _notes_to_stderr(result.notes)
+    if output_format is CheckFormat.json:
+        from tpmkit.render import files
+
+        sys.stdout.write(files.to_json(result.records))
+        return
+    from tpmkit.render.console import print_trend
+
+    grouping = f" × {', '.join(result.by)}" if result.by else ""
+    print_trend(result.records, result.by, last, f"{loaded.spec.name} — by {period}{grouping}")
 
 
 class ReportFormat(StrEnum):

@@ -5,6 +5,8 @@ of the judged period has that status or a worse one. Its level comes from, in or
 `--gate METRIC=LEVEL` on the command line, `--fail-on` when given, the metric's `gate:`
 (`warning`/`critical`; `true` means the default level, `critical`; `false` never gates),
 and by default a metric with thresholds is gated at `critical` and one without is not.
+With `early_warning`, a metric gated at `warning` also fails when its trend is projected
+to pass the warning threshold within the horizon (see `engine/signals.py`).
 A gated metric with nothing to judge in the period — no record, or only records with no
 data or too small a sample — fails closed unless `allow_no_data` (a single group without
 data, such as contacts that never reached an agent, does not fail the metric).
@@ -52,6 +54,7 @@ class Verdict:
     trend: str | None
     reason: str | None  # why there is no value, for no_data
     action: str | None = None  # the metric's playbook step for this status
+    projected: str | None = None  # early warning, e.g. "critical by 2026-W39"
 
 
 @dataclass
@@ -117,6 +120,7 @@ def check(
     by: Sequence[str] = (),
     fail_on: str | None = None,
     allow_no_data: bool = False,
+    early_warning: bool = False,
     gates: dict[str, str] | None = None,
     role: str | None = None,
     now: dt.datetime | None = None,
@@ -146,7 +150,7 @@ def check(
         level = gate_level(metric, fail_on, gates)
         label = labels[metric.id]
         rows = by_metric.get(metric.id, [])
-        judged = [_verdict(r, metric, list(by), level, label) for r in rows] or [
+        judged = [_verdict(r, metric, list(by), level, label, early_warning) for r in rows] or [
             _no_record(metric, level, label)
         ]
         # fail closed: a gated metric with nothing to judge in the period fails
@@ -255,12 +259,23 @@ def _no_record(metric: MetricDef, level: str | None, label: str) -> Verdict:
 
 
 def _verdict(
-    record: dict[str, Any], metric: MetricDef, by: list[str], level: str | None, label: str
+    record: dict[str, Any],
+    metric: MetricDef,
+    by: list[str],
+    level: str | None,
+    label: str,
+    early_warning: bool = False,
 ) -> Verdict:
     status = record["status"]
     failed = (
         level is not None and status in STATUS_RANK and STATUS_RANK[status] >= STATUS_RANK[level]
     )
+    projected_status = record.get("projected_status")
+    projected = (
+        f"{projected_status} by {record['projected_breach_period']}" if projected_status else None
+    )
+    if early_warning and level == "warning" and projected_status is not None:
+        failed = True  # --early-warning: a projected breach counts as a warning
     return Verdict(
         metric.id,
         metric.spec.name,
@@ -277,6 +292,7 @@ def _verdict(
         record.get("trend"),
         record.get("reason"),
         metric.spec.actions.get(status),
+        projected,
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tpmkit.engine import kinds, periods, status, trend
+from tpmkit.engine import kinds, periods, signals, status, trend
 from tpmkit.engine.cells import RECHECK, START, Window, aggregate, finite
 from tpmkit.engine.levels import choose_override, levels_table, override_condition
 from tpmkit.engine.stock import open_at_end
@@ -43,6 +43,14 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "plan": pl.Float64(),
     "plan_status": pl.String(),
     "trend": pl.String(),
+    "slope": pl.Float64(),
+    "change_pct": pl.Float64(),
+    "change_vs_baseline_pct": pl.Float64(),
+    "projected_status": pl.String(),
+    "projected_breach_period": pl.String(),
+    "projected_target_period": pl.String(),
+    "required_per_period": pl.Float64(),
+    "control_signal": pl.String(),
     "definition_hash": pl.String(),
     "reason": pl.String(),
 }
@@ -350,7 +358,9 @@ def finish(
     )
     table = table.join(labels, on=START, how="left", nulls_equal=True)
     table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
-    table = table.join(levels_table(metrics), on=["metric", "override"], how="left")
+    table = table.join(
+        levels_table(metrics), on=["metric", "override"], how="left", maintain_order="left"
+    )
     table = table.with_columns(
         status.status().alias("status"),
         status.gap_to_target().alias("gap_to_target"),
@@ -358,6 +368,7 @@ def finish(
         trend.trend().alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
+    table = signals.add_signals(table, ["metric", *by], request.grain)
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them
         newest = table.get_column(START).max()

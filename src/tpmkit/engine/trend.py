@@ -23,12 +23,15 @@ def add_slope(
     records: pl.DataFrame, keys: list[str], grain: str, window: int = WINDOW
 ) -> pl.DataFrame:
     """Add `slope` (least squares over the last `window` records of each metric × group
-    series) and `__level` (their mean), for `trend()`. The records come back ordered by
+    series), `__level` (their mean) and `__fit` (the fitted line at the record), for
+    `trend()` and the projections of `signals`. The records come back ordered by
     series and period."""
     if records.is_empty() or grain == "all":
         return records.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("slope"),
             pl.lit(None, dtype=pl.Float64).alias("__level"),
+            pl.lit(None, dtype=pl.Float64).alias("__fit"),
+            pl.lit(None, dtype=pl.Float64).alias("__points"),
         )
     # position in nominal periods; rounding absorbs DST (an hour is 1/168 of a week) and
     # the zone offset, and hours stay distinct across a DST change
@@ -65,7 +68,7 @@ def add_slope(
         roll(py).alias("__sy"),
         roll(px * py).alias("__sxy"),
         roll(px * px).alias("__sxx"),
-    ).drop("__start", "__p", "__x", "__y", *lags)
+    ).drop("__start", "__p", "__y", *lags)
     s, sx, sy = pl.col("__s"), pl.col("__sx"), pl.col("__sy")
     denominator = s * pl.col("__sxx") - sx * sx
     slope = (
@@ -73,8 +76,11 @@ def add_slope(
         .then((s * pl.col("__sxy") - sx * sy) / denominator)
         .otherwise(None)
     )
-    return work.with_columns(slope.alias("slope"), (sy / s).alias("__level")).drop(
-        "__s", "__sx", "__sy", "__sxy", "__sxx"
+    # the fitted line at this record's own position (for projections)
+    fitted = sy / s + pl.col("slope") * (pl.col("__x") - sx / s)
+    work = work.with_columns(slope.alias("slope"), (sy / s).alias("__level"))
+    return work.with_columns(fitted.alias("__fit"), s.alias("__points")).drop(
+        "__s", "__sx", "__sy", "__sxy", "__sxx", "__x"
     )
 
 

@@ -68,7 +68,7 @@ def metric_table(
                 "target": fmt_level(row["target"], row["target_upper"], unit, currency),
                 "gap": fmt_gap(row["gap_to_target"], unit, currency),
                 "plan": row["plan_status"] or "",
-                "trend": TREND_WORDS.get(row["trend"] or "", ""),
+                "trend": _trend_cell(row),
                 "__style": STATUS_STYLES.get(row["status"], ""),
             }
         )
@@ -102,6 +102,17 @@ def metric_table(
             *[Text(row[c], style=row["__style"]) if c in styled else row[c] for c in columns]
         )
     return table
+
+
+def _trend_cell(row: dict[str, Any]) -> str:
+    """`worse`, plus the early warning (`worse, warning W39`) or a control signal."""
+    words = [TREND_WORDS.get(row.get("trend") or "", "")]
+    if row.get("projected_breach_period"):
+        period = str(row["projected_breach_period"]).split("-")[-1]
+        words.append(f"{row['projected_status']} {period}")
+    if row.get("control_signal"):
+        words.append(str(row["control_signal"]).replace("_", " "))
+    return ", ".join(w for w in words if w)
 
 
 def _title(metric: str, names: dict[str, str], records: pl.DataFrame) -> str:
@@ -251,3 +262,84 @@ def print_metric(metric: MetricDef) -> None:
     for key, value in metric_facts(metric):
         table.add_row(key, value)
     console.print(table)
+
+
+# --- series: `tpmkit trend` ---
+
+
+def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str, Any]]:
+    """One row per metric × group series: its recent values and what the analysis says."""
+    from tpmkit.report.build import Card, Point
+    from tpmkit.report.svg import sparkline
+
+    rows = []
+    keys = ["metric", *by]
+    ordered = records.sort([*keys, "period_start"], nulls_last=True)
+    for _, series in ordered.group_by(keys, maintain_order=True):
+        items = series.to_dicts()
+        latest = items[-1]
+        recent = items[-last:]
+        unit = latest["unit"] or ""
+        card = Card(
+            latest["metric"], "", "", unit, latest["direction"], None, latest["period"],
+            latest, None, [Point(r["period"], r["value"], r["status"]) for r in recent], None,
+        )  # fmt: skip
+        warned = next((r for r in items if r["projected_breach_period"]), None)
+        firsts = [
+            f"{level} {hit['period']}"
+            for level in ("warning", "critical")
+            if (hit := next((r for r in items if r["status"] == level), None))
+        ]
+        slope = latest.get("slope")
+        rows.append(
+            {
+                "metric": latest["metric"],
+                **{c: _group(latest[c]) for c in by},
+                "series": sparkline(card),
+                "latest": f"{fmt_value(latest['value'], unit)} ({latest['period']})",
+                "status": f"{STATUS_ICONS.get(latest['status'], '')} {latest['status']}",
+                "trend": TREND_WORDS.get(latest["trend"] or "", "—"),
+                "slope/period": "—" if slope is None else fmt_gap(slope, unit),
+                "early warning": (
+                    f"{latest['projected_status']} by {latest['projected_breach_period']}"
+                    if latest["projected_breach_period"]
+                    else "—"
+                ),
+                "first warned": (
+                    f"{warned['period']} (→ {warned['projected_status']} "
+                    f"{warned['projected_breach_period']})"
+                    if warned
+                    else "—"
+                ),
+                "first breach": ", ".join(firsts) or "—",
+                "target by": latest["projected_target_period"] or "—",
+                "control": (latest["control_signal"] or "—").replace("_", " "),
+                "__slope": slope,
+                "__style": STATUS_STYLES.get(latest["status"], ""),
+            }
+        )
+    return rows
+
+
+def print_trend(records: pl.DataFrame, by: list[str], last: int, title: str) -> None:
+    rows = trend_rows(records, by, last)
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    columns = ["metric", *by, "series", "latest", "status", "trend", "slope/period",
+               "early warning", "first warned", "first breach", "target by", "control"]  # fmt: skip
+    for name in columns:
+        table.add_column(name, no_wrap=name in ("series", "status"))
+    for row in rows:
+        table.add_row(
+            *(Text(str(row[c]), style=row["__style"] if c == "status" else "") for c in columns)
+        )
+    out = stdout()
+    out.print(table)
+    out.print(
+        Text(
+            "early warning: the period in which the least-squares line of the last 6 periods "
+            "passes the next level within 4 periods (fitted on at least 5 values); first "
+            "warned: the first period that raised one; first breach: the first period at "
+            "each status",
+            style="dim",
+        )
+    )

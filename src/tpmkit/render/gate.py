@@ -42,6 +42,8 @@ def describe(verdict: Verdict) -> str:
         extras.append(f"owner: {verdict.owner}")
     if verdict.trend:
         extras.append(f"trend: {verdict.trend}")
+    if verdict.projected:
+        extras.append(f"projected {verdict.projected}")
     line = f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
     return line + (f" → {verdict.action}" if verdict.action else "")
 
@@ -59,8 +61,8 @@ def lines(result: CheckResult) -> list[str]:
     for verdict in sorted(result.verdicts, key=_worst_first):
         if verdict.failed:
             out.append(f"FAIL {describe(verdict)}")
-        elif verdict.status in ("warning", "critical"):
-            out.append(f"note {describe(verdict)}")  # below --fail-on or not gated
+        elif verdict.status in ("warning", "critical") or verdict.projected:
+            out.append(f"note {describe(verdict)}")  # below --fail-on, not gated, or early
     out.append(summary_line(result))
     return out
 
@@ -90,6 +92,7 @@ def to_json(result: CheckResult) -> str:
                 "owner": v.owner,
                 "trend": v.trend,
                 "action": v.action,
+                "projected": v.projected,
                 "message": describe(v),
             }
             for v in sorted(result.verdicts, key=_worst_first)

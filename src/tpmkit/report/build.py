@@ -39,6 +39,7 @@ ROLE_GROUPINGS: dict[str, list[list[str]]] = {
     "director": [["site"], ["vendor"]],
 }
 CADENCES = ("daily", "weekly", "monthly")
+EARLY_WARNINGS_SHOWN = 15  # group rows in the early-warning table (most urgent first)
 
 
 @dataclass
@@ -114,6 +115,25 @@ class Report:
         """Warning and critical metrics, critical first."""
         bad = [c for c in self.cards if c.status in ("critical", "warning")]
         return sorted(bad, key=lambda c: (STATUS_ORDER.index(c.status), c.metric))
+
+    def early_warnings(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(metric name, group text, record) of every series whose trend line passes its
+        next level within the projection horizon, metrics first, then groups."""
+        out = []
+        for card in self.cards:
+            if card.record.get("projected_breach_period"):
+                out.append((card.name, "all", card.record))
+        groups = []
+        for table in self.tables:
+            for row in table.rows:
+                if row.record.get("projected_breach_period"):
+                    group = ", ".join(f"{k} {v}" for k, v in row.group.items())
+                    groups.append((table.name, group, row.record))
+        # the most urgent first: a projected critical, then the soonest
+        groups.sort(
+            key=lambda g: (g[2]["projected_status"] != "critical", g[2]["projected_breach_period"])
+        )
+        return out + groups[:EARLY_WARNINGS_SHOWN]
 
     def quality(self) -> list[str]:
         """Data-quality notes: metrics without data and why, small samples, rows left out."""

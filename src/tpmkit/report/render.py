@@ -66,6 +66,7 @@ def _context(report: Report) -> dict[str, Any]:
         "rows_read": ", ".join(f"{d.name} {d.rows_read:,}" for d in report.datasets) or "—",
         "rows_quarantined": sum(d.quarantined for d in report.datasets),
         "breaches": report.breaches(),
+        "early": report.early_warnings(),
         "quality": report.quality(),
         "status_words": STATUS_WORDS,
         "icons": STATUS_ICONS,
@@ -132,6 +133,26 @@ def to_markdown(report: Report) -> str:
                 card.action or "—",
             ]
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    if context["early"]:
+        out += [
+            "## Early warnings",
+            "",
+            "| metric | group | value | now | projected | by | trend per period |",
+            "|---|---|---:|---|---|---|---:|",
+        ]
+        for name, group, record in context["early"]:
+            unit = record.get("unit") or ""
+            cells = [
+                name,
+                group,
+                fmt(record["value"], unit),
+                STATUS_WORDS.get(record["status"], record["status"]),
+                STATUS_WORDS.get(record["projected_status"], record["projected_status"]),
+                record["projected_breach_period"],
+                gap(record.get("slope"), unit),
+            ]
+            out.append("| " + " | ".join(markdown_cell(str(c)) for c in cells) + " |")
         out.append("")
     out += [
         "## Metrics",

@@ -66,6 +66,9 @@ CacheDirOption = Annotated[
         help="Folder of the CSV cache (default: the project's `cache:`, .tpmkit/cache).",
     ),
 ]
+RecordOption = Annotated[
+    bool, typer.Option(help="Also append this run's records to the project's history.")
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display and no notes on stderr.")
 ]
@@ -197,6 +200,7 @@ def evaluate(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    record: RecordOption = False,
 ) -> None:
     """Compute metrics: one record per metric × period × group."""
     from tpmkit import project as api
@@ -228,6 +232,16 @@ def evaluate(
     if quiet:
         result.notes.clear()
     _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
+    if record:
+        _record(loaded, result, "evaluate", quiet)
+
+
+def _record(project: Any, result: Any, command: str, quiet: bool) -> None:
+    from tpmkit import history
+
+    run_id = history.record(project, result, command)
+    if not quiet:
+        typer.echo(f"recorded run {run_id} in {history.folder(project)}", err=True)
 
 
 def _progress(quiet: bool) -> Any:
@@ -392,6 +406,7 @@ def check(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    record: RecordOption = False,
 ) -> None:
     """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
     from tpmkit import gate as gating
@@ -431,6 +446,8 @@ def check(
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             report.append_summary(Path(summary), report.github_summary(result, loaded.spec.name))
+    if record:
+        _record(loaded, result.evaluation, "check", quiet)
     if result.failed:
         raise typer.Exit(int(ExitCode.BREACH))
 
@@ -480,6 +497,34 @@ def trend(
 
     grouping = f" × {', '.join(result.by)}" if result.by else ""
     print_trend(result.records, result.by, last, f"{loaded.spec.name} — by {period}{grouping}")
+
+
+@app.command()
+@handled
+def history(
+    metric: Annotated[
+        str | None, typer.Argument(help="A metric: its recorded values and definition changes.")
+    ] = None,
+    project: ProjectOption = DEFAULT_PROJECT,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Only values recorded with this grouping (e.g. team)."),
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="Only this grain (e.g. week).")] = None,
+) -> None:
+    """Recorded runs; or a metric's recorded values (latest run wins, restatements shown)
+    and how its definition changed, run by run."""
+    from tpmkit import history as store
+    from tpmkit import project as api
+    from tpmkit.render.console import print_history, print_runs
+
+    loaded = api.load(project)
+    recorded = store.load(loaded)
+    if metric is None:
+        print_runs(recorded.runs, store.folder(loaded))
+        return
+    metric_id = api.resolve_ids(loaded, [metric])[0]
+    print_history(recorded, metric_id, ",".join(_split(by)), period)
 
 
 class ReportFormat(StrEnum):
@@ -533,6 +578,7 @@ def report(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    record: RecordOption = False,
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
     from tpmkit import project as api
@@ -568,6 +614,8 @@ def report(
     if not quiet:
         _notes_to_stderr(result.notes)
         typer.echo(f"wrote {target} ({result.period}, {len(result.cards)} metrics)", err=True)
+    if record:
+        _record(loaded, result.evaluation, "report", quiet)
 
 
 def _period_path(output: Path, label: str) -> Path:

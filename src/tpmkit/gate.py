@@ -63,6 +63,7 @@ class CheckResult:
     grain: str
     verdicts: list[Verdict]
     notes: list[str] = field(default_factory=list)
+    evaluation: Any = None  # the Evaluation judged (for the history)
 
     @property
     def failed(self) -> bool:
@@ -160,7 +161,7 @@ def check(
                 v.failed = True
         verdicts.extend(judged)
     main = max(labels.values(), key=lambda label: list(labels.values()).count(label))
-    return CheckResult(main, result.grain, verdicts, [*result.notes])
+    return CheckResult(main, result.grain, verdicts, [*result.notes], result)
 
 
 def judged_periods(

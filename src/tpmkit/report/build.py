@@ -106,6 +106,7 @@ class Report:
     cards: list[Card]
     tables: list[GroupTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    evaluation: Any = None  # the Evaluation behind the cards (for the history)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(card.status for card in self.cards)
@@ -218,6 +219,7 @@ def build(
         datasets=result.datasets,
         cards=cards,
         notes=[*result.notes],
+        evaluation=result,
     )
     groupings = [list(by)] if by else ROLE_GROUPINGS.get(role or "", [])
     for columns in groupings:

@@ -19,6 +19,7 @@ COMMANDS = [
     ["check"],
     ["report"],
     ["trend"],
+    ["history"],
     ["validate"],
     ["schema"],
     ["metrics", "list"],

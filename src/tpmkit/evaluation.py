@@ -415,7 +415,8 @@ def _add_missing(
         if metric.id in present:
             continue
         reason = unavailable.get(metric.id, "no rows in the selected range")
-        level = levels_table([metric.spec]).row(0, named=True)
+        own = levels_table([metric.spec]).filter(pl.col("override") == -1)
+        level = own.row(-1, named=True)  # the levels in force now
         rows.append(
             {
                 "metric": metric.id,

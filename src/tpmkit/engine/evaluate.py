@@ -9,7 +9,7 @@ import polars as pl
 
 from tpmkit.engine import kinds, periods, signals, status, trend
 from tpmkit.engine.cells import RECHECK, START, Window, aggregate, finite
-from tpmkit.engine.levels import choose_override, levels_table, override_condition
+from tpmkit.engine.levels import choose_override, join_levels, override_condition
 from tpmkit.engine.stock import open_at_end
 from tpmkit.errors import ComputeError
 from tpmkit.spec import expressions
@@ -358,9 +358,7 @@ def finish(
     )
     table = table.join(labels, on=START, how="left", nulls_equal=True)
     table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
-    table = table.join(
-        levels_table(metrics), on=["metric", "override"], how="left", maintain_order="left"
-    )
+    table = join_levels(table, metrics)
     table = table.with_columns(
         status.status().alias("status"),
         status.gap_to_target().alias("gap_to_target"),

@@ -28,6 +28,7 @@ LEVEL_SCHEMA: dict[str, Any] = {
     "baseline_as_of": pl.Date,
     "target_by": pl.Date,
     "definition_hash": pl.String,
+    "in_force_from": pl.Date,  # internal: the first day these levels apply (null: always)
 }
 NO_OVERRIDE = -1
 
@@ -52,9 +53,25 @@ def _target(target: Target | None) -> tuple[float | None, float | None, bool]:
     return target.lower, target.upper, True
 
 
-def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -> dict[str, Any]:
-    thresholds: Thresholds | None = spec.thresholds
-    target, baseline, min_sample = spec.target, spec.baseline, spec.min_sample
+def _in_force(entries: Any, day: dt.date | None) -> Any:
+    """The entry of a possibly dated list that is in force on `day` (None: before any
+    dated change, i.e. the undated first entry)."""
+    if not isinstance(entries, list):
+        return entries
+    chosen = entries[0]
+    for entry in entries:
+        if entry.from_ is None or (day is not None and entry.from_ <= day):
+            chosen = entry
+    return chosen
+
+
+def _row(
+    spec: MetricSpec, index: int, override: Override | None, digest: str, day: dt.date | None
+) -> dict[str, Any]:
+    thresholds: Thresholds | None = _in_force(spec.thresholds, day)
+    target = _in_force(spec.target, day)
+    baseline = _in_force(spec.baseline, day)
+    min_sample = spec.min_sample
     if override is not None:
         thresholds = override.thresholds or thresholds
         target = override.target or target
@@ -81,17 +98,50 @@ def _row(spec: MetricSpec, index: int, override: Override | None, digest: str) -
         "baseline_as_of": as_of,
         "target_by": target.by if target else None,
         "definition_hash": digest,
+        "in_force_from": day,
     }
 
 
+def _change_days(spec: MetricSpec) -> list[dt.date | None]:
+    """None (the levels before any dated change) and every `from:` date of the metric."""
+    days = {
+        entry.from_
+        for name in ("baseline", "target", "thresholds")
+        for entry in spec.schedule(name)
+        if entry.from_ is not None
+    }
+    return [None, *sorted(days)]
+
+
 def levels_table(specs: list[MetricSpec]) -> pl.DataFrame:
-    """One row per metric and override (override -1 = the metric's own levels)."""
+    """One row per metric, override (-1 = the metric's own levels) and date from which
+    dated levels change (`in_force_from`, null for the levels before any change)."""
     rows = []
     for spec in specs:
         digest = definition_hash(spec)
-        rows.append(_row(spec, NO_OVERRIDE, None, digest))
-        rows.extend(_row(spec, i, o, digest) for i, o in enumerate(spec.overrides))
+        for day in _change_days(spec):
+            rows.append(_row(spec, NO_OVERRIDE, None, digest, day))
+            rows.extend(_row(spec, i, o, digest, day) for i, o in enumerate(spec.overrides))
     return pl.DataFrame(rows, schema=LEVEL_SCHEMA)
+
+
+def join_levels(table: pl.DataFrame, specs: list[MetricSpec]) -> pl.DataFrame:
+    """Each record with the levels in force at its period's start (order kept)."""
+    levels = levels_table(specs)
+    day = pl.col("period_start").dt.date()
+    joined = (
+        table.with_row_index("__record")
+        .join(levels, on=["metric", "override"], how="left", maintain_order="left")
+        .filter(
+            pl.col("in_force_from").is_null()
+            | (day >= pl.col("in_force_from")).fill_null(True)  # `all`: the latest levels
+        )
+    )
+    return (
+        joined.sort("__record", pl.col("in_force_from"), nulls_last=False)
+        .unique("__record", keep="last", maintain_order=True)
+        .drop("__record", "in_force_from")
+    )
 
 
 def override_condition(override: Override) -> pl.Expr:

@@ -122,14 +122,20 @@ def metric_facts(metric: MetricDef) -> list[tuple[str, str]]:
     ]
     if spec.parameters:
         rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in spec.parameters.items())))
-    if spec.baseline:
-        as_of = f" as of {spec.baseline.as_of}" if spec.baseline.as_of else ""
-        rows.append(("baseline", f"{spec.baseline.value:g}{as_of}"))
-    if spec.target:
-        rows.append(("target", target_text(spec.target)))
-    if spec.thresholds:
-        rows.append(("warning", level_text(spec.thresholds.warning)))
-        rows.append(("critical", level_text(spec.thresholds.critical)))
+    baseline, target, thresholds = (
+        spec.current_baseline,
+        spec.current_target,
+        spec.current_thresholds,
+    )
+    if baseline:
+        as_of = f" as of {baseline.as_of}" if baseline.as_of else ""
+        rows.append(("baseline", f"{baseline.value:g}{as_of}"))
+    if target:
+        rows.append(("target", target_text(target)))
+    if thresholds:
+        since = f" (since {thresholds.from_})" if thresholds.from_ else ""
+        rows.append(("warning", level_text(thresholds.warning) + since))
+        rows.append(("critical", level_text(thresholds.critical) + since))
     for override in spec.overrides:
         changed = [
             k

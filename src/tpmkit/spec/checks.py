@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from tpmkit.data.contract import CANONICAL
 from tpmkit.errors import Issue, did_you_mean
@@ -326,19 +327,56 @@ def _levels_location(metric: MetricDef) -> tuple[LocatedDoc, tuple[str | int, ..
     return metric.customized_at or (metric.doc, metric.path)
 
 
-def _check_levels(metric: MetricDef) -> list[Issue]:
+def _in_force(entries: list[Any], path: tuple[str | int, ...], day: Any) -> tuple[Any, Any]:
+    """(entry, its path) of a possibly dated list in force on `day` (None: the latest)."""
+    if not entries:
+        return None, path
+    chosen = len(entries) - 1
+    if day is not None:
+        dated = [i for i, e in enumerate(entries) if e.from_ is None or e.from_ <= day]
+        chosen = dated[-1] if dated else 0
+    return entries[chosen], ((*path, chosen) if len(entries) > 1 else path)
+
+
+def _entries(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _level_blocks(metric: MetricDef) -> list[tuple[Any, ...]]:
+    """(dated path, thresholds, their path, target in force then, its path) per entry of
+    the metric's thresholds (and overrides'), so each dated entry is checked on its own."""
     spec = metric.spec
-    doc, base = _levels_location(metric)
-    issues: list[Issue] = []
-    blocks = [((*base,), spec.thresholds, spec.target)]
-    blocks += [
+    _, base = _levels_location(metric)
+    blocks = []
+    scopes = [((*base,), spec.thresholds, spec.target)]
+    scopes += [
         ((*base, "overrides", i), o.thresholds, o.target) for i, o in enumerate(spec.overrides)
     ]
-    for path, thresholds, target in blocks:
+    for scope, thresholds, target in scopes:
+        levels, targets = _entries(thresholds), _entries(target)
+        t_path = (*scope, "thresholds")
+        g_path = (*scope, "target")
+        if not levels:
+            chosen, chosen_path = _in_force(targets, g_path, None)
+            blocks.append((scope, None, t_path, chosen, chosen_path))
+        for i, entry in enumerate(levels):
+            path = (*t_path, i) if len(levels) > 1 else t_path
+            chosen, chosen_path = _in_force(targets, g_path, entry.from_)
+            blocks.append((scope, entry, path, chosen, chosen_path))
+    return blocks
+
+
+def _check_levels(metric: MetricDef) -> list[Issue]:
+    spec = metric.spec
+    doc, _ = _levels_location(metric)
+    issues: list[Issue] = []
+    for _scope, thresholds, t_path, target, g_path in _level_blocks(metric):
         if (thresholds is not None or target is not None) and spec.direction is None:
             issues.append(
                 doc.issue(
-                    (*path, "thresholds" if thresholds else "target"),
+                    t_path if thresholds else g_path,
                     "thresholds and targets need a `direction`",
                     hint="add direction: higher_is_better, lower_is_better or within_band",
                 )
@@ -346,15 +384,18 @@ def _check_levels(metric: MetricDef) -> list[Issue]:
             continue
         warning, critical = _levels(thresholds)
         if spec.direction is Direction.BAND:
-            issues.extend(_check_band(doc, (*path, "thresholds"), warning, critical))
+            issues.extend(_check_band(doc, t_path, warning, critical))
         else:
-            issues.extend(_check_single(doc, path, spec.direction, warning, critical, target))
+            issues.extend(
+                _check_single(doc, t_path, g_path, spec.direction, warning, critical, target)
+            )
     return issues
 
 
 def _check_single(
     doc: LocatedDoc,
-    path: tuple[str | int, ...],
+    t_path: tuple[str | int, ...],
+    g_path: tuple[str | int, ...],
     direction: Direction | None,
     warning: object,
     critical: object,
@@ -367,7 +408,7 @@ def _check_single(
         if isinstance(level, Band):
             issues.append(
                 doc.issue(
-                    (*path, "thresholds", name),
+                    (*t_path, name),
                     f"`{name}` is a band but the direction is {direction}",
                     hint="give a single number, or use direction: within_band",
                 )
@@ -375,7 +416,7 @@ def _check_single(
     if isinstance(target, Target) and target.value is None:
         issues.append(
             doc.issue(
-                (*path, "target"),
+                g_path,
                 "a band target needs direction: within_band",
                 hint="give `value:`",
             )
@@ -387,7 +428,7 @@ def _check_single(
         relation = "below" if higher else "above"
         issues.append(
             doc.issue(
-                (*path, "thresholds", "warning"),
+                (*t_path, "warning"),
                 f"warning ({warning:g}) is worse than critical ({critical:g}) for {direction}",
                 hint=f"critical must be {relation} warning; swap the two values?",
             )
@@ -397,7 +438,7 @@ def _check_single(
         if worse:
             issues.append(
                 doc.issue(
-                    (*path, "target", "value"),
+                    (*g_path, "value"),
                     f"target ({target.value:g}) is worse than the warning threshold ({warning:g})",
                     hint="a target should be at least as good as warning",
                 )
@@ -450,19 +491,23 @@ def _check_band(
 def _check_dates(metric: MetricDef) -> list[Issue]:
     spec = metric.spec
     doc, base = _levels_location(metric)
-    blocks = [((*base,), spec.baseline, spec.target)]
-    blocks += [
+    scopes = [((*base,), spec.baseline, spec.target)]
+    scopes += [
         ((*base, "overrides", i), o.baseline or spec.baseline, o.target or spec.target)
         for i, o in enumerate(spec.overrides)
     ]
     issues = []
-    for path, baseline, target in blocks:
-        if baseline and target and baseline.as_of and target.by and target.by < baseline.as_of:
-            issues.append(
-                doc.issue(
-                    (*path, "target", "by"),
-                    f"target date {target.by} is before the baseline date {baseline.as_of}",
-                    hint="the target must be due after the baseline was measured",
+    for scope, baselines, targets in scopes:
+        entries = _entries(targets)
+        for i, target in enumerate(entries):
+            baseline, _ = _in_force(_entries(baselines), (*scope, "baseline"), target.from_)
+            path = (*scope, "target", i) if len(entries) > 1 else (*scope, "target")
+            if baseline and baseline.as_of and target.by and target.by < baseline.as_of:
+                issues.append(
+                    doc.issue(
+                        (*path, "by"),
+                        f"target date {target.by} is before the baseline date {baseline.as_of}",
+                        hint="the target must be due after the baseline was measured",
+                    )
                 )
-            )
     return issues

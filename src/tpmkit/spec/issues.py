@@ -57,10 +57,19 @@ def pydantic_issues(
 ) -> list[Issue]:
     """Every error of `exc` located in `doc` (the model was validated from `prefix`)."""
     issues: list[Issue] = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for error in errors:
         loc = tuple(error["loc"])
         kind = error["type"]
-        full = (*prefix, *loc)
+        if kind == "list_type" and loc and str(loc[-1]).startswith("list["):
+            # `X | list[X]`: the single form failed for a reason of its own; say that one
+            field = _strip_members(loc)
+            if any(
+                _strip_members(tuple(e["loc"]))[: len(field)] == field and e is not error
+                for e in errors
+            ):
+                continue
+        full = (*prefix, *_strip_members(loc))
         if kind == "extra_forbidden":
             parent = _model_at(model, loc[:-1])
             allowed = sorted(parent.model_fields) if parent else []
@@ -123,6 +132,10 @@ _MEMBER_NAMES = {
     "bool",
     "list[...]",
     "function-after[_value_or_band(), Target]",
+    # the single-entry member of the effective-dated `X | list[X]` fields
+    "Thresholds",
+    "Baseline",
+    "Target",
 }
 
 

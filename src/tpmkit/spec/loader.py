@@ -268,12 +268,12 @@ def _customize(project: Project, issues: list[Issue]) -> None:
         update["parameters"] = {**metric.spec.parameters, **settings.parameters}
         spec = MetricSpec.model_validate(
             {
-                **metric.spec.model_dump(),
+                **metric.spec.model_dump(by_alias=True),
                 **{
                     k: (
-                        v.model_dump()
+                        v.model_dump(by_alias=True)
                         if isinstance(v, BaseModel)
-                        else [o.model_dump() for o in v]
+                        else [o.model_dump(by_alias=True) for o in v]
                         if isinstance(v, list)
                         else v
                     )

@@ -41,11 +41,13 @@ class Thresholds(Strict):
 
     warning: float | Band | None = None
     critical: float | Band | None = None
+    from_: dt.date | None = Field(None, alias="from", description="in force from this date")
 
 
 class Baseline(Strict):
     value: float
     as_of: dt.date | None = None
+    from_: dt.date | None = Field(None, alias="from", description="in force from this date")
 
 
 class Target(Strict):
@@ -55,6 +57,7 @@ class Target(Strict):
     lower: float | None = None
     upper: float | None = None
     by: dt.date | None = None
+    from_: dt.date | None = Field(None, alias="from", description="in force from this date")
 
     @model_validator(mode="after")
     def _value_or_band(self) -> Target:
@@ -228,9 +231,10 @@ class MetricSpec(Strict):
     dataset: str | None = None
     time_column: str | None = None
     compute: Compute
-    baseline: Baseline | None = None
-    target: Target | None = None
-    thresholds: Thresholds | None = None
+    # one entry, or effective-dated entries (`from:`), so past periods keep their levels
+    baseline: Baseline | list[Baseline] | None = None
+    target: Target | list[Target] | None = None
+    thresholds: Thresholds | list[Thresholds] | None = None
     min_sample: int = Field(0, ge=0)
     cadence: Literal["daily", "weekly", "monthly"] | None = None
     parameters: dict[str, Scalar] = Field(default_factory=dict)
@@ -250,15 +254,53 @@ class MetricSpec(Strict):
         description="the playbook step per status: who does what (shown beside a breach)",
     )
 
+    @model_validator(mode="after")
+    def _dated_entries(self) -> MetricSpec:
+        for name in ("baseline", "target", "thresholds"):
+            entries = getattr(self, name)
+            if not isinstance(entries, list):
+                continue
+            if not entries:
+                raise ValueError(f"`{name}`: give at least one entry")
+            dates = [e.from_ for e in entries]
+            if any(d is None for d in dates[1:]):
+                raise ValueError(f"`{name}`: every entry after the first needs `from:`")
+            known = [d for d in dates if d is not None]
+            if known != sorted(set(known)):
+                raise ValueError(f"`{name}`: `from:` dates must increase")
+        return self
+
+    def schedule(self, name: str) -> list[Any]:
+        """The entries of `baseline`, `target` or `thresholds`, oldest first ([] if none)."""
+        value = getattr(self, name)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list) else [value]
+
+    @property
+    def current_target(self) -> Target | None:
+        entries = self.schedule("target")
+        return entries[-1] if entries else None
+
+    @property
+    def current_thresholds(self) -> Thresholds | None:
+        entries = self.schedule("thresholds")
+        return entries[-1] if entries else None
+
+    @property
+    def current_baseline(self) -> Baseline | None:
+        entries = self.schedule("baseline")
+        return entries[-1] if entries else None
+
 
 class MetricSettings(Strict):
     """A project's settings for a metric defined elsewhere (e.g. built in): parameters are
     merged, the other keys replace the definition's."""
 
     parameters: dict[str, Scalar] = Field(default_factory=dict)
-    baseline: Baseline | None = None
-    target: Target | None = None
-    thresholds: Thresholds | None = None
+    baseline: Baseline | list[Baseline] | None = None
+    target: Target | list[Target] | None = None
+    thresholds: Thresholds | list[Thresholds] | None = None
     min_sample: int | None = Field(None, ge=0)
     cadence: Literal["daily", "weekly", "monthly"] | None = None
     owner: Role | None = None

@@ -55,6 +55,7 @@ class Verdict:
     reason: str | None  # why there is no value, for no_data
     action: str | None = None  # the metric's playbook step for this status
     projected: str | None = None  # early warning, e.g. "critical by 2026-W39"
+    control: str | None = None  # control-chart signal, e.g. "run_above"
 
 
 @dataclass
@@ -294,6 +295,7 @@ def _verdict(
         record.get("reason"),
         metric.spec.actions.get(status),
         projected,
+        record.get("control_signal"),
     )
 
 

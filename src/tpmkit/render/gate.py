@@ -44,6 +44,8 @@ def describe(verdict: Verdict) -> str:
         extras.append(f"trend: {verdict.trend}")
     if verdict.projected:
         extras.append(f"projected {verdict.projected}")
+    if verdict.control:
+        extras.append(f"control: {verdict.control.replace('_', ' ')}")
     line = f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
     return line + (f" → {verdict.action}" if verdict.action else "")
 
@@ -93,6 +95,7 @@ def to_json(result: CheckResult) -> str:
                 "trend": v.trend,
                 "action": v.action,
                 "projected": v.projected,
+                "control_signal": v.control,
                 "message": describe(v),
             }
             for v in sorted(result.verdicts, key=_worst_first)

@@ -128,6 +128,13 @@ def levels_table(specs: list[MetricSpec]) -> pl.DataFrame:
 def join_levels(table: pl.DataFrame, specs: list[MetricSpec]) -> pl.DataFrame:
     """Each record with the levels in force at its period's start (order kept)."""
     levels = levels_table(specs)
+    if levels.get_column("in_force_from").null_count() == levels.height:  # nothing dated
+        return table.join(
+            levels.drop("in_force_from"),
+            on=["metric", "override"],
+            how="left",
+            maintain_order="left",
+        )
     day = pl.col("period_start").dt.date()
     joined = (
         table.with_row_index("__record")

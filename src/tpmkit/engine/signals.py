@@ -39,55 +39,33 @@ _DAYS = {
 }
 
 
-def _periods_ahead(k: pl.Expr, grain: str) -> pl.Expr:
-    """The label of the period `k` periods after the record's."""
-    start = pl.col("period_start").dt.offset_by(pl.format("{}" + _UNITS[grain], k.cast(pl.Int64)))
-    return periods.label(start, grain)
+def _ahead_labels(table: pl.DataFrame, k_column: str, grain: str) -> pl.Series:
+    """Per row, the label of the period `k_column` periods after the row's (null where k is
+    null); computed once per distinct (period, k), which are few."""
+    wanted = table.select("period_start", pl.col(k_column).cast(pl.Int64).alias("__kk"))
+    pairs = wanted.drop_nulls().unique()
+    if pairs.is_empty():
+        return pl.Series(k_column, [None] * table.height, dtype=pl.String)
+    later = pl.col("period_start").dt.offset_by(pl.format("{}" + _UNITS[grain], pl.col("__kk")))
+    pairs = pairs.with_columns(periods.label(later, grain).alias("__label"))
+    joined = wanted.join(
+        pairs, on=["period_start", "__kk"], how="left", nulls_equal=False, maintain_order="left"
+    )
+    return joined.get_column("__label")
 
 
-def _first_past(threshold: pl.Expr, worse_up: bool) -> pl.Expr:
-    """First k >= 1 with the fitted line strictly past `threshold` (null if not rising to
-    it within the horizon)."""
-    fit, slope = pl.col("__fit"), pl.col("slope")
-    if worse_up:
-        k = ((threshold - fit) / slope).floor() + 1
-        moving = slope > 0
-    else:
-        k = ((fit - threshold) / -slope).floor() + 1
-        moving = slope < 0
+def _first_past(threshold: str, fit: pl.Expr, slope: pl.Expr, worse_up: pl.Expr) -> pl.Expr:
+    """First k >= 1 with the fitted line strictly past the level in column `threshold`
+    (null when it does not get there within the horizon)."""
+    level = pl.col(threshold)
+    k = (
+        pl.when(worse_up)
+        .then(((level - fit) / slope).floor() + 1)
+        .otherwise(((fit - level) / -slope).floor() + 1)
+    )
+    moving = pl.when(worse_up).then(slope > 0).otherwise(slope < 0)
     k = pl.max_horizontal(k, pl.lit(1.0))
-    return pl.when(moving & threshold.is_not_null() & (k <= HORIZON)).then(k)
-
-
-def _projection() -> tuple[pl.Expr, pl.Expr]:
-    """(next level name, k periods ahead) for a worsening series."""
-    direction, status = pl.col("direction"), pl.col("status")
-    up = pl.col("slope") > 0
-    # which bound the series is moving towards, per direction
-    warn = (
-        pl.when(direction == "within_band")
-        .then(pl.when(up).then(pl.col("warning_upper")).otherwise(pl.col("warning")))
-        .otherwise(pl.col("warning"))
-    )
-    crit = (
-        pl.when(direction == "within_band")
-        .then(pl.when(up).then(pl.col("critical_upper")).otherwise(pl.col("critical")))
-        .otherwise(pl.col("critical"))
-    )
-    worse_up = (direction == "lower_is_better") | ((direction == "within_band") & up)
-
-    def k_for(level: pl.Expr) -> pl.Expr:
-        return pl.when(worse_up).then(_first_past(level, True)).otherwise(_first_past(level, False))
-
-    worsening = (pl.col("trend") == "worsening") & (pl.col("__points") >= PROJECTION_POINTS)
-    name = (
-        pl.when(worsening & (status == "ok") & k_for(warn).is_not_null())
-        .then(pl.lit("warning"))
-        .when(worsening & status.is_in(["ok", "warning"]) & k_for(crit).is_not_null())
-        .then(pl.lit("critical"))
-    )
-    k = pl.when(name == "warning").then(k_for(warn)).when(name == "critical").then(k_for(crit))
-    return name, k
+    return pl.when(moving & level.is_not_null() & (k <= HORIZON)).then(k)
 
 
 def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFrame:
@@ -97,29 +75,52 @@ def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFram
             *(pl.lit(None, dtype=pl.Float64).alias(c) for c in FLOAT_FIELDS),
             *(pl.lit(None, dtype=pl.String).alias(c) for c in TEXT_FIELDS),
         )
+    position = pl.int_range(pl.len(), dtype=pl.Int64)
     new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
-    new_series = new_series | (pl.int_range(pl.len()) == 0)
-    value = pl.col("value")
-    previous = pl.when(~new_series).then(value.shift(1))
-    baseline = pl.col("baseline")
+    table = table.with_columns((new_series | (position == 0)).alias("__new"), position.alias("__i"))
+    value, baseline = pl.col("value"), pl.col("baseline")
+    previous = pl.when(~pl.col("__new")).then(value.shift(1))
+    direction, up = pl.col("direction"), pl.col("slope") > 0
+    band = direction == "within_band"
     table = table.with_columns(
-        new_series.alias("__new"),
         pl.when(previous.is_not_null() & (previous != 0))
         .then(100 * (value - previous) / previous.abs())
         .alias("change_pct"),
         pl.when(baseline.is_not_null() & (baseline != 0))
         .then(100 * (value - baseline) / baseline.abs())
         .alias("change_vs_baseline_pct"),
+        # the bound the series is moving towards, per direction
+        pl.when(band & up).then(pl.col("warning_upper")).otherwise(pl.col("warning")).alias("__w"),
+        pl.when(band & up)
+        .then(pl.col("critical_upper"))
+        .otherwise(pl.col("critical"))
+        .alias("__c"),
+        ((direction == "lower_is_better") | (band & up)).alias("__up"),
     )
-    name, k = _projection()
-    table = table.with_columns(name.alias("projected_status"), k.alias("__k"))
+    fit, slope, worse_up = pl.col("__fit"), pl.col("slope"), pl.col("__up")
     table = table.with_columns(
-        pl.when(pl.col("__k").is_not_null())
-        .then(_periods_ahead(pl.col("__k"), grain))
-        .alias("projected_breach_period")
+        _first_past("__w", fit, slope, worse_up).alias("__kw"),
+        _first_past("__c", fit, slope, worse_up).alias("__kc"),
     )
+    status = pl.col("status")
+    worsening = (pl.col("trend") == "worsening") & (pl.col("__points") >= PROJECTION_POINTS)
+    name = (
+        pl.when(worsening & (status == "ok") & pl.col("__kw").is_not_null())
+        .then(pl.lit("warning"))
+        .when(worsening & status.is_in(["ok", "warning"]) & pl.col("__kc").is_not_null())
+        .then(pl.lit("critical"))
+    )
+    table = table.with_columns(name.alias("projected_status"))
+    table = table.with_columns(
+        pl.when(pl.col("projected_status") == "warning")
+        .then(pl.col("__kw"))
+        .when(pl.col("projected_status") == "critical")
+        .then(pl.col("__kc"))
+        .alias("__k")
+    )
+    table = table.with_columns(_ahead_labels(table, "__k", grain).alias("projected_breach_period"))
     table = _glide(table, grain)
-    return _control(table, keys).drop("__new", "__k")
+    return _control(table).drop("__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up")
 
 
 def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
@@ -133,25 +134,32 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
         .when(pl.col("direction") == "lower_is_better")
         .then(value <= target)
         .otherwise(False)
-    )
+    ).fill_null(False)
     # whole periods from this record's end to the end of the target date
     end_local = pl.col("period_end").dt.replace_time_zone(None)
     due = pl.col("target_by").cast(pl.Datetime("us")) + pl.duration(days=1)
     remaining = ((due - end_local).dt.total_seconds() / 86_400 / _DAYS[grain]).ceil()
-    return table.with_columns(
-        pl.when(reaching & ~met.fill_null(False))
-        .then(_periods_ahead(k.ceil(), grain))
-        .alias("projected_target_period"),
-        pl.when(plain & value.is_not_null() & (remaining >= 1) & ~met.fill_null(False))
+    table = table.with_columns(
+        pl.when(reaching & ~met).then(k.ceil()).alias("__kt"),
+        pl.when(plain & value.is_not_null() & (remaining >= 1) & ~met)
         .then((target - value) / remaining)
         .alias("required_per_period"),
     )
+    return table.with_columns(
+        _ahead_labels(table, "__kt", grain).alias("projected_target_period")
+    ).drop("__kt")
 
 
-def _control(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    first = (
-        table.with_columns(pl.col("__new").cum_sum().alias("__series"))
-        .filter(pl.int_range(pl.len()).over("__series") < CONTROL_WINDOW)
+def _control(table: pl.DataFrame) -> pl.DataFrame:
+    """Control limits from each series' first records; signals against them. The table is
+    ordered by series, so positions and runs come from running indices, not groupings."""
+    index = pl.col("__i")
+    series_start = pl.when(pl.col("__new")).then(index).forward_fill()
+    table = table.with_columns(
+        pl.col("__new").cum_sum().alias("__series"), (index - series_start).alias("__pos")
+    )
+    limits = (
+        table.filter(pl.col("__pos") < CONTROL_WINDOW)
         .group_by("__series")
         .agg(
             pl.col("value").mean().alias("__mean"),
@@ -159,19 +167,18 @@ def _control(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
             pl.col("value").count().alias("__count"),
         )
     )
-    table = table.with_columns(pl.col("__new").cum_sum().alias("__series")).join(
-        first, on="__series", how="left"
-    )
+    table = table.join(limits, on="__series", how="left", maintain_order="left")
     usable = (pl.col("__count") >= CONTROL_MIN) & (pl.col("__sd") > 0)
     deviation = pl.col("value") - pl.col("__mean")
-    side = pl.when(usable & pl.col("value").is_not_null()).then(deviation.sign())
-    table = table.with_columns(side.alias("__side"))
+    table = table.with_columns(
+        pl.when(usable & pl.col("value").is_not_null()).then(deviation.sign()).alias("__side")
+    )
     run_start = pl.col("__new") | pl.col("__side").ne_missing(pl.col("__side").shift(1))
-    table = table.with_columns(run_start.cum_sum().alias("__run"))
-    table = table.with_columns(pl.int_range(1, pl.len() + 1).over("__run").alias("__len"))
-    outside = usable & (deviation.abs() > 3 * pl.col("__sd"))
+    table = table.with_columns(
+        (index - pl.when(run_start).then(index).forward_fill() + 1).alias("__len")
+    )
     signal = (
-        pl.when(outside)
+        pl.when(usable & (deviation.abs() > 3 * pl.col("__sd")))
         .then(pl.lit("outside_limits"))
         .when((pl.col("__len") >= RUN) & (pl.col("__side") > 0))
         .then(pl.lit("run_above"))
@@ -179,7 +186,7 @@ def _control(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         .then(pl.lit("run_below"))
     )
     return table.with_columns(signal.alias("control_signal")).drop(
-        "__series", "__mean", "__sd", "__count", "__side", "__run", "__len"
+        "__series", "__pos", "__mean", "__sd", "__count", "__side", "__len"
     )
 
 

@@ -20,6 +20,7 @@ COMMANDS = [
     ["report"],
     ["trend"],
     ["history"],
+    ["scorecard"],
     ["validate"],
     ["schema"],
     ["metrics", "list"],

@@ -527,6 +527,69 @@ def history(
     print_history(recorded, metric_id, ",".join(_split(by)), period)
 
 
+class ScorecardFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+@handled
+def scorecard(
+    project: ProjectOption = DEFAULT_PROJECT,
+    role: Annotated[str, typer.Option(help="Whose scorecard (default: agent).")] = "agent",
+    period: Annotated[str, typer.Option(help="day, week (ISO), month, quarter or year.")] = "month",
+    at: Annotated[
+        str, typer.Option(help="The period: latest (complete) or a label such as 2026-10.")
+    ] = "latest",
+    by: Annotated[list[str] | None, typer.Option(help="Who is scored (default: agent_id).")] = None,
+    output_format: Annotated[
+        ScorecardFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ScorecardFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+    ] = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Balanced scorecard: weighted score per agent (lowest first), points per metric,
+    evidence against target, and the coaching list per team lead."""
+    from tpmkit import project as api
+    from tpmkit import scorecard as scoring
+
+    _writable(output)
+    with _progress(quiet) as step:
+        step("reading definitions")
+        loaded = api.load(project)
+        result = scoring.build(
+            loaded,
+            role=role,
+            period=period,
+            at=at,
+            by=_split(by) or ["agent_id"],
+            cache=_cache(no_cache, cache_dir),
+            progress=step,
+        )
+    if not quiet:
+        _notes_to_stderr(result.notes)
+    if output_format is ScorecardFormat.table:
+        from tpmkit.render.console import print_scorecard
+
+        print_scorecard(result, {m: d.spec.name for m, d in loaded.metrics.items()})
+        return
+    from tpmkit.render import files
+
+    records = scoring.frame(result)
+    text = (
+        files.to_json(records) if output_format is ScorecardFormat.json else files.to_csv(records)
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        files.write(text, output)
+
+
 class ReportFormat(StrEnum):
     html = "html"
     markdown = "markdown"

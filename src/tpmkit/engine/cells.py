@@ -43,6 +43,12 @@ def bounds(window: Window, timezone: str) -> tuple[dt.datetime | None, dt.dateti
     return start, end
 
 
+def _sd(result: kinds.Aggregation | None) -> pl.Expr:
+    if result is None or result.sd is None:
+        return pl.lit(None, dtype=pl.Float64)
+    return result.sd
+
+
 def prepare_rows(
     frame: pl.LazyFrame,
     metrics: list[MetricSpec],
@@ -151,6 +157,7 @@ def aggregate(
                 "__last",
                 finite(value.cast(pl.Float64)).alias("value"),
                 n.cast(pl.Int64).alias("n"),
+                _sd(results.get(spec.id)).alias("sd"),
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
                 *(

@@ -30,6 +30,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "period_end": pl.Datetime("us", "UTC"),
     "value": pl.Float64(),
     "n": pl.Int64(),
+    "sd": pl.Float64(),  # sample standard deviation of a mean's values (else null)
     "unit": pl.String(),
     "direction": pl.String(),
     "status": pl.String(),
@@ -341,6 +342,8 @@ def finish(
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend; order the records."""
     by = list(request.by)
+    if "sd" not in table.columns:  # only formula metrics: no spread
+        table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias("sd"))
     if request.grain == "all":
         first = table.get_column("__first").min()
         last = table.get_column("__last").max()

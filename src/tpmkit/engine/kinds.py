@@ -40,6 +40,7 @@ class Aggregation:
     aggs: dict[str, pl.Expr]
     value: pl.Expr
     n: pl.Expr
+    sd: pl.Expr | None = None  # sample standard deviation of the values, for a mean
 
 
 def row_expr(text: str, params: Params) -> pl.Expr:
@@ -222,8 +223,14 @@ class _Parts:
         """The sum of `values` over the rows `mask` selects (0 when there are none)."""
         return self.agg(name, self.row(name, _only(mask, values)).sum())
 
-    def done(self, value: pl.Expr, n: pl.Expr) -> Aggregation:
-        return Aggregation(self.rows, self.aggs, value.cast(pl.Float64), n.cast(pl.Int64))
+    def done(self, value: pl.Expr, n: pl.Expr, sd: pl.Expr | None = None) -> Aggregation:
+        return Aggregation(
+            self.rows,
+            self.aggs,
+            value.cast(pl.Float64),
+            n.cast(pl.Int64),
+            None if sd is None else sd.cast(pl.Float64),
+        )
 
 
 def aggregation(
@@ -285,4 +292,5 @@ def aggregation(
     else:
         quantile = statistic_quantile(str(resolve(compute.statistic, params)))
     value = values.mean() if quantile is None else values.quantile(quantile, "linear")
-    return parts.done(parts.agg("value", value), parts.agg("count", values.count()))
+    sd = parts.agg("sd", values.std()) if quantile is None else None
+    return parts.done(parts.agg("value", value), parts.agg("count", values.count()), sd)

@@ -325,6 +325,63 @@ class Source(Strict):
     id_column: str | None = None
 
 
+class ScorecardCategory(Strict):
+    """A category of a scorecard: its weight and its metrics (weights, or a list for equal
+    weights)."""
+
+    weight: float = Field(gt=0)
+    metrics: dict[str, float] | list[str]
+
+    @model_validator(mode="after")
+    def _metric_weights(self) -> ScorecardCategory:
+        if isinstance(self.metrics, dict):
+            total = sum(self.metrics.values())
+            if abs(total - 100) > 1e-6:
+                raise ValueError(f"metric weights must sum to 100, not {total:g}")
+        if not self.metrics:
+            raise ValueError("a category needs at least one metric")
+        return self
+
+    def weights(self) -> dict[str, float]:
+        if isinstance(self.metrics, dict):
+            return dict(self.metrics)
+        return {m: 100 / len(self.metrics) for m in self.metrics}
+
+
+class Scorecard(Strict):
+    """Weighted categories; category weights sum to 100."""
+
+    categories: dict[str, ScorecardCategory]
+
+    @model_validator(mode="after")
+    def _category_weights(self) -> Scorecard:
+        total = sum(c.weight for c in self.categories.values())
+        if abs(total - 100) > 1e-6:
+            raise ValueError(f"category weights must sum to 100, not {total:g}")
+        return self
+
+    def weights(self) -> dict[str, float]:
+        """Each metric's share of the whole score (percent)."""
+        return {
+            metric: category.weight * share / 100
+            for category in self.categories.values()
+            for metric, share in category.weights().items()
+        }
+
+
+DEFAULT_SCORECARDS = {
+    "agent": {
+        "categories": {
+            "quality": {"weight": 60, "metrics": ["csat", "qa_score", "fcr"]},
+            "efficiency": {
+                "weight": 40,
+                "metrics": ["aht", "schedule_adherence", "contacts_handled"],
+            },
+        }
+    }
+}
+
+
 class ProjectSpec(Strict):
     """The project file, `tpmkit.yaml`."""
 
@@ -337,7 +394,11 @@ class ProjectSpec(Strict):
         default_factory=dict,
         description="per metric id: parameters and levels replacing the definition's",
     )
-    scorecards: dict[str, Any] | None = None
+    scorecards: dict[Role, Scorecard] = Field(
+        default_factory=dict,
+        description="per role: weighted categories of metrics (default for agents: quality 60, "
+        "efficiency 40)",
+    )
     history: str = ".tpmkit/history"
     cache: str | Literal[False] = Field(
         default=".tpmkit/cache",

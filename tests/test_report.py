@@ -219,3 +219,22 @@ def test_html_renders_in_headless_chromium(project_file, tmp_path):
     assert shot.exists() and shot.stat().st_size > 20_000, run.stderr[-2000:]
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
     assert not [line for line in console if "rror" in line], console
+
+
+def test_example_views_carry_scorecards_goals_and_partners_side_by_side():
+    from conftest import REPO
+
+    example = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    ops = build(example, role="operations_manager", cache=False)
+    _column, groups, rows = next(s for s in ops.side_by_side() if s[0] == "vendor")
+    assert groups == ["Northwind BPO", "in-house"]
+    service = dict(rows)["Service level"]
+    partner = service["Northwind BPO"]
+    assert partner["status"] == "critical" and partner["target"] == 75.0  # its contract
+    assert service["in-house"]["target"] == 80.0
+    html = to_html(ops)
+    assert "By vendor, side by side" in html and "Agent scorecard" in html
+    lead = build(example, role="team_lead", cache=False)
+    assert lead.scorecard is not None and lead.scorecard.coaching()
+    assert [g.goal.agent for g in lead.goals] == ["A038", "A024"]
+    assert "Individual goals" in to_markdown(lead) or "Individual goals" in to_html(lead)

@@ -122,3 +122,33 @@ def test_example_scorecard_ranks_agents_and_coaches_on_evidence():
     # the agent with few surveys is never coached on CSAT
     coached = {(g.group["agent_id"], m.metric) for i in result.coaching().values() for g, m in i}
     assert ("A047", "csat") not in coached
+
+
+def test_goal_progress_at_start_middle_and_after_due():
+    import datetime as dt
+
+    from tpmkit.goals import judge, plan_value
+    from tpmkit.spec.models import Goal
+
+    goal = Goal.model_validate(
+        {"agent": "A1", "metric": "csat", "from": 75, "target": 85,
+         "start": "2026-11-01", "due": "2026-12-01"}
+    )  # fmt: skip
+    start, middle, after = dt.date(2026, 11, 1), dt.date(2026, 11, 16), dt.date(2026, 12, 5)
+    assert plan_value(goal, start) == 75 and plan_value(goal, middle) == 80
+    assert plan_value(goal, after) == 85 and plan_value(goal, dt.date(2026, 10, 1)) == 75
+    at_start = judge(goal, 75.0, 10, start, "higher_is_better", "percent")
+    assert (at_start.status, at_start.progress, at_start.days_left) == ("on_track", 0.0, 30)
+    behind = judge(goal, 78.0, 40, middle, "higher_is_better", "percent")
+    assert (behind.status, behind.progress, behind.plan) == ("behind", 30.0, 80.0)
+    ahead = judge(goal, 81.0, 40, middle, "higher_is_better", "percent")
+    assert ahead.status == "on_track" and ahead.progress == pytest.approx(60.0)
+    assert judge(goal, 86.0, 90, after, "higher_is_better", "percent").status == "met"
+    assert judge(goal, 84.0, 90, after, "higher_is_better", "percent").status == "missed"
+    aht = Goal.model_validate(
+        {"agent": "A1", "metric": "aht", "from": 450, "target": 400,
+         "start": "2026-11-01", "due": "2026-12-01"}
+    )  # fmt: skip
+    assert judge(aht, 420.0, 50, middle, "lower_is_better", "seconds").status == "on_track"
+    with pytest.raises(ValueError, match="`due` must be after `start`"):
+        Goal.model_validate({**goal.model_dump(by_alias=True), "due": "2026-10-01"})

@@ -2,9 +2,10 @@
 
 - Each metric scores 0–100 against its levels: 100 at or better than target, 0 at or worse
   than critical, linear in between; a within-band metric scores 100 inside its target band,
-  falling linearly to 0 at the critical bounds. A metric with no value or without a target
-  and a critical level is dropped and the remaining weights are renormalised; the card lists
-  what was dropped.
+  falling linearly to 0 at the critical bounds. A metric with no value, too small a sample,
+  or without a target and a critical level is dropped and the remaining weights are
+  renormalised; the card lists what was dropped. A group scored on less than half of the
+  weight gets no score and no rank.
 - Evidence: for a rate, the Wilson 95 % interval of the share; for a mean, the t interval
   (sample standard deviation). A group is *significantly worse* than target only when the
   whole interval lies on the bad side of the target, *significantly better* only when it
@@ -154,6 +155,7 @@ class ScorecardResult:
     by: list[str]
     groups: list[GroupScore]  # lowest score first; groups without a score last
     notes: list[str] = field(default_factory=list)
+    goals: list[Any] = field(default_factory=list)  # goals.GoalStatus of the project's goals
 
     def coaching(self) -> dict[str, list[tuple[GroupScore, MetricScore]]]:
         """Per team lead: (agent, metric) significantly worse than target, largest
@@ -285,13 +287,24 @@ def build(
     lowest_first = sorted(ranked, key=lambda g: g.score or 0) + [
         g for g in scored if g.score is None
     ]
-    return ScorecardResult(role, label, by, lowest_first, [*result.notes])
+    judged = next((r for r in rows if r["period"] == label), None)
+    as_of = (judged["period_end"] - dt.timedelta(days=1)).date() if judged else None
+    from tpmkit import goals
+
+    tracked = goals.evaluate(project, as_of, cache) if project.spec.goals else []
+    return ScorecardResult(role, label, by, lowest_first, [*result.notes], tracked)
+
+
+MIN_COVERAGE = 50.0  # percent of the scorecard's weight that must be scored to rank a group
 
 
 def _score(metrics: list[MetricScore]) -> float | None:
+    """The weighted mean of the scored metrics; None (not ranked) when less than
+    `MIN_COVERAGE` of the weight could be scored — a score from one thin metric would rank
+    a person on too little."""
     usable = [m for m in metrics if m.points is not None]
     total = sum(m.weight for m in usable)
-    if not usable or total <= 0:
+    if not usable or total < MIN_COVERAGE:
         return None
     return sum(m.weight * (m.points or 0) for m in usable) / total
 

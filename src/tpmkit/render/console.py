@@ -487,6 +487,7 @@ def print_scorecard(result: Any, names: dict[str, str]) -> None:
             style="dim",
         )
     )
+    _print_goals(result.goals)
     coaching = result.coaching()
     if not coaching:
         out.print("coaching list: no agent is significantly worse than target on any metric")
@@ -510,3 +511,29 @@ def print_scorecard(result: Any, names: dict[str, str]) -> None:
                 f"{score.points:.0f}" if score.points is not None else "—",
             )
         out.print(lines)
+
+
+def _print_goals(tracked: list[Any]) -> None:
+    if not tracked:
+        return
+    table = Table(title="individual goals", title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("agent", "metric", "from → target", "due", "as of", "actual", "n", "plan",
+                 "progress", "status", "days left"):  # fmt: skip
+        table.add_column(name)
+    for status in tracked:
+        goal, unit = status.goal, status.unit
+        style = {"behind": "yellow", "missed": "bold red", "met": "green", "on_track": "green"}
+        table.add_row(
+            goal.agent,
+            goal.metric,
+            f"{fmt_value(goal.from_value, unit)} → {fmt_value(goal.target, unit)}",
+            str(goal.due),
+            str(status.as_of),
+            fmt_value(status.actual, unit),
+            f"{status.n:,}",
+            fmt_value(status.plan, unit),
+            "—" if status.progress is None else f"{status.progress:.0f}%",
+            Text(status.status.replace("_", " "), style=style.get(status.status, "")),
+            str(max(status.days_left, 0)),
+        )
+    stdout().print(table)

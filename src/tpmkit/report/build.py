@@ -107,6 +107,24 @@ class Report:
     tables: list[GroupTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     evaluation: Any = None  # the Evaluation behind the cards (for the history)
+    scorecard: Any = None  # scorecard.ScorecardResult for team lead and manager views
+    goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
+
+    def side_by_side(self) -> list[tuple[str, list[Any], list[tuple[str, dict[Any, Any]]]]]:
+        """For each single-column grouping (site, vendor …): its groups and, per metric,
+        each group's record — the same metrics side by side, each group with its own
+        (e.g. contractual) levels."""
+        out = []
+        for column in sorted({t.columns[0] for t in self.tables if len(t.columns) == 1}):
+            tables = [t for t in self.tables if t.columns == [column]]
+            groups = sorted(
+                {r.group[column] for t in tables for r in t.rows if r.group[column] is not None}
+            )
+            rows = [
+                (t.name, {r.group[column]: r.record for t2 in [t] for r in t2.rows}) for t in tables
+            ]
+            out.append((column, groups, rows))
+        return out
 
     def counts(self) -> dict[str, int]:
         counted = Counter(card.status for card in self.cards)
@@ -221,12 +239,37 @@ def build(
         notes=[*result.notes],
         evaluation=result,
     )
+    if role in ("team_lead", "operations_manager", "director") and _has_agent_scorecard(project):
+        from tpmkit import scorecard
+
+        try:
+            report.scorecard = scorecard.build(
+                project, role="agent", period=period, at=label, cache=cache
+            )
+        except UsageError as exc:  # e.g. the agent scorecard's metrics have no data here
+            report.notes.append(f"no agent scorecard: {exc.message}")
+    if project.spec.goals and role in ("agent", "team_lead"):
+        from tpmkit import goals
+
+        as_of = (report.period_end - dt.timedelta(days=1)).date() if report.period_end else None
+        report.goals = goals.evaluate(project, as_of, cache)
     groupings = [list(by)] if by else ROLE_GROUPINGS.get(role or "", [])
     for columns in groupings:
         if progress:
             progress(f"grouping by {', '.join(columns)}")
         report.tables.extend(_tables(project, ids, role, columns, label, wanted, period, cache))
     return report
+
+
+def _has_agent_scorecard(project: Project) -> bool:
+    """True when the project's (or the default) agent scorecard names only its metrics."""
+    from tpmkit.scorecard import scorecard_for
+
+    try:
+        card = scorecard_for(project, "agent")
+    except UsageError:
+        return False
+    return all(m in project.metrics for m in card.weights())
 
 
 def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) -> Card:

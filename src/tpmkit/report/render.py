@@ -67,6 +67,18 @@ def _context(report: Report) -> dict[str, Any]:
         "rows_quarantined": sum(d.quarantined for d in report.datasets),
         "breaches": report.breaches(),
         "early": report.early_warnings(),
+        "side": report.side_by_side() if report.role in ("operations_manager", "director") else [],
+        "scorecard_rows": report.scorecard.groups[:10] if report.scorecard else [],
+        "scorecard_metrics": (
+            [m.metric for m in report.scorecard.groups[0].metrics]
+            if report.scorecard and report.scorecard.groups
+            else []
+        ),
+        "marks": {
+            "significantly_worse": "▼",
+            "significantly_better": "▲",
+            "not_enough_evidence": "?",
+        },
         "quality": report.quality(),
         "status_words": STATUS_WORDS,
         "icons": STATUS_ICONS,
@@ -198,6 +210,94 @@ def to_markdown(report: Report) -> str:
             ]
             if len(table.columns) > 1:
                 cells.append(fmt(row.context, table.unit))
+            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    for column, groups, rows in context["side"]:
+        out += [
+            f"## By {column}, side by side",
+            "",
+            "| metric | " + " | ".join(markdown_cell(str(g)) for g in groups) + " |",
+            "|---|" + "---:|" * len(groups),
+        ]
+        for name, records in rows:
+            cells = [name]
+            for g in groups:
+                r = records.get(g)
+                cells.append(
+                    f"{fmt(r['value'], r.get('unit') or '')} "
+                    f"{STATUS_WORDS.get(r['status'], r['status'])}"
+                    if r
+                    else "—"
+                )
+            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    if report.scorecard and report.scorecard.groups:
+        card = report.scorecard
+        metrics = [m.metric for m in card.groups[0].metrics]
+        marks = context["marks"]
+        out += [
+            f"## Agent scorecard — {card.period}, lowest {len(context['scorecard_rows'])}",
+            "",
+            "| rank | agent | team | score | change | " + " | ".join(metrics) + " |",
+            "|---:|---|---|---:|---:|" + "---:|" * len(metrics),
+        ]
+        for g in context["scorecard_rows"]:
+            cells = [
+                str(g.rank or "—"),
+                ", ".join(str(v) for v in g.group.values()),
+                str(g.context.get("team") or "—"),
+                "—" if g.score is None else f"{g.score:.0f}",
+                "—" if g.change is None else f"{g.change:+.0f}",
+                *(
+                    "—" if m.points is None else f"{m.points:.0f}{marks.get(m.evidence or '', '')}"
+                    for m in g.metrics
+                ),
+            ]
+            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out += ["", "### Coaching list", ""]
+        coaching = card.coaching()
+        if not coaching:
+            out.append("No agent is significantly worse than target on any scorecard metric.")
+        else:
+            out += [
+                "| team lead | agent | metric | value | target | n | 95 % interval |",
+                "|---|---|---|---:|---:|---:|---|",
+            ]
+            for lead, items in coaching.items():
+                for g, m in items:
+                    unit = m.record.get("unit") or ""
+                    low, high = m.interval or (None, None)
+                    cells = [
+                        lead,
+                        ", ".join(str(v) for v in g.group.values()),
+                        m.metric,
+                        fmt(m.record.get("value"), unit),
+                        fmt(m.record.get("target"), unit),
+                        str(m.record.get("n")),
+                        f"{fmt(low, unit)} – {fmt(high, unit)}",
+                    ]
+                    out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    if report.goals:
+        out += [
+            "## Individual goals",
+            "",
+            "| agent | metric | from → target | due | actual | plan | progress | status "
+            "| days left |",
+            "|---|---|---|---|---:|---:|---:|---|---:|",
+        ]
+        for st in report.goals:
+            cells = [
+                st.goal.agent,
+                st.goal.metric,
+                f"{fmt(st.goal.from_value, st.unit)} → {fmt(st.goal.target, st.unit)}",
+                str(st.goal.due),
+                fmt(st.actual, st.unit),
+                fmt(st.plan, st.unit),
+                "—" if st.progress is None else f"{st.progress:.0f}%",
+                st.status.replace("_", " "),
+                str(max(st.days_left, 0)),
+            ]
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
     out += ["## Data quality", ""]

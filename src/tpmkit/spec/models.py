@@ -382,6 +382,25 @@ DEFAULT_SCORECARDS = {
 }
 
 
+class Goal(Strict):
+    """An individual goal (performance improvement plan): one agent, one metric, from a
+    value to a target between two dates."""
+
+    agent: str
+    metric: str
+    from_value: float = Field(alias="from")
+    target: float
+    start: dt.date
+    due: dt.date
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _dates(self) -> Goal:
+        if self.due <= self.start:
+            raise ValueError("`due` must be after `start`")
+        return self
+
+
 class ProjectSpec(Strict):
     """The project file, `tpmkit.yaml`."""
 
@@ -393,6 +412,9 @@ class ProjectSpec(Strict):
     customize: dict[str, MetricSettings] = Field(
         default_factory=dict,
         description="per metric id: parameters and levels replacing the definition's",
+    )
+    goals: list[Goal] = Field(
+        default_factory=list, description="individual goals (performance improvement plans)"
     )
     scorecards: dict[Role, Scorecard] = Field(
         default_factory=dict,

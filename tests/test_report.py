@@ -238,3 +238,17 @@ def test_example_views_carry_scorecards_goals_and_partners_side_by_side():
     assert lead.scorecard is not None and lead.scorecard.coaching()
     assert [g.goal.agent for g in lead.goals] == ["A038", "A024"]
     assert "Individual goals" in to_markdown(lead) or "Individual goals" in to_html(lead)
+
+
+def test_agent_view_for_one_agent():
+    from conftest import REPO
+
+    example = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    own = build(example, role="agent", agent="A038", period="month", cache=False)
+    assert {r.group["agent_id"] for t in own.tables for r in t.rows} == {"A038"}
+    assert [g.group["agent_id"] for g in own.scorecard.groups] == ["A038"]
+    assert [g.goal.agent for g in own.goals] == ["A038"]
+    with pytest.raises(Exception, match="no such agent"):
+        build(example, role="agent", agent="Z999", period="month", cache=False)
+    with pytest.raises(Exception, match="use it with --role agent"):
+        build(example, role="team_lead", agent="A038", cache=False)

@@ -543,6 +543,10 @@ def scorecard(
         str, typer.Option(help="The period: latest (complete) or a label such as 2026-10.")
     ] = "latest",
     by: Annotated[list[str] | None, typer.Option(help="Who is scored (default: agent_id).")] = None,
+    baseline_periods: Annotated[
+        int,
+        typer.Option(min=1, help="Each agent's baseline: the first N periods of the data."),
+    ] = 3,
     output_format: Annotated[
         ScorecardFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ScorecardFormat.table,
@@ -568,6 +572,7 @@ def scorecard(
             period=period,
             at=at,
             by=_split(by) or ["agent_id"],
+            baseline_periods=baseline_periods,
             cache=_cache(no_cache, cache_dir),
             progress=step,
         )
@@ -634,6 +639,10 @@ def report(
         str | None,
         typer.Option(help="Only metrics reviewed at this rhythm: daily, weekly or monthly."),
     ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option(help="With --role agent: one agent's own report (rows, scorecard, goals)."),
+    ] = None,
     output_format: Annotated[
         ReportFormat | None,
         typer.Option("--format", "-f", help="html or markdown (default: from the file name)."),
@@ -666,6 +675,7 @@ def report(
             role=role,
             by=_split(by),
             cadence=cadence,
+            agent=agent,
             cache=_cache(no_cache, cache_dir),
             progress=step,
         )

@@ -199,11 +199,13 @@ def build(
     role: str | None = None,
     by: Sequence[str] = (),
     cadence: str | None = None,
+    agent: str | None = None,
     now: dt.datetime | None = None,
     cache: Path | bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Evaluate the view's metrics and assemble the report for one period."""
+    """Evaluate the view's metrics and assemble the report for one period; `agent` narrows
+    the agent view to one person (their rows, their scorecard, their goals)."""
     from tpmkit import gate
     from tpmkit import project as api
 
@@ -239,7 +241,10 @@ def build(
         notes=[*result.notes],
         evaluation=result,
     )
-    if role in ("team_lead", "operations_manager", "director") and _has_agent_scorecard(project):
+    if agent is not None and role != "agent":
+        raise UsageError("--agent narrows the agent view: use it with --role agent")
+    scored_roles = ("team_lead", "operations_manager", "director")
+    if (role in scored_roles or agent) and _has_agent_scorecard(project):
         from tpmkit import scorecard
 
         try:
@@ -258,7 +263,25 @@ def build(
         if progress:
             progress(f"grouping by {', '.join(columns)}")
         report.tables.extend(_tables(project, ids, role, columns, label, wanted, period, cache))
+    if agent is not None:
+        _only_agent(report, agent)
     return report
+
+
+def _only_agent(report: Report, agent: str) -> None:
+    """Keep one agent's rows, scorecard and goals (compared with their team, in the
+    tables' context column, and with the targets)."""
+    known = {r.group.get("agent_id") for t in report.tables for r in t.rows}
+    if agent not in known:
+        raise UsageError(f"--agent {agent}: no such agent in {report.period}")
+    for table in report.tables:
+        table.rows = [r for r in table.rows if r.group.get("agent_id") == agent]
+    report.tables = [t for t in report.tables if t.rows]
+    if report.scorecard is not None:
+        report.scorecard.groups = [
+            g for g in report.scorecard.groups if g.group.get("agent_id") == agent
+        ]
+    report.goals = [g for g in report.goals if g.goal.agent == agent]
 
 
 def _has_agent_scorecard(project: Project) -> bool:

@@ -66,6 +66,13 @@ CacheDirOption = Annotated[
         help="Folder of the CSV cache (default: the project's `cache:`, .tpmkit/cache).",
     ),
 ]
+PeriodOption = Annotated[
+    str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
+]
+MetricsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(help="Metric ids or aliases (default: all, or the role's view)."),
+]
 RecordOption = Annotated[
     bool, typer.Option(help="Also append this run's records to the project's history.")
 ]
@@ -147,14 +154,9 @@ def _date(value: str | None, option: str) -> dt.date | None:
 @app.command()
 @handled
 def evaluate(
-    metric: Annotated[
-        list[str] | None,
-        typer.Argument(help="Metric ids or aliases (default: all, or the role's view)."),
-    ] = None,
+    metric: MetricsArgument = None,
     project: ProjectOption = DEFAULT_PROJECT,
-    period: Annotated[
-        str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
-    ] = "week",
+    period: PeriodOption = "week",
     date_from: Annotated[
         str | None,
         typer.Option("--from", help="First day (YYYY-MM-DD, inclusive, project time zone)."),
@@ -350,9 +352,7 @@ def check(
         typer.Argument(help="Metric ids or aliases to gate (default: all, or the role's view)."),
     ] = None,
     project: ProjectOption = DEFAULT_PROJECT,
-    period: Annotated[
-        str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
-    ] = "week",
+    period: PeriodOption = "week",
     at: Annotated[
         str,
         typer.Option(
@@ -603,10 +603,7 @@ class ReportFormat(StrEnum):
 @app.command()
 @handled
 def report(
-    metric: Annotated[
-        list[str] | None,
-        typer.Argument(help="Metric ids or aliases (default: all, or the role's view)."),
-    ] = None,
+    metric: MetricsArgument = None,
     output: Annotated[
         Path,
         typer.Option(
@@ -617,9 +614,7 @@ def report(
         ),
     ] = Path("report.html"),
     project: ProjectOption = DEFAULT_PROJECT,
-    period: Annotated[
-        str, typer.Option(help="hour, day, week (ISO), month, quarter, year or all.")
-    ] = "week",
+    period: PeriodOption = "week",
     last: Annotated[int, typer.Option(help="Periods shown in each chart.")] = 8,
     at: Annotated[
         str, typer.Option(help="The period reported: latest (complete) or a label.")

@@ -8,6 +8,16 @@ import polars as pl
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year", "all"]
 GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year", "all")
+# average length of each grain in days (for positions and projections, not for cutting)
+NOMINAL_DAYS = {
+    "hour": 1 / 24,
+    "day": 1,
+    "week": 7,
+    "month": 30.436875,
+    "quarter": 91.310625,
+    "year": 365.2425,
+    "all": 1,
+}
 _EVERY = {"hour": "1h", "day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 
 

@@ -29,14 +29,6 @@ CONTROL_WINDOW = 8
 CONTROL_MIN = 5
 RUN = 7
 _UNITS = {"hour": "h", "day": "d", "week": "w", "month": "mo", "quarter": "q", "year": "y"}
-_DAYS = {
-    "hour": 1 / 24,
-    "day": 1,
-    "week": 7,
-    "month": 30.436875,
-    "quarter": 91.310625,
-    "year": 365.2425,
-}
 
 
 def _ahead_labels(table: pl.DataFrame, k_column: str, grain: str) -> pl.Series:
@@ -138,7 +130,7 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
     # whole periods from this record's end to the end of the target date
     end_local = pl.col("period_end").dt.replace_time_zone(None)
     due = pl.col("target_by").cast(pl.Datetime("us")) + pl.duration(days=1)
-    remaining = ((due - end_local).dt.total_seconds() / 86_400 / _DAYS[grain]).ceil()
+    remaining = ((due - end_local).dt.total_seconds() / 86_400 / periods.NOMINAL_DAYS[grain]).ceil()
     table = table.with_columns(
         pl.when(reaching & ~met).then(k.ceil()).alias("__kt"),
         pl.when(plain & value.is_not_null() & (remaining >= 1) & ~met)

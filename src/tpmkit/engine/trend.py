@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from tpmkit.engine import periods
+
 WINDOW = 6
 MIN_POINTS = 3
 # A slope smaller than 1 % of the series level per period is "stable".
 TOLERANCE = 0.01
-_NOMINAL_DAYS = {
-    "hour": 1 / 24,
-    "day": 1,
-    "week": 7,
-    "month": 30.436875,
-    "quarter": 91.310625,
-    "year": 365.2425,
-    "all": 1,
-}
 
 
 def add_slope(
@@ -36,7 +29,7 @@ def add_slope(
     # position in nominal periods; rounding absorbs DST (an hour is 1/168 of a week) and
     # the zone offset, and hours stay distinct across a DST change
     days = pl.col("period_start").dt.epoch("us") / 86_400e6
-    x = (days / _NOMINAL_DAYS[grain]).round(0)
+    x = (days / periods.NOMINAL_DAYS[grain]).round(0)
     x = x - x.min()  # small numbers: the sums below stay exact enough
     present = pl.col("value").is_not_null().cast(pl.Float64)
     xs = pl.when(pl.col("value").is_not_null()).then(x).otherwise(0.0)

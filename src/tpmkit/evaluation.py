@@ -253,6 +253,11 @@ def run(
         for d in loaded.values()
     ]
     for d in loaded.values():
+        if d.deduplicated:
+            notes.append(
+                f"{d.deduplicated} repeated row(s) of `{d.name}` left out (dedupe: keep_last; "
+                "the last copy of each id is kept)"
+            )
         if d.quarantined:
             notes.append(
                 f"{d.quarantined} row(s) of `{d.name}` were quarantined to "

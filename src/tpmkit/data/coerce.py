@@ -216,7 +216,13 @@ _FAST_TIMESTAMPS = (
 )
 
 
-def fast(col: str, type_: str, timezone: str, sample: pl.Series) -> Coerced | None:
+def fast(
+    col: str,
+    type_: str,
+    timezone: str,
+    sample: pl.Series,
+    timestamp_format: str | None = None,
+) -> Coerced | None:
     """A cheap coercion for a text column whose `sample` (its first values) all have one
     shape: timestamps in one exact format, durations as plain numbers. It converts exactly
     what the full rules would; a cell it cannot convert is left null and kept as text in
@@ -228,9 +234,14 @@ def fast(col: str, type_: str, timezone: str, sample: pl.Series) -> Coerced | No
         return None
     raw = pl.col(col)
     if type_ == "timestamp":
-        for fmt, zoned in _FAST_TIMESTAMPS:
+        candidates: tuple[tuple[str, bool], ...] = _FAST_TIMESTAMPS
+        if timestamp_format:  # declared on the source: the only fast format
+            zoned = "%z" in timestamp_format or "%:z" in timestamp_format
+            candidates = ((timestamp_format, zoned),)
+        for fmt, zoned in candidates:
             zone = "UTC" if zoned else None
-            if values.str.to_datetime(fmt, strict=False, time_zone=zone).null_count():
+            parsed_sample = values.str.to_datetime(fmt, strict=False, time_zone=zone)
+            if parsed_sample.null_count() and not timestamp_format:
                 continue
             parsed = raw.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=zone)
             value = (

@@ -13,7 +13,15 @@ from tpmkit import __version__
 from tpmkit.data import coerce
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.contract import CANONICAL, DatasetContract
-from tpmkit.data.sources import FILE, ROW, ScannedFile, scan_file, source_files
+from tpmkit.data.sources import (
+    FILE,
+    ROW,
+    TEXT_FORMATS,
+    ScannedFile,
+    open_raw,
+    scan_file,
+    source_files,
+)
 from tpmkit.errors import DataError, Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
@@ -35,6 +43,7 @@ class Dataset:
     rows_read: int = 0
     quarantined: int = 0
     rejects_file: str | None = None
+    deduplicated: int = 0  # rows left out by `dedupe: keep_last`
 
     @property
     def columns(self) -> set[str]:
@@ -155,7 +164,7 @@ def load_dataset(
         if column in wanted and limit in every and limit not in wanted:
             wanted.append(limit)  # the limit is checked even when no metric reads it
     for column in wanted:
-        if column not in available:
+        if column not in available and source.union != "by_name":
             have = next(s.display for s in scanned if column in s.canonical)
             lack = next(s.display for s in scanned if column not in s.canonical)
             raise DataError(
@@ -164,7 +173,8 @@ def load_dataset(
                     Issue(
                         f"column `{column}` is in {have} but not in {lack}",
                         file=lack,
-                        hint="export every file with the same columns",
+                        hint="export every file with the same columns, or set "
+                        "`union: by_name` on the source to read missing columns as empty",
                     )
                 ],
             )
@@ -192,12 +202,24 @@ def load_dataset(
     if keep is not None:
         typed = typed.filter(keep)
     coerced = {c for c in wanted if c in types}
+    id_column = source.id_column or (contract.id_column if contract else None)
+    keep_last = source.dedupe == "keep_last" and id_column in wanted
+    if keep_last:  # `dedupe: keep_last`: mark every row a later row repeats
+        repeat = pl.col(str(id_column)).is_not_null() & ~pl.col(str(id_column)).is_last_distinct()
+        typed = typed.with_columns(repeat.alias(REPEAT))
+    deduplicated = 0
     df = _lean(typed, name, scanned, types, contract, source, wanted, timezone)
+    if df is not None:
+        df, deduplicated = _drop_repeats(df)
+        df = _flag_duplicates(df, contract, source)
+        if any(c.startswith(PROBLEM) for c in df.columns):
+            df = None  # a repeated id: read again, naming every problem
     if df is None:  # some row breaks a rule: read again, naming every problem
         df, _ = _retry(_collect(typed, name, scanned), types, contract, timezone)
+        df, deduplicated = _drop_repeats(df)
         df = df.with_columns(*_row_rules(contract, source, wanted, coerced))
         df = _flag_duplicates(df, contract, source)
-    rows_read = df.height
+    rows_read = df.height + deduplicated
 
     cells = _bad_cells(df)
     quarantined, rejects_file = 0, None
@@ -224,6 +246,7 @@ def load_dataset(
         rows_read,
         quarantined,
         rejects_file,
+        deduplicated,
     )
 
 
@@ -236,15 +259,28 @@ def _typed(
 ) -> pl.LazyFrame:
     """One file's `columns`, coerced, with a problem column per coerced column."""
     schema = item.frame.collect_schema()
-    csv = item.format == "csv"
+    csv = item.format in TEXT_FORMATS
+    present = set(schema.names())
+    comma = item.source.decimal_comma and csv
+
+    def raw_column(c: str) -> pl.Expr:
+        if c not in present:  # `union: by_name`: a column this file lacks is empty
+            return pl.lit(None, dtype=pl.String).alias(c)
+        if not csv:
+            return pl.col(c)
+        text = pl.col(c).cast(pl.String)
+        if comma and types.get(c) in ("int", "float", "duration"):
+            text = text.str.replace(",", ".", literal=True)  # 3,5 → 3.5
+        return text
+
     raw = item.frame.select(
         pl.col(FILE),
         pl.col(ROW).cast(pl.Int64),
-        *(pl.col(c).cast(pl.String) if csv else pl.col(c) for c in columns),
+        *(raw_column(c) for c in columns),
     ).with_columns(
         pl.col(c).cast(pl.String)
         for c in columns
-        if c not in types and not csv and schema[c] == pl.Categorical
+        if c not in types and not csv and c in present and schema[c] == pl.Categorical
     )
     raw_schema = raw.collect_schema()
     costly = [
@@ -257,7 +293,12 @@ def _typed(
     except (pl.exceptions.PolarsError, OSError):  # unreadable: reported when the data is read
         costly, sample = [], pl.DataFrame()
     coerced = {
-        c: (c in costly and coerce.fast(c, types[c], timezone, sample.get_column(c)))
+        c: (
+            c in costly
+            and coerce.fast(
+                c, types[c], timezone, sample.get_column(c), item.source.timestamp_format
+            )
+        )
         or coerce.coerce(c, types[c], raw_schema[c], timezone)
         for c in columns
         if c in types
@@ -430,6 +471,15 @@ def _row_rules(
 
 
 BAD = "__bad"
+REPEAT = "__repeat"  # with `dedupe: keep_last`: a row whose id a later row repeats
+
+
+def _drop_repeats(df: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Leave out the rows `dedupe: keep_last` marked; how many were left out."""
+    if REPEAT not in df.columns:
+        return df, 0
+    dropped = int(df.get_column(REPEAT).sum())
+    return df.filter(~pl.col(REPEAT)).drop(REPEAT), dropped
 
 
 def _lean(
@@ -459,8 +509,7 @@ def _lean(
     broken = df.select(pl.any_horizontal(pl.col(BAD), *rules).any()).item() if rules else False
     if retried_bad or broken or df.get_column(BAD).any():
         return None
-    df = _flag_duplicates(df.drop(BAD), contract, source)
-    return None if any(c.startswith(PROBLEM) for c in df.columns) else df
+    return df.drop(BAD)
 
 
 def _flag_duplicates(
@@ -520,12 +569,12 @@ def _file_for(display: str, scanned: list[ScannedFile]) -> ScannedFile:
 
 def _raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
     """The original rows (all columns, as written) of one file, with their physical lines."""
-    if item.format == "csv":
-        frame = pl.scan_csv(item.path, infer_schema=False, row_index_name=ROW, raise_if_empty=False)
+    frame = open_raw(item.path, item.source, item.format)
+    if item.format in TEXT_FORMATS:
         names = [n for n in frame.collect_schema().names() if n != ROW]
         newlines = (
             pl.sum_horizontal(pl.col(n).str.count_matches("\n").fill_null(0) for n in names)
-            if names
+            if names and item.format == "csv"
             else pl.lit(0)
         )
         # header is line 1; quoted newlines push later rows down
@@ -536,7 +585,6 @@ def _raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
         )
         frame = frame.with_columns(line.alias("__line"))
     else:
-        frame = pl.scan_parquet(item.path, row_index_name=ROW)
         frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias("__line"))
         frame = frame.with_columns(pl.all().exclude(ROW, "__line").cast(pl.String))
     return frame.filter(pl.col(ROW).is_in(rows)).collect()
@@ -582,14 +630,14 @@ def _data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Dat
                 label = f"{export}` (`{cell.column}`)"
             else:
                 label = f"{export}`"
-            where = "" if item.format == "csv" else f"row {cell.row + 1}, "
+            where = "" if item.format in TEXT_FORMATS else f"row {cell.row + 1}, "
             issues.append(
                 Issue(
                     f"{where}column `{label}: {cell.rule}: "
                     + ("(empty)" if value is None else repr(value)),
                     file=display,
-                    line=row.get("__line") if item.format == "csv" else None,
-                    column=header_index if item.format == "csv" else None,
+                    line=row.get("__line") if item.format in TEXT_FORMATS else None,
+                    column=header_index if item.format in TEXT_FORMATS else None,
                     hint=_fix_hint(cell.rule),
                 )
             )

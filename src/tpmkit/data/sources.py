@@ -28,6 +28,7 @@ class ScannedFile:
     raw_names: tuple[str, ...]  # the header as written in the file
     canonical: dict[str, str]  # canonical name -> export name (for messages)
     derive: dict[str, str]  # canonical name -> SQL expression it is derived with
+    source: Source  # how the file is read (separator, encoding, sheet …)
 
 
 def source_files(source: Source, root: Path, dataset: str) -> list[Path]:
@@ -55,17 +56,21 @@ def file_format(path: Path, source: Source) -> str:
     if source.format:
         return source.format
     suffix = path.suffix.lower()
+    if suffix in (".gz", ".zst", ".zstd"):  # compressed: the format is the suffix before
+        suffix = Path(path.stem).suffix.lower()
     if suffix in (".parquet", ".pq"):
         return "parquet"
     if suffix in (".csv", ".txt", ".tsv"):
         return "csv"
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return "excel"
     raise DataError(
         f"cannot tell the format of {path.name}",
         [
             Issue(
                 f"unknown file extension `{suffix}`",
                 file=str(path),
-                hint="set `format: csv` or `format: parquet` on the source",
+                hint="set `format: csv`, `format: parquet` or `format: excel` on the source",
             )
         ],
     )
@@ -78,15 +83,46 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+TEXT_FORMATS = ("csv", "excel")  # read as text, every value checked by tpmkit
+
+
+def open_raw(path: Path, source: Source, fmt: str) -> pl.LazyFrame:
+    """The file as written (text for CSV and Excel), with the data row index `ROW`."""
+    if fmt == "parquet":
+        return pl.scan_parquet(path, row_index_name=ROW)
+    if fmt == "excel":
+        frame = pl.read_excel(
+            path, sheet_name=source.sheet, engine="calamine", infer_schema_length=0
+        )
+        frame = frame.with_columns(pl.all().cast(pl.String))
+        return frame.with_row_index(ROW).lazy()
+    compressed = path.suffix.lower() in (".gz", ".zst", ".zstd")
+    encoding = source.encoding.lower().replace("_", "-")
+    if compressed or encoding not in ("utf-8", "utf8"):
+        # read at once: polars decompresses and decodes in memory
+        return pl.read_csv(
+            path,
+            infer_schema=False,
+            separator=source.separator,
+            encoding="utf8" if encoding in ("utf-8", "utf8") else encoding,
+            row_index_name=ROW,
+            raise_if_empty=False,
+        ).lazy()
+    return pl.scan_csv(
+        path,
+        infer_schema=False,
+        separator=source.separator,
+        row_index_name=ROW,
+        raise_if_empty=False,
+    )
+
+
 def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFile:
     """A lazy scan of one file with export names mapped and derived columns added."""
     fmt = file_format(path, source)
     display = _display(path)
     try:
-        if fmt == "csv":
-            frame = pl.scan_csv(path, infer_schema=False, row_index_name=ROW, raise_if_empty=False)
-        else:
-            frame = pl.scan_parquet(path, row_index_name=ROW)
+        frame = open_raw(path, source, fmt)
         names = [n for n in frame.collect_schema().names() if n != ROW]
         doubled = [n for n in names if re.search(r"_duplicated_\d+$", n)]
         if doubled:  # polars renames a repeated header; which one is meant is unknowable
@@ -101,9 +137,9 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
                     )
                 ],
             )
-        if fmt == "csv" and names:  # a blank line (often the last one) is not a record
+        if fmt in TEXT_FORMATS and names:  # a blank line (often the last one) is not a record
             frame = frame.filter(~pl.all_horizontal(pl.col(names).is_null()))
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except (pl.exceptions.PolarsError, OSError, LookupError, ValueError) as exc:
         raise DataError(
             f"cannot read {display}",
             [
@@ -156,5 +192,5 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
         frame = frame.with_columns(expr.alias(target))
         canonical_to_export[target] = target
     return ScannedFile(
-        path, display, fmt, frame, tuple(names), canonical_to_export, dict(source.derive)
+        path, display, fmt, frame, tuple(names), canonical_to_export, dict(source.derive), source
     )

@@ -313,7 +313,20 @@ class Source(Strict):
     """Where a dataset's export lives and how its columns map onto canonical names."""
 
     path: str
-    format: Literal["csv", "parquet"] | None = None
+    format: Literal["csv", "parquet", "excel"] | None = None
+    sheet: str | None = Field(None, description="excel: the worksheet (default: the first)")
+    separator: str = Field(",", min_length=1, max_length=1, description="csv field separator")
+    decimal_comma: bool = Field(False, description="numbers written 3,5 (European exports)")
+    encoding: str = Field("utf-8", description="csv text encoding, e.g. cp1252 or latin-1")
+    timestamp_format: str | None = Field(
+        None, description="strftime format of the export's timestamps, e.g. %d.%m.%Y %H:%M"
+    )
+    union: Literal["strict", "by_name"] = Field(
+        "strict", description="by_name: files of a glob may lack columns (read as empty)"
+    )
+    dedupe: Literal["error", "keep_last"] = Field(
+        "error", description="keep_last: a repeated id keeps its last row (files in name order)"
+    )
     columns: dict[str, str] = Field(
         default_factory=dict, description="export name -> canonical name"
     )

@@ -59,6 +59,18 @@ CORPUS = {
         25,
         "before the baseline date",
     ),
+    "function outside the allow-list": (
+        GOOD.replace("expr: wait_seconds", "expr: \"read_csv('x')\""),
+        6,
+        30,
+        "function `read_csv` is not allowed",
+    ),
+    "a query in an expression": (
+        GOOD.replace("where: answered", 'where: "answered AND 1 IN (SELECT 1)"'),
+        6,
+        70,
+        "`SELECT` is not allowed: an expression is not a query",
+    ),
     "unknown formula input": (
         "id: ratio\nname: R\nunit: x\ncompute: {kind: formula, expr: asa / nope}\n",
         4,

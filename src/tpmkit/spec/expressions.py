@@ -1,4 +1,11 @@
-"""Row expressions: SQL text parsed by polars into expressions (never `eval`-ed)."""
+"""Row expressions: SQL text parsed by polars into expressions (never `eval`-ed).
+
+Before polars sees the text, a lexer checks it against an allow-list: column names (bare
+or "quoted"), numbers, 'strings', operators, parentheses, commas, the keywords of
+conditions and CASE, and a fixed set of functions. Anything else — a statement keyword
+such as SELECT, a comment, a semicolon, an unknown function — is a validation error with
+its position, so a metric file can only ever describe arithmetic and conditions on rows.
+"""
 
 from __future__ import annotations
 
@@ -54,11 +61,64 @@ def substitute(text: str, parameters: Mapping[str, str | int | float | bool]) ->
     return _PLACEHOLDER.sub(repl, text)
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+KEYWORDS = _words(
+    "and or not is null in like ilike between case when then else end true false as distinct"
+)
+FUNCTIONS = _words(
+    "coalesce nullif abs round floor ceil ceiling sqrt ln log log10 exp power pow sign "
+    "least greatest lower upper length char_length trim ltrim rtrim substr substring "
+    "replace concat starts_with ends_with strpos left right date_part extract cast if"
+)
+STATEMENTS = _words(
+    "select from where union join with insert update delete drop create limit order group having"
+)
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<quoted>"(?:[^"]|"")+")
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<operator><=|>=|<>|!=|\|\||[-+*/%<>=(),])
+    """,
+    re.VERBOSE,
+)
+
+
+def check_allowed(text: str) -> None:
+    """Raise ExpressionError at the first token the allow-list does not admit."""
+    position = 0
+    last_word: tuple[str, int] | None = None  # the word just before, if the last token was one
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise ExpressionError(f"`{text[position]}` is not allowed in an expression", position)
+        kind, token = match.lastgroup, match.group()
+        if kind == "word" and token.lower() in STATEMENTS:
+            raise ExpressionError(
+                f"`{token}` is not allowed: an expression is not a query", position
+            )
+        if kind == "operator" and text[position : position + 2] in ("--", "/*"):
+            raise ExpressionError("comments are not allowed in an expression", position)
+        if kind == "operator" and token == "(" and last_word is not None:
+            name, at = last_word
+            if name.lower() not in FUNCTIONS and name.lower() not in KEYWORDS:
+                raise ExpressionError(f"function `{name}` is not allowed", at)
+        if kind != "space":
+            last_word = (token, position) if kind == "word" else None
+        position = match.end()
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str) -> ParsedExpression:
     """Parse a SQL expression; report syntax errors as ExpressionError."""
     if not text.strip():
         raise ExpressionError("empty expression")
+    check_allowed(text)
     expr = to_polars(text)
     try:
         names = tuple(dict.fromkeys(expr.meta.root_names()))

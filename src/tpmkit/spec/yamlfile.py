@@ -64,7 +64,27 @@ class LocatedDoc:
         return Issue(message, file=self.file, line=line, column=col, hint=hint, severity=severity)
 
 
-def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> None:
+def _walk(
+    node: yaml.Node,
+    path: Path_,
+    doc: LocatedDoc,
+    budget: list[int],
+    inside: frozenset[int] = frozenset(),
+) -> None:
+    if id(node) in inside:  # an alias to a node that contains it: `&a [*a]`
+        raise DefinitionError(
+            f"{doc.file}: a YAML alias refers to a node that contains it",
+            [
+                Issue(
+                    "recursive alias",
+                    file=doc.file,
+                    line=node.start_mark.line + 1,
+                    column=node.start_mark.column + 1,
+                    hint="definition files cannot be recursive; write the value out",
+                )
+            ],
+        )
+    inside = inside | {id(node)}
     budget[0] += 1
     if budget[0] > MAX_NODES:
         raise DefinitionError(
@@ -97,10 +117,10 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc, budget: list[int]) -> N
                 )
             seen[key] = mark
             doc.keys[(*path, key)] = mark
-            _walk(value_node, (*path, key), doc, budget)
+            _walk(value_node, (*path, key), doc, budget, inside)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), doc, budget)
+            _walk(item, (*path, index), doc, budget, inside)
 
 
 # LibYAML's parser when PyYAML was built with it (several times faster); same safe

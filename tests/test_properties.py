@@ -224,3 +224,51 @@ def test_fuzzed_inputs_never_give_a_traceback(tmp_path):
             result = runner.invoke(app, [*command, "-p", str(folder / "tpmkit.yaml")])
             assert result.exit_code == 2, (index, command, result.output)
             assert "Traceback" not in result.output
+
+
+def test_deep_and_huge_yaml_are_clear_errors(tmp_path):
+    runner = CliRunner()
+    for index, text in enumerate(
+        ["name: x\nsources: " + "[" * 2000 + "]" * 2000, "name: x\n" + "# padding\n" * 600_000]
+    ):
+        folder = tmp_path / f"y{index}"
+        folder.mkdir()
+        (folder / "tpmkit.yaml").write_text(text)
+        result = runner.invoke(app, ["validate", "-p", str(folder / "tpmkit.yaml")])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+
+
+def test_parquet_from_other_tools_and_csv_files_in_another_column_order(tmp_path):
+    factory = ProjectFactory(tmp_path)
+    naive = pl.DataFrame(
+        {
+            "contact_id": ["c1", "c2"],
+            "offered_at": [dt.datetime(2026, 3, 2, 9), dt.datetime(2026, 3, 2, 10)],
+            "answered": [True, True],
+            "wait_seconds": [10, 30],
+            "talk_seconds": [100.0, 200.0],
+        }
+    ).with_columns(pl.col("contact_id").cast(pl.Categorical))
+    aware = naive.with_columns(
+        pl.col("offered_at").dt.replace_time_zone("UTC"),
+        pl.Series("contact_id", ["c3", "c4"]),  # plain strings in this file
+    )
+    factory.write("p/a.parquet", b"")
+    naive.write_parquet(tmp_path / "p" / "a.parquet")
+    aware.write_parquet(tmp_path / "p" / "b.parquet")
+    project_file = factory.project(
+        PROJECT.format(tz="Europe/Berlin", path="p/*.parquet"), metrics=METRICS
+    )
+    result = api.evaluate(api.load(project_file), period="all", cache=False)
+    assert values(result)[("handled", "all")] == (4.0, 4)
+    assert values(result)[("talk", "all")][0] == 600.0
+    reordered = ProjectFactory(tmp_path / "csv")
+    reordered.write(
+        "e/a.csv", "contact_id,offered_at,answered,wait_seconds\nc1,2026-03-02 09:00,Y,5\n"
+    )
+    reordered.write(
+        "e/b.csv", "wait_seconds,answered,offered_at,contact_id\n30,Y,2026-03-02 10:00,c2\n"
+    )
+    project_file = reordered.project(PROJECT.format(tz="UTC", path="e/*.csv"), metrics=METRICS)
+    result = api.evaluate(api.load(project_file), period="all", cache=False)
+    assert values(result)[("sl", "all")] == (50.0, 2)

@@ -14,6 +14,7 @@ Path_ = tuple[str | int, ...]
 Mark = tuple[int, int]  # 1-based line, 1-based column
 
 MAX_NODES = 200_000  # guards against alias bombs: a real definition file is far smaller
+MAX_BYTES = 5_000_000  # a definition file is a few kB; anything this large is not one
 
 
 @dataclass
@@ -156,6 +157,11 @@ def parse_yaml(text: str, file: str) -> LocatedDoc:
         ) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{file} is not valid YAML", [Issue(str(exc), file=file)]) from None
+    except RecursionError:
+        raise DefinitionError(
+            f"{file} is nested too deeply",
+            [Issue("the YAML nests hundreds of levels", file=file, hint="flatten it")],
+        ) from None
     return doc
 
 
@@ -168,4 +174,9 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         raise DefinitionError(f"file not found: {name}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(f"cannot read {name}: {exc}") from None
+    if len(text) > MAX_BYTES:
+        raise DefinitionError(
+            f"{name} is too large for a definition file ({len(text):,} characters)",
+            [Issue(f"more than {MAX_BYTES:,} characters", file=name, hint="is it a data file?")],
+        )
     return parse_yaml(text, name)

@@ -223,3 +223,40 @@ def test_early_warning_fails_a_metric_projected_to_pass_its_warning(make):
     )
     early = run(project_file, *args, "--early-warning")
     assert early.exit_code == 1 and "FAIL wait 2026-W14" in early.stdout
+
+
+def test_empty_groups_are_shown_not_judged(make):
+    # the abandon has no agent, hence no team: its group must not fail the gate
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds",
+             "a1,2026-03-02 10:00:00,a1,Y,5", "a2,2026-03-03 10:00:00,,N,"]  # fmt: skip
+    project_file = make.project(
+        PROJECT,
+        metrics={"wait": metric("wait", 30, 60)},
+        files={"calls.csv": "\n".join(lines) + "\n", "roster.csv": ROSTER},
+    )
+    result = run(project_file, "--by", "team", "--at", "2026-W10")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_unusable_paths_are_user_errors(gate_project, tmp_path):
+    project_file = gate_project([10])
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    result = run(project_file, "--junit", str(blocker / "j.xml"))
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+    folder = run(project_file, "--junit", str(tmp_path))
+    assert folder.exit_code == 2 and "--junit" in folder.output
+
+
+def test_no_complete_period_hint_names_a_real_period(make):
+    project_file = make.project(
+        PROJECT,
+        metrics={
+            "wait": metric("wait", 30, 60),
+            "u": "id: unused\nname: U\nunit: count\ndataset: tickets\ncompute: {kind: count}\n",
+        },
+        files={"calls.csv": calls([], [5]), "roster.csv": ROSTER},
+    )
+    result = run(project_file)
+    assert result.exit_code == 2
+    assert "--at 2026-W11" in result.output and "--at all" not in result.output

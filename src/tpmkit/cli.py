@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tpmkit import __version__
-from tpmkit.errors import ExitCode, TpmkitError, UsageError
+from tpmkit.errors import ExitCode, Issue, TpmkitError, UsageError
 
 app = typer.Typer(
     name="tpmkit",
@@ -102,6 +102,14 @@ def handled(func: F) -> F:
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except OSError as exc:  # a file or folder we were told to use cannot be used
+            from tpmkit.render.console import print_error
+
+            where = f" {exc.filename}" if exc.filename else ""
+            reason = exc.strerror or str(exc)
+            print_error(f"error: cannot use{where}: {reason}")
+            print_error("  check the path and its permissions (is a folder in it a file?)")
+            raise typer.Exit(int(ExitCode.USER_ERROR)) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -176,7 +184,7 @@ def evaluate(
         str | None,
         typer.Option(
             help="Only the metrics of a role's view: agent, team_lead, quality_specialist, "
-            "trainer, operations_manager."
+            "trainer, operations_manager, director."
         ),
     ] = None,
     output_format: Annotated[
@@ -291,12 +299,15 @@ def _render(
         files.write(text, output)
 
 
-def _writable(output: Path | None) -> None:
+def _writable(output: Path | None, option: str = "--output") -> None:
     """Fail before computing when the output cannot be written."""
     if output is None:
         return
     if output.is_dir():
-        raise UsageError(f"--output {output} is a folder; give a file name")
+        raise UsageError(f"{option} {output} is a folder; give a file name")
+    blocking = next((p for p in output.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise UsageError(f"cannot write {output}: {blocking} is a file, not a folder")
     folder = output.parent if str(output.parent) else Path(".")
     existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
     if not os.access(existing, os.W_OK):
@@ -363,7 +374,13 @@ def check(
     by: Annotated[
         list[str] | None, typer.Option(help="Group columns, comma separated (e.g. team).")
     ] = None,
-    role: Annotated[str | None, typer.Option(help="Only the metrics of a role's view.")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="Only the metrics of a role's view (agent, team_lead, quality_specialist, "
+            "trainer, operations_manager, director)."
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn | None,
         typer.Option(
@@ -413,7 +430,7 @@ def check(
     from tpmkit import project as api
     from tpmkit.render import gate as report
 
-    _writable(junit)
+    _writable(junit, "--junit")
     with _progress(quiet) as step:
         step("reading definitions")
         loaded = api.load(project)
@@ -653,10 +670,14 @@ def report(
     from tpmkit.report.build import build
     from tpmkit.report.render import to_html, to_markdown
 
+    suffix = output.suffix.lower()
+    if output_format is None and suffix not in (".html", ".htm", ".md", ".markdown"):
+        raise UsageError(
+            f"cannot tell the report format from `{output.name}`",
+            [Issue("name the file .html or .md, or give --format html|markdown", severity="hint")],
+        )
     fmt = output_format or (
-        ReportFormat.markdown
-        if output.suffix.lower() in (".md", ".markdown")
-        else ReportFormat.html
+        ReportFormat.markdown if suffix in (".md", ".markdown") else ReportFormat.html
     )
     with _progress(quiet) as step:
         step("reading definitions")

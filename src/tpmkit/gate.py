@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
+
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.spec.loader import MetricDef, Project
 
@@ -143,22 +145,33 @@ def check(
     selected = api.select(project, ids, role)
     labels = judged_periods(records, at, result, moment, zone, selected)
     by_metric: dict[str, list[dict[str, Any]]] = {}
+    unavailable: dict[str, str] = {}  # metric -> why it has no records at all
     for record in records.to_dicts():
         if record["period"] == labels.get(record["metric"]):
             by_metric.setdefault(record["metric"], []).append(record)
+        elif record["period_start"] is None and record["reason"] and result.grain != "all":
+            unavailable[record["metric"]] = record["reason"]
     gates = gates or {}
     verdicts = []
     for metric in selected:
         level = gate_level(metric, fail_on, gates)
         label = labels[metric.id]
         rows = by_metric.get(metric.id, [])
+        reason = unavailable.get(metric.id)
+        if not rows and reason and reason.startswith("cannot group by"):
+            level = None  # a metric the grouping does not apply to is shown, not judged
         judged = [_verdict(r, metric, list(by), level, label, early_warning) for r in rows] or [
-            _no_record(metric, level, label)
+            _no_record(metric, level, label, reason)
         ]
+        for verdict in judged:
+            if by and all(v is None for v in verdict.group.values()):
+                # rows with no value in the grouping (contacts no agent took have no team)
+                verdict.level, verdict.failed = None, False
         # fail closed: a gated metric with nothing to judge in the period fails
-        nothing = all(v.status in NOT_JUDGED for v in judged)
-        if level is not None and not allow_no_data and nothing:
-            for v in judged:
+        gated = [v for v in judged if v.level is not None]
+        nothing = all(v.status in NOT_JUDGED for v in gated)
+        if gated and not allow_no_data and nothing:
+            for v in gated:
                 v.failed = True
         verdicts.extend(judged)
     main = max(labels.values(), key=lambda label: list(labels.values()).count(label))
@@ -176,19 +189,23 @@ def judged_periods(
     """Per metric, the label of the period to judge."""
     periods = (
         records.select("period", "period_start", "period_end")
+        .filter(pl.col("period_start").is_not_null() | pl.lit(result.grain == "all"))
         .unique()
         .sort("period_start", nulls_last=True)
         .to_dicts()
     )
     if not periods:
         raise UsageError(
-            "no records to judge: the data has no rows for these metrics",
+            "no records to judge: the exports have no rows for these metrics",
             [Issue("check the exports and the metric selection", severity="hint")],
         )
     labels = [str(p["period"]) for p in periods]
     if at != "latest":
         if at not in labels:
             hint = did_you_mean(at, labels)
+            ending = [label for label in labels if label.endswith(at)]
+            if hint is None and ending:
+                hint = f"did you mean `{ending[-1]}`?"
             raise UsageError(
                 f"--at {at}: no such period in the data" + (f"; {hint}" if hint else ""),
                 [Issue("periods: " + ", ".join(labels[-8:]), severity="hint")],
@@ -240,7 +257,9 @@ def _observation_lag(metric: MetricDef) -> dt.timedelta:
     return dt.timedelta(0)
 
 
-def _no_record(metric: MetricDef, level: str | None, label: str) -> Verdict:
+def _no_record(
+    metric: MetricDef, level: str | None, label: str, reason: str | None = None
+) -> Verdict:
     return Verdict(
         metric.id,
         metric.spec.name,
@@ -255,7 +274,7 @@ def _no_record(metric: MetricDef, level: str | None, label: str) -> Verdict:
         "",
         metric.spec.owner,
         None,
-        f"no record in {label}",
+        reason or f"no record in {label}",
         metric.spec.actions.get("no_data"),
     )
 

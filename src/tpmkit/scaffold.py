@@ -32,6 +32,9 @@ direction: lower_is_better
 dataset: calls
 compute: {kind: ratio, where: "answered", numerator: "coalesce(talk_seconds, 0) > 900"}
 thresholds: {warning: 10, critical: 15}
+actions:
+  warning: "team lead: listen to two long calls per agent and agree one fix"
+  critical: "team lead: call-handling coaching within 7 days"
 min_sample: 30
 cadence: weekly
 """

@@ -201,6 +201,8 @@ def build(
     from tpmkit import gate
     from tpmkit import project as api
 
+    if period == "hour":
+        raise UsageError("scorecards are for day, week, month, quarter, year or all; not hour")
     card = scorecard_for(project, role)
     weights = card.weights()
     ids = list(weights)

@@ -116,6 +116,13 @@ def _check_required(
             hint = f'map it: columns: {{"Export Header": {column}}}'
             if alternative:
                 hint += f", or provide answered_at to derive it ({alternative})"
+            header = " ".join(item.raw_names)
+            for mark, name_ in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+                if len(item.raw_names) == 1 and mark in header:
+                    hint = (
+                        f'the file looks {name_}-separated: set `separator: "{mark}"` on the source'
+                    )
+                    break
             issues.append(
                 Issue(
                     f"dataset `{name}`: required column `{column}` is missing in {item.display}; "

@@ -44,7 +44,7 @@ def source_files(source: Source, root: Path, dataset: str) -> list[Path]:
             [
                 Issue(
                     f"no file matches {pattern}",
-                    hint="check `sources.{dataset}.path` (relative to the project file)",
+                    hint=f"check `sources.{dataset}.path` (relative to the project file)",
                 )
             ],
         )

@@ -130,6 +130,18 @@ class Report:
         counted = Counter(card.status for card in self.cards)
         return {s: counted[s] for s in STATUS_ORDER if counted[s]}
 
+    def group_breaches(self) -> dict[str, int]:
+        """Critical and warning rows in the group tables (a team can be critical while the
+        whole operation is ok)."""
+        counted = Counter(
+            row.record["status"]
+            for table in self.tables
+            for row in table.rows
+            if row.record["status"] in ("critical", "warning")
+            and any(v is not None for v in row.group.values())
+        )
+        return {s: counted[s] for s in ("critical", "warning") if counted[s]}
+
     def breaches(self) -> list[Card]:
         """Warning and critical metrics, critical first."""
         bad = [c for c in self.cards if c.status in ("critical", "warning")]

@@ -67,6 +67,7 @@ def _context(report: Report) -> dict[str, Any]:
         "rows_quarantined": sum(d.quarantined for d in report.datasets),
         "breaches": report.breaches(),
         "early": report.early_warnings(),
+        "group_breaches": report.group_breaches(),
         "side": report.side_by_side() if report.role in ("operations_manager", "director") else [],
         "scorecard_rows": report.scorecard.groups[:10] if report.scorecard else [],
         "scorecard_metrics": (
@@ -130,6 +131,11 @@ def to_markdown(report: Report) -> str:
         ", ".join(f"{n} {STATUS_WORDS[s].lower()}" for s, n in report.counts().items()),
         "",
     ]
+    if context["group_breaches"]:
+        counts = ", ".join(
+            f"{n} {STATUS_WORDS[s].lower()}" for s, n in context["group_breaches"].items()
+        )
+        out += [f"In the tables by group: {counts} — see below.", ""]
     if context["breaches"]:
         out += [
             "| status | metric | value | threshold passed | owner | action |",

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -222,9 +222,7 @@ def evaluate(
             "a table is for the terminal; use --format markdown, csv or json with --output"
         )
     _writable(output)
-    with _progress(quiet) as step:
-        step("reading definitions")
-        loaded = api.load(project)
+    with _loaded(project, quiet) as (loaded, step):
         result = api.evaluate(
             loaded,
             metric or [],
@@ -252,6 +250,16 @@ def _record(project: Any, result: Any, command: str, quiet: bool) -> None:
     run_id = history.record(project, result, command)
     if not quiet:
         typer.echo(f"recorded run {run_id} in {history.folder(project)}", err=True)
+
+
+@contextlib.contextmanager
+def _loaded(project: Path, quiet: bool) -> Iterator[tuple[Any, Callable[[str], None]]]:
+    """The loaded project and the progress callback, inside the progress display."""
+    from tpmkit import project as api
+
+    with _progress(quiet) as step:
+        step("reading definitions")
+        yield api.load(project), step
 
 
 def _progress(quiet: bool) -> Any:
@@ -427,13 +435,10 @@ def check(
 ) -> None:
     """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
     from tpmkit import gate as gating
-    from tpmkit import project as api
     from tpmkit.render import gate as report
 
     _writable(junit, "--junit")
-    with _progress(quiet) as step:
-        step("reading definitions")
-        loaded = api.load(project)
+    with _loaded(project, quiet) as (loaded, step):
         result = gating.check(
             loaded,
             metric or [],
@@ -492,9 +497,7 @@ def trend(
     signals."""
     from tpmkit import project as api
 
-    with _progress(quiet) as step:
-        step("reading definitions")
-        loaded = api.load(project)
+    with _loaded(project, quiet) as (loaded, step):
         result = api.evaluate(
             loaded,
             metric,
@@ -576,13 +579,10 @@ def scorecard(
 ) -> None:
     """Balanced scorecard: weighted score per agent (lowest first), points per metric,
     evidence against target, and the coaching list per team lead."""
-    from tpmkit import project as api
     from tpmkit import scorecard as scoring
 
     _writable(output)
-    with _progress(quiet) as step:
-        step("reading definitions")
-        loaded = api.load(project)
+    with _loaded(project, quiet) as (loaded, step):
         result = scoring.build(
             loaded,
             role=role,
@@ -665,7 +665,6 @@ def report(
     record: RecordOption = False,
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
-    from tpmkit import project as api
     from tpmkit.atomic import write_text
     from tpmkit.report.build import build
     from tpmkit.report.render import to_html, to_markdown
@@ -679,9 +678,7 @@ def report(
     fmt = output_format or (
         ReportFormat.markdown if suffix in (".md", ".markdown") else ReportFormat.html
     )
-    with _progress(quiet) as step:
-        step("reading definitions")
-        loaded = api.load(project)
+    with _loaded(project, quiet) as (loaded, step):
         result = build(
             loaded,
             metric or [],

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tpmkit.errors import Issue, UsageError, did_you_mean
+from tpmkit.render.values import threshold_passed
 from tpmkit.spec.loader import MetricDef, Project
 
 LEVELS = ("warning", "critical")
@@ -174,8 +175,12 @@ def check(
             for v in gated:
                 v.failed = True
         verdicts.extend(judged)
-    main = max(labels.values(), key=lambda label: list(labels.values()).count(label))
-    return CheckResult(main, result.grain, verdicts, [*result.notes], result)
+    return CheckResult(common_period(labels), result.grain, verdicts, [*result.notes], result)
+
+
+def common_period(labels: dict[str, str]) -> str:
+    """The period most metrics are judged on (the one a check, report or scorecard names)."""
+    return Counter(labels.values()).most_common(1)[0][0]
 
 
 def judged_periods(
@@ -308,7 +313,7 @@ def _verdict(
         record["unit"] or "",
         level,
         failed,
-        _threshold_text(record) if status in ("warning", "critical") else "",
+        threshold_passed(record),
         metric.spec.owner,
         record.get("trend"),
         record.get("reason"),
@@ -316,20 +321,3 @@ def _verdict(
         projected,
         record.get("control_signal"),
     )
-
-
-def _threshold_text(record: dict[str, Any]) -> str:
-    """Which threshold the value is past, e.g. `above critical 420`."""
-    from tpmkit.render.values import fmt_level, fmt_value
-
-    status = record["status"]
-    unit = record["unit"] or ""
-    low, high = record[status], record.get(f"{status}_upper")
-    value = record["value"]
-    if high is not None:  # a band
-        side = "below" if low is not None and value < low else "above"
-        return f"{side} the {status} band {fmt_level(low, high, unit)}"
-    if low is None:
-        return ""
-    side = "below" if record["direction"] == "higher_is_better" else "above"
-    return f"{side} {status} {fmt_value(low, unit)}"

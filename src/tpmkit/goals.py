@@ -63,20 +63,23 @@ def evaluate(
     """Every goal of the project, as of `as_of` (default: the last day with data)."""
     from tpmkit import project as api
 
-    out = []
+    ids = []
     for goal in project.spec.goals:
         if goal.metric not in project.metrics and goal.metric not in project.aliases:
             raise UsageError(
                 f"goal for {goal.agent}: unknown metric `{goal.metric}`",
                 [Issue("see `tpmkit metrics list`", severity="hint")],
             )
-        metric_id = project.aliases.get(goal.metric, goal.metric)
+        ids.append(project.aliases.get(goal.metric, goal.metric))
+    latest: dict[str, dt.date] = {}  # dataset -> its last day with data, read once
+    if as_of is None and ids:
+        result = api.evaluate(project, sorted(set(ids)), period="all", cache=cache)
+        latest = {d.name: d.latest_day for d in result.datasets if d.latest_day is not None}
+    out = []
+    for goal, metric_id in zip(project.spec.goals, ids, strict=True):
         spec = project.metrics[metric_id].spec
-        day = as_of
-        if day is None:
-            result = api.evaluate(project, [metric_id], period="all", cache=cache)
-            days = [d.latest_day for d in result.datasets if d.latest_day is not None]
-            day = max(days) if days else goal.start
+        own = latest.get(str(spec.dataset)) if spec.dataset else max(latest.values(), default=None)
+        day = as_of or own or goal.start
         end = min(day, goal.due)
         if end < goal.start:
             out.append(judge(goal, None, 0, day, spec.direction, spec.unit))

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -194,8 +195,6 @@ def build(
     progress: Callable[[str], None] | None = None,
 ) -> ScorecardResult:
     """Score every group of the judged period (latest complete, or `at`)."""
-    import datetime as dt
-    from collections import Counter
     from zoneinfo import ZoneInfo
 
     from tpmkit import gate
@@ -217,16 +216,18 @@ def build(
     zone = ZoneInfo(project.spec.timezone)
     chosen = [project.metrics[m] for m in ids]
     labels = gate.judged_periods(records, at, result, dt.datetime.now(zone), zone, chosen)
-    label = Counter(labels.values()).most_common(1)[0][0]
+    label = gate.common_period(labels)
     spans = records.select("period_start", "period").unique().drop_nulls("period_start")
-    labels_in_order = spans.sort("period_start").get_column("period").to_list()
+    spans = spans.sort("period_start")
+    labels_in_order = spans.get_column("period").to_list()
     previous_label = (
         labels_in_order[labels_in_order.index(label) - 1]
         if label in labels_in_order and labels_in_order.index(label) > 0
         else None
     )
     rows = records.to_dicts()
-    baselines = _baselines(project, ids, grouping, period, labels_in_order, baseline_periods, cache)
+    starts = spans.get_column("period_start").to_list()
+    baselines = _baselines(project, ids, grouping, starts, baseline_periods, cache)
     averages = {
         column: _values(project, ids, [column], period, label, cache)
         for column in ("team", "site")
@@ -324,20 +325,14 @@ def _baselines(
     project: Project,
     ids: list[str],
     grouping: list[str],
-    period: str,
-    labels: list[str],
+    starts: list[dt.datetime],
     count: int,
     cache: Path | bool,
 ) -> dict[tuple[tuple[Any, ...], str], float | None]:
-    """Each group's value over the first `count` periods of the data (one window)."""
-    import datetime as dt
-
+    """Each group's value over the first `count` periods of the data (one window);
+    `starts` are the starts of every period the data touches, in order."""
     from tpmkit import project as api
 
-    first = api.evaluate(project, ids, period=period, cache=cache).records
-    starts = sorted(
-        {r["period_start"] for r in first.select("period_start").to_dicts() if r["period_start"]}
-    )
     if len(starts) < count + 1:
         return {}
     end = starts[count].date() - dt.timedelta(days=1)

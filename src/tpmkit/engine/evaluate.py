@@ -342,7 +342,7 @@ def finish(
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend; order the records."""
     by = list(request.by)
-    if "sd" not in table.columns:  # only formula metrics: no spread
+    if "sd" not in table.columns:  # formula and stock cells carry no spread
         table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias("sd"))
     if request.grain == "all":
         first = table.get_column("__first").min()

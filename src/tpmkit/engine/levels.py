@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.spec.models import Band, MetricSpec, Override, Target, Thresholds
+from tpmkit.spec.models import Band, MetricSpec, Override, Target, Thresholds, entries_of, in_force
 
 LEVEL_SCHEMA: dict[str, Any] = {
     "metric": pl.String,
@@ -53,16 +53,11 @@ def _target(target: Target | None) -> tuple[float | None, float | None, bool]:
     return target.lower, target.upper, True
 
 
-def _in_force(entries: Any, day: dt.date | None) -> Any:
-    """The entry of a possibly dated list that is in force on `day` (None: before any
-    dated change, i.e. the undated first entry)."""
-    if not isinstance(entries, list):
-        return entries
-    chosen = entries[0]
-    for entry in entries:
-        if entry.from_ is None or (day is not None and entry.from_ <= day):
-            chosen = entry
-    return chosen
+def _in_force(value: Any, day: dt.date | None) -> Any:
+    """The entry of a possibly dated level in force on `day` (None: before any dated
+    change, i.e. the undated first entry)."""
+    entries = entries_of(value)
+    return entries[in_force(entries, day or dt.date.min)] if entries else None
 
 
 def _row(

@@ -269,7 +269,6 @@ def print_metric(metric: MetricDef) -> None:
 
 def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str, Any]]:
     """One row per metric × group series: its recent values and what the analysis says."""
-    from tpmkit.report.build import Card, Point
     from tpmkit.report.svg import sparkline
 
     rows = []
@@ -280,10 +279,6 @@ def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str
         latest = items[-1]
         recent = items[-last:]
         unit = latest["unit"] or ""
-        card = Card(
-            latest["metric"], "", "", unit, latest["direction"], None, latest["period"],
-            latest, None, [Point(r["period"], r["value"], r["status"]) for r in recent], None,
-        )  # fmt: skip
         warned = next((r for r in items if r["projected_breach_period"]), None)
         firsts = [
             f"{level} {hit['period']}"
@@ -295,7 +290,7 @@ def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str
             {
                 "metric": latest["metric"],
                 **{c: _group(latest[c]) for c in by},
-                "series": sparkline(card),
+                "series": sparkline([r["value"] for r in recent]),
                 "latest": f"{fmt_value(latest['value'], unit)} ({latest['period']})",
                 "status": f"{STATUS_ICONS.get(latest['status'], '')} {latest['status']}",
                 "trend": TREND_WORDS.get(latest["trend"] or "", "—"),

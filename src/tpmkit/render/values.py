@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 STATUS_ICONS = {
     "ok": "✓",
@@ -49,3 +50,21 @@ def fmt_level(low: float | None, high: float | None, unit: str, currency: str | 
     if high is None:
         return fmt_value(low, unit, currency)
     return f"{fmt_value(low, unit, currency)}–{fmt_value(high, unit, currency)}"
+
+
+def threshold_passed(record: dict[str, Any]) -> str:
+    """For a warning or critical record, the level its value is past (e.g. `above critical
+    420s`, `below the warning band 70.0%–88.0%`); empty otherwise."""
+    status = record.get("status")
+    if status not in ("warning", "critical"):
+        return ""
+    unit = record.get("unit") or ""
+    low, high = record.get(status), record.get(f"{status}_upper")
+    value = record["value"]
+    if high is not None:  # a band
+        side = "below" if low is not None and value < low else "above"
+        return f"{side} the {status} band {fmt_level(low, high, unit)}"
+    if low is None:
+        return ""
+    side = "below" if record.get("direction") == "higher_is_better" else "above"
+    return f"{side} {status} {fmt_value(low, unit)}"

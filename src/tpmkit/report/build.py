@@ -230,7 +230,7 @@ def build(
     zone = ZoneInfo(project.spec.timezone)
     moment = now or dt.datetime.now(zone)
     labels = gate.judged_periods(records, at, result, moment, zone, chosen)
-    label = Counter(labels.values()).most_common(1)[0][0]
+    label = gate.common_period(labels)
     rows = records.to_dicts()
     cards = [_card(metric, rows, labels[metric.id], last) for metric in chosen]
     judged = next((r for r in rows if r["period"] == label), None)

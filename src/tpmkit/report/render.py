@@ -9,7 +9,7 @@ from typing import Any
 
 from tpmkit import __version__
 from tpmkit.render.files import markdown_cell
-from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value
+from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value, threshold_passed
 from tpmkit.report.build import STATUS_WORDS, Card, Report
 from tpmkit.report.svg import chart, sparkline
 
@@ -32,15 +32,8 @@ GRAIN_WORDS = {
 
 
 def threshold(card: Card) -> str:
-    """The level the value is past, e.g. `above critical 420s`."""
-    record, status = card.record, card.status
-    if status not in ("warning", "critical"):
-        return "—"
-    low, high = record.get(status), record.get(f"{status}_upper")
-    if high is not None:
-        return f"outside the {status} band {fmt_level(low, high, card.unit)}"
-    side = "below" if card.direction == "higher_is_better" else "above"
-    return f"{side} {status} {fmt_value(low, card.unit)}"
+    """The level a breaching card's value is past, e.g. `above critical 420s`."""
+    return threshold_passed(card.record) or "—"
 
 
 def _context(report: Report) -> dict[str, Any]:
@@ -189,7 +182,7 @@ def to_markdown(report: Report) -> str:
             gap(record.get("gap_to_target"), card.unit),
             gap(card.change, card.unit),
             record.get("trend") or "—",
-            sparkline(card) or "—",
+            sparkline([p.value for p in card.series]) or "—",
         ]
         out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
     out.append("")

@@ -136,10 +136,9 @@ def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
     return "".join(parts)
 
 
-def sparkline(card: Card) -> str:
-    """The series as Unicode blocks (Markdown); a gap for a period without a value."""
+def sparkline(values: list[float | None]) -> str:
+    """A series as Unicode blocks (Markdown, terminal); a gap for a period without a value."""
     blocks = "▁▂▃▄▅▆▇█"
-    values = [p.value for p in card.series]
     known = [v for v in values if v is not None]
     if not known:
         return ""

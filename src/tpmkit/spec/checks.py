@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ from tpmkit.spec.models import (
     RatioOfSumsCompute,
     StatisticCompute,
     Thresholds,
+    entries_of,
+    in_force,
 )
 from tpmkit.spec.yamlfile import LocatedDoc
 
@@ -331,17 +334,8 @@ def _in_force(entries: list[Any], path: tuple[str | int, ...], day: Any) -> tupl
     """(entry, its path) of a possibly dated list in force on `day` (None: the latest)."""
     if not entries:
         return None, path
-    chosen = len(entries) - 1
-    if day is not None:
-        dated = [i for i, e in enumerate(entries) if e.from_ is None or e.from_ <= day]
-        chosen = dated[-1] if dated else 0
+    chosen = in_force(entries, day or dt.date.max)
     return entries[chosen], ((*path, chosen) if len(entries) > 1 else path)
-
-
-def _entries(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def _level_blocks(metric: MetricDef) -> list[tuple[Any, ...]]:
@@ -355,7 +349,7 @@ def _level_blocks(metric: MetricDef) -> list[tuple[Any, ...]]:
         ((*base, "overrides", i), o.thresholds, o.target) for i, o in enumerate(spec.overrides)
     ]
     for scope, thresholds, target in scopes:
-        levels, targets = _entries(thresholds), _entries(target)
+        levels, targets = entries_of(thresholds), entries_of(target)
         t_path = (*scope, "thresholds")
         g_path = (*scope, "target")
         if not levels:
@@ -498,9 +492,9 @@ def _check_dates(metric: MetricDef) -> list[Issue]:
     ]
     issues = []
     for scope, baselines, targets in scopes:
-        entries = _entries(targets)
+        entries = entries_of(targets)
         for i, target in enumerate(entries):
-            baseline, _ = _in_force(_entries(baselines), (*scope, "baseline"), target.from_)
+            baseline, _ = _in_force(entries_of(baselines), (*scope, "baseline"), target.from_)
             path = (*scope, "target", i) if len(entries) > 1 else (*scope, "target")
             if baseline and baseline.as_of and target.by and target.by < baseline.as_of:
                 issues.append(

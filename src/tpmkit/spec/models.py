@@ -213,6 +213,24 @@ class Override(Strict):
     min_sample: int | None = Field(None, ge=0)
 
 
+def entries_of(value: Any) -> list[Any]:
+    """The entries of a possibly effective-dated level (one entry or a list), oldest first."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def in_force(entries: list[Any], day: dt.date) -> int:
+    """The index of the entry in force on `day`: the last one undated or dated on or before
+    it (the first when none is). `date.min` asks for the levels before any dated change,
+    `date.max` for the current ones."""
+    chosen = 0
+    for index, entry in enumerate(entries):
+        if entry.from_ is None or entry.from_ <= day:
+            chosen = index
+    return chosen
+
+
 Gate = bool | Literal["warning", "critical"]
 ActionStatus = Literal["warning", "critical", "no_data", "insufficient_sample"]
 
@@ -272,10 +290,7 @@ class MetricSpec(Strict):
 
     def schedule(self, name: str) -> list[Any]:
         """The entries of `baseline`, `target` or `thresholds`, oldest first ([] if none)."""
-        value = getattr(self, name)
-        if value is None:
-            return []
-        return list(value) if isinstance(value, list) else [value]
+        return entries_of(getattr(self, name))
 
     @property
     def current_target(self) -> Target | None:

@@ -124,9 +124,11 @@ def test_a_hash_collision_is_detected_and_redone_exactly(monkeypatch):
     flagged = fast.collect()
     assert flagged.get_column("__recheck").any()  # the fast pass knows it cannot be trusted
 
-    from tpmkit.engine.evaluate import Input, Request, evaluate
+    from tpmkit.engine.records import Input, Request, compute_records
 
-    records = evaluate([FCR], {"calls": Input(frame.lazy(), "offered_at")}, Request("day"), "UTC")
+    records = compute_records(
+        [FCR], {"calls": Input(frame.lazy(), "offered_at")}, Request("day"), "UTC"
+    )
     got = {(r["period_start"],): (r["value"], r["n"]) for r in records.to_dicts()}
     assert got == expected
 

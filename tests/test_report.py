@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 
 from tpmkit import project as api
 from tpmkit.cli import app
-from tpmkit.report import render as render_module
+from tpmkit.report import document as render_module
 from tpmkit.report.build import build
-from tpmkit.report.render import to_html, to_markdown
+from tpmkit.report.document import to_html, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tpmkit import project as api
-from tpmkit.scorecard import build, evidence, interval, points, t975, wilson
+from tpmkit.judge.scorecard import build, evidence, interval, points, t975, wilson
 from tpmkit.spec.models import Scorecard
 
 
@@ -127,7 +127,7 @@ def test_example_scorecard_ranks_agents_and_coaches_on_evidence():
 def test_goal_progress_at_start_middle_and_after_due():
     import datetime as dt
 
-    from tpmkit.goals import judge, plan_value
+    from tpmkit.judge.goals import judge, plan_value
     from tpmkit.spec.models import Goal
 
     goal = Goal.model_validate(

@@ -159,9 +159,9 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
-@app.command()
+@app.command("evaluate")
 @handled
-def evaluate(
+def evaluate_command(
     metric: MetricsArgument = None,
     project: ProjectOption = DEFAULT_PROJECT,
     period: PeriodOption = "week",
@@ -434,8 +434,8 @@ def check(
     record: RecordOption = False,
 ) -> None:
     """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
-    from tpmkit import gate as gating
-    from tpmkit.render import gate as report
+    from tpmkit.judge import gate as gating
+    from tpmkit.render import ci as report
 
     _writable(junit, "--junit")
     with _loaded(project, quiet) as (loaded, step):
@@ -579,7 +579,7 @@ def scorecard(
 ) -> None:
     """Balanced scorecard: weighted score per agent (lowest first), points per metric,
     evidence against target, and the coaching list per team lead."""
-    from tpmkit import scorecard as scoring
+    from tpmkit.judge import scorecard as scoring
 
     _writable(output)
     with _loaded(project, quiet) as (loaded, step):
@@ -667,7 +667,7 @@ def report(
     """A self-contained HTML or Markdown report of one period, for a role's view."""
     from tpmkit.atomic import write_text
     from tpmkit.report.build import build
-    from tpmkit.report.render import to_html, to_markdown
+    from tpmkit.report.document import to_html, to_markdown
 
     suffix = output.suffix.lower()
     if output_format is None and suffix not in (".html", ".htm", ".md", ".markdown"):

@@ -16,7 +16,7 @@ from tpmkit.data.load import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.roster import join_roster
 from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, bounds
-from tpmkit.engine.evaluate import Input, Request, empty_records, evaluate, formula_inputs
+from tpmkit.engine.records import Input, Request, compute_records, empty_records, formula_inputs
 from tpmkit.errors import ComputeError, DefinitionError, Issue, UsageError
 from tpmkit.spec import fields
 from tpmkit.spec.loader import MetricDef, Project
@@ -235,7 +235,7 @@ def run(
     request = Request(period, tuple(by), Window(date_from, date_to), last)
     step(f"computing {len(shown) + len(helpers)} metrics")
     try:
-        records = evaluate(
+        records = compute_records(
             shown,
             inputs,
             request,
@@ -362,7 +362,7 @@ def _check_group_columns(
     """A --by column that no dataset has is a typo, not a grouping some metrics lack."""
     if not frames:
         return
-    from tpmkit.engine.evaluate import RECORD_FIELDS
+    from tpmkit.engine.records import RECORD_FIELDS
 
     reserved = [c for c in by if c in RECORD_FIELDS or c == "quarantined"]
     if reserved:
@@ -414,7 +414,7 @@ def _add_missing(
     """One no_data record (period `all`) for each metric that produced no cells at all."""
     present = set(records.get_column("metric").unique()) if not records.is_empty() else set()
     rows = []
-    from tpmkit.engine.levels import levels_table
+    from tpmkit.engine.in_force import levels_table
 
     for metric in selected:
         if metric.id in present:

@@ -56,7 +56,7 @@ def _fingerprint(path: Path) -> dict[str, Any]:
 
 def record(project: Project, result: Any, command: str) -> str:
     """Append an evaluation's records to the history; returns the run id."""
-    from tpmkit.engine.levels import definition_hash
+    from tpmkit.spec.hashing import definition_hash
 
     now = dt.datetime.now(dt.UTC)
     run_id = f"{now:%Y%m%dT%H%M%S%fZ}-{os.getpid()}-{uuid.uuid4().hex[:8]}"

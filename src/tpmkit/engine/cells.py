@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from tpmkit.engine import kinds, periods
-from tpmkit.engine.levels import NO_OVERRIDE, choose_override, override_condition
+from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.spec.models import Censor, MetricSpec, Override
 
 START = "period_start"

@@ -16,7 +16,7 @@ import polars as pl
 
 from tpmkit.engine import kinds, periods
 from tpmkit.engine.cells import START, Window, bounds
-from tpmkit.engine.levels import choose_override, override_condition
+from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.spec.models import MetricSpec, OpenAtEndCompute
 
 

@@ -218,8 +218,8 @@ def build(
 ) -> Report:
     """Evaluate the view's metrics and assemble the report for one period; `agent` narrows
     the agent view to one person (their rows, their scorecard, their goals)."""
-    from tpmkit import gate
     from tpmkit import project as api
+    from tpmkit.judge import gate
 
     if last < 1:
         raise UsageError("--last must be 1 or more")
@@ -257,7 +257,7 @@ def build(
         raise UsageError("--agent narrows the agent view: use it with --role agent")
     scored_roles = ("team_lead", "operations_manager", "director")
     if (role in scored_roles or agent) and _has_agent_scorecard(project):
-        from tpmkit import scorecard
+        from tpmkit.judge import scorecard
 
         try:
             report.scorecard = scorecard.build(
@@ -266,10 +266,10 @@ def build(
         except UsageError as exc:  # e.g. the agent scorecard's metrics have no data here
             report.notes.append(f"no agent scorecard: {exc.message}")
     if project.spec.goals and role in ("agent", "team_lead"):
-        from tpmkit import goals
+        from tpmkit.judge import goals
 
         as_of = (report.period_end - dt.timedelta(days=1)).date() if report.period_end else None
-        report.goals = goals.evaluate(project, as_of, cache)
+        report.goals = goals.track(project, as_of, cache)
     groupings = [list(by)] if by else ROLE_GROUPINGS.get(role or "", [])
     for columns in groupings:
         if progress:
@@ -298,7 +298,7 @@ def _only_agent(report: Report, agent: str) -> None:
 
 def _has_agent_scorecard(project: Project) -> bool:
     """True when the project's (or the default) agent scorecard names only its metrics."""
-    from tpmkit.scorecard import scorecard_for
+    from tpmkit.judge.scorecard import scorecard_for
 
     try:
         card = scorecard_for(project, "agent")
@@ -318,7 +318,7 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
         index = max(i for i, r in enumerate(own) if r["period_start"] is not None)
         label = own[index]["period"]
     if index is None:
-        from tpmkit.engine.evaluate import RECORD_FIELDS
+        from tpmkit.engine.records import RECORD_FIELDS
 
         record = {
             **dict.fromkeys(RECORD_FIELDS),

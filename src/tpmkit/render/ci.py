@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tpmkit.atomic import write_text
-from tpmkit.gate import CheckResult, Verdict
+from tpmkit.judge.gate import CheckResult, Verdict
 from tpmkit.render.values import fmt_value
 
 MARKS = {"ok": "ok", "warning": "WARNING", "critical": "CRITICAL"}

@@ -1,14 +1,14 @@
-"""Per-metric levels (target, thresholds, baseline, min_sample) with overrides, as a table."""
+"""The targets, thresholds, baseline and min_sample in force per metric, override and date,
+as a table joined onto cells."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from typing import Any
 
 import polars as pl
 
+from tpmkit.spec.hashing import definition_hash
 from tpmkit.spec.models import Band, MetricSpec, Override, Target, Thresholds, entries_of, in_force
 
 LEVEL_SCHEMA: dict[str, Any] = {
@@ -31,12 +31,6 @@ LEVEL_SCHEMA: dict[str, Any] = {
     "in_force_from": pl.Date,  # internal: the first day these levels apply (null: always)
 }
 NO_OVERRIDE = -1
-
-
-def definition_hash(spec: MetricSpec) -> str:
-    """A stable hash of the definition as used (for audit): sha256 of canonical JSON."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _bounds(level: float | Band | None) -> tuple[float | None, float | None]:

@@ -197,8 +197,8 @@ def build(
     """Score every group of the judged period (latest complete, or `at`)."""
     from zoneinfo import ZoneInfo
 
-    from tpmkit import gate
     from tpmkit import project as api
+    from tpmkit.judge import gate
 
     if period == "hour":
         raise UsageError("scorecards are for day, week, month, quarter, year or all; not hour")
@@ -292,9 +292,9 @@ def build(
     ]
     judged = next((r for r in rows if r["period"] == label), None)
     as_of = (judged["period_end"] - dt.timedelta(days=1)).date() if judged else None
-    from tpmkit import goals
+    from tpmkit.judge import goals
 
-    tracked = goals.evaluate(project, as_of, cache) if project.spec.goals else []
+    tracked = goals.track(project, as_of, cache) if project.spec.goals else []
     return ScorecardResult(role, label, by, lowest_first, [*result.notes], tracked)
 
 

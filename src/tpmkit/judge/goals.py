@@ -57,7 +57,7 @@ def judge(goal: Goal, actual: float | None, n: int, day: dt.date, direction: str
     return GoalStatus(goal, day, actual, n, plan, progress, status, (goal.due - day).days, unit)
 
 
-def evaluate(
+def track(
     project: Project, as_of: dt.date | None = None, cache: Path | bool = True
 ) -> list[GoalStatus]:
     """Every goal of the project, as of `as_of` (default: the last day with data)."""

@@ -9,7 +9,7 @@ import polars as pl
 
 from tpmkit.engine import kinds, periods, signals, status, trend
 from tpmkit.engine.cells import RECHECK, START, Window, aggregate, finite
-from tpmkit.engine.levels import choose_override, join_levels, override_condition
+from tpmkit.engine.in_force import choose_override, join_levels, override_condition
 from tpmkit.engine.stock import open_at_end
 from tpmkit.errors import ComputeError
 from tpmkit.spec import expressions
@@ -210,7 +210,7 @@ def _combine(
     )
 
 
-def evaluate(
+def compute_records(
     metrics: list[MetricSpec],
     inputs: Mapping[str, Input],
     request: Request,

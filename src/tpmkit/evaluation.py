@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
+from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data.cache import CsvCache
-from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data.load import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.roster import join_roster
 from tpmkit.engine import kinds

@@ -10,9 +10,9 @@ from typing import Literal
 import polars as pl
 
 from tpmkit import __version__
+from tpmkit.contract import CANONICAL, DatasetContract
 from tpmkit.data import coerce
 from tpmkit.data.cache import CsvCache
-from tpmkit.data.contract import CANONICAL, DatasetContract
 from tpmkit.data.sources import (
     FILE,
     ROW,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tpmkit.data.contract import CANONICAL, ROSTER_DIMENSIONS
+from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data.sources import scan_file, source_files
 from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
 from tpmkit.spec.loader import Project

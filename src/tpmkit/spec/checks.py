@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from tpmkit.data.contract import CANONICAL
+from tpmkit.contract import CANONICAL
 from tpmkit.errors import Issue, did_you_mean
 from tpmkit.spec import expressions, fields
 from tpmkit.spec.loader import MetricDef, Project

@@ -8,9 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tpmkit.data import coerce
-from tpmkit.data import load as load_module
-from tpmkit.data.load import load_dataset
+from tpmkit.data import coerce, load_dataset, typed
 from tpmkit.errors import DataError
 from tpmkit.spec.models import Source
 
@@ -99,12 +97,12 @@ def test_a_sample_of_clock_durations_uses_the_full_rules(tmp_path):
     (tmp_path / "calls.csv").write_text("\n".join(clock) + "\n")
     frame = load_dataset("calls", Source(path="calls.csv"), tmp_path, "UTC").frame
     assert set(frame.get_column("wait_seconds").to_list()) == {70.0}
-    assert load_module._SAMPLE < UNIFORM
+    assert typed.SAMPLE < UNIFORM
 
 
 def test_the_fast_path_is_taken_for_a_uniform_sample(tmp_path):
     write_calls(tmp_path, [])
-    sample = pl.read_csv(tmp_path / "calls.csv", infer_schema=False).head(load_module._SAMPLE)
+    sample = pl.read_csv(tmp_path / "calls.csv", infer_schema=False).head(typed.SAMPLE)
     assert coerce.fast("offered_at", "timestamp", "UTC", sample["offered_at"]) is not None
     assert coerce.fast("wait_seconds", "duration", "UTC", sample["wait_seconds"]) is not None
     clock = pl.Series(["0:01:10", "0:00:05"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,28 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Derivation:
+    """A column computed from others when the export does not have it.
+
+    `how` names one of the generic operations in `tpmkit.data.derive` (the operation
+    itself needs polars, which this module does not import)."""
+
+    column: str
+    how: str  # not_null: inputs[0] is not empty | seconds_between: inputs[1] - inputs[0]
+    inputs: tuple[str, ...]
+    words: str  # how it is derived, for messages
+
+    def possible(self, present: set[str], required: set[str]) -> bool:
+        """True when the export can give this column: each input is present, or required
+        (a missing required input is reported on its own)."""
+        return all(c in present or c in required for c in self.inputs)
+
+    def provide(self, required: set[str]) -> list[str]:
+        """The inputs a user adds to have it derived (required ones go without saying)."""
+        return [c for c in self.inputs if c not in required]
+
+
+@dataclass(frozen=True)
 class DatasetContract:
     name: str
     columns: tuple[Column, ...]
@@ -25,8 +47,10 @@ class DatasetContract:
     ordered: tuple[tuple[str, str], ...] = ()
     # (column, limit column, limit when that column is absent or empty): qa score <= max_score
     not_above: tuple[tuple[str, str, float], ...] = ()
-    # required columns that may instead be derived from others
-    derivable: dict[str, str] = field(default_factory=dict)
+    # columns computed from others when the export lacks them (required ones may be)
+    derivations: tuple[Derivation, ...] = ()
+    # required columns whose values may be empty (an abandoned call has no queue time)
+    may_be_empty: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -34,6 +58,10 @@ class DatasetContract:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def derivation(self, column: str) -> Derivation | None:
+        """How `column` is derived when the export lacks it (None: it is not)."""
+        return next((d for d in self.derivations if d.column == column), None)
 
 
 def _c(
@@ -72,10 +100,16 @@ CALLS = DatasetContract(
     time_column="offered_at",
     id_column="contact_id",
     ordered=(("offered_at", "answered_at"),),
-    derivable={
-        "answered": "answered_at IS NOT NULL",
-        "wait_seconds": "answered_at - offered_at (answered rows)",
-    },
+    derivations=(
+        Derivation("answered", "not_null", ("answered_at",), "answered_at IS NOT NULL"),
+        Derivation(
+            "wait_seconds",
+            "seconds_between",
+            ("offered_at", "answered_at"),
+            "answered_at - offered_at (answered rows)",
+        ),
+    ),
+    may_be_empty=("answered", "wait_seconds"),
 )
 
 TICKETS = DatasetContract(

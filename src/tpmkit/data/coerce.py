@@ -26,6 +26,9 @@ VALUE = f"{TEMPORARY}value_"  # a column's coerced value, before it replaces the
 # the original text of cells a fast coercion did not convert; they are coerced again with
 # the full rules once the data is read (see `fast`)
 RETRY = "__retry__"
+# a column's problem (the rule a cell breaks, or null) lives in `PROBLEM + column` while a
+# dataset is checked; cross-column rules add `PROBLEM + kind_ + column` (see `rules`)
+PROBLEM = "__problem__"
 
 
 def text_col(col: str) -> pl.Expr:

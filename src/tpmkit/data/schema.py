@@ -36,8 +36,9 @@ def available_columns(project: Project) -> dict[str, set[str]]:
         known = set(found or ()) | set(contract.names if contract else [])
         if found is None and source is not None:
             known |= set(source.columns.values()) | set(source.derive) | set(source.types)
-        if name == "calls" and "answered_at" in known:
-            known |= {"answered", "wait_seconds"}
+        for derivation in contract.derivations if contract else ():
+            if set(derivation.inputs) <= known:
+                known.add(derivation.column)
         if "agent_id" in known and name != "agents" and "agents" in project.spec.sources:
             known |= roster_dims & set(ROSTER_DIMENSIONS) | (roster_dims if roster else set())
         columns[name] = known

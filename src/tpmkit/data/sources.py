@@ -19,16 +19,18 @@ FILE = "__file"
 
 @dataclass(frozen=True)
 class ScannedFile:
-    """One export file as a lazy frame of canonical (mapped) columns."""
+    """One export file (or an in-memory frame) as a lazy frame of canonical (mapped)
+    columns."""
 
-    path: Path
+    path: Path | None  # None: an in-memory frame
     display: str
-    format: str
+    format: str  # csv | parquet | excel | frame
     frame: pl.LazyFrame
     raw_names: tuple[str, ...]  # the header as written in the file
     canonical: dict[str, str]  # canonical name -> export name (for messages)
     derive: dict[str, str]  # canonical name -> SQL expression it is derived with
     source: Source  # how the file is read (separator, encoding, sheet …)
+    given: pl.LazyFrame | None = None  # an in-memory frame as given, with `ROW`
 
 
 def source_files(source: Source, root: Path, dataset: str) -> list[Path]:
@@ -150,6 +152,16 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
                 )
             ],
         ) from None
+    frame, canonical = map_columns(frame, names, source, dataset, display)
+    derive = dict(source.derive)
+    return ScannedFile(path, display, fmt, frame, tuple(names), canonical, derive, source)
+
+
+def map_columns(
+    frame: pl.LazyFrame, names: list[str], source: Source, dataset: str, display: str
+) -> tuple[pl.LazyFrame, dict[str, str]]:
+    """Rename export columns to canonical names and add the derived ones; also each
+    canonical name's export name (for messages)."""
     mapping = {export: canonical for export, canonical in source.columns.items() if export in names}
     renamed = [mapping.get(n, n) for n in names]
     clashes = {n for n in renamed if renamed.count(n) > 1}
@@ -191,6 +203,32 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
             )
         frame = frame.with_columns(expr.alias(target))
         canonical_to_export[target] = target
-    return ScannedFile(
-        path, display, fmt, frame, tuple(names), canonical_to_export, dict(source.derive), source
-    )
+    return frame, canonical_to_export
+
+
+def raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
+    """The original rows (all columns, as written) of one file, with their physical lines
+    (for a Parquet file or a frame: the 1-based row number)."""
+    if item.given is not None:
+        frame = item.given
+    else:
+        assert item.path is not None  # a file, since no frame was given
+        frame = open_raw(item.path, item.source, item.format)
+    if item.format in TEXT_FORMATS:
+        names = [n for n in frame.collect_schema().names() if n != ROW]
+        newlines = (
+            pl.sum_horizontal(pl.col(n).str.count_matches("\n").fill_null(0) for n in names)
+            if names and item.format == "csv"
+            else pl.lit(0)
+        )
+        # header is line 1; quoted newlines push later rows down
+        line = (
+            pl.lit(2, dtype=pl.Int64)
+            + pl.col(ROW).cast(pl.Int64)
+            + newlines.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+        )
+        frame = frame.with_columns(line.alias("__line"))
+    else:
+        frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias("__line"))
+        frame = frame.with_columns(pl.all().exclude(ROW, "__line").cast(pl.String))
+    return frame.filter(pl.col(ROW).is_in(rows)).collect()

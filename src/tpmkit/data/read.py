@@ -1,0 +1,103 @@
+"""Read a dataset's typed columns: from its files (CSV through the cache), or a frame,
+and only the rows in a time window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tpmkit.contract import DatasetContract
+from tpmkit.data import coerce
+from tpmkit.data.cache import CsvCache
+from tpmkit.data.coerce import PROBLEM
+from tpmkit.data.frames import scan_frame
+from tpmkit.data.sources import FILE, ROW, ScannedFile, scan_file, source_files
+from tpmkit.data.typed import typed
+from tpmkit.errors import DataError, Issue
+from tpmkit.spec.models import Source
+
+
+@dataclass(frozen=True)
+class RowWindow:
+    """Read only rows with one of `columns` in [start, end) (or null, to report it)."""
+
+    columns: list[str]
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+    def keep(self, present: set[str]) -> pl.Expr | None:
+        """The filter keeping the rows inside the window (None: no such column)."""
+        tests = []
+        for column in (c for c in self.columns if c in present):
+            inside = pl.col(column).is_null()
+            if self.start is not None and self.end is not None:
+                inside = inside | pl.col(column).is_between(self.start, self.end, closed="left")
+            elif self.start is not None:
+                inside = inside | (pl.col(column) >= self.start)
+            elif self.end is not None:
+                inside = inside | (pl.col(column) < self.end)
+            tests.append(inside)
+        return pl.any_horizontal(tests) if tests else None
+
+
+def scan(name: str, source: Source, root: Path, frame: Any = None) -> list[ScannedFile]:
+    """The dataset's exports, scanned: the given in-memory frame, else the source's files."""
+    if frame is not None:
+        return [scan_frame(frame, source, name)]
+    return [scan_file(path, source, root, name) for path in source_files(source, root, name)]
+
+
+def typed_file(
+    item: ScannedFile,
+    wanted: list[str],
+    types: dict[str, str],
+    contract: DatasetContract | None,
+    timezone: str,
+    cache: CsvCache | None,
+    shape: dict[str, object],
+) -> pl.LazyFrame:
+    """A file's wanted columns, typed: from the cache when the file is a CSV export the
+    cache holds (converting it first, all columns, when it does not)."""
+    path = item.path
+    located = cache.entry(path, shape) if cache and path and item.format == "csv" else None
+    if cache is None or located is None:
+        return typed(item, wanted, types, contract, timezone)
+    entry, fingerprint = located
+    if cache.usable(entry):
+        cache.hits += 1
+    else:
+        converted = typed(item, sorted(item.canonical), types, contract, timezone).drop(FILE)
+        if not cache.store(entry, fingerprint, converted, (PROBLEM, coerce.RETRY)):
+            return typed(item, wanted, types, contract, timezone)
+        cache.misses += 1
+    stored = pl.scan_parquet(entry)
+    present = set(stored.collect_schema().names())
+    empty = cache.empty_columns(entry)  # problem columns are nearly always empty: not read
+    side = [f"{PROBLEM}{c}" for c in wanted if c in types]
+    side += [r for r in (f"{coerce.RETRY}{c}" for c in wanted) if r in present]
+    return stored.select(
+        pl.lit(item.display).alias(FILE),
+        pl.col(ROW),
+        *wanted,
+        *(pl.lit(None, dtype=pl.String).alias(c) if c in empty else pl.col(c) for c in side),
+    )
+
+
+def collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.DataFrame:
+    """Run the load; a file polars cannot parse (encoding, ragged rows, stray quotes,
+    types it cannot turn into text) is a data error naming the files, not a crash."""
+    try:
+        return frame.collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = "check that it is UTF-8 CSV with one header line, or valid Parquet"
+        if "utf-8" in detail.lower() or "utf8" in detail.lower():
+            hint = "save the export as UTF-8 (or re-export it) and run again"
+        raise DataError(
+            f"dataset `{name}`: cannot read its export(s): {detail}",
+            [Issue("could not be parsed", file=item.display, hint=hint) for item in scanned],
+        ) from None

@@ -91,9 +91,13 @@ _CLOCK = r"^-?(\d+:)?[0-5]?\d:[0-5]?\d(\.\d+)?$"
 
 
 def duration(col: str, dtype: pl.DataType) -> Coerced:
-    """Seconds from a number or `[H:]MM:SS` text; negative durations are errors."""
+    """Seconds from a number, a polars duration or `[H:]MM:SS` text; negative durations
+    are errors."""
     prep: tuple[tuple[str, pl.Expr], ...] = ()
-    if dtype.is_numeric():
+    if isinstance(dtype, pl.Duration):  # a typed frame (or Parquet) may hold timedeltas
+        value = pl.col(col).dt.total_microseconds() / 1e6
+        raw_present = pl.col(col).is_not_null()
+    elif dtype.is_numeric():
         raw = pl.col(col).cast(pl.Float64)
         value = pl.when(raw.is_finite()).then(raw).otherwise(None)
         raw_present = pl.col(col).is_not_null()

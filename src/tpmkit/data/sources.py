@@ -230,5 +230,11 @@ def raw_rows(item: ScannedFile, rows: list[int]) -> pl.DataFrame:
         frame = frame.with_columns(line.alias("__line"))
     else:
         frame = frame.with_columns((pl.col(ROW).cast(pl.Int64) + 1).alias("__line"))
-        frame = frame.with_columns(pl.all().exclude(ROW, "__line").cast(pl.String))
+        schema = frame.collect_schema()
+        frame = frame.with_columns(
+            # a duration has no plain cast to text: ISO 8601 (PT1M40S), as polars writes it
+            pl.col(n).dt.to_string() if isinstance(t, pl.Duration) else pl.col(n).cast(pl.String)
+            for n, t in schema.items()
+            if n not in (ROW, "__line")
+        )
     return frame.filter(pl.col(ROW).is_in(rows)).collect()

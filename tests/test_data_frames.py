@@ -289,6 +289,12 @@ def test_something_else_than_a_frame_is_an_error(tmp_path):
         load_dataset("calls", None, tmp_path, ZONE, frame={"contact_id": ["c1"]})
 
 
+def test_a_lazy_frame_that_cannot_be_read_is_a_data_error(tmp_path):
+    lost = pl.scan_csv(tmp_path / "gone.csv")
+    with pytest.raises(DataError, match=r'cannot read data\["calls"\]'):
+        load_dataset("calls", None, tmp_path, ZONE, frame=lost)
+
+
 def test_a_pyarrow_table(tmp_path):
     pa = pytest.importorskip("pyarrow")
     expected = from_csv(tmp_path)

@@ -48,7 +48,7 @@ def scan_frame(frame: Any, source: Source, dataset: str) -> ScannedFile:
     given = as_lazy(frame, dataset)
     try:
         names = given.collect_schema().names()
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:  # a LazyFrame over a lost file
         raise DataError(
             f"cannot read {display}",
             [Issue(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=display)],

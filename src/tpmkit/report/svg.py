@@ -3,7 +3,7 @@ lines (bands for within-band metrics). Plain SVG text, no plotting library, no f
 
 Accessible: the chart has a <title> and a <desc> that lists every value, each point has
 its own <title>, and status is shown by the point's shape (circle ok, triangle warning,
-square critical), not by colour alone.
+square critical), not by colour alone; shapes and colours come from render/statuses.py.
 """
 
 from __future__ import annotations
@@ -11,18 +11,17 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from tpmkit.render.statuses import LOOKS
 from tpmkit.render.values import fmt_value
-from tpmkit.report.build import STATUS_WORDS, Card
+from tpmkit.report.build import Card
 
 WIDTH, HEIGHT = 320, 120
 LEFT, RIGHT, TOP, BOTTOM = 44, 10, 10, 22
-COLOURS = {
-    "ok": "#2e7d32",
-    "warning": "#b26a00",
-    "critical": "#c62828",
-    "no_data": "#757575",
-    "insufficient_sample": "#6a1b9a",
-}
+UNKNOWN_COLOUR = "#333"  # a point whose status is not one of ours (never from the engine)
+
+
+def _word(status: str) -> str:
+    return LOOKS[status].word if status in LOOKS else status
 
 
 def _levels(record: dict[str, Any]) -> list[tuple[str, float, str]]:
@@ -37,11 +36,12 @@ def _levels(record: dict[str, Any]) -> list[tuple[str, float, str]]:
 
 
 def _marker(x: float, y: float, status: str) -> str:
-    colour = COLOURS.get(status, "#333")
-    if status == "warning":
+    known = LOOKS.get(status)
+    colour, shape = (known.colour, known.marker) if known else (UNKNOWN_COLOUR, "circle")
+    if shape == "triangle":
         corners = f"{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}"
         return f'<polygon points="{corners}" fill="{colour}"/>'
-    if status == "critical":
+    if shape == "square":
         return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
 
@@ -53,9 +53,7 @@ def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
     levels = _levels(card.record)
     title = f"{card.name}, last {len(points)} periods"
     described = "; ".join(
-        f"{p.period}: {fmt_value(p.value, card.unit, currency)} "
-        f"({STATUS_WORDS.get(p.status, p.status)})"
-        for p in points
+        f"{p.period}: {fmt_value(p.value, card.unit, currency)} ({_word(p.status)})" for p in points
     )
     head = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -121,8 +119,7 @@ def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
             continue
         x, y = x_at(i), y_at(point.value)
         tip = (
-            f"{point.period}: {fmt_value(point.value, card.unit, currency)} "
-            f"({STATUS_WORDS.get(point.status, point.status)})"
+            f"{point.period}: {fmt_value(point.value, card.unit, currency)} ({_word(point.status)})"
         )
         parts.append(
             f'<g class="point"><title>{escape(tip)}</title>{_marker(x, y, point.status)}</g>'

@@ -19,7 +19,7 @@ from tpmkit.engine.periods import GRAINS
 from tpmkit.render.console import stdout
 from tpmkit.render.statuses import LOOKS, css_badges, css_variables, look
 from tpmkit.render.tables import metric_table
-from tpmkit.report.build import Card, Point, Report
+from tpmkit.report.build import Card, GroupRow, GroupTable, Point, Report
 from tpmkit.report.document import to_html, to_markdown
 from tpmkit.report.svg import chart
 from tpmkit.vocabulary import Grain, Status
@@ -170,6 +170,22 @@ def test_markdown_and_terminal_show_the_word_or_icon_beside_each_status():
     for line, name in zip(text.splitlines()[1:], NAMES, strict=True):
         assert f"{look(name).icon} {look(name).label}" in line
     assert "? too few" in text
+
+
+def test_side_by_side_gives_each_site_its_status_word_and_a_dash_where_it_has_none():
+    report = _report()
+    report.role = "operations_manager"
+    site_a = GroupRow({"site": "A"}, _record("warning", 35.0), None)
+    site_b = GroupRow({"site": "B"}, _record("ok", 300.0), None)
+    report.tables = [
+        GroupTable(["site"], "wait", "Wait", "seconds", [site_a]),
+        GroupTable(["site"], "aht", "AHT", "seconds", [site_b]),
+    ]
+    markdown = to_markdown(report)
+    assert "| Wait | 35.0s Warning | — |" in markdown
+    assert "| AHT | — | 300s OK |" in markdown
+    html = to_html(report)
+    assert '35.0s <span class="badge s-warning">▲ Warning</span>' in html
 
 
 def test_only_render_imports_rich():

@@ -107,6 +107,13 @@ def look(status: str) -> StatusLook:
     return LOOKS[Status(status)]
 
 
+def status_word(status: str | None) -> str:
+    """A status's word in a report (`No data`); any other value as it is."""
+    if status is None or status not in LOOKS:
+        return str(status)
+    return LOOKS[status].word
+
+
 def css_variables() -> str:
     """The status colours as CSS custom properties, e.g. `--ok:#2e7d32; …`."""
     return " ".join(f"--{s.css_var}:{s.colour};" for s in LOOKS.values())

@@ -9,7 +9,14 @@ from typing import Any
 
 from tpmkit import __version__
 from tpmkit.render.files import markdown_cell
-from tpmkit.render.statuses import EVIDENCE_MARKS, LOOKS, css_badges, css_variables, look
+from tpmkit.render.statuses import (
+    EVIDENCE_MARKS,
+    LOOKS,
+    css_badges,
+    css_variables,
+    look,
+    status_word,
+)
 from tpmkit.render.values import fmt_gap, fmt_level, fmt_value, threshold_passed
 from tpmkit.report.build import Card, Report
 from tpmkit.report.svg import chart, sparkline
@@ -19,13 +26,6 @@ from tpmkit.vocabulary import Grain
 def grain_word(grain: str) -> str:
     """The grain before the period in a title (`week 2026-W13`); none for `all`."""
     return "" if grain == Grain.ALL else grain
-
-
-def word(status: str | None) -> str:
-    """A status's word in a report (`No data`); an unknown value as it is."""
-    if status is None or status not in LOOKS:
-        return str(status)
-    return look(status).word
 
 
 def threshold(card: Card) -> str:
@@ -150,8 +150,8 @@ def to_markdown(report: Report) -> str:
                 name,
                 group,
                 fmt(record["value"], unit),
-                word(record["status"]),
-                word(record["projected_status"]),
+                status_word(record["status"]),
+                status_word(record["projected_status"]),
                 record["projected_breach_period"],
                 gap(record.get("slope"), unit),
             ]
@@ -169,7 +169,7 @@ def to_markdown(report: Report) -> str:
             card.name + (f" ({card.period})" if card.period != report.period else ""),
             fmt(record["value"], card.unit),
             f"{record.get('n') or 0:,}",
-            word(card.status),
+            status_word(card.status),
             level(record.get("target"), record.get("target_upper"), card.unit),
             gap(record.get("gap_to_target"), card.unit),
             gap(card.change, card.unit),
@@ -196,7 +196,7 @@ def to_markdown(report: Report) -> str:
             cells += [
                 fmt(row.record["value"], table.unit),
                 f"{row.record['n']:,}",
-                word(row.record["status"]),
+                status_word(row.record["status"]),
                 gap(row.record.get("gap_to_target"), table.unit),
             ]
             if len(table.columns) > 1:
@@ -214,9 +214,10 @@ def to_markdown(report: Report) -> str:
             cells = [name]
             for g in groups:
                 r = records.get(g)
-                cells.append(
-                    f"{fmt(r['value'], r.get('unit') or '')} {word(r['status'])}" if r else "—"
-                )
+                if not r:
+                    cells.append("—")
+                    continue
+                cells.append(f"{fmt(r['value'], r.get('unit') or '')} {status_word(r['status'])}")
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
     if report.scorecard and report.scorecard.groups:

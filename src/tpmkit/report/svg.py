@@ -11,17 +11,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from tpmkit.render.statuses import LOOKS
+from tpmkit.render.statuses import LOOKS, status_word
 from tpmkit.render.values import fmt_value
-from tpmkit.report.build import Card
+from tpmkit.report.build import Card, Point
 
 WIDTH, HEIGHT = 320, 120
 LEFT, RIGHT, TOP, BOTTOM = 44, 10, 10, 22
 UNKNOWN_COLOUR = "#333"  # a point whose status is not one of ours (never from the engine)
-
-
-def _word(status: str) -> str:
-    return LOOKS[status].word if status in LOOKS else status
 
 
 def _levels(record: dict[str, Any]) -> list[tuple[str, float, str]]:
@@ -46,15 +42,18 @@ def _marker(x: float, y: float, status: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
 
 
+def _said(point: Point, unit: str, currency: str | None) -> str:
+    """A point for screen readers and tooltips: `2026-W13: 35.0s (Warning)`."""
+    return f"{point.period}: {fmt_value(point.value, unit, currency)} ({status_word(point.status)})"
+
+
 def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
     """The card's series as an SVG document fragment (safe to embed: all text escaped)."""
     points = card.series
     values = [p.value for p in points if p.value is not None]
     levels = _levels(card.record)
     title = f"{card.name}, last {len(points)} periods"
-    described = "; ".join(
-        f"{p.period}: {fmt_value(p.value, card.unit, currency)} ({_word(p.status)})" for p in points
-    )
+    described = "; ".join(_said(p, card.unit, currency) for p in points)
     head = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
@@ -118,9 +117,7 @@ def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
         if point.value is None:
             continue
         x, y = x_at(i), y_at(point.value)
-        tip = (
-            f"{point.period}: {fmt_value(point.value, card.unit, currency)} ({_word(point.status)})"
-        )
+        tip = _said(point, card.unit, currency)
         parts.append(
             f'<g class="point"><title>{escape(tip)}</title>{_marker(x, y, point.status)}</g>'
         )

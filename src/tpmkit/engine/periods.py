@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
 
-Grain = Literal["hour", "day", "week", "month", "quarter", "year", "all"]
-GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year", "all")
+from tpmkit.vocabulary import Grain
+
+__all__ = [
+    "GRAINS",
+    "NOMINAL_DAYS",
+    "Grain",
+    "instant",
+    "label",
+    "period_end",
+    "period_start",
+    "span",
+]
+
+GRAINS: tuple[str, ...] = tuple(g.value for g in Grain)  # finest first, for messages
 # average length of each grain in days (for positions and projections, not for cutting)
-NOMINAL_DAYS = {
-    "hour": 1 / 24,
-    "day": 1,
-    "week": 7,
-    "month": 30.436875,
-    "quarter": 91.310625,
-    "year": 365.2425,
-    "all": 1,
+NOMINAL_DAYS: dict[str, float] = {
+    Grain.HOUR: 1 / 24,
+    Grain.DAY: 1,
+    Grain.WEEK: 7,
+    Grain.MONTH: 30.436875,
+    Grain.QUARTER: 91.310625,
+    Grain.YEAR: 365.2425,
+    Grain.ALL: 1,
 }
-_EVERY = {"hour": "1h", "day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+_EVERY: dict[str, str] = {
+    Grain.HOUR: "1h",
+    Grain.DAY: "1d",
+    Grain.WEEK: "1w",
+    Grain.MONTH: "1mo",
+    Grain.QUARTER: "1q",
+    Grain.YEAR: "1y",
+}
 
 
 def span(grain: str, count: int) -> str:
@@ -50,18 +67,18 @@ def period_end(start: pl.Expr, grain: str) -> pl.Expr:
 
 def label(start: pl.Expr, grain: str) -> pl.Expr:
     """Labels: 2026-01-05T14, 2026-01-05, 2026-W03 (ISO year), 2026-01, 2026-Q1, 2026."""
-    if grain == "hour":
+    if grain == Grain.HOUR:
         return start.dt.strftime("%Y-%m-%dT%H")
-    if grain == "day":
+    if grain == Grain.DAY:
         return start.dt.strftime("%Y-%m-%d")
-    if grain == "week":
+    if grain == Grain.WEEK:
         return pl.format(
             "{}-W{}", start.dt.iso_year(), start.dt.week().cast(pl.String).str.zfill(2)
         )
-    if grain == "month":
+    if grain == Grain.MONTH:
         return start.dt.strftime("%Y-%m")
-    if grain == "quarter":
+    if grain == Grain.QUARTER:
         return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
-    if grain == "year":
+    if grain == Grain.YEAR:
         return start.dt.strftime("%Y")
     return pl.lit("all")

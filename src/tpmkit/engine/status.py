@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-OK, WARNING, CRITICAL = "ok", "warning", "critical"
-NO_DATA, INSUFFICIENT = "no_data", "insufficient_sample"
+from tpmkit.vocabulary import PlanStatus, Status
 
 
 def _beyond(level: str, upper: str | None = None) -> pl.Expr:
@@ -27,14 +26,14 @@ def status() -> pl.Expr:
     """no_data, insufficient_sample, critical, warning or ok."""
     return (
         pl.when(pl.col("value").is_null())
-        .then(pl.lit(NO_DATA))
+        .then(pl.lit(Status.NO_DATA))
         .when(pl.col("n") < pl.col("min_sample"))
-        .then(pl.lit(INSUFFICIENT))
+        .then(pl.lit(Status.INSUFFICIENT_SAMPLE))
         .when(_beyond("critical", "critical_upper"))
-        .then(pl.lit(CRITICAL))
+        .then(pl.lit(Status.CRITICAL))
         .when(_beyond("warning", "warning_upper"))
-        .then(pl.lit(WARNING))
-        .otherwise(pl.lit(OK))
+        .then(pl.lit(Status.WARNING))
+        .otherwise(pl.lit(Status.OK))
     )
 
 
@@ -99,8 +98,8 @@ def plan_status() -> pl.Expr:
         pl.when(value.is_null() | planned.is_null() | better.is_null())
         .then(None)
         .when(better > tolerance)
-        .then(pl.lit("ahead"))
+        .then(pl.lit(PlanStatus.AHEAD))
         .when(better < -tolerance)
-        .then(pl.lit("behind"))
-        .otherwise(pl.lit("on_plan"))
+        .then(pl.lit(PlanStatus.BEHIND))
+        .otherwise(pl.lit(PlanStatus.ON_PLAN))
     )

@@ -10,9 +10,9 @@ from typing import Any
 
 from tpmkit.atomic import write_text
 from tpmkit.judge.gate import CheckResult, Verdict
+from tpmkit.render.statuses import look
 from tpmkit.render.values import fmt_value
-
-MARKS = {"ok": "ok", "warning": "WARNING", "critical": "CRITICAL"}
+from tpmkit.vocabulary import BREACHES, NOT_JUDGED, WORST_FIRST, Status
 
 
 def _group(verdict: Verdict) -> str:
@@ -26,11 +26,11 @@ def _group(verdict: Verdict) -> str:
 def describe(verdict: Verdict) -> str:
     """One line: what, where, when, value vs threshold, owner, trend."""
     head = f"{verdict.metric}{_group(verdict)} {verdict.period}"
-    if verdict.status in ("no_data", "insufficient_sample"):
-        why = verdict.reason or ("no data" if verdict.status == "no_data" else "")
-        if verdict.status == "insufficient_sample":
+    if verdict.status in NOT_JUDGED:
+        why = verdict.reason or ("no data" if verdict.status == Status.NO_DATA else "")
+        if verdict.status == Status.INSUFFICIENT_SAMPLE:
             why = f"only n={verdict.n}, too few to judge"
-        body = f"{verdict.status.replace('_', ' ')}: {why}"
+        body = f"{look(verdict.status).phrase}: {why}"
         if verdict.failed:
             body += " (fails closed; --allow-no-data to let it pass)"
     else:
@@ -50,8 +50,14 @@ def describe(verdict: Verdict) -> str:
     return line + (f" → {verdict.action}" if verdict.action else "")
 
 
+def _counts(result: CheckResult) -> str:
+    """`3 ok, 1 no data`: how many verdicts at each status."""
+    return ", ".join(f"{n} {look(s).phrase}" for s, n in result.counts().items())
+
+
 def summary_line(result: CheckResult) -> str:
-    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in result.counts().items())
+    """PASS or FAIL, the period and the counts by status."""
+    counts = _counts(result)
     failures = len(result.failures)
     verdict = f"FAIL: {failures} failing" if failures else "PASS"
     return f"{verdict} — {result.period}: {len(result.verdicts)} judged ({counts})"
@@ -63,18 +69,20 @@ def lines(result: CheckResult) -> list[str]:
     for verdict in sorted(result.verdicts, key=_worst_first):
         if verdict.failed:
             out.append(f"FAIL {describe(verdict)}")
-        elif verdict.status in ("warning", "critical") or verdict.projected:
+        elif verdict.status in BREACHES or verdict.projected:
             out.append(f"note {describe(verdict)}")  # below --fail-on, not gated, or early
     out.append(summary_line(result))
     return out
 
 
 def _worst_first(verdict: Verdict) -> tuple[int, int, str]:
-    rank = {"critical": 0, "warning": 1, "no_data": 2, "insufficient_sample": 3, "ok": 4}
-    return (0 if verdict.failed else 1, rank.get(verdict.status, 5), verdict.metric)
+    known = verdict.status in WORST_FIRST
+    rank = WORST_FIRST.index(Status(verdict.status)) if known else len(WORST_FIRST)
+    return (0 if verdict.failed else 1, rank, verdict.metric)
 
 
 def to_json(result: CheckResult) -> str:
+    """The result as JSON: pass or fail, counts, and every verdict worst first."""
     data: dict[str, Any] = {
         "period": result.period,
         "passed": not result.failed,
@@ -152,7 +160,7 @@ def github_annotations(result: CheckResult) -> list[str]:
     for verdict in sorted(result.verdicts, key=_worst_first):
         if verdict.failed:
             kind = "error"
-        elif verdict.status in ("warning", "critical"):
+        elif verdict.status in BREACHES:
             kind = "warning"
         else:
             continue
@@ -167,12 +175,9 @@ def github_summary(result: CheckResult, project_name: str) -> str:
 
     head = "✅ passed" if not result.failed else f"❌ {len(result.failures)} failing"
     out = [f"### tpmkit check — {markdown_cell(project_name)}, {result.period}: {head}", ""]
-    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in result.counts().items())
-    out += [f"{len(result.verdicts)} judged: {counts}", ""]
+    out += [f"{len(result.verdicts)} judged: {_counts(result)}", ""]
     shown = [
-        v
-        for v in sorted(result.verdicts, key=_worst_first)
-        if v.failed or v.status in ("warning", "critical")
+        v for v in sorted(result.verdicts, key=_worst_first) if v.failed or v.status in BREACHES
     ]
     if shown:
         out += [
@@ -185,7 +190,7 @@ def github_summary(result: CheckResult, project_name: str) -> str:
                 "❌" if v.failed else "⚠️",
                 v.metric,
                 group,
-                fmt_value(v.value, v.unit) if v.value is not None else v.status.replace("_", " "),
+                fmt_value(v.value, v.unit) if v.value is not None else look(v.status).phrase,
                 v.threshold or "—",
                 v.owner or "—",
                 v.trend or "—",

@@ -9,7 +9,8 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import write_text, write_with
-from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value
+from tpmkit.render.statuses import look
+from tpmkit.render.values import fmt_gap, fmt_level, fmt_value
 
 ISO = "%Y-%m-%dT%H:%M:%S%:z"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -78,7 +79,7 @@ def to_markdown(
             *[_fmt_group(row[c]) for c in by],
             fmt_value(row["value"], unit, currency),
             str(row["n"]),
-            f"{STATUS_ICONS.get(row['status'], '')} {row['status']}",
+            f"{look(row['status']).icon} {row['status']}",
             fmt_level(row["target"], row["target_upper"], unit, currency),
             fmt_gap(row["gap_to_target"], unit, currency),
             row["plan_status"] or "—",

@@ -5,13 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-STATUS_ICONS = {
-    "ok": "✓",
-    "warning": "▲",
-    "critical": "✖",
-    "no_data": "∅",
-    "insufficient_sample": "?",
-}
+from tpmkit.vocabulary import BREACHES
 
 
 def fmt_value(value: float | None, unit: str, currency: str | None = None) -> str:
@@ -56,7 +50,7 @@ def threshold_passed(record: dict[str, Any]) -> str:
     """For a warning or critical record, the level its value is past (e.g. `above critical
     420s`, `below the warning band 70.0%–88.0%`); empty otherwise."""
     status = record.get("status")
-    if status not in ("warning", "critical"):
+    if status not in BREACHES:
         return ""
     unit = record.get("unit") or ""
     low, high = record.get(status), record.get(f"{status}_upper")

@@ -21,13 +21,6 @@ from tpmkit.spec.loader import MetricDef, Project
 from tpmkit.spec.models import OpenAtEndCompute
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
-STATUS_WORDS = {
-    "ok": "OK",
-    "warning": "Warning",
-    "critical": "Critical",
-    "no_data": "No data",
-    "insufficient_sample": "Small sample",
-}
 # Which groupings a role's view tabulates (each a list of columns; the first column of a
 # two-column grouping is shown as context, e.g. an agent's team).
 ROLE_GROUPINGS: dict[str, list[list[str]]] = {

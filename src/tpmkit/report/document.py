@@ -9,26 +9,23 @@ from typing import Any
 
 from tpmkit import __version__
 from tpmkit.render.files import markdown_cell
-from tpmkit.render.values import STATUS_ICONS, fmt_gap, fmt_level, fmt_value, threshold_passed
-from tpmkit.report.build import STATUS_WORDS, Card, Report
+from tpmkit.render.statuses import (
+    EVIDENCE_MARKS,
+    LOOKS,
+    css_badges,
+    css_variables,
+    look,
+    status_word,
+)
+from tpmkit.render.values import fmt_gap, fmt_level, fmt_value, threshold_passed
+from tpmkit.report.build import Card, Report
 from tpmkit.report.svg import chart, sparkline
+from tpmkit.vocabulary import Grain
 
-CSS_VARS = {
-    "ok": "ok",
-    "warning": "warning",
-    "critical": "critical",
-    "no_data": "nodata",
-    "insufficient_sample": "small",
-}
-GRAIN_WORDS = {
-    "hour": "hour",
-    "day": "day",
-    "week": "week",
-    "month": "month",
-    "quarter": "quarter",
-    "year": "year",
-    "all": "",
-}
+
+def grain_word(grain: str) -> str:
+    """The grain before the period in a title (`week 2026-W13`); none for `all`."""
+    return "" if grain == Grain.ALL else grain
 
 
 def threshold(card: Card) -> str:
@@ -53,7 +50,7 @@ def _context(report: Report) -> dict[str, Any]:
         "report": report,
         "version": __version__,
         "role_title": (report.role or "").replace("_", " "),
-        "grain_word": GRAIN_WORDS.get(report.grain, report.grain),
+        "grain_word": grain_word(report.grain),
         "period_range": period_range,
         "data_range": data_range,
         "rows_read": ", ".join(f"{d.name} {d.rows_read:,}" for d in report.datasets) or "—",
@@ -68,15 +65,10 @@ def _context(report: Report) -> dict[str, Any]:
             if report.scorecard and report.scorecard.groups
             else []
         ),
-        "marks": {
-            "significantly_worse": "▼",
-            "significantly_better": "▲",
-            "not_enough_evidence": "?",
-        },
+        "marks": EVIDENCE_MARKS,
         "quality": report.quality(),
-        "status_words": STATUS_WORDS,
-        "icons": STATUS_ICONS,
-        "css_var": CSS_VARS,
+        "looks": LOOKS,
+        "status_css": {"variables": css_variables(), "badges": css_badges()},
         "fmt": lambda v, unit: fmt_value(v, unit, currency),
         "gap": lambda v, unit: fmt_gap(v, unit, currency),
         "level": lambda low, high, unit: fmt_level(low, high, unit, currency),
@@ -121,12 +113,12 @@ def to_markdown(report: Report) -> str:
         "",
         "## Status overview",
         "",
-        ", ".join(f"{n} {STATUS_WORDS[s].lower()}" for s, n in report.counts().items()),
+        ", ".join(f"{n} {look(s).word.lower()}" for s, n in report.counts().items()),
         "",
     ]
     if context["group_breaches"]:
         counts = ", ".join(
-            f"{n} {STATUS_WORDS[s].lower()}" for s, n in context["group_breaches"].items()
+            f"{n} {look(s).word.lower()}" for s, n in context["group_breaches"].items()
         )
         out += [f"In the tables by group: {counts} — see below.", ""]
     if context["breaches"]:
@@ -136,7 +128,7 @@ def to_markdown(report: Report) -> str:
         ]
         for card in context["breaches"]:
             cells = [
-                STATUS_WORDS[card.status].upper(),
+                look(card.status).word.upper(),
                 card.name,
                 fmt(card.record["value"], card.unit),
                 threshold(card),
@@ -158,8 +150,8 @@ def to_markdown(report: Report) -> str:
                 name,
                 group,
                 fmt(record["value"], unit),
-                STATUS_WORDS.get(record["status"], record["status"]),
-                STATUS_WORDS.get(record["projected_status"], record["projected_status"]),
+                status_word(record["status"]),
+                status_word(record["projected_status"]),
                 record["projected_breach_period"],
                 gap(record.get("slope"), unit),
             ]
@@ -177,7 +169,7 @@ def to_markdown(report: Report) -> str:
             card.name + (f" ({card.period})" if card.period != report.period else ""),
             fmt(record["value"], card.unit),
             f"{record.get('n') or 0:,}",
-            STATUS_WORDS.get(card.status, card.status),
+            status_word(card.status),
             level(record.get("target"), record.get("target_upper"), card.unit),
             gap(record.get("gap_to_target"), card.unit),
             gap(card.change, card.unit),
@@ -204,7 +196,7 @@ def to_markdown(report: Report) -> str:
             cells += [
                 fmt(row.record["value"], table.unit),
                 f"{row.record['n']:,}",
-                STATUS_WORDS.get(row.record["status"], row.record["status"]),
+                status_word(row.record["status"]),
                 gap(row.record.get("gap_to_target"), table.unit),
             ]
             if len(table.columns) > 1:
@@ -222,12 +214,10 @@ def to_markdown(report: Report) -> str:
             cells = [name]
             for g in groups:
                 r = records.get(g)
-                cells.append(
-                    f"{fmt(r['value'], r.get('unit') or '')} "
-                    f"{STATUS_WORDS.get(r['status'], r['status'])}"
-                    if r
-                    else "—"
-                )
+                if not r:
+                    cells.append("—")
+                    continue
+                cells.append(f"{fmt(r['value'], r.get('unit') or '')} {status_word(r['status'])}")
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
     if report.scorecard and report.scorecard.groups:

@@ -3,7 +3,7 @@ lines (bands for within-band metrics). Plain SVG text, no plotting library, no f
 
 Accessible: the chart has a <title> and a <desc> that lists every value, each point has
 its own <title>, and status is shown by the point's shape (circle ok, triangle warning,
-square critical), not by colour alone.
+square critical), not by colour alone; shapes and colours come from render/statuses.py.
 """
 
 from __future__ import annotations
@@ -11,18 +11,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from tpmkit.render.statuses import LOOKS, status_word
 from tpmkit.render.values import fmt_value
-from tpmkit.report.build import STATUS_WORDS, Card
+from tpmkit.report.build import Card, Point
 
 WIDTH, HEIGHT = 320, 120
 LEFT, RIGHT, TOP, BOTTOM = 44, 10, 10, 22
-COLOURS = {
-    "ok": "#2e7d32",
-    "warning": "#b26a00",
-    "critical": "#c62828",
-    "no_data": "#757575",
-    "insufficient_sample": "#6a1b9a",
-}
+UNKNOWN_COLOUR = "#333"  # a point whose status is not one of ours (never from the engine)
 
 
 def _levels(record: dict[str, Any]) -> list[tuple[str, float, str]]:
@@ -37,13 +32,19 @@ def _levels(record: dict[str, Any]) -> list[tuple[str, float, str]]:
 
 
 def _marker(x: float, y: float, status: str) -> str:
-    colour = COLOURS.get(status, "#333")
-    if status == "warning":
+    known = LOOKS.get(status)
+    colour, shape = (known.colour, known.marker) if known else (UNKNOWN_COLOUR, "circle")
+    if shape == "triangle":
         corners = f"{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}"
         return f'<polygon points="{corners}" fill="{colour}"/>'
-    if status == "critical":
+    if shape == "square":
         return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
+
+
+def _said(point: Point, unit: str, currency: str | None) -> str:
+    """A point for screen readers and tooltips: `2026-W13: 35.0s (Warning)`."""
+    return f"{point.period}: {fmt_value(point.value, unit, currency)} ({status_word(point.status)})"
 
 
 def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
@@ -52,11 +53,7 @@ def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
     values = [p.value for p in points if p.value is not None]
     levels = _levels(card.record)
     title = f"{card.name}, last {len(points)} periods"
-    described = "; ".join(
-        f"{p.period}: {fmt_value(p.value, card.unit, currency)} "
-        f"({STATUS_WORDS.get(p.status, p.status)})"
-        for p in points
-    )
+    described = "; ".join(_said(p, card.unit, currency) for p in points)
     head = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
@@ -120,10 +117,7 @@ def chart(card: Card, chart_id: str, currency: str | None = None) -> str:
         if point.value is None:
             continue
         x, y = x_at(i), y_at(point.value)
-        tip = (
-            f"{point.period}: {fmt_value(point.value, card.unit, currency)} "
-            f"({STATUS_WORDS.get(point.status, point.status)})"
-        )
+        tip = _said(point, card.unit, currency)
         parts.append(
             f'<g class="point"><title>{escape(tip)}</title>{_marker(x, y, point.status)}</g>'
         )

@@ -1,0 +1,210 @@
+"""Records in the terminal: a table per metric coloured by status (`tpmkit evaluate`) and
+a row per series with what the trend analysis says (`tpmkit trend`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from rich.table import Table
+from rich.text import Text
+
+from tpmkit.render.statuses import LOOKS, TREND_WORDS, look
+from tpmkit.render.terminal import group_cell, stdout
+from tpmkit.render.values import fmt_gap, fmt_level, fmt_value
+from tpmkit.vocabulary import Status
+
+DIRECTION_WORDS = {
+    "higher_is_better": "higher is better",
+    "lower_is_better": "lower is better",
+    "within_band": "within band",
+}
+OPTIONAL_COLUMNS = ("trend", "plan", "target", "gap")  # dropped in this order when narrow
+NO_QUALIFYING_ROWS = "no qualifying rows in this period and group"  # too common to list
+
+
+def metric_table(
+    records: pl.DataFrame,
+    by: list[str],
+    currency: str | None = None,
+    width: int = 80,
+) -> Table:
+    """One metric's records as a compact table coloured by status (icon + word, not
+    colour alone). Period, groups, value, n and status are always shown in full; trend,
+    plan, target and gap are left out, in that order, when the terminal is too narrow."""
+    rows = []
+    for row in records.iter_rows(named=True):
+        unit = row["unit"] or ""
+        shown = look(row["status"])
+        rows.append(
+            {
+                "period": row["period"] or "—",
+                **{c: group_cell(row[c]) for c in by},
+                "value": fmt_value(row["value"], unit, currency),
+                "n": f"{row['n']:,}",
+                "status": f"{shown.icon} {shown.label}",
+                "target": fmt_level(row["target"], row["target_upper"], unit, currency),
+                "gap": fmt_gap(row["gap_to_target"], unit, currency),
+                "plan": row["plan_status"] or "",
+                "trend": _trend_cell(row),
+                "__style": shown.style,
+            }
+        )
+    columns = ["period", *by, "value", "n", "status", "target", "gap", "plan", "trend"]
+
+    def needed(names: list[str]) -> int:
+        return sum(max([len(n), *(len(r[n]) for r in rows)]) + 2 for n in names)
+
+    for optional in OPTIONAL_COLUMNS:
+        if needed(columns) <= width:
+            break
+        columns.remove(optional)
+    table = Table(
+        header_style="dim",
+        box=None,
+        pad_edge=False,
+        show_edge=False,
+    )
+    right = {"value", "n", "target", "gap"}
+    for name in columns:
+        table.add_column(
+            name,
+            justify="right" if name in right else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=20 if name in by else None,
+        )
+    for row in rows:
+        styled = {"value", "status"}
+        table.add_row(
+            *[Text(row[c], style=row["__style"]) if c in styled else row[c] for c in columns]
+        )
+    return table
+
+
+def _trend_cell(row: dict[str, Any]) -> str:
+    """`worse`, plus the early warning (`worse, warning W39`) or a control signal."""
+    words = [TREND_WORDS.get(row.get("trend") or "", "")]
+    if row.get("projected_breach_period"):
+        period = str(row["projected_breach_period"]).split("-")[-1]
+        words.append(f"{row['projected_status']} {period}")
+    if row.get("control_signal"):
+        words.append(str(row["control_signal"]).replace("_", " "))
+    return ", ".join(w for w in words if w)
+
+
+def _title(metric: str, names: dict[str, str], records: pl.DataFrame) -> str:
+    first = records.row(0, named=True)
+    unit = first["unit"] or ""
+    direction = DIRECTION_WORDS.get(first["direction"] or "", "")
+    detail = ", ".join(p for p in (unit, direction) if p)
+    name = names.get(metric, "")
+    return f"{metric}" + (f" — {name}" if name else "") + (f" ({detail})" if detail else "")
+
+
+def print_records(
+    records: pl.DataFrame,
+    by: list[str],
+    title: str,
+    notes: list[str],
+    currency: str | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
+    """Print a table per metric, a status summary, reasons for missing data and notes."""
+    console = stdout()
+    console.print(Text(title, style="bold underline"))
+    for (metric,), part in records.partition_by(
+        "metric", as_dict=True, maintain_order=True
+    ).items():
+        console.print()
+        console.print(Text(_title(str(metric), names or {}, part), style="bold"), soft_wrap=True)
+        console.print(metric_table(part, by, currency, console.width))
+    if not records.is_empty():
+        found = dict(records.group_by("status").len().iter_rows())
+        parts = [f"[{s.style}]{found[st]} {st}[/]" for st, s in LOOKS.items() if st in found]
+        console.print("\n" + " · ".join(parts))
+        reasons = (
+            records.filter(pl.col("value").is_null() & pl.col("reason").is_not_null())
+            .select("metric", "reason")
+            .unique(maintain_order=True)
+        )
+        for metric, reason in reasons.iter_rows():
+            if reason != NO_QUALIFYING_ROWS:
+                console.print(f"[dim]{metric}: no data — {reason}[/]", soft_wrap=True)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+
+
+def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str, Any]]:
+    """One row per metric × group series: its recent values and what the analysis says."""
+    from tpmkit.report.svg import sparkline
+
+    rows = []
+    keys = ["metric", *by]
+    ordered = records.sort([*keys, "period_start"], nulls_last=True)
+    for _, series in ordered.group_by(keys, maintain_order=True):
+        items = series.to_dicts()
+        latest = items[-1]
+        recent = items[-last:]
+        unit = latest["unit"] or ""
+        warned = next((r for r in items if r["projected_breach_period"]), None)
+        firsts = [
+            f"{level} {hit['period']}"
+            for level in (Status.WARNING, Status.CRITICAL)
+            if (hit := next((r for r in items if r["status"] == level), None))
+        ]
+        slope = latest.get("slope")
+        shown = look(latest["status"])
+        rows.append(
+            {
+                "metric": latest["metric"],
+                **{c: group_cell(latest[c]) for c in by},
+                "series": sparkline([r["value"] for r in recent]),
+                "latest": f"{fmt_value(latest['value'], unit)} ({latest['period']})",
+                "status": f"{shown.icon} {latest['status']}",
+                "trend": TREND_WORDS.get(latest["trend"] or "", "—"),
+                "slope/period": "—" if slope is None else fmt_gap(slope, unit),
+                "early warning": (
+                    f"{latest['projected_status']} by {latest['projected_breach_period']}"
+                    if latest["projected_breach_period"]
+                    else "—"
+                ),
+                "first warned": (
+                    f"{warned['period']} (→ {warned['projected_status']} "
+                    f"{warned['projected_breach_period']})"
+                    if warned
+                    else "—"
+                ),
+                "first breach": ", ".join(firsts) or "—",
+                "target by": latest["projected_target_period"] or "—",
+                "control": (latest["control_signal"] or "—").replace("_", " "),
+                "__slope": slope,
+                "__style": shown.style,
+            }
+        )
+    return rows
+
+
+def print_trend(records: pl.DataFrame, by: list[str], last: int, title: str) -> None:
+    """The series table of `tpmkit trend`, with a legend of its columns."""
+    rows = trend_rows(records, by, last)
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    columns = ["metric", *by, "series", "latest", "status", "trend", "slope/period",
+               "early warning", "first warned", "first breach", "target by", "control"]  # fmt: skip
+    for name in columns:
+        table.add_column(name, no_wrap=name in ("series", "status"))
+    for row in rows:
+        table.add_row(
+            *(Text(str(row[c]), style=row["__style"] if c == "status" else "") for c in columns)
+        )
+    out = stdout()
+    out.print(table)
+    out.print(
+        Text(
+            "early warning: the period in which the least-squares line of the last 6 periods "
+            "passes the next level within 4 periods (fitted on at least 5 values); first "
+            "warned: the first period that raised one; first breach: the first period at "
+            "each status",
+            style="dim",
+        )
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from tpmkit.engine import periods
+from tpmkit.vocabulary import Status, Trend
 
 HORIZON = 4
 PROJECTION_POINTS = 5  # values in the fitted window before a projection is trusted
@@ -95,18 +96,24 @@ def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFram
         _first_past("__c", fit, slope, worse_up).alias("__kc"),
     )
     status = pl.col("status")
-    worsening = (pl.col("trend") == "worsening") & (pl.col("__points") >= PROJECTION_POINTS)
+    worsening = (pl.col("trend") == Trend.WORSENING.value) & (
+        pl.col("__points") >= PROJECTION_POINTS
+    )
     name = (
-        pl.when(worsening & (status == "ok") & pl.col("__kw").is_not_null())
-        .then(pl.lit("warning"))
-        .when(worsening & status.is_in(["ok", "warning"]) & pl.col("__kc").is_not_null())
-        .then(pl.lit("critical"))
+        pl.when(worsening & (status == Status.OK.value) & pl.col("__kw").is_not_null())
+        .then(pl.lit(Status.WARNING.value))
+        .when(
+            worsening
+            & status.is_in([Status.OK.value, Status.WARNING.value])
+            & pl.col("__kc").is_not_null()
+        )
+        .then(pl.lit(Status.CRITICAL.value))
     )
     table = table.with_columns(name.alias("projected_status"))
     table = table.with_columns(
-        pl.when(pl.col("projected_status") == "warning")
+        pl.when(pl.col("projected_status") == Status.WARNING.value)
         .then(pl.col("__kw"))
-        .when(pl.col("projected_status") == "critical")
+        .when(pl.col("projected_status") == Status.CRITICAL.value)
         .then(pl.col("__kc"))
         .alias("__k")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from tpmkit.engine import periods
+from tpmkit.vocabulary import Trend
 
 WINDOW = 6
 MIN_POINTS = 3
@@ -96,10 +97,10 @@ def trend() -> pl.Expr:
         pl.when(toward.is_null())
         .then(pl.lit(None, dtype=pl.String))
         .when(toward > TOLERANCE)
-        .then(pl.lit("improving"))
+        .then(pl.lit(Trend.IMPROVING.value))
         .when(toward < -TOLERANCE)
-        .then(pl.lit("worsening"))
-        .otherwise(pl.lit("stable"))
+        .then(pl.lit(Trend.WORSENING.value))
+        .otherwise(pl.lit(Trend.STABLE.value))
     )
 
 

@@ -174,7 +174,8 @@ def test_quarantine_leaves_exactly_the_bad_rows_out(tmp_path_factory, rows, spoi
         metrics=METRICS,
         files={"calls.csv": "\n".join(lines) + "\n"},
     )
-    result = api.load(project_file).evaluate(on_bad_rows="quarantine", cache=False, rejects_dir=tmp / "rejects"
+    result = api.load(project_file).evaluate(
+        on_bad_rows="quarantine", cache=False, rejects_dir=tmp / "rejects"
     )
     good = [r for i, r in enumerate(rows) if i not in bad]
     expected = values(run(tmp / "good", good)) if good else {}

@@ -9,26 +9,15 @@ The Python API (docs/python.md)::
     tpmkit.check(ev, fail_on="critical")          # judging takes records, never re-reads data
 
 The names below are imported on first use, so `import tpmkit` (and `tpmkit --help`) stays
-fast.
+fast and importing any module of the package does not pull in the rest.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
-
-if TYPE_CHECKING:
-    from tpmkit.errors import DataError, DefinitionError, TpmkitError, UsageError
-    from tpmkit.judge.gate import CheckResult, Verdict
-    from tpmkit.judge.gate import check as check
-    from tpmkit.judge.goals import GoalStatus
-    from tpmkit.judge.scorecard import ScorecardResult
-    from tpmkit.needs import Need
-    from tpmkit.project import Project, load, validate
-    from tpmkit.records import DatasetSummary, Evaluation
-    from tpmkit.report.build import Report
 
 # public name -> the module that defines it
 _LAZY = {

@@ -53,6 +53,7 @@ FLAGS: list[tuple[str, str]] = [
         r"judge it anyway with --at \1, or use a shorter --period",
     ),
     (r"^check role and cadence against", "check --role and --cadence against"),
+    (r"already exists; use force to", "already exists; use --force to"),
 ]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import ROLES
+from tpmkit.spec.models import DEFAULT_SCORECARDS, ROLES, Scorecard
 
 ALL_METRICS_ROLES = {"operations_manager", "director"}
 CADENCES = ("daily", "weekly", "monthly")
@@ -180,3 +180,65 @@ def scorecard_needs(ids: Sequence[str], period: str, by: Sequence[str]) -> list[
         Need(metrics, period, tuple(grouping)),
         *[Need(metrics, period, (c,)) for c in ("team", "site") if c in grouping],
     ]
+
+
+def scorecard_for(project: Project, role: str) -> Scorecard:
+    """The role's scorecard: the project's, else the built-in default."""
+    if role in project.spec.scorecards:
+        return project.spec.scorecards[role]
+    if role in DEFAULT_SCORECARDS:
+        return Scorecard.model_validate(DEFAULT_SCORECARDS[role])
+    raise UsageError(
+        f"no scorecard for role `{role}`",
+        [Issue("define one under `scorecards:` in tpmkit.yaml", severity="hint")],
+    )
+
+
+def has_agent_scorecard(project: Project) -> bool:
+    """True when the project's (or the default) agent scorecard names only its metrics."""
+    try:
+        card = scorecard_for(project, "agent")
+    except UsageError:
+        return False
+    return all(m in project.metrics for m in card.weights())
+
+
+@dataclass
+class ReportPlan:
+    """What a report shows and the evaluations it needs before any data is read; the
+    scorecard's baseline and the goals' windows follow from the data (`judge.scorecard.
+    baseline_need`, `judge.goals.windows`)."""
+
+    chosen: list[MetricDef]  # the view's metrics, narrowed to the cadence
+    main: Need  # the view's evaluation (cards)
+    groupings: list[list[str]]  # the tables
+    tables: list[Need]  # each table's evaluation and its parent grouping's
+    scored: bool  # the report carries the agent scorecard
+    scorecard: list[Need]  # its evaluation and its team and site averages
+
+    @property
+    def needs(self) -> list[Need]:
+        """Every evaluation known before the data, each (grain, grouping, window) once."""
+        return merge([self.main, *self.tables, *self.scorecard])
+
+
+def report_needs(
+    project: Project,
+    metrics: Sequence[str] = (),
+    *,
+    period: str = "week",
+    role: str | None = None,
+    by: Sequence[str] = (),
+    cadence: str | None = None,
+    agent: str | None = None,
+) -> ReportPlan:
+    """Plan a report from the definitions (see `ReportPlan`)."""
+    chosen = view(project, metrics, role, cadence)
+    if agent is not None and role != "agent":
+        raise UsageError("agent narrows the agent view: use it with role agent")
+    main = evaluation_need(project, metrics, period=period, role=role)
+    groupings = table_groupings(role, by)
+    scored = bool(role in SCORED_ROLES or agent) and has_agent_scorecard(project)
+    card = list(scorecard_for(project, "agent").weights()) if scored else []
+    sheet = scorecard_needs(card, period, ["agent_id"]) if scored and period != "hour" else []
+    return ReportPlan(chosen, main, groupings, table_needs(main, groupings), scored, sheet)

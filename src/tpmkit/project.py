@@ -31,6 +31,13 @@ __all__ = ["Project", "cache_for", "load", "resolve_ids", "select", "validate"]
 class Project(Definitions):
     """A loaded, validated project: its definitions, and the calls that evaluate them."""
 
+    @property
+    def definitions(self) -> Definitions:
+        """The definitions alone (what judges and report builders read: metric specs,
+        scorecards, goals), without the calls that run the engine."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(Definitions)}
+        return Definitions(**fields)
+
     def evaluate(
         self,
         metrics: Sequence[str] | str | None = None,

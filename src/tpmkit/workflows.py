@@ -11,16 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from tpmkit.errors import UsageError
 from tpmkit.needs import (
-    SCORED_ROLES,
     Key,
     Need,
     evaluation_need,
     merge,
+    report_needs,
     scorecard_grouping,
     scorecard_needs,
-    table_groupings,
-    table_needs,
-    view,
 )
 from tpmkit.records import Evaluation
 
@@ -76,6 +73,8 @@ class Evaluator:
             known = self.metrics.get(key)
             if known is None or not set(need.metrics) <= known:
                 project = self.project
+                if need.by and self.progress:
+                    self.progress(f"grouping by {', '.join(need.by)}")
                 self.done[key] = run(
                     project,
                     [project.metrics[m] for m in need.metrics],
@@ -141,11 +140,12 @@ def goals(
     from tpmkit.judge import goals as tracking
 
     evaluate = evaluator or Evaluator(project)
-    first = tracking.latest_need(project, as_of)
+    definitions = project.definitions
+    first = tracking.latest_need(definitions, as_of)
     latest = evaluate.one(first) if first else None
-    windows = tracking.windows(project, as_of, latest)
+    windows = tracking.windows(definitions, as_of, latest)
     found = evaluate([n for w in windows if (n := w.need()) is not None])
-    return tracking.track(project, windows, found)
+    return tracking.track(definitions, windows, found)
 
 
 def scorecard(
@@ -163,7 +163,8 @@ def scorecard(
     from tpmkit.judge import scorecard as scoring
 
     evaluate = evaluator or Evaluator(project)
-    card, ids = scoring.card_ids(project, role, period)
+    definitions = project.definitions
+    card, ids = scoring.card_ids(definitions, role, period)
     main, *averages = scorecard_needs(ids, period, by)
     found = evaluate([main, *averages])
     evaluation = found[main.key]
@@ -206,19 +207,15 @@ def report(
 
     if last < 1:
         raise UsageError("last must be 1 or more")
-    chosen = view(project, metrics, role, cadence)
-    if agent is not None and role != "agent":
-        raise UsageError("agent narrows the agent view: use it with role agent")
+    plan = report_needs(project, metrics, period=period, role=role, by=by, cadence=cadence,
+                        agent=agent)  # fmt: skip
     evaluate = evaluator or Evaluator(project)
-    main = evaluation_need(project, metrics, period=period, role=role)
-    evaluation = evaluate.one(main)
-    label, day = build.report_period_end(evaluation, chosen, at, now)
-    groupings = table_groupings(role, by)
-    tables = table_needs(main, groupings)
-    evaluate.plan(tables)  # a scorecard grouping shared with a table is evaluated once
+    evaluate.plan(plan.needs)  # a scorecard grouping shared with a table is evaluated once
+    evaluation = evaluate.one(plan.main)
+    label, day = build.report_period_end(evaluation, plan.chosen, at, now)
     card: ScorecardResult | None = None
     notes: list[str] = []
-    if (role in SCORED_ROLES or agent) and _has_agent_scorecard(project):
+    if plan.scored:
         try:
             card = scorecard(project, period=period, at=label, evaluator=evaluate, now=now)
         except UsageError as exc:  # e.g. the agent scorecard's metrics have no data here
@@ -226,31 +223,20 @@ def report(
     tracked: list[Any] = []
     if project.spec.goals and role in ("agent", "team_lead"):
         tracked = goals(project, day, evaluate)
-    found = evaluate(tables)
+    found = evaluate(plan.tables)
     return build.build(
-        project,
+        project.definitions,
         evaluation,
-        chosen,
+        plan.chosen,
         last=last,
         at=at,
         role=role,
         cadence=cadence,
         agent=agent,
         now=now,
-        tables={n.by: found[n.key] for n in tables},
-        groupings=groupings,
+        tables={n.by: found[n.key] for n in plan.tables},
+        groupings=plan.groupings,
         scorecard=card,
         goals=tracked,
         notes=notes,
     )
-
-
-def _has_agent_scorecard(project: Project) -> bool:
-    """True when the project's (or the default) agent scorecard names only its metrics."""
-    from tpmkit.judge.scorecard import scorecard_for
-
-    try:
-        card = scorecard_for(project, "agent")
-    except UsageError:
-        return False
-    return all(m in project.metrics for m in card.weights())

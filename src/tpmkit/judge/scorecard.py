@@ -25,11 +25,11 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.errors import Issue, UsageError
-from tpmkit.needs import Need, scorecard_grouping
+from tpmkit.errors import UsageError
+from tpmkit.needs import Need, scorecard_for, scorecard_grouping
 from tpmkit.records import Evaluation
 from tpmkit.spec.loader import Project
-from tpmkit.spec.models import DEFAULT_SCORECARDS, RatioCompute, Scorecard
+from tpmkit.spec.models import RatioCompute, Scorecard
 
 Z95 = 1.959963984540054
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -170,17 +170,6 @@ class ScorecardResult:
         for items in out.values():
             items.sort(key=lambda gm: -gm[1].weight * (100 - (gm[1].points or 0)))
         return dict(sorted(out.items()))
-
-
-def scorecard_for(project: Project, role: str) -> Scorecard:
-    if role in project.spec.scorecards:
-        return project.spec.scorecards[role]
-    if role in DEFAULT_SCORECARDS:
-        return Scorecard.model_validate(DEFAULT_SCORECARDS[role])
-    raise UsageError(
-        f"no scorecard for role `{role}`",
-        [Issue("define one under `scorecards:` in tpmkit.yaml", severity="hint")],
-    )
 
 
 def card_ids(project: Project, role: str, period: str) -> tuple[Scorecard, list[str]]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tpmkit.contract import CANONICAL
-from tpmkit.data.load import RowWindow
+from tpmkit.data import RowWindow
 from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, bounds
 from tpmkit.engine.records import formula_inputs

@@ -207,8 +207,9 @@ def report(
 
     if last < 1:
         raise UsageError("last must be 1 or more")
-    plan = report_needs(project, metrics, period=period, role=role, by=by, cadence=cadence,
-                        agent=agent)  # fmt: skip
+    plan = report_needs(
+        project, metrics, period=period, role=role, by=by, cadence=cadence, agent=agent
+    )
     evaluate = evaluator or Evaluator(project)
     evaluate.plan(plan.needs)  # a scorecard grouping shared with a table is evaluated once
     evaluation = evaluate.one(plan.main)

@@ -124,3 +124,15 @@ def test_a_bad_definition_raises_definition_error(make):
     path = make.project(PROJECT, metrics={"wait": WAIT.replace("kind: mean", "kind: meen")})
     with pytest.raises(tpmkit.DefinitionError):
         tpmkit.load(path)
+
+
+def test_import_and_the_cli_stay_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tpmkit, tpmkit.cli\n"
+        "heavy = [m for m in ('polars', 'rich', 'tpmkit.data', 'tpmkit.engine') if m in sys.modules]\n"
+        "assert heavy == [], heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

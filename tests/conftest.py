@@ -56,7 +56,7 @@ def evaluate_records(
 ) -> list[dict[str, Any]]:
     """Load and evaluate a project; records as dicts (datetimes as python objects)."""
     loaded = api.load(project_file)
-    result = api.evaluate(loaded, ids or [], **options)
+    result = loaded.evaluate(ids or [], **options)
     return result.records.to_dicts()  # type: ignore[attr-defined, no-any-return]
 
 

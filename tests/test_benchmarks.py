@@ -20,7 +20,7 @@ def layout(tmp_path_factory):
 
 def tpmkit_records(layout, fmt: str) -> pl.DataFrame:
     loaded = api.load(layout.project(fmt))
-    return api.evaluate(loaded, by=["agent_id"], period="week", cache=False).records
+    return loaded.evaluate(by=["agent_id"], period="week", cache=False).records
 
 
 def test_generated_data_scales_the_example(layout):

@@ -48,7 +48,7 @@ def project(make):
 
 def run(project_file: Path, cache: Path | bool = True):
     loaded = api.load(project_file)
-    return api.evaluate(loaded, period="week", cache=cache)
+    return loaded.evaluate(period="week", cache=cache)
 
 
 def values(result) -> dict[tuple[str, str], tuple[float | None, int]]:
@@ -160,8 +160,8 @@ def test_quarantine_from_a_cached_file_keeps_original_values(make):
     bad = CALLS + "c6,2026-03-12 09:00:00,maybe,12\n"
     project_file = make.project(PROJECT, metrics=METRICS, files={"calls.csv": bad})
     loaded = api.load(project_file)
-    api.evaluate(loaded, on_bad_rows="quarantine")
-    result = api.evaluate(loaded, on_bad_rows="quarantine")
+    loaded.evaluate(on_bad_rows="quarantine")
+    result = loaded.evaluate(on_bad_rows="quarantine")
     assert result.cache_hits == 1
     (summary,) = result.datasets
     assert summary.quarantined == 1

@@ -106,8 +106,8 @@ def test_fcr_repeat_looks_at_the_whole_dataset_with_from_to(make):
         REPEATS,
         ["fcr_repeat"],
         period="all",
-        date_from=dt.date(2026, 1, 5),
-        date_to=dt.date(2026, 1, 11),
+        start=dt.date(2026, 1, 5),
+        end=dt.date(2026, 1, 11),
     )
     # selected: the W02 rows; a1's repeat (a2) and d1's (d2) lie after --to but still count,
     # and the horizon is still z1 (02-20): 2 / 6 as in W02 (not 4 / 6, not no data)

@@ -199,7 +199,7 @@ def test_calibration_variance_by_evaluator(make):
 def test_calibration_variance_session_mean_ignores_the_selected_range(make):
     # only W03 selected: c3 still deviates from k1's whole-session mean 70 -> 30 (not 0)
     records = evaluate_records(
-        project(make), ["qa_calibration_variance"], date_from=dt.date(2026, 1, 12)
+        project(make), ["qa_calibration_variance"], start=dt.date(2026, 1, 12)
     )
     index = by_key(records)
     assert index[("qa_calibration_variance", W03)]["value"] == pytest.approx(30.0)

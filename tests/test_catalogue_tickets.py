@@ -203,7 +203,7 @@ def test_resolution_sla_drops_rows_due_after_the_horizon(sla):
 
 def test_resolution_sla_horizon_uses_the_whole_dataset(sla):
     # selecting only W04 does not move the horizon (still 01-20 12:00): same W04 record
-    records = evaluate_records(sla, ["resolution_sla"], date_from=dt.date(2026, 1, 19))
+    records = evaluate_records(sla, ["resolution_sla"], start=dt.date(2026, 1, 19))
     index = by_key(records)
     assert index[("resolution_sla", "2026-W04")]["value"] == 0.0
     assert index[("resolution_sla", "2026-W04")]["n"] == 1
@@ -294,14 +294,14 @@ def test_backlog_for_all_is_open_at_the_horizon(backlog):
 def test_backlog_horizon_ignores_the_selected_range(backlog):
     # --to 2026-01-25 selects W02..W04; the horizon (02-03 10:00) and the stock carried in
     # from before stay those of the whole dataset
-    records = evaluate_records(backlog, ["backlog"], date_to=dt.date(2026, 1, 25))
+    records = evaluate_records(backlog, ["backlog"], end=dt.date(2026, 1, 25))
     assert [(r["period"], r["value"]) for r in records] == [
         ("2026-W02", 2.0),
         ("2026-W03", 2.0),
         ("2026-W04", 1.0),
     ]
     # --from 2026-01-19: W04 still counts b4 (created in W03) -> 1, W05 -> 2
-    records = evaluate_records(backlog, ["backlog"], date_from=dt.date(2026, 1, 19))
+    records = evaluate_records(backlog, ["backlog"], start=dt.date(2026, 1, 19))
     assert [(r["period"], r["value"]) for r in records] == [("2026-W04", 1.0), ("2026-W05", 2.0)]
 
 

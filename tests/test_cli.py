@@ -234,7 +234,7 @@ def test_internal_error_exit_3(project, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(tpmkit.project, "evaluate", boom)
+    monkeypatch.setattr(tpmkit.project.Project, "evaluate", boom)
     result = run("evaluate", "-p", str(project))
     assert result.exit_code == 3
     assert "internal error" in result.output and "--debug" in result.output

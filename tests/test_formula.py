@@ -262,7 +262,7 @@ def test_input_without_rows_in_the_window_counts_as_zero(make):
     # the same week selected with --from: calls has no row in the range at all, but the
     # missing count is still 0 and the hours are known -> the same record
     records = evaluate_records(
-        path, ["contacts_per_hour"], by=["agent_id"], date_from=dt.date(2026, 1, 12)
+        path, ["contacts_per_hour"], by=["agent_id"], start=dt.date(2026, 1, 12)
     )
     index = by_key(records, "agent_id")
     w03 = index[("contacts_per_hour", "2026-W03", "a1")]

@@ -35,7 +35,7 @@ CALLS = "contact_id,offered_at,answered,wait_seconds\nc1,2026-03-02 10:00:00,Y,1
 
 def evaluate_and_record(project_file, command="evaluate"):
     loaded = api.load(project_file)
-    result = api.evaluate(loaded, period="week", cache=False)
+    result = loaded.evaluate(period="week", cache=False)
     return history.record(loaded, result, command), loaded
 
 
@@ -94,7 +94,7 @@ def test_evaluate_record_option(make):
 
 def _recorder(project_file: str, count: int) -> None:
     loaded = api.load(project_file)
-    result = api.evaluate(loaded, period="week", cache=False)
+    result = loaded.evaluate(period="week", cache=False)
     for _ in range(count):
         history.record(loaded, result, "test")
 

@@ -129,7 +129,7 @@ def test_files_of_a_glob_with_different_columns(make):
     files = {"exports/a.csv": first, "exports/b.csv": second}
     strict = project(make, "{path: exports/*.csv}", files)
     with pytest.raises(DataError) as caught:
-        api.evaluate(api.load(strict), cache=False)
+        api.load(strict).evaluate(cache=False)
     message = " ".join(i.render() for i in caught.value.issues)
     assert "a.csv" in message and "b.csv" in message and "union: by_name" in message
     union = project(make, "{path: exports/*.csv, union: by_name}", files)
@@ -141,9 +141,9 @@ def test_the_same_export_downloaded_twice(make):
     files = {"exports/calls.csv": once, "exports/calls (1).csv": once}
     strict = project(make, "{path: exports/*.csv}", files)
     with pytest.raises(DataError, match="calls"):
-        api.evaluate(api.load(strict), cache=False)
+        api.load(strict).evaluate(cache=False)
     deduped = project(make, "{path: exports/*.csv, dedupe: keep_last}", files)
-    result = api.evaluate(api.load(deduped), period="all", cache=False)
+    result = api.load(deduped).evaluate(period="all", cache=False)
     assert result.records.filter(result.records["metric"] == "aht")["value"].item() == EXPECTED
     assert any("2 repeated row(s) of `calls` left out" in note for note in result.notes)
     assert result.datasets[0].rows_read == 4

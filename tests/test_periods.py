@@ -163,7 +163,7 @@ def test_from_to_edges_are_inclusive_local_days(make):
         "2026-01-04T23:30:00Z",  # 2026-01-05 00:30 Berlin: in
         "2026-01-10T23:30:00Z",  # 2026-01-11 00:30 Berlin: out
     ]
-    window = {"date_from": dt.date(2026, 1, 5), "date_to": dt.date(2026, 1, 10)}
+    window = {"start": dt.date(2026, 1, 5), "end": dt.date(2026, 1, 10)}
     (record,) = run(make, stamps, tz="Europe/Berlin", period="all", **window)
     assert record["value"] == 3.0
     # `all` covers exactly the selected local range
@@ -175,9 +175,9 @@ def test_from_to_edges_are_inclusive_local_days(make):
 
 def test_from_only_and_to_only(make):
     stamps = ["2026-01-04 12:00:00", "2026-01-05 12:00:00", "2026-01-06 12:00:00"]
-    after = run(make, stamps, period="day", date_from=dt.date(2026, 1, 5))
+    after = run(make, stamps, period="day", start=dt.date(2026, 1, 5))
     assert counts(after) == {"2026-01-05": 1.0, "2026-01-06": 1.0}
-    before = run(make, stamps, period="day", date_to=dt.date(2026, 1, 5))
+    before = run(make, stamps, period="day", end=dt.date(2026, 1, 5))
     assert counts(before) == {"2026-01-04": 1.0, "2026-01-05": 1.0}
 
 

@@ -73,7 +73,7 @@ def run(tmp: Path, rows, tz="UTC", period="week", files=1, **options):
         offset += len(chunk)
     path = "exports/*.csv"
     project_file = factory.project(PROJECT.format(tz=tz, path=path), metrics=METRICS, files=written)
-    result = api.evaluate(api.load(project_file), period=period, cache=False, **options)
+    result = api.load(project_file).evaluate(period=period, cache=False, **options)
     return result
 
 
@@ -174,8 +174,8 @@ def test_quarantine_leaves_exactly_the_bad_rows_out(tmp_path_factory, rows, spoi
         metrics=METRICS,
         files={"calls.csv": "\n".join(lines) + "\n"},
     )
-    result = api.evaluate(
-        api.load(project_file), on_bad_rows="quarantine", cache=False, rejects_dir=tmp / "rejects"
+    result = api.load(project_file).evaluate(
+        on_bad_rows="quarantine", cache=False, rejects_dir=tmp / "rejects"
     )
     good = [r for i, r in enumerate(rows) if i not in bad]
     expected = values(run(tmp / "good", good)) if good else {}
@@ -259,7 +259,7 @@ def test_parquet_from_other_tools_and_csv_files_in_another_column_order(tmp_path
     project_file = factory.project(
         PROJECT.format(tz="Europe/Berlin", path="p/*.parquet"), metrics=METRICS
     )
-    result = api.evaluate(api.load(project_file), period="all", cache=False)
+    result = api.load(project_file).evaluate(period="all", cache=False)
     assert values(result)[("handled", "all")] == (4.0, 4)
     assert values(result)[("talk", "all")][0] == 600.0
     reordered = ProjectFactory(tmp_path / "csv")
@@ -270,5 +270,5 @@ def test_parquet_from_other_tools_and_csv_files_in_another_column_order(tmp_path
         "e/b.csv", "wait_seconds,answered,offered_at,contact_id\n30,Y,2026-03-02 10:00,c2\n"
     )
     project_file = reordered.project(PROJECT.format(tz="UTC", path="e/*.csv"), metrics=METRICS)
-    result = api.evaluate(api.load(project_file), period="all", cache=False)
+    result = api.load(project_file).evaluate(period="all", cache=False)
     assert values(result)[("sl", "all")] == (50.0, 2)

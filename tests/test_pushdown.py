@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tpmkit import evaluation
+from tpmkit import planning
 from tpmkit import project as api
 from tpmkit.errors import DataError
 
@@ -43,20 +43,20 @@ def calls(extra: str = "") -> str:
 
 def records(project_file, ids, **options):
     loaded = api.load(project_file)
-    result = api.evaluate(loaded, ids, cache=False, **options)
+    result = loaded.evaluate(ids, cache=False, **options)
     return {
         (r["metric"], r["period"]): (r["value"], r["n"]) for r in result.records.to_dicts()
     }, result
 
 
-RANGE = {"date_from": dt.date(2026, 3, 2), "date_to": dt.date(2026, 3, 8), "period": "week"}
+RANGE = {"start": dt.date(2026, 3, 2), "end": dt.date(2026, 3, 8), "period": "week"}
 
 
 def test_same_numbers_with_and_without_pushdown(make, monkeypatch):
     project_file = make.project(PROJECT, metrics=METRICS, files={"calls.csv": calls()})
     pushed, result = records(project_file, ["handled"], **RANGE)
     assert result.datasets[0].rows_read == 2  # c2 and c3 only
-    monkeypatch.setattr(evaluation, "_rows_in_range", lambda *args: {})
+    monkeypatch.setattr(planning, "rows_in_range", lambda *args: {})
     whole, result = records(project_file, ["handled"], **RANGE)
     assert result.datasets[0].rows_read == 5
     assert pushed == whole == {("handled", "2026-W10"): (2.0, 2)}

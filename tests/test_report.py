@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from tpmkit import project as api
 from tpmkit.cli import app
 from tpmkit.report import document as render_module
-from tpmkit.report.build import build
 from tpmkit.report.document import to_html, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -92,7 +91,7 @@ def project_file(make):
 
 def report_for(project_file, **options):
     loaded = api.load(project_file)
-    return build(loaded, now=NOW, cache=False, **options)
+    return loaded.report(now=NOW, cache=False, **options)
 
 
 def golden(name: str, text: str) -> None:
@@ -225,7 +224,7 @@ def test_example_views_carry_scorecards_goals_and_partners_side_by_side():
     from conftest import REPO
 
     example = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
-    ops = build(example, role="operations_manager", cache=False)
+    ops = example.report(role="operations_manager", cache=False)
     _column, groups, rows = next(s for s in ops.side_by_side() if s[0] == "vendor")
     assert groups == ["Northwind BPO", "in-house"]
     service = dict(rows)["Service level"]
@@ -234,7 +233,7 @@ def test_example_views_carry_scorecards_goals_and_partners_side_by_side():
     assert service["in-house"]["target"] == 80.0
     html = to_html(ops)
     assert "By vendor, side by side" in html and "Agent scorecard" in html
-    lead = build(example, role="team_lead", cache=False)
+    lead = example.report(role="team_lead", cache=False)
     assert lead.scorecard is not None and lead.scorecard.coaching()
     assert [g.goal.agent for g in lead.goals] == ["A038", "A024"]
     assert "Individual goals" in to_markdown(lead) or "Individual goals" in to_html(lead)
@@ -244,11 +243,11 @@ def test_agent_view_for_one_agent():
     from conftest import REPO
 
     example = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
-    own = build(example, role="agent", agent="A038", period="month", cache=False)
+    own = example.report(role="agent", agent="A038", period="month", cache=False)
     assert {r.group["agent_id"] for t in own.tables for r in t.rows} == {"A038"}
     assert [g.group["agent_id"] for g in own.scorecard.groups] == ["A038"]
     assert [g.goal.agent for g in own.goals] == ["A038"]
     with pytest.raises(Exception, match="no such agent"):
-        build(example, role="agent", agent="Z999", period="month", cache=False)
-    with pytest.raises(Exception, match="use it with --role agent"):
-        build(example, role="team_lead", agent="A038", cache=False)
+        example.report(role="agent", agent="Z999", period="month", cache=False)
+    with pytest.raises(Exception, match="use it with role agent"):
+        example.report(role="team_lead", agent="A038", cache=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tpmkit import project as api
-from tpmkit.judge.scorecard import build, evidence, interval, points, t975, wilson
+from tpmkit.judge.scorecard import evidence, interval, points, t975, wilson
 from tpmkit.spec.models import Scorecard
 
 
@@ -109,7 +109,7 @@ def test_example_scorecard_ranks_agents_and_coaches_on_evidence():
     from conftest import REPO
 
     project = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
-    result = build(project, role="agent", period="month", cache=False)
+    result = project.scorecard(role="agent", period="month", cache=False)
     assert result.period == "2026-10"
     scores = [g.score for g in result.groups if g.score is not None]
     assert scores == sorted(scores)  # lowest first

@@ -1,129 +1,33 @@
-"""Orchestrate one evaluation: load the datasets the metrics need, join the roster, run the
-engine, and add records for metrics that could not be computed (with the reason)."""
+"""Execute one evaluation: load the datasets its plan names, join the roster, run the
+engine, and add records for metrics that could not be computed (with the reason). The plan
+itself is `planning.py`; the result type is `records.py`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
+from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.cache import CsvCache
-from tpmkit.data.load import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.roster import join_roster
-from tpmkit.engine import kinds
-from tpmkit.engine.cells import Window, bounds
+from tpmkit.engine.cells import Window
 from tpmkit.engine.records import Input, Request, compute_records, empty_records, formula_inputs
-from tpmkit.errors import ComputeError, DefinitionError, Issue, UsageError
-from tpmkit.spec import fields
+from tpmkit.errors import ComputeError, DefinitionError, Issue
+from tpmkit.planning import check_group_columns, plan_compute, plan_reads
+from tpmkit.records import DatasetSummary, Evaluation
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import FormulaCompute, MetricSpec
+from tpmkit.spec.models import FormulaCompute
 
+__all__ = ["DatasetSummary", "Evaluation", "Loads", "run"]
 
-@dataclass
-class DatasetSummary:
-    """What was read from one dataset (for output notes)."""
-
-    name: str
-    files: list[str]
-    rows_read: int
-    quarantined: int
-    rejects_file: str | None
-    latest_day: dt.date | None = None  # local date of the latest row by its time column
-
-
-@dataclass
-class Evaluation:
-    """Records plus what the user should know about how they were made."""
-
-    records: pl.DataFrame
-    datasets: list[DatasetSummary] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    by: list[str] = field(default_factory=list)
-    grain: str = "week"
-    names: dict[str, str] = field(default_factory=dict)  # metric id -> display name
-    cache_hits: int = 0  # CSV files read from the cache
-    cache_misses: int = 0  # CSV files converted into the cache by this run
-
-
-def _closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
-    """The selected metrics plus every metric their formulas need (transitively)."""
-    seen = {m.id: m for m in selected}
-    queue = list(selected)
-    while queue:
-        metric = queue.pop()
-        if isinstance(metric.spec.compute, FormulaCompute):
-            for _, input_id in formula_inputs(metric.spec, project.aliases):
-                if input_id not in seen:
-                    seen[input_id] = project.metrics[input_id]
-                    queue.append(project.metrics[input_id])
-    return list(seen.values())
-
-
-def _datasets(project: Project, metric: MetricDef) -> set[str]:
-    """The datasets a metric reads, through its formula inputs."""
-    return {
-        str(m.spec.dataset)
-        for m in _closure(project, [metric])
-        if not isinstance(m.spec.compute, FormulaCompute)
-    }
-
-
-def _time_column(spec: MetricSpec, project: Project) -> str:
-    source = project.spec.sources.get(spec.dataset or "")
-    contract = CANONICAL.get(spec.dataset or "")
-    column = (
-        spec.time_column
-        or (source.time_column if source else None)
-        or (contract.time_column if contract else None)
-    )
-    if column is None:
-        raise DefinitionError(
-            f"metric `{spec.id}`: dataset `{spec.dataset}` has no time column",
-            [
-                Issue(
-                    "cannot assign rows to periods",
-                    hint=f"add `time_column:` to sources.{spec.dataset} or to the metric",
-                )
-            ],
-        )
-    return column
-
-
-def _rows_in_range(
-    project: Project, metrics: list[MetricDef], date_from: dt.date | None, date_to: dt.date | None
-) -> dict[str, RowWindow]:
-    """Per dataset, the --from/--to range to read rows in (predicate pushdown): only for a
-    dataset whose every metric looks at its rows one period at a time — not a repeat
-    window, a calibration session, a stock or a horizon, which need rows outside it."""
-    if date_from is None and date_to is None:
-        return {}
-    start, end = bounds(Window(date_from, date_to), project.spec.timezone)
-    columns: dict[str, set[str]] = {}
-    whole: set[str] = set()
-    for metric in metrics:
-        spec = metric.spec
-        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
-            continue
-        if kinds.needs_whole_dataset(spec.compute):
-            whole.add(spec.dataset)
-        columns.setdefault(spec.dataset, set()).add(_time_column(spec, project))
-    return {
-        name: RowWindow(sorted(cols), start, end)
-        for name, cols in columns.items()
-        if name not in whole
-    }
-
-
-def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
-    used = fields.columns_used(spec.compute, spec.parameters)
-    used.add(_time_column(spec, project))
-    for override in spec.overrides:
-        used.update(override.when)
-    return used
+# Datasets already read in this session, by what was asked of the reader: several
+# evaluations of one report that read the same columns read the files once.
+Loads = dict[tuple[Any, ...], Dataset]
 
 
 def run(
@@ -133,106 +37,73 @@ def run(
     explicit: bool,
     period: str,
     by: list[str],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
+    start: dt.date | None,
+    end: dt.date | None,
     last: int | None,
     on_bad_rows: str,
     rejects_dir: Path | None,
     cache: CsvCache | None = None,
     progress: Callable[[str], None] | None = None,
+    data: Mapping[str, Any] | None = None,
+    loads: Loads | None = None,
 ) -> Evaluation:
-    """Evaluate `selected` metrics (see `tpmkit.project.evaluate`)."""
+    """Evaluate `selected` metrics (see `tpmkit.project.Project.evaluate`)."""
     step = progress or (lambda message: None)
-    notes: list[str] = []
+    data = data or {}
+    loads = {} if loads is None else loads
     sources = project.spec.sources
-    if not explicit:  # a built-in metric for data the project does not have is simply not shown
-        skipped = [m for m in selected if m.builtin and _datasets(project, m) - set(sources)]
-        if skipped:
-            missing = sorted({d for m in skipped for d in _datasets(project, m) - set(sources)})
-            notes.append(
-                f"{len(skipped)} built-in metric(s) not evaluated: no source for "
-                f"{', '.join(missing)}"
-            )
-        selected = [m for m in selected if m not in skipped]
-    everything = _closure(project, selected)
-    unavailable: dict[str, str] = {}
-    needed: dict[str, set[str]] = {}
-    for metric in everything:
-        spec = metric.spec
-        if isinstance(spec.compute, FormulaCompute):
-            continue
-        if spec.dataset not in sources:
-            unavailable[spec.id] = f"no source configured for dataset `{spec.dataset}`"
-            continue
-        needed.setdefault(str(spec.dataset), set()).update(_columns_needed(spec, project))
-
-    for metric in everything:  # a formula's override segments are judged on its inputs' rows
-        if isinstance(metric.spec.compute, FormulaCompute) and metric.spec.overrides:
-            when = {c for o in metric.spec.overrides for c in o.when}
-            for input_dataset in _datasets(project, metric) & set(needed):
-                needed[input_dataset] |= when
+    plan = plan_reads(
+        project, selected, explicit=explicit, sources={*sources, *data}, start=start, end=end
+    )
+    notes = list(plan.notes)
+    selected, everything = plan.selected, plan.everything
     mode: OnBadRows = "quarantine" if on_bad_rows == "quarantine" else "fail"
-    in_range = _rows_in_range(project, everything, date_from, date_to)
-    loaded: dict[str, Dataset] = {}
-    for name in sorted(needed):
-        step(f"reading {name}")
-        loaded[name] = load_dataset(
-            name,
-            sources[name],
-            project.root,
-            project.spec.timezone,
-            needed[name] | set(by) | {"agent_id"},
-            on_bad_rows=mode,
-            rejects_dir=rejects_dir,
-            cache=cache,
-            rows_in=in_range.get(name),
-        )
-    frames = _join_roster(project, loaded, needed, by, mode, rejects_dir, cache)
 
-    _check_group_columns(by, frames, loaded)
+    def read(name: str, columns: set[str], rows_in: RowWindow | None = None) -> Dataset:
+        window = (tuple(rows_in.columns), rows_in.start, rows_in.end) if rows_in else None
+        key = (name, frozenset(columns), window, mode, rejects_dir)
+        if key not in loads:
+            step(f"reading {name}")
+            # an in-memory frame goes through the same mapping, coercion and rules as a file
+            given = {"frame": data[name]} if name in data else {}
+            loads[key] = load_dataset(
+                name,
+                sources.get(name),  # None: the frame alone
+                project.root,
+                project.spec.timezone,
+                columns,
+                on_bad_rows=mode,
+                rejects_dir=rejects_dir,
+                cache=cache,
+                rows_in=rows_in,
+                **given,
+            )
+        return loads[key]
+
+    loaded = {
+        name: read(name, plan.needed[name] | set(by) | {"agent_id"}, plan.rows_in.get(name))
+        for name in sorted(plan.needed)
+    }
+    roster = "agents" in sources or "agents" in data
+    frames = _join_roster(loaded, plan.needed, by, read, roster)
+    if frames:
+        known = {c for f in frames.values() for c in f.collect_schema().names()}
+        check_group_columns(by, known | (loaded["agents"].columns if "agents" in loaded else set()))
     _add_optional_columns(everything, frames, project.spec.timezone)
-    grouping: dict[str, str] = {}
-    for metric in everything:
-        spec = metric.spec
-        if spec.id in unavailable or isinstance(spec.compute, FormulaCompute):
-            continue
-        columns = set(frames[str(spec.dataset)].collect_schema().names())
-        absent = [c for c in by if c not in columns]
-        if absent:
-            grouping[spec.id] = (
-                f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
-            )
-            continue
-        horizon = fields.horizon_columns(spec.compute)
-        optional = set(spec.optional_columns) | (set(horizon) if columns & set(horizon) else set())
-        lacking = sorted(fields.columns_used(spec.compute, spec.parameters) - columns - optional)
-        if lacking:
-            dataset = loaded[str(spec.dataset)]
-            unavailable[spec.id] = "; ".join(
-                dataset.missing.get(c, f"column `{c}` is not in the `{spec.dataset}` export")
-                for c in lacking
-            )
-    _formula_grouping(project, everything, grouping)
-    asked = {m.id for m in selected}
-    if explicit and any(m in asked for m in grouping):
-        raise UsageError(
-            "some metrics cannot be grouped as asked",
-            [
-                Issue(
-                    f"{m}: {reason}",
-                    hint="group by a column every input has (e.g. site), or leave this metric out",
-                )
-                for m, reason in grouping.items()
-                if m in asked
-            ],
-        )
-    unavailable.update(grouping)
-
+    unavailable = plan_compute(
+        project,
+        plan,
+        explicit=explicit,
+        by=by,
+        schemas={name: set(f.collect_schema().names()) for name, f in frames.items()},
+        missing={name: d.missing for name, d in loaded.items()},
+    )
     inputs = {name: Input(frame, loaded[name].time_column or "") for name, frame in frames.items()}
+    asked = {m.id for m in selected}
     plain_ok = [m for m in everything if m.id not in unavailable]
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
     helpers = [m.spec for m in plain_ok if m.id not in asked]
-    request = Request(period, tuple(by), Window(date_from, date_to), last)
+    request = Request(period, tuple(by), Window(start, end), last)
     step(f"computing {len(shown) + len(helpers)} metrics")
     try:
         records = compute_records(
@@ -267,7 +138,18 @@ def run(
         notes.extend(cache.problems)
     names = {m.id: m.spec.name for m in selected}
     hits, misses = (cache.hits, cache.misses) if cache else (0, 0)
-    return Evaluation(records, summaries, notes, list(by), period, names, hits, misses)
+    return Evaluation(
+        records,
+        summaries,
+        notes,
+        list(by),
+        period,
+        names,
+        hits,
+        misses,
+        {m.id: m.spec for m in selected},
+        project.spec.timezone,
+    )
 
 
 def _latest_day(dataset: Dataset) -> dt.date | None:
@@ -282,13 +164,11 @@ def _latest_day(dataset: Dataset) -> dt.date | None:
 
 
 def _join_roster(
-    project: Project,
     loaded: dict[str, Dataset],
     needed: dict[str, set[str]],
     by: list[str],
-    mode: OnBadRows,
-    rejects_dir: Path | None,
-    cache: CsvCache | None,
+    read: Callable[[str, set[str]], Dataset],
+    roster_given: bool,
 ) -> dict[str, pl.LazyFrame]:
     frames = {name: d.frame.lazy() for name, d in loaded.items()}
     wants = {
@@ -300,18 +180,9 @@ def _join_roster(
         for name in loaded
     }
     dims = sorted({c for cols in wants.values() for c in cols})
-    if not dims or "agents" not in project.spec.sources:
+    if not dims or not roster_given:
         return frames
-    roster = loaded.get("agents") or load_dataset(
-        "agents",
-        project.spec.sources["agents"],
-        project.root,
-        project.spec.timezone,
-        {"agent_id", *dims, *ROSTER_DIMENSIONS},
-        on_bad_rows=mode,
-        rejects_dir=rejects_dir,
-        cache=cache,
-    )
+    roster = loaded.get("agents") or read("agents", {"agent_id", *dims, *ROSTER_DIMENSIONS})
     loaded.setdefault("agents", roster)
     for name, cols in wants.items():
         if cols and name != "agents":
@@ -354,54 +225,6 @@ def _add_optional_columns(
                 dtype = polars_type(spec.type if spec else "text", timezone)
                 frames[name] = frames[name].with_columns(pl.lit(None, dtype=dtype).alias(column))
                 present.add(column)
-
-
-def _check_group_columns(
-    by: list[str], frames: dict[str, pl.LazyFrame], loaded: dict[str, Dataset]
-) -> None:
-    """A --by column that no dataset has is a typo, not a grouping some metrics lack."""
-    if not frames:
-        return
-    from tpmkit.engine.records import RECORD_FIELDS
-
-    reserved = [c for c in by if c in RECORD_FIELDS or c == "quarantined"]
-    if reserved:
-        raise UsageError(
-            f"cannot group by `{reserved[0]}`: it is the name of an output field",
-            [Issue("rename the column in the source's `columns:` mapping", severity="hint")],
-        )
-    known = {c for f in frames.values() for c in f.collect_schema().names()}
-    known |= loaded["agents"].columns if "agents" in loaded else set()
-    for column in by:
-        if column not in known:
-            from tpmkit.errors import did_you_mean
-
-            hint = did_you_mean(column, sorted(known))
-            raise UsageError(
-                f"--by {column}: no dataset has a column `{column}`"
-                + (f"; {hint}" if hint else ""),
-                [Issue("columns: " + ", ".join(sorted(known)), severity="hint")],
-            )
-
-
-def _formula_grouping(
-    project: Project, everything: list[MetricDef], grouping: dict[str, str]
-) -> None:
-    """A formula inherits its inputs' grouping problems, named after the input."""
-    changed = True
-    while changed:
-        changed = False
-        for metric in everything:
-            if metric.id in grouping or not isinstance(metric.spec.compute, FormulaCompute):
-                continue
-            for _, input_id in formula_inputs(metric.spec, project.aliases):
-                if input_id in grouping:
-                    grouping[metric.id] = (
-                        f"input `{input_id}`: {grouping[input_id]} "
-                        f"(grouping must be shared by every input)"
-                    )
-                    changed = True
-                    break
 
 
 def _add_missing(

@@ -33,6 +33,7 @@ import polars as pl
 
 from tpmkit import __version__
 from tpmkit.atomic import write_text, write_with
+from tpmkit.records import Evaluation
 from tpmkit.spec.loader import Project
 
 KEY = ["metric", "grain", "by", "period", "group"]
@@ -54,7 +55,7 @@ def _fingerprint(path: Path) -> dict[str, Any]:
     }
 
 
-def record(project: Project, result: Any, command: str) -> str:
+def record(project: Project, result: Evaluation, command: str) -> str:
     """Append an evaluation's records to the history; returns the run id."""
     from tpmkit.spec.hashing import definition_hash
 

@@ -1,36 +1,248 @@
-"""The library API: load a project, validate it, select metrics and evaluate them.
+"""The library API: load a project, validate it, evaluate its metrics, and run each
+command's plan-evaluate-judge (`workflows.py`) on it.
 
-The CLI is a thin layer over these functions; tests and users import them directly.
-"""
+The CLI is a thin layer over these functions; tests and users import them directly."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
+from tpmkit.needs import Key, Need, evaluation_need, resolve_ids, select
+from tpmkit.spec.loader import Project as Definitions
+from tpmkit.spec.loader import load_project
 
 if TYPE_CHECKING:
     from tpmkit.data.cache import CsvCache
-    from tpmkit.evaluation import Evaluation
+    from tpmkit.judge.gate import CheckResult
+    from tpmkit.judge.goals import GoalStatus
+    from tpmkit.judge.scorecard import ScorecardResult
+    from tpmkit.records import Evaluation
+    from tpmkit.report.build import Report
 
-from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
-from tpmkit.spec.loader import MetricDef, Project, load_project
+__all__ = ["Project", "cache_for", "load", "resolve_ids", "select", "validate"]
 
-ALL_METRICS_ROLES = {"operations_manager", "director"}
+
+@dataclasses.dataclass
+class Project(Definitions):
+    """A loaded, validated project: its definitions, and the calls that evaluate them."""
+
+    @property
+    def definitions(self) -> Definitions:
+        """The definitions alone (what judges and report builders read: metric specs,
+        scorecards, goals), without the calls that run the engine."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(Definitions)}
+        return Definitions(**fields)
+
+    def evaluate(
+        self,
+        metrics: Sequence[str] | str | None = None,
+        period: str = "week",
+        by: Sequence[str] = (),
+        last: int | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        role: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        on_bad_rows: str = "fail",
+        rejects_dir: Path | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> Evaluation:
+        """Evaluate metrics (ids or aliases; default all, or `role`'s view): one record per
+        metric × period × group, in the output contract.
+
+        `data` maps a dataset name to a polars or pyarrow frame shaped like its export,
+        used instead of (or without) the source's files. `cache`: True uses the project's
+        CSV cache (its `cache:` folder, unless it sets `cache: false`), False reads every
+        export afresh, a path uses that cache folder. `progress` is called with each step
+        ("reading calls", "computing 36 metrics")."""
+        need = self.need(metrics, period=period, by=by, last=last, start=start, end=end, role=role)
+        found = self.evaluate_many(
+            [need],
+            data=data,
+            on_bad_rows=on_bad_rows,
+            rejects_dir=rejects_dir,
+            cache=cache,
+            progress=progress,
+        )
+        return found[need.key]
+
+    def need(
+        self,
+        metrics: Sequence[str] | str | None = None,
+        *,
+        period: str = "week",
+        by: Sequence[str] = (),
+        last: int | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        role: str | None = None,
+    ) -> Need:
+        """The `Need` (one evaluation's metrics, grain, grouping and window) of these
+        arguments, checked; for `evaluate_many`."""
+        check_window(period, start, end, last)
+        ids = [metrics] if isinstance(metrics, str) else list(metrics or ())
+        return evaluation_need(
+            self, ids, period=period, by=by, role=role, start=start, end=end, last=last
+        )
+
+    def evaluate_many(
+        self,
+        needs: Iterable[Need],
+        *,
+        data: Mapping[str, Any] | None = None,
+        on_bad_rows: str = "fail",
+        rejects_dir: Path | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> dict[Key, Evaluation]:
+        """Evaluate several needs, each distinct (grain, grouping, window) once and each
+        dataset read once per set of columns; the evaluations by `Need.key`."""
+        from tpmkit.workflows import Evaluator
+
+        evaluate = Evaluator(
+            self,
+            data=data,
+            on_bad_rows=on_bad_rows,
+            rejects_dir=rejects_dir,
+            cache=cache,
+            progress=progress,
+        )
+        return evaluate(needs)
+
+    def check(
+        self,
+        metrics: Sequence[str] = (),
+        *,
+        period: str = "week",
+        at: str = "latest",
+        by: Sequence[str] = (),
+        role: str | None = None,
+        fail_on: str | None = None,
+        gates: dict[str, str] | None = None,
+        allow_no_data: bool = False,
+        early_warning: bool = False,
+        now: dt.datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> CheckResult:
+        """The CI gate: evaluate once, judge the latest complete period (or `at`)."""
+        from tpmkit import workflows
+
+        check_window(period, None, None, None)
+        evaluate = workflows.Evaluator(self, data=data, cache=cache, progress=progress)
+        return workflows.check(
+            self,
+            metrics,
+            period=period,
+            at=at,
+            by=by,
+            role=role,
+            fail_on=fail_on,
+            gates=gates,
+            allow_no_data=allow_no_data,
+            early_warning=early_warning,
+            now=now,
+            evaluator=evaluate,
+        )
+
+    def scorecard(
+        self,
+        *,
+        role: str = "agent",
+        period: str = "month",
+        at: str = "latest",
+        by: Sequence[str] = ("agent_id",),
+        baseline_periods: int = 3,
+        now: dt.datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> ScorecardResult:
+        """A role's balanced scorecard of the judged period (see `judge.scorecard`)."""
+        from tpmkit import workflows
+
+        check_window(period, None, None, None)
+        evaluate = workflows.Evaluator(self, data=data, cache=cache, progress=progress)
+        return workflows.scorecard(
+            self,
+            role=role,
+            period=period,
+            at=at,
+            by=by,
+            baseline_periods=baseline_periods,
+            now=now,
+            evaluator=evaluate,
+        )
+
+    def goals(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        data: Mapping[str, Any] | None = None,
+        cache: Path | bool = True,
+    ) -> list[GoalStatus]:
+        """Every goal of the project as of `as_of` (default: the last day with data)."""
+        from tpmkit import workflows
+
+        evaluate = workflows.Evaluator(self, data=data, cache=cache)
+        return workflows.goals(self, as_of, evaluate)
+
+    def report(
+        self,
+        metrics: Sequence[str] = (),
+        *,
+        period: str = "week",
+        last: int = 8,
+        at: str = "latest",
+        role: str | None = None,
+        by: Sequence[str] = (),
+        cadence: str | None = None,
+        agent: str | None = None,
+        now: dt.datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> Report:
+        """The report of one period for a role's view; render it with
+        `tpmkit.report.document.to_html` or `to_markdown`."""
+        from tpmkit import workflows
+
+        check_window(period, None, None, None)
+        evaluate = workflows.Evaluator(self, data=data, cache=cache, progress=progress)
+        return workflows.report(
+            self,
+            metrics,
+            period=period,
+            last=last,
+            at=at,
+            role=role,
+            by=by,
+            cadence=cadence,
+            agent=agent,
+            now=now,
+            evaluator=evaluate,
+        )
 
 
 def load(project_file: Path | str) -> Project:
     """Load a project and its metrics; every definition problem raises one DefinitionError."""
-    project, issues = load_project(project_file)
+    definitions, issues = load_project(project_file)
     from tpmkit.data.schema import available_columns
     from tpmkit.spec.checks import check_project
 
-    issues.extend(check_project(project, available_columns(project)))
+    issues.extend(check_project(definitions, available_columns(definitions)))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DefinitionError(f"{len(errors)} problem(s) in the definitions", by_location(errors))
-    return project
+    fields = {f.name: getattr(definitions, f.name) for f in dataclasses.fields(definitions)}
+    return Project(**fields)
 
 
 def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]:
@@ -47,105 +259,25 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
     return by_location(issues)
 
 
-def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:
-    """Metric ids (aliases resolved); an unknown id is a UsageError with a suggestion."""
-    resolved = []
-    for given in ids:
-        metric_id = project.aliases.get(given, given)
-        if metric_id not in project.metrics:
-            hint = did_you_mean(given, [*project.metrics, *project.aliases])
-            raise UsageError(
-                f"unknown metric `{given}`" + (f"; {hint}" if hint else ""),
-                [Issue("see `tpmkit metrics list` for the ids", severity="hint")],
-            )
-        resolved.append(metric_id)
-    return list(dict.fromkeys(resolved))
-
-
-def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -> list[MetricDef]:
-    """The metrics asked for: by id, else every metric (of a role's view when given)."""
-    from tpmkit.spec.models import ROLES
-
-    if role is not None and role not in ROLES:
-        hint = did_you_mean(role, ROLES)
-        raise UsageError(
-            f"unknown role `{role}`" + (f"; {hint}" if hint else ""),
-            [Issue("roles: " + ", ".join(ROLES), severity="hint")],
-        )
-    metrics = (
-        [project.metrics[i] for i in resolve_ids(project, ids)]
-        if ids
-        else list(project.metrics.values())
-    )
-    if role is not None and role not in ALL_METRICS_ROLES:
-        metrics = [m for m in metrics if role in m.spec.roles]  # the view, as the files list it
-    return metrics
-
-
-def evaluate(
-    project: Project,
-    ids: Sequence[str] = (),
-    *,
-    period: str = "week",
-    by: Sequence[str] = (),
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    last: int | None = None,
-    role: str | None = None,
-    on_bad_rows: str = "fail",
-    rejects_dir: Path | None = None,
-    cache: Path | bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> Evaluation:
-    """Evaluate metrics over the project's data: one record per metric × period × group.
-
-    `cache`: True uses the project's CSV cache (its `cache:` folder, unless it sets
-    `cache: false`), False reads every export afresh, a path uses that cache folder.
-    `progress` is called with each step ("reading calls", "computing 36 metrics")."""
-    from tpmkit.evaluation import run
-
-    if date_from and date_to and date_to < date_from:
-        raise UsageError(f"--to {date_to} is before --from {date_from}")
-    if last is not None and (date_from or date_to):
-        raise UsageError("give either --last or --from/--to, not both")
-    if last is not None and last < 1:
-        raise UsageError("--last must be 1 or more")
+def check_window(period: str, start: dt.date | None, end: dt.date | None, last: int | None) -> None:
+    """A UsageError naming the parameter when the grain or window cannot be evaluated."""
     from tpmkit.engine.periods import GRAINS
 
+    if start and end and end < start:
+        raise UsageError(f"end {end} is before start {start}")
+    if last is not None and (start or end):
+        raise UsageError("give either last or start/end, not both")
+    if last is not None and last < 1:
+        raise UsageError("last must be 1 or more")
     if period not in GRAINS:
         hint = did_you_mean(period, GRAINS)
         raise UsageError(
             f"unknown period `{period}`" + (f"; {hint}" if hint else ""),
             [Issue("periods: " + ", ".join(GRAINS), severity="hint")],
         )
-    selected = select(project, ids, role)
-    if not selected:
-        raise UsageError(
-            f"no metric matches role `{role}`" if role else "no metrics defined",
-            [
-                Issue(
-                    "check `roles:` in the metric files, or list them with `tpmkit metrics list`",
-                    severity="hint",
-                )
-            ],
-        )
-    return run(
-        project,
-        selected,
-        explicit=bool(ids),
-        period=period,
-        by=list(by),
-        date_from=date_from,
-        date_to=date_to,
-        last=last,
-        on_bad_rows=on_bad_rows,
-        rejects_dir=rejects_dir,
-        cache=cache_for(project, cache),
-        progress=progress,
-    )
 
 
-def cache_for(project: Project, cache: Path | bool) -> CsvCache | None:
+def cache_for(project: Definitions, cache: Path | bool) -> CsvCache | None:
     """The CSV cache a run uses, or None."""
     from tpmkit.data.cache import CsvCache
 

@@ -52,7 +52,7 @@ def create(directory: Path, *, example: bool, force: bool) -> Path:
     """Write the project into `directory`; refuse to overwrite unless `force`."""
     target = directory / "tpmkit.yaml"
     if target.exists() and not force:
-        raise UsageError(f"{target} already exists; use --force to overwrite it")
+        raise UsageError(f"{target} already exists; use force to overwrite it")
     directory.mkdir(parents=True, exist_ok=True)
     if example:
         source = example_dir()

@@ -1,8 +1,8 @@
 """The CI gate behind `tpmkit check`: judge one period, decide pass or fail.
 
 A metric is *gated* at a level — `warning` or `critical` — and fails the gate when a record
-of the judged period has that status or a worse one. Its level comes from, in order: a
-`--gate METRIC=LEVEL` on the command line, `--fail-on` when given, the metric's `gate:`
+of the judged period has that status or a worse one. Its level comes from, in order: the
+`gates` given for that metric, `fail_on` when given, the metric's `gate:`
 (`warning`/`critical`; `true` means the default level, `critical`; `false` never gates),
 and by default a metric with thresholds is gated at `critical` and one without is not.
 With `early_warning`, a metric gated at `warning` also fails when its trend is projected
@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from tpmkit.errors import Issue, UsageError, did_you_mean
+from tpmkit.records import Evaluation
 from tpmkit.render.values import threshold_passed
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Project
+from tpmkit.spec.models import MetricSpec
 
 LEVELS = ("warning", "critical")
 STATUS_RANK = {"ok": 0, "warning": 1, "critical": 2}
@@ -67,7 +68,7 @@ class CheckResult:
     grain: str
     verdicts: list[Verdict]
     notes: list[str] = field(default_factory=list)
-    evaluation: Any = None  # the Evaluation judged (for the history)
+    evaluation: Evaluation | None = None  # the Evaluation judged (for the history)
 
     @property
     def failed(self) -> bool:
@@ -85,7 +86,7 @@ class CheckResult:
 
 
 def parse_gates(values: Sequence[str], project: Project) -> dict[str, str]:
-    """`--gate METRIC=off|warning|critical` options as {metric id: level or "off"}."""
+    """`METRIC=off|warning|critical` texts as {metric id: level or "off"}."""
     gates: dict[str, str] = {}
     for value in values:
         metric, _, level = value.partition("=")
@@ -94,21 +95,21 @@ def parse_gates(values: Sequence[str], project: Project) -> dict[str, str]:
         if metric_id not in project.metrics:
             hint = did_you_mean(metric, list(project.metrics))
             raise UsageError(
-                f"--gate {value}: unknown metric `{metric}`" + (f"; {hint}" if hint else "")
+                f"gates {value}: unknown metric `{metric}`" + (f"; {hint}" if hint else "")
             )
         if level not in ("off", *LEVELS):
-            raise UsageError(f"--gate {value}: the level must be off, warning or critical")
+            raise UsageError(f"gates {value}: the level must be off, warning or critical")
         gates[metric_id] = level
     return gates
 
 
-def gate_level(metric: MetricDef, fail_on: str | None, gates: dict[str, str]) -> str | None:
+def gate_level(metric: MetricSpec, fail_on: str | None, gates: dict[str, str]) -> str | None:
     """The level a metric is gated at, or None (see the module docstring)."""
     if metric.id in gates:
         return None if gates[metric.id] == "off" else gates[metric.id]
-    gate = metric.spec.gate
+    gate = metric.gate
     if gate is None:
-        gate = metric.spec.thresholds is not None
+        gate = metric.thresholds is not None
     if gate is False:
         return None
     if fail_on is not None:
@@ -117,40 +118,30 @@ def gate_level(metric: MetricDef, fail_on: str | None, gates: dict[str, str]) ->
 
 
 def check(
-    project: Project,
-    ids: Sequence[str] = (),
+    evaluation: Evaluation,
     *,
-    period: str = "week",
-    at: str = "latest",
-    by: Sequence[str] = (),
     fail_on: str | None = None,
+    at: str = "latest",
     allow_no_data: bool = False,
     early_warning: bool = False,
     gates: dict[str, str] | None = None,
-    role: str | None = None,
     now: dt.datetime | None = None,
-    cache: Path | bool = True,
-    progress: Callable[[str], None] | None = None,
 ) -> CheckResult:
-    """Evaluate and judge one period: the latest complete one, or the one labelled `at`."""
-    from tpmkit import project as api
-
+    """Judge one period of an evaluation: the latest complete one, or the one labelled `at`."""
     if fail_on is not None and fail_on not in LEVELS:
-        raise UsageError(f"--fail-on must be warning or critical, not `{fail_on}`")
-    result = api.evaluate(
-        project, ids, period=period, by=by, role=role, cache=cache, progress=progress
-    )
-    records = result.records
-    zone = ZoneInfo(project.spec.timezone)
+        raise UsageError(f"fail_on must be warning or critical, not `{fail_on}`")
+    records = evaluation.records
+    zone = ZoneInfo(evaluation.timezone)
     moment = now or dt.datetime.now(zone)
-    selected = api.select(project, ids, role)
-    labels = judged_periods(records, at, result, moment, zone, selected)
+    selected = list(evaluation.definitions.values())
+    by = list(evaluation.by)
+    labels = judged_periods(records, at, evaluation, moment, zone, selected)
     by_metric: dict[str, list[dict[str, Any]]] = {}
     unavailable: dict[str, str] = {}  # metric -> why it has no records at all
     for record in records.to_dicts():
         if record["period"] == labels.get(record["metric"]):
             by_metric.setdefault(record["metric"], []).append(record)
-        elif record["period_start"] is None and record["reason"] and result.grain != "all":
+        elif record["period_start"] is None and record["reason"] and evaluation.grain != "all":
             unavailable[record["metric"]] = record["reason"]
     gates = gates or {}
     verdicts = []
@@ -161,7 +152,7 @@ def check(
         reason = unavailable.get(metric.id)
         if not rows and reason and reason.startswith("cannot group by"):
             level = None  # a metric the grouping does not apply to is shown, not judged
-        judged = [_verdict(r, metric, list(by), level, label, early_warning) for r in rows] or [
+        judged = [_verdict(r, metric, by, level, label, early_warning) for r in rows] or [
             _no_record(metric, level, label, reason)
         ]
         for verdict in judged:
@@ -175,7 +166,8 @@ def check(
             for v in gated:
                 v.failed = True
         verdicts.extend(judged)
-    return CheckResult(common_period(labels), result.grain, verdicts, [*result.notes], result)
+    label = common_period(labels)
+    return CheckResult(label, evaluation.grain, verdicts, [*evaluation.notes], evaluation)
 
 
 def common_period(labels: dict[str, str]) -> str:
@@ -184,12 +176,12 @@ def common_period(labels: dict[str, str]) -> str:
 
 
 def judged_periods(
-    records: Any,
+    records: pl.DataFrame,
     at: str,
-    result: Any,
+    result: Evaluation,
     moment: dt.datetime,
     zone: ZoneInfo,
-    metrics: list[MetricDef],
+    metrics: Sequence[MetricSpec],
 ) -> dict[str, str]:
     """Per metric, the label of the period to judge."""
     periods = (
@@ -212,7 +204,7 @@ def judged_periods(
             if hint is None and ending:
                 hint = f"did you mean `{ending[-1]}`?"
             raise UsageError(
-                f"--at {at}: no such period in the data" + (f"; {hint}" if hint else ""),
+                f"at {at}: no such period in the data" + (f"; {hint}" if hint else ""),
                 [Issue("periods: " + ", ".join(labels[-8:]), severity="hint")],
             )
         return {m.id: at for m in metrics}
@@ -241,7 +233,7 @@ def judged_periods(
                 f"no complete period yet for `{metric.id}`: the latest one is still in progress",
                 [
                     Issue(
-                        f"judge it anyway with --at {labels[-1]}, or use a shorter --period",
+                        f"judge it anyway with at {labels[-1]}, or use a shorter period",
                         severity="hint",
                     )
                 ],
@@ -250,43 +242,43 @@ def judged_periods(
     return chosen
 
 
-def _observation_lag(metric: MetricDef) -> dt.timedelta:
+def _observation_lag(metric: MetricSpec) -> dt.timedelta:
     """How long after a period ends its value can be known: a repeat-contact window must
     have passed for the period's last contacts."""
     from tpmkit.spec.fields import window_seconds
     from tpmkit.spec.models import NoRepeatCompute
 
-    compute = metric.spec.compute
+    compute = metric.compute
     if isinstance(compute, NoRepeatCompute):
-        return dt.timedelta(seconds=window_seconds(compute, metric.spec.parameters))
+        return dt.timedelta(seconds=window_seconds(compute, metric.parameters))
     return dt.timedelta(0)
 
 
 def _no_record(
-    metric: MetricDef, level: str | None, label: str, reason: str | None = None
+    metric: MetricSpec, level: str | None, label: str, reason: str | None = None
 ) -> Verdict:
     return Verdict(
         metric.id,
-        metric.spec.name,
+        metric.name,
         {},
         label,
         "no_data",
         None,
         0,
-        metric.spec.unit,
+        metric.unit,
         level,
         False,
         "",
-        metric.spec.owner,
+        metric.owner,
         None,
         reason or f"no record in {label}",
-        metric.spec.actions.get("no_data"),
+        metric.actions.get("no_data"),
     )
 
 
 def _verdict(
     record: dict[str, Any],
-    metric: MetricDef,
+    metric: MetricSpec,
     by: list[str],
     level: str | None,
     label: str,
@@ -301,10 +293,10 @@ def _verdict(
         f"{projected_status} by {record['projected_breach_period']}" if projected_status else None
     )
     if early_warning and level == "warning" and projected_status is not None:
-        failed = True  # --early-warning: a projected breach counts as a warning
+        failed = True  # early_warning: a projected breach counts as a warning
     return Verdict(
         metric.id,
-        metric.spec.name,
+        metric.name,
         {c: record.get(c) for c in by},
         label,
         status,
@@ -314,10 +306,10 @@ def _verdict(
         level,
         failed,
         threshold_passed(record),
-        metric.spec.owner,
+        metric.owner,
         record.get("trend"),
         record.get("reason"),
-        metric.spec.actions.get(status),
+        metric.actions.get(status),
         projected,
         record.get("control_signal"),
     )

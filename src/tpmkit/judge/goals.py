@@ -11,11 +11,13 @@ direction), or after the due date `met` or `missed`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tpmkit.errors import Issue, UsageError
+from tpmkit.needs import Key, Need
+from tpmkit.records import Evaluation
 from tpmkit.spec.loader import Project
 from tpmkit.spec.models import Goal
 
@@ -40,8 +42,9 @@ def plan_value(goal: Goal, day: dt.date) -> float:
     return goal.from_value + (goal.target - goal.from_value) * elapsed / total
 
 
-def judge(goal: Goal, actual: float | None, n: int, day: dt.date, direction: str | None,
-          unit: str) -> GoalStatus:  # fmt: skip
+def judge(
+    goal: Goal, actual: float | None, n: int, day: dt.date, direction: str | None, unit: str
+) -> GoalStatus:
     plan = plan_value(goal, day)
     higher = direction != "lower_is_better"
     if actual is None:
@@ -57,12 +60,25 @@ def judge(goal: Goal, actual: float | None, n: int, day: dt.date, direction: str
     return GoalStatus(goal, day, actual, n, plan, progress, status, (goal.due - day).days, unit)
 
 
-def track(
-    project: Project, as_of: dt.date | None = None, cache: Path | bool = True
-) -> list[GoalStatus]:
-    """Every goal of the project, as of `as_of` (default: the last day with data)."""
-    from tpmkit import project as api
+@dataclass(frozen=True)
+class GoalWindow:
+    """Where one goal is read: its metric for its agent from the goal's start to `end`
+    (None: the goal has not started by `day`)."""
 
+    goal: Goal
+    metric: str
+    day: dt.date
+    end: dt.date | None
+
+    def need(self) -> Need | None:
+        """The evaluation this goal reads (by agent over its window), or None."""
+        if self.end is None:
+            return None
+        return Need((self.metric,), "all", ("agent_id",), self.goal.start, self.end)
+
+
+def goal_metrics(project: Project) -> list[str]:
+    """Each goal's metric id (aliases resolved), in the goals' order."""
     ids = []
     for goal in project.spec.goals:
         if goal.metric not in project.metrics and goal.metric not in project.aliases:
@@ -71,31 +87,61 @@ def track(
                 [Issue("see `tpmkit metrics list`", severity="hint")],
             )
         ids.append(project.aliases.get(goal.metric, goal.metric))
-    latest: dict[str, dt.date] = {}  # dataset -> its last day with data, read once
-    if as_of is None and ids:
-        result = api.evaluate(project, sorted(set(ids)), period="all", cache=cache)
-        latest = {d.name: d.latest_day for d in result.datasets if d.latest_day is not None}
+    return ids
+
+
+def latest_need(project: Project, as_of: dt.date | None) -> Need | None:
+    """Without `as_of`, the evaluation that finds each dataset's last day with data."""
+    ids = goal_metrics(project)
+    if as_of is not None or not ids:
+        return None
+    return Need(tuple(sorted(set(ids))), "all")
+
+
+def windows(
+    project: Project, as_of: dt.date | None, latest: Evaluation | None = None
+) -> list[GoalWindow]:
+    """Each goal's window as of `as_of` (default: its dataset's last day with data, from
+    the `latest_need` evaluation)."""
+    days = (
+        {d.name: d.latest_day for d in latest.datasets if d.latest_day is not None}
+        if latest
+        else {}
+    )
     out = []
-    for goal, metric_id in zip(project.spec.goals, ids, strict=True):
+    for goal, metric_id in zip(project.spec.goals, goal_metrics(project), strict=True):
         spec = project.metrics[metric_id].spec
-        own = latest.get(str(spec.dataset)) if spec.dataset else max(latest.values(), default=None)
+        own = days.get(str(spec.dataset)) if spec.dataset else max(days.values(), default=None)
         day = as_of or own or goal.start
         end = min(day, goal.due)
-        if end < goal.start:
-            out.append(judge(goal, None, 0, day, spec.direction, spec.unit))
+        out.append(GoalWindow(goal, metric_id, day, end if end >= goal.start else None))
+    return out
+
+
+def track(
+    project: Project, goal_windows: list[GoalWindow], evaluations: Mapping[Key, Evaluation]
+) -> list[GoalStatus]:
+    """Every goal judged on its window's evaluation (`evaluations` by need key)."""
+    out = []
+    for window in goal_windows:
+        spec = project.metrics[window.metric].spec
+        need = window.need()
+        if need is None:
+            out.append(judge(window.goal, None, 0, window.day, spec.direction, spec.unit))
             continue
-        records = api.evaluate(
-            project,
-            [metric_id],
-            period="all",
-            by=["agent_id"],
-            date_from=goal.start,
-            date_to=end,
-            cache=cache,
-        ).records
+        records = evaluations[need.key].records
         mine: dict[str, Any] = next(
-            (r for r in records.to_dicts() if r["agent_id"] == goal.agent), {}
+            (
+                r
+                for r in records.to_dicts()
+                if r["agent_id"] == window.goal.agent and r["metric"] == window.metric
+            ),
+            {},
         )
         direction = spec.direction.value if spec.direction else None
-        out.append(judge(goal, mine.get("value"), mine.get("n") or 0, day, direction, spec.unit))
+        out.append(
+            judge(
+                window.goal, mine.get("value"), mine.get("n") or 0, window.day, direction, spec.unit
+            )
+        )
     return out

@@ -19,21 +19,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from tpmkit.errors import Issue, UsageError
+from tpmkit.errors import UsageError
+from tpmkit.needs import Need, scorecard_for, scorecard_grouping
+from tpmkit.records import Evaluation
 from tpmkit.spec.loader import Project
-from tpmkit.spec.models import DEFAULT_SCORECARDS, RatioCompute, Scorecard
+from tpmkit.spec.models import RatioCompute, Scorecard
 
 Z95 = 1.959963984540054
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
          9: 2.262, 10: 2.228}  # fmt: skip
-CONTEXT = ("team_lead", "team", "site")  # roster columns shown beside an agent
 
 
 def t975(df: int) -> float:
@@ -172,68 +172,81 @@ class ScorecardResult:
         return dict(sorted(out.items()))
 
 
-def scorecard_for(project: Project, role: str) -> Scorecard:
-    if role in project.spec.scorecards:
-        return project.spec.scorecards[role]
-    if role in DEFAULT_SCORECARDS:
-        return Scorecard.model_validate(DEFAULT_SCORECARDS[role])
-    raise UsageError(
-        f"no scorecard for role `{role}`",
-        [Issue("define one under `scorecards:` in tpmkit.yaml", severity="hint")],
-    )
-
-
-def build(
-    project: Project,
-    *,
-    role: str = "agent",
-    period: str = "month",
-    at: str = "latest",
-    by: Sequence[str] = ("agent_id",),
-    baseline_periods: int = 3,
-    cache: Path | bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> ScorecardResult:
-    """Score every group of the judged period (latest complete, or `at`)."""
-    from zoneinfo import ZoneInfo
-
-    from tpmkit import project as api
-    from tpmkit.judge import gate
-
+def card_ids(project: Project, role: str, period: str) -> tuple[Scorecard, list[str]]:
+    """The role's scorecard and its metric ids (each one the project defines)."""
     if period == "hour":
         raise UsageError("scorecards are for day, week, month, quarter, year or all; not hour")
     card = scorecard_for(project, role)
-    weights = card.weights()
-    ids = list(weights)
+    ids = list(card.weights())
     for metric_id in ids:
         if metric_id not in project.metrics:
             raise UsageError(f"scorecard `{role}` names an unknown metric `{metric_id}`")
+    return card, ids
+
+
+def baseline_need(
+    evaluation: Evaluation, ids: Sequence[str], grouping: Sequence[str], count: int
+) -> Need | None:
+    """The evaluation of each group's baseline: the first `count` periods of the data as one
+    window (None when the data has no more periods than that)."""
+    starts = _spans(evaluation, ids).get_column("period_start").to_list()
+    if len(starts) < count + 1:
+        return None
+    end = starts[count].date() - dt.timedelta(days=1)
+    return Need(tuple(ids), "all", tuple(grouping), starts[0].date(), end)
+
+
+def _spans(evaluation: Evaluation, ids: Sequence[str]) -> pl.DataFrame:
+    records = evaluation.records.filter(pl.col("metric").is_in(list(ids)))
+    spans = records.select("period_start", "period").unique()
+    return spans.drop_nulls("period_start").sort("period_start")
+
+
+def build(
+    card: Scorecard,
+    evaluation: Evaluation,
+    *,
+    role: str = "agent",
+    at: str = "latest",
+    by: Sequence[str] = ("agent_id",),
+    baseline: Evaluation | None = None,
+    averages: Mapping[str, Evaluation] | None = None,
+    goals: list[Any] | None = None,
+    now: dt.datetime | None = None,
+) -> ScorecardResult:
+    """Score every group of the judged period (latest complete, or `at`) of `evaluation`
+    (grouped by `scorecard_grouping(by)`); `baseline` is the `baseline_need` evaluation,
+    `averages` the team and site evaluations by column."""
+    weights = card.weights()
+    ids = list(weights)
     by = list(by)
-    context = [c for c in CONTEXT if c not in by] if by == ["agent_id"] else []
-    grouping = [*context, *by]
-    result = api.evaluate(project, ids, period=period, by=grouping, cache=cache, progress=progress)
-    records = result.records
-    zone = ZoneInfo(project.spec.timezone)
-    chosen = [project.metrics[m] for m in ids]
-    labels = gate.judged_periods(records, at, result, dt.datetime.now(zone), zone, chosen)
-    label = gate.common_period(labels)
-    spans = records.select("period_start", "period").unique().drop_nulls("period_start")
-    spans = spans.sort("period_start")
-    labels_in_order = spans.get_column("period").to_list()
+    context, grouping = scorecard_grouping(by)
+    records = evaluation.records.filter(pl.col("metric").is_in(ids))
+    label = judged_label(evaluation, ids, at, now)
+    labels_in_order = _spans(evaluation, ids).get_column("period").to_list()
     previous_label = (
         labels_in_order[labels_in_order.index(label) - 1]
         if label in labels_in_order and labels_in_order.index(label) > 0
         else None
     )
     rows = records.to_dicts()
-    starts = spans.get_column("period_start").to_list()
-    baselines = _baselines(project, ids, grouping, starts, baseline_periods, cache)
-    averages = {
-        column: _values(project, ids, [column], period, label, cache)
-        for column in ("team", "site")
-        if column in grouping
+    baselines = (
+        {
+            (tuple(r[c] for c in grouping), r["metric"]): r["value"]
+            for r in baseline.records.to_dicts()
+        }
+        if baseline is not None
+        else {}
+    )
+    averages_by = {
+        column: {
+            (r[column], r["metric"]): r["value"]
+            for r in found.records.to_dicts()
+            if r["period"] == label
+        }
+        for column, found in (averages or {}).items()
     }
-    rate = {m: isinstance(project.metrics[m].spec.compute, RatioCompute) for m in ids}
+    rate = {m: isinstance(evaluation.definitions[m].compute, RatioCompute) for m in ids}
 
     def key(record: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(record[c] for c in grouping)
@@ -262,8 +275,8 @@ def build(
                     bounds,
                     evidence(record, bounds),
                     baselines.get((group_key, metric_id)),
-                    averages.get("team", {}).get((record.get("team"), metric_id)),
-                    averages.get("site", {}).get((record.get("site"), metric_id)),
+                    averages_by.get("team", {}).get((record.get("team"), metric_id)),
+                    averages_by.get("site", {}).get((record.get("site"), metric_id)),
                 )
             )
         previous = _score(
@@ -290,12 +303,28 @@ def build(
     lowest_first = sorted(ranked, key=lambda g: g.score or 0) + [
         g for g in scored if g.score is None
     ]
-    judged = next((r for r in rows if r["period"] == label), None)
-    as_of = (judged["period_end"] - dt.timedelta(days=1)).date() if judged else None
-    from tpmkit.judge import goals
+    return ScorecardResult(role, label, by, lowest_first, [*evaluation.notes], list(goals or []))
 
-    tracked = goals.track(project, as_of, cache) if project.spec.goals else []
-    return ScorecardResult(role, label, by, lowest_first, [*result.notes], tracked)
+
+def judged_label(
+    evaluation: Evaluation, ids: Sequence[str], at: str, now: dt.datetime | None
+) -> str:
+    """The period a scorecard of `ids` judges: the latest complete one, or `at`."""
+    from zoneinfo import ZoneInfo
+
+    from tpmkit.judge import gate
+
+    records = evaluation.records.filter(pl.col("metric").is_in(list(ids)))
+    zone = ZoneInfo(evaluation.timezone)
+    chosen = [evaluation.definitions[m] for m in ids]
+    moment = now or dt.datetime.now(zone)
+    return gate.common_period(gate.judged_periods(records, at, evaluation, moment, zone, chosen))
+
+
+def judged_day(evaluation: Evaluation, label: str) -> dt.date | None:
+    """The last day of the period `label` (the day goals are tracked to)."""
+    judged = next((r for r in evaluation.records.to_dicts() if r["period"] == label), None)
+    return (judged["period_end"] - dt.timedelta(days=1)).date() if judged else None
 
 
 MIN_COVERAGE = 50.0  # percent of the scorecard's weight that must be scored to rank a group
@@ -310,42 +339,6 @@ def _score(metrics: list[MetricScore]) -> float | None:
     if not usable or total < MIN_COVERAGE:
         return None
     return sum(m.weight * (m.points or 0) for m in usable) / total
-
-
-def _values(
-    project: Project, ids: list[str], by: list[str], period: str, label: str, cache: Path | bool
-) -> dict[tuple[Any, str], float | None]:
-    from tpmkit import project as api
-
-    records = api.evaluate(project, ids, period=period, by=by, cache=cache).records
-    return {(r[by[0]], r["metric"]): r["value"] for r in records.to_dicts() if r["period"] == label}
-
-
-def _baselines(
-    project: Project,
-    ids: list[str],
-    grouping: list[str],
-    starts: list[dt.datetime],
-    count: int,
-    cache: Path | bool,
-) -> dict[tuple[tuple[Any, ...], str], float | None]:
-    """Each group's value over the first `count` periods of the data (one window);
-    `starts` are the starts of every period the data touches, in order."""
-    from tpmkit import project as api
-
-    if len(starts) < count + 1:
-        return {}
-    end = starts[count].date() - dt.timedelta(days=1)
-    window = api.evaluate(
-        project,
-        ids,
-        period="all",
-        by=grouping,
-        date_from=starts[0].date(),
-        date_to=end,
-        cache=cache,
-    ).records
-    return {(tuple(r[c] for c in grouping), r["metric"]): r["value"] for r in window.to_dicts()}
 
 
 def frame(result: ScorecardResult) -> pl.DataFrame:

@@ -10,28 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tpmkit.errors import Issue, UsageError
+from tpmkit.errors import UsageError
+from tpmkit.records import Evaluation
 from tpmkit.spec.loader import MetricDef, Project
 from tpmkit.spec.models import OpenAtEndCompute
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
-# Which groupings a role's view tabulates (each a list of columns; the first column of a
-# two-column grouping is shown as context, e.g. an agent's team).
-ROLE_GROUPINGS: dict[str, list[list[str]]] = {
-    "agent": [["team", "agent_id"]],
-    "team_lead": [["team"], ["team", "agent_id"]],
-    "quality_specialist": [["evaluator_id"]],
-    "trainer": [["team"]],
-    "operations_manager": [["site"], ["vendor"]],
-    "director": [["site"], ["vendor"]],
-}
-CADENCES = ("daily", "weekly", "monthly")
 EARLY_WARNINGS_SHOWN = 15  # group rows in the early-warning table (most urgent first)
 
 
@@ -99,7 +88,7 @@ class Report:
     cards: list[Card]
     tables: list[GroupTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    evaluation: Any = None  # the Evaluation behind the cards (for the history)
+    evaluation: Evaluation | None = None  # the Evaluation behind the cards (for the history)
     scorecard: Any = None  # scorecard.ScorecardResult for team lead and manager views
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
 
@@ -176,101 +165,91 @@ class Report:
         return out + self.notes
 
 
-def select(
-    project: Project, ids: Sequence[str], role: str | None, cadence: str | None
-) -> list[MetricDef]:
-    from tpmkit import project as api
+def judged(
+    evaluation: Evaluation,
+    chosen: Sequence[MetricDef],
+    at: str,
+    now: dt.datetime | None,
+) -> tuple[dict[str, str], str, dt.datetime]:
+    """Per metric, the period its card judges; the report's period; the report's time."""
+    from tpmkit.judge import gate
 
-    if cadence is not None and cadence not in CADENCES:
-        raise UsageError(f"--cadence must be one of {', '.join(CADENCES)}, not `{cadence}`")
-    chosen = api.select(project, ids, role)
-    if cadence is not None:
-        chosen = [m for m in chosen if m.spec.cadence == cadence]
-    if not chosen:
-        raise UsageError(
-            "no metric in this view",
-            [Issue("check --role and --cadence against the metric files", severity="hint")],
-        )
-    return chosen
+    wanted = [m.id for m in chosen]
+    records = evaluation.records.filter(evaluation.records["metric"].is_in(wanted))
+    zone = ZoneInfo(evaluation.timezone)
+    moment = now or dt.datetime.now(zone)
+    specs = [m.spec for m in chosen]
+    labels = gate.judged_periods(records, at, evaluation, moment, zone, specs)
+    return labels, gate.common_period(labels), moment
 
 
 def build(
     project: Project,
-    ids: Sequence[str] = (),
+    evaluation: Evaluation,
+    chosen: Sequence[MetricDef],
     *,
-    period: str = "week",
     last: int = 8,
     at: str = "latest",
     role: str | None = None,
-    by: Sequence[str] = (),
     cadence: str | None = None,
     agent: str | None = None,
     now: dt.datetime | None = None,
-    cache: Path | bool = True,
-    progress: Callable[[str], None] | None = None,
+    tables: Mapping[tuple[str, ...], Evaluation] | None = None,
+    groupings: Sequence[Sequence[str]] = (),
+    scorecard: Any = None,
+    goals: Sequence[Any] = (),
+    notes: Sequence[str] = (),
 ) -> Report:
-    """Evaluate the view's metrics and assemble the report for one period; `agent` narrows
-    the agent view to one person (their rows, their scorecard, their goals)."""
-    from tpmkit import project as api
-    from tpmkit.judge import gate
-
+    """Assemble the report of one period from the view's evaluation (`chosen`: the view's
+    metrics, see `needs.view`), the evaluation of each grouping in `groupings`, and the
+    agent scorecard and goals when the view has them; `agent` narrows the agent view to
+    one person (their rows, their scorecard, their goals)."""
     if last < 1:
-        raise UsageError("--last must be 1 or more")
-    chosen = select(project, ids, role, cadence)
+        raise UsageError("last must be 1 or more")
     wanted = {m.id for m in chosen}
-    result = api.evaluate(project, ids, period=period, role=role, cache=cache, progress=progress)
-    records = result.records.filter(result.records["metric"].is_in(list(wanted)))
-    zone = ZoneInfo(project.spec.timezone)
-    moment = now or dt.datetime.now(zone)
-    labels = gate.judged_periods(records, at, result, moment, zone, chosen)
-    label = gate.common_period(labels)
+    records = evaluation.records.filter(evaluation.records["metric"].is_in(list(wanted)))
+    labels, label, moment = judged(evaluation, chosen, at, now)
     rows = records.to_dicts()
     cards = [_card(metric, rows, labels[metric.id], last) for metric in chosen]
-    judged = next((r for r in rows if r["period"] == label), None)
+    judged_record = next((r for r in rows if r["period"] == label), None)
     starts = [r["period_start"] for r in rows if r["period_start"] is not None]
     ends = [r["period_end"] for r in rows if r["period_end"] is not None]
     report = Report(
         project=project.spec.name,
         currency=project.spec.currency,
         period=label,
-        period_start=judged["period_start"] if judged else None,
-        period_end=judged["period_end"] if judged else None,
-        grain=result.grain,
+        period_start=judged_record["period_start"] if judged_record else None,
+        period_end=judged_record["period_end"] if judged_record else None,
+        grain=evaluation.grain,
         role=role,
         cadence=cadence,
         generated_at=moment,
         data_from=min(starts) if starts else None,
         data_to=max(ends) if ends else None,
-        datasets=result.datasets,
+        datasets=evaluation.datasets,
         cards=cards,
-        notes=[*result.notes],
-        evaluation=result,
+        notes=[*evaluation.notes, *notes],
+        evaluation=evaluation,
+        scorecard=scorecard,
+        goals=list(goals),
     )
-    if agent is not None and role != "agent":
-        raise UsageError("--agent narrows the agent view: use it with --role agent")
-    scored_roles = ("team_lead", "operations_manager", "director")
-    if (role in scored_roles or agent) and _has_agent_scorecard(project):
-        from tpmkit.judge import scorecard
-
-        try:
-            report.scorecard = scorecard.build(
-                project, role="agent", period=period, at=label, cache=cache
-            )
-        except UsageError as exc:  # e.g. the agent scorecard's metrics have no data here
-            report.notes.append(f"no agent scorecard: {exc.message}")
-    if project.spec.goals and role in ("agent", "team_lead"):
-        from tpmkit.judge import goals
-
-        as_of = (report.period_end - dt.timedelta(days=1)).date() if report.period_end else None
-        report.goals = goals.track(project, as_of, cache)
-    groupings = [list(by)] if by else ROLE_GROUPINGS.get(role or "", [])
     for columns in groupings:
-        if progress:
-            progress(f"grouping by {', '.join(columns)}")
-        report.tables.extend(_tables(project, ids, role, columns, label, wanted, period, cache))
+        report.tables.extend(_tables(project, list(columns), label, wanted, tables or {}))
     if agent is not None:
         _only_agent(report, agent)
     return report
+
+
+def report_period_end(
+    evaluation: Evaluation, chosen: Sequence[MetricDef], at: str, now: dt.datetime | None
+) -> tuple[str, dt.date | None]:
+    """The report's period and its last day (the day goals are tracked to)."""
+    wanted = [m.id for m in chosen]
+    _, label, _ = judged(evaluation, chosen, at, now)
+    rows = evaluation.records.filter(evaluation.records["metric"].is_in(wanted)).to_dicts()
+    record = next((r for r in rows if r["period"] == label), None)
+    end = record["period_end"] if record else None
+    return label, (end - dt.timedelta(days=1)).date() if end else None
 
 
 def _only_agent(report: Report, agent: str) -> None:
@@ -278,7 +257,7 @@ def _only_agent(report: Report, agent: str) -> None:
     tables' context column, and with the targets)."""
     known = {r.group.get("agent_id") for t in report.tables for r in t.rows}
     if agent not in known:
-        raise UsageError(f"--agent {agent}: no such agent in {report.period}")
+        raise UsageError(f"agent {agent}: no such agent in {report.period}")
     for table in report.tables:
         table.rows = [r for r in table.rows if r.group.get("agent_id") == agent]
     report.tables = [t for t in report.tables if t.rows]
@@ -287,17 +266,6 @@ def _only_agent(report: Report, agent: str) -> None:
             g for g in report.scorecard.groups if g.group.get("agent_id") == agent
         ]
     report.goals = [g for g in report.goals if g.goal.agent == agent]
-
-
-def _has_agent_scorecard(project: Project) -> bool:
-    """True when the project's (or the default) agent scorecard names only its metrics."""
-    from tpmkit.judge.scorecard import scorecard_for
-
-    try:
-        card = scorecard_for(project, "agent")
-    except UsageError:
-        return False
-    return all(m in project.metrics for m in card.weights())
 
 
 def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) -> Card:
@@ -346,21 +314,16 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
 
 def _tables(
     project: Project,
-    ids: Sequence[str],
-    role: str | None,
     columns: list[str],
     label: str,
     wanted: set[str],
-    period: str,
-    cache: Path | bool,
+    evaluations: Mapping[tuple[str, ...], Evaluation],
 ) -> list[GroupTable]:
-    from tpmkit import project as api
-
-    result = api.evaluate(project, ids, period=period, role=role, by=columns, cache=cache)
+    result = evaluations[tuple(columns)]
     rows = [r for r in result.records.to_dicts() if r["period"] == label and r["metric"] in wanted]
     context: dict[tuple[str, Any], float | None] = {}
     if len(columns) > 1:
-        parent = api.evaluate(project, ids, period=period, role=role, by=columns[:1], cache=cache)
+        parent = evaluations[tuple(columns[:1])]
         for r in parent.records.to_dicts():
             if r["period"] == label:
                 context[(r["metric"], r[columns[0]])] = r["value"]

@@ -1,0 +1,136 @@
+"""`tpmkit check`: the CI gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tpmkit.cli.options import (
+    DEFAULT_PROJECT,
+    ByOption,
+    CacheDirOption,
+    CheckFormat,
+    NoCacheOption,
+    PeriodOption,
+    ProjectOption,
+    QuietOption,
+    RecordOption,
+    RoleOption,
+    cache_choice,
+    loaded_project,
+    notes_to_stderr,
+    record_run,
+    split,
+    writable,
+)
+from tpmkit.errors import ExitCode
+
+
+class FailOn(StrEnum):
+    warning = "warning"
+    critical = "critical"
+
+
+def check(
+    metric: Annotated[
+        list[str] | None,
+        typer.Argument(help="Metric ids or aliases to gate (default: all, or the role's view)."),
+    ] = None,
+    project: ProjectOption = DEFAULT_PROJECT,
+    period: PeriodOption = "week",
+    at: Annotated[
+        str,
+        typer.Option(
+            help="The period to judge: latest (the latest complete one) or a label such as "
+            "2026-W46 (also one still in progress)."
+        ),
+    ] = "latest",
+    by: ByOption = None,
+    role: RoleOption = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            help="Fail from this status for every gated metric (default: each metric's "
+            "`gate:`, else critical)."
+        ),
+    ] = None,
+    gate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Per metric: METRIC=off|warning|critical (repeatable); wins over the "
+            "metric file and --fail-on."
+        ),
+    ] = None,
+    allow_no_data: Annotated[
+        bool,
+        typer.Option(
+            help="Let a gated metric with no data or too small a sample pass (default: it fails)."
+        ),
+    ] = False,
+    early_warning: Annotated[
+        bool,
+        typer.Option(
+            help="With --fail-on warning: also fail a metric whose trend is projected to "
+            "pass its warning threshold within 4 periods."
+        ),
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write JUnit XML (one test per metric × group).")
+    ] = None,
+    github: Annotated[
+        bool,
+        typer.Option(
+            help="Print GitHub workflow annotations and append a summary to $GITHUB_STEP_SUMMARY."
+        ),
+    ] = False,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.table,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+    record: RecordOption = False,
+) -> None:
+    """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
+    from tpmkit.judge.gate import parse_gates
+    from tpmkit.render import ci as report
+
+    writable(junit, "--junit")
+    with loaded_project(project, quiet) as (loaded, step):
+        result = loaded.check(
+            metric or [],
+            period=period,
+            at=at,
+            by=split(by),
+            fail_on=fail_on.value if fail_on else None,
+            allow_no_data=allow_no_data,
+            early_warning=early_warning,
+            gates=parse_gates(gate or [], loaded),
+            role=role,
+            cache=cache_choice(no_cache, cache_dir),
+            progress=step,
+        )
+    if not quiet:
+        notes_to_stderr(result.notes)
+    if output_format is CheckFormat.json:
+        sys.stdout.write(report.to_json(result))
+    else:
+        for line in report.lines(result):
+            typer.echo(line)
+    if junit is not None:
+        report.write_junit(result, loaded.spec.name, junit)
+    if github:
+        for line in report.github_annotations(result):
+            typer.echo(line)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            report.append_summary(Path(summary), report.github_summary(result, loaded.spec.name))
+    if record:
+        record_run(loaded, result.evaluation, "check", quiet)
+    if result.failed:
+        raise typer.Exit(int(ExitCode.BREACH))

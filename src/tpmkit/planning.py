@@ -1,0 +1,242 @@
+"""The plan of one evaluation, before and after the datasets' schemas are known: which
+metrics (and formula inputs) run, which datasets and columns are read, which rows (the
+start/end window pushed down to the reader), and which metrics cannot be computed and why.
+
+Pure: it reads definitions and column names, never data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tpmkit.contract import CANONICAL
+from tpmkit.data import RowWindow
+from tpmkit.engine import kinds
+from tpmkit.engine.cells import Window, bounds
+from tpmkit.engine.records import formula_inputs
+from tpmkit.errors import DefinitionError, Issue, UsageError
+from tpmkit.spec import fields
+from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.models import FormulaCompute, MetricSpec
+
+
+@dataclass
+class ReadPlan:
+    """What one evaluation reads and computes."""
+
+    selected: list[MetricDef]  # the metrics shown (built-ins without a source left out)
+    everything: list[MetricDef]  # plus every formula input, transitively
+    needed: dict[str, set[str]]  # dataset -> columns the metrics read
+    rows_in: dict[str, RowWindow]  # dataset -> the time range to read (pushdown)
+    unavailable: dict[str, str] = field(default_factory=dict)  # metric -> why not computed
+    notes: list[str] = field(default_factory=list)
+
+
+def closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
+    """The selected metrics plus every metric their formulas need (transitively)."""
+    seen = {m.id: m for m in selected}
+    queue = list(selected)
+    while queue:
+        metric = queue.pop()
+        if isinstance(metric.spec.compute, FormulaCompute):
+            for _, input_id in formula_inputs(metric.spec, project.aliases):
+                if input_id not in seen:
+                    seen[input_id] = project.metrics[input_id]
+                    queue.append(project.metrics[input_id])
+    return list(seen.values())
+
+
+def datasets_of(project: Project, metric: MetricDef) -> set[str]:
+    """The datasets a metric reads, through its formula inputs."""
+    return {
+        str(m.spec.dataset)
+        for m in closure(project, [metric])
+        if not isinstance(m.spec.compute, FormulaCompute)
+    }
+
+
+def time_column(spec: MetricSpec, project: Project) -> str:
+    """The column that places a metric's rows in periods."""
+    source = project.spec.sources.get(spec.dataset or "")
+    contract = CANONICAL.get(spec.dataset or "")
+    column = (
+        spec.time_column
+        or (source.time_column if source else None)
+        or (contract.time_column if contract else None)
+    )
+    if column is None:
+        raise DefinitionError(
+            f"metric `{spec.id}`: dataset `{spec.dataset}` has no time column",
+            [
+                Issue(
+                    "cannot assign rows to periods",
+                    hint=f"add `time_column:` to sources.{spec.dataset} or to the metric",
+                )
+            ],
+        )
+    return column
+
+
+def rows_in_range(
+    project: Project, metrics: list[MetricDef], start: dt.date | None, end: dt.date | None
+) -> dict[str, RowWindow]:
+    """Per dataset, the start/end range to read rows in (predicate pushdown): only for a
+    dataset whose every metric looks at its rows one period at a time — not a repeat
+    window, a calibration session, a stock or a horizon, which need rows outside it."""
+    if start is None and end is None:
+        return {}
+    first, last = bounds(Window(start, end), project.spec.timezone)
+    columns: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    for metric in metrics:
+        spec = metric.spec
+        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
+            continue
+        if kinds.needs_whole_dataset(spec.compute):
+            whole.add(spec.dataset)
+        columns.setdefault(spec.dataset, set()).add(time_column(spec, project))
+    return {
+        name: RowWindow(sorted(cols), first, last)
+        for name, cols in columns.items()
+        if name not in whole
+    }
+
+
+def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
+    used = fields.columns_used(spec.compute, spec.parameters)
+    used.add(time_column(spec, project))
+    for override in spec.overrides:
+        used.update(override.when)
+    return used
+
+
+def plan_reads(
+    project: Project,
+    selected: list[MetricDef],
+    *,
+    explicit: bool,
+    sources: set[str],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> ReadPlan:
+    """Which metrics run and what they read; `sources` are the datasets that have data."""
+    notes: list[str] = []
+    if not explicit:  # a built-in metric for data the project does not have is simply not shown
+        skipped = [m for m in selected if m.builtin and datasets_of(project, m) - sources]
+        if skipped:
+            missing = sorted({d for m in skipped for d in datasets_of(project, m) - sources})
+            notes.append(
+                f"{len(skipped)} built-in metric(s) not evaluated: no source for "
+                f"{', '.join(missing)}"
+            )
+        selected = [m for m in selected if m not in skipped]
+    everything = closure(project, selected)
+    unavailable: dict[str, str] = {}
+    needed: dict[str, set[str]] = {}
+    for metric in everything:
+        spec = metric.spec
+        if isinstance(spec.compute, FormulaCompute):
+            continue
+        if spec.dataset not in sources:
+            unavailable[spec.id] = f"no source configured for dataset `{spec.dataset}`"
+            continue
+        needed.setdefault(str(spec.dataset), set()).update(_columns_needed(spec, project))
+    for metric in everything:  # a formula's override segments are judged on its inputs' rows
+        if isinstance(metric.spec.compute, FormulaCompute) and metric.spec.overrides:
+            when = {c for o in metric.spec.overrides for c in o.when}
+            for input_dataset in datasets_of(project, metric) & set(needed):
+                needed[input_dataset] |= when
+    in_range = rows_in_range(project, everything, start, end)
+    return ReadPlan(selected, everything, needed, in_range, unavailable, notes)
+
+
+def plan_compute(
+    project: Project,
+    plan: ReadPlan,
+    *,
+    explicit: bool,
+    by: list[str],
+    schemas: Mapping[str, set[str]],
+    missing: Mapping[str, Mapping[str, str]],
+) -> dict[str, str]:
+    """Every metric that cannot be computed and why, once the datasets' columns (`schemas`,
+    and why an optional column is `missing`) are known; a grouping some asked-for metric
+    cannot have is a UsageError when the metrics were named."""
+    unavailable = dict(plan.unavailable)
+    grouping: dict[str, str] = {}
+    for metric in plan.everything:
+        spec = metric.spec
+        if spec.id in unavailable or isinstance(spec.compute, FormulaCompute):
+            continue
+        columns = schemas[str(spec.dataset)]
+        absent = [c for c in by if c not in columns]
+        if absent:
+            grouping[spec.id] = (
+                f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
+            )
+            continue
+        horizon = fields.horizon_columns(spec.compute)
+        optional = set(spec.optional_columns) | (set(horizon) if columns & set(horizon) else set())
+        lacking = sorted(fields.columns_used(spec.compute, spec.parameters) - columns - optional)
+        if lacking:
+            why = missing.get(str(spec.dataset), {})
+            unavailable[spec.id] = "; ".join(
+                why.get(c, f"column `{c}` is not in the `{spec.dataset}` export") for c in lacking
+            )
+    _formula_grouping(project, plan.everything, grouping)
+    asked = {m.id for m in plan.selected}
+    if explicit and any(m in asked for m in grouping):
+        raise UsageError(
+            "some metrics cannot be grouped as asked",
+            [
+                Issue(
+                    f"{m}: {reason}",
+                    hint="group by a column every input has (e.g. site), or leave this metric out",
+                )
+                for m, reason in grouping.items()
+                if m in asked
+            ],
+        )
+    unavailable.update(grouping)
+    return unavailable
+
+
+def _formula_grouping(
+    project: Project, everything: list[MetricDef], grouping: dict[str, str]
+) -> None:
+    """A formula inherits its inputs' grouping problems, named after the input."""
+    changed = True
+    while changed:
+        changed = False
+        for metric in everything:
+            if metric.id in grouping or not isinstance(metric.spec.compute, FormulaCompute):
+                continue
+            for _, input_id in formula_inputs(metric.spec, project.aliases):
+                if input_id in grouping:
+                    grouping[metric.id] = (
+                        f"input `{input_id}`: {grouping[input_id]} "
+                        f"(grouping must be shared by every input)"
+                    )
+                    changed = True
+                    break
+
+
+def check_group_columns(by: list[str], known: set[str]) -> None:
+    """A grouping column that no dataset has is a typo, not a grouping some metrics lack."""
+    from tpmkit.engine.records import RECORD_FIELDS
+    from tpmkit.errors import did_you_mean
+
+    reserved = [c for c in by if c in RECORD_FIELDS or c == "quarantined"]
+    if reserved:
+        raise UsageError(
+            f"cannot group by `{reserved[0]}`: it is the name of an output field",
+            [Issue("rename the column in the source's `columns:` mapping", severity="hint")],
+        )
+    for column in by:
+        if column not in known:
+            hint = did_you_mean(column, sorted(known))
+            raise UsageError(
+                f"by {column}: no dataset has a column `{column}`" + (f"; {hint}" if hint else ""),
+                [Issue("columns: " + ", ".join(sorted(known)), severity="hint")],
+            )

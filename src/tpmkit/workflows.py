@@ -1,0 +1,243 @@
+"""One library call per command: plan the evaluations a check, scorecard, goal review or
+report needs (`needs.py`), evaluate each distinct (grain, grouping, window) once, judge
+the records. The judges and report builder never see anything that can run the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tpmkit.errors import UsageError
+from tpmkit.needs import (
+    Key,
+    Need,
+    evaluation_need,
+    merge,
+    report_needs,
+    scorecard_grouping,
+    scorecard_needs,
+)
+from tpmkit.records import Evaluation
+
+if TYPE_CHECKING:
+    from tpmkit.judge.gate import CheckResult
+    from tpmkit.judge.goals import GoalStatus
+    from tpmkit.judge.scorecard import ScorecardResult
+    from tpmkit.project import Project
+    from tpmkit.report.build import Report
+
+
+class Evaluator:
+    """Evaluates needs for one command: each (grain, grouping, window) once, and each
+    dataset read once per set of columns."""
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        data: Mapping[str, Any] | None = None,
+        on_bad_rows: str = "fail",
+        rejects_dir: Path | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        from tpmkit.project import cache_for
+
+        self.project = project
+        self.data = data
+        self.on_bad_rows = on_bad_rows
+        self.rejects_dir = rejects_dir
+        self.cache = cache_for(project, cache)
+        self.progress = progress
+        self.done: dict[Key, Evaluation] = {}
+        self.metrics: dict[Key, set[str]] = {}
+        self.planned: dict[Key, Need] = {}
+        self.loads: dict[tuple[Any, ...], Any] = {}
+
+    def plan(self, needs: Iterable[Need]) -> None:
+        """Announce needs to be evaluated later, so that needs sharing a (grain, grouping,
+        window) with them are merged into one evaluation."""
+        self.planned.update({n.key: n for n in merge([*self.planned.values(), *needs])})
+
+    def __call__(self, needs: Iterable[Need]) -> dict[Key, Evaluation]:
+        """The evaluation of each need, by key (needs already evaluated are reused)."""
+        from tpmkit.evaluation import run
+
+        needs = list(needs)
+        self.plan(needs)
+        out = {}
+        for key in dict.fromkeys(n.key for n in needs):
+            need = self.planned[key]
+            known = self.metrics.get(key)
+            if known is None or not set(need.metrics) <= known:
+                project = self.project
+                if need.by and self.progress:
+                    self.progress(f"grouping by {', '.join(need.by)}")
+                self.done[key] = run(
+                    project,
+                    [project.metrics[m] for m in need.metrics],
+                    explicit=need.explicit,
+                    period=need.period,
+                    by=list(need.by),
+                    start=need.start,
+                    end=need.end,
+                    last=need.last,
+                    on_bad_rows=self.on_bad_rows,
+                    rejects_dir=self.rejects_dir,
+                    cache=self.cache,
+                    progress=self.progress,
+                    data=self.data,
+                    loads=self.loads,
+                )
+                self.metrics[key] = set(need.metrics)
+            out[key] = self.done[key]
+        return out
+
+    def one(self, need: Need) -> Evaluation:
+        """The evaluation of one need."""
+        return self([need])[need.key]
+
+
+def check(
+    project: Project,
+    metrics: Sequence[str] = (),
+    *,
+    period: str = "week",
+    at: str = "latest",
+    by: Sequence[str] = (),
+    role: str | None = None,
+    fail_on: str | None = None,
+    gates: dict[str, str] | None = None,
+    allow_no_data: bool = False,
+    early_warning: bool = False,
+    now: dt.datetime | None = None,
+    evaluator: Evaluator | None = None,
+) -> CheckResult:
+    """Evaluate the metrics once and judge one period (see `judge.gate`)."""
+    from tpmkit.judge import gate
+
+    if fail_on is not None and fail_on not in gate.LEVELS:
+        raise UsageError(f"fail_on must be warning or critical, not `{fail_on}`")
+    need = evaluation_need(project, metrics, period=period, by=by, role=role)
+    evaluation = (evaluator or Evaluator(project)).one(need)
+    return gate.check(
+        evaluation,
+        fail_on=fail_on,
+        at=at,
+        allow_no_data=allow_no_data,
+        early_warning=early_warning,
+        gates=gates,
+        now=now,
+    )
+
+
+def goals(
+    project: Project, as_of: dt.date | None = None, evaluator: Evaluator | None = None
+) -> list[GoalStatus]:
+    """Every goal of the project, as of `as_of` (default: the last day with data)."""
+    from tpmkit.judge import goals as tracking
+
+    evaluate = evaluator or Evaluator(project)
+    definitions = project.definitions
+    first = tracking.latest_need(definitions, as_of)
+    latest = evaluate.one(first) if first else None
+    windows = tracking.windows(definitions, as_of, latest)
+    found = evaluate([n for w in windows if (n := w.need()) is not None])
+    return tracking.track(definitions, windows, found)
+
+
+def scorecard(
+    project: Project,
+    *,
+    role: str = "agent",
+    period: str = "month",
+    at: str = "latest",
+    by: Sequence[str] = ("agent_id",),
+    baseline_periods: int = 3,
+    now: dt.datetime | None = None,
+    evaluator: Evaluator | None = None,
+) -> ScorecardResult:
+    """Score every group of the judged period (see `judge.scorecard`)."""
+    from tpmkit.judge import scorecard as scoring
+
+    evaluate = evaluator or Evaluator(project)
+    definitions = project.definitions
+    card, ids = scoring.card_ids(definitions, role, period)
+    main, *averages = scorecard_needs(ids, period, by)
+    found = evaluate([main, *averages])
+    evaluation = found[main.key]
+    _, grouping = scorecard_grouping(by)
+    baseline = scoring.baseline_need(evaluation, ids, grouping, baseline_periods)
+    tracked: list[Any] = []
+    if project.spec.goals:
+        label = scoring.judged_label(evaluation, ids, at, now)
+        tracked = goals(project, scoring.judged_day(evaluation, label), evaluate)
+    return scoring.build(
+        card,
+        evaluation,
+        role=role,
+        at=at,
+        by=by,
+        baseline=evaluate.one(baseline) if baseline else None,
+        averages={n.by[0]: found[n.key] for n in averages},
+        goals=tracked,
+        now=now,
+    )
+
+
+def report(
+    project: Project,
+    metrics: Sequence[str] = (),
+    *,
+    period: str = "week",
+    last: int = 8,
+    at: str = "latest",
+    role: str | None = None,
+    by: Sequence[str] = (),
+    cadence: str | None = None,
+    agent: str | None = None,
+    now: dt.datetime | None = None,
+    evaluator: Evaluator | None = None,
+) -> Report:
+    """Evaluate the view's metrics (each grouping once) and assemble the report of one
+    period; `agent` narrows the agent view to one person."""
+    from tpmkit.report import build
+
+    if last < 1:
+        raise UsageError("last must be 1 or more")
+    plan = report_needs(
+        project, metrics, period=period, role=role, by=by, cadence=cadence, agent=agent
+    )
+    evaluate = evaluator or Evaluator(project)
+    evaluate.plan(plan.needs)  # a scorecard grouping shared with a table is evaluated once
+    evaluation = evaluate.one(plan.main)
+    label, day = build.report_period_end(evaluation, plan.chosen, at, now)
+    card: ScorecardResult | None = None
+    notes: list[str] = []
+    if plan.scored:
+        try:
+            card = scorecard(project, period=period, at=label, evaluator=evaluate, now=now)
+        except UsageError as exc:  # e.g. the agent scorecard's metrics have no data here
+            notes.append(f"no agent scorecard: {exc.message}")
+    tracked: list[Any] = []
+    if project.spec.goals and role in ("agent", "team_lead"):
+        tracked = goals(project, day, evaluate)
+    found = evaluate(plan.tables)
+    return build.build(
+        project.definitions,
+        evaluation,
+        plan.chosen,
+        last=last,
+        at=at,
+        role=role,
+        cadence=cadence,
+        agent=agent,
+        now=now,
+        tables={n.by: found[n.key] for n in plan.tables},
+        groupings=plan.groupings,
+        scorecard=card,
+        goals=tracked,
+        notes=notes,
+    )

@@ -1,0 +1,101 @@
+"""A report, scorecard or check evaluates each (grain, grouping, window) it needs once.
+
+The engine's entry point is counted while the bundled example's reports run: before the
+redesign a team-lead report ran it 12 times (8 distinct evaluations), an operations-manager
+report 9 times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import tpmkit
+import tpmkit.evaluation
+from tpmkit.cli import app
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contact-center" / "tpmkit.yaml"
+NOW = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)  # the judged week is 2026-W46 (Nov 9-15)
+D = dt.date
+SCORED = ("team_lead", "team", "site", "agent_id")  # the agent scorecard's grouping
+# needs shared by every scored report: the view, the agent scorecard with its team and site
+# averages, its baseline (the first 3 weeks of data: W34-W36), and the two goals' windows
+# (each from its start to the judged week's last day, Nov 15; A024's goal is due then)
+SHARED = {
+    ("week", (), None, None),
+    ("week", SCORED, None, None),
+    ("week", ("team",), None, None),
+    ("week", ("site",), None, None),
+    ("all", SCORED, D(2026, 8, 17), D(2026, 9, 6)),
+    ("all", ("agent_id",), D(2026, 10, 1), D(2026, 11, 15)),  # A038, csat
+    ("all", ("agent_id",), D(2026, 10, 15), D(2026, 11, 15)),  # A024, aht
+}
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """Every engine run: (grain, grouping, window start, window end)."""
+    seen: list[tuple[object, ...]] = []
+    engine = tpmkit.evaluation.compute_records
+
+    def counting(shown, inputs, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((request.grain, request.by, request.window.start, request.window.end))
+        return engine(shown, inputs, request, *args, **kwargs)
+
+    monkeypatch.setattr(tpmkit.evaluation, "compute_records", counting)
+    return seen
+
+
+def test_team_lead_report_evaluates_each_need_once(runs):
+    tpmkit.load(EXAMPLE).report(role="team_lead", now=NOW, cache=False)
+    # the team table is also the context of the agent table and the scorecard's team average
+    assert set(runs) == SHARED | {("week", ("team", "agent_id"), None, None)}
+    assert len(runs) == 8  # was 12
+    assert max(Counter(runs).values()) == 1
+
+
+def test_operations_manager_report_evaluates_each_need_once(runs):
+    tpmkit.load(EXAMPLE).report(role="operations_manager", now=NOW, cache=False)
+    # the site table is the scorecard's site average too
+    assert set(runs) == SHARED | {("week", ("vendor",), None, None)}
+    assert len(runs) == 8  # was 9
+    assert max(Counter(runs).values()) == 1
+
+
+def test_check_evaluates_once(runs):
+    result = tpmkit.load(EXAMPLE).check(by=["team"], now=NOW, cache=False)
+    assert result.period == "2026-W46"
+    assert runs == [("week", ("team",), None, None)]
+
+
+@pytest.mark.parametrize(
+    ("role", "distinct"), [("team_lead", 8), ("operations_manager", 8), ("trainer", 2)]
+)
+def test_cli_report_runs_the_engine_once_per_need(runs, tmp_path, role, distinct):
+    output = tmp_path / "report.md"
+    args = ["report", "-p", str(EXAMPLE), "--role", role, "-o", str(output), "--no-cache", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(runs) == len(set(runs)) == distinct
+
+
+def test_cli_check_runs_the_engine_once(runs):
+    result = CliRunner().invoke(app, ["check", "-p", str(EXAMPLE), "--no-cache", "-q"])
+    assert result.exit_code in (0, 1), result.output
+    assert runs == [("week", (), None, None)]
+
+
+def test_needs_sharing_a_grouping_are_merged():
+    from tpmkit.needs import Need, merge
+
+    table = Need(("aht", "csat"), "week", ("team",), explicit=False)
+    average = Need(("fcr", "aht"), "week", ("team",))
+    other = Need(("aht",), "week", ("site",))
+    merged = merge([table, average, other])
+    assert merged == [
+        Need(("aht", "csat", "fcr"), "week", ("team",), explicit=False),
+        other,
+    ]

@@ -54,6 +54,7 @@ FLAGS: list[tuple[str, str]] = [
     ),
     (r"^check role and cadence against", "check --role and --cadence against"),
     (r"already exists; use force to", "already exists; use --force to"),
+    (r're-run with on_bad_rows="quarantine"', "re-run with --on-bad-rows quarantine"),
 ]
 
 

@@ -103,12 +103,7 @@ def data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Data
                 )
             )
     rows = len({(c.file, c.row) for c in cells})
-    # a frame comes from Python (never from the command line): name the parameter
-    quarantine = (
-        'on_bad_rows="quarantine"'
-        if all(s.path is None for s in scanned)
-        else "--on-bad-rows quarantine"
-    )
+    quarantine = 'on_bad_rows="quarantine"'  # the CLI names it as its flag
     return DataError(
         f"dataset `{name}`: {len(cells)} bad value(s) in {rows} row(s); nothing was computed. "
         f"Fix the export, or re-run with {quarantine} to leave those rows out",

@@ -12,17 +12,28 @@ label is formatted only on the aggregated rows.
 
 Cost metrics (``total_cost``, ``cost_per_contact``) are left out: the benchmark has no costs.
 The roster (``agents``) is not needed, cells are by ``agent_id`` only.
+
+Every cell's ``status`` is judged in SQL from a ``levels`` table built from the metric files
+(read with pyyaml, not through tpmkit): no value -> no_data, n below min_sample ->
+insufficient_sample, beyond the critical / warning threshold in the metric's direction
+(strictly: on the threshold is not a breach; a band breaches outside [lower, upper]) ->
+critical / warning, else ok. A dated threshold entry (``from:``) is found with an ASOF join
+on the week's Monday.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from string import Template
+from typing import Any
 
 import duckdb
 import polars as pl
+import yaml
 
 TIMEZONE = "Europe/Berlin"
+METRIC_FILES = Path(__file__).resolve().parent.parent / "metrics"
 
 # Catalogue defaults (metrics/*.yaml parameters and fixed constants of the formulas).
 PARAMETERS = {
@@ -103,6 +114,12 @@ CREATE MACRO hours_between(start_ts, end_ts) AS
     (epoch_us(end_ts) - epoch_us(start_ts)) / 3600e6;
 -- percent of a ratio; a zero (or missing) denominator is no data
 CREATE MACRO pct(num, den) AS 100.0 * num / nullif(den, 0);
+-- worse than a threshold in the metric's direction; on the threshold is not a breach
+CREATE MACRO beyond(direction, value, low, high) AS coalesce(CASE direction
+    WHEN 'higher_is_better' THEN value < low
+    WHEN 'lower_is_better' THEN value > low
+    WHEN 'within_band' THEN coalesce(value < low, false) OR coalesce(value > high, false)
+END, false);
 -- one long row of the result
 CREATE MACRO m(metric, value, n) AS {{'metric': metric, 'value': value::DOUBLE, 'n': n::BIGINT}};
 """
@@ -380,21 +397,78 @@ contacts_per_hour_long AS (
     GROUP BY ALL
 )"""
 
-QUERY = Template(
-    "WITH"
-    + ",".join([CALLS, TICKETS, QA, SCHEDULE, DERIVED])
-    + """
-SELECT metric, strftime(week, '%G-W%V') AS period, agent_id, value::DOUBLE AS value, n::BIGINT AS n
-FROM (
+# the status of every row of `cells` (week, agent_id, metric, value, n), from `levels`
+JUDGE = """
+SELECT
+    c.metric,
+    strftime(c.week, '%G-W%V') AS period,
+    c.agent_id,
+    c.value::DOUBLE AS value,
+    c.n::BIGINT AS n,
+    CASE
+        WHEN c.value IS NULL THEN 'no_data'
+        WHEN c.n < coalesce(l.min_sample, 0) THEN 'insufficient_sample'
+        WHEN beyond(l.direction, c.value, l.critical, l.critical_upper) THEN 'critical'
+        WHEN beyond(l.direction, c.value, l.warning, l.warning_upper) THEN 'warning'
+        ELSE 'ok'
+    END AS status
+FROM cells c
+ASOF LEFT JOIN levels l ON c.metric = l.metric AND c.week >= l.since
+ORDER BY c.metric, period, c.agent_id
+"""
+
+QUERY = (
+    Template("WITH" + ",".join([CALLS, TICKETS, QA, SCHEDULE, DERIVED])).substitute(
+        PARAMETERS, timezone=TIMEZONE
+    )
+    + """,
+cells AS (
     SELECT * FROM calls_long
     UNION ALL SELECT * FROM tickets_long
     UNION ALL SELECT * FROM qa_long
     UNION ALL SELECT * FROM schedule_long
     UNION ALL SELECT * FROM contacts_per_hour_long
+)"""
+    + JUDGE
 )
-ORDER BY metric, period, agent_id
-"""
-).substitute(PARAMETERS, timezone=TIMEZONE)
+
+
+def _sql(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str | date):
+        return "'" + str(value).replace("'", "''") + "'"
+    return repr(float(value))
+
+
+def levels_sql(folder: Path = METRIC_FILES) -> str:
+    """CREATE TABLE levels: one row per metric file and dated threshold entry (the first
+    entry is in force from the start of time)."""
+    rows = []
+    for path in sorted(folder.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if spec.get("overrides"):  # cells are by agent only: nothing to apply them to
+            raise ValueError(f"{path.name}: overrides are not judged by this baseline")
+        thresholds = spec.get("thresholds") or {}
+        entries = thresholds if isinstance(thresholds, list) else [thresholds]
+        for index, entry in enumerate(entries):
+            bounds = []
+            for level in ("warning", "critical"):
+                given = entry.get(level)
+                band = isinstance(given, dict)
+                bounds += [
+                    given.get("lower") if band else given,
+                    given.get("upper") if band else None,
+                ]
+            since = date(1, 1, 1) if index == 0 else entry["from"]
+            values = [spec["id"], since, spec.get("direction"), *bounds, spec.get("min_sample", 0)]
+            rows.append("(" + ", ".join(_sql(v) for v in values) + ")")
+    return (
+        "CREATE TABLE levels (metric VARCHAR, since TIMESTAMP, direction VARCHAR, "
+        "warning DOUBLE, warning_upper DOUBLE, critical DOUBLE, critical_upper DOUBLE, "
+        "min_sample BIGINT);\n"
+        f"INSERT INTO levels VALUES {', '.join(rows)};"
+    )
 
 
 def source_sql(path: Path, fmt: str, schema: dict[str, str]) -> str:
@@ -419,6 +493,7 @@ def compute(folder: Path, fmt: str, threads: int | None = None) -> pl.DataFrame:
         if threads is not None:
             con.execute(f"PRAGMA threads = {int(threads)}")
         con.execute(MACROS)
+        con.execute(levels_sql())
         for dataset, schema in SCHEMAS.items():
             path = Path(folder) / fmt / f"{dataset}.{fmt}"
             con.execute(f"CREATE VIEW {dataset} AS {source_sql(path, fmt, schema)}")

@@ -11,17 +11,27 @@ agent is its own group). A cell exists for a metric when at least one row of its
 falls in it by the metric's time column; a ratio or mean with no qualifying row there is
 value null, n 0. Internally a week is keyed by its local Monday (a ``Date``); the ISO label
 (``2026-W34``) is only formatted on the small final frame.
+
+Each cell's ``status`` is judged here too, from the metric files themselves (read with
+pyyaml, not through tpmkit): no value -> ``no_data``; ``n < min_sample`` ->
+``insufficient_sample``; else ``critical`` / ``warning`` when the value is beyond that
+threshold in the metric's direction (a value exactly on a threshold is not a breach;
+``within_band`` breaches below the lower or above the upper bound); else ``ok``. Dated
+thresholds (a list with ``from:``) apply from the week that starts on or after their date.
 """
 
 from __future__ import annotations
 
 from datetime import UTC as UTC_TZ
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+import yaml
 
 TZ = "Europe/Berlin"
+METRICS = Path(__file__).resolve().parent.parent / "metrics"  # the built-in metric files
 KEYS = ["week", "agent_id"]
 UTC = pl.Datetime("us", "UTC")
 F64, I64, STR, BOOL = pl.Float64, pl.Int64, pl.String, pl.Boolean
@@ -372,6 +382,85 @@ def _contacts_per_hour(handled: pl.LazyFrame, logged_in: pl.LazyFrame) -> pl.Laz
     )
 
 
+# --------------------------------------------------------------------------- status
+
+
+def _bounds(level: Any) -> tuple[float | None, float | None]:
+    """A threshold as (lower side, upper side): a number, or a {lower, upper} band."""
+    if isinstance(level, dict):
+        return level.get("lower"), level.get("upper")
+    return level, None
+
+
+def levels(folder: Path = METRICS) -> pl.DataFrame:
+    """One row per metric and dated threshold entry: direction, warning/critical (with the
+    band's upper side), min_sample, and the day from which the entry is in force (the
+    first entry: always)."""
+    rows = []
+    for path in sorted(folder.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if spec.get("overrides"):  # the benchmark groups by agent only: none to apply
+            raise ValueError(f"{path.name}: overrides are not judged by this baseline")
+        entries = spec.get("thresholds") or {}
+        entries = entries if isinstance(entries, list) else [entries]
+        for index, entry in enumerate(entries or [{}]):
+            warning, warning_upper = _bounds(entry.get("warning"))
+            critical, critical_upper = _bounds(entry.get("critical"))
+            rows.append(
+                {
+                    "metric": spec["id"],
+                    "since": date.min if index == 0 else entry["from"],
+                    "direction": spec.get("direction"),
+                    "warning": warning,
+                    "warning_upper": warning_upper,
+                    "critical": critical,
+                    "critical_upper": critical_upper,
+                    "min_sample": spec.get("min_sample", 0),
+                }
+            )
+    schema = {"metric": STR, "since": pl.Date, "direction": STR, "min_sample": I64}
+    schema |= {c: F64 for c in ("warning", "warning_upper", "critical", "critical_upper")}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _beyond(level: str) -> pl.Expr:
+    """The value is worse than a threshold in the metric's direction (strictly)."""
+    value, direction = pl.col("value"), pl.col("direction")
+    low, high = pl.col(level), pl.col(f"{level}_upper")
+    return (
+        pl.when(direction == "higher_is_better")
+        .then(value < low)
+        .when(direction == "lower_is_better")
+        .then(value > low)
+        .when(direction == "within_band")
+        .then((value < low).fill_null(False) | (value > high).fill_null(False))
+        .fill_null(False)
+    )
+
+
+def judge(cells: pl.LazyFrame, table: pl.DataFrame) -> pl.LazyFrame:
+    """`cells` (week, agent_id, metric, value, n) with the status of each."""
+    in_force = cells.join(table.lazy(), on="metric", how="left")
+    if not table.get_column("metric").is_unique().all():  # dated thresholds: the latest due
+        in_force = (
+            in_force.filter(pl.col("since").is_null() | (pl.col("since") <= pl.col("week")))
+            .sort("since")
+            .unique(["metric", "week", "agent_id"], keep="last")
+        )
+    status = (
+        pl.when(pl.col("value").is_null())
+        .then(pl.lit("no_data"))
+        .when(pl.col("n") < pl.col("min_sample"))
+        .then(pl.lit("insufficient_sample"))
+        .when(_beyond("critical"))
+        .then(pl.lit("critical"))
+        .when(_beyond("warning"))
+        .then(pl.lit("warning"))
+        .otherwise(pl.lit("ok"))
+    )
+    return in_force.with_columns(status=status)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -389,9 +478,10 @@ def compute(folder: Path, fmt: str) -> pl.DataFrame:
     ]
     week = pl.col("week")
     period = pl.format("{}-W{}", week.dt.iso_year(), week.dt.week().cast(STR).str.zfill(2))
+    cells = pl.concat([p.select("week", "agent_id", "metric", "value", "n") for p in parts])
     return (
-        pl.concat([p.select("week", "agent_id", "metric", "value", "n") for p in parts])
-        .select("metric", period.alias("period"), "agent_id", "value", "n")
+        judge(cells, levels())
+        .select("metric", period.alias("period"), "agent_id", "value", "n", "status")
         .sort("metric", "period", "agent_id", nulls_last=True)
         .collect()
     )

@@ -1,8 +1,9 @@
 """Benchmark data at contact-center scale, grown from the bundled example.
 
 The example generator (examples/contact-center/generate.py, seeded) makes one 13-week,
-60-agent operation of ~25 000 contacts. This module reads that data through tpmkit's own
-loader (so the canonical columns are exactly what the catalogue sees) and replicates it:
+60-agent operation of ~25 000 contacts. This module reads those files with plain polars —
+never with tpmkit's loader, and without importing tpmkit at all, so that a loader bug cannot
+shape the inputs and then cancel out between tpmkit and the baselines — and replicates them:
 
 - replica ``r`` of every call, ticket and QA evaluation gets new ids (``-r`` suffix), its
   own customers (so repeat contacts stay within a replica), a small deterministic shift of
@@ -75,23 +76,88 @@ class Layout:
         }
 
 
-def example_frames() -> dict[str, pl.DataFrame]:
-    """The example's datasets in canonical form, timestamps in UTC."""
-    from tpmkit import project
-    from tpmkit.data.load import load_dataset
+EXAMPLE_DATA = EXAMPLE.parent / "data"
+# The example's ACD export names its columns the vendor's way (tpmkit.yaml maps them).
+ACD_HEADERS = {
+    "Contact ID": "contact_id", "Start Time": "offered_at", "Channel": "channel",
+    "Queue": "queue", "Agent ID": "agent_id", "Customer ID": "customer_id",
+    "Answered": "answered", "Queue Time": "wait_seconds", "Talk Time": "talk_seconds",
+    "Hold Time": "hold_seconds", "Wrap Time": "acw_seconds", "Transferred": "transferred",
+    "Escalated": "escalated", "Resolved": "resolved", "CSAT": "csat", "NPS": "nps",
+    "DSAT Root Cause": "dsat_root_cause",
+}  # fmt: skip
+TEXT = pl.String
 
-    spec = project.load(EXAMPLE)
-    frames = {}
-    for name in DATASETS:
-        loaded = load_dataset(name, spec.spec.sources[name], spec.root, spec.spec.timezone)
-        frame = loaded.frame.select(COLUMNS[name])
-        frame = frame.with_columns(
-            pl.col(c).dt.convert_time_zone("UTC")
-            for c, t in frame.schema.items()
-            if isinstance(t, pl.Datetime)
+
+def _local(column: str) -> pl.Expr:
+    """A naive local (Europe/Berlin) timestamp as UTC; the example has no time in the
+    repeated autumn hour, so `earliest` never decides anything."""
+    return (
+        pl.col(column)
+        .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us")
+        .dt.replace_time_zone(TIMEZONE, ambiguous="earliest")
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def _offset(column: str) -> pl.Expr:
+    """An ISO 8601 timestamp with a UTC offset as UTC."""
+    return pl.col(column).str.to_datetime("%Y-%m-%dT%H:%M:%S%z", time_unit="us", time_zone="UTC")
+
+
+def _hms(column: str) -> pl.Expr:
+    """ "H:MM:SS" as seconds."""
+    parts = pl.col(column).str.split(":").list
+    seconds = parts.get(0).cast(pl.Int64) * 3600 + parts.get(1).cast(pl.Int64) * 60
+    return (seconds + parts.get(2).cast(pl.Int64)).cast(pl.Float64).alias(column)
+
+
+def _flag(column: str, true: str) -> pl.Expr:
+    return (pl.col(column) == true).alias(column)  # an empty cell stays null
+
+
+def _read(name: str) -> pl.DataFrame:
+    """One example CSV, every column as text (the parsing below is explicit)."""
+    return pl.read_csv(EXAMPLE_DATA / name, infer_schema=False, encoding="utf8")
+
+
+def example_frames() -> dict[str, pl.DataFrame]:
+    """The example's datasets in canonical form (timestamps in UTC), read with plain polars."""
+    number = pl.Float64
+    calls = (
+        _read("acd_calls.csv")
+        .rename(ACD_HEADERS)
+        .with_columns(
+            _local("offered_at"),
+            _flag("answered", "Y"),
+            pl.col("wait_seconds", "acw_seconds").cast(number),
+            _hms("talk_seconds"),
+            _hms("hold_seconds"),
+            _flag("transferred", "Y"),
+            _flag("escalated", "Y"),
+            _flag("resolved", "Y"),
+            pl.col("csat", "nps").cast(number),
         )
-        frames[name] = frame
-    return frames
+    )
+    tickets = _read("tickets.csv").with_columns(
+        *(_offset(c) for c in ("created_at", "first_response_at", "resolved_at", "due_at")),
+        pl.col("reopens", "csat").cast(number),
+        _flag("escalated", "true"),
+    )
+    qa = _read("qa.csv").with_columns(
+        _local("evaluated_at"),
+        _local("interaction_at"),
+        pl.col("score", "max_score").cast(number),
+        _flag("auto_fail", "true"),
+    )
+    schedule = _read("schedule.csv").with_columns(
+        pl.col("date").str.to_date("%Y-%m-%d"),
+        pl.exclude("agent_id", "date").cast(number),
+    )
+    agents = _read("roster.csv").with_columns(pl.col("hire_date").str.to_date("%Y-%m-%d"))
+    frames = {"calls": calls, "tickets": tickets, "qa": qa, "schedule": schedule}
+    frames["agents"] = agents
+    return {name: frame.select(COLUMNS[name]) for name, frame in frames.items()}
 
 
 def _noise(seed: int, modulo: int) -> pl.Expr:

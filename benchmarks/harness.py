@@ -1,5 +1,6 @@
 """Time tpmkit against a hand-written polars baseline and DuckDB SQL on the same files,
-check that all three agree on every value, and report wall time, peak memory and rows/s.
+check that all three agree on every cell's value, n and status, and report wall time,
+peak memory and rows/s.
 
 Every measured run is a fresh process started the way a user would start it (the tpmkit
 command line; `python -m benchmarks.run_baseline` for the baselines), so start-up, reading
@@ -134,10 +135,15 @@ def baseline_command(engine: str, layout: Layout, fmt: str, output: Path) -> lis
 
 
 def disagreements(ours: pl.DataFrame, theirs: pl.DataFrame, name: str) -> list[str]:
-    """Cells where two results differ: value beyond TOLERANCE (relative), n, or a cell on
-    one side only that is not an empty cell (value null, n 0)."""
-    a = ours.select(*KEY, pl.col("value").cast(pl.Float64), pl.col("n").cast(pl.Int64))
-    b = theirs.select(*KEY, pl.col("value").cast(pl.Float64), pl.col("n").cast(pl.Int64))
+    """Cells where two results differ: value beyond TOLERANCE (relative), n, status, or a
+    cell on one side only that is not an empty cell (value null, n 0)."""
+    columns = [
+        *KEY,
+        pl.col("value").cast(pl.Float64),
+        pl.col("n").cast(pl.Int64),
+        pl.col("status").cast(pl.String),
+    ]
+    a, b = ours.select(columns), theirs.select(columns)
     joined = a.join(b, on=KEY, how="full", nulls_equal=True, coalesce=True, suffix="_other")
     empty = pl.col("value").is_null() & (pl.col("n").fill_null(0) == 0)
     empty_other = pl.col("value_other").is_null() & (pl.col("n_other").fill_null(0) == 0)
@@ -146,10 +152,11 @@ def disagreements(ours: pl.DataFrame, theirs: pl.DataFrame, name: str) -> list[s
         (pl.col("value") - pl.col("value_other")).abs() > TOLERANCE * scale
     ).fill_null(False)
     n_differs = pl.col("n").fill_null(0) != pl.col("n_other").fill_null(0)
-    bad = joined.filter((value_differs | n_differs) & ~(empty & empty_other))
+    status_differs = pl.col("status").ne_missing(pl.col("status_other"))
+    bad = joined.filter((value_differs | n_differs | status_differs) & ~(empty & empty_other))
     return [
-        f"{name}: {r['metric']} {r['period']} {r['agent_id']}: tpmkit {r['value']} (n {r['n']})"
-        f" vs {r['value_other']} (n {r['n_other']})"
+        f"{name}: {r['metric']} {r['period']} {r['agent_id']}: tpmkit {r['value']} (n {r['n']},"
+        f" {r['status']}) vs {r['value_other']} (n {r['n_other']}, {r['status_other']})"
         for r in bad.head(20).iter_rows(named=True)
     ] + ([f"{name}: … {bad.height - 20} more"] if bad.height > 20 else [])
 

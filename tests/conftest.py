@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,10 @@ from tpmkit import project as api
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+# Either variable rewrites golden files; the generated docs name the second.
+UPDATE_GOLDEN = ("TPMKIT_UPDATE_GOLDEN", "TPMKIT_UPDATE_DOCS")
+DIFF_LINES = 60  # enough to see the change, short enough to read in a failure
 
 
 class ProjectFactory:
@@ -72,3 +78,39 @@ def by_key(records: list[dict[str, Any]], *columns: str) -> dict[Any, dict[str, 
 @pytest.fixture
 def records() -> Callable[..., list[dict[str, Any]]]:
     return evaluate_records
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str | Path, str], None]:
+    """`golden(name, text)`: text must equal the golden file (a name under tests/golden, or
+    a path such as docs/cli.md); TPMKIT_UPDATE_GOLDEN=1 rewrites the file instead."""
+
+    def compare(name: str | Path, text: str) -> None:
+        path = name if isinstance(name, Path) else GOLDEN / name
+        if any(os.environ.get(variable) for variable in UPDATE_GOLDEN):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        expected = path.read_text(encoding="utf-8") if path.exists() else ""
+        if text == expected:
+            return
+        diff = list(
+            difflib.unified_diff(
+                expected.splitlines(),
+                text.splitlines(),
+                f"{path.name} (golden)",
+                f"{path.name} (now)",
+                lineterm="",
+            )
+        )
+        shown = diff[:DIFF_LINES] + (
+            [f"… {len(diff) - DIFF_LINES} more lines"] if len(diff) > DIFF_LINES else []
+        )
+        pytest.fail(
+            f"{path} differs from what the code produces now:\n"
+            + "\n".join(shown)
+            + "\nIf the change is intended, rewrite it with: "
+            f"TPMKIT_UPDATE_GOLDEN=1 python -m pytest '{request.node.nodeid}'",
+            pytrace=False,
+        )
+
+    return compare

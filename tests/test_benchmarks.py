@@ -1,16 +1,27 @@
-"""The benchmark's independent baselines agree with tpmkit on every cell (small scale), and
-the agreement check notices a difference: so the figures in docs/performance.md compare
-like with like."""
+"""The benchmark's independent baselines agree with tpmkit on every cell's value, n and
+status (small scale: 2 replicas of the example, 50 098 calls), and the agreement check
+notices a difference: so the figures in docs/performance.md compare like with like.
+
+The inputs are written and read without tpmkit: a loader bug cannot cancel out."""
 
 from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
 
 import polars as pl
 import pytest
 from benchmarks import baseline_polars
-from benchmarks.data import generate
+from benchmarks.data import COLUMNS, example_frames, generate
 from benchmarks.harness import disagreements
+from polars.testing import assert_frame_equal
 
+from conftest import REPO
 from tpmkit import project as api
+from tpmkit.data.load import load_dataset
+
+STATUSES = {"ok", "warning", "critical", "insufficient_sample", "no_data"}
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +40,44 @@ def test_generated_data_scales_the_example(layout):
     assert rows["agents"] == 64  # 2 replicas share one copy of the roster
 
 
+def test_inputs_are_written_and_read_without_tpmkit():
+    # a fresh interpreter: generating the data and running both baselines' modules
+    # must not import any part of tpmkit
+    script = (
+        "import sys; import benchmarks.data, benchmarks.baseline_polars;"
+        " import benchmarks.baseline_duckdb, benchmarks.run_baseline;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'tpmkit'))"
+    )
+    pytest.importorskip("duckdb", reason="duckdb is a benchmark-only extra: pip install .[bench]")
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_plain_reader_reads_the_example_as_tpmkit_does():
+    # two independent readings of the same files: a difference is a bug in one of them
+    loaded = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    plain = example_frames()
+    for name, columns in COLUMNS.items():
+        source = loaded.spec.sources[name]
+        frame = load_dataset(name, source, loaded.root, loaded.spec.timezone).frame
+        frame = frame.select(columns).with_columns(
+            pl.col(c).dt.convert_time_zone("UTC")
+            for c, t in frame.select(columns).schema.items()
+            if isinstance(t, pl.Datetime)
+        )
+        assert_frame_equal(frame, plain[name])
+    assert plain["calls"].height == 25_049
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_polars_baseline_agrees_with_tpmkit(layout, fmt):
     ours = tpmkit_records(layout, fmt)
+    theirs = baseline_polars.compute(layout.folder, fmt)
     assert ours.height > 0
-    assert disagreements(ours, baseline_polars.compute(layout.folder, fmt), "polars") == []
+    assert set(theirs.get_column("status")) == STATUSES  # every rule is exercised
+    assert disagreements(ours, theirs, "polars") == []
 
 
 def test_duckdb_baseline_agrees_with_tpmkit(layout):
@@ -41,7 +85,9 @@ def test_duckdb_baseline_agrees_with_tpmkit(layout):
     from benchmarks import baseline_duckdb
 
     ours = tpmkit_records(layout, "parquet")
-    assert disagreements(ours, baseline_duckdb.compute(layout.folder, "parquet"), "duckdb") == []
+    theirs = baseline_duckdb.compute(layout.folder, "parquet")
+    assert set(theirs.get_column("status")) == STATUSES
+    assert disagreements(ours, theirs, "duckdb") == []
 
 
 def test_the_agreement_check_finds_a_wrong_value_and_a_missing_cell(layout):
@@ -54,3 +100,88 @@ def test_the_agreement_check_finds_a_wrong_value_and_a_missing_cell(layout):
     busy = theirs.filter(pl.col("n") > 0)
     dropped = theirs.join(busy.head(1), on=["metric", "period", "agent_id"], how="anti")
     assert disagreements(ours, dropped, "polars")
+
+
+def test_the_agreement_check_finds_one_wrong_status(layout):
+    ours = tpmkit_records(layout, "parquet")
+    theirs = baseline_polars.compute(layout.folder, "parquet").with_row_index("row")
+    victim = theirs.filter(pl.col("status") == "warning").row(0, named=True)
+    corrupted = theirs.with_columns(
+        status=pl.when(pl.col("row") == victim["row"]).then(pl.lit("ok")).otherwise("status")
+    ).drop("row")
+    found = disagreements(ours, corrupted, "polars")
+    cell = f"{victim['metric']} {victim['period']} {victim['agent_id']}"
+    assert found == [
+        f"polars: {cell}: tpmkit {victim['value']} (n {victim['n']}, warning)"
+        f" vs {victim['value']} (n {victim['n']}, ok)"
+    ]
+
+
+DATED = """
+id: dated
+direction: lower_is_better
+thresholds:
+  - {warning: 40, critical: 60}
+  - {warning: 20, critical: 30, from: 2026-03-04}
+min_sample: 2
+"""
+BAND = """
+id: band
+direction: within_band
+thresholds: {warning: {lower: 70, upper: 88}, critical: {lower: 65, upper: 92}}
+"""
+# (metric, week's Monday, value, n) -> status, by hand:
+CASES = [
+    ("dated", "2026-03-02", 40.0, 5, "ok"),  # old levels (W10 starts before 03-04): on 40
+    ("dated", "2026-03-02", 60.5, 5, "critical"),  # > 60
+    ("dated", "2026-03-09", 25.0, 5, "warning"),  # new levels from W11: 20 < 25 <= 30
+    ("dated", "2026-03-09", 30.0, 5, "warning"),  # on the critical threshold: not critical
+    ("dated", "2026-03-09", 99.0, 1, "insufficient_sample"),  # n 1 < min_sample 2
+    ("dated", "2026-03-09", None, 0, "no_data"),
+    ("band", "2026-03-02", 70.0, 1, "ok"),  # on the lower warning bound
+    ("band", "2026-03-02", 69.9, 1, "warning"),
+    ("band", "2026-03-02", 92.5, 1, "critical"),  # above the upper critical bound
+]
+
+
+def status_cells() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "week": [dt.date.fromisoformat(c[1]) for c in CASES],
+            "agent_id": [f"a{i}" for i in range(len(CASES))],
+            "metric": [c[0] for c in CASES],
+            "value": [c[2] for c in CASES],
+            "n": [c[3] for c in CASES],
+        },
+        schema_overrides={"value": pl.Float64, "n": pl.Int64},
+    )
+
+
+@pytest.fixture
+def metric_files(tmp_path):
+    (tmp_path / "dated.yaml").write_text(DATED)
+    (tmp_path / "band.yaml").write_text(BAND)
+    return tmp_path
+
+
+def test_polars_baseline_judges_boundaries_bands_and_dated_thresholds(metric_files):
+    judged = baseline_polars.judge(status_cells().lazy(), baseline_polars.levels(metric_files))
+    statuses = dict(judged.select("agent_id", "status").collect().iter_rows())
+    assert [statuses[f"a{i}"] for i in range(len(CASES))] == [c[4] for c in CASES]
+
+
+def test_duckdb_baseline_judges_boundaries_bands_and_dated_thresholds(metric_files):
+    duckdb = pytest.importorskip("duckdb", reason="a benchmark-only extra: pip install .[bench]")
+    from benchmarks import baseline_duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute(baseline_duckdb.MACROS)
+    con.execute(baseline_duckdb.levels_sql(metric_files))
+    con.execute(
+        "CREATE TABLE cells (week TIMESTAMP, agent_id VARCHAR, metric VARCHAR, value DOUBLE,"
+        " n BIGINT)"
+    )
+    con.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?)", status_cells().rows())
+    judged = pl.DataFrame(con.sql(baseline_duckdb.JUDGE))
+    statuses = dict(judged.select("agent_id", "status").iter_rows())
+    assert [statuses[f"a{i}"] for i in range(len(CASES))] == [c[4] for c in CASES]

@@ -5,7 +5,6 @@ Regenerate with:  TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -51,14 +50,8 @@ def render_reference() -> str:
     return "".join(parts)
 
 
-def test_cli_reference_is_current():
-    path = DOCS / "cli.md"
-    expected = render_reference()
-    if os.environ.get("TPMKIT_UPDATE_DOCS"):
-        path.write_text(expected, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == expected, (
-        "docs/cli.md is out of date: run TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"
-    )
+def test_cli_reference_is_current(golden):
+    golden(DOCS / "cli.md", render_reference())
 
 
 def test_every_command_has_help_and_is_documented():
@@ -78,17 +71,11 @@ def test_readme_starts_with_the_two_commands():
     assert commands[1] in ci
 
 
-def test_json_schemas_in_docs_are_current():
+def test_json_schemas_in_docs_are_current(golden):
     from tpmkit.spec.schema import SCHEMAS, schema_text
 
     for kind in SCHEMAS:
-        path = DOCS / "schema" / f"{kind}.schema.json"
-        if os.environ.get("TPMKIT_UPDATE_DOCS"):
-            path.write_text(schema_text(kind), encoding="utf-8")
-        assert path.read_text(encoding="utf-8") == schema_text(kind), (
-            f"docs/schema/{kind}.schema.json is out of date: "
-            "run TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"
-        )
+        golden(DOCS / "schema" / f"{kind}.schema.json", schema_text(kind))
 
 
 def test_metric_schema_knows_every_key_the_catalogue_uses():

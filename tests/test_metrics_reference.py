@@ -5,8 +5,6 @@ Regenerate with:  TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_metrics_refer
 
 from __future__ import annotations
 
-import os
-
 from conftest import REPO
 from tpmkit.render.reference import reference
 from tpmkit.spec.loader import load_builtin
@@ -24,15 +22,8 @@ CATALOGUE_IDS = {
 }  # fmt: skip
 
 
-def test_reference_is_current():
-    path = REPO / "docs" / "metrics.md"
-    expected = reference(load_builtin())
-    if os.environ.get("TPMKIT_UPDATE_DOCS"):
-        path.write_text(expected, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == expected, (
-        "docs/metrics.md is out of date: run "
-        "TPMKIT_UPDATE_DOCS=1 python -m pytest tests/test_metrics_reference.py"
-    )
+def test_reference_is_current(golden):
+    golden(REPO / "docs" / "metrics.md", reference(load_builtin()))
 
 
 def test_catalogue_is_complete_and_owned():

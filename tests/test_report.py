@@ -3,17 +3,16 @@ escaped HTML, charts with one point per value, role and cadence views, {period} 
 names, atomic writes; and the HTML opened in headless Chromium when it is installed.
 
 Update the golden files with:  TPMKIT_UPDATE_GOLDEN=1 python -m pytest tests/test_report.py
+(the `golden` fixture in conftest.py); the key facts are also pinned by hand below.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,6 @@ from tpmkit.cli import app
 from tpmkit.report import document as render_module
 from tpmkit.report.document import to_html, to_markdown
 
-GOLDEN = Path(__file__).parent / "golden"
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 HOSTILE = "<script>alert(1)</script>"
 
@@ -94,26 +92,100 @@ def report_for(project_file, **options):
     return loaded.report(now=NOW, cache=False, **options)
 
 
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("TPMKIT_UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs from the golden file: check the change, then "
-        "TPMKIT_UPDATE_GOLDEN=1 python -m pytest tests/test_report.py"
-    )
-
-
-def test_html_matches_the_golden_file(project_file):
+def test_html_matches_the_golden_file(project_file, golden):
     golden("report.html", to_html(report_for(project_file, role="team_lead")))
 
 
-def test_markdown_matches_the_golden_file(project_file):
+def test_markdown_matches_the_golden_file(project_file, golden):
     text = to_markdown(report_for(project_file, role="team_lead"))
     golden("report.md", text)
     assert HOSTILE not in text and "&lt;script&gt;" in text  # no HTML from the data
     assert "data 2026-03-02 – 2026-04-05" in text  # the last day with data, not the end
+
+
+# The golden report's key facts, computed by hand from WAITS (so a wrong number cannot be
+# frozen into the golden files by TPMKIT_UPDATE_GOLDEN). The report judges 2026-W13
+# (Mon 03-23 .. Sun 03-29), the last complete week on NOW; each team has one agent
+# (Red: a1, Blue: the hostile id) and one answered call a week.
+#   wait    W13: a1 80 s, other 50 s -> mean (80 + 50) / 2 = 65.0, n 2; lower is better,
+#           65 > critical 60 -> critical; gap 65 - target 20 = +45; W12 (35 + 40) / 2 = 37.5,
+#           change +27.5. Red = a1 = 80 > 60: critical, gap +60; Blue = 50: above warning
+#           30, not above 60: warning, gap +30.
+#   handled W13: 2 answered calls -> 2, n 2 (count: n = value), no thresholds -> ok; one
+#           call per team and per agent -> 1, n 1, ok each.
+# Overview: cards 1 critical (wait), 1 ok (handled). In the group tables `wait` breaches for
+# Red/a1 (critical) and Blue/<hostile> (warning) — one metric, counted once at its worst:
+# 1 critical, no warning (the team and its only agent are the same single call).
+CARDS = {  # metric -> (value, n, status, gap, change)
+    "handled": (2.0, 2, "ok", None, 0.0),
+    "wait": (65.0, 2, "critical", 45.0, 27.5),
+}
+TABLES = {  # (metric, grouping) -> rows, worst first: (group values, value, n, status, context)
+    ("handled", ("team",)): [(("Blue",), 1.0, 1, "ok", None), (("Red",), 1.0, 1, "ok", None)],
+    ("wait", ("team",)): [
+        (("Red",), 80.0, 1, "critical", None),
+        (("Blue",), 50.0, 1, "warning", None),
+    ],
+    ("handled", ("team", "agent_id")): [
+        (("Blue", HOSTILE), 1.0, 1, "ok", 1.0),
+        (("Red", "a1"), 1.0, 1, "ok", 1.0),
+    ],
+    ("wait", ("team", "agent_id")): [
+        (("Red", "a1"), 80.0, 1, "critical", 80.0),
+        (("Blue", HOSTILE), 50.0, 1, "warning", 50.0),
+    ],
+}
+
+
+def test_golden_report_key_facts_by_hand(project_file):
+    report = report_for(project_file, role="team_lead")
+    assert report.period == "2026-W13"
+    cards = {
+        c.metric: (c.record["value"], c.record["n"], c.status, c.record["gap_to_target"], c.change)
+        for c in report.cards
+    }
+    assert cards == CARDS
+    assert report.counts() == {"critical": 1, "ok": 1}
+    assert report.group_breaches() == {"critical": 1}
+    tables = {
+        (t.metric, tuple(t.columns)): [
+            (
+                tuple(r.group[c] for c in t.columns),
+                r.record["value"],
+                r.record["n"],
+                r.record["status"],
+                r.context,
+            )
+            for r in t.rows
+        ]
+        for t in report.tables
+    }
+    assert tables == TABLES
+    assert [(c.metric, c.status, c.owner, c.action) for c in report.breaches()] == [
+        ("wait", "critical", "team_lead", "team lead: add staff today")
+    ]
+    text = to_markdown(report)
+    assert "## Status overview\n\n1 critical, 1 ok\n" in text
+    assert "(each counted once, at its worst status): 1 critical — see below." in text
+    assert (
+        "| CRITICAL | Average wait | 65.0s | above critical 60.0s | team_lead |"
+        " team lead: add staff today |" in text
+    )
+    html = to_html(report)
+    assert "(each counted once, at its worst status):</b> 1 critical — see below." in html
+
+
+def test_a_metric_breached_by_a_team_and_its_agents_counts_once(project_file):
+    # Blue's 50 s is a warning and Red's 80 s critical, at team and at agent level: four
+    # breached rows, one metric; worst status critical
+    report = report_for(project_file, role="team_lead")
+    rows = [r for t in report.tables for r in t.rows if r.record["status"] != "ok"]
+    assert len(rows) == 4
+    assert report.group_breaches() == {"critical": 1}
+    # without the critical rows the same metric counts once as a warning
+    for table in report.tables:
+        table.rows = [r for r in table.rows if r.record["status"] != "critical"]
+    assert report.group_breaches() == {"warning": 1}
 
 
 class Balanced(HTMLParser):

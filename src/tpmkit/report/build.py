@@ -113,15 +113,18 @@ class Report:
         return {s: counted[s] for s in STATUS_ORDER if counted[s]}
 
     def group_breaches(self) -> dict[str, int]:
-        """Critical and warning rows in the group tables (a team can be critical while the
-        whole operation is ok)."""
-        counted = Counter(
-            row.record["status"]
-            for table in self.tables
-            for row in table.rows
-            if row.record["status"] in ("critical", "warning")
-            and any(v is not None for v in row.group.values())
-        )
+        """Metrics breached in some group table (a team can be critical while the whole
+        operation is ok), each counted once at its worst status: a team and its agents
+        breaching the same metric over the same calls are one breach, not two."""
+        worst: dict[str, str] = {}
+        for table in self.tables:
+            for row in table.rows:
+                status = row.record["status"]
+                grouped = any(v is not None for v in row.group.values())
+                breach = status in ("critical", "warning")
+                if grouped and breach and worst.get(table.metric) != "critical":
+                    worst[table.metric] = status
+        counted = Counter(worst.values())
         return {s: counted[s] for s in ("critical", "warning") if counted[s]}
 
     def breaches(self) -> list[Card]:

@@ -120,7 +120,11 @@ def to_markdown(report: Report) -> str:
         counts = ", ".join(
             f"{n} {look(s).word.lower()}" for s, n in context["group_breaches"].items()
         )
-        out += [f"In the tables by group: {counts} — see below.", ""]
+        out += [
+            "Metrics breached in the tables by group (each counted once, at its worst status):"
+            f" {counts} — see below.",
+            "",
+        ]
     if context["breaches"]:
         out += [
             "| status | metric | value | threshold passed | owner | action |",

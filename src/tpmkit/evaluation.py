@@ -18,9 +18,8 @@ from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, bounds
 from tpmkit.engine.records import Input, Request, compute_records, empty_records, formula_inputs
 from tpmkit.errors import ComputeError, DefinitionError, Issue, UsageError
-from tpmkit.spec import fields
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import FormulaCompute, MetricSpec
+from tpmkit.spec.models import MetricSpec
 
 
 @dataclass
@@ -55,7 +54,7 @@ def _closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
     queue = list(selected)
     while queue:
         metric = queue.pop()
-        if isinstance(metric.spec.compute, FormulaCompute):
+        if kinds.over_metrics(metric.spec.compute):
             for _, input_id in formula_inputs(metric.spec, project.aliases):
                 if input_id not in seen:
                     seen[input_id] = project.metrics[input_id]
@@ -68,7 +67,7 @@ def _datasets(project: Project, metric: MetricDef) -> set[str]:
     return {
         str(m.spec.dataset)
         for m in _closure(project, [metric])
-        if not isinstance(m.spec.compute, FormulaCompute)
+        if not kinds.over_metrics(m.spec.compute)
     }
 
 
@@ -106,7 +105,7 @@ def _rows_in_range(
     whole: set[str] = set()
     for metric in metrics:
         spec = metric.spec
-        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
+        if kinds.over_metrics(spec.compute) or spec.dataset is None:
             continue
         if kinds.needs_whole_dataset(spec.compute):
             whole.add(spec.dataset)
@@ -119,7 +118,7 @@ def _rows_in_range(
 
 
 def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
-    used = fields.columns_used(spec.compute, spec.parameters)
+    used = kinds.columns_used(spec.compute, spec.parameters)
     used.add(_time_column(spec, project))
     for override in spec.overrides:
         used.update(override.when)
@@ -159,7 +158,7 @@ def run(
     needed: dict[str, set[str]] = {}
     for metric in everything:
         spec = metric.spec
-        if isinstance(spec.compute, FormulaCompute):
+        if kinds.over_metrics(spec.compute):
             continue
         if spec.dataset not in sources:
             unavailable[spec.id] = f"no source configured for dataset `{spec.dataset}`"
@@ -167,7 +166,7 @@ def run(
         needed.setdefault(str(spec.dataset), set()).update(_columns_needed(spec, project))
 
     for metric in everything:  # a formula's override segments are judged on its inputs' rows
-        if isinstance(metric.spec.compute, FormulaCompute) and metric.spec.overrides:
+        if kinds.over_metrics(metric.spec.compute) and metric.spec.overrides:
             when = {c for o in metric.spec.overrides for c in o.when}
             for input_dataset in _datasets(project, metric) & set(needed):
                 needed[input_dataset] |= when
@@ -194,7 +193,7 @@ def run(
     grouping: dict[str, str] = {}
     for metric in everything:
         spec = metric.spec
-        if spec.id in unavailable or isinstance(spec.compute, FormulaCompute):
+        if spec.id in unavailable or kinds.over_metrics(spec.compute):
             continue
         columns = set(frames[str(spec.dataset)].collect_schema().names())
         absent = [c for c in by if c not in columns]
@@ -203,9 +202,9 @@ def run(
                 f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
             )
             continue
-        horizon = fields.horizon_columns(spec.compute)
+        horizon = kinds.horizon_columns(spec.compute)
         optional = set(spec.optional_columns) | (set(horizon) if columns & set(horizon) else set())
-        lacking = sorted(fields.columns_used(spec.compute, spec.parameters) - columns - optional)
+        lacking = sorted(kinds.columns_used(spec.compute, spec.parameters) - columns - optional)
         if lacking:
             dataset = loaded[str(spec.dataset)]
             unavailable[spec.id] = "; ".join(
@@ -392,7 +391,7 @@ def _formula_grouping(
     while changed:
         changed = False
         for metric in everything:
-            if metric.id in grouping or not isinstance(metric.spec.compute, FormulaCompute):
+            if metric.id in grouping or not kinds.over_metrics(metric.spec.compute):
                 continue
             for _, input_id in formula_inputs(metric.spec, project.aliases):
                 if input_id in grouping:
@@ -456,7 +455,7 @@ def _add_quarantine(
 
     def datasets(metric_id: str, trail: frozenset[str] = frozenset()) -> set[str]:
         spec = by_id[metric_id].spec if metric_id in by_id else project.metrics[metric_id].spec
-        if not isinstance(spec.compute, FormulaCompute):
+        if not kinds.over_metrics(spec.compute):
             return {str(spec.dataset)}
         found: set[str] = set()
         for _, input_id in formula_inputs(spec, project.aliases):

@@ -26,9 +26,10 @@ from typing import Any
 
 import polars as pl
 
+from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import Issue, UsageError
 from tpmkit.spec.loader import Project
-from tpmkit.spec.models import DEFAULT_SCORECARDS, RatioCompute, Scorecard
+from tpmkit.spec.models import DEFAULT_SCORECARDS, Scorecard
 
 Z95 = 1.959963984540054
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -233,7 +234,7 @@ def build(
         for column in ("team", "site")
         if column in grouping
     }
-    rate = {m: isinstance(project.metrics[m].spec.compute, RatioCompute) for m in ids}
+    rate = {m: kind_of(project.metrics[m].spec.compute).binomial for m in ids}
 
     def key(record: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(record[c] for c in grouping)

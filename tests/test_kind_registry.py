@@ -128,3 +128,19 @@ def test_without_registration_the_kind_is_unknown(make):
         api.load(path)
     assert [i.message for i in caught.value.issues] == ["unknown compute kind `max`"]
     assert "max" not in KINDS
+
+
+@pytest.mark.parametrize("registered", [False, True])
+def test_a_bad_key_in_a_compute_block_is_located(make, registered):
+    if registered:  # the union rebuilt with a kind more keeps the located, suggested errors
+        register(Max())
+    try:
+        typo = LONGEST.replace("kind: max, expr:", "kind: ratio, numeratr:")
+        path = make.project(PROJECT, metrics={"m": typo}, files={"calls.csv": CALLS})
+        with pytest.raises(DefinitionError) as caught:
+            api.load(path)
+    finally:
+        if registered:
+            unregister("max")
+    unknown = [i for i in caught.value.issues if i.message == "unknown key `numeratr`"]
+    assert [(i.line, i.hint) for i in unknown] == [(6, "did you mean `numerator`?")]

@@ -28,7 +28,7 @@ def load(project_file: Path | str) -> Project:
     from tpmkit.spec.checks import check_project
 
     columns = available_columns(project)
-    issues.extend(check_project(project, columns) + check_kinds(project, columns))
+    issues.extend(check_project(project) + check_kinds(project, columns))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DefinitionError(f"{len(errors)} problem(s) in the definitions", by_location(errors))
@@ -44,7 +44,7 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
 
     project, issues = load_project(project_file)
     columns = available_columns(project)
-    definition_issues = check_project(project, columns) + check_kinds(project, columns)
+    definition_issues = check_project(project) + check_kinds(project, columns)
     issues.extend(definition_issues)
     if not any(i.message.startswith("unknown time zone") for i in definition_issues):
         issues.extend(schema_issues(project, rows))  # data cannot be read without a valid zone

@@ -5,7 +5,6 @@ is checked through its kind, in `tpmkit.engine.kinds.checks`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from tpmkit.errors import Issue, did_you_mean
@@ -14,12 +13,13 @@ from tpmkit.spec.models import Band, Direction, Thresholds, entries_of, in_force
 from tpmkit.spec.yamlfile import LocatedDoc
 
 
-def check_project(project: Project, columns: Mapping[str, set[str]]) -> list[Issue]:
-    """Every semantic problem of the project's metrics (`columns`: usable columns per dataset)."""
+def check_project(project: Project) -> list[Issue]:
+    """Every problem of the project's time zone and of its metrics' levels, dates and
+    playbooks."""
     issues: list[Issue] = []
     issues.extend(_check_timezone(project))
     for metric in project.metrics.values():
-        issues.extend(check_metric(metric, project, columns))
+        issues.extend(check_metric(metric))
     return issues
 
 
@@ -69,9 +69,7 @@ def _check_timezone(project: Project) -> list[Issue]:
     return []
 
 
-def check_metric(
-    metric: MetricDef, project: Project, columns: Mapping[str, set[str]]
-) -> list[Issue]:
+def check_metric(metric: MetricDef) -> list[Issue]:
     """Problems of one metric's levels, dates and playbook."""
     issues: list[Issue] = []
     issues.extend(_check_levels(metric))

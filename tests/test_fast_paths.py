@@ -13,8 +13,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, aggregate
+from tpmkit.engine.kinds import no_repeat_within
 from tpmkit.engine.trend import add_trend
 from tpmkit.spec.models import MetricSpec
 
@@ -119,7 +119,7 @@ def test_a_hash_collision_is_detected_and_redone_exactly(monkeypatch):
         first = pl.col(key).str.len_bytes().cast(pl.UInt64)
         return first, pl.col(key).hash(seed=7)
 
-    monkeypatch.setattr(kinds, "key_hashes", colliding)
+    monkeypatch.setattr(no_repeat_within, "key_hashes", colliding)
     fast = aggregate(frame.lazy(), [FCR], "offered_at", "day", [], "UTC", Window(), {})
     flagged = fast.collect()
     assert flagged.get_column("__recheck").any()  # the fast pass knows it cannot be trusted

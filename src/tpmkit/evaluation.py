@@ -15,13 +15,13 @@ from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.roster import join_roster
+from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window
 from tpmkit.engine.records import Input, Request, compute_records, empty_records, formula_inputs
 from tpmkit.errors import ComputeError, DefinitionError, Issue
 from tpmkit.planning import check_group_columns, plan_compute, plan_reads
 from tpmkit.records import DatasetSummary, Evaluation
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import FormulaCompute
 
 __all__ = ["DatasetSummary", "Evaluation", "Loads", "run"]
 
@@ -279,7 +279,7 @@ def _add_quarantine(
 
     def datasets(metric_id: str, trail: frozenset[str] = frozenset()) -> set[str]:
         spec = by_id[metric_id].spec if metric_id in by_id else project.metrics[metric_id].spec
-        if not isinstance(spec.compute, FormulaCompute):
+        if not kinds.over_metrics(spec.compute):
             return {str(spec.dataset)}
         found: set[str] = set()
         for _, input_id in formula_inputs(spec, project.aliases):

@@ -16,9 +16,8 @@ from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, bounds
 from tpmkit.engine.records import formula_inputs
 from tpmkit.errors import DefinitionError, Issue, UsageError
-from tpmkit.spec import fields
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import FormulaCompute, MetricSpec
+from tpmkit.spec.models import MetricSpec
 
 
 @dataclass
@@ -39,7 +38,7 @@ def closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
     queue = list(selected)
     while queue:
         metric = queue.pop()
-        if isinstance(metric.spec.compute, FormulaCompute):
+        if kinds.over_metrics(metric.spec.compute):
             for _, input_id in formula_inputs(metric.spec, project.aliases):
                 if input_id not in seen:
                     seen[input_id] = project.metrics[input_id]
@@ -52,7 +51,7 @@ def datasets_of(project: Project, metric: MetricDef) -> set[str]:
     return {
         str(m.spec.dataset)
         for m in closure(project, [metric])
-        if not isinstance(m.spec.compute, FormulaCompute)
+        if not kinds.over_metrics(m.spec.compute)
     }
 
 
@@ -91,7 +90,7 @@ def rows_in_range(
     whole: set[str] = set()
     for metric in metrics:
         spec = metric.spec
-        if isinstance(spec.compute, FormulaCompute) or spec.dataset is None:
+        if kinds.over_metrics(spec.compute) or spec.dataset is None:
             continue
         if kinds.needs_whole_dataset(spec.compute):
             whole.add(spec.dataset)
@@ -104,7 +103,7 @@ def rows_in_range(
 
 
 def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
-    used = fields.columns_used(spec.compute, spec.parameters)
+    used = kinds.columns_used(spec.compute, spec.parameters)
     used.add(time_column(spec, project))
     for override in spec.overrides:
         used.update(override.when)
@@ -136,14 +135,14 @@ def plan_reads(
     needed: dict[str, set[str]] = {}
     for metric in everything:
         spec = metric.spec
-        if isinstance(spec.compute, FormulaCompute):
+        if kinds.over_metrics(spec.compute):
             continue
         if spec.dataset not in sources:
             unavailable[spec.id] = f"no source configured for dataset `{spec.dataset}`"
             continue
         needed.setdefault(str(spec.dataset), set()).update(_columns_needed(spec, project))
     for metric in everything:  # a formula's override segments are judged on its inputs' rows
-        if isinstance(metric.spec.compute, FormulaCompute) and metric.spec.overrides:
+        if kinds.over_metrics(metric.spec.compute) and metric.spec.overrides:
             when = {c for o in metric.spec.overrides for c in o.when}
             for input_dataset in datasets_of(project, metric) & set(needed):
                 needed[input_dataset] |= when
@@ -167,7 +166,7 @@ def plan_compute(
     grouping: dict[str, str] = {}
     for metric in plan.everything:
         spec = metric.spec
-        if spec.id in unavailable or isinstance(spec.compute, FormulaCompute):
+        if spec.id in unavailable or kinds.over_metrics(spec.compute):
             continue
         columns = schemas[str(spec.dataset)]
         absent = [c for c in by if c not in columns]
@@ -176,9 +175,9 @@ def plan_compute(
                 f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
             )
             continue
-        horizon = fields.horizon_columns(spec.compute)
+        horizon = kinds.horizon_columns(spec.compute)
         optional = set(spec.optional_columns) | (set(horizon) if columns & set(horizon) else set())
-        lacking = sorted(fields.columns_used(spec.compute, spec.parameters) - columns - optional)
+        lacking = sorted(kinds.columns_used(spec.compute, spec.parameters) - columns - optional)
         if lacking:
             why = missing.get(str(spec.dataset), {})
             unavailable[spec.id] = "; ".join(
@@ -210,7 +209,7 @@ def _formula_grouping(
     while changed:
         changed = False
         for metric in everything:
-            if metric.id in grouping or not isinstance(metric.spec.compute, FormulaCompute):
+            if metric.id in grouping or not kinds.over_metrics(metric.spec.compute):
                 continue
             for _, input_id in formula_inputs(metric.spec, project.aliases):
                 if input_id in grouping:

@@ -235,9 +235,11 @@ def load(project_file: Path | str) -> Project:
     """Load a project and its metrics; every definition problem raises one DefinitionError."""
     definitions, issues = load_project(project_file)
     from tpmkit.data.schema import available_columns
+    from tpmkit.engine.kinds.checks import check_kinds
     from tpmkit.spec.checks import check_project
 
-    issues.extend(check_project(definitions, available_columns(definitions)))
+    columns = available_columns(definitions)
+    issues.extend(check_project(definitions) + check_kinds(definitions, columns))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DefinitionError(f"{len(errors)} problem(s) in the definitions", by_location(errors))
@@ -249,10 +251,12 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
     """Every issue (errors and warnings) in the project, its metric files and data schemas;
     data values are checked on the first `rows` rows of each file (None: all)."""
     from tpmkit.data.schema import available_columns, schema_issues
+    from tpmkit.engine.kinds.checks import check_kinds
     from tpmkit.spec.checks import check_project
 
     project, issues = load_project(project_file)
-    definition_issues = check_project(project, available_columns(project))
+    columns = available_columns(project)
+    definition_issues = check_project(project) + check_kinds(project, columns)
     issues.extend(definition_issues)
     if not any(i.message.startswith("unknown time zone") for i in definition_issues):
         issues.extend(schema_issues(project, rows))  # data cannot be read without a valid zone

@@ -2,51 +2,41 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import polars as pl
 
-from tpmkit.engine import kinds, periods
+from tpmkit.engine import periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
-from tpmkit.spec.models import Censor, MetricSpec, Override
+from tpmkit.engine.kinds import Aggregation, kind_of
+from tpmkit.engine.window import START, Window, bounds, finite
+from tpmkit.spec.computes import Censor
+from tpmkit.spec.models import MetricSpec, Override
 
-START = "period_start"
+__all__ = ["RECHECK", "START", "Window", "aggregate", "bounds", "finite", "prepare_rows"]
+
 RECHECK = "__recheck"
 
 
-@dataclass(frozen=True)
-class Window:
-    """The selected time range, as local dates (inclusive)."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-
-
-def finite(value: pl.Expr) -> pl.Expr:
-    """NaN and infinity (e.g. a division by zero inside an expression) are no data."""
-    return pl.when(value.is_finite()).then(value).otherwise(None)
-
-
-def bounds(window: Window, timezone: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """[start, end) instants of a window in the project time zone."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(timezone)
-    start = dt.datetime.combine(window.start, dt.time(), zone) if window.start else None
-    end = (
-        dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(), zone)
-        if window.end
-        else None
-    )
-    return start, end
-
-
-def _sd(result: kinds.Aggregation | None) -> pl.Expr:
+def _sd(result: Aggregation | None) -> pl.Expr:
     if result is None or result.sd is None:
         return pl.lit(None, dtype=pl.Float64)
     return result.sd
+
+
+def components(result: Aggregation | None, value: pl.Expr) -> list[pl.Expr]:
+    """numerator, denominator and scale of a cell: null where the value is (no data),
+    and where the kind has no such component."""
+    parts = (result.numerator, result.denominator, result.scale) if result else (None, None, None)
+    known = value.is_not_null()
+    exprs = []
+    for name, part in zip(("numerator", "denominator", "scale"), parts, strict=True):
+        if part is None:
+            exprs.append(pl.lit(None, dtype=pl.Float64).alias(name))
+        else:
+            column = pl.lit(part, dtype=pl.Float64) if isinstance(part, float) else part
+            exprs.append(pl.when(known).then(column.cast(pl.Float64)).alias(name))
+    return exprs
 
 
 def prepare_rows(
@@ -65,7 +55,8 @@ def prepare_rows(
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
     for m in ready:
-        frame = kinds.prepare(frame, m.id, m.compute, m.parameters, time_column, exact=exact)
+        kind = kind_of(m.compute)
+        frame = kind.prepare(frame, m.id, m.compute, m.parameters, time_column, exact=exact)
     return frame
 
 
@@ -88,7 +79,7 @@ def aggregate(
     `segments` asks, per metric, for flag columns telling whether every row of a cell is
     in a formula metric's override segment (so formulas apply overrides like plain ones).
     `censor` drops rows after the data horizon before any cell is formed. Cells of a
-    metric whose fast preparation needs redoing carry `RECHECK` true (see `kinds.recheck`);
+    metric whose fast preparation needs redoing carry `RECHECK` true (see `Kind.recheck`);
     `exact` prepares the slow, certain way.
     """
     schema = frame.collect_schema()
@@ -109,15 +100,16 @@ def aggregate(
         pl.col("__ts").max().alias("__last"),
     ]
     rows: dict[str, pl.Expr] = {}
-    results: dict[str, kinds.Aggregation] = {}
+    results: dict[str, Aggregation] = {}
     for spec in metrics:
         if spec.id in unavailable:
             continue
-        agg = kinds.aggregation(spec.compute, spec.parameters, spec.id, time_column)
+        kind = kind_of(spec.compute)
+        agg = kind.aggregation(spec.compute, spec.parameters, spec.id, time_column)
         results[spec.id] = agg
         rows.update(agg.rows)
         aggs.extend(expr.alias(name) for name, expr in agg.aggs.items())
-        check = kinds.recheck(spec.id, spec.compute)
+        check = kind.recheck(spec.id, spec.compute)
         if check is not None:
             aggs.append(check.alias(f"{spec.id}\x00recheck"))
         if spec.overrides:
@@ -148,6 +140,7 @@ def aggregate(
             if spec.overrides and spec.id not in unavailable
             else pl.lit(NO_OVERRIDE, dtype=pl.Int32)
         )
+        value = finite(value.cast(pl.Float64))
         parts.append(
             grouped.select(
                 pl.lit(spec.id).alias("metric"),
@@ -155,14 +148,16 @@ def aggregate(
                 *by,
                 "__first",
                 "__last",
-                finite(value.cast(pl.Float64)).alias("value"),
+                value.alias("value"),
                 n.cast(pl.Int64).alias("n"),
                 _sd(results.get(spec.id)).alias("sd"),
+                *components(results.get(spec.id), value),
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
                 *(
                     [pl.col(f"{spec.id}\x00recheck").alias(RECHECK)]
-                    if spec.id in results and kinds.recheck(spec.id, spec.compute) is not None
+                    if spec.id in results
+                    and kind_of(spec.compute).recheck(spec.id, spec.compute) is not None
                     else []
                 ),
             )

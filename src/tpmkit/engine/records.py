@@ -7,19 +7,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tpmkit.engine import kinds, periods, signals, status, trend
-from tpmkit.engine.cells import RECHECK, START, Window, aggregate, finite
-from tpmkit.engine.in_force import choose_override, join_levels, override_condition
-from tpmkit.engine.stock import open_at_end
+from tpmkit.engine import periods, signals, status, trend
+from tpmkit.engine.cells import RECHECK, aggregate
+from tpmkit.engine.in_force import join_levels
+from tpmkit.engine.kinds import kind_of
+from tpmkit.engine.kinds.formula import SEGMENT
+from tpmkit.engine.window import START, Window
 from tpmkit.errors import ComputeError
-from tpmkit.spec import expressions
-from tpmkit.spec.models import (
-    CountCompute,
-    FormulaCompute,
-    MetricSpec,
-    OpenAtEndCompute,
-    Override,
-)
+from tpmkit.spec.models import MetricSpec, Override
 
 # The output contract: every record field and its type (group columns come after
 # period_end). The single source for record order and for an empty result's schema.
@@ -29,6 +24,10 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "period_start": pl.Datetime("us", "UTC"),
     "period_end": pl.Datetime("us", "UTC"),
     "value": pl.Float64(),
+    # value = numerator / denominator × scale (see docs/output.md for each kind)
+    "numerator": pl.Float64(),
+    "denominator": pl.Float64(),
+    "scale": pl.Float64(),
     "n": pl.Int64(),
     "sd": pl.Float64(),  # sample standard deviation of a mean's values (else null)
     "unit": pl.String(),
@@ -85,14 +84,15 @@ def _group_plain(
     """Row-aggregated metrics grouped so that each group is one pass over one dataset."""
     groups: dict[GroupKey, list[MetricSpec]] = {}
     for spec in metrics:
-        if isinstance(spec.compute, FormulaCompute | OpenAtEndCompute) or spec.dataset is None:
+        kind = kind_of(spec.compute)
+        if kind.plan != "rows" or spec.dataset is None:
             continue
         if spec.dataset not in inputs:
             continue
         time_column = spec.time_column or inputs[spec.dataset].time_column
         censor = getattr(spec.compute, "censor", None)
         extra = censor.model_dump_json() if censor else ""
-        if kinds.reorders(spec.compute):
+        if kind.own_pass:
             extra += f"|own pass: {spec.id}"
         key = (spec.dataset, time_column, extra)
         groups.setdefault(key, []).append(spec)
@@ -100,13 +100,10 @@ def _group_plain(
 
 
 def formula_inputs(spec: MetricSpec, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(name as written, metric id) for each metric a formula uses."""
-    assert isinstance(spec.compute, FormulaCompute)
-    text = expressions.substitute(spec.compute.expr, spec.parameters)
-    return [(name, aliases.get(name, name)) for name in expressions.parse(text).columns]
-
-
-SEGMENT = "__seg"
+    """(name as written, metric id) for each metric a formula uses (none for a metric
+    that reads rows)."""
+    names = kind_of(spec.compute).inputs(spec.compute, spec.parameters)
+    return [(name, aliases.get(name, name)) for name in names]
 
 
 def segment_flags(
@@ -120,7 +117,7 @@ def segment_flags(
         spec = by_id.get(metric_id)
         if spec is None or metric_id in trail:
             return set()
-        if not isinstance(spec.compute, FormulaCompute):
+        if kind_of(spec.compute).plan != "metrics":
             return {metric_id}
         return {
             p
@@ -130,7 +127,7 @@ def segment_flags(
 
     flags: dict[str, dict[str, Override]] = {}
     for spec in specs:
-        if not isinstance(spec.compute, FormulaCompute):
+        if kind_of(spec.compute).plan != "metrics":
             continue
         for index, override in enumerate(spec.overrides):
             if set(override.when) <= set(by):
@@ -139,75 +136,6 @@ def segment_flags(
             for plain in plain_inputs(spec.id, frozenset()):
                 flags.setdefault(plain, {})[flag] = override
     return flags
-
-
-def _combine(
-    spec: MetricSpec,
-    cells: Mapping[str, pl.DataFrame],
-    specs: Mapping[str, MetricSpec],
-    by: list[str],
-    aliases: Mapping[str, str],
-) -> pl.DataFrame:
-    """Cells of a formula metric: its inputs outer-joined on period and group."""
-    assert isinstance(spec.compute, FormulaCompute)
-    names = formula_inputs(spec, aliases)
-    keys = [START, *by]
-    joined: pl.DataFrame | None = None
-    flag_inputs: dict[str, list[str]] = {}
-    for name, metric_id in names:
-        flags = [c for c in cells[metric_id].columns if c.startswith(SEGMENT)]
-        for flag in flags:
-            flag_inputs.setdefault(flag, []).append(f"{flag}\x01{name}")
-        part = cells[metric_id].select(
-            *keys,
-            "__first",
-            "__last",
-            pl.col("value").alias(name),
-            pl.col("n").alias(f"{name}\x00n"),
-            *(pl.col(flag).alias(f"{flag}\x01{name}") for flag in flags),
-        )
-        if joined is None:
-            joined = part
-            continue
-        joined = (
-            joined.join(part, on=keys, how="full", coalesce=True, nulls_equal=True)
-            .with_columns(
-                pl.min_horizontal("__first", "__first_right").alias("__first"),
-                pl.max_horizontal("__last", "__last_right").alias("__last"),
-            )
-            .drop("__first_right", "__last_right")
-        )
-    assert joined is not None
-    for name, metric_id in names:  # a missing count is 0, a missing sum or mean stays unknown
-        if isinstance(specs[metric_id].compute, CountCompute):
-            joined = joined.with_columns(pl.col(name).fill_null(0.0))
-        joined = joined.with_columns(pl.col(f"{name}\x00n").fill_null(0))
-    result = expressions.to_polars(expressions.substitute(spec.compute.expr, spec.parameters))
-    n_name = spec.compute.n_from or names[0][0]
-    # a segment flag holds for the formula's cell when it holds for every input cell present
-    combined = {
-        flag: (pl.min_horizontal(pl.col(c).cast(pl.Int8) for c in columns).fill_null(0) == 1)
-        for flag, columns in flag_inputs.items()
-    }
-    conditions = []
-    for index, segment in enumerate(spec.overrides):
-        flag = f"{SEGMENT}\x00{spec.id}\x00{index}"
-        if set(segment.when) <= set(by):
-            conditions.append((index, override_condition(segment)))
-        elif flag in combined:
-            conditions.append((index, combined[flag]))
-    override = choose_override(conditions)
-    value = result.cast(pl.Float64)
-    return joined.select(
-        pl.lit(spec.id).alias("metric"),
-        *keys,
-        "__first",
-        "__last",
-        finite(value).alias("value"),
-        pl.col(f"{n_name}\x00n").cast(pl.Int64).alias("n"),
-        override.alias("override"),
-        *(applies.alias(flag) for flag, applies in combined.items()),  # for outer formulas
-    )
 
 
 def compute_records(
@@ -247,21 +175,20 @@ def compute_records(
         parts = frame.partition_by("metric", as_dict=True)
         for spec in group:  # a metric with no row in range still has (no) cells
             cells[spec.id] = parts.get((spec.id,), frame.clear())
-    for spec in everything:
-        if (
-            isinstance(spec.compute, OpenAtEndCompute)
-            and spec.dataset in inputs
-            and spec.id not in unavailable
-        ):
-            cells[spec.id] = open_at_end(
-                inputs[str(spec.dataset)].frame, spec, request.grain, by, timezone, request.window
+    for spec in everything:  # kinds that compute their own cells (a stock)
+        kind = kind_of(spec.compute)
+        if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
+            rows = inputs[str(spec.dataset)].frame
+            cells[spec.id] = kind.cells(
+                spec.compute, rows, spec, request.grain, by, timezone, request.window
             )
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
         if spec.id in unavailable or not inputs_ready:
             unavailable.setdefault(spec.id, "an input metric has no data source")
             continue
-        cells[spec.id] = _combine(spec, cells, specs, by, aliases)
+        kind = kind_of(spec.compute)
+        cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
@@ -316,7 +243,7 @@ def _culprits(
 
 def _formula_order(specs: list[MetricSpec], aliases: Mapping[str, str]) -> list[MetricSpec]:
     """Formula metrics ordered so that inputs come before the formulas using them."""
-    formulas = {s.id: s for s in specs if isinstance(s.compute, FormulaCompute)}
+    formulas = {s.id: s for s in specs if kind_of(s.compute).plan == "metrics"}
     ordered: list[MetricSpec] = []
     done: set[str] = set()
 
@@ -342,8 +269,9 @@ def finish(
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend; order the records."""
     by = list(request.by)
-    if "sd" not in table.columns:  # formula and stock cells carry no spread
-        table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias("sd"))
+    for column in ("sd", "numerator", "denominator", "scale"):  # e.g. no spread of a formula
+        if column not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
     if request.grain == "all":
         first = table.get_column("__first").min()
         last = table.get_column("__last").max()
@@ -402,7 +330,7 @@ def _ordered_columns(by: list[str]) -> list[str]:
 def _all_bounds(
     first: object, last: object, window: Window, timezone: str
 ) -> tuple[object, object]:
-    from tpmkit.engine.cells import bounds
+    from tpmkit.engine.window import bounds
 
     start, end = bounds(window, timezone)
     if start is None and first is not None:

@@ -245,13 +245,9 @@ def judged_periods(
 def _observation_lag(metric: MetricSpec) -> dt.timedelta:
     """How long after a period ends its value can be known: a repeat-contact window must
     have passed for the period's last contacts."""
-    from tpmkit.spec.fields import window_seconds
-    from tpmkit.spec.models import NoRepeatCompute
+    from tpmkit.engine.kinds import kind_of
 
-    compute = metric.compute
-    if isinstance(compute, NoRepeatCompute):
-        return dt.timedelta(seconds=window_seconds(compute, metric.parameters))
-    return dt.timedelta(0)
+    return kind_of(metric.compute).observation_lag(metric.compute, metric.parameters)
 
 
 def _no_record(

@@ -25,11 +25,12 @@ from typing import Any
 
 import polars as pl
 
+from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.needs import Need, scorecard_for, scorecard_grouping
 from tpmkit.records import Evaluation
 from tpmkit.spec.loader import Project
-from tpmkit.spec.models import RatioCompute, Scorecard
+from tpmkit.spec.models import Scorecard
 
 Z95 = 1.959963984540054
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -246,7 +247,7 @@ def build(
         }
         for column, found in (averages or {}).items()
     }
-    rate = {m: isinstance(evaluation.definitions[m].compute, RatioCompute) for m in ids}
+    rate = {m: kind_of(evaluation.definitions[m].compute).binomial for m in ids}
 
     def key(record: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(record[c] for c in grouping)

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import json
 
+from tpmkit.engine.kinds import kind_of
 from tpmkit.spec.loader import MetricDef
-from tpmkit.spec.models import (
-    Band,
-    CountCompute,
-    DeviationCompute,
-    FormulaCompute,
-    MeanCompute,
-    MedianCompute,
-    MetricSpec,
-    NoRepeatCompute,
-    OpenAtEndCompute,
-    PercentileCompute,
-    RatioCompute,
-    RatioOfSumsCompute,
-    StatisticCompute,
-    SumCompute,
-    Target,
-)
+from tpmkit.spec.models import Band, MetricSpec, Target
 
 
 def fill(text: str, parameters: dict[str, str | int | float | bool]) -> str:
@@ -32,55 +17,8 @@ def fill(text: str, parameters: dict[str, str | int | float | bool]) -> str:
 
 
 def describe_compute(spec: MetricSpec) -> str:
-    """The computation in words."""
-    c = spec.compute
-    where = getattr(c, "where", None)
-    rows = f" over rows where `{where}`" if where else " over all rows"
-    censor = getattr(c, "censor", None)
-    if censor is not None:
-        latest = ", ".join(censor.horizon)
-        rows += f", leaving out rows whose `{censor.column}` is after the latest {latest}"
-    if isinstance(c, FormulaCompute):
-        n = f"; n from `{c.n_from}`" if c.n_from else ""
-        return f"`{c.expr}` from other metrics, joined on period and group{n}"
-    if isinstance(c, CountCompute):
-        return "number of rows" + (f" where `{where}`" if where else "")
-    if isinstance(c, SumCompute):
-        return f"sum of `{c.expr}`{rows} (empty values count 0)"
-    if isinstance(c, MeanCompute | MedianCompute):
-        return f"{c.kind} of `{c.expr}`{rows} (empty values skipped)"
-    if isinstance(c, PercentileCompute):
-        return f"{c.p:g}th percentile (linear interpolation) of `{c.expr}`{rows}"
-    if isinstance(c, StatisticCompute):
-        return f"`{c.statistic}` (mean, median or pNN) of `{c.expr}`{rows}"
-    if isinstance(c, RatioCompute):
-        return (
-            f"{c.scale:g} × rows where `{c.numerator}` ÷ rows where it is known{rows}; "
-            "a zero denominator is no data"
-        )
-    if isinstance(c, RatioOfSumsCompute):
-        return (
-            f"{c.scale:g} × sum(`{c.numerator}`) ÷ sum(`{c.denominator}`){rows}; "
-            "a zero denominator is no data"
-        )
-    if isinstance(c, NoRepeatCompute):
-        among = f"rows where `{where}`" if where else "rows"
-        return (
-            f"{c.scale:g} × share of {among} with a known `{c.key}` and no later row of "
-            f"the same `{c.key}` within {c.window_days} days; rows whose window ends "
-            "after the latest time in the data are left out"
-        )
-    if isinstance(c, OpenAtEndCompute):
-        return (
-            f"rows with `{c.opened}` before the period's end and `{c.closed}` empty or "
-            f"not before it, for every period ending by the latest of "
-            f"{', '.join(c.horizon)}"
-        )
-    assert isinstance(c, DeviationCompute)
-    return (
-        f"mean of |`{c.expr}` − its `{c.group}` mean|{rows}, in groups of at least "
-        f"{c.min_group_size}"
-    )
+    """The computation in words (each kind says its own)."""
+    return kind_of(spec.compute).describe(spec.compute)
 
 
 def level_text(level: float | Band | None) -> str:

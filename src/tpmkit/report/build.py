@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.records import Evaluation
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import OpenAtEndCompute
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
 EARLY_WARNINGS_SHOWN = 15  # group rows in the early-warning table (most urgent first)
@@ -277,7 +277,7 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
         key=lambda r: (r["period_start"] is None, r["period_start"]),
     )
     index = next((i for i, r in enumerate(own) if r["period"] == label), None)
-    if index is None and isinstance(metric.spec.compute, OpenAtEndCompute) and own:
+    if index is None and kind_of(metric.spec.compute).stock and own:
         # a stock is known only for periods that ended by the data horizon: its latest
         index = max(i for i, r in enumerate(own) if r["period_start"] is not None)
         label = own[index]["period"]

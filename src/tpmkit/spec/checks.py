@@ -1,39 +1,25 @@
-"""Semantic checks across files: datasets, columns, expressions, thresholds, formula graph."""
+"""Semantic checks across files: time zone, levels (thresholds, targets, baselines), dates
+and playbooks. What a metric reads (dataset, columns, kind parameters, the formula graph)
+is checked through its kind, in `tpmkit.engine.kinds.checks`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
-from tpmkit.contract import CANONICAL
 from tpmkit.errors import Issue, did_you_mean
-from tpmkit.spec import expressions, fields
 from tpmkit.spec.loader import MetricDef, Project
-from tpmkit.spec.models import (
-    Band,
-    Direction,
-    FormulaCompute,
-    NoRepeatCompute,
-    RatioCompute,
-    RatioOfSumsCompute,
-    StatisticCompute,
-    Thresholds,
-    entries_of,
-    in_force,
-)
+from tpmkit.spec.models import Band, Direction, Thresholds, entries_of, in_force
 from tpmkit.spec.yamlfile import LocatedDoc
 
-EXPRESSION_FIELDS = fields.EXPRESSION_FIELDS
 
-
-def check_project(project: Project, columns: Mapping[str, set[str]]) -> list[Issue]:
-    """Every semantic problem of the project's metrics (`columns`: usable columns per dataset)."""
+def check_project(project: Project) -> list[Issue]:
+    """Every problem of the project's time zone and of its metrics' levels, dates and
+    playbooks."""
     issues: list[Issue] = []
     issues.extend(_check_timezone(project))
     for metric in project.metrics.values():
-        issues.extend(check_metric(metric, project, columns))
-    issues.extend(_check_cycles(project))
+        issues.extend(check_metric(metric))
     return issues
 
 
@@ -83,239 +69,12 @@ def _check_timezone(project: Project) -> list[Issue]:
     return []
 
 
-def check_metric(
-    metric: MetricDef, project: Project, columns: Mapping[str, set[str]]
-) -> list[Issue]:
-    """Problems of one metric that need the rest of the project to be seen."""
-    spec, doc, base = metric.spec, metric.doc, metric.path
+def check_metric(metric: MetricDef) -> list[Issue]:
+    """Problems of one metric's levels, dates and playbook."""
     issues: list[Issue] = []
-    compute = spec.compute
-    if isinstance(compute, FormulaCompute):
-        if spec.dataset is not None:
-            issues.append(
-                doc.issue(
-                    (*base, "dataset"),
-                    "a formula metric takes no `dataset`",
-                    hint="its inputs are other metrics; remove `dataset`",
-                )
-            )
-        issues.extend(_check_formula(metric, project))
-    elif spec.dataset is None:
-        issues.append(
-            doc.issue(
-                (*base, "compute"),
-                f"metric `{spec.id}` needs a `dataset`",
-                hint="e.g. dataset: calls",
-            )
-        )
-    else:
-        issues.extend(_check_dataset_columns(metric, project, columns))
     issues.extend(_check_levels(metric))
     issues.extend(_check_playbook(metric))
     issues.extend(_check_dates(metric))
-    if isinstance(compute, RatioCompute | RatioOfSumsCompute) and compute.scale <= 0:
-        issues.append(doc.issue((*base, "compute", "scale"), "scale must be positive"))
-    return issues
-
-
-def _dataset_known(name: str, project: Project) -> bool:
-    return name in CANONICAL or name in project.spec.sources
-
-
-def _check_dataset_columns(
-    metric: MetricDef, project: Project, columns: Mapping[str, set[str]]
-) -> list[Issue]:
-    spec, doc, base = metric.spec, metric.doc, metric.path
-    assert spec.dataset is not None
-    if not _dataset_known(spec.dataset, project):
-        choices = [*CANONICAL, *project.spec.sources]
-        return [
-            doc.issue(
-                (*base, "dataset"),
-                f"unknown dataset `{spec.dataset}`",
-                hint=did_you_mean(spec.dataset, choices)
-                or "declare it under `sources:` in the project file",
-            )
-        ]
-    known = columns.get(spec.dataset)
-    issues: list[Issue] = []
-    for field in EXPRESSION_FIELDS:
-        text = getattr(spec.compute, field, None)
-        if text is None:
-            continue
-        path = (*base, "compute", field)
-        parsed = _parse(text, spec.parameters, doc, path, issues)
-        if parsed is None or known is None:
-            continue
-        for name in parsed.columns:
-            if name not in known:
-                issues.append(
-                    doc.issue(
-                        path,
-                        f"unknown column `{name}` in dataset `{spec.dataset}`",
-                        offset=expressions.offset_of(name, text),
-                        hint=did_you_mean(name, known) or "map it under the source's `columns:`",
-                    )
-                )
-    issues.extend(_check_column_fields(metric, known))
-    issues.extend(_check_kind_parameters(metric))
-    if spec.time_column and known is not None and spec.time_column not in known:
-        issues.append(
-            doc.issue(
-                (*base, "time_column"),
-                f"unknown column `{spec.time_column}`",
-                hint=did_you_mean(spec.time_column, known),
-            )
-        )
-    for index, override in enumerate(spec.overrides):
-        for name in override.when:
-            if known is not None and name not in known:
-                issues.append(
-                    doc.issue(
-                        (*base, "overrides", index, "when", name),
-                        f"unknown column `{name}` in override condition",
-                        key=True,
-                        hint=did_you_mean(name, known),
-                    )
-                )
-    return issues
-
-
-def _column_fields(compute: object) -> list[tuple[tuple[str | int, ...], str]]:
-    """(path inside `compute`, column name) for every field that names a column."""
-    found: list[tuple[tuple[str | int, ...], str]] = []
-    for field in fields.COLUMN_FIELDS:
-        value = getattr(compute, field, None)
-        if value:
-            found.append(((field,), value))
-    for index, column in enumerate(getattr(compute, "horizon", None) or []):
-        found.append((("horizon", index), column))
-    censor = getattr(compute, "censor", None)
-    if censor is not None:
-        found.append((("censor", "column"), censor.column))
-        found.extend((("censor", "horizon", i), c) for i, c in enumerate(censor.horizon))
-    return found
-
-
-def _check_column_fields(metric: MetricDef, known: set[str] | None) -> list[Issue]:
-    if known is None:
-        return []
-    return [
-        metric.doc.issue(
-            (*metric.path, "compute", *path),
-            f"unknown column `{column}` in dataset `{metric.spec.dataset}`",
-            hint=did_you_mean(column, known),
-        )
-        for path, column in _column_fields(metric.spec.compute)
-        if column not in known
-    ]
-
-
-def _check_kind_parameters(metric: MetricDef) -> list[Issue]:
-    """Fields that may be `{parameter}` placeholders must resolve to usable values."""
-    compute, params = metric.spec.compute, metric.spec.parameters
-    path = (*metric.path, "compute")
-    try:
-        if isinstance(compute, StatisticCompute):
-            path = (*path, "statistic")
-            fields.statistic_quantile(str(fields.resolve(compute.statistic, params)))
-        elif isinstance(compute, NoRepeatCompute):
-            path = (*path, "window_days")
-            fields.window_seconds(compute, params)
-    except (ValueError, expressions.ExpressionError) as exc:
-        message = exc.message if isinstance(exc, expressions.ExpressionError) else str(exc)
-        return [metric.doc.issue(path, message)]
-    return []
-
-
-def _parse(
-    text: str,
-    parameters: Mapping[str, str | int | float | bool],
-    doc: LocatedDoc,
-    path: tuple[str | int, ...],
-    issues: list[Issue],
-) -> expressions.ParsedExpression | None:
-    try:
-        return expressions.parse(expressions.substitute(text, parameters))
-    except expressions.ExpressionError as exc:
-        hint = (
-            "define it under `parameters:`"
-            if "parameter" in exc.message
-            else "check quotes: 'text' for strings, \"Column Name\" for names with spaces"
-        )
-        issues.append(doc.issue(path, exc.message, offset=exc.offset, hint=hint))
-        return None
-
-
-def _check_formula(metric: MetricDef, project: Project) -> list[Issue]:
-    compute = metric.spec.compute
-    assert isinstance(compute, FormulaCompute)
-    path = (*metric.path, "compute", "expr")
-    issues: list[Issue] = []
-    parsed = _parse(compute.expr, metric.spec.parameters, metric.doc, path, issues)
-    if parsed is None:
-        return issues
-    for name in parsed.columns:
-        if name not in project.metrics and name not in project.aliases:
-            issues.append(
-                metric.doc.issue(
-                    path,
-                    f"unknown metric id `{name}` in formula",
-                    offset=expressions.offset_of(name, compute.expr),
-                    hint=did_you_mean(name, project.metrics)
-                    or "formulas refer to other metric ids",
-                )
-            )
-    if compute.n_from is not None and compute.n_from not in parsed.columns:
-        issues.append(
-            metric.doc.issue(
-                (*metric.path, "compute", "n_from"),
-                f"`n_from: {compute.n_from}` is not used in the formula",
-                hint="name one of: " + ", ".join(parsed.columns),
-            )
-        )
-    return issues
-
-
-def formula_inputs(metric: MetricDef, project: Project) -> list[str]:
-    """The metric ids a formula refers to (aliases resolved)."""
-    compute = metric.spec.compute
-    if not isinstance(compute, FormulaCompute):
-        return []
-    text = expressions.substitute(compute.expr, metric.spec.parameters)
-    return [project.aliases.get(n, n) for n in expressions.parse(text).columns]
-
-
-def _check_cycles(project: Project) -> list[Issue]:
-    graph: dict[str, list[str]] = {}
-    for metric in project.metrics.values():
-        try:
-            graph[metric.id] = [m for m in formula_inputs(metric, project) if m in project.metrics]
-        except expressions.ExpressionError:
-            graph[metric.id] = []
-    issues: list[Issue] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
-                cycle = [*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt]
-                metric = project.metrics[node]
-                issues.append(
-                    metric.doc.issue(
-                        (*metric.path, "compute", "expr"),
-                        "formula metrics refer to each other in a cycle: " + " -> ".join(cycle),
-                        hint="break the cycle",
-                    )
-                )
-            elif state.get(nxt) is None:
-                visit(nxt, [*trail, nxt])
-        state[node] = 2
-
-    for node in sorted(graph):
-        if state.get(node) is None:
-            visit(node, [node])
     return issues
 
 

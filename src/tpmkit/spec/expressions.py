@@ -142,3 +142,81 @@ def offset_of(name: str, text: str) -> int:
     """Where a column name first appears in the expression text (0 when not found)."""
     match = re.search(r'(?<![A-Za-z0-9_"])"?' + re.escape(name) + r'"?(?![A-Za-z0-9_])', text)
     return match.start() if match else 0
+
+
+@dataclass(frozen=True)
+class Quotient:
+    """An expression of the form `numerator / denominator × scale` over two names."""
+
+    numerator: str
+    denominator: str
+    scale: float
+
+
+class _NotAProduct(Exception):
+    """The expression is not a product and quotient of names and numbers."""
+
+
+def quotient(text: str) -> Quotient | None:
+    """`a / b` of two names, each side possibly multiplied or divided by numbers (e.g.
+    `3600 * handled / logged_in`): the two names and the constant factor; None for any
+    other shape (a sum, a function, one name only). Read from the tokens, never evaluated."""
+    tokens: list[tuple[str | None, str]] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            return None  # a character the lexer does not know
+        if match.lastgroup != "space":
+            tokens.append((match.lastgroup, match.group()))
+        position = match.end()
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position][1] if position < len(tokens) else None
+
+    def take() -> tuple[str | None, str]:
+        nonlocal position
+        if position >= len(tokens):
+            raise _NotAProduct
+        position += 1
+        return tokens[position - 1]
+
+    def factor() -> tuple[float, list[str], list[str]]:
+        kind, token = take()
+        if token == "-":
+            scale, top, bottom = factor()
+            return -scale, top, bottom
+        if token == "(":
+            inner = term()
+            if take()[1] != ")":
+                raise _NotAProduct
+            return inner
+        if kind == "number":
+            return float(token), [], []
+        if kind == "quoted":
+            return 1.0, [token[1:-1].replace('""', '"')], []
+        if kind == "word" and token.lower() not in KEYWORDS and peek() != "(":
+            return 1.0, [token], []
+        raise _NotAProduct
+
+    def term() -> tuple[float, list[str], list[str]]:
+        scale, top, bottom = factor()
+        while peek() in ("*", "/"):
+            operator = take()[1]
+            other_scale, other_top, other_bottom = factor()
+            if operator == "*":
+                scale, top, bottom = scale * other_scale, top + other_top, bottom + other_bottom
+            elif other_scale == 0:
+                raise _NotAProduct
+            else:
+                scale, top, bottom = scale / other_scale, top + other_bottom, bottom + other_top
+        return scale, top, bottom
+
+    try:
+        scale, top, bottom = term()
+    except _NotAProduct:
+        return None
+    if position != len(tokens) or len(top) != 1 or len(bottom) != 1:
+        return None
+    return Quotient(top[0], bottom[0], scale)

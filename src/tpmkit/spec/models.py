@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+from pydantic.fields import FieldInfo
+
+from tpmkit.spec.base import Strict
+from tpmkit.spec.computes import COMPUTE_MODELS, ComputeSpec, add_model, compute_annotation
 
 Scalar = str | int | float | bool
 ROLES = ("agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director")
@@ -15,12 +19,6 @@ Role = Literal[
 ]
 ColumnType = Literal["text", "int", "float", "bool", "timestamp", "date", "duration"]
 METRIC_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-
-
-class Strict(BaseModel):
-    """Base for every definition model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Direction(StrEnum):
@@ -68,139 +66,12 @@ class Target(Strict):
         return self
 
 
-class Censor(Strict):
-    """Drop rows whose `column` lies after the data horizon (not yet observable)."""
-
-    column: str
-    horizon: list[str] = Field(
-        min_length=1, description="the horizon is the latest value of these columns"
-    )
-
-
-class _Rows(Strict):
-    where: str | None = Field(None, description="SQL condition selecting the rows (default: all)")
-    censor: Censor | None = None
-
-
-class CountCompute(_Rows):
-    """Number of rows (matching `where`)."""
-
-    kind: Literal["count"]
-
-
-class SumCompute(_Rows):
-    """Sum of `expr` over rows; nulls count as 0."""
-
-    kind: Literal["sum"]
-    expr: str
-
-
-class MeanCompute(_Rows):
-    """Mean of `expr` over rows where it is not null."""
-
-    kind: Literal["mean"]
-    expr: str
-
-
-class MedianCompute(_Rows):
-    """Median of `expr` over rows where it is not null."""
-
-    kind: Literal["median"]
-    expr: str
-
-
-class PercentileCompute(_Rows):
-    """p-th percentile (linear interpolation) of `expr`."""
-
-    kind: Literal["percentile"]
-    expr: str
-    p: float = Field(gt=0, le=100)
-
-
-class RatioCompute(_Rows):
-    """Share of rows where `numerator` holds among `where` rows (null numerator: row left out)."""
-
-    kind: Literal["ratio"]
-    numerator: str
-    scale: float = 100.0
-
-
-class RatioOfSumsCompute(_Rows):
-    """sum(numerator) / sum(denominator) over rows; nulls add 0, a zero denominator is no data."""
-
-    kind: Literal["ratio_of_sums"]
-    numerator: str
-    denominator: str
-    scale: float = 100.0
-
-
-class StatisticCompute(_Rows):
-    """A statistic of `expr` chosen by name: mean, median or pNN (e.g. p90); the name may be
-    a `{parameter}` so a project can switch it."""
-
-    kind: Literal["statistic"]
-    expr: str
-    statistic: str
-
-
-class NoRepeatCompute(_Rows):
-    """Share of `where` rows with no later row of the same `key` within `window_days`
-    (any row of the dataset counts as a repeat; rows at the same instant do not). Rows
-    whose window ends after the latest time in the dataset are left out (not observable)."""
-
-    kind: Literal["no_repeat_within"]
-    key: str
-    window_days: float | str
-    scale: float = 100.0
-
-
-class OpenAtEndCompute(Strict):
-    """A stock: rows opened before the period's end and not closed by then. Emitted for
-    every period from the first opening to the last period ending by the data horizon,
-    and for every group, including 0."""
-
-    kind: Literal["open_at_period_end"]
-    opened: str
-    closed: str
-    horizon: list[str] = Field(min_length=1)
-    where: str | None = None
-
-
-class DeviationCompute(_Rows):
-    """Mean absolute deviation of `expr` from its `group` mean (e.g. a calibration session),
-    over groups with at least `min_group_size` values; group means use the whole dataset."""
-
-    kind: Literal["deviation_from_group_mean"]
-    expr: str
-    group: str
-    min_group_size: int = Field(2, ge=1)
-
-
-class FormulaCompute(Strict):
-    """Arithmetic over other metric ids, joined on period and group."""
-
-    kind: Literal["formula"]
-    expr: str
-    n_from: str | None = Field(
-        None, description="metric id whose n is reported (default: first in expr)"
-    )
-
-
-Compute = Annotated[
-    CountCompute
-    | SumCompute
-    | MeanCompute
-    | MedianCompute
-    | PercentileCompute
-    | RatioCompute
-    | RatioOfSumsCompute
-    | StatisticCompute
-    | NoRepeatCompute
-    | OpenAtEndCompute
-    | DeviationCompute
-    | FormulaCompute,
-    Field(discriminator="kind"),
-]
+# `compute:` validates through the registry of compute models (spec/computes.py); a kind
+# registered later (a plugin, a test) rebuilds MetricSpec, see `register_compute`.
+if TYPE_CHECKING:
+    Compute = ComputeSpec
+else:
+    Compute = compute_annotation()
 
 
 class Override(Strict):
@@ -306,6 +177,26 @@ class MetricSpec(Strict):
     def current_baseline(self) -> Baseline | None:
         entries = self.schedule("baseline")
         return entries[-1] if entries else None
+
+
+def register_compute(model: type[ComputeSpec]) -> str:
+    """Make `model` a valid `compute:` block (its `kind` its name); returns the kind name.
+    The engine side of a kind registers itself in `tpmkit.engine.kinds`."""
+    name = add_model(model)
+    _rebuild_metric_spec()
+    return name
+
+
+def unregister_compute(name: str) -> None:
+    """Forget a registered compute kind (a test's toy kind, afterwards)."""
+    COMPUTE_MODELS.pop(name, None)
+    _rebuild_metric_spec()
+
+
+def _rebuild_metric_spec() -> None:
+    # pydantic builds a model's validator once: swap in the new union and build it again
+    MetricSpec.__pydantic_fields__["compute"] = FieldInfo.from_annotation(compute_annotation())
+    MetricSpec.model_rebuild(force=True)
 
 
 class MetricSettings(Strict):

@@ -10,14 +10,17 @@ every period, including 0.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
 
-from tpmkit.engine import kinds, periods
-from tpmkit.engine.cells import START, Window, bounds
+from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
-from tpmkit.spec.models import MetricSpec, OpenAtEndCompute
+from tpmkit.engine.kinds.base import Kind, Plan
+from tpmkit.engine.kinds.rows import row_expr
+from tpmkit.engine.window import START, Window, bounds
+from tpmkit.spec.computes import OpenAtEndCompute
+from tpmkit.spec.models import MetricSpec
 
 
 def _grid(first: Any, last: Any, grain: str, timezone: str) -> pl.DataFrame:
@@ -30,15 +33,17 @@ def _grid(first: Any, last: Any, grain: str, timezone: str) -> pl.DataFrame:
 
 
 def open_at_end(
-    frame: pl.LazyFrame, spec: MetricSpec, grain: str, by: list[str], timezone: str, window: Window
+    frame: pl.LazyFrame,
+    spec: MetricSpec,
+    compute: OpenAtEndCompute,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
 ) -> pl.DataFrame:
-    """Cells (metric, period_start, groups, value, n, override) of a stock metric."""
-    compute = spec.compute
-    assert isinstance(compute, OpenAtEndCompute)
+    """Cells (metric, period_start, groups, value, n, override, components) of a stock."""
     where = (
-        kinds.row_expr(compute.where, spec.parameters).fill_null(False)
-        if compute.where
-        else pl.lit(True)
+        row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )
     present = set(frame.collect_schema().names())  # horizon columns may be absent
     horizon = pl.max_horizontal(pl.col(c).max() for c in compute.horizon if c in present)
@@ -70,6 +75,7 @@ def open_at_end(
             pl.lit(span["__last"][0]).alias("__last"),
             pl.col("value").fill_null(0).cast(pl.Float64),
             pl.col("value").fill_null(0).cast(pl.Int64).alias("n"),
+            *_components(pl.col("value").fill_null(0)),
         )
 
     events = (
@@ -111,4 +117,53 @@ def open_at_end(
         pl.col("__v").cast(pl.Float64).alias("value"),
         pl.col("__v").cast(pl.Int64).alias("n"),
         pl.col("override").cast(pl.Int32),
+        *_components(pl.col("__v")),
     ).collect()
+
+
+def _components(value: pl.Expr) -> list[pl.Expr]:
+    """A stock's components: the level itself, no denominator, scale 1."""
+    return [
+        value.cast(pl.Float64).alias("numerator"),
+        pl.lit(None, dtype=pl.Float64).alias("denominator"),
+        pl.lit(1.0).alias("scale"),
+    ]
+
+
+class OpenAtEnd(Kind[OpenAtEndCompute]):
+    """Computes its own cells over a grid of periods (plan "cells")."""
+
+    name = "open_at_period_end"
+    model = OpenAtEndCompute
+    plan: ClassVar[Plan] = "cells"
+    column_fields = ("opened", "closed")
+    stock: ClassVar[bool] = True
+
+    def named_columns(self, compute: OpenAtEndCompute) -> list[tuple[tuple[str | int, ...], str]]:
+        found = super().named_columns(compute)
+        return found + [(("horizon", i), c) for i, c in enumerate(compute.horizon)]
+
+    def horizon(self, compute: OpenAtEndCompute) -> list[str]:
+        return list(compute.horizon)
+
+    def needs_whole_dataset(self, compute: OpenAtEndCompute) -> bool:
+        return True
+
+    def cells(
+        self,
+        compute: OpenAtEndCompute,
+        frame: pl.LazyFrame,
+        spec: MetricSpec,
+        grain: str,
+        by: list[str],
+        timezone: str,
+        window: Window,
+    ) -> pl.DataFrame:
+        return open_at_end(frame, spec, compute, grain, by, timezone, window)
+
+    def describe(self, compute: OpenAtEndCompute) -> str:
+        return (
+            f"rows with `{compute.opened}` before the period's end and `{compute.closed}` "
+            f"empty or not before it, for every period ending by the latest of "
+            f"{', '.join(compute.horizon)}"
+        )

@@ -83,17 +83,32 @@ def test_t_quantiles():
     assert t975(120) == pytest.approx(1.980, abs=0.001)
 
 
+def rate(hits, size, scale=100.0):
+    """A rate record's components."""
+    return {"numerator": float(hits), "denominator": float(size), "scale": scale}
+
+
 def test_small_samples_are_not_flagged_but_strong_evidence_is():
     target = {"target": 85.0, "direction": "higher_is_better", "status": "warning"}
     # 0 % of 2 surveys is below csat's min_sample (20): insufficient_sample, never flagged
-    two = {**target, "value": 0.0, "n": 2, "status": "insufficient_sample"}
+    two = {**target, "value": 0.0, "n": 2, "status": "insufficient_sample", **rate(0, 2)}
     assert evidence(two, interval(two, rate=True)) is None
-    many = {**target, "value": 60.0, "n": 200}
+    many = {**target, "value": 60.0, "n": 200, **rate(120, 200)}
     assert evidence(many, interval(many, rate=True)) == "significantly_worse"
-    near = {**target, "value": 80.0, "n": 30}
+    near = {**target, "value": 80.0, "n": 30, **rate(24, 30)}
     assert evidence(near, interval(near, rate=True)) == "not_enough_evidence"
-    top = {**target, "value": 97.0, "n": 200}
+    top = {**target, "value": 97.0, "n": 200, **rate(194, 200)}
     assert evidence(top, interval(top, rate=True)) == "significantly_better"
+
+
+def test_rate_intervals_come_from_the_components_in_the_metrics_scale():
+    # 8 of 10 as a fraction (scale 1): Wilson [0.490, 0.943], not that range / 100
+    low, high = interval({"value": 0.8, "n": 10, **rate(8, 10, 1.0)}, rate=True)
+    assert (low, high) == (pytest.approx(0.490, abs=5e-4), pytest.approx(0.943, abs=5e-4))
+    # the denominator is the rows the ratio divides by, which may be fewer than n
+    low, high = interval({"value": 80.0, "n": 12, **rate(8, 10)}, rate=True)
+    assert (low, high) == (pytest.approx(49.0, abs=0.05), pytest.approx(94.3, abs=0.05))
+    assert interval({"value": 80.0, "n": 10}, rate=True) is None  # no components: no interval
 
 
 def test_mean_metrics_use_the_t_interval():

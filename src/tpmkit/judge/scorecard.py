@@ -64,9 +64,12 @@ def interval(record: dict[str, Any], rate: bool) -> tuple[float, float] | None:
     value, n = record.get("value"), record.get("n") or 0
     if value is None or n <= 0:
         return None
-    if rate:
-        bounds = wilson(value / 100 * n, n)
-        return None if bounds is None else (bounds[0] * 100, bounds[1] * 100)
+    if rate:  # the record's own components: qualifying rows of the rows it divides by
+        hits, size, scale = (record.get(k) for k in ("numerator", "denominator", "scale"))
+        if hits is None or not size or not scale:
+            return None
+        bounds = wilson(hits, int(size))
+        return None if bounds is None else (bounds[0] * scale, bounds[1] * scale)
     sd = record.get("sd")
     if sd is None or n < 2:
         return None

@@ -36,6 +36,7 @@ class NoRepeat(Kind[NoRepeatCompute]):
     name = "no_repeat_within"
     model = NoRepeatCompute
     column_fields = ("key",)
+    binomial: ClassVar[bool] = True  # each row repeats or not: a Wilson interval
     own_pass: ClassVar[bool] = True  # its preparation sorts the whole dataset
 
     def check(self, compute: NoRepeatCompute, metric: MetricDef, project: Project) -> list[Issue]:

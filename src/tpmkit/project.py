@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tpmkit.judge.scorecard import ScorecardResult
     from tpmkit.records import Evaluation
     from tpmkit.report.build import Report
+    from tpmkit.workflows import Evaluator
 
 __all__ = ["Project", "cache_for", "load", "resolve_ids", "select", "validate"]
 
@@ -115,6 +116,21 @@ class Project(Definitions):
         )
         return evaluate(needs)
 
+    def _evaluator(
+        self,
+        period: str | None,
+        data: Mapping[str, Any] | None,
+        cache: Path | bool,
+        progress: Callable[[str], None] | None,
+    ) -> Evaluator:
+        """The evaluator a command's needs share (each need evaluated once), after checking
+        the grain it is asked for."""
+        from tpmkit.workflows import Evaluator
+
+        if period is not None:
+            check_window(period, None, None, None)
+        return Evaluator(self, data=data, cache=cache, progress=progress)
+
     def check(
         self,
         metrics: Sequence[str] = (),
@@ -135,8 +151,7 @@ class Project(Definitions):
         """The CI gate: evaluate once, judge the latest complete period (or `at`)."""
         from tpmkit import workflows
 
-        check_window(period, None, None, None)
-        evaluate = workflows.Evaluator(self, data=data, cache=cache, progress=progress)
+        evaluate = self._evaluator(period, data, cache, progress)
         return workflows.check(
             self,
             metrics,
@@ -168,8 +183,7 @@ class Project(Definitions):
         """A role's balanced scorecard of the judged period (see `judge.scorecard`)."""
         from tpmkit import workflows
 
-        check_window(period, None, None, None)
-        evaluate = workflows.Evaluator(self, data=data, cache=cache, progress=progress)
+        evaluate = self._evaluator(period, data, cache, progress)
         return workflows.scorecard(
             self,
             role=role,
@@ -191,8 +205,7 @@ class Project(Definitions):
         """Every goal of the project as of `as_of` (default: the last day with data)."""
         from tpmkit import workflows
 
-        evaluate = workflows.Evaluator(self, data=data, cache=cache)
-        return workflows.goals(self, as_of, evaluate)
+        return workflows.goals(self, as_of, self._evaluator(None, data, cache, None))
 
     def report(
         self,
@@ -214,8 +227,7 @@ class Project(Definitions):
         `tpmkit.report.document.to_html` or `to_markdown`."""
         from tpmkit import workflows
 
-        check_window(period, None, None, None)
-        evaluate = workflows.Evaluator(self, data=data, cache=cache, progress=progress)
+        evaluate = self._evaluator(period, data, cache, progress)
         return workflows.report(
             self,
             metrics,
@@ -234,12 +246,7 @@ class Project(Definitions):
 def load(project_file: Path | str) -> Project:
     """Load a project and its metrics; every definition problem raises one DefinitionError."""
     definitions, issues = load_project(project_file)
-    from tpmkit.data.schema import available_columns
-    from tpmkit.engine.kinds.checks import check_kinds
-    from tpmkit.spec.checks import check_project
-
-    columns = available_columns(definitions)
-    issues.extend(check_project(definitions) + check_kinds(definitions, columns))
+    issues.extend(_definition_issues(definitions))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DefinitionError(f"{len(errors)} problem(s) in the definitions", by_location(errors))
@@ -250,17 +257,24 @@ def load(project_file: Path | str) -> Project:
 def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]:
     """Every issue (errors and warnings) in the project, its metric files and data schemas;
     data values are checked on the first `rows` rows of each file (None: all)."""
-    from tpmkit.data.schema import available_columns, schema_issues
-    from tpmkit.engine.kinds.checks import check_kinds
-    from tpmkit.spec.checks import check_project
+    from tpmkit.data.schema import schema_issues
 
     project, issues = load_project(project_file)
-    columns = available_columns(project)
-    definition_issues = check_project(project) + check_kinds(project, columns)
+    definition_issues = _definition_issues(project)
     issues.extend(definition_issues)
     if not any(i.message.startswith("unknown time zone") for i in definition_issues):
         issues.extend(schema_issues(project, rows))  # data cannot be read without a valid zone
     return by_location(issues)
+
+
+def _definition_issues(definitions: Definitions) -> list[Issue]:
+    """The project-level checks and each kind's own checks against the exports' columns."""
+    from tpmkit.data.schema import available_columns
+    from tpmkit.engine.kinds.checks import check_kinds
+    from tpmkit.spec.checks import check_project
+
+    columns = available_columns(definitions)
+    return check_project(definitions) + check_kinds(definitions, columns)
 
 
 def check_window(period: str, start: dt.date | None, end: dt.date | None, last: int | None) -> None:

@@ -260,3 +260,50 @@ def test_no_complete_period_hint_names_a_real_period(make):
     result = run(project_file)
     assert result.exit_code == 2
     assert "--at 2026-W11" in result.output and "--at all" not in result.output
+
+
+def test_a_gated_metric_with_no_record_fails_closed_under_by_too(make):
+    # tickets stop in 2026-W09: the judged week W10 has no ticket, so no record, no group
+    tickets = (
+        "ticket_id,created_at,agent_id\nt1,2026-02-24 10:00:00,a1\nt2,2026-02-25 10:00:00,a2\n"
+    )
+    count = (
+        "id: opened\nname: Tickets opened\nunit: count\ndirection: higher_is_better\n"
+        "owner: team_lead\ndataset: tickets\ncompute: {kind: count}\n"
+        "thresholds: {warning: 1, critical: 0}\n"
+    )
+    text = PROJECT + "  tickets: {path: tickets.csv}\n"
+    files = {"calls.csv": calls([10, 20]), "roster.csv": ROSTER, "tickets.csv": tickets}
+    metrics = {"wait": metric("wait", 30, 60), "opened": count}
+    project_file = make.project(text, metrics=metrics, files=files)
+    for args in ([], ["--by", "team"]):
+        result = run(project_file, "--at", "2026-W10", *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "FAIL opened 2026-W10: no data" in result.stdout
+
+
+def test_a_formula_whose_input_cannot_be_grouped_is_shown_not_judged(make):
+    # the tickets export has no agent_id, so neither `opened` nor a formula over it can be
+    # grouped by team: both are shown with the reason and neither fails the gate
+    tickets = "ticket_id,created_at\nt1,2026-03-03 10:00:00\n"
+    count = (
+        "id: opened\nname: Tickets opened\nunit: count\ndirection: higher_is_better\n"
+        "owner: team_lead\ndataset: tickets\ncompute: {kind: count}\n"
+        "thresholds: {warning: 5, critical: 3}\n"
+    )
+    per_wait = (
+        "id: opened_per_wait\nname: per wait\nunit: ratio\ndirection: higher_is_better\n"
+        "owner: team_lead\ncompute: {kind: formula, expr: opened / wait}\n"
+        "thresholds: {warning: 5, critical: 3}\n"
+    )
+    text = PROJECT + "  tickets: {path: tickets.csv}\n"
+    files = {"calls.csv": calls([10, 20]), "roster.csv": ROSTER, "tickets.csv": tickets}
+    metrics = {"wait": metric("wait", 30, 60), "opened": count, "per": per_wait}
+    project_file = make.project(text, metrics=metrics, files=files)
+    result = run(project_file, "--by", "team", "--at", "2026-W10", "--format", "json")
+    assert result.exit_code == 0, result.output
+    verdicts = {v["metric"]: v for v in json.loads(result.stdout)["verdicts"]}
+    assert verdicts["opened"]["gate"] is None and not verdicts["opened"]["failed"]
+    assert verdicts["opened_per_wait"]["gate"] is None
+    assert not verdicts["opened_per_wait"]["failed"]
+    assert verdicts["opened_per_wait"]["reason"].startswith("input `opened`: cannot group by")

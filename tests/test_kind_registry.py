@@ -144,3 +144,59 @@ def test_a_bad_key_in_a_compute_block_is_located(make, registered):
             unregister("max")
     unknown = [i for i in caught.value.issues if i.message == "unknown key `numeratr`"]
     assert [(i.line, i.hint) for i in unknown] == [(6, "did you mean `numerator`?")]
+
+
+class Misnamed(Max):
+    """Its name disagrees with its model's `kind`."""
+
+    name = "biggest"
+
+
+def test_a_refused_kind_leaves_both_registries_as_they_were():
+    from tpmkit.spec.computes import COMPUTE_MODELS
+
+    before = schema_text("metric")
+    with pytest.raises(ValueError, match="its model's kind `max`"):
+        register(Misnamed())
+    assert "max" not in COMPUTE_MODELS and "biggest" not in COMPUTE_MODELS
+    assert "max" not in KINDS and "biggest" not in KINDS
+    assert schema_text("metric") == before
+
+
+def test_the_two_registries_name_the_same_kinds():
+    from tpmkit.spec.computes import COMPUTE_MODELS
+
+    assert set(COMPUTE_MODELS) == set(KINDS)
+    assert all(KINDS[name].model is COMPUTE_MODELS[name] for name in KINDS)
+
+
+class Share(Kind[MaxCompute]):
+    """A kind whose scale is a whole number (100, not 100.0): answered share of rows."""
+
+    name = "max"
+    model = MaxCompute
+    expression_fields = ("where", "expr")
+
+    def aggregation(
+        self, compute: MaxCompute, params: Params, metric_id: str, time_column: str
+    ) -> Aggregation:
+        parts = Parts(metric_id)
+        hits = parts.count("hits", mask(compute.where, params))
+        size = parts.count("size", None)
+        value = hits.cast(pl.Float64) * 100 / size
+        return parts.done(value, size, components=(hits, size, 100))
+
+    def describe(self, compute: MaxCompute) -> str:
+        return f"percent of rows where `{compute.where}`"
+
+
+def test_a_whole_number_scale_is_a_component(make):
+    register(Share())
+    try:
+        path = make.project(PROJECT, metrics={"longest_wait": LONGEST}, files={"calls.csv": CALLS})
+        index = by_key(evaluate_records(path))
+    finally:
+        unregister("max")
+    w02 = index[("longest_wait", "2026-W02")]  # c1 and c2 answered of c1, c2, c3
+    assert (w02["numerator"], w02["denominator"], w02["scale"]) == (2.0, 3.0, 100.0)
+    assert w02["value"] == pytest.approx(200 / 3)

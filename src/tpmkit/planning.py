@@ -16,6 +16,7 @@ from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, bounds
 from tpmkit.engine.records import formula_inputs
 from tpmkit.errors import DefinitionError, Issue, UsageError
+from tpmkit.records import UNGROUPABLE
 from tpmkit.spec.loader import MetricDef, Project
 from tpmkit.spec.models import MetricSpec
 
@@ -172,7 +173,7 @@ def plan_compute(
         absent = [c for c in by if c not in columns]
         if absent:
             grouping[spec.id] = (
-                f"cannot group by {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
+                f"{UNGROUPABLE} {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
             )
             continue
         horizon = kinds.horizon_columns(spec.compute)

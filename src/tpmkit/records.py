@@ -13,6 +13,10 @@ import polars as pl
 
 from tpmkit.spec.models import MetricSpec
 
+# The reason given to a metric that the asked grouping does not apply to (its dataset, or
+# a formula input's, lacks a grouping column): such a metric is shown, never judged.
+UNGROUPABLE = "cannot group by"
+
 
 @dataclass
 class DatasetSummary:

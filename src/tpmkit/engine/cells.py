@@ -34,7 +34,8 @@ def components(result: Aggregation | None, value: pl.Expr) -> list[pl.Expr]:
         if part is None:
             exprs.append(pl.lit(None, dtype=pl.Float64).alias(name))
         else:
-            column = pl.lit(part, dtype=pl.Float64) if isinstance(part, float) else part
+            # a plain number (a scale, e.g. 100 or 100.0) or a per-cell expression
+            column = part if isinstance(part, pl.Expr) else pl.lit(float(part), dtype=pl.Float64)
             exprs.append(pl.when(known).then(column.cast(pl.Float64)).alias(name))
     return exprs
 

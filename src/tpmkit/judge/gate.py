@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tpmkit.errors import Issue, UsageError, did_you_mean
-from tpmkit.records import Evaluation
+from tpmkit.records import UNGROUPABLE, Evaluation
 from tpmkit.render.values import threshold_passed
 from tpmkit.spec.loader import Project
 from tpmkit.spec.models import MetricSpec
@@ -150,13 +150,13 @@ def check(
         label = labels[metric.id]
         rows = by_metric.get(metric.id, [])
         reason = unavailable.get(metric.id)
-        if not rows and reason and reason.startswith("cannot group by"):
+        if not rows and reason and UNGROUPABLE in reason:  # also via a formula's input
             level = None  # a metric the grouping does not apply to is shown, not judged
         judged = [_verdict(r, metric, by, level, label, early_warning) for r in rows] or [
             _no_record(metric, level, label, reason)
         ]
         for verdict in judged:
-            if by and all(v is None for v in verdict.group.values()):
+            if by and verdict.group and all(v is None for v in verdict.group.values()):
                 # rows with no value in the grouping (contacts no agent took have no team)
                 verdict.level, verdict.failed = None, False
         # fail closed: a gated metric with nothing to judge in the period fails

@@ -99,6 +99,7 @@ def to_json(result: CheckResult) -> str:
                 "gate": v.level,
                 "failed": v.failed,
                 "threshold": v.threshold or None,
+                "reason": v.reason,
                 "owner": v.owner,
                 "trend": v.trend,
                 "action": v.action,

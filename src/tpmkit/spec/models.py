@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -10,7 +11,13 @@ from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 
 from tpmkit.spec.base import Strict
-from tpmkit.spec.computes import COMPUTE_MODELS, ComputeSpec, add_model, compute_annotation
+from tpmkit.spec.computes import (
+    COMPUTE_MODELS,
+    ComputeSpec,
+    add_model,
+    compute_annotation,
+    kind_name,
+)
 
 Scalar = str | int | float | bool
 ROLES = ("agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director")
@@ -182,21 +189,37 @@ class MetricSpec(Strict):
 def register_compute(model: type[ComputeSpec]) -> str:
     """Make `model` a valid `compute:` block (its `kind` its name); returns the kind name.
     The engine side of a kind registers itself in `tpmkit.engine.kinds`."""
-    name = add_model(model)
-    _rebuild_metric_spec()
+    with _REBUILDING:
+        known = COMPUTE_MODELS.get(kind_name(model)) is model
+        name = add_model(model)
+        if not known:  # the built-in kinds are in the union already
+            _rebuild_metric_spec()
     return name
 
 
 def unregister_compute(name: str) -> None:
     """Forget a registered compute kind (a test's toy kind, afterwards)."""
-    COMPUTE_MODELS.pop(name, None)
-    _rebuild_metric_spec()
+    with _REBUILDING:
+        if COMPUTE_MODELS.pop(name, None) is not None:
+            _rebuild_metric_spec()
+
+
+# One registration at a time: the field swap and the validator rebuild belong together.
+# (Registering is for start-up and tests, not for a metric file being read meanwhile.)
+_REBUILDING = threading.Lock()
 
 
 def _rebuild_metric_spec() -> None:
-    # pydantic builds a model's validator once: swap in the new union and build it again
+    # pydantic builds a model's validator once: swap in the new union and build it again;
+    # if that fails, the previous union stays in force
+    previous = MetricSpec.__pydantic_fields__["compute"]
     MetricSpec.__pydantic_fields__["compute"] = FieldInfo.from_annotation(compute_annotation())
-    MetricSpec.model_rebuild(force=True)
+    try:
+        MetricSpec.model_rebuild(force=True)
+    except Exception:
+        MetricSpec.__pydantic_fields__["compute"] = previous
+        MetricSpec.model_rebuild(force=True)
+        raise
 
 
 class MetricSettings(Strict):

@@ -6,7 +6,7 @@ from typing import Any
 
 from tpmkit.engine.kinds.base import Kind
 from tpmkit.errors import did_you_mean
-from tpmkit.spec.computes import ComputeSpec
+from tpmkit.spec.computes import ComputeSpec, kind_name
 from tpmkit.spec.models import register_compute, unregister_compute
 
 KINDS: dict[str, Kind[Any]] = {}
@@ -14,11 +14,13 @@ KINDS: dict[str, Kind[Any]] = {}
 
 def register(kind: Kind[Any]) -> None:
     """Make a kind usable: its model validates `compute:` blocks, its module computes them."""
+    # every check before anything changes: a refused kind leaves both registries as they were
     if kind.name in KINDS and type(KINDS[kind.name]) is not type(kind):
         raise ValueError(f"computation kind `{kind.name}` is already registered")
-    name = register_compute(kind.model)
+    name = kind_name(kind.model)
     if name != kind.name:
         raise ValueError(f"{type(kind).__name__}.name is `{kind.name}`, its model's kind `{name}`")
+    register_compute(kind.model)
     KINDS[kind.name] = kind
 
 

@@ -146,7 +146,13 @@ def test_golden_report_key_facts_by_hand(project_file):
     }
     assert cards == CARDS
     assert report.counts() == {"critical": 1, "ok": 1}
-    assert report.group_breaches() == {"critical": 1}
+    # Red critical and Blue warning on `wait`, once by team and once by team × agent (each
+    # team has one agent, so the same calls): counted per grouping, never added up
+    by_grouping = [("team", {"critical": 1, "warning": 1})]
+    assert report.group_breaches() == [
+        *by_grouping,
+        ("team × agent_id", {"critical": 1, "warning": 1}),
+    ]
     tables = {
         (t.metric, tuple(t.columns)): [
             (
@@ -166,26 +172,33 @@ def test_golden_report_key_facts_by_hand(project_file):
     ]
     text = to_markdown(report)
     assert "## Status overview\n\n1 critical, 1 ok\n" in text
-    assert "(each counted once, at its worst status): 1 critical — see below." in text
+    assert (
+        "Groups breaching a metric in the tables below — by team: 1 critical, 1 warning; "
+        "by team × agent_id: 1 critical, 1 warning." in text
+    )
     assert (
         "| CRITICAL | Average wait | 65.0s | above critical 60.0s | team_lead |"
         " team lead: add staff today |" in text
     )
     html = to_html(report)
-    assert "(each counted once, at its worst status):</b> 1 critical — see below." in html
+    assert (
+        "<b>Groups breaching a metric in the tables below</b> — by team: 1 critical, 1 warning; "
+        "by team × agent_id: 1 critical, 1 warning.</p>" in html
+    )
 
 
-def test_a_metric_breached_by_a_team_and_its_agents_counts_once(project_file):
-    # Blue's 50 s is a warning and Red's 80 s critical, at team and at agent level: four
-    # breached rows, one metric; worst status critical
+def test_group_breaches_are_counted_per_grouping_never_summed(project_file):
+    # four breached rows: Red critical and Blue warning, by team and by team × agent
     report = report_for(project_file, role="team_lead")
     rows = [r for t in report.tables for r in t.rows if r.record["status"] != "ok"]
     assert len(rows) == 4
-    assert report.group_breaches() == {"critical": 1}
-    # without the critical rows the same metric counts once as a warning
-    for table in report.tables:
-        table.rows = [r for r in table.rows if r.record["status"] != "critical"]
-    assert report.group_breaches() == {"warning": 1}
+    assert report.group_breaches() == [
+        ("team", {"critical": 1, "warning": 1}),
+        ("team × agent_id", {"critical": 1, "warning": 1}),
+    ]
+    # without the agent table the team line stands alone
+    report.tables = [t for t in report.tables if t.columns == ["team"]]
+    assert report.group_breaches() == [("team", {"critical": 1, "warning": 1})]
 
 
 class Balanced(HTMLParser):

@@ -112,20 +112,23 @@ class Report:
         counted = Counter(card.status for card in self.cards)
         return {s: counted[s] for s in STATUS_ORDER if counted[s]}
 
-    def group_breaches(self) -> dict[str, int]:
-        """Metrics breached in some group table (a team can be critical while the whole
-        operation is ok), each counted once at its worst status: a team and its agents
-        breaching the same metric over the same calls are one breach, not two."""
-        worst: dict[str, str] = {}
+    def group_breaches(self) -> list[tuple[str, dict[str, int]]]:
+        """Per grouping ("team", "team × agent_id" …), how many groups breach a metric (a
+        team can be critical while the whole operation is ok), as (metric, group) pairs at
+        their status. Each grouping is counted on its own and the lines are never added:
+        a team and its only agent breaching over the same calls are one breach in each."""
+        counted: dict[str, Counter[str]] = {}
         for table in self.tables:
+            label = " × ".join(table.columns)
             for row in table.rows:
                 status = row.record["status"]
                 grouped = any(v is not None for v in row.group.values())
-                breach = status in ("critical", "warning")
-                if grouped and breach and worst.get(table.metric) != "critical":
-                    worst[table.metric] = status
-        counted = Counter(worst.values())
-        return {s: counted[s] for s in ("critical", "warning") if counted[s]}
+                if grouped and status in ("critical", "warning"):
+                    counted.setdefault(label, Counter())[status] += 1
+        return [
+            (label, {s: n[s] for s in ("critical", "warning") if n[s]})
+            for label, n in counted.items()
+        ]
 
     def breaches(self) -> list[Card]:
         """Warning and critical metrics, critical first."""

@@ -117,12 +117,12 @@ def to_markdown(report: Report) -> str:
         "",
     ]
     if context["group_breaches"]:
-        counts = ", ".join(
-            f"{n} {look(s).word.lower()}" for s, n in context["group_breaches"].items()
+        counts = "; ".join(
+            f"by {label}: " + ", ".join(f"{n} {look(s).word.lower()}" for s, n in found.items())
+            for label, found in context["group_breaches"]
         )
         out += [
-            "Metrics breached in the tables by group (each counted once, at its worst status):"
-            f" {counts} — see below.",
+            f"Groups breaching a metric in the tables below — {counts}.",
             "",
         ]
     if context["breaches"]:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tpmkit.cli import app
-from tpmkit.engine.records import RECORD_FIELDS
+from tpmkit.records import RECORD_FIELDS
 
 runner = CliRunner()
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import REPO, by_key, evaluate_records
 from tpmkit import history
 from tpmkit import project as api
-from tpmkit.engine.records import Input, Request, compute_records
+from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.render.files import to_csv, to_json, write_parquet
 from tpmkit.spec.expressions import Quotient, quotient
 from tpmkit.spec.models import MetricSpec

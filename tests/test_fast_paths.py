@@ -124,7 +124,7 @@ def test_a_hash_collision_is_detected_and_redone_exactly(monkeypatch):
     flagged = fast.collect()
     assert flagged.get_column("__recheck").any()  # the fast pass knows it cannot be trusted
 
-    from tpmkit.engine.records import Input, Request, compute_records
+    from tpmkit.engine.compute import Input, Request, compute_records
 
     records = compute_records(
         [FCR], {"calls": Input(frame.lazy(), "offered_at")}, Request("day"), "UTC"

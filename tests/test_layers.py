@@ -22,6 +22,9 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+# The root package's public names, imported on first use: `import tpmkit` followed by
+# `tpmkit.load(...)` reaches every module behind them.
+LAZY: dict[str, str] = __import__("tpmkit")._LAZY
 
 
 def imports(name: str) -> set[str]:
@@ -42,6 +45,9 @@ def imports_in(code: str, package: str) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
+            if base == "tpmkit":  # `from tpmkit import load` loads only what `load` needs
+                found.update(LAZY.get(alias.name, f"tpmkit.{alias.name}") for alias in node.names)
+                continue
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
     out = set()
@@ -55,6 +61,7 @@ def imports_in(code: str, package: str) -> set[str]:
 
 
 GRAPH = {name: imports(name) for name in MODULES}
+GRAPH["tpmkit"] = set(LAZY.values())
 
 
 def reach(name: str) -> dict[str, list[str]]:
@@ -75,6 +82,7 @@ def under(name: str, *prefixes: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
+RUNNERS = ("tpmkit.project", "tpmkit.commands", "tpmkit.evaluation", "tpmkit.planning")
 RULES = [
     # (layer, layers it must not reach)
     ("tpmkit.render", ("tpmkit.data",)),
@@ -83,6 +91,11 @@ RULES = [
     ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.spec", ("tpmkit.engine", "tpmkit.data", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
+    # judges and renderers take records: they never reach what loads data or runs the engine
+    *(
+        (layer, ("tpmkit.engine.compute", *RUNNERS))
+        for layer in ("tpmkit.judge", "tpmkit.report", "tpmkit.render")
+    ),
 ]
 
 
@@ -104,15 +117,17 @@ def test_the_scan_sees_imports_inside_functions_and_type_checking():
         "if TYPE_CHECKING:\n"
         "    from tpmkit.data.cache import CsvCache\n"
         "def f():\n"
-        "    from ..engine import records\n"
+        "    from ..engine import compute\n"
         "    import tpmkit.history\n"
     )
     assert imports_in(code, "tpmkit.judge") == {
         "tpmkit.data",
         "tpmkit.data.cache",
         "tpmkit.engine",
-        "tpmkit.engine.records",
+        "tpmkit.engine.compute",
         "tpmkit.history",
     }
+    # the root package's names lead to their modules
+    assert "tpmkit.project" in reach("tpmkit")
     # cli imports its commands' libraries inside the command functions
-    assert "tpmkit.data.load" in reach("tpmkit.cli.gate")
+    assert "tpmkit.data.load" in reach("tpmkit.cli.check")

@@ -17,11 +17,11 @@ from tpmkit.data.cache import CsvCache
 from tpmkit.data.roster import join_roster
 from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window
-from tpmkit.engine.records import Input, Request, compute_records, empty_records, formula_inputs
+from tpmkit.engine.compute import Input, Request, compute_records, formula_inputs
 from tpmkit.errors import ComputeError, DefinitionError, Issue
 from tpmkit.planning import check_group_columns, plan_compute, plan_reads
-from tpmkit.records import DatasetSummary, Evaluation
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.records import DatasetSummary, Evaluation, empty_records
+from tpmkit.spec.loader import Definitions, MetricDef
 
 __all__ = ["DatasetSummary", "Evaluation", "Loads", "run"]
 
@@ -31,7 +31,7 @@ Loads = dict[tuple[Any, ...], Dataset]
 
 
 def run(
-    project: Project,
+    project: Definitions,
     selected: list[MetricDef],
     *,
     explicit: bool,
@@ -190,7 +190,7 @@ def _join_roster(
     return frames
 
 
-def _located(error: ComputeError, project: Project) -> DefinitionError:
+def _located(error: ComputeError, project: Definitions) -> DefinitionError:
     """Point each failing metric at its compute block, with the data's complaint."""
     issues = []
     for metric_id, detail in error.failures.items():
@@ -272,7 +272,10 @@ def _add_missing(
 
 
 def _add_quarantine(
-    records: pl.DataFrame, project: Project, everything: list[MetricDef], loaded: dict[str, Dataset]
+    records: pl.DataFrame,
+    project: Definitions,
+    everything: list[MetricDef],
+    loaded: dict[str, Dataset],
 ) -> pl.DataFrame:
     """`quarantined`: rows left out of the datasets behind each record's metric."""
     by_id = {m.id: m for m in everything}

@@ -34,12 +34,12 @@ import polars as pl
 from tpmkit import __version__
 from tpmkit.atomic import write_text, write_with
 from tpmkit.records import Evaluation
-from tpmkit.spec.loader import Project
+from tpmkit.spec.loader import Definitions
 
 KEY = ["metric", "grain", "by", "period", "group"]
 
 
-def folder(project: Project) -> Path:
+def folder(project: Definitions) -> Path:
     return project.root / project.spec.history
 
 
@@ -55,7 +55,7 @@ def _fingerprint(path: Path) -> dict[str, Any]:
     }
 
 
-def record(project: Project, result: Evaluation, command: str) -> str:
+def record(project: Definitions, result: Evaluation, command: str) -> str:
     """Append an evaluation's records to the history; returns the run id."""
     from tpmkit.spec.hashing import definition_hash
 
@@ -162,7 +162,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: json.dumps(value) if isinstance(value, list) else value}
 
 
-def load(project: Project) -> History:
+def load(project: Definitions) -> History:
     """Every complete run (manifest present) of the project's history, oldest first."""
     runs_dir = folder(project) / "runs"
     manifests = []

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tpmkit.errors import Issue, UsageError, did_you_mean
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 from tpmkit.spec.models import DEFAULT_SCORECARDS, ROLES, Scorecard
 
 ALL_METRICS_ROLES = {"operations_manager", "director"}
@@ -73,7 +73,7 @@ def merge(needs: Iterable[Need]) -> list[Need]:
     return list(merged.values())
 
 
-def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:
+def resolve_ids(project: Definitions, ids: Iterable[str]) -> list[str]:
     """Metric ids (aliases resolved); an unknown id is a UsageError with a suggestion."""
     resolved = []
     for given in ids:
@@ -88,7 +88,9 @@ def resolve_ids(project: Project, ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(resolved))
 
 
-def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -> list[MetricDef]:
+def select(
+    project: Definitions, ids: Sequence[str] = (), role: str | None = None
+) -> list[MetricDef]:
     """The metrics asked for: by id, else every metric (of a role's view when given)."""
     if role is not None and role not in ROLES:
         hint = did_you_mean(role, ROLES)
@@ -107,7 +109,7 @@ def select(project: Project, ids: Sequence[str] = (), role: str | None = None) -
 
 
 def view(
-    project: Project, ids: Sequence[str], role: str | None, cadence: str | None
+    project: Definitions, ids: Sequence[str], role: str | None, cadence: str | None
 ) -> list[MetricDef]:
     """The metrics a report shows: the role's view, narrowed to one review cadence."""
     if cadence is not None and cadence not in CADENCES:
@@ -124,7 +126,7 @@ def view(
 
 
 def evaluation_need(
-    project: Project,
+    project: Definitions,
     ids: Sequence[str] = (),
     *,
     period: str = "week",
@@ -182,7 +184,7 @@ def scorecard_needs(ids: Sequence[str], period: str, by: Sequence[str]) -> list[
     ]
 
 
-def scorecard_for(project: Project, role: str) -> Scorecard:
+def scorecard_for(project: Definitions, role: str) -> Scorecard:
     """The role's scorecard: the project's, else the built-in default."""
     if role in project.spec.scorecards:
         return project.spec.scorecards[role]
@@ -194,7 +196,7 @@ def scorecard_for(project: Project, role: str) -> Scorecard:
     )
 
 
-def has_agent_scorecard(project: Project) -> bool:
+def has_agent_scorecard(project: Definitions) -> bool:
     """True when the project's (or the default) agent scorecard names only its metrics."""
     try:
         card = scorecard_for(project, "agent")
@@ -223,7 +225,7 @@ class ReportPlan:
 
 
 def report_needs(
-    project: Project,
+    project: Definitions,
     metrics: Sequence[str] = (),
     *,
     period: str = "week",

@@ -14,10 +14,10 @@ from tpmkit.contract import CANONICAL
 from tpmkit.data import RowWindow
 from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window, bounds
-from tpmkit.engine.records import formula_inputs
+from tpmkit.engine.compute import formula_inputs
 from tpmkit.errors import DefinitionError, Issue, UsageError
 from tpmkit.records import UNGROUPABLE
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 from tpmkit.spec.models import MetricSpec
 
 
@@ -33,7 +33,7 @@ class ReadPlan:
     notes: list[str] = field(default_factory=list)
 
 
-def closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
+def closure(project: Definitions, selected: list[MetricDef]) -> list[MetricDef]:
     """The selected metrics plus every metric their formulas need (transitively)."""
     seen = {m.id: m for m in selected}
     queue = list(selected)
@@ -47,7 +47,7 @@ def closure(project: Project, selected: list[MetricDef]) -> list[MetricDef]:
     return list(seen.values())
 
 
-def datasets_of(project: Project, metric: MetricDef) -> set[str]:
+def datasets_of(project: Definitions, metric: MetricDef) -> set[str]:
     """The datasets a metric reads, through its formula inputs."""
     return {
         str(m.spec.dataset)
@@ -56,7 +56,7 @@ def datasets_of(project: Project, metric: MetricDef) -> set[str]:
     }
 
 
-def time_column(spec: MetricSpec, project: Project) -> str:
+def time_column(spec: MetricSpec, project: Definitions) -> str:
     """The column that places a metric's rows in periods."""
     source = project.spec.sources.get(spec.dataset or "")
     contract = CANONICAL.get(spec.dataset or "")
@@ -79,7 +79,7 @@ def time_column(spec: MetricSpec, project: Project) -> str:
 
 
 def rows_in_range(
-    project: Project, metrics: list[MetricDef], start: dt.date | None, end: dt.date | None
+    project: Definitions, metrics: list[MetricDef], start: dt.date | None, end: dt.date | None
 ) -> dict[str, RowWindow]:
     """Per dataset, the start/end range to read rows in (predicate pushdown): only for a
     dataset whose every metric looks at its rows one period at a time — not a repeat
@@ -103,7 +103,7 @@ def rows_in_range(
     }
 
 
-def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
+def _columns_needed(spec: MetricSpec, project: Definitions) -> set[str]:
     used = kinds.columns_used(spec.compute, spec.parameters)
     used.add(time_column(spec, project))
     for override in spec.overrides:
@@ -112,7 +112,7 @@ def _columns_needed(spec: MetricSpec, project: Project) -> set[str]:
 
 
 def plan_reads(
-    project: Project,
+    project: Definitions,
     selected: list[MetricDef],
     *,
     explicit: bool,
@@ -152,7 +152,7 @@ def plan_reads(
 
 
 def plan_compute(
-    project: Project,
+    project: Definitions,
     plan: ReadPlan,
     *,
     explicit: bool,
@@ -203,7 +203,7 @@ def plan_compute(
 
 
 def _formula_grouping(
-    project: Project, everything: list[MetricDef], grouping: dict[str, str]
+    project: Definitions, everything: list[MetricDef], grouping: dict[str, str]
 ) -> None:
     """A formula inherits its inputs' grouping problems, named after the input."""
     changed = True
@@ -224,8 +224,8 @@ def _formula_grouping(
 
 def check_group_columns(by: list[str], known: set[str]) -> None:
     """A grouping column that no dataset has is a typo, not a grouping some metrics lack."""
-    from tpmkit.engine.records import RECORD_FIELDS
     from tpmkit.errors import did_you_mean
+    from tpmkit.records import RECORD_FIELDS
 
     reserved = [c for c in by if c in RECORD_FIELDS or c == "quarantined"]
     if reserved:

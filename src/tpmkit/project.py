@@ -1,5 +1,5 @@
 """The library API: load a project, validate it, evaluate its metrics, and run each
-command's plan-evaluate-judge (`workflows.py`) on it.
+command's plan-evaluate-judge (`commands.py`) on it.
 
 The CLI is a thin layer over these functions; tests and users import them directly."""
 
@@ -13,17 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
 from tpmkit.needs import Key, Need, evaluation_need, resolve_ids, select
-from tpmkit.spec.loader import Project as Definitions
-from tpmkit.spec.loader import load_project
+from tpmkit.spec.loader import Definitions, load_project
 
 if TYPE_CHECKING:
+    from tpmkit.commands import Evaluator
     from tpmkit.data.cache import CsvCache
     from tpmkit.judge.gate import CheckResult
     from tpmkit.judge.goals import GoalStatus
     from tpmkit.judge.scorecard import ScorecardResult
     from tpmkit.records import Evaluation
     from tpmkit.report.build import Report
-    from tpmkit.workflows import Evaluator
 
 __all__ = ["Project", "cache_for", "load", "resolve_ids", "select", "validate"]
 
@@ -104,7 +103,7 @@ class Project(Definitions):
     ) -> dict[Key, Evaluation]:
         """Evaluate several needs, each distinct (grain, grouping, window) once and each
         dataset read once per set of columns; the evaluations by `Need.key`."""
-        from tpmkit.workflows import Evaluator
+        from tpmkit.commands import Evaluator
 
         evaluate = Evaluator(
             self,
@@ -125,7 +124,7 @@ class Project(Definitions):
     ) -> Evaluator:
         """The evaluator a command's needs share (each need evaluated once), after checking
         the grain it is asked for."""
-        from tpmkit.workflows import Evaluator
+        from tpmkit.commands import Evaluator
 
         if period is not None:
             check_window(period, None, None, None)
@@ -149,10 +148,10 @@ class Project(Definitions):
         progress: Callable[[str], None] | None = None,
     ) -> CheckResult:
         """The CI gate: evaluate once, judge the latest complete period (or `at`)."""
-        from tpmkit import workflows
+        from tpmkit import commands
 
         evaluate = self._evaluator(period, data, cache, progress)
-        return workflows.check(
+        return commands.check(
             self,
             metrics,
             period=period,
@@ -181,10 +180,10 @@ class Project(Definitions):
         progress: Callable[[str], None] | None = None,
     ) -> ScorecardResult:
         """A role's balanced scorecard of the judged period (see `judge.scorecard`)."""
-        from tpmkit import workflows
+        from tpmkit import commands
 
         evaluate = self._evaluator(period, data, cache, progress)
-        return workflows.scorecard(
+        return commands.scorecard(
             self,
             role=role,
             period=period,
@@ -203,9 +202,9 @@ class Project(Definitions):
         cache: Path | bool = True,
     ) -> list[GoalStatus]:
         """Every goal of the project as of `as_of` (default: the last day with data)."""
-        from tpmkit import workflows
+        from tpmkit import commands
 
-        return workflows.goals(self, as_of, self._evaluator(None, data, cache, None))
+        return commands.goals(self, as_of, self._evaluator(None, data, cache, None))
 
     def report(
         self,
@@ -225,10 +224,10 @@ class Project(Definitions):
     ) -> Report:
         """The report of one period for a role's view; render it with
         `tpmkit.report.document.to_html` or `to_markdown`."""
-        from tpmkit import workflows
+        from tpmkit import commands
 
         evaluate = self._evaluator(period, data, cache, progress)
-        return workflows.report(
+        return commands.report(
             self,
             metrics,
             period=period,

@@ -18,6 +18,62 @@ from tpmkit.spec.models import MetricSpec
 UNGROUPABLE = "cannot group by"
 
 
+# The output contract: every record field and its type (group columns come after
+# period_end). The single source for record order and for an empty result's schema.
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "metric": pl.String(),
+    "period": pl.String(),
+    "period_start": pl.Datetime("us", "UTC"),
+    "period_end": pl.Datetime("us", "UTC"),
+    "value": pl.Float64(),
+    # value = numerator / denominator × scale (see docs/output.md for each kind)
+    "numerator": pl.Float64(),
+    "denominator": pl.Float64(),
+    "scale": pl.Float64(),
+    "n": pl.Int64(),
+    "sd": pl.Float64(),  # sample standard deviation of a mean's values (else null)
+    "unit": pl.String(),
+    "direction": pl.String(),
+    "status": pl.String(),
+    "target": pl.Float64(),
+    "target_upper": pl.Float64(),
+    "warning": pl.Float64(),
+    "warning_upper": pl.Float64(),
+    "critical": pl.Float64(),
+    "critical_upper": pl.Float64(),
+    "gap_to_target": pl.Float64(),
+    "plan": pl.Float64(),
+    "plan_status": pl.String(),
+    "trend": pl.String(),
+    "slope": pl.Float64(),
+    "change_pct": pl.Float64(),
+    "change_vs_baseline_pct": pl.Float64(),
+    "projected_status": pl.String(),
+    "projected_breach_period": pl.String(),
+    "projected_target_period": pl.String(),
+    "required_per_period": pl.Float64(),
+    "control_signal": pl.String(),
+    "definition_hash": pl.String(),
+    "reason": pl.String(),
+}
+RECORD_FIELDS = tuple(RECORD_SCHEMA)
+
+
+def ordered_columns(by: list[str]) -> list[str]:
+    """Record fields in output order: the period fields, the group columns, the rest."""
+    head = ["metric", "period", "period_start", "period_end"]
+    return [*head, *by, *(f for f in RECORD_FIELDS if f not in head)]
+
+
+def empty_records(by: list[str], timezone: str = "UTC") -> pl.DataFrame:
+    """A records frame with no rows but the full schema."""
+    schema: dict[str, pl.DataType] = {}
+    for column in ordered_columns(by):
+        dtype = RECORD_SCHEMA.get(column, pl.String())
+        schema[column] = pl.Datetime("us", timezone) if isinstance(dtype, pl.Datetime) else dtype
+    return pl.DataFrame(schema=schema)
+
+
 @dataclass
 class DatasetSummary:
     """What was read from one dataset (for output notes)."""

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tpmkit import __version__
-from tpmkit.cli import catalogue, evaluate, gate, reports
+from tpmkit.cli import catalogue, check, evaluate, reports
 from tpmkit.errors import ExitCode, Issue, TpmkitError
 
 app = typer.Typer(
@@ -139,7 +139,7 @@ def root(
 # in the order `tpmkit --help` lists them
 app.command("evaluate")(handled(evaluate.evaluate_command))
 app.command()(handled(catalogue.validate))
-app.command()(handled(gate.check))
+app.command()(handled(check.check))
 app.command()(handled(evaluate.trend))
 app.command()(handled(evaluate.history))
 app.command()(handled(reports.scorecard))

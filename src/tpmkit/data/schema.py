@@ -5,10 +5,10 @@ from __future__ import annotations
 from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data.sources import scan_file, source_files
 from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
-from tpmkit.spec.loader import Project
+from tpmkit.spec.loader import Definitions
 
 
-def _header_columns(project: Project, name: str) -> set[str] | None:
+def _header_columns(project: Definitions, name: str) -> set[str] | None:
     source = project.spec.sources.get(name)
     if source is None:
         return None
@@ -21,7 +21,7 @@ def _header_columns(project: Project, name: str) -> set[str] | None:
         return None
 
 
-def available_columns(project: Project) -> dict[str, set[str]]:
+def available_columns(project: Definitions) -> dict[str, set[str]]:
     """Columns usable per dataset: file headers after mapping (else the contract), + roster."""
     columns: dict[str, set[str]] = {}
     names = {*CANONICAL, *project.spec.sources}
@@ -45,7 +45,7 @@ def available_columns(project: Project) -> dict[str, set[str]]:
     return columns
 
 
-def schema_issues(project: Project, rows: int | None = None) -> list[Issue]:
+def schema_issues(project: Definitions, rows: int | None = None) -> list[Issue]:
     """Problems of each configured source: unreadable files, mapped columns that are not in
     the export, missing required columns and values that break the data contract (in the
     first `rows` rows of each file; None: every row)."""

@@ -30,7 +30,7 @@ import polars as pl
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.records import UNGROUPABLE, Evaluation
 from tpmkit.render.values import threshold_passed
-from tpmkit.spec.loader import Project
+from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
 
 LEVELS = ("warning", "critical")
@@ -85,7 +85,7 @@ class CheckResult:
         return {s: counted[s] for s in order if counted[s]}
 
 
-def parse_gates(values: Sequence[str], project: Project) -> dict[str, str]:
+def parse_gates(values: Sequence[str], project: Definitions) -> dict[str, str]:
     """`METRIC=off|warning|critical` texts as {metric id: level or "off"}."""
     gates: dict[str, str] = {}
     for value in values:

@@ -18,7 +18,7 @@ from typing import Any
 from tpmkit.errors import Issue, UsageError
 from tpmkit.needs import Key, Need
 from tpmkit.records import Evaluation
-from tpmkit.spec.loader import Project
+from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import Goal
 
 
@@ -77,7 +77,7 @@ class GoalWindow:
         return Need((self.metric,), "all", ("agent_id",), self.goal.start, self.end)
 
 
-def goal_metrics(project: Project) -> list[str]:
+def goal_metrics(project: Definitions) -> list[str]:
     """Each goal's metric id (aliases resolved), in the goals' order."""
     ids = []
     for goal in project.spec.goals:
@@ -90,7 +90,7 @@ def goal_metrics(project: Project) -> list[str]:
     return ids
 
 
-def latest_need(project: Project, as_of: dt.date | None) -> Need | None:
+def latest_need(project: Definitions, as_of: dt.date | None) -> Need | None:
     """Without `as_of`, the evaluation that finds each dataset's last day with data."""
     ids = goal_metrics(project)
     if as_of is not None or not ids:
@@ -99,7 +99,7 @@ def latest_need(project: Project, as_of: dt.date | None) -> Need | None:
 
 
 def windows(
-    project: Project, as_of: dt.date | None, latest: Evaluation | None = None
+    project: Definitions, as_of: dt.date | None, latest: Evaluation | None = None
 ) -> list[GoalWindow]:
     """Each goal's window as of `as_of` (default: its dataset's last day with data, from
     the `latest_need` evaluation)."""
@@ -119,7 +119,7 @@ def windows(
 
 
 def track(
-    project: Project, goal_windows: list[GoalWindow], evaluations: Mapping[Key, Evaluation]
+    project: Definitions, goal_windows: list[GoalWindow], evaluations: Mapping[Key, Evaluation]
 ) -> list[GoalStatus]:
     """Every goal judged on its window's evaluation (`evaluations` by need key)."""
     out = []

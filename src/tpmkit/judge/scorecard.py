@@ -29,7 +29,7 @@ from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.needs import Need, scorecard_for, scorecard_grouping
 from tpmkit.records import Evaluation
-from tpmkit.spec.loader import Project
+from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import Scorecard
 
 Z95 = 1.959963984540054
@@ -176,7 +176,7 @@ class ScorecardResult:
         return dict(sorted(out.items()))
 
 
-def card_ids(project: Project, role: str, period: str) -> tuple[Scorecard, list[str]]:
+def card_ids(project: Definitions, role: str, period: str) -> tuple[Scorecard, list[str]]:
     """The role's scorecard and its metric ids (each one the project defines)."""
     if period == "hour":
         raise UsageError("scorecards are for day, week, month, quarter, year or all; not hour")

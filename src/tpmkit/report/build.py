@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.records import Evaluation
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
 EARLY_WARNINGS_SHOWN = 15  # group rows in the early-warning table (most urgent first)
@@ -190,7 +190,7 @@ def judged(
 
 
 def build(
-    project: Project,
+    project: Definitions,
     evaluation: Evaluation,
     chosen: Sequence[MetricDef],
     *,
@@ -285,7 +285,7 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
         index = max(i for i, r in enumerate(own) if r["period_start"] is not None)
         label = own[index]["period"]
     if index is None:
-        from tpmkit.engine.records import RECORD_FIELDS
+        from tpmkit.records import RECORD_FIELDS
 
         record = {
             **dict.fromkeys(RECORD_FIELDS),
@@ -319,7 +319,7 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
 
 
 def _tables(
-    project: Project,
+    project: Definitions,
     columns: list[str],
     label: str,
     wanted: set[str],

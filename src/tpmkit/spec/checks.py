@@ -8,12 +8,12 @@ import datetime as dt
 from typing import Any
 
 from tpmkit.errors import Issue, did_you_mean
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 from tpmkit.spec.models import Band, Direction, Thresholds, entries_of, in_force
 from tpmkit.spec.yamlfile import LocatedDoc
 
 
-def check_project(project: Project) -> list[Issue]:
+def check_project(project: Definitions) -> list[Issue]:
     """Every problem of the project's time zone and of its metrics' levels, dates and
     playbooks."""
     issues: list[Issue] = []
@@ -52,7 +52,7 @@ def _check_playbook(metric: MetricDef) -> list[Issue]:
     return issues
 
 
-def _check_timezone(project: Project) -> list[Issue]:
+def _check_timezone(project: Definitions) -> list[Issue]:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     try:

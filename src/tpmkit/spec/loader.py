@@ -51,8 +51,9 @@ class MetricDef:
 
 
 @dataclass
-class Project:
-    """A loaded project: its file, sources and metrics."""
+class Definitions:
+    """A loaded project's definitions: its file, sources and metrics (no data, no engine;
+    `tpmkit.project.Project` adds the calls that evaluate them)."""
 
     spec: ProjectSpec
     file: Path
@@ -166,9 +167,9 @@ def load_builtin() -> list[MetricDef]:
     return found
 
 
-def catalogue_project() -> Project:
+def catalogue_project() -> Definitions:
     """A project holding just the built-in catalogue (for `metrics list` without a project)."""
-    project = Project(
+    project = Definitions(
         ProjectSpec(name="built-in catalogue"),
         Path("tpmkit.yaml"),
         LocatedDoc(file="<builtin>", data={}),
@@ -178,7 +179,7 @@ def catalogue_project() -> Project:
     return project
 
 
-def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
+def load_project(project_file: Path | str) -> tuple[Definitions, list[Issue]]:
     """Parse the project and its metric files; return it with every issue found.
 
     Raises DefinitionError only when the project file itself cannot be used at all.
@@ -208,7 +209,7 @@ def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
     spec = _validate(ProjectSpec, doc.data, doc, (), issues)
     if spec is None:
         raise DefinitionError(f"{display} is invalid", issues)
-    project = Project(spec, file, doc)
+    project = Definitions(spec, file, doc)
     seen_files: set[Path] = set()
     for index, entry in enumerate(spec.metrics):
         files = _metric_files(entry, project.root)
@@ -234,7 +235,7 @@ def load_project(project_file: Path | str) -> tuple[Project, list[Issue]]:
     return project, issues
 
 
-def _customize(project: Project, issues: list[Issue]) -> None:
+def _customize(project: Definitions, issues: list[Issue]) -> None:
     """Apply the project's `customize:` settings to the metrics they name."""
     from tpmkit.errors import did_you_mean
 
@@ -286,7 +287,7 @@ def _customize(project: Project, issues: list[Issue]) -> None:
         )
 
 
-def _register(project: Project, metric: MetricDef, issues: list[Issue]) -> None:
+def _register(project: Definitions, metric: MetricDef, issues: list[Issue]) -> None:
     existing = project.metrics.get(metric.id)
     if existing is not None:
         if existing.builtin != metric.builtin:  # a project metric replaces a built-in one

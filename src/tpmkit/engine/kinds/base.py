@@ -23,7 +23,7 @@ from tpmkit.spec.fields import Params
 if TYPE_CHECKING:
     from tpmkit.engine.window import Window
     from tpmkit.errors import Issue
-    from tpmkit.spec.loader import MetricDef, Project
+    from tpmkit.spec.loader import Definitions, MetricDef
     from tpmkit.spec.models import MetricSpec
 
 C = TypeVar("C", bound=ComputeSpec)
@@ -83,7 +83,7 @@ class Kind(ABC, Generic[C]):
         return []
 
     # -- parameter checks --------------------------------------------------------------
-    def check(self, compute: C, metric: MetricDef, project: Project) -> list[Issue]:
+    def check(self, compute: C, metric: MetricDef, project: Definitions) -> list[Issue]:
         """Problems of the kind's own parameters (`compute` is `metric.spec.compute`),
         located in the metric's file."""
         return []

@@ -12,10 +12,10 @@ from tpmkit.engine.kinds.base import Location
 from tpmkit.engine.kinds.registry import kind_of
 from tpmkit.errors import Issue, did_you_mean
 from tpmkit.spec import expressions
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 
 
-def check_kinds(project: Project, columns: Mapping[str, set[str]]) -> list[Issue]:
+def check_kinds(project: Definitions, columns: Mapping[str, set[str]]) -> list[Issue]:
     """Every problem in what the project's metrics read (`columns`: usable columns per
     dataset) and in their kinds' parameters."""
     issues: list[Issue] = []
@@ -46,7 +46,7 @@ def parse_located(
 
 
 def _check_source(
-    metric: MetricDef, project: Project, columns: Mapping[str, set[str]]
+    metric: MetricDef, project: Definitions, columns: Mapping[str, set[str]]
 ) -> list[Issue]:
     spec, doc, base = metric.spec, metric.doc, metric.path
     kind = kind_of(spec.compute)
@@ -133,14 +133,14 @@ def _check_columns(metric: MetricDef, known: set[str] | None) -> list[Issue]:
     return issues
 
 
-def metric_inputs(metric: MetricDef, project: Project) -> list[str]:
+def metric_inputs(metric: MetricDef, project: Definitions) -> list[str]:
     """The metric ids a metric is built from (aliases resolved; none for row kinds)."""
     compute = metric.spec.compute
     names = kind_of(compute).inputs(compute, metric.spec.parameters)
     return [project.aliases.get(n, n) for n in names]
 
 
-def _check_cycles(project: Project) -> list[Issue]:
+def _check_cycles(project: Definitions) -> list[Issue]:
     graph: dict[str, list[str]] = {}
     for metric in project.metrics.values():
         try:

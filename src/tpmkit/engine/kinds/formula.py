@@ -21,7 +21,7 @@ from tpmkit.errors import Issue, did_you_mean
 from tpmkit.spec import expressions
 from tpmkit.spec.computes import FormulaCompute
 from tpmkit.spec.fields import Params
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 from tpmkit.spec.models import MetricSpec
 
 SEGMENT = "__seg"  # prefix of the flag columns telling a cell is in an override segment
@@ -39,7 +39,9 @@ class Formula(Kind[FormulaCompute]):
         text = expressions.substitute(compute.expr, params)
         return list(expressions.parse(text).columns)
 
-    def check(self, compute: FormulaCompute, metric: MetricDef, project: Project) -> list[Issue]:
+    def check(
+        self, compute: FormulaCompute, metric: MetricDef, project: Definitions
+    ) -> list[Issue]:
         issues: list[Issue] = []
         parsed = _parsed(compute, metric, issues)
         if parsed is None:

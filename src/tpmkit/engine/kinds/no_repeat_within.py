@@ -15,7 +15,7 @@ from tpmkit.errors import Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.computes import NoRepeatCompute
 from tpmkit.spec.fields import Params, resolve
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 
 
 def window_seconds(compute: NoRepeatCompute, params: Params) -> float:
@@ -39,7 +39,9 @@ class NoRepeat(Kind[NoRepeatCompute]):
     binomial: ClassVar[bool] = True  # each row repeats or not: a Wilson interval
     own_pass: ClassVar[bool] = True  # its preparation sorts the whole dataset
 
-    def check(self, compute: NoRepeatCompute, metric: MetricDef, project: Project) -> list[Issue]:
+    def check(
+        self, compute: NoRepeatCompute, metric: MetricDef, project: Definitions
+    ) -> list[Issue]:
         try:
             window_seconds(compute, metric.spec.parameters)
         except expressions.ExpressionError as exc:

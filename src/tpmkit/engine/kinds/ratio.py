@@ -10,7 +10,7 @@ from tpmkit.engine.kinds.rows import Aggregation, Parts, mask, row_expr, safe_di
 from tpmkit.errors import Issue
 from tpmkit.spec.computes import RatioCompute
 from tpmkit.spec.fields import Params
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 
 
 def positive_scale(scale: float, metric: MetricDef) -> list[Issue]:
@@ -26,7 +26,7 @@ class Ratio(Kind[RatioCompute]):
     expression_fields = ("where", "numerator")
     binomial: ClassVar[bool] = True
 
-    def check(self, compute: RatioCompute, metric: MetricDef, project: Project) -> list[Issue]:
+    def check(self, compute: RatioCompute, metric: MetricDef, project: Definitions) -> list[Issue]:
         return positive_scale(compute.scale, metric)
 
     def aggregation(

@@ -11,7 +11,7 @@ from tpmkit.engine.kinds.rows import Aggregation, Parts, mask, row_expr, safe_di
 from tpmkit.errors import Issue
 from tpmkit.spec.computes import RatioOfSumsCompute
 from tpmkit.spec.fields import Params
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 
 
 class RatioOfSums(Kind[RatioOfSumsCompute]):
@@ -22,7 +22,7 @@ class RatioOfSums(Kind[RatioOfSumsCompute]):
     expression_fields = ("where", "numerator", "denominator")
 
     def check(
-        self, compute: RatioOfSumsCompute, metric: MetricDef, project: Project
+        self, compute: RatioOfSumsCompute, metric: MetricDef, project: Definitions
     ) -> list[Issue]:
         return positive_scale(compute.scale, metric)
 

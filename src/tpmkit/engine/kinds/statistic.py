@@ -10,7 +10,7 @@ from tpmkit.errors import Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.computes import StatisticCompute
 from tpmkit.spec.fields import Params, resolve
-from tpmkit.spec.loader import MetricDef, Project
+from tpmkit.spec.loader import Definitions, MetricDef
 
 
 def statistic_quantile(name: str) -> float | None:
@@ -37,7 +37,9 @@ class Statistic(Kind[StatisticCompute]):
     model = StatisticCompute
     expression_fields = ("where", "expr")
 
-    def check(self, compute: StatisticCompute, metric: MetricDef, project: Project) -> list[Issue]:
+    def check(
+        self, compute: StatisticCompute, metric: MetricDef, project: Definitions
+    ) -> list[Issue]:
         try:
             statistic_quantile(str(resolve(compute.statistic, metric.spec.parameters)))
         except expressions.ExpressionError as exc:

@@ -1,4 +1,5 @@
-"""From loaded frames and metric specs to output records (one per metric × period × group)."""
+"""Compute records from loaded frames and metric specs (one per metric × period × group):
+the passes over each dataset, stocks, formulas, then periods, levels, status and trends."""
 
 from __future__ import annotations
 
@@ -14,47 +15,8 @@ from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.kinds.formula import SEGMENT
 from tpmkit.engine.window import START, Window
 from tpmkit.errors import ComputeError
+from tpmkit.records import empty_records, ordered_columns
 from tpmkit.spec.models import MetricSpec, Override
-
-# The output contract: every record field and its type (group columns come after
-# period_end). The single source for record order and for an empty result's schema.
-RECORD_SCHEMA: dict[str, pl.DataType] = {
-    "metric": pl.String(),
-    "period": pl.String(),
-    "period_start": pl.Datetime("us", "UTC"),
-    "period_end": pl.Datetime("us", "UTC"),
-    "value": pl.Float64(),
-    # value = numerator / denominator × scale (see docs/output.md for each kind)
-    "numerator": pl.Float64(),
-    "denominator": pl.Float64(),
-    "scale": pl.Float64(),
-    "n": pl.Int64(),
-    "sd": pl.Float64(),  # sample standard deviation of a mean's values (else null)
-    "unit": pl.String(),
-    "direction": pl.String(),
-    "status": pl.String(),
-    "target": pl.Float64(),
-    "target_upper": pl.Float64(),
-    "warning": pl.Float64(),
-    "warning_upper": pl.Float64(),
-    "critical": pl.Float64(),
-    "critical_upper": pl.Float64(),
-    "gap_to_target": pl.Float64(),
-    "plan": pl.Float64(),
-    "plan_status": pl.String(),
-    "trend": pl.String(),
-    "slope": pl.Float64(),
-    "change_pct": pl.Float64(),
-    "change_vs_baseline_pct": pl.Float64(),
-    "projected_status": pl.String(),
-    "projected_breach_period": pl.String(),
-    "projected_target_period": pl.String(),
-    "required_per_period": pl.Float64(),
-    "control_signal": pl.String(),
-    "definition_hash": pl.String(),
-    "reason": pl.String(),
-}
-RECORD_FIELDS = tuple(RECORD_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -319,12 +281,7 @@ def finish(
         pl.col("metric").replace_strict(order, return_dtype=pl.Int32).alias("__order")
     )
     table = table.sort(["__order", START, *by], nulls_last=True)
-    return table.select(*_ordered_columns(by))
-
-
-def _ordered_columns(by: list[str]) -> list[str]:
-    head = ["metric", "period", "period_start", "period_end"]
-    return [*head, *by, *(f for f in RECORD_FIELDS if f not in head)]
+    return table.select(*ordered_columns(by))
 
 
 def _all_bounds(
@@ -338,12 +295,3 @@ def _all_bounds(
     if end is None and last is not None:
         end = pl.select(pl.lit(last).dt.truncate("1d").dt.offset_by("1d")).item()
     return start, end
-
-
-def empty_records(by: list[str], timezone: str = "UTC") -> pl.DataFrame:
-    """A records frame with no rows but the full schema."""
-    schema: dict[str, pl.DataType] = {}
-    for column in _ordered_columns(by):
-        dtype = RECORD_SCHEMA.get(column, pl.String())
-        schema[column] = pl.Datetime("us", timezone) if isinstance(dtype, pl.Datetime) else dtype
-    return pl.DataFrame(schema=schema)

@@ -102,7 +102,7 @@ def test_evaluate_many_runs_each_grouping_once(project):
         ({"last": 0}, "last must be 1 or more"),
         ({"last": 2, "start": dt.date(2026, 3, 2)}, "give either last or start/end, not both"),
         ({"period": "fortnight"}, "unknown period `fortnight`"),
-        ({"by": ["tema"]}, "by tema: no dataset has a column `tema`; did you mean `team`?"),
+        ({"by": ["tema"]}, "by tema: no dataset these metrics read has a column `tema`; did you mean `team`?"),
     ],
 )  # fmt: skip
 def test_errors_name_parameters_and_the_cli_names_flags(project, options, message):
@@ -117,7 +117,7 @@ def test_cli_maps_parameters_to_flags(project):
     result = CliRunner().invoke(app, [*args, "--from", "2026-03-09", "--to", "2026-03-02"])
     assert "error: --to 2026-03-02 is before --from 2026-03-09" in result.output
     result = CliRunner().invoke(app, [*args, "--by", "tema"])
-    assert "error: --by tema: no dataset has a column `tema`" in result.output
+    assert "error: --by tema: no dataset these metrics read has a column `tema`" in result.output
 
 
 def test_a_bad_definition_raises_definition_error(make):
@@ -136,3 +136,53 @@ def test_import_and_the_cli_stay_light():
         "assert heavy == [], heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_notebook_shaped_arguments(project):
+    # one grouping column as text, dates as ISO text or datetimes: as a notebook writes them
+    ev = project.evaluate("wait", by="team", start="2026-03-02", end=dt.datetime(2026, 3, 8))
+    week10 = {r["team"]: r["value"] for r in ev.records.to_dicts()}
+    assert week10 == {"Red": 50.0, "Blue": 25.0}  # (10 + 90) / 2 and (20 + 30) / 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"start": "2 March"}, "start must be a date such as 2026-11-09, not '2 March'"),
+        ({"last": "4"}, "last must be a whole number of periods, not '4'"),
+        ({"by": 3}, "by must be a name or a list of names, not 3"),
+        ({"data": {"call": None}}, "data: no metric reads a dataset `call`"),
+    ],
+)
+def test_wrong_argument_types_are_usage_errors_naming_the_parameter(project, options, message):
+    with pytest.raises(tpmkit.UsageError) as caught:
+        project.evaluate("wait", cache=False, **options)
+    assert caught.value.message.startswith(message)
+
+
+def test_a_misspelt_data_name_never_falls_back_to_the_files(project):
+    import polars as pl
+
+    frame = pl.DataFrame({"contact_id": ["x"], "offered_at": ["2026-03-02 10:00:00"]})
+    with pytest.raises(tpmkit.UsageError, match="did you mean `calls`"):
+        project.evaluate("wait", data={"call": frame})
+    with pytest.raises(tpmkit.UsageError, match="data must map dataset names to frames"):
+        project.evaluate("wait", data=frame)
+
+
+def test_check_refuses_what_is_not_an_evaluation(project):
+    with pytest.raises(tpmkit.UsageError, match="check takes an Evaluation"):
+        tpmkit.check(project)
+    ev = project.evaluate("wait", cache=False)
+    with pytest.raises(tpmkit.UsageError, match="not a DataFrame"):
+        tpmkit.check(ev.records)
+
+
+def test_str_of_an_error_carries_its_located_issues(make):
+    broken = WAIT.replace("wait_seconds", "wait_secnds")
+    path = make.project(PROJECT, metrics={"wait": broken}, files={"calls.csv": CALLS})
+    with pytest.raises(tpmkit.DefinitionError) as caught:
+        tpmkit.load(path)
+    text = str(caught.value)
+    assert text.startswith("1 problem(s) in the definitions\n")
+    assert "wait.yaml:7" in text and "wait_secnds" in text

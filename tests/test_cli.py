@@ -153,7 +153,10 @@ def test_metric_selection_by_id_alias_and_role(project):
         (["evaluate", "--from", "2026-13-01"], "is not a date"),
         (["evaluate", "--from", "2026-02-01", "--to", "2026-01-01"], "is before"),
         (["evaluate", "--last", "2", "--from", "2026-01-01"], "either --last or --from/--to"),
-        (["evaluate", "--by", "tema"], "no dataset has a column `tema`; did you mean `team`?"),
+        (
+            ["evaluate", "--by", "tema"],
+            "no dataset these metrics read has a column `tema`; did you mean `team`?",
+        ),
         (["evaluate", "-f", "parquet"], "needs --output"),
     ],
 )

@@ -59,6 +59,10 @@ class TpmkitError(Exception):
         """Problems found but not listed in `issues` (only the first ones are kept)."""
         return 0
 
+    def __str__(self) -> str:
+        # a notebook or a log shows str(error): give it the located issues too
+        return self.render()
+
     def render(self) -> str:
         """The message followed by every located issue."""
         lines = [self.message]

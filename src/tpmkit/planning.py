@@ -237,6 +237,7 @@ def check_group_columns(by: list[str], known: set[str]) -> None:
         if column not in known:
             hint = did_you_mean(column, sorted(known))
             raise UsageError(
-                f"by {column}: no dataset has a column `{column}`" + (f"; {hint}" if hint else ""),
+                f"by {column}: no dataset these metrics read has a column `{column}`"
+                + (f"; {hint}" if hint else ""),
                 [Issue("columns: " + ", ".join(sorted(known)), severity="hint")],
             )

@@ -42,10 +42,10 @@ class Project(Definitions):
         self,
         metrics: Sequence[str] | str | None = None,
         period: str = "week",
-        by: Sequence[str] = (),
+        by: Sequence[str] | str = (),
         last: int | None = None,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
+        start: dt.date | str | None = None,
+        end: dt.date | str | None = None,
         role: str | None = None,
         data: Mapping[str, Any] | None = None,
         on_bad_rows: str = "fail",
@@ -77,16 +77,20 @@ class Project(Definitions):
         metrics: Sequence[str] | str | None = None,
         *,
         period: str = "week",
-        by: Sequence[str] = (),
+        by: Sequence[str] | str = (),
         last: int | None = None,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
+        start: dt.date | str | None = None,
+        end: dt.date | str | None = None,
         role: str | None = None,
     ) -> Need:
         """The `Need` (one evaluation's metrics, grain, grouping and window) of these
         arguments, checked; for `evaluate_many`."""
+        ids = _names("metrics", metrics)
+        start, end = _day("start", start), _day("end", end)
+        if last is not None and (isinstance(last, bool) or not isinstance(last, int)):
+            raise UsageError(f"last must be a whole number of periods, not {last!r}")
         check_window(period, start, end, last)
-        ids = [metrics] if isinstance(metrics, str) else list(metrics or ())
+        by = _names("by", by)
         return evaluation_need(
             self, ids, period=period, by=by, role=role, start=start, end=end, last=last
         )
@@ -107,7 +111,7 @@ class Project(Definitions):
 
         evaluate = Evaluator(
             self,
-            data=data,
+            data=self._data(data),
             on_bad_rows=on_bad_rows,
             rejects_dir=rejects_dir,
             cache=cache,
@@ -128,7 +132,30 @@ class Project(Definitions):
 
         if period is not None:
             check_window(period, None, None, None)
-        return Evaluator(self, data=data, cache=cache, progress=progress)
+        return Evaluator(self, data=self._data(data), cache=cache, progress=progress)
+
+    def _data(self, data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """`data`, checked: a mapping from the name of a dataset some metric reads (or the
+        project configures) to a frame — a misspelt name must not quietly fall back to the
+        files on disk."""
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise UsageError(
+                f"data must map dataset names to frames, e.g. {{'calls': frame}}, "
+                f"not a {type(data).__name__}"
+            )
+        known = set(self.spec.sources) | {"agents"}
+        known |= {str(m.spec.dataset) for m in self.metrics.values() if m.spec.dataset}
+        for name in data:
+            if name not in known:
+                hint = did_you_mean(str(name), sorted(known))
+                raise UsageError(
+                    f"data: no metric reads a dataset `{name}` and the project has no such "
+                    "source" + (f"; {hint}" if hint else ""),
+                    [Issue("datasets: " + ", ".join(sorted(known)), severity="hint")],
+                )
+        return data
 
     def check(
         self,
@@ -274,6 +301,31 @@ def _definition_issues(definitions: Definitions) -> list[Issue]:
 
     columns = available_columns(definitions)
     return check_project(definitions) + check_kinds(definitions, columns)
+
+
+def _names(parameter: str, given: Any) -> list[str]:
+    """Metric ids or column names: one as text, or a list of them."""
+    if given is None:
+        return []
+    if isinstance(given, str):
+        return [given]
+    if isinstance(given, Iterable) and all(isinstance(g, str) for g in given):
+        return list(given)
+    raise UsageError(f"{parameter} must be a name or a list of names, not {given!r}")
+
+
+def _day(parameter: str, given: Any) -> dt.date | None:
+    """A date given as a date, a datetime (its day) or ISO text such as 2026-11-09."""
+    if given is None or (isinstance(given, dt.date) and not isinstance(given, dt.datetime)):
+        return given
+    if isinstance(given, dt.datetime):
+        return given.date()
+    if isinstance(given, str):
+        try:
+            return dt.date.fromisoformat(given)
+        except ValueError:
+            pass
+    raise UsageError(f"{parameter} must be a date such as 2026-11-09, not {given!r}")
 
 
 def check_window(period: str, start: dt.date | None, end: dt.date | None, last: int | None) -> None:

@@ -128,6 +128,11 @@ def check(
     now: dt.datetime | None = None,
 ) -> CheckResult:
     """Judge one period of an evaluation: the latest complete one, or the one labelled `at`."""
+    if not isinstance(evaluation, Evaluation):
+        raise UsageError(
+            "check takes an Evaluation (from project.evaluate(...)), "
+            f"not a {type(evaluation).__name__}"
+        )
     if fail_on is not None and fail_on not in LEVELS:
         raise UsageError(f"fail_on must be warning or critical, not `{fail_on}`")
     records = evaluation.records

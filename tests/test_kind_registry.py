@@ -1,4 +1,6 @@
-"""A computation kind added from outside the package: one model plus one engine module."""
+"""A computation kind added from outside the package: one model plus one engine module.
+(Named `toy_max` so that following docs/contributing.md, which adds `max` as a built-in,
+does not collide with it.)"""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from tpmkit.spec.schema import schema_text
 class MaxCompute(ComputeSpec):
     """The maximum of `expr` over `where` rows."""
 
-    kind: Literal["max"]
+    kind: Literal["toy_max"]
     expr: str
     where: str | None = None
 
@@ -32,7 +34,7 @@ class MaxCompute(ComputeSpec):
 class Max(Kind[MaxCompute]):
     """No components: a maximum is not a quotient."""
 
-    name = "max"
+    name = "toy_max"
     model = MaxCompute
     expression_fields = ("where", "expr")
 
@@ -69,7 +71,7 @@ name: Longest answered wait
 unit: seconds
 direction: lower_is_better
 dataset: calls
-compute: {kind: max, expr: wait_seconds, where: answered}
+compute: {kind: toy_max, expr: wait_seconds, where: answered}
 """
 
 
@@ -78,7 +80,7 @@ def max_kind() -> Iterator[None]:
     before = schema_text("metric")
     register(Max())
     yield
-    unregister("max")
+    unregister("toy_max")
     assert schema_text("metric") == before  # other tests see the package's kinds only
 
 
@@ -90,7 +92,7 @@ def test_a_toy_kind_evaluates(make, max_kind):
     assert (w03["value"], w03["n"]) == (20.0, 1)  # c4's wait is empty
     assert (w02["numerator"], w02["denominator"], w02["scale"]) == (None, None, None)
     metric = api.load(path).metrics["longest_wait"]
-    assert kind_of(metric.spec.compute) is KINDS["max"]
+    assert kind_of(metric.spec.compute) is KINDS["toy_max"]
     assert describe_compute(metric.spec) == "maximum of `wait_seconds` over rows where `answered`"
 
 
@@ -106,19 +108,19 @@ def test_a_toy_kind_is_checked_and_in_the_schema(make, max_kind):
     schema = json.loads(schema_text("metric"))
     assert "MaxCompute" in schema["$defs"]
     assert (
-        schema["$defs"]["MetricSpec"]["properties"]["compute"]["discriminator"]["mapping"]["max"]
+        schema["$defs"]["MetricSpec"]["properties"]["compute"]["discriminator"]["mapping"]["toy_max"]
         == "#/$defs/MaxCompute"
     )
 
 
 def test_a_misspelt_kind_suggests_the_registered_one(make, max_kind):
-    typo = LONGEST.replace("kind: max", "kind: maxx")
+    typo = LONGEST.replace("kind: toy_max", "kind: toy_maxx")
     path = make.project(PROJECT, metrics={"longest_wait": typo}, files={"calls.csv": CALLS})
     with pytest.raises(DefinitionError) as caught:
         api.load(path)
     [issue] = caught.value.issues
-    assert issue.message == "unknown compute kind `maxx`"
-    assert issue.hint == "did you mean `max`?"
+    assert issue.message == "unknown compute kind `toy_maxx`"
+    assert issue.hint == "did you mean `toy_max`?"
     assert issue.line == 6
 
 
@@ -126,8 +128,8 @@ def test_without_registration_the_kind_is_unknown(make):
     path = make.project(PROJECT, metrics={"longest_wait": LONGEST}, files={"calls.csv": CALLS})
     with pytest.raises(DefinitionError) as caught:
         api.load(path)
-    assert [i.message for i in caught.value.issues] == ["unknown compute kind `max`"]
-    assert "max" not in KINDS
+    assert [i.message for i in caught.value.issues] == ["unknown compute kind `toy_max`"]
+    assert "toy_max" not in KINDS
 
 
 @pytest.mark.parametrize("registered", [False, True])
@@ -135,13 +137,13 @@ def test_a_bad_key_in_a_compute_block_is_located(make, registered):
     if registered:  # the union rebuilt with a kind more keeps the located, suggested errors
         register(Max())
     try:
-        typo = LONGEST.replace("kind: max, expr:", "kind: ratio, numeratr:")
+        typo = LONGEST.replace("kind: toy_max, expr:", "kind: ratio, numeratr:")
         path = make.project(PROJECT, metrics={"m": typo}, files={"calls.csv": CALLS})
         with pytest.raises(DefinitionError) as caught:
             api.load(path)
     finally:
         if registered:
-            unregister("max")
+            unregister("toy_max")
     unknown = [i for i in caught.value.issues if i.message == "unknown key `numeratr`"]
     assert [(i.line, i.hint) for i in unknown] == [(6, "did you mean `numerator`?")]
 
@@ -156,10 +158,10 @@ def test_a_refused_kind_leaves_both_registries_as_they_were():
     from tpmkit.spec.computes import COMPUTE_MODELS
 
     before = schema_text("metric")
-    with pytest.raises(ValueError, match="its model's kind `max`"):
+    with pytest.raises(ValueError, match="its model's kind `toy_max`"):
         register(Misnamed())
-    assert "max" not in COMPUTE_MODELS and "biggest" not in COMPUTE_MODELS
-    assert "max" not in KINDS and "biggest" not in KINDS
+    assert "toy_max" not in COMPUTE_MODELS and "biggest" not in COMPUTE_MODELS
+    assert "toy_max" not in KINDS and "biggest" not in KINDS
     assert schema_text("metric") == before
 
 
@@ -173,7 +175,7 @@ def test_the_two_registries_name_the_same_kinds():
 class Share(Kind[MaxCompute]):
     """A kind whose scale is a whole number (100, not 100.0): answered share of rows."""
 
-    name = "max"
+    name = "toy_max"
     model = MaxCompute
     expression_fields = ("where", "expr")
 
@@ -196,7 +198,7 @@ def test_a_whole_number_scale_is_a_component(make):
         path = make.project(PROJECT, metrics={"longest_wait": LONGEST}, files={"calls.csv": CALLS})
         index = by_key(evaluate_records(path))
     finally:
-        unregister("max")
+        unregister("toy_max")
     w02 = index[("longest_wait", "2026-W02")]  # c1 and c2 answered of c1, c2, c3
     assert (w02["numerator"], w02["denominator"], w02["scale"]) == (2.0, 3.0, 100.0)
     assert w02["value"] == pytest.approx(200 / 3)

@@ -15,11 +15,10 @@ from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.roster import join_roster
-from tpmkit.engine import kinds
 from tpmkit.engine.cells import Window
-from tpmkit.engine.compute import Input, Request, compute_records, formula_inputs
+from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.errors import ComputeError, DefinitionError, Issue
-from tpmkit.planning import check_group_columns, plan_compute, plan_reads
+from tpmkit.planning import check_group_columns, datasets_of, plan_compute, plan_reads
 from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
 
@@ -278,19 +277,10 @@ def _add_quarantine(
     loaded: dict[str, Dataset],
 ) -> pl.DataFrame:
     """`quarantined`: rows left out of the datasets behind each record's metric."""
-    by_id = {m.id: m for m in everything}
-
-    def datasets(metric_id: str, trail: frozenset[str] = frozenset()) -> set[str]:
-        spec = by_id[metric_id].spec if metric_id in by_id else project.metrics[metric_id].spec
-        if not kinds.over_metrics(spec.compute):
-            return {str(spec.dataset)}
-        found: set[str] = set()
-        for _, input_id in formula_inputs(spec, project.aliases):
-            if input_id not in trail:
-                found |= datasets(input_id, trail | {metric_id})
-        return found
-
-    counts = {m: sum(loaded[d].quarantined for d in datasets(m) if d in loaded) for m in by_id}
+    counts = {
+        m.id: sum(loaded[d].quarantined for d in datasets_of(project, m) if d in loaded)
+        for m in everything
+    }
     return records.with_columns(
         pl.col("metric")
         .replace_strict(counts, default=0, return_dtype=pl.Int64)

@@ -9,6 +9,7 @@ import polars as pl
 from tpmkit.engine import periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.engine.kinds import Aggregation, kind_of
+from tpmkit.engine.kinds.rows import component_columns
 from tpmkit.engine.window import START, Window, bounds, finite
 from tpmkit.spec.computes import Censor
 from tpmkit.spec.models import MetricSpec, Override
@@ -28,16 +29,7 @@ def components(result: Aggregation | None, value: pl.Expr) -> list[pl.Expr]:
     """numerator, denominator and scale of a cell: null where the value is (no data),
     and where the kind has no such component."""
     parts = (result.numerator, result.denominator, result.scale) if result else (None, None, None)
-    known = value.is_not_null()
-    exprs = []
-    for name, part in zip(("numerator", "denominator", "scale"), parts, strict=True):
-        if part is None:
-            exprs.append(pl.lit(None, dtype=pl.Float64).alias(name))
-        else:
-            # a plain number (a scale, e.g. 100 or 100.0) or a per-cell expression
-            column = part if isinstance(part, pl.Expr) else pl.lit(float(part), dtype=pl.Float64)
-            exprs.append(pl.when(known).then(column.cast(pl.Float64)).alias(name))
-    return exprs
+    return component_columns(parts, value)
 
 
 def prepare_rows(

@@ -16,6 +16,7 @@ import polars as pl
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan, issue
 from tpmkit.engine.kinds.registry import kind_of
+from tpmkit.engine.kinds.rows import component_columns
 from tpmkit.engine.window import START, finite
 from tpmkit.errors import Issue, did_you_mean
 from tpmkit.spec import expressions
@@ -148,15 +149,10 @@ def _components(shape: expressions.Quotient | None, value: pl.Expr) -> list[pl.E
     """numerator, denominator and scale of a quotient-shaped formula (null without a
     value, and for any other shape)."""
     if shape is None:
-        return [
-            pl.lit(None, dtype=pl.Float64).alias(c) for c in ("numerator", "denominator", "scale")
-        ]
-    known = value.is_not_null()
-    return [
-        pl.when(known).then(pl.col(shape.numerator).cast(pl.Float64)).alias("numerator"),
-        pl.when(known).then(pl.col(shape.denominator).cast(pl.Float64)).alias("denominator"),
-        pl.when(known).then(pl.lit(shape.scale, dtype=pl.Float64)).alias("scale"),
-    ]
+        return component_columns((None, None, None), value)
+    return component_columns(
+        (pl.col(shape.numerator), pl.col(shape.denominator), shape.scale), value
+    )
 
 
 def _parsed(

@@ -17,7 +17,7 @@ import polars as pl
 from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
-from tpmkit.engine.kinds.rows import row_expr
+from tpmkit.engine.kinds.rows import component_columns, row_expr
 from tpmkit.engine.window import START, Window, bounds
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
@@ -123,11 +123,7 @@ def open_at_end(
 
 def _components(value: pl.Expr) -> list[pl.Expr]:
     """A stock's components: the level itself, no denominator, scale 1."""
-    return [
-        value.cast(pl.Float64).alias("numerator"),
-        pl.lit(None, dtype=pl.Float64).alias("denominator"),
-        pl.lit(1.0).alias("scale"),
-    ]
+    return component_columns((value, None, 1.0), value)
 
 
 class OpenAtEnd(Kind[OpenAtEndCompute]):

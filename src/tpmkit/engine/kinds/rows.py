@@ -114,3 +114,21 @@ class Parts:
             None if denominator is None else denominator.cast(pl.Float64),
             scale,
         )
+
+
+Part = pl.Expr | float | None
+
+
+def component_columns(parts: tuple[Part, Part, Part], value: pl.Expr) -> list[pl.Expr]:
+    """The `numerator`, `denominator` and `scale` columns of cells: each part a per-cell
+    expression, a number (a scale such as 100) or None (the kind has no such part); all
+    null where the value is (no data)."""
+    known = value.is_not_null()
+    columns = []
+    for name, part in zip(("numerator", "denominator", "scale"), parts, strict=True):
+        if part is None:
+            columns.append(pl.lit(None, dtype=pl.Float64).alias(name))
+            continue
+        column = part if isinstance(part, pl.Expr) else pl.lit(float(part), dtype=pl.Float64)
+        columns.append(pl.when(known).then(column.cast(pl.Float64)).alias(name))
+    return columns

@@ -33,6 +33,8 @@ _LAZY = {
     "ScorecardResult": "tpmkit.judge.scorecard",
     "GoalStatus": "tpmkit.judge.goals",
     "Report": "tpmkit.report.build",
+    "to_html": "tpmkit.report.document",
+    "to_markdown": "tpmkit.report.document",
     "TpmkitError": "tpmkit.errors",
     "DefinitionError": "tpmkit.errors",
     "DataError": "tpmkit.errors",
@@ -56,6 +58,8 @@ __all__ = [
     "__version__",
     "check",
     "load",
+    "to_html",
+    "to_markdown",
     "validate",
 ]
 

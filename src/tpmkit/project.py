@@ -250,7 +250,7 @@ class Project(Definitions):
         progress: Callable[[str], None] | None = None,
     ) -> Report:
         """The report of one period for a role's view; render it with
-        `tpmkit.report.document.to_html` or `to_markdown`."""
+        `tpmkit.to_html` or `tpmkit.to_markdown`."""
         from tpmkit import commands
 
         evaluate = self._evaluator(period, data, cache, progress)

@@ -336,5 +336,6 @@ def test_value_is_numerator_over_denominator_times_scale(rows):
         numerator, denominator, scale = parts(record)
         if record["value"] is None:
             assert (numerator, denominator, scale) == (None, None, None)
-        if None not in (numerator, denominator, scale):
+        if record["value"] is not None:  # every one of these kinds has all three parts
+            assert None not in (numerator, denominator, scale), record
             assert close(record["value"], numerator, denominator, scale), record

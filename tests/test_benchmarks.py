@@ -48,7 +48,7 @@ def test_inputs_are_written_and_read_without_tpmkit():
         " import benchmarks.baseline_duckdb, benchmarks.run_baseline;"
         " print(sorted(m for m in sys.modules if m.split('.')[0] == 'tpmkit'))"
     )
-    pytest.importorskip("duckdb", reason="duckdb is a benchmark-only extra: pip install .[bench]")
+    pytest.importorskip("duckdb", reason="duckdb comes with the test extra: pip install .[test]")
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
     )
@@ -81,7 +81,7 @@ def test_polars_baseline_agrees_with_tpmkit(layout, fmt):
 
 
 def test_duckdb_baseline_agrees_with_tpmkit(layout):
-    pytest.importorskip("duckdb", reason="duckdb is a benchmark-only extra: pip install .[bench]")
+    pytest.importorskip("duckdb", reason="duckdb comes with the test extra: pip install .[test]")
     from benchmarks import baseline_duckdb
 
     ours = tpmkit_records(layout, "parquet")
@@ -171,7 +171,9 @@ def test_polars_baseline_judges_boundaries_bands_and_dated_thresholds(metric_fil
 
 
 def test_duckdb_baseline_judges_boundaries_bands_and_dated_thresholds(metric_files):
-    duckdb = pytest.importorskip("duckdb", reason="a benchmark-only extra: pip install .[bench]")
+    duckdb = pytest.importorskip(
+        "duckdb", reason="duckdb comes with the test extra: pip install .[test]"
+    )
     from benchmarks import baseline_duckdb
 
     con = duckdb.connect(":memory:")

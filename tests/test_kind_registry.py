@@ -108,7 +108,9 @@ def test_a_toy_kind_is_checked_and_in_the_schema(make, max_kind):
     schema = json.loads(schema_text("metric"))
     assert "MaxCompute" in schema["$defs"]
     assert (
-        schema["$defs"]["MetricSpec"]["properties"]["compute"]["discriminator"]["mapping"]["toy_max"]
+        schema["$defs"]["MetricSpec"]["properties"]["compute"]["discriminator"]["mapping"][
+            "toy_max"
+        ]
         == "#/$defs/MaxCompute"
     )
 

@@ -291,6 +291,17 @@ def test_backlog_for_all_is_open_at_the_horizon(backlog):
     assert index[("backlog", "all", "a3")]["value"] == 1.0  # b5
 
 
+def test_backlog_for_all_at_the_horizon_instant(make):
+    # the horizon (02-03 10:00, b5's first response) is the `all` period's last instant:
+    # b6, resolved exactly then, is resolved (not open); b7, created exactly then, is open
+    resolved_then = BACKLOG + "b6,2026-01-27 09:00:00,,2026-02-03 10:00:00,a1\n"
+    (record,) = evaluate_records(project(make, resolved_then), ["backlog"], period="all")
+    assert record["value"] == 2.0  # b4, b5 (not b6)
+    created_then = BACKLOG + "b7,2026-02-03 10:00:00,,,a1\n"
+    (record,) = evaluate_records(project(make, created_then), ["backlog"], period="all")
+    assert record["value"] == 3.0  # b4, b5, b7
+
+
 def test_backlog_horizon_ignores_the_selected_range(backlog):
     # --to 2026-01-25 selects W02..W04; the horizon (02-03 10:00) and the stock carried in
     # from before stay those of the whole dataset

@@ -55,7 +55,9 @@ def open_at_end(
     opened, closed, h = pl.col(compute.opened), pl.col(compute.closed), pl.col("__h")
 
     if grain == "all":  # the stock at the horizon
-        is_open = (opened < h) & (closed.is_null() | (closed >= h))
+        # the horizon is the period's last instant (reading 2): a row opened at it is open,
+        # a row closed at it is closed
+        is_open = (opened <= h) & (closed.is_null() | (closed > h))
         values = (
             counted.group_by(by).agg(is_open.sum().alias("value"))
             if by

@@ -208,3 +208,15 @@ def test_report_scorecard_and_data_quality_counts(project_file):
         '<tr><td>Average wait</td><td>team</td><td class="num">4</td><td class="num">2</td>'
         '<td class="num">0</td></tr>' in html
     )
+
+
+def test_score_change_never_prints_minus_zero():
+    from tpmkit.judge.scorecard import GroupScore
+    from tpmkit.report.document import change_text
+
+    def group(score, previous):
+        return GroupScore({"agent_id": "a1"}, {}, score, previous, 1, [])
+
+    # 40.0 − 40.3 = −0.3 rounds to 0: "+0", not "-0"; 43.6 − 40 = 3.6 → "+4"; 40 − 42 → "-2"
+    assert [change_text(group(40.0, 40.3)), change_text(group(43.6, 40.0))] == ["+0", "+4"]
+    assert [change_text(group(40.0, 42.0)), change_text(group(40.0, None))] == ["-2", "—"]

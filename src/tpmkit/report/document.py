@@ -33,6 +33,11 @@ def score_text(group: Any) -> str:
     return f"{group.score:.0f}" + (" small sample" if group.small_sample else "")
 
 
+def change_text(group: Any) -> str:
+    """A score's change against the previous period, `+3`; `+0` rather than `-0`."""
+    return "—" if group.change is None else f"{round(group.change):+d}"
+
+
 def points_text(metric: Any, marks: dict[str, str]) -> str:
     """A metric's points with its mark: † small sample, else the evidence (▼ ▲ ?)."""
     if metric.points is None:
@@ -92,6 +97,7 @@ def _context(report: Report) -> dict[str, Any]:
         "scorecard_legend": SCORECARD_LEGEND,
         "score_text": score_text,
         "points_text": points_text,
+        "change_text": change_text,
         "scorecard_metrics": (
             [m.metric for m in report.scorecard.groups[0].metrics]
             if report.scorecard and report.scorecard.groups
@@ -282,7 +288,7 @@ def to_markdown(report: Report) -> str:
                 ", ".join(str(v) for v in g.group.values()),
                 str(g.context.get("team") or "—"),
                 score_text(g),
-                "—" if g.change is None else f"{g.change:+.0f}",
+                change_text(g),
                 *(points_text(m, marks) for m in g.metrics),
             ]
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -332,8 +333,9 @@ def build(
     lowest_first = sorted(
         (g for g in scored if g.score is not None), key=lambda g: (g.score or 0, _order(g))
     )
+    ascending = [g.score or 0 for g in lowest_first]
     for group in lowest_first:  # 1 the best; equal scores share a rank (1, 2, 2, 4)
-        group.rank = 1 + sum(1 for other in lowest_first if (other.score or 0) > (group.score or 0))
+        group.rank = 1 + len(ascending) - bisect.bisect_right(ascending, group.score or 0)
     unscored = sorted((g for g in scored if g.score is None), key=_order)
     return ScorecardResult(
         role, label, by, lowest_first + unscored, [*evaluation.notes], list(goals or [])
@@ -347,7 +349,7 @@ def _order(group: GroupScore) -> tuple[str, ...]:
 
 def unscored_reason(metrics: Sequence[MetricScore]) -> str:
     """Why a group has no score: the weight that could be scored and each dropped metric's
-    cause, e.g. `scored on 20 % of the weight (under 50 %): csat no data, aht no target`."""
+    cause, e.g. `scored on 20 % of the weight (under 50 %): csat no data, aht no data`."""
     causes = []
     for metric in metrics:
         if metric.points is not None:

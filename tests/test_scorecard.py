@@ -128,7 +128,13 @@ def test_example_scorecard_ranks_agents_and_coaches_on_evidence():
     assert result.period == "2026-10"
     scores = [g.score for g in result.groups if g.score is not None]
     assert scores == sorted(scores)  # lowest first
-    assert {g.rank for g in result.groups if g.rank} == set(range(1, len(scores) + 1))
+    # competition ranks (issue 15 item 6): equal scores share a rank, so A019 and A026 (the
+    # same 84.6) are both 11th and the next one down is 13th — before, ties got 11 and 12
+    # in whatever order the groups came
+    for group in result.scored:
+        assert group.rank == 1 + sum(1 for s in scores if s > group.score)
+    tied = [g for g in result.scored if g.group["agent_id"] in ("A019", "A026")]
+    assert [(g.group["agent_id"], g.rank) for g in tied] == [("A019", 11), ("A026", 11)]
     assert all("contacts_handled" in g.dropped for g in result.groups)  # no target: dropped
     for items in result.coaching().values():
         for _group, metric in items:

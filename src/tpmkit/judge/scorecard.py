@@ -2,21 +2,27 @@
 
 - Each metric scores 0–100 against its levels: 100 at or better than target, 0 at or worse
   than critical, linear in between; a within-band metric scores 100 inside its target band,
-  falling linearly to 0 at the critical bounds. A metric with no value, too small a sample,
-  or without a target and a critical level is dropped and the remaining weights are
-  renormalised; the card lists what was dropped. A group scored on less than half of the
-  weight gets no score and no rank.
+  falling linearly to 0 at the critical bounds. A metric with no value or without a target
+  and a critical level is dropped and the remaining weights are renormalised; the card
+  lists what was dropped. A group scored on less than half of the weight gets no score and
+  no rank, and the reason; unscored groups are listed apart, after the scored ones.
+- A metric on fewer rows than its `min_sample` (status insufficient_sample) still scores
+  its points, and its group is ranked by score like the others, flagged `small_sample`: a
+  team lead sees where the person stands and that the number is thin, instead of a list of
+  unscored people in id order. Evidence stays fair: such a metric is never judged
+  significantly worse, so it never enters the coaching list.
 - Evidence: for a rate, the Wilson 95 % interval of the share; for a mean, the t interval
   (sample standard deviation). A group is *significantly worse* than target only when the
   whole interval lies on the bad side of the target, *significantly better* only when it
   lies wholly on the good side; a value on the bad side with an interval reaching the target
-  is *not enough evidence*. Small samples are never ranked worst.
+  is *not enough evidence*.
 - The coaching list: per team lead, the agents with a metric significantly worse than target,
   the largest weighted gap first, with the evidence.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -137,6 +143,11 @@ class MetricScore:
     team: float | None = None  # the metric for the group's team
     site: float | None = None  # and for its site
 
+    @property
+    def small_sample(self) -> bool:
+        """Scored on fewer rows than the metric's `min_sample`."""
+        return self.points is not None and self.record.get("status") == "insufficient_sample"
+
 
 @dataclass
 class GroupScore:
@@ -147,10 +158,16 @@ class GroupScore:
     rank: int | None
     metrics: list[MetricScore]
     dropped: list[str] = field(default_factory=list)
+    reason: str | None = None  # why the group has no score (None when it has one)
 
     @property
     def change(self) -> float | None:
         return None if self.score is None or self.previous is None else self.score - self.previous
+
+    @property
+    def small_sample(self) -> list[str]:
+        """The metrics of the score that rest on fewer rows than their `min_sample`."""
+        return [m.metric for m in self.metrics if m.small_sample]
 
 
 @dataclass
@@ -158,9 +175,19 @@ class ScorecardResult:
     role: str
     period: str
     by: list[str]
-    groups: list[GroupScore]  # lowest score first; groups without a score last
+    groups: list[GroupScore]  # lowest score first (ties by group); then the unscored, by group
     notes: list[str] = field(default_factory=list)
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus of the project's goals
+
+    @property
+    def scored(self) -> list[GroupScore]:
+        """The groups with a score, lowest first (small samples among them, flagged)."""
+        return [g for g in self.groups if g.score is not None]
+
+    @property
+    def unscored(self) -> list[GroupScore]:
+        """The groups without a score, each with its `reason`."""
+        return [g for g in self.groups if g.score is None]
 
     def coaching(self) -> dict[str, list[tuple[GroupScore, MetricScore]]]:
         """Per team lead: (agent, metric) significantly worse than target, largest
@@ -275,7 +302,7 @@ def build(
                     metric_id,
                     weights[metric_id],
                     record,
-                    points(record) if record.get("status") != "insufficient_sample" else None,
+                    points(record),
                     bounds,
                     evidence(record, bounds),
                     baselines.get((group_key, metric_id)),
@@ -287,27 +314,61 @@ def build(
             [
                 MetricScore(m, weights[m], r, points(r), None, None)
                 for m, r in before.get(group_key, {}).items()
-                if m in weights and r.get("status") != "insufficient_sample"
+                if m in weights
             ]
         )
+        score = _score(metrics)
         scored.append(
             GroupScore(
                 {c: v for c, v in zip(grouping, group_key, strict=True) if c in by},
                 {c: v for c, v in zip(grouping, group_key, strict=True) if c in context},
-                _score(metrics),
+                score,
                 previous,
                 None,
                 metrics,
                 [m.metric for m in metrics if m.points is None],
+                None if score is not None else unscored_reason(metrics),
             )
         )
-    ranked = sorted((g for g in scored if g.score is not None), key=lambda g: -(g.score or 0))
-    for position, group in enumerate(ranked, start=1):
-        group.rank = position
-    lowest_first = sorted(ranked, key=lambda g: g.score or 0) + [
-        g for g in scored if g.score is None
-    ]
-    return ScorecardResult(role, label, by, lowest_first, [*evaluation.notes], list(goals or []))
+    lowest_first = sorted(
+        (g for g in scored if g.score is not None), key=lambda g: (g.score or 0, _order(g))
+    )
+    ascending = [g.score or 0 for g in lowest_first]
+    for group in lowest_first:  # 1 the best; equal scores share a rank (1, 2, 2, 4)
+        group.rank = 1 + len(ascending) - bisect.bisect_right(ascending, group.score or 0)
+    unscored = sorted((g for g in scored if g.score is None), key=_order)
+    return ScorecardResult(
+        role, label, by, lowest_first + unscored, [*evaluation.notes], list(goals or [])
+    )
+
+
+def _order(group: GroupScore) -> tuple[str, ...]:
+    """Ties and unscored groups in group order (by id), nulls last."""
+    return tuple("\uffff" if v is None else str(v) for v in group.group.values())
+
+
+def unscored_reason(metrics: Sequence[MetricScore]) -> str:
+    """Why a group has no score: the weight that could be scored and each dropped metric's
+    cause, e.g. `scored on 20 % of the weight (under 50 %): csat no data, aht no data`."""
+    causes = []
+    for metric in metrics:
+        if metric.points is not None:
+            continue
+        record = metric.record
+        if record.get("value") is None:
+            cause = "no data"
+        elif record.get("target") is None or record.get("critical") is None:
+            cause = "no target or critical level"
+        else:
+            cause = "not scorable"
+        causes.append(f"{metric.metric} {cause}")
+    share = sum(m.weight for m in metrics if m.points is not None)
+    head = (
+        "no metric could be scored"
+        if share == 0
+        else f"scored on {share:.0f} % of the weight (under {MIN_COVERAGE:.0f} %)"
+    )
+    return f"{head}: " + ", ".join(causes)
 
 
 def judged_label(
@@ -358,6 +419,8 @@ def frame(result: ScorecardResult) -> pl.DataFrame:
                     "score": group.score,
                     "rank": group.rank,
                     "score_change": group.change,
+                    "small_sample": bool(group.small_sample),
+                    "unscored_reason": group.reason,
                     "metric": metric.metric,
                     "weight": metric.weight,
                     "value": metric.record.get("value"),

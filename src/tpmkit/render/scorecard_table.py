@@ -32,12 +32,12 @@ def print_scorecard(result: Any, names: dict[str, str]) -> None:
         table.add_column(name, justify="right" if name in ("rank", "score", "Δ") else "left")
     for metric in metrics:
         table.add_column(metric, justify="right")
-    for group in result.groups:
+    for group in result.scored:  # the unscored are listed apart, with the reason
         cells: list[str | Text] = [
             str(group.rank or "—"),
             *(group_cell(group.group[c]) for c in result.by),
             *(group_cell(group.context[c]) for c in context if c != "team_lead"),
-            "—" if group.score is None else f"{group.score:.0f}",
+            f"{group.score:.0f}" + (" small sample" if group.small_sample else ""),
             "—" if group.change is None else f"{group.change:+.0f}",
         ]
         for score in group.metrics:
@@ -45,18 +45,22 @@ def print_scorecard(result: Any, names: dict[str, str]) -> None:
             if score.points is None:
                 cells.append(Text("—", style="dim"))
                 continue
-            mark = EVIDENCE_MARKS.get(score.evidence or "", "")
+            mark = "†" if score.small_sample else EVIDENCE_MARKS.get(score.evidence or "", "")
             text = f"{fmt_value(score.record.get('value'), unit)} {score.points:.0f}{mark}"
             style = "bold red" if score.evidence == "significantly_worse" else ""
             cells.append(Text(text, style=style))
         table.add_row(*cells)
     out.print(table)
+    for group in result.unscored:
+        who = ", ".join(str(v) for v in group.group.values())
+        out.print(Text(f"not scored: {who} — {group.reason}", style="dim"))
     out.print(
         Text(
             "each metric: value, points 0–100 (100 at target, 0 at critical); ▼ significantly "
             "worse than target, ▲ significantly better (95 % interval: Wilson for rates, t for "
-            "means); ? below target without enough evidence; — dropped (no data, too small a "
-            "sample, or no target/critical); weights renormalised over the rest",
+            "means); ? below target without enough evidence; † fewer rows than min_sample (small "
+            "sample: scored and ranked, never judged worse); — dropped (no data, or no "
+            "target/critical); weights renormalised over the rest",
             style="dim",
         )
     )

@@ -72,6 +72,17 @@ class GroupTable:
 
 
 @dataclass
+class SampleCount:
+    """How many group cells of one metric × grouping table were too thin to judge."""
+
+    metric: str  # the metric's name
+    grouping: str  # "team", "team × agent_id" …
+    groups: int  # cells in the table
+    small: int  # insufficient_sample: fewer rows than the metric's min_sample
+    no_data: int
+
+
+@dataclass
 class Report:
     project: str
     currency: str | None
@@ -153,6 +164,49 @@ class Report:
             key=lambda g: (g[2]["projected_status"] != "critical", g[2]["projected_breach_period"])
         )
         return out + groups[:EARLY_WARNINGS_SHOWN]
+
+    def sample_counts(self) -> list[SampleCount]:
+        """Per metric × grouping table, its cells with too small a sample or no data (only
+        the tables that have any), in table order."""
+        out = []
+        for table in self.tables:
+            statuses = Counter(row.record["status"] for row in table.rows)
+            small, empty = statuses["insufficient_sample"], statuses["no_data"]
+            if small or empty:
+                grouping = " × ".join(table.columns)
+                out.append(SampleCount(table.name, grouping, len(table.rows), small, empty))
+        return out
+
+    def sample_summary(self) -> list[str]:
+        """One or two lines: how many group cells had too few rows (or none) to be judged,
+        and how many scorecard groups rest on a small sample or have no score."""
+        out = []
+        counts = self.sample_counts()
+        if counts:
+            cells = sum(len(t.rows) for t in self.tables)
+            small = sum(c.small for c in counts)
+            empty = sum(c.no_data for c in counts)
+            parts = []
+            if small:
+                rule = "min_sample (small sample, too few to judge)"
+                parts.append(f"{small:,} had fewer rows than their metric's {rule}")
+            if empty:
+                parts.append(f"{empty:,} had no data")
+            out.append(
+                f"Of {cells:,} group cells in {len(self.tables)} metric × grouping tables, "
+                + " and ".join(parts)
+                + f" ({len(counts)} tables affected)."
+            )
+        card = self.scorecard
+        if card is not None and card.groups:
+            thin = sum(1 for g in card.scored if g.small_sample)
+            flagged = 'rest on a small sample (ranked, flagged "small sample")'
+            parts = [f"{thin} of {len(card.scored)} scored agents {flagged}"] if thin else []
+            if card.unscored:
+                parts.append(f"{len(card.unscored)} not scored (listed with the reason)")
+            if parts:
+                out.append("Agent scorecard: " + "; ".join(parts) + ".")
+        return out
 
     def quality(self) -> list[str]:
         """Data-quality notes: metrics without data and why, small samples, rows left out."""

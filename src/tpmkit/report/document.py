@@ -22,6 +22,29 @@ from tpmkit.report.build import Card, Report
 from tpmkit.report.svg import chart, sparkline
 from tpmkit.vocabulary import Grain
 
+SCORECARD_SHOWN = 10  # scored agents in the report's "lowest N" (the unscored are all listed)
+SMALL_SAMPLE_MARK = "†"  # a metric's points rest on fewer rows than its min_sample
+
+
+def score_text(group: Any) -> str:
+    """A scorecard group's score, flagged when it rests on a small sample: `38 small sample`."""
+    if group.score is None:
+        return "—"
+    return f"{group.score:.0f}" + (" small sample" if group.small_sample else "")
+
+
+def change_text(group: Any) -> str:
+    """A score's change against the previous period, `+3`; `+0` rather than `-0`."""
+    return "—" if group.change is None else f"{round(group.change):+d}"
+
+
+def points_text(metric: Any, marks: dict[str, str]) -> str:
+    """A metric's points with its mark: † small sample, else the evidence (▼ ▲ ?)."""
+    if metric.points is None:
+        return "—"
+    mark = SMALL_SAMPLE_MARK if metric.small_sample else marks.get(metric.evidence or "", "")
+    return f"{metric.points:.0f}{mark}"
+
 
 def grain_word(grain: str) -> str:
     """The grain before the period in a title (`week 2026-W13`); none for `all`."""
@@ -31,6 +54,16 @@ def grain_word(grain: str) -> str:
 def threshold(card: Card) -> str:
     """The level a breaching card's value is past, e.g. `above critical 420s`."""
     return threshold_passed(card.record) or "—"
+
+
+SCORECARD_LEGEND = (
+    "Scored agents, lowest score first (ties by id). Points 0–100 per metric (100 at target, "
+    "0 at critical), weighted; ▼ significantly worse than target (the whole 95 % interval), "
+    "? below target without enough evidence, † fewer rows than the metric's min_sample "
+    '(scored, never judged worse; the score says "small sample"); — dropped (no data, or no '
+    "target and critical level). Agents scored on under half of the weight are listed apart "
+    "with the reason."
+)
 
 
 def _context(report: Report) -> dict[str, Any]:
@@ -59,7 +92,12 @@ def _context(report: Report) -> dict[str, Any]:
         "early": report.early_warnings(),
         "group_breaches": report.group_breaches(),
         "side": report.side_by_side() if report.role in ("operations_manager", "director") else [],
-        "scorecard_rows": report.scorecard.groups[:10] if report.scorecard else [],
+        "scorecard_rows": report.scorecard.scored[:SCORECARD_SHOWN] if report.scorecard else [],
+        "unscored": report.scorecard.unscored if report.scorecard else [],
+        "scorecard_legend": SCORECARD_LEGEND,
+        "score_text": score_text,
+        "points_text": points_text,
+        "change_text": change_text,
         "scorecard_metrics": (
             [m.metric for m in report.scorecard.groups[0].metrics]
             if report.scorecard and report.scorecard.groups
@@ -67,6 +105,8 @@ def _context(report: Report) -> dict[str, Any]:
         ),
         "marks": EVIDENCE_MARKS,
         "quality": report.quality(),
+        "samples": report.sample_counts(),
+        "sample_summary": report.sample_summary(),
         "looks": LOOKS,
         "status_css": {"variables": css_variables(), "badges": css_badges()},
         "fmt": lambda v, unit: fmt_value(v, unit, currency),
@@ -228,25 +268,45 @@ def to_markdown(report: Report) -> str:
         card = report.scorecard
         metrics = [m.metric for m in card.groups[0].metrics]
         marks = context["marks"]
+        shown = context["scorecard_rows"]
         out += [
-            f"## Agent scorecard — {card.period}, lowest {len(context['scorecard_rows'])}",
+            f"## Agent scorecard — {card.period}, lowest {len(shown)} of {len(card.scored)} scored",
             "",
-            "| rank | agent | team | score | change | " + " | ".join(metrics) + " |",
-            "|---:|---|---|---:|---:|" + "---:|" * len(metrics),
+            SCORECARD_LEGEND,
+            "",
         ]
-        for g in context["scorecard_rows"]:
+        if shown:
+            out += [
+                "| rank | agent | team | score | change | " + " | ".join(metrics) + " |",
+                "|---:|---|---|---:|---:|" + "---:|" * len(metrics),
+            ]
+        else:
+            out.append("No agent could be scored.")
+        for g in shown:
             cells = [
                 str(g.rank or "—"),
                 ", ".join(str(v) for v in g.group.values()),
                 str(g.context.get("team") or "—"),
-                "—" if g.score is None else f"{g.score:.0f}",
-                "—" if g.change is None else f"{g.change:+.0f}",
-                *(
-                    "—" if m.points is None else f"{m.points:.0f}{marks.get(m.evidence or '', '')}"
-                    for m in g.metrics
-                ),
+                score_text(g),
+                change_text(g),
+                *(points_text(m, marks) for m in g.metrics),
             ]
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        if context["unscored"]:
+            out += [
+                "",
+                f"### Not scored ({len(context['unscored'])})",
+                "",
+                "| agent | team | reason |",
+                "|---|---|---|",
+            ]
+            for g in context["unscored"]:
+                cells = [
+                    ", ".join(str(v) for v in g.group.values()),
+                    str(g.context.get("team") or "—"),
+                    g.reason or "—",
+                ]
+                out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out += ["", "### Coaching list", ""]
         coaching = card.coaching()
         if not coaching:
@@ -294,8 +354,20 @@ def to_markdown(report: Report) -> str:
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
     out += ["## Data quality", ""]
-    quality = context["quality"]
-    out += [f"- {markdown_cell(q)}" for q in quality] or [
-        "Every metric had enough data; no row was left out."
-    ]
+    quality, summary = context["quality"], context["sample_summary"]
+    if summary:
+        out += [line for text in summary for line in (markdown_cell(text), "")]
+    if context["samples"]:
+        out += [
+            "| metric | by | groups | small sample | no data |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for count in context["samples"]:
+            cells = [count.metric, count.grouping, f"{count.groups:,}", f"{count.small:,}"]
+            cells.append(f"{count.no_data:,}")
+            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        out.append("")
+    out += [f"- {markdown_cell(q)}" for q in quality]
+    if not quality and not summary:
+        out.append("Every metric had enough data; no row was left out.")
     return "\n".join(out) + "\n"

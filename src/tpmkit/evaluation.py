@@ -18,7 +18,13 @@ from tpmkit.data.cache import CsvCache
 from tpmkit.engine.cells import Window
 from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.errors import ComputeError, DefinitionError, Issue
-from tpmkit.planning import check_group_columns, datasets_of, plan_compute, plan_reads
+from tpmkit.planning import (
+    ReadPlan,
+    check_group_columns,
+    datasets_of,
+    plan_compute,
+    plan_reads,
+)
 from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
 
@@ -79,11 +85,13 @@ def run(
             )
         return loads[key]
 
+    given = {lookup for lookup, _ in ATTRIBUTION if lookup in sources or lookup in data}
     loaded = {
-        name: read(name, plan.needed[name] | set(by) | {"agent_id"}, plan.rows_in.get(name))
+        name: read(
+            name, plan.needed[name] | set(by) | _keys(name, plan, by, given), plan.rows_in.get(name)
+        )
         for name in sorted(plan.needed)
     }
-    given = {lookup for lookup, _ in ATTRIBUTION if lookup in sources or lookup in data}
     frames = _attribute(loaded, plan.needed, by, read, given)
     if frames:
         known = {c for f in frames.values() for c in f.collect_schema().names()}
@@ -194,6 +202,15 @@ def _attribute(
         if cols and tables and name not in {lookup for lookup, _ in ATTRIBUTION}:
             frames[name] = attribute(frames[name], cols, tables)
     return frames
+
+
+def _keys(name: str, plan: ReadPlan, by: list[str], given: set[str]) -> set[str]:
+    """The lookup keys to read with a dataset: agent_id always (scorecards and goals use
+    it), queue only when the queues are given and some column may be attributed by it."""
+    keys = {"agent_id"}
+    if "queues" in given and _dimensions(name, [*by, *plan.needed[name]], set()):
+        keys.add("queue")
+    return keys
 
 
 def _dimensions(name: str, columns: list[str], present: set[str]) -> list[str]:

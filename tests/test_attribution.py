@@ -167,3 +167,18 @@ def test_the_queues_are_not_read_when_nothing_needs_them(make):
     # a dimension the queues supply: now they are read (and their error shows)
     with pytest.raises(DataError, match="queues"):
         project.evaluate(["service_level"], by=["vendor"], period="all", cache=False)
+
+
+def test_the_queues_may_be_given_as_a_frame(make):
+    # the project has no queues source: the frame is used, like a file would be
+    path = make.project(
+        PROJECT.replace("  queues: {path: queues.csv}\n", ""),
+        files={"calls.csv": CALLS, "roster.csv": ROSTER},
+    )
+    queues = pl.DataFrame({"queue": ["Q-BPO"], "vendor": ["Partner"]})
+    result = api.load(path).evaluate(
+        ["service_level"], by=["vendor"], period="all", data={"queues": queues}, cache=False
+    )
+    values = {r["vendor"]: r["value"] for r in result.records.to_dicts()}
+    # as with the file: the partner 2 of 3, in-house 1 of 2, C6 (queue Q-X) unassigned 0 of 1
+    assert values == pytest.approx({"Partner": 200 / 3, "in-house": 50.0, None: 0.0})

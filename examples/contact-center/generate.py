@@ -542,6 +542,23 @@ def call_rows(rng, contacts):
         yield row
 
 
+QUEUE_COLUMNS = ("queue", "team", "site", "vendor", "line_of_business")
+LINE_OF_BUSINESS = {"Billing": "billing", "Tech": "technical support"}
+
+
+def queue_rows():
+    """Who owns each queue: one team per queue, so an abandoned contact (no agent) is
+    attributed to the team, site and vendor of its queue."""
+    for team in TEAMS:
+        yield {
+            "queue": f"{team.queue} {QUEUE_SUFFIX[team.site]}",
+            "team": team.name,
+            "site": team.site,
+            "vendor": SITES[team.site].vendor,
+            "line_of_business": LINE_OF_BUSINESS[team.queue],
+        }
+
+
 # --- tickets ---------------------------------------------------------------------
 
 TICKETS_PER_DAY = {"weekday": 68, "saturday": 26, "sunday": 14}
@@ -881,6 +898,7 @@ def main():
     assign_customers(rng, contacts)
     written = [
         write_csv("roster.csv", ROSTER_COLUMNS, roster_rows(agents + specialists)),
+        write_csv("queues.csv", QUEUE_COLUMNS, queue_rows()),  # draws nothing from rng
         write_csv("acd_calls.csv", ACD_COLUMNS, call_rows(rng, contacts), windows_export=True),
         write_csv("tickets.csv", TICKET_COLUMNS, ticket_rows(rng, agents)),
         write_csv("qa.csv", QA_COLUMNS, qa_rows(rng, agents, contacts)),

@@ -198,7 +198,26 @@ AGENTS = DatasetContract(
     id_column="agent_id",
 )
 
+# who owns a queue: attributes the contacts no agent took (an abandoned call on a
+# partner's queue counts in the partner's service level)
+QUEUES = DatasetContract(
+    "queues",
+    (
+        _c("queue", "text", True),
+        _c("team", "text"),
+        _c("site", "text"),
+        _c("vendor", "text"),
+        _c("line_of_business", "text"),
+    ),
+    time_column=None,
+    id_column="queue",
+)
+
 CANONICAL: dict[str, DatasetContract] = {
-    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS)
+    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES)
 }
 ROSTER_DIMENSIONS = ("name", "team", "team_lead", "site", "vendor", "role", "hire_date")
+QUEUE_DIMENSIONS = ("team", "site", "vendor", "line_of_business")
+# Where a row's dimension comes from when its own column is null, in order: the lookup
+# dataset and the row's column it is joined on (data-contract.md, "Dimensions").
+ATTRIBUTION = (("agents", "agent_id"), ("queues", "queue"))

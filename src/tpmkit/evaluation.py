@@ -1,4 +1,4 @@
-"""Execute one evaluation: load the datasets its plan names, join the roster, run the
+"""Execute one evaluation: load the datasets its plan names, attribute dimensions, run the
 engine, and add records for metrics that could not be computed (with the reason). The plan
 itself is `planning.py`; the result type is `records.py`."""
 
@@ -11,14 +11,20 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
+from tpmkit.contract import ATTRIBUTION, CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
+from tpmkit.data.attribution import attribute
 from tpmkit.data.cache import CsvCache
-from tpmkit.data.roster import join_roster
 from tpmkit.engine.cells import Window
 from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.errors import ComputeError, DefinitionError, Issue
-from tpmkit.planning import check_group_columns, datasets_of, plan_compute, plan_reads
+from tpmkit.planning import (
+    ReadPlan,
+    check_group_columns,
+    datasets_of,
+    plan_compute,
+    plan_reads,
+)
 from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
 
@@ -79,12 +85,14 @@ def run(
             )
         return loads[key]
 
+    given = {lookup for lookup, _ in ATTRIBUTION if lookup in sources or lookup in data}
     loaded = {
-        name: read(name, plan.needed[name] | set(by) | {"agent_id"}, plan.rows_in.get(name))
+        name: read(
+            name, plan.needed[name] | set(by) | _keys(name, plan, by, given), plan.rows_in.get(name)
+        )
         for name in sorted(plan.needed)
     }
-    roster = "agents" in sources or "agents" in data
-    frames = _join_roster(loaded, plan.needed, by, read, roster)
+    frames = _attribute(loaded, plan.needed, by, read, given)
     if frames:
         known = {c for f in frames.values() for c in f.collect_schema().names()}
         check_group_columns(by, known | (loaded["agents"].columns if "agents" in loaded else set()))
@@ -162,31 +170,61 @@ def _latest_day(dataset: Dataset) -> dt.date | None:
     return latest if isinstance(latest, dt.date) else None
 
 
-def _join_roster(
+def _attribute(
     loaded: dict[str, Dataset],
     needed: dict[str, set[str]],
     by: list[str],
     read: Callable[[str, set[str]], Dataset],
-    roster_given: bool,
+    given: set[str],
 ) -> dict[str, pl.LazyFrame]:
+    """Each dataset's frame with the dimensions it is grouped or filtered by attributed:
+    its own column, then the roster (agent_id), then the queues (queue); a lookup dataset
+    is read only when some dataset with its key needs a column it can supply."""
     frames = {name: d.frame.lazy() for name, d in loaded.items()}
-    wants = {
-        name: [
+    wants = {name: _dimensions(name, [*by, *needed[name]], loaded[name].columns) for name in loaded}
+    tables: list[tuple[str, pl.DataFrame]] = []
+    for lookup, key in ATTRIBUTION:
+        asked = {
             c
-            for c in (*by, *needed[name])
-            if c not in loaded[name].columns and "agent_id" in loaded[name].columns
-        ]
-        for name in loaded
-    }
-    dims = sorted({c for cols in wants.values() for c in cols})
-    if not dims or not roster_given:
-        return frames
-    roster = loaded.get("agents") or read("agents", {"agent_id", *dims, *ROSTER_DIMENSIONS})
-    loaded.setdefault("agents", roster)
+            for name, cols in wants.items()
+            if name != lookup and key in loaded[name].columns
+            for c in cols
+        }
+        if lookup == "queues" and "agents" in loaded:  # what the roster has is not the queue's
+            asked = {c for c in asked if c in QUEUE_DIMENSIONS or c not in loaded["agents"].columns}
+        if not asked or lookup not in given:
+            continue
+        extra = ROSTER_DIMENSIONS if lookup == "agents" else QUEUE_DIMENSIONS
+        table = loaded.get(lookup) or read(lookup, {key, *asked, *extra})
+        loaded.setdefault(lookup, table)
+        tables.append((key, table.frame))
     for name, cols in wants.items():
-        if cols and name != "agents":
-            frames[name] = join_roster(frames[name], roster.frame, cols)
+        if cols and tables and name not in {lookup for lookup, _ in ATTRIBUTION}:
+            frames[name] = attribute(frames[name], cols, tables)
     return frames
+
+
+def _keys(name: str, plan: ReadPlan, by: list[str], given: set[str]) -> set[str]:
+    """The lookup keys to read with a dataset: agent_id always (scorecards and goals use
+    it), queue only when the queues are given and some column may be attributed by it."""
+    keys = {"agent_id"}
+    if "queues" in given and _dimensions(name, [*by, *plan.needed[name]], set()):
+        keys.add("queue")
+    return keys
+
+
+def _dimensions(name: str, columns: list[str], present: set[str]) -> list[str]:
+    """The columns of `name` a lookup may attribute: not a key, not one of the dataset's
+    own contract columns (a fact of the row), and absent or a known dimension."""
+    contract = CANONICAL.get(name)
+    own = set(contract.names) if contract else set()
+    keys = {key for _, key in ATTRIBUTION}
+    known = {*ROSTER_DIMENSIONS, *QUEUE_DIMENSIONS}
+    return [
+        c
+        for c in dict.fromkeys(columns)
+        if c not in keys and c not in own and (c not in present or c in known)
+    ]
 
 
 def _located(error: ComputeError, project: Definitions) -> DefinitionError:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tpmkit.contract import ATTRIBUTION
 from tpmkit.errors import DefinitionError, Issue, UsageError, by_location, did_you_mean
 from tpmkit.needs import Key, Need, evaluation_need, resolve_ids, select
 from tpmkit.spec.loader import Definitions, load_project
@@ -145,7 +146,7 @@ class Project(Definitions):
                 f"data must map dataset names to frames, e.g. {{'calls': frame}}, "
                 f"not a {type(data).__name__}"
             )
-        known = set(self.spec.sources) | {"agents"}
+        known = set(self.spec.sources) | {lookup for lookup, _ in ATTRIBUTION}  # roster, queues
         known |= {str(m.spec.dataset) for m in self.metrics.values() if m.spec.dataset}
         for name in data:
             if name not in known:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tpmkit.contract import CANONICAL, ROSTER_DIMENSIONS
+from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
 from tpmkit.data.sources import scan_file, source_files
 from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
 from tpmkit.spec.loader import Definitions
@@ -22,11 +22,14 @@ def _header_columns(project: Definitions, name: str) -> set[str] | None:
 
 
 def available_columns(project: Definitions) -> dict[str, set[str]]:
-    """Columns usable per dataset: file headers after mapping (else the contract), + roster."""
+    """Columns usable per dataset: file headers after mapping (else the contract), + what
+    the roster (by agent_id) and the queues (by queue) attribute."""
     columns: dict[str, set[str]] = {}
     names = {*CANONICAL, *project.spec.sources}
     roster = _header_columns(project, "agents") if "agents" in project.spec.sources else None
     roster_dims = (roster or set(CANONICAL["agents"].names)) - {"agent_id"}
+    queues = _header_columns(project, "queues") if "queues" in project.spec.sources else None
+    queue_dims = (queues or set(QUEUE_DIMENSIONS)) - {"queue"}
     for name in names:
         found = _header_columns(project, name)
         source = project.spec.sources.get(name)
@@ -41,6 +44,8 @@ def available_columns(project: Definitions) -> dict[str, set[str]]:
                 known.add(derivation.column)
         if "agent_id" in known and name != "agents" and "agents" in project.spec.sources:
             known |= roster_dims & set(ROSTER_DIMENSIONS) | (roster_dims if roster else set())
+        if "queue" in known and name != "queues" and "queues" in project.spec.sources:
+            known |= queue_dims
         columns[name] = known
     return columns
 

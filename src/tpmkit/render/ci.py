@@ -11,16 +11,14 @@ from typing import Any
 from tpmkit.atomic import write_text
 from tpmkit.judge.gate import CheckResult, Verdict
 from tpmkit.render.statuses import look
-from tpmkit.render.values import fmt_value
+from tpmkit.render.values import fmt_value, group_label
 from tpmkit.vocabulary import BREACHES, NOT_JUDGED, WORST_FIRST, Status
 
 
 def _group(verdict: Verdict) -> str:
     if not verdict.group:
         return ""
-    return (
-        " [" + ", ".join(f"{k}={'—' if v is None else v}" for k, v in verdict.group.items()) + "]"
-    )
+    return " [" + ", ".join(f"{k}={group_label(v)}" for k, v in verdict.group.items()) + "]"
 
 
 def describe(verdict: Verdict) -> str:
@@ -186,7 +184,7 @@ def github_summary(result: CheckResult, project_name: str) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for v in shown:
-            group = ", ".join(f"{k}={val}" for k, val in v.group.items()) or "—"
+            group = ", ".join(f"{k}={group_label(val)}" for k, val in v.group.items()) or "—"
             cells = [
                 "❌" if v.failed else "⚠️",
                 v.metric,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from tpmkit.atomic import write_text, write_with
 from tpmkit.render.statuses import look
-from tpmkit.render.values import fmt_gap, fmt_level, fmt_value
+from tpmkit.render.values import fmt_gap, fmt_level, fmt_value, group_label
 
 ISO = "%Y-%m-%dT%H:%M:%S%:z"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -76,7 +75,7 @@ def to_markdown(
         cells = [
             row["metric"],
             row["period"] or "—",
-            *[_fmt_group(row[c]) for c in by],
+            *[group_label(row[c]) for c in by],
             fmt_value(row["value"], unit, currency),
             str(row["n"]),
             f"{look(row['status']).icon} {row['status']}",
@@ -89,10 +88,6 @@ def to_markdown(
     for note in notes or []:
         lines += ["", f"> {markdown_cell(note)}"]
     return "\n".join(lines) + "\n"
-
-
-def _fmt_group(value: Any) -> str:
-    return "(none)" if value is None else str(value)
 
 
 def write_parquet(records: pl.DataFrame, target: Path) -> None:

@@ -12,12 +12,12 @@ from rich.text import Text
 
 from tpmkit.render.statuses import look
 from tpmkit.render.terminal import stdout
-from tpmkit.render.values import fmt_value
+from tpmkit.render.values import fmt_value, group_label
 
 
 def _group_text(encoded: str) -> str:
     values = json.loads(encoded) if encoded else {}
-    return ", ".join(f"{k}={'—' if v is None else v}" for k, v in values.items()) or "—"
+    return ", ".join(f"{k}={group_label(v)}" for k, v in values.items()) or "—"
 
 
 def print_runs(runs: list[dict[str, Any]], folder: Any) -> None:

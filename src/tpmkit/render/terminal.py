@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tpmkit.errors import Issue
+from tpmkit.render.values import group_label
 
 
 def stdout() -> Console:
@@ -25,8 +26,8 @@ def stderr() -> Console:
 
 
 def group_cell(value: Any) -> str:
-    """A group value in a table cell; a missing one as `(none)`."""
-    return "(none)" if value is None else str(value)
+    """A group value in a table cell; a missing one as `unassigned`."""
+    return group_label(value)
 
 
 def print_issues(issues: list[Issue], header: str | None = None) -> None:

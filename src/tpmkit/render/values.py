@@ -7,6 +7,15 @@ from typing import Any
 
 from tpmkit.vocabulary import BREACHES
 
+UNASSIGNED = "unassigned"
+"""The one display label of a null group value: the rows no dimension reaches (abandons
+on a queue nobody owns). Data files (JSON, CSV, Parquet) keep the null."""
+
+
+def group_label(value: Any) -> str:
+    """A group value for display; a null one is `unassigned`."""
+    return UNASSIGNED if value is None else str(value)
+
 
 def fmt_value(value: float | None, unit: str, currency: str | None = None) -> str:
     """A value rounded for reading, with its unit."""

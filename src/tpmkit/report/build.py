@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.records import Evaluation
+from tpmkit.render.values import group_label
 from tpmkit.spec.loader import Definitions, MetricDef
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
@@ -157,7 +158,7 @@ class Report:
         for table in self.tables:
             for row in table.rows:
                 if row.record.get("projected_breach_period"):
-                    group = ", ".join(f"{k} {v}" for k, v in row.group.items())
+                    group = ", ".join(f"{k} {group_label(v)}" for k, v in row.group.items())
                     groups.append((table.name, group, row.record))
         # the most urgent first: a projected critical, then the soonest
         groups.sort(

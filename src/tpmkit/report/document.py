@@ -17,7 +17,13 @@ from tpmkit.render.statuses import (
     look,
     status_word,
 )
-from tpmkit.render.values import fmt_gap, fmt_level, fmt_value, threshold_passed
+from tpmkit.render.values import (
+    fmt_gap,
+    fmt_level,
+    fmt_value,
+    group_label,
+    threshold_passed,
+)
 from tpmkit.report.build import Card, Report
 from tpmkit.report.svg import chart, sparkline
 from tpmkit.vocabulary import Grain
@@ -113,6 +119,7 @@ def _context(report: Report) -> dict[str, Any]:
         "gap": lambda v, unit: fmt_gap(v, unit, currency),
         "level": lambda low, high, unit: fmt_level(low, high, unit, currency),
         "threshold": threshold,
+        "group_label": group_label,
         "last": max((len(c.series) for c in report.cards), default=0),
     }
 
@@ -236,7 +243,7 @@ def to_markdown(report: Report) -> str:
             + ("---:|" if len(table.columns) > 1 else ""),
         ]
         for row in table.rows:
-            cells = [*("—" if row.group[c] is None else str(row.group[c]) for c in table.columns)]
+            cells = [group_label(row.group[c]) for c in table.columns]
             cells += [
                 fmt(row.record["value"], table.unit),
                 f"{row.record['n']:,}",

@@ -60,7 +60,9 @@ def summary_line(result: CheckResult) -> str:
     counts = _counts(result)
     failures = len(result.failures)
     verdict = f"FAIL: {failures} failing" if failures else "PASS"
-    return f"{verdict} — {result.period}: {len(result.verdicts)} judged ({counts})"
+    shown = f"{verdict} — {result.period}: {len(result.judged)} judged ({counts})"
+    aside = len(result.verdicts) - len(result.judged)
+    return shown + (f"; {aside} not judged" if aside else "")
 
 
 def lines(result: CheckResult) -> list[str]:

@@ -178,7 +178,7 @@ def github_summary(result: CheckResult, project_name: str) -> str:
 
     head = "✅ passed" if not result.failed else f"❌ {len(result.failures)} failing"
     out = [f"### tpmkit check — {markdown_cell(project_name)}, {result.period}: {head}", ""]
-    out += [f"{len(result.verdicts)} judged: {_counts(result)}", ""]
+    out += [f"{len(result.judged)} judged: {_counts(result)}", ""]
     shown = [
         v for v in sorted(result.verdicts, key=_worst_first) if v.failed or v.status in BREACHES
     ]

@@ -242,7 +242,8 @@ def test_grouping_an_input_lacks_without_ids_gives_no_wrong_number(project):
     records = evaluate_records(project, by=["agent_id"])
     cost = [r for r in records if r["metric"] == "cost_per_contact"]
     assert cost
-    assert all(r["value"] is None and r["status"] == "no_data" for r in cost)
+    # cost_per_contact is not judged at agent (nor has thresholds): not judged before no data
+    assert all(r["value"] is None and r["status"] == "not_judged" for r in cost)
     assert all("agent_id" in (r["reason"] or "") for r in cost)
     # the other formula is still computed per agent
     cph = by_key([r for r in records if r["metric"] == "contacts_per_hour"], "agent_id")

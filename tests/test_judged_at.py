@@ -224,6 +224,21 @@ def test_check_by_a_level_the_metric_is_not_judged_at_does_not_fail(levels):
     assert plain.stdout.strip().endswith("PASS — 2026-W10: 1 judged (1 warning); 4 not judged")
 
 
+def test_junit_skips_what_is_not_judged(levels, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    report = tmp_path / "junit.xml"
+    path = levels(metrics={"wait": METRICS["wait"]})
+    assert check(path, "--by", "agent_id", "--junit", str(report)).exit_code == 0
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    # the operation, then a1, a2, a3 and the unassigned group: 4 not judged, skipped
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "0", "4")
+    skipped = [c.get("name") for c in suite.findall("testcase") if c.find("skipped") is not None]
+    assert "wait [agent_id=a1] 2026-W10" in skipped
+    assert "wait 2026-W10" not in skipped
+
+
 def test_check_by_a_judged_level_still_fails(levels):
     result = check(levels(metrics={"wait": METRICS["wait"]}), "--by", "team")
     assert result.exit_code == 1

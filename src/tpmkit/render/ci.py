@@ -117,14 +117,15 @@ def to_json(result: CheckResult) -> str:
 
 def junit(result: CheckResult, project_name: str) -> str:
     """JUnit XML: one testcase per metric × group; a failing gate is a <failure>, an
-    ungated breach is a passing case with the finding in <system-out>."""
+    ungated breach is a passing case with the finding in <system-out>, a record not judged
+    is <skipped> with its reason."""
     suite = ET.Element(
         "testsuite",
         name=f"tpmkit check {project_name} {result.period}",
         tests=str(len(result.verdicts)),
         failures=str(len(result.failures)),
         errors="0",
-        skipped="0",
+        skipped=str(len(result.verdicts) - len(result.judged)),
     )
     for verdict in sorted(result.verdicts, key=lambda v: (v.metric, _group(v))):
         case = ET.SubElement(
@@ -137,10 +138,15 @@ def junit(result: CheckResult, project_name: str) -> str:
         if verdict.failed:
             failure = ET.SubElement(case, "failure", message=message, type=verdict.status)
             failure.text = message
+        elif verdict.status == Status.NOT_JUDGED:
+            ET.SubElement(case, "skipped", message=message)
         else:
             ET.SubElement(case, "system-out").text = message
     suites = ET.Element(
-        "testsuites", tests=suite.get("tests", "0"), failures=suite.get("failures", "0")
+        "testsuites",
+        tests=suite.get("tests", "0"),
+        failures=suite.get("failures", "0"),
+        skipped=suite.get("skipped", "0"),
     )
     suites.append(suite)
     ET.indent(suites)

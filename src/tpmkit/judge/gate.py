@@ -41,7 +41,7 @@ from tpmkit.vocabulary import Status, level_of
 
 LEVELS = ("warning", "critical")
 STATUS_RANK = {"ok": 0, "warning": 1, "critical": 2}
-NOT_JUDGED = ("no_data", "insufficient_sample")  # judged, but nothing to judge
+NOTHING_TO_JUDGE = ("no_data", "insufficient_sample")  # judged here, but no value to judge
 DEFAULT_LEVEL = "critical"
 
 
@@ -186,7 +186,7 @@ def check(
                 verdict.level, verdict.failed = None, False
         # fail closed: a gated metric with nothing to judge in the period fails
         gated = [v for v in judged if v.level is not None]
-        nothing = all(v.status in NOT_JUDGED for v in gated)
+        nothing = all(v.status in NOTHING_TO_JUDGE for v in gated)
         if gated and not allow_no_data and nothing:
             for v in gated:
                 v.failed = True

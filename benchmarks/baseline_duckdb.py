@@ -406,6 +406,10 @@ SELECT
     c.value::DOUBLE AS value,
     c.n::BIGINT AS n,
     CASE
+        -- not judged first: not an agent measure, no agent (unassigned), no thresholds
+        WHEN NOT l.at_agent OR c.agent_id IS NULL OR (l.warning IS NULL
+            AND l.warning_upper IS NULL AND l.critical IS NULL AND l.critical_upper IS NULL)
+            THEN 'not_judged'
         WHEN c.value IS NULL THEN 'no_data'
         WHEN c.n < coalesce(l.min_sample, 0) THEN 'insufficient_sample'
         WHEN beyond(l.direction, c.value, l.critical, l.critical_upper) THEN 'critical'
@@ -436,6 +440,8 @@ cells AS (
 def _sql(value: Any) -> str:
     if value is None:
         return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, str | date):
         return "'" + str(value).replace("'", "''") + "'"
     return repr(float(value))
@@ -461,12 +467,15 @@ def levels_sql(folder: Path = METRIC_FILES) -> str:
                     given.get("upper") if band else None,
                 ]
             since = date(1, 1, 1) if index == 0 else entry["from"]
+            # cells are by agent: judged only where agent is one of the metric's levels
+            at_agent = "agent" in spec.get("judged_at", ["agent"])
             values = [spec["id"], since, spec.get("direction"), *bounds, spec.get("min_sample", 0)]
+            values.append(at_agent)
             rows.append("(" + ", ".join(_sql(v) for v in values) + ")")
     return (
         "CREATE TABLE levels (metric VARCHAR, since TIMESTAMP, direction VARCHAR, "
         "warning DOUBLE, warning_upper DOUBLE, critical DOUBLE, critical_upper DOUBLE, "
-        "min_sample BIGINT);\n"
+        "min_sample BIGINT, at_agent BOOLEAN);\n"
         f"INSERT INTO levels VALUES {', '.join(rows)};"
     )
 

@@ -416,9 +416,12 @@ def levels(folder: Path = METRICS) -> pl.DataFrame:
                     "critical": critical,
                     "critical_upper": critical_upper,
                     "min_sample": spec.get("min_sample", 0),
+                    # the benchmark groups by agent: judged only where agent is a level
+                    "at_agent": "agent" in spec.get("judged_at", ["agent"]),
                 }
             )
     schema = {"metric": STR, "since": pl.Date, "direction": STR, "min_sample": I64}
+    schema |= {"at_agent": pl.Boolean}
     schema |= {c: F64 for c in ("warning", "warning_upper", "critical", "critical_upper")}
     return pl.DataFrame(rows, schema=schema)
 
@@ -447,8 +450,14 @@ def judge(cells: pl.LazyFrame, table: pl.DataFrame) -> pl.LazyFrame:
             .sort("since")
             .unique(["metric", "week", "agent_id"], keep="last")
         )
+    thresholdless = pl.all_horizontal(
+        pl.col(c).is_null() for c in ("warning", "warning_upper", "critical", "critical_upper")
+    )
+    # not judged first: not an agent measure, no agent (unassigned), or no thresholds
     status = (
-        pl.when(pl.col("value").is_null())
+        pl.when(~pl.col("at_agent") | pl.col("agent_id").is_null() | thresholdless)
+        .then(pl.lit("not_judged"))
+        .when(pl.col("value").is_null())
         .then(pl.lit("no_data"))
         .when(pl.col("n") < pl.col("min_sample"))
         .then(pl.lit("insufficient_sample"))

@@ -21,7 +21,8 @@ from conftest import REPO
 from tpmkit import project as api
 from tpmkit.data.load import load_dataset
 
-STATUSES = {"ok", "warning", "critical", "insufficient_sample", "no_data"}
+# not_judged: queue measures and metrics without thresholds by agent, and no agent at all
+STATUSES = {"ok", "warning", "critical", "insufficient_sample", "no_data", "not_judged"}
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +131,16 @@ id: band
 direction: within_band
 thresholds: {warning: {lower: 70, upper: 88}, critical: {lower: 65, upper: 92}}
 """
+QUEUE = """
+id: queue
+direction: higher_is_better
+thresholds: {warning: 80, critical: 70}
+judged_at: [operation, queue]
+"""
+BARE = """
+id: bare
+direction: higher_is_better
+"""
 # (metric, week's Monday, value, n) -> status, by hand:
 CASES = [
     ("dated", "2026-03-02", 40.0, 5, "ok"),  # old levels (W10 starts before 03-04): on 40
@@ -141,6 +152,9 @@ CASES = [
     ("band", "2026-03-02", 70.0, 1, "ok"),  # on the lower warning bound
     ("band", "2026-03-02", 69.9, 1, "warning"),
     ("band", "2026-03-02", 92.5, 1, "critical"),  # above the upper critical bound
+    ("queue", "2026-03-02", 10.0, 9, "not_judged"),  # critical, but not judged at agent
+    ("queue", "2026-03-02", None, 0, "not_judged"),  # not judged comes before no data
+    ("bare", "2026-03-02", 50.0, 9, "not_judged"),  # no thresholds: never ok
 ]
 
 
@@ -161,6 +175,8 @@ def status_cells() -> pl.DataFrame:
 def metric_files(tmp_path):
     (tmp_path / "dated.yaml").write_text(DATED)
     (tmp_path / "band.yaml").write_text(BAND)
+    (tmp_path / "queue.yaml").write_text(QUEUE)
+    (tmp_path / "bare.yaml").write_text(BARE)
     return tmp_path
 
 

@@ -78,7 +78,8 @@ def test_schedule_ratios_per_agent(schedule):
     assert index[("occupancy", W02, "a1")]["n"] == 2
     # a2 logged in an unknown time (0) of 28800 paid: utilization 0 (not no data), shrinkage 100
     assert index[("utilization", W02, "a2")]["value"] == 0.0
-    assert index[("utilization", W02, "a2")]["status"] == "critical"
+    # utilization (0.0, below critical 75) is judged per team, not per agent (judged_at)
+    assert index[("utilization", W02, "a2")]["status"] == "not_judged"
     assert index[("shrinkage", W02, "a2")]["value"] == pytest.approx(100.0)
     assert index[("occupancy", W02, "a2")]["value"] == pytest.approx(100 * 9000 / 12000)
 
@@ -144,7 +145,13 @@ def levels(tmp_path_factory):
     from conftest import ProjectFactory
 
     factory = ProjectFactory(tmp_path_factory.mktemp("levels"))
-    path = factory.project(SCHEDULE_PROJECT, files={"schedule.csv": LEVELS_CSV})
+    # one row per "agent" stands for one case of the thresholds: occupancy, utilization and
+    # shrinkage are judged per team, not per agent, so the cases are made judged at agent
+    judged = "\n".join(
+        f"  {m}: {{judged_at: [agent]}}" for m in ("occupancy", "utilization", "shrinkage")
+    )
+    project = SCHEDULE_PROJECT + "customize:\n" + judged + "\n"
+    path = factory.project(project, files={"schedule.csv": LEVELS_CSV})
     return by_key(evaluate_records(path, SCHEDULE_IDS, by=["agent_id"]), "agent_id")
 
 
@@ -292,7 +299,9 @@ def test_derived_by_site(make):
     # the abandon (no agent, no site) has no hours and no cost: no data, never inf
     assert index[("contacts_per_hour", W02, None)]["value"] is None
     assert index[("cost_per_contact", W02, None)]["value"] is None
-    assert index[("cost_per_contact", W02, None)]["status"] == "no_data"
+    # unassigned (no site), and cost_per_contact has no thresholds: not judged comes first
+    assert index[("cost_per_contact", W02, None)]["status"] == "not_judged"
+    assert index[("cost_per_contact", W02, None)]["reason"].startswith("unassigned: no site")
 
 
 def test_contacts_per_hour_by_agent(make):

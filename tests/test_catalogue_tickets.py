@@ -365,7 +365,7 @@ def test_horizon_metrics_without_first_response_column(make, with_empty_column):
         # horizon) is dropped, so no W05 cell
         ("resolution_sla", "2026-W02"): (100 * 1 / 2, 2, None),
         # backlog W02 end: n2 -> 1; W03 end (01-19): n2, n3, n4 -> 3; W04 ends after the
-        # horizon
-        ("backlog", "2026-W02"): (1.0, 1, None),
-        ("backlog", "2026-W03"): (3.0, 3, None),
+        # horizon; backlog has no thresholds, so it is not judged and says why
+        ("backlog", "2026-W02"): (1.0, 1, "no thresholds"),
+        ("backlog", "2026-W03"): (3.0, 3, "no thresholds"),
     }

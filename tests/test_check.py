@@ -149,10 +149,11 @@ def test_junit_xml_counts_tests_and_failures(gate_project, tmp_path):
     suites = ET.parse(report).getroot()
     suite = suites.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    # check judges the operation (mean 47.5, ok) besides the two agents
+    assert (suite.get("tests"), suite.get("failures")) == ("3", "1")
     cases = suite.findall("testcase")
     failed = [c for c in cases if c.find("failure") is not None]
-    assert len(cases) == 2 and len(failed) == 1
+    assert len(cases) == 3 and len(failed) == 1
     failure = failed[0].find("failure")
     assert failure is not None and "above critical 60.0s" in (failure.get("message") or "")
     assert "agent_id=a1" in (failed[0].get("name") or "")
@@ -166,13 +167,16 @@ def test_github_annotations_and_step_summary(gate_project, tmp_path, monkeypatch
     result = run(project_file, "--by", "agent_id", "--github", "--fail-on", "warning")
     assert result.exit_code == 1
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    # check judges the operation too: (70 + 10 + 40 + 40) / 4 = 40 s is above warning 30
     assert annotations == [
+        "::error title=wait warning 2026-W10::wait 2026-W10: 40.0s, "
+        "above warning 30.0s (owner: team_lead)",
         "::error title=wait warning 2026-W10::wait [agent_id=a1] 2026-W10: 55.0s, "
-        "above warning 30.0s (owner: team_lead)"
+        "above warning 30.0s (owner: team_lead)",
     ]
     text = summary.read_text()
     assert text.startswith("earlier step\n")  # appended, not replaced
-    assert "### tpmkit check — Gate, 2026-W10: ❌ 1 failing" in text
+    assert "### tpmkit check — Gate, 2026-W10: ❌ 2 failing" in text  # operation and a1
     assert "| ❌ | wait | agent_id=a1 | 55.0s | above warning 30.0s | team_lead | — |" in text
 
 
@@ -301,8 +305,13 @@ def test_a_formula_whose_input_cannot_be_grouped_is_shown_not_judged(make):
     metrics = {"wait": metric("wait", 30, 60), "opened": count, "per": per_wait}
     project_file = make.project(text, metrics=metrics, files=files)
     result = run(project_file, "--by", "team", "--at", "2026-W10", "--format", "json")
-    assert result.exit_code == 0, result.output
-    verdicts = {v["metric"]: v for v in json.loads(result.stdout)["verdicts"]}
+    # check judges the operation too: `opened` is 1 ticket and opened / wait = 1 / 15 s,
+    # both below critical 3
+    assert result.exit_code == 1, result.output
+    everything = json.loads(result.stdout)["verdicts"]
+    failing = [(v["metric"], v["group"], v["value"]) for v in everything if v["failed"]]
+    assert failing == [("opened", {}, 1.0), ("opened_per_wait", {}, pytest.approx(1 / 15))]
+    verdicts = {v["metric"]: v for v in everything if v["group"] or v["gate"] is None}
     assert verdicts["opened"]["gate"] is None and not verdicts["opened"]["failed"]
     assert verdicts["opened_per_wait"]["gate"] is None
     assert not verdicts["opened_per_wait"]["failed"]

@@ -201,7 +201,9 @@ def test_a_metric_without_a_source_has_no_components(make):
     text = PROJECT.replace("  tickets: {path: tickets.csv}\n", "")
     path = make.project(text, metrics=METRICS, files={"calls.csv": CALLS})
     records = by_key(evaluate_records(path, ["backlog"]))
-    assert records[("backlog", "all")]["status"] == "no_data"
+    # backlog has no thresholds: not judged comes before no data, the reason says both
+    assert records[("backlog", "all")]["status"] == "not_judged"
+    assert records[("backlog", "all")]["reason"].startswith("no thresholds; ")
     assert parts(records[("backlog", "all")]) == (None, None, None)
 
 

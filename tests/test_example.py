@@ -75,14 +75,28 @@ def test_partner_teams_count_their_abandons_through_queues_csv():
     assert None not in {r["team"] for r in records}  # every queue has an owner
     billing = index[("service_level", "Lisbon Billing")]
     assert billing["n"] == 6333 and billing["value"] == pytest.approx(100 * 4117 / 6333)
-    assert billing["status"] == "critical"
+    # service level is a queue measure (judged at operation, vendor, site, queue): by team
+    # it is shown, not judged; by queue the same calls are critical (below 68)
+    assert billing["status"] == "not_judged"
+    assert "not at team" in billing["reason"]
+    by_queue = evaluate_records(PROJECT, ["service_level"], by=["queue"], period="all")
+    queue = {r["queue"]: r for r in by_queue}["Billing PT"]
+    assert queue["value"] == pytest.approx(100 * 4117 / 6333)
+    assert queue["status"] == "critical"
     # abandon rate per team was 0 % for every team (abandons sat in the null team): now
     # 491 / 6,333 = 7.75 % for Lisbon Billing
     assert index[("abandon_rate", "Lisbon Billing")]["value"] == pytest.approx(100 * 491 / 6333)
 
 
 def test_crm_slowdown_week_breaches_the_tpm():
+    # the operation is judged: W41 p95 2167.4 ms is past critical 2000, W40 (1323.05) is ok
+    whole = by_key(evaluate_records(PROJECT, ["system_response_p95"]))
+    assert whole[("system_response_p95", "2026-W41")]["value"] == pytest.approx(2167.4)
+    assert whole[("system_response_p95", "2026-W41")]["status"] == "critical"
+    assert whole[("system_response_p95", "2026-W40")]["status"] == "ok"
+    # component is not an organisational level: crm's slowdown (2646 ms) is shown, not judged
     records = evaluate_records(PROJECT, ["system_response_p95"], by=["component"])
-    index = by_key(records, "component")
-    assert index[("system_response_p95", "2026-W41", "crm")]["status"] == "critical"
-    assert index[("system_response_p95", "2026-W40", "crm")]["status"] == "ok"
+    crm = by_key(records, "component")[("system_response_p95", "2026-W41", "crm")]
+    assert crm["value"] == pytest.approx(2645.99)
+    assert crm["status"] == "not_judged"
+    assert crm["reason"] == "grouped by component, which is not an organisational level"

@@ -128,7 +128,8 @@ def test_contacts_per_hour_by_agent(project):
     a1 = index[("contacts_per_hour", W, "a1")]
     assert a1["value"] == pytest.approx(1.0)
     assert a1["n"] == 2
-    assert a1["status"] == "ok"
+    # contacts_per_hour has no thresholds: shown, not judged (never "ok")
+    assert a1["status"] == "not_judged" and a1["reason"] == "no thresholds"
     # a3: no call at all -> contacts_handled missing counts as 0 -> 0 / 1 h = 0, n 1
     a3 = index[("contacts_per_hour", W, "a3")]
     assert a3["value"] == 0.0
@@ -141,12 +142,12 @@ def test_division_by_zero_is_no_data(project):
     # a2: 1 contact / 0 h -> would be inf: no data, n 1 (one schedule row)
     a2 = index[("contacts_per_hour", W, "a2")]
     assert a2["value"] is None
-    assert a2["status"] == "no_data"
+    assert a2["status"] == "not_judged"  # no thresholds: not judged comes before no data
     assert a2["n"] == 1
     # a5: 0 contacts / 0 h (null seconds sum to 0) -> would be NaN: no data
     a5 = index[("contacts_per_hour", W, "a5")]
     assert a5["value"] is None
-    assert a5["status"] == "no_data"
+    assert a5["status"] == "not_judged"  # no thresholds: not judged comes before no data
 
 
 def test_missing_sum_input_is_no_data(project):
@@ -154,7 +155,7 @@ def test_missing_sum_input_is_no_data(project):
     # a4 took 2 calls but has no schedule row: the hours are unknown, not 0
     a4 = index[("contacts_per_hour", W, "a4")]
     assert a4["value"] is None
-    assert a4["status"] == "no_data"
+    assert a4["status"] == "not_judged"  # no thresholds: not judged comes before no data
     assert a4["n"] == 0
     # the abandons' agent_id None group exists in calls only: no data either
     none = index[("contacts_per_hour", W, None)]
@@ -185,7 +186,8 @@ def test_formula_of_a_formula(project):
     assert index[("contacts_per_shift", W, "a1")]["n"] == 2
     assert index[("contacts_per_shift", W, "a3")]["value"] == 0.0
     assert index[("contacts_per_shift", W, "a2")]["value"] is None
-    assert index[("contacts_per_shift", W, "a4")]["status"] == "no_data"
+    # no thresholds: not judged comes before no data
+    assert index[("contacts_per_shift", W, "a4")]["status"] == "not_judged"
     # only the asked metric is reported, not its inputs
     assert {r["metric"] for r in records} == {"contacts_per_shift"}
     (overall,) = evaluate_records(project, ["contacts_per_shift"])
@@ -205,7 +207,7 @@ def test_cost_per_contact_by_site(project):
     # Porto: 50 / (missing count = 0) -> no data, never inf; n 0
     porto = index[("cost_per_contact", W, "Porto")]
     assert porto["value"] is None
-    assert porto["status"] == "no_data"
+    assert porto["status"] == "not_judged"  # no thresholds: not judged comes before no data
     assert porto["n"] == 0
     # abandons without agent (site None): no cost row -> no data
     assert index[("cost_per_contact", W, None)]["value"] is None
@@ -240,7 +242,8 @@ def test_grouping_an_input_lacks_without_ids_gives_no_wrong_number(project):
     records = evaluate_records(project, by=["agent_id"])
     cost = [r for r in records if r["metric"] == "cost_per_contact"]
     assert cost
-    assert all(r["value"] is None and r["status"] == "no_data" for r in cost)
+    # cost_per_contact is not judged at agent (nor has thresholds): not judged before no data
+    assert all(r["value"] is None and r["status"] == "not_judged" for r in cost)
     assert all("agent_id" in (r["reason"] or "") for r in cost)
     # the other formula is still computed per agent
     cph = by_key([r for r in records if r["metric"] == "contacts_per_hour"], "agent_id")
@@ -268,4 +271,4 @@ def test_input_without_rows_in_the_window_counts_as_zero(make):
     w03 = index[("contacts_per_hour", "2026-W03", "a1")]
     assert w03["value"] == 0.0
     assert w03["n"] == 1
-    assert w03["status"] == "ok"
+    assert w03["status"] == "not_judged"  # no thresholds: shown, not judged (never "ok")

@@ -42,7 +42,10 @@ METRICS = {
     "hold_median": metric("hold_median", '{kind: median, expr: "hold_seconds"}'),
     "fcr": metric("fcr", '{kind: ratio, where: "answered", numerator: "resolved"}'),
     "fcr_small": metric(
-        "fcr_small", '{kind: ratio, where: "answered", numerator: "resolved"}', "min_sample: 3\n"
+        "fcr_small",
+        '{kind: ratio, where: "answered", numerator: "resolved"}',
+        # thresholds, so that the sample rule is what decides (no thresholds: not judged)
+        "min_sample: 3\nthresholds: {warning: 40, critical: 30}\n",
     ),
     "long_wait": metric(
         "long_wait", '{kind: ratio, where: "wait_seconds >= 20", numerator: "answered"}'
@@ -115,7 +118,9 @@ def test_ratio_null_flag_leaves_denominator(index):
     record = index[("fcr", "2026-W02")]
     assert record["value"] == 50.0
     assert record["n"] == 2
-    assert record["status"] == "ok"
+    # the fixture's metrics have no thresholds: shown, not judged (never "ok")
+    assert record["status"] == "not_judged"
+    assert record["reason"] == "no thresholds"
 
 
 def test_ratio_null_where_does_not_select(index):
@@ -134,8 +139,9 @@ def test_ratio_without_qualifying_rows_is_no_data(index):
     record = index[("fcr", "2026-W03")]
     assert record["value"] is None
     assert record["n"] == 0
-    assert record["status"] == "no_data"
-    assert record["reason"]
+    # not judged (no thresholds) comes before no data; the reason keeps both
+    assert record["status"] == "not_judged"
+    assert record["reason"] == "no thresholds; no qualifying rows in this period and group"
 
 
 def test_ratio_of_sums_and_zero_denominator(index):
@@ -148,7 +154,7 @@ def test_ratio_of_sums_and_zero_denominator(index):
     # W03: hold sums to 0 -> no data (never 0, NaN or inf); n still counts the one row
     empty = index[("talk_per_hold", "2026-W03")]
     assert empty["value"] is None
-    assert empty["status"] == "no_data"
+    assert empty["status"] == "not_judged"  # no thresholds: not judged comes before no data
     assert empty["n"] == 1
 
 
@@ -189,8 +195,10 @@ def test_null_group_is_its_own_group(make):
     assert index[("fcr", "2026-W02", "a1")]["value"] == 50.0
     assert index[("fcr", "2026-W02", "a2")]["value"] is None
     assert index[("fcr", "2026-W02", "a2")]["n"] == 0
-    # the None group has rows but no answered one -> no data
-    assert index[("fcr", "2026-W02", None)]["status"] == "no_data"
+    # the None group has rows but no answered one: unassigned, so not judged (before no data)
+    unassigned = index[("fcr", "2026-W02", None)]
+    assert unassigned["status"] == "not_judged"
+    assert unassigned["reason"].startswith("unassigned: no agent_id reaches these rows")
     assert len(records) == 2 * 4  # (a1, a2, None in W02) + (None in W03), for each metric
 
 

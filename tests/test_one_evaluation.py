@@ -68,7 +68,8 @@ def test_operations_manager_report_evaluates_each_need_once(runs):
 def test_check_evaluates_once(runs):
     result = tpmkit.load(EXAMPLE).check(by=["team"], now=NOW, cache=False)
     assert result.period == "2026-W46"
-    assert runs == [("week", ("team",), None, None)]
+    # once per level judged: the operation, and the team level asked for with --by
+    assert runs == [("week", (), None, None), ("week", ("team",), None, None)]
 
 
 @pytest.mark.parametrize(

@@ -209,7 +209,9 @@ def test_all_rows_bad_gives_no_data_not_a_crash(make):
     yaml = "name: Q\ntimezone: UTC\nmetrics: [metrics/]\nsources:\n  calls: {path: calls.csv}\n"
     path = make.project(yaml, metrics={"handled": METRICS["handled"]}, files={"calls.csv": calls})
     [record] = evaluate_records(path, ["handled"], on_bad_rows="quarantine")
-    assert record["status"] == "no_data" and record["value"] is None
+    # `handled` has no thresholds: not judged comes before no data
+    assert record["status"] == "not_judged" and record["value"] is None
+    assert record["reason"].startswith("no thresholds; ")
     assert record["quarantined"] == 2
 
 

@@ -117,18 +117,22 @@ def test_markdown_matches_the_golden_file(project_file, golden):
 # Red/a1 (critical) and Blue/<hostile> (warning) — one metric, counted once at its worst:
 # 1 critical, no warning (the team and its only agent are the same single call).
 CARDS = {  # metric -> (value, n, status, gap, change)
-    "handled": (2.0, 2, "ok", None, 0.0),
+    "handled": (2.0, 2, "not_judged", None, 0.0),  # no thresholds: shown, not judged
     "wait": (65.0, 2, "critical", 45.0, 27.5),
 }
 TABLES = {  # (metric, grouping) -> rows, worst first: (group values, value, n, status, context)
-    ("handled", ("team",)): [(("Blue",), 1.0, 1, "ok", None), (("Red",), 1.0, 1, "ok", None)],
+    # handled has no thresholds: its rows are shown, not judged (never "ok")
+    ("handled", ("team",)): [
+        (("Blue",), 1.0, 1, "not_judged", None),
+        (("Red",), 1.0, 1, "not_judged", None),
+    ],
     ("wait", ("team",)): [
         (("Red",), 80.0, 1, "critical", None),
         (("Blue",), 50.0, 1, "warning", None),
     ],
     ("handled", ("team", "agent_id")): [
-        (("Blue", HOSTILE), 1.0, 1, "ok", 1.0),
-        (("Red", "a1"), 1.0, 1, "ok", 1.0),
+        (("Blue", HOSTILE), 1.0, 1, "not_judged", 1.0),
+        (("Red", "a1"), 1.0, 1, "not_judged", 1.0),
     ],
     ("wait", ("team", "agent_id")): [
         (("Red", "a1"), 80.0, 1, "critical", 80.0),
@@ -145,7 +149,7 @@ def test_golden_report_key_facts_by_hand(project_file):
         for c in report.cards
     }
     assert cards == CARDS
-    assert report.counts() == {"critical": 1, "ok": 1}
+    assert report.counts() == {"critical": 1}  # handled is not judged, so never counted
     # Red critical and Blue warning on `wait`, once by team and once by team × agent (each
     # team has one agent, so the same calls): counted per grouping, never added up
     by_grouping = [("team", {"critical": 1, "warning": 1})]
@@ -171,7 +175,7 @@ def test_golden_report_key_facts_by_hand(project_file):
         ("wait", "critical", "team_lead", "team lead: add staff today")
     ]
     text = to_markdown(report)
-    assert "## Status overview\n\n1 critical, 1 ok\n" in text
+    assert "## Status overview\n\n1 critical\n" in text  # handled (not judged) is not counted
     assert (
         "Groups breaching a metric in the tables below — by team: 1 critical, 1 warning; "
         "by team × agent_id: 1 critical, 1 warning." in text
@@ -180,7 +184,12 @@ def test_golden_report_key_facts_by_hand(project_file):
         "| CRITICAL | Average wait | 65.0s | above critical 60.0s | team_lead |"
         " team lead: add staff today |" in text
     )
+    # handled has no thresholds: shown with its value, marked not judged (goldens, issue 15)
+    assert "| Handled | 2 | 2 | Not judged | — | — | ±0 | stable | ▁▁▁▁ |" in text
+    assert "| Blue | 1 | 1 | Not judged | — |" in text
     html = to_html(report)
+    assert '<span class="badge s-not_judged">○ Not judged</span></h3>' in html
+    assert '<p class="legend">no thresholds</p>' in html  # the card says why
     assert (
         "<b>Groups breaching a metric in the tables below</b> — by team: 1 critical, 1 warning; "
         "by team × agent_id: 1 critical, 1 warning.</p>" in html
@@ -190,7 +199,9 @@ def test_golden_report_key_facts_by_hand(project_file):
 def test_group_breaches_are_counted_per_grouping_never_summed(project_file):
     # four breached rows: Red critical and Blue warning, by team and by team × agent
     report = report_for(project_file, role="team_lead")
-    rows = [r for t in report.tables for r in t.rows if r.record["status"] != "ok"]
+    # (handled's rows are not_judged: no thresholds, never a breach)
+    breaching = ("warning", "critical")
+    rows = [r for t in report.tables for r in t.rows if r.record["status"] in breaching]
     assert len(rows) == 4
     assert report.group_breaches() == [
         ("team", {"critical": 1, "warning": 1}),

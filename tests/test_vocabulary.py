@@ -24,8 +24,9 @@ from tpmkit.report.document import to_html, to_markdown
 from tpmkit.report.svg import chart
 from tpmkit.vocabulary import Grain, Status
 
-# the five statuses of kpi-catalogue.md, in the order the overview lists them
-NAMES = ["ok", "warning", "critical", "no_data", "insufficient_sample"]
+# the statuses of kpi-catalogue.md, in the order the overview lists them, and not_judged
+# (issue 15: a level the metric is not judged at, an unassigned group, no thresholds)
+NAMES = ["ok", "warning", "critical", "no_data", "insufficient_sample", "not_judged"]
 
 
 def test_statuses_and_grains_are_their_strings():
@@ -60,10 +61,12 @@ def test_every_status_has_one_look_for_every_renderer():
 def test_the_status_css_is_generated_from_the_looks():
     assert css_variables() == (
         "--ok:#2e7d32; --warning:#b26a00; --critical:#c62828; --nodata:#616161; --small:#6a1b9a;"
+        " --notjudged:#546e7a;"  # not judged: blue-grey, told apart from no data's grey
     )
     assert css_badges().splitlines()[1] == (
         "  .s-no_data { background: var(--nodata); } "
-        ".s-insufficient_sample { background: var(--small); }"
+        ".s-insufficient_sample { background: var(--small); } "
+        ".s-not_judged { background: var(--notjudged); }"
     )
 
 
@@ -148,6 +151,7 @@ def test_html_and_svg_paint_each_status_in_the_same_colour():
         "critical": "rect",
         "no_data": "circle",
         "insufficient_sample": "circle",
+        "not_judged": "circle",
     }
     # every card's border and badge take their status's colour and word from the looks
     for name in NAMES:

@@ -120,17 +120,23 @@ def check(
 
     if fail_on is not None and fail_on not in gate.LEVELS:
         raise UsageError(f"fail_on must be warning or critical, not `{fail_on}`")
-    need = evaluation_need(project, metrics, period=period, by=by, role=role)
-    evaluation = (evaluator or Evaluator(project)).one(need)
-    return gate.check(
-        evaluation,
-        fail_on=fail_on,
-        at=at,
-        allow_no_data=allow_no_data,
-        early_warning=early_warning,
-        gates=gates,
-        now=now,
-    )
+    # the operation level always, plus the level of the `--by` grouping
+    groupings = [(), tuple(by)] if by else [()]
+    needs = [evaluation_need(project, metrics, period=period, by=g, role=role) for g in groupings]
+    found = (evaluator or Evaluator(project))(needs)
+    results = [
+        gate.check(
+            found[need.key],
+            fail_on=fail_on,
+            at=at,
+            allow_no_data=allow_no_data,
+            early_warning=early_warning,
+            gates=gates,
+            now=now,
+        )
+        for need in needs
+    ]
+    return gate.combine(results)
 
 
 def goals(

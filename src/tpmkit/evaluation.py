@@ -27,6 +27,7 @@ from tpmkit.planning import (
 )
 from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
+from tpmkit.vocabulary import Status
 
 __all__ = ["DatasetSummary", "Evaluation", "Loads", "run"]
 
@@ -275,6 +276,7 @@ def _add_missing(
     present = set(records.get_column("metric").unique()) if not records.is_empty() else set()
     rows = []
     from tpmkit.engine.in_force import levels_table
+    from tpmkit.engine.status import NO_THRESHOLDS, level_reasons
 
     for metric in selected:
         if metric.id in present:
@@ -282,6 +284,11 @@ def _add_missing(
         reason = unavailable.get(metric.id, "no rows in the selected range")
         own = levels_table([metric.spec]).filter(pl.col("override") == -1)
         level = own.row(-1, named=True)  # the levels in force now
+        # not judged comes before no data (engine/status.py): say both, that first
+        bounds = ("warning", "warning_upper", "critical", "critical_upper")
+        thresholdless = all(level[c] is None for c in bounds)
+        aside = level_reasons([metric.spec], by).get(metric.id)
+        aside = aside or (NO_THRESHOLDS if thresholdless else None)
         rows.append(
             {
                 "metric": metric.id,
@@ -290,7 +297,7 @@ def _add_missing(
                 "n": 0,
                 "unit": metric.spec.unit,
                 "direction": level["direction"],
-                "status": "no_data",
+                "status": Status.NOT_JUDGED if aside else Status.NO_DATA,
                 "target": level["target"],
                 "target_upper": level["target_upper"],
                 "warning": level["warning"],
@@ -298,7 +305,7 @@ def _add_missing(
                 "critical": level["critical"],
                 "critical_upper": level["critical_upper"],
                 "definition_hash": level["definition_hash"],
-                "reason": reason,
+                "reason": f"{aside}; {reason}" if aside else reason,
             }
         )
     if not rows:

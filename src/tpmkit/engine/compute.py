@@ -37,6 +37,7 @@ class Input:
     time_column: str
 
 
+NOT_JUDGED = "__not_judged"  # why a record is not judged (null: judged); dropped at the end
 GroupKey = tuple[str, str, str]  # dataset, time column, censoring (as JSON, or "")
 
 
@@ -252,8 +253,9 @@ def finish(
     table = table.join(labels, on=START, how="left", nulls_equal=True)
     table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
     table = join_levels(table, metrics)
+    table = table.with_columns(status.not_judged_reason(metrics, by).alias(NOT_JUDGED))
     table = table.with_columns(
-        status.status().alias("status"),
+        status.status(NOT_JUDGED).alias("status"),
         status.gap_to_target().alias("gap_to_target"),
         status.plan(timezone).alias("plan"),
         trend.trend().alias("trend"),
@@ -270,10 +272,16 @@ def finish(
     reasons = pl.col("metric").replace_strict(
         dict(unavailable), default=None, return_dtype=pl.String
     )
-    table = table.with_columns(
+    no_data = (
         pl.when(pl.col("value").is_null())
         .then(pl.coalesce(reasons, pl.lit("no qualifying rows in this period and group")))
         .otherwise(None)
+    )
+    # a record not judged says why first, and keeps why it has no value after it
+    table = table.with_columns(
+        pl.when(pl.col(NOT_JUDGED).is_not_null())
+        .then(pl.concat_str([pl.col(NOT_JUDGED), no_data], separator="; ", ignore_nulls=True))
+        .otherwise(no_data)
         .alias("reason")
     )
     order = {s.id: i for i, s in enumerate(metrics)}

@@ -1,13 +1,50 @@
 """Status, gap to target and glide-path plan, vectorised over records.
 
 Threshold rule (kpi-catalogue.md): a value exactly on a threshold is not a breach.
+Precedence: not_judged (a level the metric is not judged at, an `unassigned` group, no
+thresholds), then no_data, then insufficient_sample, then the thresholds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
-from tpmkit.vocabulary import PlanStatus, Status
+from tpmkit.spec.models import MetricSpec
+from tpmkit.vocabulary import PlanStatus, Status, is_level_column, level_column, level_of
+
+NO_THRESHOLDS = "no thresholds"
+_THRESHOLD_COLUMNS = ("warning", "warning_upper", "critical", "critical_upper")
+
+
+def level_reasons(metrics: Sequence[MetricSpec], by: Sequence[str]) -> dict[str, str]:
+    """Per metric not judged at the grouping's level, why (one entry per metric, not per
+    record)."""
+    level = level_of(by)
+    if level is None:
+        others = [c for c in by if not is_level_column(c)]
+        why = f"grouped by {', '.join(others)}, which is not an organisational level"
+        return {m.id: why for m in metrics}
+    return {
+        m.id: f"{m.id} is judged at {', '.join(m.judged_at)} — not at {level}"
+        for m in metrics
+        if level not in m.judged_at
+    }
+
+
+def not_judged_reason(metrics: Sequence[MetricSpec], by: Sequence[str]) -> pl.Expr:
+    """Why a record is not judged (null: it is judged), in precedence order: its level, an
+    `unassigned` group (no value in the level's column), no thresholds in force."""
+    reasons = pl.col("metric").replace_strict(
+        level_reasons(metrics, by), default=None, return_dtype=pl.String
+    )
+    level, column = level_of(by), level_column(by)
+    if level is not None and column is not None:
+        why = f"unassigned: no {column} reaches these rows, so no {level} owns them"
+        reasons = reasons.fill_null(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
+    thresholdless = pl.all_horizontal(pl.col(c).is_null() for c in _THRESHOLD_COLUMNS)
+    return reasons.fill_null(pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS)))
 
 
 def _beyond(level: str, upper: str | None = None) -> pl.Expr:
@@ -22,10 +59,14 @@ def _beyond(level: str, upper: str | None = None) -> pl.Expr:
     return higher.fill_null(False) | lower.fill_null(False) | band.fill_null(False)
 
 
-def status() -> pl.Expr:
-    """no_data, insufficient_sample, critical, warning or ok."""
+def status(not_judged: str | None = None) -> pl.Expr:
+    """not_judged (when the column `not_judged` holds a reason), no_data,
+    insufficient_sample, critical, warning or ok."""
+    judged = pl.lit(True) if not_judged is None else pl.col(not_judged).is_null()
     return (
-        pl.when(pl.col("value").is_null())
+        pl.when(~judged)
+        .then(pl.lit(Status.NOT_JUDGED))
+        .when(pl.col("value").is_null())
         .then(pl.lit(Status.NO_DATA))
         .when(pl.col("n") < pl.col("min_sample"))
         .then(pl.lit(Status.INSUFFICIENT_SAMPLE))

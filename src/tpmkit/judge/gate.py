@@ -11,6 +11,10 @@ A gated metric with nothing to judge in the period — no record, or only record
 data or too small a sample — fails closed unless `allow_no_data` (a single group without
 data, such as contacts that never reached an agent, does not fail the metric).
 
+A metric is judged only at the levels of its `judged_at`: at another level, in an
+`unassigned` group, or without thresholds its records are `not_judged` — never failing and
+not counted as judged. `commands.check` judges the operation level plus the `--by` grouping.
+
 The judged period is the latest complete one: it has ended, and the data reaches its last
 day. A repeat-contact metric is complete only once its window has passed too, so it is
 judged on an earlier period than the others until then.
@@ -27,15 +31,17 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from tpmkit.engine.status import level_reasons
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.records import UNGROUPABLE, Evaluation
 from tpmkit.render.values import threshold_passed
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
+from tpmkit.vocabulary import Status, level_of
 
 LEVELS = ("warning", "critical")
 STATUS_RANK = {"ok": 0, "warning": 1, "critical": 2}
-NOT_JUDGED = ("no_data", "insufficient_sample")
+NOTHING_TO_JUDGE = ("no_data", "insufficient_sample")  # judged here, but no value to judge
 DEFAULT_LEVEL = "critical"
 
 
@@ -75,12 +81,17 @@ class CheckResult:
         return any(v.failed for v in self.verdicts)
 
     @property
+    def judged(self) -> list[Verdict]:
+        """The verdicts that judge something (not `not_judged`)."""
+        return [v for v in self.verdicts if v.status != Status.NOT_JUDGED]
+
+    @property
     def failures(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.failed]
 
     def counts(self) -> dict[str, int]:
-        """Verdicts per status, in status order."""
-        counted = Counter(v.status for v in self.verdicts)
+        """Judged verdicts per status, in status order (not_judged is never counted)."""
+        counted = Counter(v.status for v in self.judged)
         order = ("ok", "warning", "critical", "no_data", "insufficient_sample")
         return {s: counted[s] for s in order if counted[s]}
 
@@ -150,6 +161,7 @@ def check(
             unavailable[record["metric"]] = record["reason"]
     gates = gates or {}
     verdicts = []
+    grouping_level = level_of(by)
     for metric in selected:
         level = gate_level(metric, fail_on, gates)
         label = labels[metric.id]
@@ -157,22 +169,39 @@ def check(
         reason = unavailable.get(metric.id)
         if not rows and reason and UNGROUPABLE in reason:  # also via a formula's input
             level = None  # a metric the grouping does not apply to is shown, not judged
+        at_level = grouping_level is not None and grouping_level in metric.judged_at
+        if not at_level:
+            level = None  # never judged at this level: nothing fails, not even closed
+        if not rows and not at_level:
+            reason = level_reasons([metric], by)[metric.id]
         judged = [_verdict(r, metric, by, level, label, early_warning) for r in rows] or [
-            _no_record(metric, level, label, reason)
+            _no_record(metric, level, label, reason, at_level)
         ]
         for verdict in judged:
-            if by and verdict.group and all(v is None for v in verdict.group.values()):
-                # rows with no value in the grouping (contacts no agent took have no team)
+            if verdict.status == Status.NOT_JUDGED or (
+                by and verdict.group and all(v is None for v in verdict.group.values())
+            ):
+                # not judged here, or rows with no value in the grouping (contacts no agent
+                # took have no team)
                 verdict.level, verdict.failed = None, False
         # fail closed: a gated metric with nothing to judge in the period fails
         gated = [v for v in judged if v.level is not None]
-        nothing = all(v.status in NOT_JUDGED for v in gated)
+        nothing = all(v.status in NOTHING_TO_JUDGE for v in gated)
         if gated and not allow_no_data and nothing:
             for v in gated:
                 v.failed = True
         verdicts.extend(judged)
     label = common_period(labels)
     return CheckResult(label, evaluation.grain, verdicts, [*evaluation.notes], evaluation)
+
+
+def combine(results: Sequence[CheckResult]) -> CheckResult:
+    """Several checks of the same metrics (one per level) as one result: their verdicts in
+    order; the period, grain and evaluation of the last (the finest grouping)."""
+    last = results[-1]
+    verdicts = [v for result in results for v in result.verdicts]
+    notes = list(dict.fromkeys(n for result in results for n in result.notes))
+    return CheckResult(last.period, last.grain, verdicts, notes, last.evaluation)
 
 
 def common_period(labels: dict[str, str]) -> str:
@@ -256,14 +285,18 @@ def _observation_lag(metric: MetricSpec) -> dt.timedelta:
 
 
 def _no_record(
-    metric: MetricSpec, level: str | None, label: str, reason: str | None = None
+    metric: MetricSpec,
+    level: str | None,
+    label: str,
+    reason: str | None = None,
+    at_level: bool = True,
 ) -> Verdict:
     return Verdict(
         metric.id,
         metric.name,
         {},
         label,
-        "no_data",
+        Status.NO_DATA if at_level else Status.NOT_JUDGED,
         None,
         0,
         metric.unit,

@@ -58,7 +58,9 @@ def summary_line(result: CheckResult) -> str:
     counts = _counts(result)
     failures = len(result.failures)
     verdict = f"FAIL: {failures} failing" if failures else "PASS"
-    return f"{verdict} — {result.period}: {len(result.verdicts)} judged ({counts})"
+    shown = f"{verdict} — {result.period}: {len(result.judged)} judged ({counts})"
+    aside = len(result.verdicts) - len(result.judged)
+    return shown + (f"; {aside} not judged" if aside else "")
 
 
 def lines(result: CheckResult) -> list[str]:
@@ -113,14 +115,15 @@ def to_json(result: CheckResult) -> str:
 
 def junit(result: CheckResult, project_name: str) -> str:
     """JUnit XML: one testcase per metric × group; a failing gate is a <failure>, an
-    ungated breach is a passing case with the finding in <system-out>."""
+    ungated breach is a passing case with the finding in <system-out>, a record not judged
+    is <skipped> with its reason."""
     suite = ET.Element(
         "testsuite",
         name=f"tpmkit check {project_name} {result.period}",
         tests=str(len(result.verdicts)),
         failures=str(len(result.failures)),
         errors="0",
-        skipped="0",
+        skipped=str(len(result.verdicts) - len(result.judged)),
     )
     for verdict in sorted(result.verdicts, key=lambda v: (v.metric, _group(v))):
         case = ET.SubElement(
@@ -133,10 +136,15 @@ def junit(result: CheckResult, project_name: str) -> str:
         if verdict.failed:
             failure = ET.SubElement(case, "failure", message=message, type=verdict.status)
             failure.text = message
+        elif verdict.status == Status.NOT_JUDGED:
+            ET.SubElement(case, "skipped", message=message)
         else:
             ET.SubElement(case, "system-out").text = message
     suites = ET.Element(
-        "testsuites", tests=suite.get("tests", "0"), failures=suite.get("failures", "0")
+        "testsuites",
+        tests=suite.get("tests", "0"),
+        failures=suite.get("failures", "0"),
+        skipped=suite.get("skipped", "0"),
     )
     suites.append(suite)
     ET.indent(suites)
@@ -174,7 +182,7 @@ def github_summary(result: CheckResult, project_name: str) -> str:
 
     head = "✅ passed" if not result.failed else f"❌ {len(result.failures)} failing"
     out = [f"### tpmkit check — {markdown_cell(project_name)}, {result.period}: {head}", ""]
-    out += [f"{len(result.verdicts)} judged: {_counts(result)}", ""]
+    out += [f"{len(result.judged)} judged: {_counts(result)}", ""]
     shown = [
         v for v in sorted(result.verdicts, key=_worst_first) if v.failed or v.status in BREACHES
     ]

@@ -57,6 +57,7 @@ def metric_facts(metric: MetricDef) -> list[tuple[str, str]]:
         ("views (roles)", ", ".join(spec.roles) or "—"),
         ("cadence", spec.cadence or "—"),
         ("min sample", str(spec.min_sample)),
+        ("judged at", ", ".join(spec.judged_at)),
     ]
     if spec.parameters:
         rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in spec.parameters.items())))

@@ -98,6 +98,18 @@ LOOKS: dict[str, StatusLook] = {
             css_var="small",
             marker="circle",
         ),
+        StatusLook(
+            status=Status.NOT_JUDGED,
+            word="Not judged",
+            label="not judged",
+            phrase="not judged",
+            icon="○",  # an empty circle: shown, deliberately not judged (no data is ∅)
+            style="dim italic",
+            # blue-grey, told apart from no data's grey; white text on it keeps 5.6:1
+            colour="#546e7a",
+            css_var="notjudged",
+            marker="circle",
+        ),
     )
 }
 

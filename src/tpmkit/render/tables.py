@@ -124,7 +124,7 @@ def print_records(
         parts = [f"[{s.style}]{found[st]} {st}[/]" for st, s in LOOKS.items() if st in found]
         console.print("\n" + " · ".join(parts))
         reasons = (
-            records.filter(pl.col("value").is_null() & pl.col("reason").is_not_null())
+            records.filter(pl.col("status").eq(Status.NO_DATA) & pl.col("reason").is_not_null())
             .select("metric", "reason")
             .unique(maintain_order=True)
         )

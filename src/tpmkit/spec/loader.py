@@ -274,7 +274,10 @@ def _customize(project: Definitions, issues: list[Issue]) -> None:
                     k: (
                         v.model_dump(by_alias=True)
                         if isinstance(v, BaseModel)
-                        else [o.model_dump(by_alias=True) for o in v]
+                        else [
+                            o.model_dump(by_alias=True) if isinstance(o, BaseModel) else o
+                            for o in v
+                        ]
                         if isinstance(v, list)
                         else v
                     )

@@ -18,6 +18,7 @@ from tpmkit.spec.computes import (
     compute_annotation,
     kind_name,
 )
+from tpmkit.vocabulary import Level
 
 Scalar = str | int | float | bool
 ROLES = ("agent", "team_lead", "quality_specialist", "trainer", "operations_manager", "director")
@@ -109,6 +110,21 @@ def in_force(entries: list[Any], day: dt.date) -> int:
     return chosen
 
 
+def _every_level() -> list[Level]:
+    return list(Level)
+
+
+JUDGED_AT_HELP = (
+    "the organisational levels the metric is judged at (default: every level); records of "
+    "a grouping at another level are computed and shown with status not_judged"
+)
+
+
+def _distinct_levels(levels: list[Level] | None) -> None:
+    if levels is not None and len(set(levels)) != len(levels):
+        raise ValueError("`judged_at`: name each level once")
+
+
 Gate = bool | Literal["warning", "critical"]
 ActionStatus = Literal["warning", "critical", "no_data", "insufficient_sample"]
 
@@ -132,6 +148,9 @@ class MetricSpec(Strict):
     target: Target | list[Target] | None = None
     thresholds: Thresholds | list[Thresholds] | None = None
     min_sample: int = Field(0, ge=0)
+    judged_at: list[Level] = Field(
+        default_factory=_every_level, min_length=1, description=JUDGED_AT_HELP
+    )
     cadence: Literal["daily", "weekly", "monthly"] | None = None
     parameters: dict[str, Scalar] = Field(default_factory=dict)
     aliases: list[str] = Field(default_factory=list)
@@ -164,6 +183,7 @@ class MetricSpec(Strict):
             known = [d for d in dates if d is not None]
             if known != sorted(set(known)):
                 raise ValueError(f"`{name}`: `from:` dates must increase")
+        _distinct_levels(self.judged_at)
         return self
 
     def schedule(self, name: str) -> list[Any]:
@@ -231,11 +251,17 @@ class MetricSettings(Strict):
     target: Target | list[Target] | None = None
     thresholds: Thresholds | list[Thresholds] | None = None
     min_sample: int | None = Field(None, ge=0)
+    judged_at: list[Level] | None = Field(None, min_length=1, description=JUDGED_AT_HELP)
     cadence: Literal["daily", "weekly", "monthly"] | None = None
     owner: Role | None = None
     overrides: list[Override] | None = None
     gate: Gate | None = None
     actions: dict[ActionStatus, str] | None = None
+
+    @model_validator(mode="after")
+    def _levels_once(self) -> MetricSettings:
+        _distinct_levels(self.judged_at)
+        return self
 
 
 class Source(Strict):

@@ -98,9 +98,12 @@ def test_every_text_lies_inside_the_chart(name):
         size, y = float(text.get("font-size", "0")), float(text.get("y", "0"))
         assert start >= 0 and end <= WIDTH, (text.text, start, end)
         assert y - size >= 0 and y + 0.3 * size <= HEIGHT, (text.text, y)
-    left = plot(root)[0]
+    left, _, width, _ = plot(root)
     widest = max(text_width(t, 10) for t in y_ticks(root))
     assert left >= widest  # the left margin is sized to the widest y label
+    # clear of a point's marker (5 px either side) on the plot's first and last period
+    assert all(box(t)[1] <= left - 5 for t in texts(root, "axis") if t.get("text-anchor") == "end")
+    assert all(box(t)[0] >= left + width + 5 for t in texts(root, "level"))
 
 
 def test_large_values_get_full_numbers_with_si_suffix_and_unit():

@@ -28,7 +28,8 @@ from tpmkit.report.build import Card, Point
 
 # fits a report card's content box (≥ 322 px) at its natural size, so 10 px text stays 10 px
 WIDTH, HEIGHT = 320, 140
-TOP, TOP_WITH_NOTE, BOTTOM, RIGHT_MIN, GAP = 10, 18, 22, 10, 4
+TOP, TOP_WITH_NOTE, BOTTOM, RIGHT_MIN = 10, 18, 22, 10
+EDGE, GAP = 2, 7  # text to the chart's edge; text to the plot (clear of a point's marker)
 AXIS_FONT, SMALL_FONT = 10, 9  # the template's `.axis` size; level labels and notes
 LABEL_GAP = 6  # the least space between two period labels
 UNKNOWN_COLOUR = "#333"  # a point whose status is not one of ours (never from the engine)
@@ -242,8 +243,8 @@ def chart(
     scale = y_scale([*values, *(v for _, v in levels)], card.unit)
     tick_texts = [axis_text(t, scale.step, card.unit, currency) for t in scale.ticks]
     level_texts = [f"{name} {fmt_value(v, card.unit, currency)}" for name, v in levels]
-    left = GAP + max(text_width(t, AXIS_FONT) for t in tick_texts) + GAP
-    right = max([RIGHT_MIN, *(GAP + text_width(t, SMALL_FONT) + 2 for t in level_texts)])
+    left = EDGE + max(text_width(t, AXIS_FONT) for t in tick_texts) + GAP
+    right = max([RIGHT_MIN, *(GAP + text_width(t, SMALL_FONT) + EDGE for t in level_texts)])
     top = TOP_WITH_NOTE if scale.truncated else TOP
     plot_w, plot_h = WIDTH - left - right, HEIGHT - top - BOTTOM
     step = plot_w / max(len(points) - 1, 1)

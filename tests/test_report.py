@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -265,6 +266,35 @@ def test_chart_has_one_point_per_value(project_file):
     assert wait_svg.count('<g class="point">') == 3
     assert "<title" in wait_svg and "<desc" in wait_svg  # a text alternative
     assert wait_svg.count("<rect x=") >= 1 and "2026-W13: 65.0s (Critical)" in wait_svg
+
+
+def test_golden_charts_by_hand(project_file):
+    """What the charts in report.html say (issue 15, item 4). Before: y labels only at the
+    data's extremes (11.0s, 65.0s; 1, 3), x labels only for the first and last week, level
+    lines without text. Now, worked out from CARDS above:
+      wait    11–65 s with levels 20/30/60 s: 11 <= half of 65, so from 0; span 65 / 4
+              rounds up to steps of 20 s -> 0s … 80s; each level named at its line's end.
+      handled 2 every week: a count spans at least 20 % of 2 (1.8–2.2) in whole steps,
+              which puts 0 one step away, so it is shown: 0 … 3.
+    Every week is labelled; the year is said once."""
+    html = to_html(report_for(project_file, role="team_lead"))
+    charts = {
+        root.findtext("title"): root
+        for root in (
+            ET.fromstring("<svg " + part.split("</svg>")[0] + "</svg>")
+            for part in html.split("<svg ")[1:]
+        )
+    }
+    wait, handled = charts["Average wait, last 4 periods"], charts["Handled, last 4 periods"]
+
+    def said(root, anchor):
+        return [t.text for t in root.iter("text") if t.get("text-anchor") == anchor]
+
+    assert said(wait, "end") == ["0s", "20s", "40s", "60s", "80s"]
+    assert said(handled, "end") == ["0", "1", "2", "3"]
+    assert said(wait, "middle") == said(handled, "middle") == ["2026-W10", "W11", "W12", "W13"]
+    assert said(wait, "start") == ["target 20.0s", "warning 30.0s", "critical 60.0s"]
+    assert said(handled, "start") == []  # no levels, no note: the axis starts at 0
 
 
 def test_role_and_cadence_views_show_only_their_metrics(project_file):

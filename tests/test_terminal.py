@@ -8,6 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from conftest import REPO
 from tpmkit.cli import app
 
 PROJECT = """
@@ -209,3 +210,19 @@ def test_wide_shows_every_column(project):
     ]  # fmt: skip
     listed = run("metrics", "list", "-p", path, "--wide", width=40).stdout
     assert "defined in" in listed and "not shown" not in listed
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_example_scorecard_fits(width):
+    example = str(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    out = run("scorecard", "-p", example, "-q", "--no-cache", width=width).stdout
+    fits(out, width)
+    assert "agent scorecard" in out and "individual goals" in out
+    wide = run("scorecard", "-p", example, "-q", "--no-cache", "--wide", width=width).stdout
+    header = next(line for line in wide.splitlines() if line.lstrip().startswith("rank"))
+    # every scorecard metric is a column with --wide, whatever the width
+    # (at 80 columns team, site, Δ, contacts_handled and schedule_adherence are left out)
+    for column in ("team", "site", "Δ", "csat", "qa_score", "fcr", "aht", "contacts_handled"):
+        assert column in header
+    assert "schedule_adherence" in header
+    assert "not shown" not in wide

@@ -41,7 +41,8 @@ def widest(table: Table, console: Console) -> int:
 
 def _laid_out(table: Table, console: Console) -> bool:
     """Give the wrapping columns widths that fit the console without splitting a word
-    (widest need served first); False when even their narrowest layout is too wide."""
+    (room left over goes to the leftmost first); False when even their narrowest layout
+    is too wide."""
     spans = _spans(table, console)
     overhead = widest(table, console) - sum(high for _, high in spans)
     room = console.width - overhead
@@ -49,13 +50,10 @@ def _laid_out(table: Table, console: Console) -> bool:
     if sum(widths) > room:
         return False
     spare = room - sum(widths)
-    while spare > 0:
-        short = [i for i, (_, high) in enumerate(spans) if widths[i] < high]
-        if not short:
-            break
-        widest_need = max(short, key=lambda i: spans[i][1] - widths[i])
-        widths[widest_need] += 1
-        spare -= 1
+    for i, (_, high) in enumerate(spans):  # leftmost first: names before commentary
+        extra = min(spare, high - widths[i])
+        widths[i] += extra
+        spare -= extra
     for column, width, (_, high) in zip(table.columns, widths, spans, strict=True):
         if not column.no_wrap and width < high:
             column.width = width

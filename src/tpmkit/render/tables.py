@@ -127,7 +127,7 @@ def print_records(
         "metric", as_dict=True, maintain_order=True
     ).items():
         console.print()
-        console.print(Text(_title(str(metric), names or {}, part), style="bold"), soft_wrap=True)
+        console.print(Text(_title(str(metric), names or {}, part), style="bold"))
         show(console, *metric_table_fitted(part, by, currency, console, wide), wide)
     if not records.is_empty():
         found = dict(records.group_by("status").len().iter_rows())
@@ -140,7 +140,7 @@ def print_records(
         )
         for metric, reason in reasons.iter_rows():
             if reason != NO_QUALIFYING_ROWS:
-                console.print(f"[dim]{metric}: no data — {reason}[/]", soft_wrap=True)
+                console.print(f"[dim]{metric}: no data — {reason}[/]")
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)  # paths kept whole
 

@@ -77,7 +77,9 @@ def test_help_lists_commands():
 
 
 def test_table_output(project):
-    result = run("evaluate", "-p", str(project))
+    # with a range the table shows every period (without one, the terminal gets the summary
+    # of the latest complete period: tests/test_terminal.py)
+    result = run("evaluate", "-p", str(project), "--last", "2")
     assert result.exit_code == 0, result.output
     assert "2026-W02" in result.output and "2026-W03" in result.output
     # aht W02 = (100 + 200) / 2 = 150, exactly on the warning threshold: not a breach

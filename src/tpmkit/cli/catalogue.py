@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tpmkit.cli.options import DEFAULT_PROJECT, ProjectOption, writable
+from tpmkit.cli.options import DEFAULT_PROJECT, ProjectOption, WideOption, writable
 from tpmkit.errors import ExitCode
 
 
@@ -77,13 +77,14 @@ def _project_or_builtin(project: Path) -> Any:
 def metrics_list(
     project: ProjectOption = DEFAULT_PROJECT,
     role: Annotated[str | None, typer.Option(help="Only this role's view.")] = None,
+    wide: WideOption = False,
 ) -> None:
     """The metrics of the project (or the built-in catalogue when there is no project)."""
     from tpmkit import project as api
     from tpmkit.render.console import print_catalogue
 
     loaded = _project_or_builtin(project)
-    print_catalogue(api.select(loaded, (), role))
+    print_catalogue(api.select(loaded, (), role), wide)
 
 
 def metrics_show(

@@ -22,6 +22,7 @@ from tpmkit.cli.options import (
     ProjectOption,
     QuietOption,
     RecordOption,
+    WideOption,
     cache_choice,
     loaded_project,
     notes_to_stderr,
@@ -83,8 +84,10 @@ def evaluate_command(
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
     record: RecordOption = False,
+    wide: WideOption = False,
 ) -> None:
-    """Compute metrics: one record per metric × period × group."""
+    """Compute metrics: one record per metric × period × group. In a table with no metric
+    and no range, a one-screen summary of the latest complete period."""
     if output_format is Format.parquet and output is None:
         raise UsageError("--format parquet needs --output FILE")
     if output_format is Format.table and output is not None:
@@ -108,9 +111,47 @@ def evaluate_command(
         )
     if quiet:
         result.notes.clear()
-    _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
+    summary = not metric and date_from is None and date_to is None and last is None
+    if output_format is Format.table:
+        _print_table(result, loaded.spec.name, loaded.spec.currency, summary, wide)
+    else:
+        _render(result, loaded.spec.name, loaded.spec.currency, output_format, output)
     if record:
         record_run(loaded, result, "evaluate", quiet)
+
+
+def _latest_complete(result: Any) -> tuple[dict[str, str], str] | None:
+    """Per metric the period `check` would judge, and the common one; None when no period
+    is complete yet (the summary then gives way to the full table)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from tpmkit.judge import gate
+
+    zone = ZoneInfo(result.timezone)
+    specs = list(result.definitions.values())
+    try:
+        labels = gate.judged_periods(
+            result.records, "latest", result, dt.datetime.now(zone), zone, specs
+        )
+    except UsageError:
+        return None
+    return labels, gate.common_period(labels)
+
+
+def _print_table(result: Any, name: str, currency: str | None, summary: bool, wide: bool) -> None:
+    from tpmkit.render.console import print_records, print_summary
+
+    judged = _latest_complete(result) if summary and not result.records.is_empty() else None
+    grain = "whole range" if result.grain == "all" else f"by {result.grain}"
+    title = f"{name} — {grain}" + (f" × {', '.join(result.by)}" if result.by else "")
+    if judged is None:
+        print_records(result.records, result.by, title, result.notes, currency, result.names, wide)
+        return
+    labels, period = judged
+    print_summary(
+        result.records, labels, period, result.by, title, result.notes, currency, result.names, wide
+    )
 
 
 def _render(
@@ -119,13 +160,6 @@ def _render(
     from tpmkit.render import files
 
     records = result.records
-    if output_format is Format.table:
-        from tpmkit.render.console import print_records
-
-        grain = "whole range" if result.grain == "all" else f"by {result.grain}"
-        title = f"{name} — {grain}" + (f" × {', '.join(result.by)}" if result.by else "")
-        print_records(records, result.by, title, result.notes, currency, result.names)
-        return
     notes_to_stderr(result.notes)
     if output_format is Format.parquet:
         assert output is not None
@@ -157,6 +191,7 @@ def trend(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Series of a metric: sparkline, trend, early warning, target projection, control
     signals."""
@@ -178,7 +213,8 @@ def trend(
     from tpmkit.render.console import print_trend
 
     grouping = f" × {', '.join(result.by)}" if result.by else ""
-    print_trend(result.records, result.by, last, f"{loaded.spec.name} — by {period}{grouping}")
+    title = f"{loaded.spec.name} — by {period}{grouping}"
+    print_trend(result.records, result.by, last, title, wide)
 
 
 def history(
@@ -191,6 +227,7 @@ def history(
         typer.Option(help="Only values recorded with this grouping (e.g. team)."),
     ] = None,
     period: Annotated[str | None, typer.Option(help="Only this grain (e.g. week).")] = None,
+    wide: WideOption = False,
 ) -> None:
     """Recorded runs; or a metric's recorded values (latest run wins, restatements shown)
     and how its definition changed, run by run."""
@@ -201,7 +238,7 @@ def history(
     loaded = api.load(project)
     recorded = store.load(loaded)
     if metric is None:
-        print_runs(recorded.runs, store.folder(loaded))
+        print_runs(recorded.runs, store.folder(loaded), wide)
         return
     metric_id = api.resolve_ids(loaded, [metric])[0]
-    print_history(recorded, metric_id, ",".join(split(by)), period)
+    print_history(recorded, metric_id, ",".join(split(by)), period, wide)

@@ -60,6 +60,9 @@ QuietOption = Annotated[
 ]
 
 
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Every table column, however wide the terminal.")
+]
 ByOption = Annotated[
     list[str] | None, typer.Option(help="Group columns, comma separated (e.g. team).")
 ]

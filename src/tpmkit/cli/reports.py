@@ -18,6 +18,7 @@ from tpmkit.cli.options import (
     ProjectOption,
     QuietOption,
     RecordOption,
+    WideOption,
     cache_choice,
     loaded_project,
     notes_to_stderr,
@@ -55,6 +56,7 @@ def scorecard(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Balanced scorecard: weighted score per agent (lowest first), points per metric,
     evidence against target, and the coaching list per team lead."""
@@ -76,7 +78,7 @@ def scorecard(
     if output_format is ScorecardFormat.table:
         from tpmkit.render.console import print_scorecard
 
-        print_scorecard(result, {m: d.spec.name for m, d in loaded.metrics.items()})
+        print_scorecard(result, {m: d.spec.name for m, d in loaded.metrics.items()}, wide)
         return
     from tpmkit.render import files
 

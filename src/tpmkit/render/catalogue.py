@@ -6,6 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tpmkit.render.describe import fill, metric_facts
+from tpmkit.render.fit import fit, show
 from tpmkit.render.terminal import stdout
 from tpmkit.spec.loader import MetricDef
 
@@ -17,25 +18,39 @@ DIRECTION_SHORT = {
 }
 
 
-def print_catalogue(metrics: list[MetricDef]) -> None:
-    """id, name, unit, direction, owner, dataset and where each metric is defined."""
-    table = Table(header_style="bold", box=None, pad_edge=False)
-    table.add_column("metric", overflow="fold", min_width=22)
-    for column in ("unit", "better", "owner", "dataset"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("defined in", overflow="fold")
+# left out first when narrow: where it is defined, then dataset, direction, unit
+CATALOGUE_DROP = ("defined in", "dataset", "better", "unit")
+
+
+def print_catalogue(metrics: list[MetricDef], wide: bool = False) -> None:
+    """id, name, unit, direction, owner, dataset and where each metric is defined; columns
+    that do not fit are left out and named (all shown with `wide`)."""
+    rows: list[dict[str, str | Text]] = []
     for metric in sorted(metrics, key=lambda m: (m.spec.dataset or "~", m.id)):
         spec = metric.spec
-        table.add_row(
-            Text.assemble((spec.id, "bold"), "\n", (spec.name, "dim")),
-            spec.unit or "—",
-            DIRECTION_SHORT[spec.direction.value if spec.direction else None],
-            _short_role(spec.owner),
-            spec.dataset or "(formula)",
-            "built-in" if metric.builtin else metric.where(),
+        rows.append(
+            {
+                "metric": Text.assemble((spec.id, "bold"), "\n", (spec.name, "dim")),
+                "unit": spec.unit or "—",
+                "better": DIRECTION_SHORT[spec.direction.value if spec.direction else None],
+                "owner": _short_role(spec.owner),
+                "dataset": spec.dataset or "(formula)",
+                "defined in": "built-in" if metric.builtin else metric.where(),
+            }
         )
+
+    def build(shown: list[str]) -> Table:
+        table = Table(header_style="bold", box=None, pad_edge=False)
+        for name in shown:
+            wraps = name in ("metric", "defined in")
+            table.add_column(name, no_wrap=not wraps, overflow="fold")
+        for row in rows:
+            table.add_row(*(row[c] for c in shown))
+        return table
+
     console = stdout()
-    console.print(table)
+    columns = ["metric", "unit", "better", "owner", "dataset", "defined in"]
+    show(console, *fit(build, columns, CATALOGUE_DROP, console, wide), wide)
     console.print(f"\n{len(metrics)} metric(s)")
 
 

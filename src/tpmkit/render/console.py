@@ -7,6 +7,7 @@ from __future__ import annotations
 from tpmkit.render.catalogue import print_catalogue, print_metric
 from tpmkit.render.history_table import print_history, print_runs
 from tpmkit.render.scorecard_table import print_scorecard
+from tpmkit.render.summary import print_summary
 from tpmkit.render.tables import metric_table, print_records, print_trend, trend_rows
 from tpmkit.render.terminal import print_error, print_issues, progress, stderr, stdout
 
@@ -20,6 +21,7 @@ __all__ = [
     "print_records",
     "print_runs",
     "print_scorecard",
+    "print_summary",
     "print_trend",
     "progress",
     "stderr",

@@ -4,12 +4,14 @@ values with restatements, and changes of its definition between runs)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 from rich.table import Table
 from rich.text import Text
 
+from tpmkit.render.fit import fit, show
 from tpmkit.render.statuses import look
 from tpmkit.render.terminal import stdout
 from tpmkit.render.values import fmt_value, group_label
@@ -20,33 +22,59 @@ def _group_text(encoded: str) -> str:
     return ", ".join(f"{k}={group_label(v)}" for k, v in values.items()) or "—"
 
 
-def print_runs(runs: list[dict[str, Any]], folder: Any) -> None:
+# left out first when narrow (least useful first)
+RUNS_DROP = ("inputs", "grain", "records", "by")
+VALUES_DROP = ("restated from", "run", "grain")
+CHANGES_DROP = ("recorded at (UTC)",)
+
+
+def _builder(
+    title: str, rows: list[dict[str, Any]], wrapping: set[str], right: set[str]
+) -> Callable[[list[str]], Table]:
+    """A builder of a titled table over `rows` whose `wrapping` columns may wrap."""
+
+    def build(shown: list[str]) -> Table:
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for name in shown:
+            table.add_column(
+                name,
+                justify="right" if name in right else "left",
+                no_wrap=name not in wrapping,
+                overflow="fold",
+            )
+        for row in rows:
+            table.add_row(*(row[c] for c in shown))
+        return table
+
+    return build
+
+
+def print_runs(runs: list[dict[str, Any]], folder: Any, wide: bool = False) -> None:
     """One row per recorded run: when, which command, grain, grouping and size."""
     out = stdout()
     if not runs:
         out.print(f"no recorded runs in {folder} (record one with `tpmkit evaluate --record`)")
         return
-    table = Table(title=f"Recorded runs — {folder}", title_justify="left", show_edge=False)
-    for name in ("run", "recorded at (UTC)", "command", "grain", "by", "records", "inputs"):
-        table.add_column(
-            name,
-            justify="right" if name in ("records", "inputs") else "left",
-            no_wrap=name in ("run", "recorded at (UTC)"),
-        )
-    for run in runs:
-        table.add_row(
-            run["run_id"],
-            str(run["run_at"])[:16].replace("T", " "),
-            run.get("command", ""),
-            run.get("grain", ""),
-            ", ".join(run.get("by", [])) or "—",
-            f"{run.get('records', 0):,}",
-            str(len(run.get("inputs", []))),
-        )
-    out.print(table)
+    rows = [
+        {
+            "run": run["run_id"],
+            "recorded at (UTC)": str(run["run_at"])[:16].replace("T", " "),
+            "command": run.get("command", ""),
+            "grain": run.get("grain", ""),
+            "by": ", ".join(run.get("by", [])) or "—",
+            "records": f"{run.get('records', 0):,}",
+            "inputs": str(len(run.get("inputs", []))),
+        }
+        for run in runs
+    ]
+    columns = ["run", "recorded at (UTC)", "command", "grain", "by", "records", "inputs"]
+    build = _builder(f"Recorded runs — {folder}", rows, {"by"}, {"records", "inputs"})
+    show(out, *fit(build, columns, RUNS_DROP, out, wide), wide)
 
 
-def print_history(recorded: Any, metric: str, by: str, grain: str | None) -> None:
+def print_history(
+    recorded: Any, metric: str, by: str, grain: str | None, wide: bool = False
+) -> None:
     """A metric's latest recorded values (and what they restated), then its definition
     changes between runs."""
     out = stdout()
@@ -58,42 +86,42 @@ def print_history(recorded: Any, metric: str, by: str, grain: str | None) -> Non
     if latest.is_empty():
         out.print(f"no recorded values of `{metric}`" + (f" by {by}" if by else ""))
     else:
-        table = Table(
-            title=f"{metric} — recorded values (latest run wins)",
-            title_justify="left",
-            show_edge=False,
-        )
-        for name in ("grain", "period", "group", "value", "status", "run", "restated from"):
-            table.add_column(name, justify="right" if name == "value" else "left")
+        rows = []
         for row in latest.sort("grain", "period", "group").to_dicts():
             unit = row.get("unit") or ""
             restated = row.get("restated_from")
             status = row["status"] or ""
-            table.add_row(
-                row["grain"],
-                row["period"],
-                _group_text(row["group"]),
-                fmt_value(row["value"], unit),
-                Text(status, style=look(status).style if status else ""),
-                row["run_id"],
-                "—"
-                if restated is None
-                else f"{fmt_value(restated, unit)} in {row['first_run_id']}",
+            rows.append(
+                {
+                    "grain": row["grain"],
+                    "period": row["period"],
+                    "group": _group_text(row["group"]),
+                    "value": fmt_value(row["value"], unit),
+                    "status": Text(status, style=look(status).style if status else ""),
+                    "run": row["run_id"],
+                    "restated from": "—"
+                    if restated is None
+                    else f"{fmt_value(restated, unit)} in {row['first_run_id']}",
+                }
             )
-        out.print(table)
+        columns = ["grain", "period", "group", "value", "status", "run", "restated from"]
+        title = f"{metric} — recorded values (latest run wins)"
+        build = _builder(title, rows, {"group", "restated from"}, {"value"})
+        show(out, *fit(build, columns, VALUES_DROP, out, wide), wide)
     changes = recorded.definition_changes(metric)
     if not changes:
         out.print(Text(f"no change of `{metric}`'s definition between recorded runs", style="dim"))
         return
-    table = Table(title=f"{metric} — definition changes", title_justify="left", show_edge=False)
-    for name in ("run", "recorded at (UTC)", "field", "old", "new"):
-        table.add_column(name)
-    for change in changes:
-        table.add_row(
-            change["run_id"],
-            str(change["run_at"])[:19].replace("T", " "),
-            change["field"],
-            "—" if change["old"] is None else str(change["old"]),
-            "—" if change["new"] is None else str(change["new"]),
-        )
-    out.print(table)
+    rows = [
+        {
+            "run": change["run_id"],
+            "recorded at (UTC)": str(change["run_at"])[:19].replace("T", " "),
+            "field": change["field"],
+            "old": "—" if change["old"] is None else str(change["old"]),
+            "new": "—" if change["new"] is None else str(change["new"]),
+        }
+        for change in changes
+    ]
+    columns = ["run", "recorded at (UTC)", "field", "old", "new"]
+    build = _builder(f"{metric} — definition changes", rows, {"field", "old", "new"}, set())
+    show(out, *fit(build, columns, CHANGES_DROP, out, wide), wide)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tpmkit.render.fit import fit, show
 from tpmkit.render.statuses import LOOKS, TREND_WORDS, look
 from tpmkit.render.terminal import group_cell, stdout
 from tpmkit.render.values import fmt_gap, fmt_level, fmt_value
@@ -19,7 +21,11 @@ DIRECTION_WORDS = {
     "lower_is_better": "lower is better",
     "within_band": "within band",
 }
-OPTIONAL_COLUMNS = ("trend", "plan", "target", "gap")  # dropped in this order when narrow
+# left out in this order when the terminal is too narrow (least useful first): the trend and
+# plan words repeat what a glance at the values says; gap follows from value and target
+RECORD_DROP = ("trend", "plan", "gap", "n", "target")
+TREND_DROP = ("first warned", "control", "target by", "slope/period", "first breach", "trend")
+TREND_WRAP = {"metric", "early warning", "first warned", "first breach"}
 NO_QUALIFYING_ROWS = "no qualifying rows in this period and group"  # too common to list
 
 
@@ -28,10 +34,23 @@ def metric_table(
     by: list[str],
     currency: str | None = None,
     width: int = 80,
+    wide: bool = False,
 ) -> Table:
     """One metric's records as a compact table coloured by status (icon + word, not
-    colour alone). Period, groups, value, n and status are always shown in full; trend,
-    plan, target and gap are left out, in that order, when the terminal is too narrow."""
+    colour alone); see `metric_table_fitted`."""
+    return metric_table_fitted(records, by, currency, Console(width=width), wide)[0]
+
+
+def metric_table_fitted(
+    records: pl.DataFrame,
+    by: list[str],
+    currency: str | None,
+    console: Console,
+    wide: bool = False,
+) -> tuple[Table, list[str]]:
+    """One metric's records and the columns left out: period, value and status are always
+    shown; group values wrap; trend, plan, gap, n and target are left out, in that order,
+    while the table is wider than the console (none with `wide`)."""
     rows = []
     for row in records.iter_rows(named=True):
         unit = row["unit"] or ""
@@ -51,35 +70,25 @@ def metric_table(
             }
         )
     columns = ["period", *by, "value", "n", "status", "target", "gap", "plan", "trend"]
-
-    def needed(names: list[str]) -> int:
-        return sum(max([len(n), *(len(r[n]) for r in rows)]) + 2 for n in names)
-
-    for optional in OPTIONAL_COLUMNS:
-        if needed(columns) <= width:
-            break
-        columns.remove(optional)
-    table = Table(
-        header_style="dim",
-        box=None,
-        pad_edge=False,
-        show_edge=False,
-    )
     right = {"value", "n", "target", "gap"}
-    for name in columns:
-        table.add_column(
-            name,
-            justify="right" if name in right else "left",
-            no_wrap=True,
-            overflow="ellipsis",
-            max_width=20 if name in by else None,
-        )
-    for row in rows:
-        styled = {"value", "status"}
-        table.add_row(
-            *[Text(row[c], style=row["__style"]) if c in styled else row[c] for c in columns]
-        )
-    return table
+
+    def build(names: list[str]) -> Table:
+        table = Table(header_style="dim", box=None, pad_edge=False, show_edge=False)
+        for name in names:
+            table.add_column(
+                name,
+                justify="right" if name in right else "left",
+                no_wrap=name not in by and name != "trend",
+                overflow="fold",
+            )
+        for row in rows:
+            styled = {"value", "status"}
+            table.add_row(
+                *[Text(row[c], style=row["__style"]) if c in styled else row[c] for c in names]
+            )
+        return table
+
+    return fit(build, columns, RECORD_DROP, console, wide)
 
 
 def _trend_cell(row: dict[str, Any]) -> str:
@@ -109,6 +118,7 @@ def print_records(
     notes: list[str],
     currency: str | None = None,
     names: dict[str, str] | None = None,
+    wide: bool = False,
 ) -> None:
     """Print a table per metric, a status summary, reasons for missing data and notes."""
     console = stdout()
@@ -117,8 +127,8 @@ def print_records(
         "metric", as_dict=True, maintain_order=True
     ).items():
         console.print()
-        console.print(Text(_title(str(metric), names or {}, part), style="bold"), soft_wrap=True)
-        console.print(metric_table(part, by, currency, console.width))
+        console.print(Text(_title(str(metric), names or {}, part), style="bold"))
+        show(console, *metric_table_fitted(part, by, currency, console, wide), wide)
     if not records.is_empty():
         found = dict(records.group_by("status").len().iter_rows())
         parts = [f"[{s.style}]{found[st]} {st}[/]" for st, s in LOOKS.items() if st in found]
@@ -130,9 +140,9 @@ def print_records(
         )
         for metric, reason in reasons.iter_rows():
             if reason != NO_QUALIFYING_ROWS:
-                console.print(f"[dim]{metric}: no data — {reason}[/]", soft_wrap=True)
+                console.print(f"[dim]{metric}: no data — {reason}[/]")
     for note in notes:
-        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)  # paths kept whole
 
 
 def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str, Any]]:
@@ -185,20 +195,31 @@ def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str
     return rows
 
 
-def print_trend(records: pl.DataFrame, by: list[str], last: int, title: str) -> None:
-    """The series table of `tpmkit trend`, with a legend of its columns."""
+def print_trend(
+    records: pl.DataFrame, by: list[str], last: int, title: str, wide: bool = False
+) -> None:
+    """The series table of `tpmkit trend`, with a legend of its columns: metric, groups,
+    series, latest and status always; the rest left out in `TREND_DROP` order while the
+    table is wider than the terminal (none with `wide`)."""
     rows = trend_rows(records, by, last)
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     columns = ["metric", *by, "series", "latest", "status", "trend", "slope/period",
                "early warning", "first warned", "first breach", "target by", "control"]  # fmt: skip
-    for name in columns:
-        table.add_column(name, no_wrap=name in ("series", "status"))
-    for row in rows:
-        table.add_row(
-            *(Text(str(row[c]), style=row["__style"] if c == "status" else "") for c in columns)
+
+    def build(names: list[str]) -> Table:
+        table = Table(
+            title=title, title_justify="left", box=None, header_style="bold", pad_edge=False
         )
+        for name in names:
+            wraps = name in TREND_WRAP or name in by
+            table.add_column(name, no_wrap=not wraps, overflow="fold")
+        for row in rows:
+            table.add_row(
+                *(Text(str(row[c]), style=row["__style"] if c == "status" else "") for c in names)
+            )
+        return table
+
     out = stdout()
-    out.print(table)
+    show(out, *fit(build, columns, TREND_DROP, out, wide), wide)
     out.print(
         Text(
             "early warning: the period in which the least-squares line of the last 6 periods "

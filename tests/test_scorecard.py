@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tpmkit import project as api
-from tpmkit.judge.scorecard import evidence, interval, points, t975, wilson
+from tpmkit.judge.evidence import evidence, interval, points, t975, wilson
 from tpmkit.spec.models import Scorecard
 
 

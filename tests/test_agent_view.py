@@ -10,9 +10,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
 import tpmkit.evaluation
 from tpmkit import project as api
+from tpmkit.cli import app
 from tpmkit.report.document import to_html, to_markdown
 from tpmkit.report.personal import addressed, quartiles
 
@@ -130,5 +132,18 @@ def test_the_example_agent_view_names_no_other_agent(monkeypatch):
     for text in (to_markdown(report), to_html(report)):
         assert set(re.findall(r"A0\d\d", text)) == {"A047"}
     assert {s.team for s in report.standing} == {"Lisbon Tech"}
+    assert "## Your scorecard — 2026-10" in to_markdown(report)  # not "lowest 1 of 1"
     # 15 or 16 agents of Lisbon Tech have a value (an agent with no calls has no AHT)
     assert all(s.agents >= 15 for s in report.standing)
+
+
+@pytest.mark.parametrize("name", ["own.md", "own.html"])
+def test_the_example_agent_report_from_the_command_line(tmp_path, name):
+    # the default period (the latest complete week), as a new user would run it
+    out = tmp_path / name
+    args = ["report", "--project", str(EXAMPLE), "--role", "agent", "--agent", "A047"]
+    result = CliRunner().invoke(app, [*args, "--no-cache", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "Your standing — agent A047, team Lisbon Tech" in text
+    assert set(re.findall(r"A0\d\d", text)) == {"A047"}

@@ -330,8 +330,12 @@ def to_markdown(report: Report) -> str:
         metrics = [m.metric for m in card.groups[0].metrics]
         marks = context["marks"]
         shown = context["scorecard_rows"]
+        heading = f"Agent scorecard — {card.period}, lowest {len(shown)}"
+        heading += f" of {len(card.scored)} scored"
+        if report.agent:  # the agent's own, the others filtered out: no "lowest 1 of 1"
+            heading = f"Your scorecard — {card.period}"
         out += [
-            f"## Agent scorecard — {card.period}, lowest {len(shown)} of {len(card.scored)} scored",
+            f"## {heading}",
             "",
             SCORECARD_LEGEND,
             "",

@@ -19,6 +19,7 @@ from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.records import Evaluation
 from tpmkit.render.values import group_label
+from tpmkit.report import personal
 from tpmkit.spec.loader import Definitions, MetricDef
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
@@ -103,6 +104,8 @@ class Report:
     evaluation: Evaluation | None = None  # the Evaluation behind the cards (for the history)
     scorecard: Any = None  # scorecard.ScorecardResult for team lead and manager views
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
+    agent: str | None = None  # the agent view's reader (see `_only_agent`)
+    standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
 
     def side_by_side(self) -> list[tuple[str, list[Any], list[tuple[str, dict[Any, Any]]]]]:
         """For each single-column grouping (site, vendor …): its groups and, per metric,
@@ -297,7 +300,7 @@ def build(
     for columns in groupings:
         report.tables.extend(_tables(project, list(columns), label, wanted, tables or {}))
     if agent is not None:
-        _only_agent(report, agent)
+        _only_agent(report, agent, project)
     return report
 
 
@@ -313,12 +316,17 @@ def report_period_end(
     return label, (end - dt.timedelta(days=1)).date() if end else None
 
 
-def _only_agent(report: Report, agent: str) -> None:
-    """Keep one agent's rows, scorecard and goals (compared with their team, in the
-    tables' context column, and with the targets)."""
+def _only_agent(report: Report, agent: str, project: Definitions) -> None:
+    """Keep one agent's rows, scorecard and goals; their standing against the team's
+    median, quartiles and the target (computed before the other agents' rows go); the
+    actions addressed to the agent."""
     known = {r.group.get("agent_id") for t in report.tables for r in t.rows}
     if agent not in known:
         raise UsageError(f"agent {agent}: no such agent in {report.period}")
+    report.agent = agent
+    report.standing = personal.standings(report.tables, agent, project.metrics)
+    for card in report.cards:
+        card.action = personal.addressed(card.action, card.owner)
     for table in report.tables:
         table.rows = [r for r in table.rows if r.group.get("agent_id") == agent]
     report.tables = [t for t in report.tables if t.rows]

@@ -25,6 +25,7 @@ from tpmkit.render.values import (
     threshold_passed,
 )
 from tpmkit.report.build import Card, Report
+from tpmkit.report.personal import Standing
 from tpmkit.report.svg import chart, sparkline
 from tpmkit.vocabulary import Grain
 
@@ -120,8 +121,60 @@ def _context(report: Report) -> dict[str, Any]:
         "level": lambda low, high, unit: fmt_level(low, high, unit, currency),
         "threshold": threshold,
         "group_label": group_label,
+        "spread": lambda standing: spread_text(standing, lambda v, u: fmt_value(v, u, currency)),
+        "standing_legend": STANDING_LEGEND.format(period=report.period),
         "last": max((len(c.series) for c in report.cards), default=0),
     }
+
+
+STANDING_LEGEND = (
+    "Your value in {period} against the target and your team's agents: their median and "
+    "their spread (lowest · first quartile · median · third quartile · highest), "
+    "no names. Agents counts the team's agents with a value, you included."
+)
+
+
+def spread_text(standing: Standing, fmt: Any) -> str:
+    """A team's distribution of agent values: `305s · 329s · 351s · 367s · 401s`."""
+    if standing.spread is None:
+        return "—"
+    return " · ".join(fmt(v, standing.unit) for v in standing.spread)
+
+
+def _standing_markdown(report: Report, fmt: Any, level: Any) -> list[str]:
+    """The agent view's "Your standing" table and the actions addressed to the agent."""
+    if not report.standing:
+        return []
+    teams = sorted({group_label(s.team) for s in report.standing})
+    out = [
+        f"## Your standing — agent {markdown_cell(str(report.agent))}, "
+        f"team {markdown_cell(', '.join(teams))}",
+        "",
+        STANDING_LEGEND.format(period=report.period),
+        "",
+        "| metric | you | n | status | target | team median | team spread | agents |",
+        "|---|---:|---:|---|---:|---:|---|---:|",
+    ]
+    for s in report.standing:
+        record = s.record
+        cells = [
+            s.name,
+            fmt(record["value"], s.unit),
+            f"{record['n'] or 0:,}",
+            status_word(record["status"]),
+            level(record.get("target"), record.get("target_upper"), s.unit),
+            fmt(s.median, s.unit),
+            spread_text(s, fmt),
+            str(s.agents),
+        ]
+        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    out.append("")
+    actions = [s for s in report.standing if s.action]
+    if actions:
+        out += ["### What happens next", ""]
+        out += [f"- {markdown_cell(s.name)}: {markdown_cell(s.action or '')}" for s in actions]
+        out.append("")
+    return out
 
 
 def to_html(report: Report) -> str:
@@ -163,7 +216,7 @@ def to_markdown(report: Report) -> str:
         ", ".join(f"{n} {look(s).word.lower()}" for s, n in report.counts().items()),
         "",
     ]
-    if context["group_breaches"]:
+    if context["group_breaches"] and not report.standing:  # the agent view has no such tables
         counts = "; ".join(
             f"by {label}: " + ", ".join(f"{n} {look(s).word.lower()}" for s, n in found.items())
             for label, found in context["group_breaches"]
@@ -229,7 +282,8 @@ def to_markdown(report: Report) -> str:
         ]
         out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
     out.append("")
-    for table in report.tables:
+    out += _standing_markdown(report, fmt, level)
+    for table in [] if report.standing else report.tables:  # the agent view: its standing
         header = [*table.columns, "value", "n", "status", "gap"]
         if len(table.columns) > 1:
             header.append(f"{table.columns[0]} value")
@@ -276,8 +330,12 @@ def to_markdown(report: Report) -> str:
         metrics = [m.metric for m in card.groups[0].metrics]
         marks = context["marks"]
         shown = context["scorecard_rows"]
+        heading = f"Agent scorecard — {card.period}, lowest {len(shown)}"
+        heading += f" of {len(card.scored)} scored"
+        if report.agent:  # the agent's own, the others filtered out: no "lowest 1 of 1"
+            heading = f"Your scorecard — {card.period}"
         out += [
-            f"## Agent scorecard — {card.period}, lowest {len(shown)} of {len(card.scored)} scored",
+            f"## {heading}",
             "",
             SCORECARD_LEGEND,
             "",

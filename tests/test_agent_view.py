@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 import tpmkit.evaluation
 from tpmkit import project as api
 from tpmkit.cli import app
-from tpmkit.report.document import to_html, to_markdown
+from tpmkit.report.document import to_html
+from tpmkit.report.markdown import to_markdown
 from tpmkit.report.personal import addressed, quartiles
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))

@@ -33,7 +33,8 @@ from typer.testing import CliRunner
 from tpmkit import project as api
 from tpmkit.cli import app
 from tpmkit.judge.scorecard import frame
-from tpmkit.report.document import to_html, to_markdown
+from tpmkit.report.document import to_html
+from tpmkit.report.markdown import to_markdown
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 

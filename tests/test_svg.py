@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tpmkit.report.build import Card, Point
+from tpmkit.report.model import Card, Point
 from tpmkit.report.svg import (
     HEIGHT,
     LABEL_GAP,

@@ -19,8 +19,9 @@ from tpmkit.engine.periods import GRAINS
 from tpmkit.render.console import stdout
 from tpmkit.render.statuses import LOOKS, css_badges, css_variables, look
 from tpmkit.render.tables import metric_table
-from tpmkit.report.build import Card, GroupRow, GroupTable, Point, Report
-from tpmkit.report.document import to_html, to_markdown
+from tpmkit.report.document import to_html
+from tpmkit.report.markdown import to_markdown
+from tpmkit.report.model import Card, GroupRow, GroupTable, Point, Report
 from tpmkit.report.svg import chart
 from tpmkit.vocabulary import Grain, Status
 

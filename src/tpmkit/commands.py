@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tpmkit.judge.goals import GoalStatus
     from tpmkit.judge.scorecard import ScorecardResult
     from tpmkit.project import Project
-    from tpmkit.report.build import Report
+    from tpmkit.report.model import Report
 
 
 class Evaluator:

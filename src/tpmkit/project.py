@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tpmkit.judge.goals import GoalStatus
     from tpmkit.judge.scorecard import ScorecardResult
     from tpmkit.records import Evaluation
-    from tpmkit.report.build import Report
+    from tpmkit.report.model import Report
 
 __all__ = ["Project", "cache_for", "load", "resolve_ids", "select", "validate"]
 

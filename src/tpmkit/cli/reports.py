@@ -144,7 +144,8 @@ def report(
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
     from tpmkit.atomic import write_text
-    from tpmkit.report.document import to_html, to_markdown
+    from tpmkit.report.document import to_html
+    from tpmkit.report.markdown import to_markdown
 
     suffix = output.suffix.lower()
     if output_format is None and suffix not in (".html", ".htm", ".md", ".markdown"):

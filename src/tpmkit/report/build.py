@@ -1,4 +1,5 @@
-"""What a report says, independent of its format: header, status overview, one card per
+"""Build a report from evaluations (its model is `model.py`): what a report says,
+independent of its format: header, status overview, one card per
 metric (current value, levels, change, plan, series for the chart), tables per group
 sorted worst first, and data-quality notes.
 
@@ -9,224 +10,22 @@ earlier one, and says so: a repeat-contact metric until its window has passed, a
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.records import Evaluation
-from tpmkit.render.values import group_label
 from tpmkit.report import personal
+from tpmkit.report.model import (
+    Card,
+    GroupRow,
+    GroupTable,
+    Point,
+    Report,
+)
 from tpmkit.spec.loader import Definitions, MetricDef
-
-STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
-EARLY_WARNINGS_SHOWN = 15  # group rows in the early-warning table (most urgent first)
-
-
-@dataclass
-class Point:
-    period: str
-    value: float | None
-    status: str
-
-
-@dataclass
-class Card:
-    metric: str
-    name: str
-    description: str
-    unit: str
-    direction: str | None
-    owner: str | None
-    period: str  # the period this card judges (see `build`)
-    record: dict[str, Any]  # the judged period's record (value, status, levels, plan …)
-    previous: float | None  # the value one period earlier
-    series: list[Point]  # the last N periods up to the judged one
-    action: str | None
-
-    @property
-    def status(self) -> str:
-        return str(self.record["status"])
-
-    @property
-    def change(self) -> float | None:
-        value = self.record["value"]
-        return None if value is None or self.previous is None else value - self.previous
-
-
-@dataclass
-class GroupRow:
-    group: dict[str, Any]
-    record: dict[str, Any]
-    context: float | None  # the parent group's value (e.g. the agent's team)
-
-
-@dataclass
-class GroupTable:
-    columns: list[str]
-    metric: str
-    name: str
-    unit: str
-    rows: list[GroupRow]
-
-
-@dataclass
-class SampleCount:
-    """How many group cells of one metric × grouping table were too thin to judge."""
-
-    metric: str  # the metric's name
-    grouping: str  # "team", "team × agent_id" …
-    groups: int  # cells in the table
-    small: int  # insufficient_sample: fewer rows than the metric's min_sample
-    no_data: int
-
-
-@dataclass
-class Report:
-    project: str
-    currency: str | None
-    period: str
-    period_start: dt.datetime | None
-    period_end: dt.datetime | None
-    grain: str
-    role: str | None
-    cadence: str | None
-    generated_at: dt.datetime
-    data_from: dt.datetime | None
-    data_to: dt.datetime | None
-    datasets: list[Any]
-    cards: list[Card]
-    tables: list[GroupTable] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    evaluation: Evaluation | None = None  # the Evaluation behind the cards (for the history)
-    scorecard: Any = None  # scorecard.ScorecardResult for team lead and manager views
-    goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
-    agent: str | None = None  # the agent view's reader (see `_only_agent`)
-    standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
-
-    def side_by_side(self) -> list[tuple[str, list[Any], list[tuple[str, dict[Any, Any]]]]]:
-        """For each single-column grouping (site, vendor …): its groups and, per metric,
-        each group's record — the same metrics side by side, each group with its own
-        (e.g. contractual) levels."""
-        out = []
-        for column in sorted({t.columns[0] for t in self.tables if len(t.columns) == 1}):
-            tables = [t for t in self.tables if t.columns == [column]]
-            groups = sorted(
-                {r.group[column] for t in tables for r in t.rows if r.group[column] is not None}
-            )
-            rows = [
-                (t.name, {r.group[column]: r.record for t2 in [t] for r in t2.rows}) for t in tables
-            ]
-            out.append((column, groups, rows))
-        return out
-
-    def counts(self) -> dict[str, int]:
-        counted = Counter(card.status for card in self.cards)
-        return {s: counted[s] for s in STATUS_ORDER if counted[s]}
-
-    def group_breaches(self) -> list[tuple[str, dict[str, int]]]:
-        """Per grouping ("team", "team × agent_id" …), how many groups breach a metric (a
-        team can be critical while the whole operation is ok), as (metric, group) pairs at
-        their status. Each grouping is counted on its own and the lines are never added:
-        a team and its only agent breaching over the same calls are one breach in each."""
-        counted: dict[str, Counter[str]] = {}
-        for table in self.tables:
-            label = " × ".join(table.columns)
-            for row in table.rows:
-                status = row.record["status"]
-                grouped = any(v is not None for v in row.group.values())
-                if grouped and status in ("critical", "warning"):
-                    counted.setdefault(label, Counter())[status] += 1
-        return [
-            (label, {s: n[s] for s in ("critical", "warning") if n[s]})
-            for label, n in counted.items()
-        ]
-
-    def breaches(self) -> list[Card]:
-        """Warning and critical metrics, critical first."""
-        bad = [c for c in self.cards if c.status in ("critical", "warning")]
-        return sorted(bad, key=lambda c: (STATUS_ORDER.index(c.status), c.metric))
-
-    def early_warnings(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """(metric name, group text, record) of every series whose trend line passes its
-        next level within the projection horizon, metrics first, then groups."""
-        out = []
-        for card in self.cards:
-            if card.record.get("projected_breach_period"):
-                out.append((card.name, "all", card.record))
-        groups = []
-        for table in self.tables:
-            for row in table.rows:
-                if row.record.get("projected_breach_period"):
-                    group = ", ".join(f"{k} {group_label(v)}" for k, v in row.group.items())
-                    groups.append((table.name, group, row.record))
-        # the most urgent first: a projected critical, then the soonest
-        groups.sort(
-            key=lambda g: (g[2]["projected_status"] != "critical", g[2]["projected_breach_period"])
-        )
-        return out + groups[:EARLY_WARNINGS_SHOWN]
-
-    def sample_counts(self) -> list[SampleCount]:
-        """Per metric × grouping table, its cells with too small a sample or no data (only
-        the tables that have any), in table order."""
-        out = []
-        for table in self.tables:
-            statuses = Counter(row.record["status"] for row in table.rows)
-            small, empty = statuses["insufficient_sample"], statuses["no_data"]
-            if small or empty:
-                grouping = " × ".join(table.columns)
-                out.append(SampleCount(table.name, grouping, len(table.rows), small, empty))
-        return out
-
-    def sample_summary(self) -> list[str]:
-        """One or two lines: how many group cells had too few rows (or none) to be judged,
-        and how many scorecard groups rest on a small sample or have no score."""
-        out = []
-        counts = self.sample_counts()
-        if counts:
-            cells = sum(len(t.rows) for t in self.tables)
-            small = sum(c.small for c in counts)
-            empty = sum(c.no_data for c in counts)
-            parts = []
-            if small:
-                rule = "min_sample (small sample, too few to judge)"
-                parts.append(f"{small:,} had fewer rows than their metric's {rule}")
-            if empty:
-                parts.append(f"{empty:,} had no data")
-            out.append(
-                f"Of {cells:,} group cells in {len(self.tables)} metric × grouping tables, "
-                + " and ".join(parts)
-                + f" ({len(counts)} tables affected)."
-            )
-        card = self.scorecard
-        if card is not None and card.groups:
-            thin = sum(1 for g in card.scored if g.small_sample)
-            flagged = 'rest on a small sample (ranked, flagged "small sample")'
-            parts = [f"{thin} of {len(card.scored)} scored agents {flagged}"] if thin else []
-            if card.unscored:
-                parts.append(f"{len(card.unscored)} not scored (listed with the reason)")
-            if parts:
-                out.append("Agent scorecard: " + "; ".join(parts) + ".")
-        return out
-
-    def quality(self) -> list[str]:
-        """Data-quality notes: metrics without data and why, small samples, rows left out."""
-        out = []
-        for card in self.cards:
-            if card.status == "no_data":
-                out.append(f"{card.name}: no data — {card.record.get('reason') or 'no rows'}")
-            elif card.status == "insufficient_sample":
-                out.append(f"{card.name}: only {card.record['n']} rows, too few to judge")
-        for dataset in self.datasets:
-            if dataset.quarantined:
-                out.append(
-                    f"{dataset.quarantined} row(s) of {dataset.name} were quarantined "
-                    f"(left out; see {dataset.rejects_file})"
-                )
-        return out + self.notes
 
 
 def judged(

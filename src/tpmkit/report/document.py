@@ -1,5 +1,5 @@
 """A report as one self-contained HTML file (jinja2, autoescaped, inline CSS and SVG, no
-network) or as Markdown (tables, text status labels, Unicode sparklines)."""
+network), and the context and wording that its Markdown twin (`markdown.py`) shares."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from tpmkit import __version__
-from tpmkit.render.files import markdown_cell
 from tpmkit.render.statuses import (
     EVIDENCE_MARKS,
     LOOKS,
     css_badges,
     css_variables,
-    look,
-    status_word,
 )
 from tpmkit.render.values import (
     fmt_gap,
@@ -24,9 +21,9 @@ from tpmkit.render.values import (
     group_label,
     threshold_passed,
 )
-from tpmkit.report.build import Card, Report
+from tpmkit.report.model import Card, Report
 from tpmkit.report.personal import Standing
-from tpmkit.report.svg import chart, sparkline
+from tpmkit.report.svg import chart
 from tpmkit.vocabulary import Grain
 
 SCORECARD_SHOWN = 10  # scored agents in the report's "lowest N" (the unscored are all listed)
@@ -73,7 +70,8 @@ SCORECARD_LEGEND = (
 )
 
 
-def _context(report: Report) -> dict[str, Any]:
+def report_context(report: Report) -> dict[str, Any]:
+    """What both formats print, worded once: header facts, overview, cards, tables, notes."""
     day = "%Y-%m-%d"
     if report.period_start and report.period_end:
         last_day = report.period_end - timedelta(microseconds=1)
@@ -141,42 +139,6 @@ def spread_text(standing: Standing, fmt: Any) -> str:
     return " · ".join(fmt(v, standing.unit) for v in standing.spread)
 
 
-def _standing_markdown(report: Report, fmt: Any, level: Any) -> list[str]:
-    """The agent view's "Your standing" table and the actions addressed to the agent."""
-    if not report.standing:
-        return []
-    teams = sorted({group_label(s.team) for s in report.standing})
-    out = [
-        f"## Your standing — agent {markdown_cell(str(report.agent))}, "
-        f"team {markdown_cell(', '.join(teams))}",
-        "",
-        STANDING_LEGEND.format(period=report.period),
-        "",
-        "| metric | you | n | status | target | team median | team spread | agents |",
-        "|---|---:|---:|---|---:|---:|---|---:|",
-    ]
-    for s in report.standing:
-        record = s.record
-        cells = [
-            s.name,
-            fmt(record["value"], s.unit),
-            f"{record['n'] or 0:,}",
-            status_word(record["status"]),
-            level(record.get("target"), record.get("target_upper"), s.unit),
-            fmt(s.median, s.unit),
-            spread_text(s, fmt),
-            str(s.agents),
-        ]
-        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-    out.append("")
-    actions = [s for s in report.standing if s.action]
-    if actions:
-        out += ["### What happens next", ""]
-        out += [f"- {markdown_cell(s.name)}: {markdown_cell(s.action or '')}" for s in actions]
-        out.append("")
-    return out
-
-
 def to_html(report: Report) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -187,252 +149,9 @@ def to_html(report: Report) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    context = _context(report)
+    context = report_context(report)
     context["charts"] = {
         card.metric: chart(card, f"chart-{i}", report.currency)
         for i, card in enumerate(report.cards)
     }
     return env.get_template("report.html.j2").render(**context)
-
-
-def to_markdown(report: Report) -> str:
-    context = _context(report)
-    fmt, gap, level = context["fmt"], context["gap"], context["level"]
-    title = f"# {markdown_cell(report.project)} — {context['grain_word']} {report.period}"
-    title = title.replace("  ", " ")
-    if report.role:
-        title += f" · {context['role_title']} view"
-    if report.cadence:
-        title += f" · {report.cadence} review"
-    out = [
-        title,
-        "",
-        f"Period {context['period_range']} · generated "
-        f"{report.generated_at.strftime('%Y-%m-%d %H:%M %Z')} · data {context['data_range']}"
-        f" · rows read: {context['rows_read']} · rows quarantined: {context['rows_quarantined']}",
-        "",
-        "## Status overview",
-        "",
-        ", ".join(f"{n} {look(s).word.lower()}" for s, n in report.counts().items()),
-        "",
-    ]
-    if context["group_breaches"] and not report.standing:  # the agent view has no such tables
-        counts = "; ".join(
-            f"by {label}: " + ", ".join(f"{n} {look(s).word.lower()}" for s, n in found.items())
-            for label, found in context["group_breaches"]
-        )
-        out += [
-            f"Groups breaching a metric in the tables below — {counts}.",
-            "",
-        ]
-    if context["breaches"]:
-        out += [
-            "| status | metric | value | threshold passed | owner | action |",
-            "|---|---|---:|---|---|---|",
-        ]
-        for card in context["breaches"]:
-            cells = [
-                look(card.status).word.upper(),
-                card.name,
-                fmt(card.record["value"], card.unit),
-                threshold(card),
-                card.owner or "—",
-                card.action or "—",
-            ]
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
-    if context["early"]:
-        out += [
-            "## Early warnings",
-            "",
-            "| metric | group | value | now | projected | by | trend per period |",
-            "|---|---|---:|---|---|---|---:|",
-        ]
-        for name, group, record in context["early"]:
-            unit = record.get("unit") or ""
-            cells = [
-                name,
-                group,
-                fmt(record["value"], unit),
-                status_word(record["status"]),
-                status_word(record["projected_status"]),
-                record["projected_breach_period"],
-                gap(record.get("slope"), unit),
-            ]
-            out.append("| " + " | ".join(markdown_cell(str(c)) for c in cells) + " |")
-        out.append("")
-    out += [
-        "## Metrics",
-        "",
-        f"| metric | value | n | status | target | gap | change | trend | last {context['last']} |",
-        "|---|---:|---:|---|---:|---:|---:|---|---|",
-    ]
-    for card in report.cards:
-        record = card.record
-        cells = [
-            card.name + (f" ({card.period})" if card.period != report.period else ""),
-            fmt(record["value"], card.unit),
-            f"{record.get('n') or 0:,}",
-            status_word(card.status),
-            level(record.get("target"), record.get("target_upper"), card.unit),
-            gap(record.get("gap_to_target"), card.unit),
-            gap(card.change, card.unit),
-            record.get("trend") or "—",
-            sparkline([p.value for p in card.series]) or "—",
-        ]
-        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-    out.append("")
-    out += _standing_markdown(report, fmt, level)
-    for table in [] if report.standing else report.tables:  # the agent view: its standing
-        header = [*table.columns, "value", "n", "status", "gap"]
-        if len(table.columns) > 1:
-            header.append(f"{table.columns[0]} value")
-        out += [
-            f"### {table.name} by {' > '.join(table.columns)}",
-            "",
-            "| " + " | ".join(header) + " |",
-            "|"
-            + "---|" * len(table.columns)
-            + "---:|---:|---|---:|"
-            + ("---:|" if len(table.columns) > 1 else ""),
-        ]
-        for row in table.rows:
-            cells = [group_label(row.group[c]) for c in table.columns]
-            cells += [
-                fmt(row.record["value"], table.unit),
-                f"{row.record['n']:,}",
-                status_word(row.record["status"]),
-                gap(row.record.get("gap_to_target"), table.unit),
-            ]
-            if len(table.columns) > 1:
-                cells.append(fmt(row.context, table.unit))
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
-    for column, groups, rows in context["side"]:
-        out += [
-            f"## By {column}, side by side",
-            "",
-            "| metric | " + " | ".join(markdown_cell(str(g)) for g in groups) + " |",
-            "|---|" + "---:|" * len(groups),
-        ]
-        for name, records in rows:
-            cells = [name]
-            for g in groups:
-                r = records.get(g)
-                if not r:
-                    cells.append("—")
-                    continue
-                cells.append(f"{fmt(r['value'], r.get('unit') or '')} {status_word(r['status'])}")
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
-    if report.scorecard and report.scorecard.groups:
-        card = report.scorecard
-        metrics = [m.metric for m in card.groups[0].metrics]
-        marks = context["marks"]
-        shown = context["scorecard_rows"]
-        heading = f"Agent scorecard — {card.period}, lowest {len(shown)}"
-        heading += f" of {len(card.scored)} scored"
-        if report.agent:  # the agent's own, the others filtered out: no "lowest 1 of 1"
-            heading = f"Your scorecard — {card.period}"
-        out += [
-            f"## {heading}",
-            "",
-            SCORECARD_LEGEND,
-            "",
-        ]
-        if shown:
-            out += [
-                "| rank | agent | team | score | change | " + " | ".join(metrics) + " |",
-                "|---:|---|---|---:|---:|" + "---:|" * len(metrics),
-            ]
-        else:
-            out.append("No agent could be scored.")
-        for g in shown:
-            cells = [
-                str(g.rank or "—"),
-                ", ".join(str(v) for v in g.group.values()),
-                str(g.context.get("team") or "—"),
-                score_text(g),
-                change_text(g),
-                *(points_text(m, marks) for m in g.metrics),
-            ]
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        if context["unscored"]:
-            out += [
-                "",
-                f"### Not scored ({len(context['unscored'])})",
-                "",
-                "| agent | team | reason |",
-                "|---|---|---|",
-            ]
-            for g in context["unscored"]:
-                cells = [
-                    ", ".join(str(v) for v in g.group.values()),
-                    str(g.context.get("team") or "—"),
-                    g.reason or "—",
-                ]
-                out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out += ["", "### Coaching list", ""]
-        coaching = card.coaching()
-        if not coaching:
-            out.append("No agent is significantly worse than target on any scorecard metric.")
-        else:
-            out += [
-                "| team lead | agent | metric | value | target | n | 95 % interval |",
-                "|---|---|---|---:|---:|---:|---|",
-            ]
-            for lead, items in coaching.items():
-                for g, m in items:
-                    unit = m.record.get("unit") or ""
-                    low, high = m.interval or (None, None)
-                    cells = [
-                        lead,
-                        ", ".join(str(v) for v in g.group.values()),
-                        m.metric,
-                        fmt(m.record.get("value"), unit),
-                        fmt(m.record.get("target"), unit),
-                        str(m.record.get("n")),
-                        f"{fmt(low, unit)} – {fmt(high, unit)}",
-                    ]
-                    out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
-    if report.goals:
-        out += [
-            "## Individual goals",
-            "",
-            "| agent | metric | from → target | due | actual | plan | progress | status "
-            "| days left |",
-            "|---|---|---|---|---:|---:|---:|---|---:|",
-        ]
-        for st in report.goals:
-            cells = [
-                st.goal.agent,
-                st.goal.metric,
-                f"{fmt(st.goal.from_value, st.unit)} → {fmt(st.goal.target, st.unit)}",
-                str(st.goal.due),
-                fmt(st.actual, st.unit),
-                fmt(st.plan, st.unit),
-                "—" if st.progress is None else f"{st.progress:.0f}%",
-                st.status.replace("_", " "),
-                str(max(st.days_left, 0)),
-            ]
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
-    out += ["## Data quality", ""]
-    quality, summary = context["quality"], context["sample_summary"]
-    if summary:
-        out += [line for text in summary for line in (markdown_cell(text), "")]
-    if context["samples"]:
-        out += [
-            "| metric | by | groups | small sample | no data |",
-            "|---|---|---:|---:|---:|",
-        ]
-        for count in context["samples"]:
-            cells = [count.metric, count.grouping, f"{count.groups:,}", f"{count.small:,}"]
-            cells.append(f"{count.no_data:,}")
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
-    out += [f"- {markdown_cell(q)}" for q in quality]
-    if not quality and not summary:
-        out.append("Every metric had enough data; no row was left out.")
-    return "\n".join(out) + "\n"

@@ -24,7 +24,7 @@ from typing import Any
 
 from tpmkit.render.statuses import LOOKS, status_word
 from tpmkit.render.values import fmt_value
-from tpmkit.report.build import Card, Point
+from tpmkit.report.model import Card, Point
 
 # fits a report card's content box (≥ 322 px) at its natural size, so 10 px text stays 10 px
 WIDTH, HEIGHT = 320, 140

@@ -1,0 +1,120 @@
+"""Every role's report for the bundled example, opened in a real browser (Debian's Chromium
+driven by Playwright) at a desktop width (1280 px) and a phone width (390 px) (issue 15,
+item 3): the page never scrolls sideways at 390 px (wide tables scroll inside their own
+box), no chart label sticks out of its SVG, and the page logs no console error.
+
+Skipped when /usr/bin/chromium or the playwright package is absent (playwright is in the
+`test` extra; it uses the system browser, it downloads none). One browser serves all
+twelve page loads, so the module takes a few seconds beyond rendering the six reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tpmkit import project as api
+from tpmkit.report.document import to_html
+
+CHROMIUM = Path("/usr/bin/chromium")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent")
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contact-center" / "tpmkit.yaml"
+NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+ROLES = [
+    ("team_lead", None),
+    ("operations_manager", None),
+    ("quality_specialist", None),
+    ("trainer", None),
+    ("director", None),
+    ("agent", "A047"),
+]
+WIDTHS = (1280, 390)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Every <text> whose box leaves its <svg> by more than half a pixel (antialiasing), with the
+# overhang, so a failure names the clipped label ("29.84 EUR" drawn as ".84 EUR").
+SVG_OVERFLOW = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg')) {
+    const s = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      const b = t.getBoundingClientRect();
+      if (b.left < s.left - 0.5 || b.right > s.right + 0.5 || b.top < s.top - 0.5 || b.bottom > s.bottom + 0.5)
+        out.push(`${t.textContent}: text ${b.left.toFixed(1)}..${b.right.toFixed(1)} svg ${s.left.toFixed(1)}..${s.right.toFixed(1)}`);
+    }
+  }
+  return out;
+}"""
+
+# Elements (outside a scrolling table box) whose right edge passes the viewport: what makes
+# the page scroll sideways, named for the failure message.
+WIDE = """() => {
+  const w = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('.scroll')) continue;
+    if (el.getBoundingClientRect().right > w + 0.5) out.push(el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40));
+  }
+  return out.slice(0, 10);
+}"""
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    """The HTML of each role's report for the example, in the week before NOW."""
+    example = api.load(EXAMPLE)
+    return {role: to_html(example.report(role=role, agent=agent, now=NOW)) for role, agent in ROLES}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("role", [role for role, _ in ROLES])
+def test_report_fits_the_screen_and_its_charts(browser, pages, role, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.set_content(pages[role], wait_until="load")
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, (scroll_width, page.evaluate(WIDE))
+        assert page.evaluate(SVG_OVERFLOW) == []
+        # The report has charts and tables to check at all (a blank page would pass above).
+        assert page.locator("svg text").count() > 0
+        assert page.locator("div.scroll > table").count() >= 1
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_a_wide_table_scrolls_in_its_box_at_390_px(browser, pages):
+    """The team lead's breach table is wider than a phone: its box scrolls, the page not."""
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    try:
+        page.set_content(pages["team_lead"], wait_until="load")
+        box = page.locator("div.scroll").first
+        client, scroll = box.evaluate("b => [b.clientWidth, b.scrollWidth]")
+        # 390 px less the 10 px page padding on each side is the box; the table is wider.
+        assert client == 370 and scroll > client
+        assert box.evaluate("b => getComputedStyle(b).overflowX") == "auto"
+    finally:
+        page.close()

@@ -87,7 +87,7 @@ RULES = [
     # (layer, layers it must not reach)
     ("tpmkit.render", ("tpmkit.data",)),
     ("tpmkit.report", ("tpmkit.data",)),
-    ("tpmkit.judge", ("tpmkit.data",)),
+    ("tpmkit.judge", ("tpmkit.data", "tpmkit.render", "tpmkit.report")),  # verdicts, not words
     ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.spec", ("tpmkit.engine", "tpmkit.data", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),

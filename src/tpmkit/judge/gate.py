@@ -34,7 +34,6 @@ import polars as pl
 from tpmkit.engine.status import level_reasons
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.records import UNGROUPABLE, Evaluation
-from tpmkit.render.values import threshold_passed
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
 from tpmkit.vocabulary import Status, level_of
@@ -43,6 +42,10 @@ LEVELS = ("warning", "critical")
 STATUS_RANK = {"ok": 0, "warning": 1, "critical": 2}
 NOTHING_TO_JUDGE = ("no_data", "insufficient_sample")  # judged here, but no value to judge
 DEFAULT_LEVEL = "critical"
+
+
+LEVEL_FIELDS = ("status", "value", "unit", "direction", "warning", "warning_upper", "critical",
+                "critical_upper")  # fmt: skip
 
 
 @dataclass
@@ -59,7 +62,9 @@ class Verdict:
     unit: str
     level: str | None  # the gate level, None when the metric is not gated
     failed: bool
-    threshold: str  # e.g. "above critical 420" (empty when not a breach)
+    # the judged record's levels (status, value, unit, direction, warning/critical and
+    # their upper bounds): the renderers word the threshold it passed from them
+    levels: dict[str, Any]
     owner: str | None
     trend: str | None
     reason: str | None  # why there is no value, for no_data
@@ -302,7 +307,7 @@ def _no_record(
         metric.unit,
         level,
         False,
-        "",
+        {},
         metric.owner,
         None,
         reason or f"no record in {label}",
@@ -339,7 +344,7 @@ def _verdict(
         record["unit"] or "",
         level,
         failed,
-        threshold_passed(record),
+        {k: record.get(k) for k in LEVEL_FIELDS},
         metric.owner,
         record.get("trend"),
         record.get("reason"),

@@ -11,7 +11,7 @@ from typing import Any
 from tpmkit.atomic import write_text
 from tpmkit.judge.gate import CheckResult, Verdict
 from tpmkit.render.statuses import look
-from tpmkit.render.values import fmt_value, group_label
+from tpmkit.render.values import fmt_value, group_label, threshold_passed
 from tpmkit.vocabulary import BREACHES, NOT_JUDGED, WORST_FIRST, Status
 
 
@@ -33,8 +33,9 @@ def describe(verdict: Verdict) -> str:
             body += " (fails closed; --allow-no-data to let it pass)"
     else:
         body = fmt_value(verdict.value, verdict.unit)
-        if verdict.threshold:
-            body += f", {verdict.threshold}"
+        passed = threshold_passed(verdict.levels)
+        if passed:
+            body += f", {passed}"
     extras = []
     if verdict.owner:
         extras.append(f"owner: {verdict.owner}")
@@ -98,7 +99,7 @@ def to_json(result: CheckResult) -> str:
                 "unit": v.unit,
                 "gate": v.level,
                 "failed": v.failed,
-                "threshold": v.threshold or None,
+                "threshold": threshold_passed(v.levels) or None,
                 "reason": v.reason,
                 "owner": v.owner,
                 "trend": v.trend,
@@ -198,7 +199,7 @@ def github_summary(result: CheckResult, project_name: str) -> str:
                 v.metric,
                 group,
                 fmt_value(v.value, v.unit) if v.value is not None else look(v.status).phrase,
-                v.threshold or "—",
+                threshold_passed(v.levels) or "—",
                 v.owner or "—",
                 v.trend or "—",
                 v.action or "—",

@@ -5,7 +5,8 @@ every column and widens the console instead."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.measure import Measurement
@@ -100,3 +101,30 @@ def show(console: Console, table: Table, hidden: Sequence[str], wide: bool = Fal
             Text(f"not shown at this width: {', '.join(hidden)} (--wide shows them)", style="dim"),
             soft_wrap=False,
         )
+
+
+def row_table(
+    title: str,
+    rows: Sequence[Mapping[str, Any]],
+    wrapping: Collection[str],
+    right: Collection[str] = (),
+    *,
+    pad_edge: bool = True,
+) -> Callable[[list[str]], Table]:
+    """A builder (for `fit`) of a titled table over `rows`, dicts keyed by column name: the
+    `wrapping` columns may wrap, the `right` ones are right-aligned."""
+
+    def build(shown: list[str]) -> Table:
+        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=pad_edge)
+        for name in shown:
+            table.add_column(
+                name,
+                justify="right" if name in right else "left",
+                no_wrap=name not in wrapping,
+                overflow="fold",
+            )
+        for row in rows:
+            table.add_row(*(row[c] for c in shown))
+        return table
+
+    return build

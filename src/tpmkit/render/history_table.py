@@ -4,14 +4,12 @@ values with restatements, and changes of its definition between runs)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import polars as pl
-from rich.table import Table
 from rich.text import Text
 
-from tpmkit.render.fit import fit, show
+from tpmkit.render.fit import fit, row_table, show
 from tpmkit.render.statuses import look
 from tpmkit.render.terminal import stdout
 from tpmkit.render.values import fmt_value, group_label
@@ -26,27 +24,6 @@ def _group_text(encoded: str) -> str:
 RUNS_DROP = ("inputs", "grain", "records", "by")
 VALUES_DROP = ("restated from", "run", "grain")
 CHANGES_DROP = ("recorded at (UTC)",)
-
-
-def _builder(
-    title: str, rows: list[dict[str, Any]], wrapping: set[str], right: set[str]
-) -> Callable[[list[str]], Table]:
-    """A builder of a titled table over `rows` whose `wrapping` columns may wrap."""
-
-    def build(shown: list[str]) -> Table:
-        table = Table(title=title, title_justify="left", show_edge=False)
-        for name in shown:
-            table.add_column(
-                name,
-                justify="right" if name in right else "left",
-                no_wrap=name not in wrapping,
-                overflow="fold",
-            )
-        for row in rows:
-            table.add_row(*(row[c] for c in shown))
-        return table
-
-    return build
 
 
 def print_runs(runs: list[dict[str, Any]], folder: Any, wide: bool = False) -> None:
@@ -68,7 +45,7 @@ def print_runs(runs: list[dict[str, Any]], folder: Any, wide: bool = False) -> N
         for run in runs
     ]
     columns = ["run", "recorded at (UTC)", "command", "grain", "by", "records", "inputs"]
-    build = _builder(f"Recorded runs — {folder}", rows, {"by"}, {"records", "inputs"})
+    build = row_table(f"Recorded runs — {folder}", rows, {"by"}, {"records", "inputs"})
     show(out, *fit(build, columns, RUNS_DROP, out, wide), wide)
 
 
@@ -106,7 +83,7 @@ def print_history(
             )
         columns = ["grain", "period", "group", "value", "status", "run", "restated from"]
         title = f"{metric} — recorded values (latest run wins)"
-        build = _builder(title, rows, {"group", "restated from"}, {"value"})
+        build = row_table(title, rows, {"group", "restated from"}, {"value"})
         show(out, *fit(build, columns, VALUES_DROP, out, wide), wide)
     changes = recorded.definition_changes(metric)
     if not changes:
@@ -123,5 +100,5 @@ def print_history(
         for change in changes
     ]
     columns = ["run", "recorded at (UTC)", "field", "old", "new"]
-    build = _builder(f"{metric} — definition changes", rows, {"field", "old", "new"}, set())
+    build = row_table(f"{metric} — definition changes", rows, {"field", "old", "new"})
     show(out, *fit(build, columns, CHANGES_DROP, out, wide), wide)

@@ -3,13 +3,12 @@ and the coaching list per team lead)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
-from tpmkit.render.fit import fit, show
+from tpmkit.render.fit import fit, row_table, show
 from tpmkit.render.statuses import EVIDENCE_MARKS, GOAL_STYLES
 from tpmkit.render.terminal import group_cell, stdout
 from tpmkit.render.values import fmt_value
@@ -109,23 +108,17 @@ def print_scorecard(result: Any, names: dict[str, str], wide: bool = False) -> N
         names_shown = [*result.by, "metric", "value", "target", "n", "95 % interval", "points"]
         title = f"coaching list — {lead}"
         wrapping = {*result.by, "metric", "95 % interval"}
-        show(out, *fit(_plain(title, lines, wrapping), names_shown, COACHING_DROP, out, wide), wide)
-
-
-def _plain(
-    title: str, rows: list[dict[str, Any]], wrapping: set[str]
-) -> Callable[[list[str]], Table]:
-    """A builder of a titled table over `rows` whose `wrapping` columns may wrap."""
-
-    def build(shown: list[str]) -> Table:
-        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-        for name in shown:
-            table.add_column(name, no_wrap=name not in wrapping, overflow="fold")
-        for row in rows:
-            table.add_row(*(row[c] for c in shown))
-        return table
-
-    return build
+        show(
+            out,
+            *fit(
+                row_table(title, lines, wrapping, pad_edge=False),
+                names_shown,
+                COACHING_DROP,
+                out,
+                wide,
+            ),
+            wide,
+        )
 
 
 def _print_goals(tracked: list[Any], wide: bool) -> None:
@@ -155,5 +148,5 @@ def _print_goals(tracked: list[Any], wide: bool) -> None:
     columns = ["agent", "metric", "from → target", "due", "as of", "actual", "n", "plan",
                "progress", "status", "days left"]  # fmt: skip
     out = stdout()
-    build = _plain("individual goals", rows, {"agent", "metric", "status"})
+    build = row_table("individual goals", rows, {"agent", "metric", "status"}, pad_edge=False)
     show(out, *fit(build, columns, GOAL_DROP, out, wide), wide)

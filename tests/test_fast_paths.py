@@ -13,9 +13,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tpmkit.engine.cells import Window, aggregate
+from tpmkit.engine.cells import aggregate
 from tpmkit.engine.kinds import no_repeat_within
 from tpmkit.engine.trend import add_trend
+from tpmkit.engine.window import Window
 from tpmkit.spec.models import MetricSpec
 
 FCR = MetricSpec.model_validate(

@@ -15,8 +15,8 @@ from tpmkit.contract import ATTRIBUTION, CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIM
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.attribution import attribute
 from tpmkit.data.cache import CsvCache
-from tpmkit.engine.cells import Window
 from tpmkit.engine.compute import Input, Request, compute_records
+from tpmkit.engine.window import Window
 from tpmkit.errors import ComputeError, DefinitionError, Issue
 from tpmkit.planning import (
     ReadPlan,
@@ -29,7 +29,7 @@ from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
 from tpmkit.vocabulary import Status
 
-__all__ = ["DatasetSummary", "Evaluation", "Loads", "run"]
+__all__ = ["Loads", "run"]
 
 # Datasets already read in this session, by what was asked of the reader: several
 # evaluations of one report that read the same columns read the files once.

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from tpmkit.contract import CANONICAL
 from tpmkit.data import RowWindow
 from tpmkit.engine import kinds
-from tpmkit.engine.cells import Window, bounds
 from tpmkit.engine.compute import formula_inputs
+from tpmkit.engine.window import Window, bounds
 from tpmkit.errors import DefinitionError, Issue, UsageError
 from tpmkit.records import UNGROUPABLE
 from tpmkit.spec.loader import Definitions, MetricDef

@@ -14,7 +14,7 @@ from tpmkit.engine.window import START, Window, bounds, finite
 from tpmkit.spec.computes import Censor
 from tpmkit.spec.models import MetricSpec, Override
 
-__all__ = ["RECHECK", "START", "Window", "aggregate", "bounds", "finite", "prepare_rows"]
+__all__ = ["RECHECK", "aggregate", "prepare_rows"]
 
 RECHECK = "__recheck"
 

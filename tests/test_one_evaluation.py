@@ -51,17 +51,20 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
 
 def test_team_lead_report_evaluates_each_need_once(runs):
     tpmkit.load(EXAMPLE).report(role="team_lead", now=NOW, cache=False)
-    # the team table is also the context of the agent table and the scorecard's team average
-    assert set(runs) == SHARED | {("week", ("team", "agent_id"), None, None)}
-    assert len(runs) == 8  # was 12
+    # the team table is also the context of the agent table and the scorecard's team average;
+    # every view has the levels (vendor, site, queue, team) for its breach list (issue 15)
+    levels = {("week", (c,), None, None) for c in ("vendor", "queue")}
+    assert set(runs) == SHARED | levels | {("week", ("team", "agent_id"), None, None)}
+    assert len(runs) == 10  # 8 before the view had every level
     assert max(Counter(runs).values()) == 1
 
 
 def test_operations_manager_report_evaluates_each_need_once(runs):
     tpmkit.load(EXAMPLE).report(role="operations_manager", now=NOW, cache=False)
-    # the site table is the scorecard's site average too
-    assert set(runs) == SHARED | {("week", ("vendor",), None, None)}
-    assert len(runs) == 8  # was 9
+    # the site table is the scorecard's site average too; the team and queue tables are the
+    # levels of the breach list (issue 15)
+    assert set(runs) == SHARED | {("week", (c,), None, None) for c in ("vendor", "queue")}
+    assert len(runs) == 9  # 8 before the view had every level
     assert max(Counter(runs).values()) == 1
 
 
@@ -73,7 +76,9 @@ def test_check_evaluates_once(runs):
 
 
 @pytest.mark.parametrize(
-    ("role", "distinct"), [("team_lead", 8), ("operations_manager", 8), ("trainer", 2)]
+    # the whole operation, vendor, site, queue and team: 5 for a trainer (2 before issue 15)
+    ("role", "distinct"),
+    [("team_lead", 10), ("operations_manager", 9), ("trainer", 5)],
 )
 def test_cli_report_runs_the_engine_once_per_need(runs, tmp_path, role, distinct):
     output = tmp_path / "report.md"

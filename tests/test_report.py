@@ -97,11 +97,14 @@ def report_for(project_file, **options):
 def test_html_matches_the_golden_file(project_file, golden):
     html = to_html(report_for(project_file, role="team_lead"))
     golden("report.html", html)
-    # Issue 15 item 3 (no sideways scrolling at 390 px) changed the golden: each of the five
-    # tables (breaches, then handled and average wait by team and by team > agent_id) sits
-    # in its own scrolling box, and a phone-width media query stacks the layout.
-    assert html.count('<div class="scroll"><table>') == 5 == html.count("<table")
-    assert html.count("</table></div>") == 5
+    # Issue 15 item 3 changed the golden twice: no sideways scrolling at 390 px (each table
+    # sits in its own scrolling box, a phone-width media query stacks the layout), then the
+    # decision-first layout: tiles and the breach list (no tables), then two tables, the
+    # metric × group grid and the agent grid, in place of one table per metric and grouping.
+    assert html.count('<div class="scroll"><table class="grid">') == 2 == html.count("<table")
+    assert html.count("</table></div>") == 2
+    tiles = html.count('<div class="tile"') + html.count('<div class="tile quiet"')
+    assert tiles == 2 and html.count('<div class="breach"') == 1
     assert ".scroll { overflow-x: auto; max-width: 100%; }" in html
     assert "@media (max-width: 600px)" in html
 
@@ -160,12 +163,20 @@ def test_golden_report_key_facts_by_hand(project_file):
     }
     assert cards == CARDS
     assert report.counts() == {"critical": 1}  # handled is not judged, so never counted
-    # Red critical and Blue warning on `wait`, once by team and once by team × agent (each
-    # team has one agent, so the same calls): counted per grouping, never added up
-    by_grouping = [("team", {"critical": 1, "warning": 1})]
-    assert report.group_breaches() == [
-        *by_grouping,
-        ("team × agent_id", {"critical": 1, "warning": 1}),
+    # The breach list (issue 15, item 3): `wait` once, with every group in breach in level
+    # order. Each team has one agent, so team Red is agent a1 (the same single call) and is
+    # named once, "team Red = agent a1"; handled is not judged, so never a breach.
+    from tpmkit.report import places
+
+    found = places.places(report.cards, report.tables)
+    rows = places.breach_rows(found, report.cards, agents=True, reader="team_lead")
+    assert [(r.metric, r.level, r.status, r.owner, r.action) for r in rows] == [
+        ("wait", "operation", "critical", "team_lead", "team lead: add staff today")
+    ]
+    assert [(p.tagged, rec["value"], rec["status"]) for p, rec in rows[0].entries] == [
+        ("operation", 65.0, "critical"),
+        ("team Red = agent a1", 80.0, "critical"),
+        (f"team Blue = agent {HOSTILE}", 50.0, "warning"),
     ]
     tables = {
         (t.metric, tuple(t.columns)): [
@@ -181,45 +192,31 @@ def test_golden_report_key_facts_by_hand(project_file):
         for t in report.tables
     }
     assert tables == TABLES
-    assert [(c.metric, c.status, c.owner, c.action) for c in report.breaches()] == [
-        ("wait", "critical", "team_lead", "team lead: add staff today")
-    ]
     text = to_markdown(report)
-    assert "## Status overview\n\n1 critical\n" in text  # handled (not judged) is not counted
-    assert (
-        "Groups breaching a metric in the tables below — by team: 1 critical, 1 warning; "
-        "by team × agent_id: 1 critical, 1 warning." in text
-    )
-    assert (
-        "| CRITICAL | Average wait | 65.0s | above critical 60.0s | team_lead |"
-        " team lead: add staff today |" in text
-    )
+    assert "## 2026-W13 at a glance\n\n1 critical\n" in text  # handled (not judged): uncounted
+    assert "**Average wait** — owner team lead\naction: team lead: add staff today\n" in text
+    assert "- CRITICAL team Red = agent a1 80.0s above critical 60.0s, n 1\n" in text
+    assert "- WARNING team Blue = agent" in text and "50.0s above warning 30.0s, n 1" in text
     # handled has no thresholds: shown with its value, marked not judged (goldens, issue 15)
     assert "| Handled | 2 | 2 | Not judged | — | — | ±0 | stable | ▁▁▁▁ |" in text
-    assert "| Blue | 1 | 1 | Not judged | — |" in text
+    # the status grid: the operation, then the teams (each its only agent) by name
+    assert "| metric | operation | team Blue = agent" in text
+    assert "| Average wait | 65.0s ✖ | 50.0s ▲ | 80.0s ✖ |" in text
     html = to_html(report)
     assert '<span class="badge s-not_judged">○ Not judged</span></h3>' in html
     assert '<p class="legend">no thresholds</p>' in html  # the card says why
-    assert (
-        "<b>Groups breaching a metric in the tables below</b> — by team: 1 critical, 1 warning; "
-        "by team × agent_id: 1 critical, 1 warning.</p>" in html
-    )
+    assert '<div class="breach" style="--c: var(--critical)" data-metric="wait">' in html
 
 
-def test_group_breaches_are_counted_per_grouping_never_summed(project_file):
-    # four breached rows: Red critical and Blue warning, by team and by team × agent
+def test_a_level_without_its_column_is_left_out_and_said_once(project_file):
+    """The fixture has teams and agents but no vendor, site or queue: the report shows the
+    levels it has and says once which it cannot show."""
     report = report_for(project_file, role="team_lead")
-    # (handled's rows are not_judged: no thresholds, never a breach)
-    breaching = ("warning", "critical")
-    rows = [r for t in report.tables for r in t.rows if r.record["status"] in breaching]
-    assert len(rows) == 4
-    assert report.group_breaches() == [
-        ("team", {"critical": 1, "warning": 1}),
-        ("team × agent_id", {"critical": 1, "warning": 1}),
+    assert {tuple(t.columns) for t in report.tables} == {("team",), ("team", "agent_id")}
+    said = [n for n in report.quality() if "column in the data of this view" in n]
+    assert said == [
+        "no `vendor`, `site`, `queue` column in the data of this view: those levels are not shown"
     ]
-    # without the agent table the team line stands alone
-    report.tables = [t for t in report.tables if t.columns == ["team"]]
-    assert report.group_breaches() == [("team", {"critical": 1, "warning": 1})]
 
 
 class Balanced(HTMLParser):
@@ -260,7 +257,7 @@ def test_report_content(project_file):
     assert wait.previous == (35 + 40) / 2 and wait.change == 65 - 37.5
     assert [p.period for p in wait.series] == ["2026-W10", "2026-W11", "2026-W12", "2026-W13"]
     assert wait.action == "team lead: add staff today"
-    assert [c.name for c in report.breaches()] == ["Average wait"]
+    assert [c.name for c in report.cards if c.status in ("critical", "warning")] == ["Average wait"]
     by_agent = next(
         t for t in report.tables if t.columns == ["team", "agent_id"] and t.metric == "wait"
     )
@@ -360,14 +357,22 @@ def test_example_views_carry_scorecards_goals_and_partners_side_by_side():
 
     example = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
     ops = example.report(role="operations_manager", cache=False)
-    _column, groups, rows = next(s for s in ops.side_by_side() if s[0] == "vendor")
-    assert groups == ["Northwind BPO", "in-house"]
-    service = dict(rows)["Service level"]
-    partner = service["Northwind BPO"]
-    assert partner["status"] == "critical" and partner["target"] == 75.0  # its contract
-    assert service["in-house"]["target"] == 80.0
+    from tpmkit.report import places
+
+    found = places.places(ops.cards, ops.tables)
+    partner = next(p for p in found if p.value == "Northwind BPO")
+    # the partner is its site: one population, one column of the grid, named once
+    assert partner.tagged == "vendor Northwind BPO = site Lisbon"
+    assert [p.tagged for p in places.grid_columns(found)][:3] == [
+        "operation",
+        "vendor Northwind BPO = site Lisbon",
+        "vendor in-house = site Berlin",
+    ]
+    service = partner.record("service_level")
+    assert service["status"] == "critical" and service["target"] == 75.0  # its contract
+    assert next(p for p in found if p.value == "in-house").record("service_level")["target"] == 80.0
     html = to_html(ops)
-    assert "By vendor, side by side" in html and "Agent scorecard" in html
+    assert "Every metric, every group" in html and "Agent scorecard" in html
     lead = example.report(role="team_lead", cache=False)
     assert lead.scorecard is not None and lead.scorecard.coaching()
     assert [g.goal.agent for g in lead.goals] == ["A038", "A024"]
@@ -379,7 +384,9 @@ def test_agent_view_for_one_agent():
 
     example = api.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
     own = example.report(role="agent", agent="A038", period="month", cache=False)
-    assert {r.group["agent_id"] for t in own.tables for r in t.rows} == {"A038"}
+    # the agent's own rows, and their team's (for the breach list and the grid)
+    assert {r.group.get("agent_id") for t in own.tables for r in t.rows} == {"A038", None}
+    assert {r.group["team"] for t in own.tables for r in t.rows} == {"Lisbon Billing"}
     assert [g.group["agent_id"] for g in own.scorecard.groups] == ["A038"]
     assert [g.goal.agent for g in own.goals] == ["A038"]
     with pytest.raises(Exception, match="no such agent"):

@@ -118,3 +118,69 @@ def test_a_wide_table_scrolls_in_its_box_at_390_px(browser, pages):
         assert box.evaluate("b => getComputedStyle(b).overflowX") == "auto"
     finally:
         page.close()
+
+
+# Where an entry of the breach list lies on the page: the bottom of the first list item that
+# names the group at the level (data-level), in the block of the metric (data-metric).
+ENTRY_BOTTOM = """([metric, level, group]) => {
+  for (const li of document.querySelectorAll(`.breach[data-metric="${metric}"] li[data-level="${level}"]`))
+    if (li.textContent.includes(group)) return li.getBoundingClientRect().bottom + window.scrollY;
+  return null;
+}"""
+FIRST_SCREENS = 1800  # px: the breaches an operations manager or team lead acts on this week
+
+
+# (role, metric, level, group, text of the entry): the operations manager's contract breach
+# and the team lead's slowest team, as the issue names them
+LEADS = [
+    (
+        "operations_manager",
+        "service_level",
+        "vendor",
+        "Northwind BPO",
+        "vendor Northwind BPO = site Lisbon 64.0% below critical 68.0%",
+    ),
+    (
+        "team_lead",
+        "aht",
+        "queue",
+        "Berlin Tech",
+        "queue Tech DE = team Berlin Tech 480s above critical 420s",
+    ),
+]
+
+
+@pytest.mark.parametrize(("role", "metric", "level", "group", "text"), LEADS)
+def test_the_partners_service_level_and_berlin_techs_aht_lead_the_report(
+    browser, pages, role, metric, level, group, text
+):
+    """Issue 15, item 3: the partner's service level (64 % against its 68 % critical level) in
+    the operations manager's report and Berlin Tech's AHT (480 s against 420 s) in the team
+    lead's lie in the first 1,800 px at desktop width, with owner and action."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.set_content(pages[role], wait_until="load")
+        bottom = page.evaluate(ENTRY_BOTTOM, [metric, level, group])
+        assert bottom is not None and bottom <= FIRST_SCREENS, bottom
+        block = page.locator(f'.breach[data-metric="{metric}"]').inner_text()
+        assert text in block
+        assert "Owner" in block and "Action" in block
+    finally:
+        page.close()
+
+
+A4_PAGES = 8
+
+
+@pytest.mark.parametrize("role", [role for role, _ in ROLES])
+def test_every_report_prints_on_at_most_8_a4_pages(browser, pages, role):
+    import re
+
+    page = browser.new_page()
+    try:
+        page.set_content(pages[role], wait_until="load")
+        pdf = page.pdf(format="A4")
+        printed = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+        assert 1 <= printed <= A4_PAGES, printed
+    finally:
+        page.close()

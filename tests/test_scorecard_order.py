@@ -175,9 +175,10 @@ def test_report_scorecard_and_data_quality_counts(project_file):
         ("Average wait", "team", 4, 2, 0),
         ("Average wait", "team × agent_id", 6, 2, 1),
     ]
-    # cells: wait 4 teams + 6 agents, handled 4 teams + 6 agents = 20; 4 small, 1 empty
+    # cells: wait 4 teams + 6 agents, handled 4 teams + 6 agents = 20, and since the view has
+    # every level (issue 15) the one site, Berlin, for each: 22 in 6 tables; 4 small, 1 empty
     assert report.sample_summary() == [
-        "Of 20 group cells in 4 metric × grouping tables, 4 had fewer rows than their "
+        "Of 22 group cells in 6 metric × grouping tables, 4 had fewer rows than their "
         "metric's min_sample (small sample, too few to judge) and 1 had no data (2 tables "
         "affected).",
         'Agent scorecard: 2 of 5 scored agents rest on a small sample (ranked, flagged "small '

@@ -177,7 +177,7 @@ def test_markdown_and_terminal_show_the_word_or_icon_beside_each_status():
     assert "? too few" in text
 
 
-def test_side_by_side_gives_each_site_its_status_word_and_a_dash_where_it_has_none():
+def test_the_grid_gives_each_site_its_status_icon_and_a_dash_where_it_has_none():
     report = _report()
     report.role = "operations_manager"
     site_a = GroupRow({"site": "A"}, _record("warning", 35.0), None)
@@ -186,11 +186,15 @@ def test_side_by_side_gives_each_site_its_status_word_and_a_dash_where_it_has_no
         GroupTable(["site"], "wait", "Wait", "seconds", [site_a]),
         GroupTable(["site"], "aht", "AHT", "seconds", [site_b]),
     ]
+    wait, aht = _card("warning", []), _card("ok", [])
+    wait.metric, wait.name, aht.metric, aht.name = "wait", "Wait", "aht", "AHT"
+    report.cards = [wait, aht]
     markdown = to_markdown(report)
-    assert "| Wait | 35.0s Warning | — |" in markdown
-    assert "| AHT | — | 300s OK |" in markdown
+    assert "| metric | operation | site A | site B |" in markdown
+    assert "| Wait | 30.0s ▲ | 35.0s ▲ | — |" in markdown
+    assert "| AHT | 30.0s ✓ | — | 300s ✓ |" in markdown
     html = to_html(report)
-    assert '35.0s <span class="badge s-warning">▲ Warning</span>' in html
+    assert 'class="num cell-warning" title="Warning">35.0s ▲</td>' in html
 
 
 def test_only_render_imports_rich():

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tpmkit.errors import UsageError
+from tpmkit.errors import NoSuchColumn, UsageError
 from tpmkit.needs import (
     Key,
     Need,
@@ -193,6 +193,25 @@ def scorecard(
     )
 
 
+def _level_tables(
+    evaluate: Evaluator, tables: Sequence[Need], groupings: Sequence[list[str]], notes: list[str]
+) -> tuple[dict[Key, Evaluation], list[list[str]]]:
+    """Each table's evaluation, leaving out the groupings whose column the view's data do
+    not have (a calls export without queues has no queue level), said once in `notes`."""
+    found: dict[Key, Evaluation] = {}
+    absent: dict[str, None] = {}
+    for need in tables:
+        try:
+            found[need.key] = evaluate.one(need)
+        except NoSuchColumn as exc:
+            absent[exc.column] = None
+    if absent:
+        names = ", ".join(f"`{c}`" for c in absent)
+        notes.append(f"no {names} column in the data of this view: those levels are not shown")
+    kept = [g for g in groupings if not absent.keys() & set(g)]
+    return found, kept
+
+
 def report(
     project: Project,
     metrics: Sequence[str] = (),
@@ -230,7 +249,7 @@ def report(
     tracked: list[Any] = []
     if project.spec.goals and role in ("agent", "team_lead"):
         tracked = goals(project, day, evaluate)
-    found = evaluate(plan.tables)
+    found, groupings = _level_tables(evaluate, plan.tables, plan.groupings, notes)
     return build.build(
         project.definitions,
         evaluation,
@@ -241,8 +260,8 @@ def report(
         cadence=cadence,
         agent=agent,
         now=now,
-        tables={n.by: found[n.key] for n in plan.tables},
-        groupings=plan.groupings,
+        tables={n.by: found[n.key] for n in plan.tables if n.key in found},
+        groupings=groupings,
         scorecard=card,
         goals=tracked,
         notes=notes,

@@ -103,6 +103,15 @@ class UsageError(TpmkitError):
     """A command-line option or argument is wrong."""
 
 
+class NoSuchColumn(UsageError):
+    """A grouping column that no dataset the metrics read has (a report skips such a level;
+    anywhere else it is a usage error)."""
+
+    def __init__(self, message: str, issues: Sequence[Issue] = (), *, column: str) -> None:
+        super().__init__(message, issues)
+        self.column = column
+
+
 def by_location(issues: Iterable[Issue]) -> list[Issue]:
     """Issues ordered by file, line and column (unlocated ones last)."""
     return sorted(issues, key=lambda i: (i.file or "\uffff", i.line or 0, i.column or 0))

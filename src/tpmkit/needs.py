@@ -17,14 +17,18 @@ from tpmkit.spec.models import DEFAULT_SCORECARDS, ROLES, Scorecard
 ALL_METRICS_ROLES = {"operations_manager", "director"}
 CADENCES = ("daily", "weekly", "monthly")
 # Which groupings a role's view tabulates (each a list of columns; the first column of a
-# two-column grouping is shown as context, e.g. an agent's team).
+# two-column grouping is shown as context, e.g. an agent's team). Every view has the
+# organisational levels, so its first screen can list every breach where someone owns it
+# (issue 15); agents only in the views that name them.
+LEVEL_GROUPINGS: list[list[str]] = [["vendor"], ["site"], ["queue"], ["team"]]
+AGENT_GROUPING = ["team", "agent_id"]
 ROLE_GROUPINGS: dict[str, list[list[str]]] = {
-    "agent": [["team", "agent_id"]],
-    "team_lead": [["team"], ["team", "agent_id"]],
-    "quality_specialist": [["evaluator_id"]],
-    "trainer": [["team"]],
-    "operations_manager": [["site"], ["vendor"]],
-    "director": [["site"], ["vendor"]],
+    "agent": [*LEVEL_GROUPINGS, AGENT_GROUPING],
+    "team_lead": [*LEVEL_GROUPINGS, AGENT_GROUPING],
+    "quality_specialist": [*LEVEL_GROUPINGS, ["evaluator_id"]],
+    "trainer": LEVEL_GROUPINGS,
+    "operations_manager": LEVEL_GROUPINGS,
+    "director": LEVEL_GROUPINGS,
 }
 SCORED_ROLES = ("team_lead", "operations_manager", "director")  # reports with agent scores
 CONTEXT = ("team_lead", "team", "site")  # roster columns shown beside a scored agent

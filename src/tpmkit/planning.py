@@ -224,7 +224,7 @@ def _formula_grouping(
 
 def check_group_columns(by: list[str], known: set[str]) -> None:
     """A grouping column that no dataset has is a typo, not a grouping some metrics lack."""
-    from tpmkit.errors import did_you_mean
+    from tpmkit.errors import NoSuchColumn, did_you_mean
     from tpmkit.records import RECORD_FIELDS
 
     reserved = [c for c in by if c in RECORD_FIELDS or c == "quarantined"]
@@ -236,8 +236,9 @@ def check_group_columns(by: list[str], known: set[str]) -> None:
     for column in by:
         if column not in known:
             hint = did_you_mean(column, sorted(known))
-            raise UsageError(
+            raise NoSuchColumn(
                 f"by {column}: no dataset these metrics read has a column `{column}`"
                 + (f"; {hint}" if hint else ""),
                 [Issue("columns: " + ", ".join(sorted(known)), severity="hint")],
+                column=column,
             )

@@ -126,8 +126,21 @@ def _only_agent(report: Report, agent: str, project: Definitions) -> None:
     report.standing = personal.standings(report.tables, agent, project.metrics)
     for card in report.cards:
         card.action = personal.addressed(card.action, card.owner)
+        card.actions = {s: personal.addressed(a, card.owner) or a for s, a in card.actions.items()}
+    # the agent's own rows, and their team's (the levels above it are the operation's view)
+    teams = {
+        r.group.get("team")
+        for t in report.tables
+        for r in t.rows
+        if r.group.get("agent_id") == agent
+    }
     for table in report.tables:
-        table.rows = [r for r in table.rows if r.group.get("agent_id") == agent]
+        if "agent_id" in table.columns:
+            table.rows = [r for r in table.rows if r.group.get("agent_id") == agent]
+        elif table.columns == ["team"]:
+            table.rows = [r for r in table.rows if r.group["team"] in teams]
+        else:
+            table.rows = []
     report.tables = [t for t in report.tables if t.rows]
     if report.scorecard is not None:
         report.scorecard.groups = [
@@ -177,6 +190,7 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
         previous,
         [Point(r["period"], r["value"], r["status"]) for r in series],
         spec.actions.get(record["status"]),  # type: ignore[arg-type]
+        {str(status): text for status, text in spec.actions.items()},
     )
 
 

@@ -21,10 +21,11 @@ from tpmkit.render.values import (
     group_label,
     threshold_passed,
 )
+from tpmkit.report import places
 from tpmkit.report.model import Card, Report
 from tpmkit.report.personal import Standing
 from tpmkit.report.svg import chart
-from tpmkit.vocabulary import Grain
+from tpmkit.vocabulary import Grain, Level, level_of
 
 SCORECARD_SHOWN = 10  # scored agents in the report's "lowest N" (the unscored are all listed)
 SMALL_SAMPLE_MARK = "†"  # a metric's points rest on fewer rows than its min_sample
@@ -55,11 +56,6 @@ def grain_word(grain: str) -> str:
     return "" if grain == Grain.ALL else grain
 
 
-def threshold(card: Card) -> str:
-    """The level a breaching card's value is past, e.g. `above critical 420s`."""
-    return threshold_passed(card.record) or "—"
-
-
 SCORECARD_LEGEND = (
     "Scored agents, lowest score first (ties by id). Points 0–100 per metric (100 at target, "
     "0 at critical), weighted; ▼ significantly worse than target (the whole 95 % interval), "
@@ -68,6 +64,96 @@ SCORECARD_LEGEND = (
     "target and critical level). Agents scored on under half of the weight are listed apart "
     "with the reason."
 )
+
+
+LEVEL_TITLES = {  # a breach list's headings: the coarsest level its metrics breach at
+    Level.OPERATION: "Breaching for the whole operation",
+    Level.VENDOR: "Breaching at a vendor (and below)",
+    Level.SITE: "Breaching at a site (and below)",
+    Level.QUEUE: "Breaching at a queue (and below)",
+    Level.TEAM: "Breaching at a team (and below)",
+    Level.AGENT: "Breaching for an agent",
+}
+TILES_LEGEND = (
+    "The whole operation: value, status, change against the previous period, target; "
+    "breaches first."
+)
+BREACHES_LEGEND = (
+    "Every metric past its warning or critical level where it is judged, with every group "
+    "in breach in the order operation, vendor, site, queue, team{agents}, worst first; the "
+    "metrics you own first. Groups that are one population are named once "
+    "(a vendor with one site: \u201cvendor = site\u201d)."
+)
+GRID_LEGEND = (
+    "✓ ok, ▲ warning, ✖ critical; grey: not judged at that level, or too few rows. "
+    "Rows no level reaches (unassigned) count in the operation only."
+)
+AGENTS_LEGEND = (
+    "Each agent's value and status per metric (✓ ok, ▲ warning, ✖ critical; grey: too few "
+    "rows to judge), by team."
+)
+ROLES_WITH_AGENTS = ("team_lead", "agent")
+
+
+def needs_attention(card: Card) -> bool:
+    """A card whose chart belongs in the report's detail: breached, trending towards a
+    breach, or showing a control signal."""
+    record = card.record
+    return bool(
+        card.status in ("critical", "warning")
+        or record.get("projected_breach_period")
+        or record.get("control_signal")
+    )
+
+
+def first_screen(report: Report) -> dict[str, Any]:
+    """The tiles, the breaches level by level, the status grids, and the detail sections
+    in the order they follow (shortest first)."""
+    found = places.places(report.cards, report.tables)
+    agent_places = [] if report.standing else places.agents(found)
+    agent_metrics = {m for p in agent_places for m in p.records}
+    order = ("critical", "warning")
+    tiles = sorted(report.cards, key=lambda c: order.index(c.status) if c.status in order else 2)
+    attention = [c for c in tiles if needs_attention(c)]
+    other_tables = (
+        [] if report.standing else [t for t in report.tables if level_of(t.columns) is None]
+    )
+    with_agents = report.role in ROLES_WITH_AGENTS
+    counts = report.counts()
+    context = {
+        "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items()),
+        "tiles": tiles,
+        "tiles_legend": TILES_LEGEND,
+        "breach_levels": places.by_level(
+            places.breach_rows(found, report.cards, agents=with_agents, reader=report.role)
+        ),
+        "breaches_legend": BREACHES_LEGEND.format(agents=", then agent" if with_agents else ""),
+        "level_titles": {str(k): v for k, v in LEVEL_TITLES.items()},
+        "grid_columns": places.grid_columns(found),
+        "grid_legend": GRID_LEGEND,
+        "agent_rows": agent_places,
+        "agent_metrics": [c for c in report.cards if c.metric in agent_metrics],
+        "agents_legend": AGENTS_LEGEND,
+        "attention": attention,
+        "quiet": [c for c in report.cards if c not in attention],
+        "other_tables": other_tables,
+    }
+    sizes = {  # roughly the lines each section takes, to put the short ones first
+        "early": len(report.early_warnings()),
+        "metrics": 6 * len(attention),
+        "standing": len(report.standing),
+        "groups": sum(len(t.rows) + 2 for t in other_tables),
+        "agents": len(agent_places),
+        "scorecard": (
+            len(report.scorecard.unscored) + 15
+            if report.scorecard and report.scorecard.groups
+            else 0
+        ),
+        "goals": len(report.goals),
+    }
+    # data quality closes every report, whatever its length
+    context["detail_order"] = [*sorted(sizes, key=lambda k: sizes[k]), "quality"]
+    return context
 
 
 def report_context(report: Report) -> dict[str, Any]:
@@ -93,10 +179,8 @@ def report_context(report: Report) -> dict[str, Any]:
         "data_range": data_range,
         "rows_read": ", ".join(f"{d.name} {d.rows_read:,}" for d in report.datasets) or "—",
         "rows_quarantined": sum(d.quarantined for d in report.datasets),
-        "breaches": report.breaches(),
         "early": report.early_warnings(),
-        "group_breaches": report.group_breaches(),
-        "side": report.side_by_side() if report.role in ("operations_manager", "director") else [],
+        **first_screen(report),
         "scorecard_rows": report.scorecard.scored[:SCORECARD_SHOWN] if report.scorecard else [],
         "unscored": report.scorecard.unscored if report.scorecard else [],
         "scorecard_legend": SCORECARD_LEGEND,
@@ -117,7 +201,7 @@ def report_context(report: Report) -> dict[str, Any]:
         "fmt": lambda v, unit: fmt_value(v, unit, currency),
         "gap": lambda v, unit: fmt_gap(v, unit, currency),
         "level": lambda low, high, unit: fmt_level(low, high, unit, currency),
-        "threshold": threshold,
+        "passed": lambda record: threshold_passed(record) or "—",
         "group_label": group_label,
         "spread": lambda standing: spread_text(standing, lambda v, u: fmt_value(v, u, currency)),
         "standing_legend": STANDING_LEGEND.format(period=report.period),

@@ -21,7 +21,6 @@ from tpmkit.report.document import (
     report_context,
     score_text,
     spread_text,
-    threshold,
 )
 from tpmkit.report.model import Report
 from tpmkit.report.svg import sparkline
@@ -63,52 +62,108 @@ def _standing_markdown(report: Report, fmt: Any, level: Any) -> list[str]:
     return out
 
 
-def to_markdown(report: Report) -> str:
-    context = report_context(report)
+def _glance(report: Report, context: dict[str, Any]) -> list[str]:
+    """The KPI tiles as a table: the whole operation's value, status, change and target."""
     fmt, gap, level = context["fmt"], context["gap"], context["level"]
-    title = f"# {markdown_cell(report.project)} — {context['grain_word']} {report.period}"
-    title = title.replace("  ", " ")
-    if report.role:
-        title += f" · {context['role_title']} view"
-    if report.cadence:
-        title += f" · {report.cadence} review"
     out = [
-        title,
+        f"## {report.period} at a glance",
         "",
-        f"Period {context['period_range']} · generated "
-        f"{report.generated_at.strftime('%Y-%m-%d %H:%M %Z')} · data {context['data_range']}"
-        f" · rows read: {context['rows_read']} · rows quarantined: {context['rows_quarantined']}",
+        context["counts_line"],
         "",
-        "## Status overview",
+        context["tiles_legend"],
         "",
-        ", ".join(f"{n} {look(s).word.lower()}" for s, n in report.counts().items()),
-        "",
+        "| metric | value | status | change | target |",
+        "|---|---:|---|---:|---:|",
     ]
-    if context["group_breaches"] and not report.standing:  # the agent view has no such tables
-        counts = "; ".join(
-            f"by {label}: " + ", ".join(f"{n} {look(s).word.lower()}" for s, n in found.items())
-            for label, found in context["group_breaches"]
-        )
-        out += [
-            f"Groups breaching a metric in the tables below — {counts}.",
-            "",
+    for card in context["tiles"]:
+        record = card.record
+        cells = [
+            card.name,
+            fmt(record["value"], card.unit),
+            status_word(card.status),
+            gap(card.change, card.unit),
+            level(record.get("target"), record.get("target_upper"), card.unit),
         ]
-    if context["breaches"]:
-        out += [
-            "| status | metric | value | threshold passed | owner | action |",
-            "|---|---|---:|---|---|---|",
-        ]
-        for card in context["breaches"]:
-            cells = [
-                look(card.status).word.upper(),
-                card.name,
-                fmt(card.record["value"], card.unit),
-                threshold(card),
-                card.owner or "—",
-                card.action or "—",
-            ]
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
+        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    return [*out, ""]
+
+
+def _breaches(report: Report, context: dict[str, Any]) -> list[str]:
+    """Every breach where someone owns it: per metric, its groups by level, owner, action."""
+    fmt = context["fmt"]
+    out = ["## Breaches, where someone owns them", ""]
+    if not context["breach_levels"]:
+        return [*out, f"No metric is at warning or critical in {report.period}, at any level.", ""]
+    out += [context["breaches_legend"], ""]
+    for level, rows in context["breach_levels"]:
+        out += [f"### {context['level_titles'][level]}", ""]
+        for row in rows:
+            owner = (row.owner or "—").replace("_", " ")
+            out.append(f"**{markdown_cell(row.name)}** — owner {markdown_cell(owner)}")
+            if row.action:
+                out.append(f"action: {markdown_cell(row.action)}")
+            out.append("")
+            for place, record in row.entries:
+                n = f", n {record['n']:,}" if record.get("n") is not None else ""
+                line = (
+                    f"- {status_word(record['status']).upper()} {place.tagged} "
+                    f"{fmt(record['value'], row.unit)} {context['passed'](record)}{n}"
+                )
+                out.append(markdown_cell(line))
+            out.append("")
+    return out
+
+
+def _grid(report: Report, context: dict[str, Any]) -> list[str]:
+    """Every metric × every group (the operation, each level's groups shown once)."""
+    fmt = context["fmt"]
+    columns = context["grid_columns"]
+    if len(columns) < 2:
+        return []
+    out = [
+        f"## Every metric, every group — {report.period}",
+        "",
+        context["grid_legend"],
+        "",
+        "| metric | " + " | ".join(markdown_cell(p.tagged) for p in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for card in report.cards:
+        cells = [card.name]
+        for place in columns:
+            r = place.record(card.metric)
+            cells.append(f"{fmt(r['value'], card.unit)} {look(r['status']).icon}" if r else "—")
+        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    return [*out, ""]
+
+
+def _agents(report: Report, context: dict[str, Any]) -> list[str]:
+    """Each agent × each metric judged for agents, by team."""
+    fmt = context["fmt"]
+    rows, metrics = context["agent_rows"], context["agent_metrics"]
+    if not rows:
+        return []
+    out = [
+        f"## Agents — {report.period}",
+        "",
+        context["agents_legend"],
+        "",
+        "| team | agent | " + " | ".join(markdown_cell(c.name) for c in metrics) + " |",
+        "|---|---|" + "---:|" * len(metrics),
+    ]
+    for place in rows:
+        cells = [group_label(place.team), place.name]
+        for card in metrics:
+            r = place.records.get(card.metric)
+            cells.append(f"{fmt(r['value'], card.unit)} {look(r['status']).icon}" if r else "—")
+        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    return [*out, ""]
+
+
+def _early(report: Report, context: dict[str, Any]) -> list[str]:
+    """Series trending towards a worse status."""
+    fmt, gap = context["fmt"], context["gap"]
+    out: list[str] = []
     if context["early"]:
         out += [
             "## Early warnings",
@@ -129,6 +184,13 @@ def to_markdown(report: Report) -> str:
             ]
             out.append("| " + " | ".join(markdown_cell(str(c)) for c in cells) + " |")
         out.append("")
+    return out
+
+
+def _metrics(report: Report, context: dict[str, Any]) -> list[str]:
+    """Every metric's card as a table row, with a sparkline."""
+    fmt, gap, level = context["fmt"], context["gap"], context["level"]
+    out: list[str] = []
     out += [
         "## Metrics",
         "",
@@ -150,8 +212,14 @@ def to_markdown(report: Report) -> str:
         ]
         out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
     out.append("")
-    out += _standing_markdown(report, fmt, level)
-    for table in [] if report.standing else report.tables:  # the agent view: its standing
+    return out
+
+
+def _groups(report: Report, context: dict[str, Any]) -> list[str]:
+    """Tables by a grouping that is not a level (evaluator …)."""
+    fmt, gap = context["fmt"], context["gap"]
+    out: list[str] = []
+    for table in context["other_tables"]:  # the agent view: its standing
         header = [*table.columns, "value", "n", "status", "gap"]
         if len(table.columns) > 1:
             header.append(f"{table.columns[0]} value")
@@ -176,23 +244,13 @@ def to_markdown(report: Report) -> str:
                 cells.append(fmt(row.context, table.unit))
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
-    for column, groups, rows in context["side"]:
-        out += [
-            f"## By {column}, side by side",
-            "",
-            "| metric | " + " | ".join(markdown_cell(str(g)) for g in groups) + " |",
-            "|---|" + "---:|" * len(groups),
-        ]
-        for name, records in rows:
-            cells = [name]
-            for g in groups:
-                r = records.get(g)
-                if not r:
-                    cells.append("—")
-                    continue
-                cells.append(f"{fmt(r['value'], r.get('unit') or '')} {status_word(r['status'])}")
-            out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        out.append("")
+    return out
+
+
+def _scorecard(report: Report, context: dict[str, Any]) -> list[str]:
+    """The agent scorecard, the unscored agents and the coaching list."""
+    fmt = context["fmt"]
+    out: list[str] = []
     if report.scorecard and report.scorecard.groups:
         card = report.scorecard
         metrics = [m.metric for m in card.groups[0].metrics]
@@ -264,6 +322,13 @@ def to_markdown(report: Report) -> str:
                     ]
                     out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
+    return out
+
+
+def _goals(report: Report, context: dict[str, Any]) -> list[str]:
+    """Individual goals."""
+    fmt = context["fmt"]
+    out: list[str] = []
     if report.goals:
         out += [
             "## Individual goals",
@@ -286,6 +351,12 @@ def to_markdown(report: Report) -> str:
             ]
             out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         out.append("")
+    return out
+
+
+def _quality(report: Report, context: dict[str, Any]) -> list[str]:
+    """Data-quality notes."""
+    out: list[str] = []
     out += ["## Data quality", ""]
     quality, summary = context["quality"], context["sample_summary"]
     if summary:
@@ -303,4 +374,37 @@ def to_markdown(report: Report) -> str:
     out += [f"- {markdown_cell(q)}" for q in quality]
     if not quality and not summary:
         out.append("Every metric had enough data; no row was left out.")
+    return out
+
+
+def to_markdown(report: Report) -> str:
+    """The report as Markdown, in the HTML document's order."""
+    context = report_context(report)
+    title = f"# {markdown_cell(report.project)} — {context['grain_word']} {report.period}"
+    title = title.replace("  ", " ")
+    if report.role:
+        title += f" · {context['role_title']} view"
+    if report.cadence:
+        title += f" · {report.cadence} review"
+    out = [
+        title,
+        "",
+        f"Period {context['period_range']} · generated "
+        f"{report.generated_at.strftime('%Y-%m-%d %H:%M %Z')} · data {context['data_range']}"
+        f" · rows read: {context['rows_read']} · rows quarantined: {context['rows_quarantined']}",
+        "",
+    ]
+    out += _glance(report, context) + _breaches(report, context) + _grid(report, context)
+    detail = {
+        "early": _early,
+        "metrics": _metrics,
+        "standing": lambda r, c: _standing_markdown(r, c["fmt"], c["level"]),
+        "groups": _groups,
+        "agents": _agents,
+        "scorecard": _scorecard,
+        "goals": _goals,
+        "quality": _quality,
+    }
+    for section in context["detail_order"]:
+        out += detail[section](report, context)
     return "\n".join(out) + "\n"

@@ -36,6 +36,7 @@ class Card:
     previous: float | None  # the value one period earlier
     series: list[Point]  # the last N periods up to the judged one
     action: str | None
+    actions: dict[str, str] = field(default_factory=dict)  # status → action (group rows)
 
     @property
     def status(self) -> str:
@@ -97,48 +98,9 @@ class Report:
     agent: str | None = None  # the agent view's reader (see `_only_agent`)
     standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
 
-    def side_by_side(self) -> list[tuple[str, list[Any], list[tuple[str, dict[Any, Any]]]]]:
-        """For each single-column grouping (site, vendor …): its groups and, per metric,
-        each group's record — the same metrics side by side, each group with its own
-        (e.g. contractual) levels."""
-        out = []
-        for column in sorted({t.columns[0] for t in self.tables if len(t.columns) == 1}):
-            tables = [t for t in self.tables if t.columns == [column]]
-            groups = sorted(
-                {r.group[column] for t in tables for r in t.rows if r.group[column] is not None}
-            )
-            rows = [
-                (t.name, {r.group[column]: r.record for t2 in [t] for r in t2.rows}) for t in tables
-            ]
-            out.append((column, groups, rows))
-        return out
-
     def counts(self) -> dict[str, int]:
         counted = Counter(card.status for card in self.cards)
         return {s: counted[s] for s in STATUS_ORDER if counted[s]}
-
-    def group_breaches(self) -> list[tuple[str, dict[str, int]]]:
-        """Per grouping ("team", "team × agent_id" …), how many groups breach a metric (a
-        team can be critical while the whole operation is ok), as (metric, group) pairs at
-        their status. Each grouping is counted on its own and the lines are never added:
-        a team and its only agent breaching over the same calls are one breach in each."""
-        counted: dict[str, Counter[str]] = {}
-        for table in self.tables:
-            label = " × ".join(table.columns)
-            for row in table.rows:
-                status = row.record["status"]
-                grouped = any(v is not None for v in row.group.values())
-                if grouped and status in ("critical", "warning"):
-                    counted.setdefault(label, Counter())[status] += 1
-        return [
-            (label, {s: n[s] for s in ("critical", "warning") if n[s]})
-            for label, n in counted.items()
-        ]
-
-    def breaches(self) -> list[Card]:
-        """Warning and critical metrics, critical first."""
-        bad = [c for c in self.cards if c.status in ("critical", "warning")]
-        return sorted(bad, key=lambda c: (STATUS_ORDER.index(c.status), c.metric))
 
     def early_warnings(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(metric name, group text, record) of every series whose trend line passes its

@@ -88,3 +88,27 @@ def test_the_schedule_is_sized_to_the_handle_time_of_the_calls(totals):
     # it, inside the built-in target of 30 % and the utilization target of 85 %
     shrinkage = 1 - totals["logged_in"] / totals["paid"]
     assert 0.10 <= shrinkage <= 0.15
+
+
+def test_berlin_tech_handles_fewer_contacts_per_hour_as_its_calls_grow_longer():
+    # 2026-W46 (Monday 2026-11-09 .. Sunday 2026-11-15), per team through the roster:
+    # Berlin Tech's AHT drifted to ~480 s, so at ~81 % occupancy it handles
+    # 3600 / 480 x 0.81 x 0.965 ~ 5.9 contacts per logged-in hour; the others ~8.5-9
+    team_of = {row["agent_id"]: row["team"] for row in read_rows("roster.csv")}
+    week = {date(2026, 11, 9 + offset).isoformat() for offset in range(7)}
+    contacts: dict[str, int] = {}
+    logged_in: dict[str, int] = {}
+    for row in read_rows("acd_calls.csv"):
+        if row["Answered"] == "Y" and row["Start Time"][:10] in week:
+            team = team_of[row["Agent ID"]]
+            contacts[team] = contacts.get(team, 0) + 1
+    for row in read_rows("schedule.csv"):
+        if row["date"] in week:
+            team = team_of[row["agent_id"]]
+            logged_in[team] = logged_in.get(team, 0) + int(row["logged_in_seconds"])
+    expected = {team: 3600 * contacts[team] / logged_in[team] for team in logged_in}
+    assert expected["Berlin Tech"] < 6.5
+    assert min(v for team, v in expected.items() if team != "Berlin Tech") > 8.0
+    records = evaluate_records(PROJECT, ["contacts_per_hour"], by=["team"], last=1)
+    ours = {r["team"]: r["value"] for r in records if r["period"] == "2026-W46"}
+    assert ours == pytest.approx(expected, abs=1e-9)

@@ -23,6 +23,18 @@ agents work (so Saturday volume is ~30 % of a weekday); on Sundays two on-call
 agents (one per site) take a few contacts between 10:00 and 16:00. The
 on-call Sundays are not part of the workforce schedule export.
 
+The calls are a sample, ~5.6 answered contacts per agent-day, which keeps the
+example small (a few MB) and its tests fast. Rather than multiplying the
+volume up to full working days, the workforce figures are scaled down to the
+sample: each agent-day in schedule.csv holds the handle time of that agent's
+contacts that day (talk + hold + wrap from the ACD export), available time at
+the site's occupancy (Berlin 78-84 %, Lisbon 86-90 %), 2-5 % not-ready time on
+top, paid time at 85-90 % utilization (shrinkage 10-15 %) and scheduled time
+at 7.5 of every 8 paid hours, in whole minutes; an agent-day without contacts
+is staffed for an average day. An agent-day is therefore ~40 minutes logged in, and the ratios
+add up: AHT ~6 min at ~84 % occupancy gives ~8 contacts per logged-in hour
+(3600 / 360 x 0.84 x 0.965), as in a real operation.
+
 Deliberate signals (what the example's dashboards should surface)
 -----------------------------------------------------------------
 1. AHT drift: team "Berlin Tech" starts at ~360 s average handle time
@@ -52,8 +64,8 @@ Files written to data/
 * tickets.csv       tickets; ISO 8601 timestamps with the Berlin UTC offset.
 * qa.csv            quality evaluations incl. one 4-evaluator calibration
                     session per week (calibration_id CAL-2026-Wxx).
-* schedule.csv      one row per agent per scheduled day (WFM figures; they
-                    describe the full working day, not just the sampled calls).
+* schedule.csv      one row per agent per scheduled day (WFM figures sized to
+                    that agent-day's sampled contacts, see above).
 * costs.csv         daily cost per site in EUR.
 * roster.csv        agents and QA specialists.
 * system_events.parquet  response-time samples, one per component per 15 min.
@@ -481,18 +493,24 @@ def survey_answers(rng, contact, survey_counts):
 
 
 def answered_row(rng, contact, survey_counts):
+    """The export row of an answered contact and its handle time in seconds (talk + hold +
+    wrap, a missing hold counted as 0, as the AHT metric counts it)."""
     channel = pick(rng, CHANNELS, CHANNEL_WEIGHTS)
     hold = hold_seconds(rng)
     resolved = None if rng.random() < 0.10 else rng.random() < 0.75
     csat, nps, dsat = survey_answers(rng, contact, survey_counts)
-    return {
+    # drawn in the order of the export's columns, which the reproducibility contract fixes
+    wait = int(rng.expovariate(1 / SITES[contact.site].answer_wait_mean))
+    talk = talk_seconds(rng, contact.agent, channel, contact.start.date())
+    wrap = 20 + min(100, int(rng.expovariate(1 / 25)))
+    row = {
         "Channel": channel,
         "Agent ID": contact.agent.agent_id,
         "Answered": "Y",
-        "Queue Time": str(int(rng.expovariate(1 / SITES[contact.site].answer_wait_mean))),
-        "Talk Time": fmt_hms(talk_seconds(rng, contact.agent, channel, contact.start.date())),
+        "Queue Time": str(wait),
+        "Talk Time": fmt_hms(talk),
         "Hold Time": "" if hold is None else fmt_hms(hold),
-        "Wrap Time": str(20 + min(100, int(rng.expovariate(1 / 25)))),
+        "Wrap Time": str(wrap),
         "Transferred": fmt_yn(rng.random() < 0.08),
         "Escalated": fmt_yn(rng.random() < 0.04),
         "Resolved": "" if resolved is None else fmt_yn(resolved),
@@ -500,6 +518,7 @@ def answered_row(rng, contact, survey_counts):
         "NPS": fmt_opt(nps),
         "DSAT Root Cause": fmt_opt(dsat),
     }
+    return row, talk + (hold or 0) + wrap
 
 
 def abandoned_row(rng, contact):
@@ -526,13 +545,17 @@ ACD_COLUMNS = (
 QUEUE_SUFFIX = {"Berlin": "DE", "Lisbon": "PT"}
 
 
-def call_rows(rng, contacts):
+def call_rows(rng, contacts, handled):
+    """Export rows; adds each answered contact's handle seconds to
+    ``handled[(agent_id, day)]``, the workload the schedule is sized to."""
     survey_counts = {}  # A047's surveys per week
     for contact in contacts:
         if contact.agent is None:
             row = abandoned_row(rng, contact)
         else:
-            row = answered_row(rng, contact, survey_counts)
+            row, handle = answered_row(rng, contact, survey_counts)
+            key = (contact.agent.agent_id, contact.start.date())
+            handled[key] = handled.get(key, 0) + handle
         row.update({
             "Contact ID": contact.contact_id,
             "Start Time": fmt_local(contact.start),
@@ -732,38 +755,55 @@ def qa_rows(rng, agents, contacts):
 
 # --- schedule and costs ----------------------------------------------------------------
 
-SCHEDULED_SECONDS = 27000  # 7.5 h planned
-PAID_SECONDS = 28800  # 8 h paid
+# The calls are a sample (~5-6 answered contacts per agent-day), so the WFM time is sized
+# to that sample, not to a full 8-hour day: each agent-day is logged in for as long as its
+# contacts' handle time needs at the site's occupancy, plus a little not-ready time. The
+# ratios then add up: contacts per logged-in hour ~ 3600 / AHT x occupancy x (1 - aux).
+AUX_SHARE = (0.02, 0.05)  # logged in but not ready: short breaks, coaching, meetings
+UTILIZATION = (0.85, 0.90)  # logged-in share of paid time (shrinkage 10-15 %)
+SCHEDULED_SHARE_OF_PAID = 27000 / 28800  # 7.5 h planned of 8 h paid
+# an agent-day without a contact is still staffed for the mean day's workload
+IDLE_DAY_HANDLE_SECONDS = round(CONTACTS_PER_AGENT_DAY * 360)
 SCHEDULE_COLUMNS = (
     "agent_id", "date", "scheduled_seconds", "adherent_seconds", "logged_in_seconds",
     "handle_seconds", "available_seconds", "paid_seconds",
 )
 
 
-def schedule_row(rng, agent, day):
+def whole_minutes(seconds):
+    """WFM tools plan in minutes."""
+    return 60 * max(1, round(seconds / 60))
+
+
+def schedule_row(rng, agent, day, handle):
+    """One agent-day sized to ``handle``, the ACD handle seconds of its contacts."""
     site = SITES[agent.site]
-    logged_in = round(PAID_SECONDS * rng.uniform(0.85, 0.90))
-    aux = round(logged_in * rng.uniform(0.06, 0.10))  # breaks, coaching, meetings
-    productive = logged_in - aux
-    handle = round(productive * rng.uniform(*site.occupancy))
+    occupancy = rng.uniform(*site.occupancy)
+    aux_share = rng.uniform(*AUX_SHARE)
+    utilization = rng.uniform(*UTILIZATION)
+    adherence = rng.uniform(*site.adherence)
+    productive = round((handle or IDLE_DAY_HANDLE_SECONDS) / occupancy)  # handle + available
+    logged_in = round(productive / (1 - aux_share))
+    paid = whole_minutes(logged_in / utilization)
+    scheduled = whole_minutes(paid * SCHEDULED_SHARE_OF_PAID)
     return {
         "agent_id": agent.agent_id,
         "date": day.isoformat(),
-        "scheduled_seconds": str(SCHEDULED_SECONDS),
-        "adherent_seconds": str(round(SCHEDULED_SECONDS * rng.uniform(*site.adherence))),
+        "scheduled_seconds": str(scheduled),
+        "adherent_seconds": str(round(scheduled * adherence)),
         "logged_in_seconds": str(logged_in),
         "handle_seconds": str(handle),
         "available_seconds": str(productive - handle),
-        "paid_seconds": str(PAID_SECONDS),
+        "paid_seconds": str(paid),
     }
 
 
-def schedule_rows(rng, rotas):
+def schedule_rows(rng, rotas, handled):
     # Sunday on-call duty is not planned in the WFM tool, so it has no rows
     for day, working in rotas.items():
         if day_kind(day) != "sunday":
             for agent in working:
-                yield schedule_row(rng, agent, day)
+                yield schedule_row(rng, agent, day, handled.get((agent.agent_id, day), 0))
 
 
 def cost_rows(rng):
@@ -896,13 +936,15 @@ def main():
     rotas = plan_rotas(rng, agents)
     contacts = contact_skeletons(rng, rotas)
     assign_customers(rng, contacts)
+    handled = {}  # (agent_id, day) -> handle seconds, filled while the calls are written
     written = [
         write_csv("roster.csv", ROSTER_COLUMNS, roster_rows(agents + specialists)),
         write_csv("queues.csv", QUEUE_COLUMNS, queue_rows()),  # draws nothing from rng
-        write_csv("acd_calls.csv", ACD_COLUMNS, call_rows(rng, contacts), windows_export=True),
+        write_csv("acd_calls.csv", ACD_COLUMNS, call_rows(rng, contacts, handled),
+                  windows_export=True),
         write_csv("tickets.csv", TICKET_COLUMNS, ticket_rows(rng, agents)),
         write_csv("qa.csv", QA_COLUMNS, qa_rows(rng, agents, contacts)),
-        write_csv("schedule.csv", SCHEDULE_COLUMNS, schedule_rows(rng, rotas)),
+        write_csv("schedule.csv", SCHEDULE_COLUMNS, schedule_rows(rng, rotas, handled)),
         write_csv("costs.csv", ("date", "site", "vendor", "amount"), cost_rows(rng)),
         write_parquet("system_events.parquet", system_events(rng)),
         write_csv("incidents.csv", INCIDENT_COLUMNS, incident_rows(rng)),

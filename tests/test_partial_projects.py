@@ -123,3 +123,61 @@ def test_aht_without_hold_and_wrap_up_columns_counts_them_as_zero(calls_only: Pa
     assert record["value"] == pytest.approx(220.0)
     assert record["n"] == 35
     assert evaluation.notes == ["aht: hold_seconds, acw_seconds absent — counted as 0"]
+
+
+# ------------------------------------------------------------------ item 8: no roster
+
+LEFT_OUT = "column in the data: those levels are left out"
+
+
+@pytest.mark.parametrize(
+    ("role", "missing", "tables"),
+    [
+        # the site and vendor tables need a roster; nothing else to tabulate
+        ("operations_manager", "no site, vendor column", set()),
+        # the team table is skipped; the agents are listed without their team
+        ("team_lead", "no team column", {("agent_id",)}),
+    ],
+)
+def test_report_without_roster_skips_the_levels_and_says_so_once(
+    calls_only: Path, role: str, missing: str, tables: set[tuple[str, ...]]
+):
+    report = tpmkit.load(calls_only).report(role=role, now=NOW, cache=False)
+    assert report.period == "2026-W02"
+    assert {tuple(t.columns) for t in report.tables} == tables
+    said = [n for n in report.notes if LEFT_OUT in n]
+    assert len(said) == 1 and said[0].startswith(missing), report.notes
+    # the agent scorecard is there, scored by agent alone
+    assert report.scorecard is not None
+    assert {tuple(g.group) for g in report.scorecard.groups} == {("agent_id",)}
+    assert all(g.context == {} for g in report.scorecard.groups)
+    # only metrics the data support are shown: no card for a metric not configured
+    shown = {c.metric for c in report.cards}
+    assert "fcr_repeat" not in shown and "ticket_age" not in shown
+
+
+def test_report_cli_without_roster(calls_only: Path, tmp_path: Path):
+    output = tmp_path / "report.md"
+    for role in ("operations_manager", "team_lead", "director"):
+        run = CliRunner().invoke(
+            app, ["report", "-p", str(calls_only), "--role", role, "-o", str(output)]
+        )
+        assert run.exit_code == 0, run.output
+        assert run.stderr.count(LEFT_OUT) == 1
+        assert output.exists()
+
+
+def test_scorecard_without_roster_scores_agents_alone(calls_only: Path):
+    result = tpmkit.load(calls_only).scorecard(now=NOW, cache=False, period="week")
+    # agents A0, A1, A2 (35 calls: 12, 12, 11)
+    assert sorted(g.group["agent_id"] for g in result.groups) == ["A0", "A1", "A2"]
+    notes = [n for n in result.notes if LEFT_OUT in n]
+    assert notes == ["no team_lead, team, site " + LEFT_OUT + NOTE_TAIL]
+
+
+NOTE_TAIL = " (a roster, `sources: agents:`, gives each agent's team, team lead and site)"
+
+
+def test_a_grouping_asked_for_is_still_an_error_without_the_column(calls_only: Path):
+    with pytest.raises(tpmkit.UsageError, match="by site"):
+        tpmkit.load(calls_only).report(role="operations_manager", by=["site"], now=NOW)

@@ -181,3 +181,12 @@ NOTE_TAIL = " (a roster, `sources: agents:`, gives each agent's team, team lead 
 def test_a_grouping_asked_for_is_still_an_error_without_the_column(calls_only: Path):
     with pytest.raises(tpmkit.UsageError, match="by site"):
         tpmkit.load(calls_only).report(role="operations_manager", by=["site"], now=NOW)
+
+
+def test_an_unread_source_that_cannot_be_read_does_not_stop_the_report(make: ProjectFactory):
+    # the report looks at the exports' headers for the levels they have; a source no
+    # metric of the view reads is not its business (the evaluation says so when it reads it)
+    yaml = PROJECT + "  incidents: {path: missing.csv, time_column: opened_at}\n"
+    path = make.project(yaml, metrics={"ticket_age": BACKLOG_AGE}, files={"calls.csv": calls_csv()})
+    report = tpmkit.load(path).report(role="team_lead", now=NOW, cache=False)
+    assert {tuple(t.columns) for t in report.tables} == {("agent_id",)}

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tpmkit.errors import UsageError
+from tpmkit.errors import TpmkitError, UsageError
 from tpmkit.needs import (
     Key,
     Need,
@@ -114,15 +114,20 @@ class Evaluator:
             spec = self.project.spec
             data = self.data or {}
             headers: dict[str, set[str]] = {}
+            lookups = dict(ATTRIBUTION)
             for name in {*spec.sources, *data}:
                 source = spec.sources.get(name) or Source(path=frame_label(name))
-                scanned = scan(name, source, self.project.root, data.get(name))
+                try:
+                    scanned = scan(name, source, self.project.root, data.get(name))
+                except TpmkitError:
+                    if name in lookups:  # a roster that cannot be read is not "no roster"
+                        raise
+                    continue  # said when (and if) the evaluation reads this dataset
                 headers[name] = (
                     set.intersection(*({*s.canonical, *s.derive} for s in scanned))
                     if scanned
                     else set()
                 )
-            lookups = dict(ATTRIBUTION)
             found = set()
             for name, columns in headers.items():
                 found |= columns

@@ -111,16 +111,18 @@ def test_last_gives_a_stock_the_same_periods_alone_or_beside_others():
     assert aht.filter(aht["metric"] == "aht").height == 3
 
 
-@pytest.mark.parametrize("fmt", ["table", "csv"])
-def test_a_closed_pipe_exits_0_quietly(fmt: str):
-    # far more output than a pipe buffers (every agent, every week), read one line of
+@pytest.mark.parametrize(("fmt", "merged"), [("table", False), ("csv", False), ("table", True)])
+def test_a_closed_pipe_exits_0_quietly(fmt: str, merged: bool):
+    # far more output than a pipe buffers (every agent, every week), read one line of it;
+    # `merged` is `2>&1 | head`: the notes go down the closed pipe too
     command = [sys.executable, "-m", "tpmkit", "evaluate", "-p", str(EXAMPLE), "aht"]
     command += ["--by", "agent_id", "-f", fmt, "--no-cache"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        assert process.stdout is not None and process.stderr is not None
+    errors = subprocess.STDOUT if merged else subprocess.PIPE
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as process:
+        assert process.stdout is not None
         process.stdout.readline()
         process.stdout.close()
-        error = process.stderr.read().decode()
+        error = process.stderr.read().decode() if process.stderr else ""
         code = process.wait(timeout=120)
     assert code == 0, error
     assert "error" not in error.lower()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import tpmkit
 from conftest import SHARED, by_key, evaluate_records
 
 EXPORT = SHARED / "realdata" / "pwc-call-center" / "Call-Center-Dataset.csv"
@@ -63,8 +64,28 @@ def test_periods_and_groups_on_real_data():
     assert sum(r["value"] for r in agents) == expected["contacts_handled"]
 
 
+def seconds(clock: str) -> int:
+    hours, minutes, secs = (int(part) for part in clock.split(":"))
+    return 3600 * hours + 60 * minutes + secs
+
+
 def test_columns_the_export_lacks_are_reported_not_guessed():
-    index = by_key(evaluate_records(PROJECT, ["aht", "nps"], period="all"))
-    assert index[("aht", "all")]["status"] == "no_data"
-    assert "hold_seconds" in index[("aht", "all")]["reason"]
+    index = by_key(evaluate_records(PROJECT, ["nps"], period="all"))
+    assert index[("nps", "all")]["status"] == "no_data"
     assert "nps" in index[("nps", "all")]["reason"]
+
+
+def test_aht_counts_the_absent_hold_and_wrap_up_as_zero():
+    # issue 17 item 9: this test asserted AHT was no_data (no hold or ACW columns). AHT's
+    # file now declares them optional, counted as 0: AHT is the mean talk time of the
+    # answered calls, with a note saying so
+    with EXPORT.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["Answered (Y/N)"] == "Y"]
+    expected = statistics.fmean(seconds(r["AvgTalkDuration"]) for r in rows)
+    assert expected == pytest.approx(224.922792, abs=5e-7)
+    evaluation = tpmkit.load(PROJECT).evaluate(["aht"], period="all")
+    record = by_key(evaluation.records.to_dicts())[("aht", "all")]
+    assert record["value"] == pytest.approx(expected, rel=1e-12)
+    assert record["n"] == len(rows) == 4054
+    assert record["status"] == "ok"
+    assert "aht: hold_seconds, acw_seconds absent — counted as 0" in evaluation.notes

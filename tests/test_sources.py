@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
+import tpmkit
 from conftest import by_key, evaluate_records
 from tpmkit.errors import DataError
 
@@ -375,8 +376,15 @@ def test_missing_optional_column_disables_only_its_metrics(make):
         metrics={**CALL_METRICS, "csat": CSAT},
         files={"calls.csv": calls},
     )
+    # named, csat_mean shows why it has no value; in the whole set it is not configured
+    # (issue 17 item 7): named once in a note, no record
+    named = evaluate_records(path, ["csat_mean"], period="day")
+    assert [r["status"] for r in named] == ["not_judged"]
+    whole = tpmkit.load(path).evaluate(period="day")
+    assert "csat_mean" not in set(whole.records.get_column("metric"))
+    assert any("csat_mean (column `csat`" in n for n in whole.notes), whole.notes
     records = evaluate_records(path, period="day")
-    csat = [r for r in records if r["metric"] == "csat_mean"]
+    csat = [r for r in named if r["metric"] == "csat_mean"]
     assert len(csat) == 1
     # the fixture's csat_mean has no thresholds: not judged comes before no data
     assert csat[0]["status"] == "not_judged" and csat[0]["value"] is None

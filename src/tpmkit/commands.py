@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tpmkit.errors import NoSuchColumn, UsageError
+from tpmkit.errors import NoSuchColumn, TpmkitError, UsageError
 from tpmkit.needs import (
     Key,
     Need,
     evaluation_need,
     merge,
+    missing_levels_note,
     report_needs,
     scorecard_grouping,
     scorecard_needs,
@@ -55,6 +56,7 @@ class Evaluator:
         self.metrics: dict[Key, set[str]] = {}
         self.planned: dict[Key, Need] = {}
         self.loads: dict[tuple[Any, ...], Any] = {}
+        self.columns: set[str] | None = None  # what the data can be grouped by, once asked
 
     def plan(self, needs: Iterable[Need]) -> None:
         """Announce needs to be evaluated later, so that needs sharing a (grain, grouping,
@@ -98,6 +100,42 @@ class Evaluator:
     def one(self, need: Need) -> Evaluation:
         """The evaluation of one need."""
         return self([need])[need.key]
+
+    def grouping_columns(self) -> set[str]:
+        """The columns the data can be grouped by, from the exports' headers (or the given
+        frames) alone: each dataset's mapped and derived columns, and what the roster (by
+        agent_id) and the queues (by queue) attribute."""
+        from tpmkit.contract import ATTRIBUTION
+        from tpmkit.data.frames import frame_label
+        from tpmkit.data.read import scan
+        from tpmkit.spec.models import Source
+
+        if self.columns is None:
+            spec = self.project.spec
+            data = self.data or {}
+            headers: dict[str, set[str]] = {}
+            lookups = dict(ATTRIBUTION)
+            for name in {*spec.sources, *data}:
+                source = spec.sources.get(name) or Source(path=frame_label(name))
+                try:
+                    scanned = scan(name, source, self.project.root, data.get(name))
+                except TpmkitError:
+                    if name in lookups:  # a roster that cannot be read is not "no roster"
+                        raise
+                    continue  # said when (and if) the evaluation reads this dataset
+                headers[name] = (
+                    set.intersection(*({*s.canonical, *s.derive} for s in scanned))
+                    if scanned
+                    else set()
+                )
+            found = set()
+            for name, columns in headers.items():
+                found |= columns
+                for lookup, key in lookups.items():
+                    if name != lookup and key in columns and lookup in headers:
+                        found |= headers[lookup]
+            self.columns = found
+        return self.columns
 
 
 def check(
@@ -171,16 +209,18 @@ def scorecard(
     evaluate = evaluator or Evaluator(project)
     definitions = project.definitions
     card, ids = scoring.card_ids(definitions, role, period)
-    main, *averages = scorecard_needs(ids, period, by)
+    present = evaluate.grouping_columns()
+    main, *averages = scorecard_needs(ids, period, by, present)
     found = evaluate([main, *averages])
     evaluation = found[main.key]
-    _, grouping = scorecard_grouping(by)
+    context, grouping = scorecard_grouping(by, present)
+    missing = [c for c in scorecard_grouping(by)[0] if c not in context]
     baseline = scoring.baseline_need(evaluation, ids, grouping, baseline_periods)
     tracked: list[Any] = []
     if project.spec.goals:
         label = scoring.judged_label(evaluation, ids, at, now)
         tracked = goals(project, scoring.judged_day(evaluation, label), evaluate)
-    return scoring.build(
+    result = scoring.build(
         card,
         evaluation,
         role=role,
@@ -191,23 +231,34 @@ def scorecard(
         goals=tracked,
         now=now,
     )
+    if missing:
+        result.notes.append(missing_levels_note(missing))
+    return result
 
 
 def _level_tables(
-    evaluate: Evaluator, tables: Sequence[Need], groupings: Sequence[list[str]], notes: list[str]
+    evaluate: Evaluator,
+    tables: Sequence[Need],
+    groupings: Sequence[list[str]],
+    notes: list[str],
+    *,
+    asked: bool,
 ) -> tuple[dict[Key, Evaluation], list[list[str]]]:
-    """Each table's evaluation, leaving out the groupings whose column the view's data do
-    not have (a calls export without queues has no queue level), said once in `notes`."""
+    """Each table's evaluation, leaving out the groupings whose column the data of the view's
+    metrics do not have (quality evaluations carry no queue, though the calls do), said once
+    in `notes`; `report_needs` has already left out the levels no data of the project has."""
     found: dict[Key, Evaluation] = {}
     absent: dict[str, None] = {}
     for need in tables:
         try:
             found[need.key] = evaluate.one(need)
         except NoSuchColumn as exc:
+            if asked:  # a grouping the reader typed (`--by`) is theirs to correct
+                raise
             absent[exc.column] = None
     if absent:
-        names = ", ".join(f"`{c}`" for c in absent)
-        notes.append(f"no {names} column in the data of this view: those levels are not shown")
+        names = ", ".join(absent)
+        notes.append(f"no {names} column in the data of this view's metrics: left out")
     kept = [g for g in groupings if not absent.keys() & set(g)]
     return found, kept
 
@@ -232,15 +283,24 @@ def report(
 
     if last < 1:
         raise UsageError("last must be 1 or more")
-    plan = report_needs(
-        project, metrics, period=period, role=role, by=by, cadence=cadence, agent=agent
-    )
     evaluate = evaluator or Evaluator(project)
+    plan = report_needs(
+        project,
+        metrics,
+        period=period,
+        role=role,
+        by=by,
+        cadence=cadence,
+        agent=agent,
+        present=evaluate.grouping_columns(),
+    )
     evaluate.plan(plan.needs)  # a scorecard grouping shared with a table is evaluated once
     evaluation = evaluate.one(plan.main)
-    label, day = build.report_period_end(evaluation, plan.chosen, at, now)
+    # a metric the data cannot compute is named in the evaluation's note, not shown
+    chosen = [m for m in plan.chosen if m.id in evaluation.definitions] or plan.chosen
+    label, day = build.report_period_end(evaluation, chosen, at, now)
     card: ScorecardResult | None = None
-    notes: list[str] = []
+    notes = [missing_levels_note(plan.missing)] if plan.missing else []
     if plan.scored:
         try:
             card = scorecard(project, period=period, at=label, evaluator=evaluate, now=now)
@@ -249,11 +309,11 @@ def report(
     tracked: list[Any] = []
     if project.spec.goals and role in ("agent", "team_lead"):
         tracked = goals(project, day, evaluate)
-    found, groupings = _level_tables(evaluate, plan.tables, plan.groupings, notes)
+    found, groupings = _level_tables(evaluate, plan.tables, plan.groupings, notes, asked=bool(by))
     return build.build(
         project.definitions,
         evaluation,
-        plan.chosen,
+        chosen,
         last=last,
         at=at,
         role=role,

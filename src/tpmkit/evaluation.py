@@ -24,6 +24,8 @@ from tpmkit.planning import (
     datasets_of,
     plan_compute,
     plan_reads,
+    unconfigured,
+    unconfigured_note,
 )
 from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
@@ -97,7 +99,7 @@ def run(
     if frames:
         known = {c for f in frames.values() for c in f.collect_schema().names()}
         check_group_columns(by, known | (loaded["agents"].columns if "agents" in loaded else set()))
-    _add_optional_columns(everything, frames, project.spec.timezone)
+    notes.extend(_add_optional_columns(everything, frames, project.spec.timezone))
     unavailable = plan_compute(
         project,
         plan,
@@ -106,6 +108,11 @@ def run(
         schemas={name: set(f.collect_schema().names()) for name, f in frames.items()},
         missing={name: d.missing for name, d in loaded.items()},
     )
+    if not explicit:  # not configured: named once in a note, neither shown nor judged
+        missing_parts = unconfigured(project, plan, unavailable)
+        if missing_parts:
+            notes.append(unconfigured_note(missing_parts))
+            selected = [m for m in selected if m.id not in missing_parts]
     inputs = {name: Input(frame, loaded[name].time_column or "") for name, frame in frames.items()}
     asked = {m.id for m in selected}
     plain_ok = [m for m in everything if m.id not in unavailable]
@@ -247,22 +254,33 @@ def _located(error: ComputeError, project: Definitions) -> DefinitionError:
 
 def _add_optional_columns(
     everything: list[MetricDef], frames: dict[str, pl.LazyFrame], timezone: str
-) -> None:
-    """A metric's `optional_columns` that the export lacks are read as empty columns."""
+) -> list[str]:
+    """A metric's `optional_columns` that the export lacks: a duration counts as 0 (a hold
+    or wrap-up that did not happen took no time; a note says so), any other column is
+    read as empty (no calibration rows, no auto-fails)."""
     from tpmkit.data.coerce import polars_type
 
+    notes = []
     for metric in everything:
         name = str(metric.spec.dataset)
         if name not in frames or not metric.spec.optional_columns:
             continue
         present = set(frames[name].collect_schema().names())
         contract = CANONICAL.get(name)
+        zeroed = []
         for column in metric.spec.optional_columns:
             if column not in present:
                 spec = contract.column(column) if contract else None
-                dtype = polars_type(spec.type if spec else "text", timezone)
-                frames[name] = frames[name].with_columns(pl.lit(None, dtype=dtype).alias(column))
+                type_ = spec.type if spec else "text"
+                value = 0.0 if type_ == "duration" else None
+                frames[name] = frames[name].with_columns(
+                    pl.lit(value, dtype=polars_type(type_, timezone)).alias(column)
+                )
                 present.add(column)
+                zeroed += [column] if value is not None else []
+        if zeroed:
+            notes.append(f"{metric.id}: {', '.join(zeroed)} absent — counted as 0")
+    return notes
 
 
 def _add_missing(

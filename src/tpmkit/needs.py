@@ -7,8 +7,8 @@ that share one are merged, their metrics united — and judges the records."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.spec.loader import Definitions, MetricDef
@@ -160,6 +160,30 @@ def table_groupings(role: str | None, by: Sequence[str]) -> list[list[str]]:
     return [list(by)] if by else ROLE_GROUPINGS.get(role or "", [])
 
 
+def levels_present(
+    groupings: list[list[str]], present: Collection[str]
+) -> tuple[list[list[str]], list[str]]:
+    """A role view's groupings narrowed to the columns the data have (`present`): a
+    missing column is dropped from each grouping and a grouping left empty is skipped;
+    with the missing columns, for the one note that says so."""
+    kept: list[list[str]] = []
+    missing: list[str] = []
+    for columns in groupings:
+        narrowed = [c for c in columns if c in present]
+        missing += [c for c in columns if c not in present and c not in missing]
+        if narrowed and narrowed not in kept:
+            kept.append(narrowed)
+    return kept, missing
+
+
+def missing_levels_note(missing: Sequence[str]) -> str:
+    """The one note a report or scorecard gives for the levels its data do not have."""
+    return (
+        f"no {', '.join(missing)} column in the data: those levels are left out "
+        "(a roster, `sources: agents:`, gives each agent's team, team lead and site)"
+    )
+
+
 def table_needs(main: Need, groupings: list[list[str]]) -> list[Need]:
     """Each table's evaluation, and its parent grouping's (the context column)."""
     needs = []
@@ -172,15 +196,21 @@ def table_needs(main: Need, groupings: list[list[str]]) -> list[Need]:
     return needs
 
 
-def scorecard_grouping(by: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(context columns, every grouping column) of a scorecard scoring `by`."""
+def scorecard_grouping(
+    by: Sequence[str], present: Collection[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(context columns, every grouping column) of a scorecard scoring `by`; only the
+    context columns the data have (`present`; None: all of them)."""
     context = [c for c in CONTEXT if c not in by] if list(by) == ["agent_id"] else []
+    context = [c for c in context if present is None or c in present]
     return context, [*context, *by]
 
 
-def scorecard_needs(ids: Sequence[str], period: str, by: Sequence[str]) -> list[Need]:
+def scorecard_needs(
+    ids: Sequence[str], period: str, by: Sequence[str], present: Collection[str] | None = None
+) -> list[Need]:
     """The scorecard's own evaluation, then its team and site averages."""
-    _, grouping = scorecard_grouping(by)
+    _, grouping = scorecard_grouping(by, present)
     metrics = tuple(ids)
     return [
         Need(metrics, period, tuple(grouping)),
@@ -221,6 +251,7 @@ class ReportPlan:
     tables: list[Need]  # each table's evaluation and its parent grouping's
     scored: bool  # the report carries the agent scorecard
     scorecard: list[Need]  # its evaluation and its team and site averages
+    missing: list[str] = field(default_factory=list)  # level columns the data do not have
 
     @property
     def needs(self) -> list[Need]:
@@ -237,14 +268,22 @@ def report_needs(
     by: Sequence[str] = (),
     cadence: str | None = None,
     agent: str | None = None,
+    present: Collection[str] | None = None,
 ) -> ReportPlan:
-    """Plan a report from the definitions (see `ReportPlan`)."""
+    """Plan a report from the definitions (see `ReportPlan`); the role view's groupings
+    keep only the columns `present` in the data (None: all), a given `by` all of them."""
     chosen = view(project, metrics, role, cadence)
     if agent is not None and role != "agent":
         raise UsageError("agent narrows the agent view: use it with role agent")
     main = evaluation_need(project, metrics, period=period, role=role)
     groupings = table_groupings(role, by)
+    missing: list[str] = []
+    if present is not None and not by:
+        groupings, missing = levels_present(groupings, present)
     scored = bool(role in SCORED_ROLES or agent) and has_agent_scorecard(project)
     card = list(scorecard_for(project, "agent").weights()) if scored else []
-    sheet = scorecard_needs(card, period, ["agent_id"]) if scored and period != "hour" else []
-    return ReportPlan(chosen, main, groupings, table_needs(main, groupings), scored, sheet)
+    sheet = (
+        scorecard_needs(card, period, ["agent_id"], present) if scored and period != "hour" else []
+    )
+    tables = table_needs(main, groupings)
+    return ReportPlan(chosen, main, groupings, tables, scored, sheet, missing)

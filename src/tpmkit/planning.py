@@ -122,12 +122,13 @@ def plan_reads(
 ) -> ReadPlan:
     """Which metrics run and what they read; `sources` are the datasets that have data."""
     notes: list[str] = []
-    if not explicit:  # a built-in metric for data the project does not have is simply not shown
-        skipped = [m for m in selected if m.builtin and datasets_of(project, m) - sources]
+    if not explicit:  # a metric for data the project does not have is not configured: a
+        # note says so once, and it is neither shown nor judged
+        skipped = [m for m in selected if datasets_of(project, m) - sources]
         if skipped:
             missing = sorted({d for m in skipped for d in datasets_of(project, m) - sources})
             notes.append(
-                f"{len(skipped)} built-in metric(s) not evaluated: no source for "
+                f"{len(skipped)} metric(s) not configured, not evaluated: no source for "
                 f"{', '.join(missing)}"
             )
         selected = [m for m in selected if m not in skipped]
@@ -200,6 +201,29 @@ def plan_compute(
         )
     unavailable.update(grouping)
     return unavailable
+
+
+def unconfigured(
+    project: Definitions, plan: ReadPlan, unavailable: Mapping[str, str]
+) -> dict[str, str]:
+    """The selected metrics that are not configured — their dataset has no source, or the
+    export lacks a column they need (directly or through a formula input) — with why; a
+    grouping the data cannot have is not a matter of configuration and is left out."""
+    lacking = {m: why for m, why in unavailable.items() if UNGROUPABLE not in why}
+    found: dict[str, str] = {}
+    for metric in plan.selected:
+        inputs = [m.id for m in closure(project, [metric]) if m.id in lacking]
+        if inputs:
+            found[metric.id] = "; ".join(
+                lacking[i] if i == metric.id else f"input `{i}`: {lacking[i]}" for i in inputs
+            )
+    return found
+
+
+def unconfigured_note(found: Mapping[str, str]) -> str:
+    """The one line that names the metrics not configured, and why."""
+    listed = "; ".join(f"{m} ({why})" for m, why in sorted(found.items()))
+    return f"{len(found)} metric(s) not configured, not evaluated: {listed}"
 
 
 def _formula_grouping(

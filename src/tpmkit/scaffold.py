@@ -72,3 +72,21 @@ def create(directory: Path, *, example: bool, force: bool) -> Path:
         metric.write_text(STARTER_METRIC, encoding="utf-8")
     (directory / "exports").mkdir(exist_ok=True)
     return target
+
+
+def next_steps(created: Path, *, example: bool) -> list[str]:
+    """What to do after `init`: the example runs as it is; the starter needs an export
+    where its tpmkit.yaml looks for one, so say which file goes where."""
+    project = created.as_posix()
+    if example:
+        return [
+            f"next: tpmkit evaluate -p {project}",
+            f"      tpmkit report -p {project} --role team_lead -o report.html",
+        ]
+    exports = (created.parent / "exports").as_posix()
+    return [
+        f"next: put your calls export at {exports}/calls.csv (the path under `sources.calls`",
+        f"      in {project}), and map its headers under `columns:` there;",
+        f"      then tpmkit validate -p {project} and tpmkit evaluate -p {project}",
+        "      (to try tpmkit on sample data first: tpmkit init --example DIRECTORY)",
+    ]

@@ -93,6 +93,8 @@ def handled(func: F) -> F:
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # `tpmkit evaluate | head`: the reader has what it wanted
+            raise typer.Exit(closed_pipe()) from None
         except OSError as exc:  # a file or folder we were told to use cannot be used
             from tpmkit.render.console import print_error
 
@@ -150,6 +152,23 @@ metrics_app.command("show")(handled(catalogue.metrics_show))
 app.command()(handled(catalogue.init))
 
 
+def closed_pipe() -> int:
+    """After the reader of stdout has gone: send what is still buffered to /dev/null (so
+    that the interpreter's last flush does not fail too) and return exit code 0."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; a closed pipe exits 0 quietly (1 means a breach)."""
+    try:
+        app()
+    except SystemExit as exc:
+        try:  # what is still buffered, while this code can still catch the closed pipe
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise SystemExit(closed_pipe()) from None
+        raise exc from None

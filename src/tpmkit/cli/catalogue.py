@@ -109,8 +109,9 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing tpmkit.yaml.")] = False,
 ) -> None:
     """Create a project: a starter tpmkit.yaml, or the full example with --example."""
-    from tpmkit.scaffold import create
+    from tpmkit.scaffold import create, next_steps
 
     created = create(directory, example=example, force=force)
     typer.echo(f"created {created}")
-    typer.echo(f"next: tpmkit evaluate -p {created}")
+    for line in next_steps(created, example=example):
+        typer.echo(line)

@@ -45,7 +45,7 @@ def evaluate_command(
     date_to: Annotated[
         str | None, typer.Option("--to", help="Last day (YYYY-MM-DD, inclusive).")
     ] = None,
-    last: Annotated[int | None, typer.Option(help="Only the last N periods of the data.")] = None,
+    last: Annotated[int | None, typer.Option(help="Each metric's last N periods only.")] = None,
     by: Annotated[
         list[str] | None,
         typer.Option(

@@ -254,6 +254,7 @@ def finish(
     table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
     table = join_levels(table, metrics)
     table = table.with_columns(status.not_judged_reason(metrics, by).alias(NOT_JUDGED))
+    table = _partial_periods(table, metrics, request, timezone)
     table = table.with_columns(
         status.status(NOT_JUDGED).alias("status"),
         status.gap_to_target().alias("gap_to_target"),
@@ -263,11 +264,11 @@ def finish(
     table = table.with_columns(status.plan_status().alias("plan_status"))
     table = signals.add_signals(table, ["metric", *by], request.grain)
     if request.last is not None and request.grain != "all" and not table.is_empty():
-        # after the trend, so the first periods shown still have their history behind them
-        newest = table.get_column(START).max()
-        oldest = pl.select(
-            pl.lit(newest).dt.offset_by(periods.span(request.grain, -(request.last - 1)))
-        ).item()
+        # after the trend, so the first periods shown still have their history behind them;
+        # each metric's own last periods, so that a metric shows the same periods alone or
+        # beside metrics whose data reach further (a backlog stops at its tickets' horizon)
+        newest = pl.col(START).max().over("metric")
+        oldest = newest.dt.offset_by(periods.span(request.grain, -(request.last - 1)))
         table = table.filter(pl.col(START) >= oldest)
     reasons = pl.col("metric").replace_strict(
         dict(unavailable), default=None, return_dtype=pl.String
@@ -290,6 +291,24 @@ def finish(
     )
     table = table.sort(["__order", START, *by], nulls_last=True)
     return table.select(*ordered_columns(by))
+
+
+def _partial_periods(
+    table: pl.DataFrame, metrics: list[MetricSpec], request: Request, timezone: str
+) -> pl.DataFrame:
+    """A period the selected range cuts keeps its label but is not judged: its value
+    covers part of it (a stock, a level at the period's end, is whole)."""
+    window = request.window
+    if window.start is None and window.end is None:
+        return table
+    from tpmkit.engine.window import bounds
+
+    first, last = bounds(window, timezone)
+    words = f"{window.start or '…'} – {window.end or '…'}"
+    flows = [s.id for s in metrics if not kind_of(s.compute).stock]
+    why = periods.partial(pl.col(START), pl.col("period_end"), request.grain, first, last, words)
+    partial = pl.when(pl.col("metric").is_in(flows)).then(why)
+    return table.with_columns(pl.coalesce(pl.col(NOT_JUDGED), partial).alias(NOT_JUDGED))
 
 
 def _all_bounds(

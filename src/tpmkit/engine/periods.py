@@ -12,6 +12,7 @@ __all__ = [
     "Grain",
     "instant",
     "label",
+    "partial",
     "period_end",
     "period_start",
     "span",
@@ -66,9 +67,17 @@ def period_end(start: pl.Expr, grain: str) -> pl.Expr:
 
 
 def label(start: pl.Expr, grain: str) -> pl.Expr:
-    """Labels: 2026-01-05T14, 2026-01-05, 2026-W03 (ISO year), 2026-01, 2026-Q1, 2026."""
+    """Labels: 2026-01-05T14 (a repeated hour: 2026-10-25T02:00+01:00), 2026-01-05,
+    2026-W03 (ISO year), 2026-01, 2026-Q1, 2026."""
     if grain == Grain.HOUR:
-        return start.dt.strftime("%Y-%m-%dT%H")
+        # the hour a DST fall-back repeats (02:00 twice in Europe/Berlin) is labelled with
+        # its UTC offset, both times, so the two hours are two periods: 2026-10-25T02:00+02:00
+        plain = start.dt.strftime("%Y-%m-%dT%H")
+        hour = pl.duration(hours=1)
+        repeated = ((start - hour).dt.strftime("%Y-%m-%dT%H") == plain) | (
+            (start + hour).dt.strftime("%Y-%m-%dT%H") == plain
+        )
+        return pl.when(repeated).then(start.dt.strftime("%Y-%m-%dT%H:00%:z")).otherwise(plain)
     if grain == Grain.DAY:
         return start.dt.strftime("%Y-%m-%d")
     if grain == Grain.WEEK:
@@ -82,3 +91,20 @@ def label(start: pl.Expr, grain: str) -> pl.Expr:
     if grain == Grain.YEAR:
         return start.dt.strftime("%Y")
     return pl.lit("all")
+
+
+def partial(
+    start: pl.Expr, end: pl.Expr, grain: str, first: object, last: object, window: str
+) -> pl.Expr:
+    """Why a period is partial — the selected range `[first, last)` (instants, None: open)
+    cuts it, so its value covers only part of the period it is labelled with — or null.
+    `window` words the range (e.g. `2026-01-07 – …`)."""
+    if grain in (Grain.ALL, Grain.HOUR, Grain.DAY):  # the range is whole days: never cut
+        return pl.lit(None, dtype=pl.String)
+    cut = pl.lit(False)
+    if first is not None:
+        cut = cut | (start < pl.lit(first))
+    if last is not None:
+        cut = cut | (end > pl.lit(last))
+    why = f"partial period: the range {window} cuts this {grain}; the value covers part of it"
+    return pl.when(cut).then(pl.lit(why)).otherwise(None)

@@ -264,9 +264,15 @@ def judged_periods(
         ]
         return complete[-1] if complete else None
 
+    # a metric with no value at all (a column its export lacks) has no window to wait for:
+    # it is judged on the period the others are, and never holds the check up
+    computed = set(records.filter(pl.col("period_start").is_not_null()).get_column("metric"))
     chosen = {}
     for metric in metrics:
-        label = latest_complete(_observation_lag(metric))
+        lag = _observation_lag(metric) if metric.id in computed else dt.timedelta(0)
+        label = latest_complete(lag)
+        if label is None and metric.id not in computed:
+            label = labels[-1]
         if label is None:
             raise UsageError(
                 f"no complete period yet for `{metric.id}`: the latest one is still in progress",

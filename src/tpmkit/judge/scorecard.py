@@ -33,7 +33,7 @@ import polars as pl
 from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.judge.evidence import evidence, interval, points
-from tpmkit.needs import Need, scorecard_for, scorecard_grouping
+from tpmkit.needs import Need, scorecard_for
 from tpmkit.records import Evaluation
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import Scorecard
@@ -159,7 +159,8 @@ def build(
     weights = card.weights()
     ids = list(weights)
     by = list(by)
-    context, grouping = scorecard_grouping(by)
+    grouping = list(evaluation.by)  # `scorecard_grouping(by)`, less what the data lack
+    context = [c for c in grouping if c not in by]
     records = evaluation.records.filter(pl.col("metric").is_in(ids))
     label = judged_label(evaluation, ids, at, now)
     labels_in_order = _spans(evaluation, ids).get_column("period").to_list()
@@ -185,7 +186,9 @@ def build(
         }
         for column, found in (averages or {}).items()
     }
-    rate = {m: kind_of(evaluation.definitions[m].compute).binomial for m in ids}
+    # a card metric the data cannot compute (not configured) is unscored for everyone
+    defined = evaluation.definitions
+    rate = {m: m in defined and kind_of(defined[m].compute).binomial for m in ids}
 
     def key(record: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(record[c] for c in grouping)
@@ -289,7 +292,9 @@ def judged_label(
 
     records = evaluation.records.filter(pl.col("metric").is_in(list(ids)))
     zone = ZoneInfo(evaluation.timezone)
-    chosen = [evaluation.definitions[m] for m in ids]
+    chosen = [evaluation.definitions[m] for m in ids if m in evaluation.definitions]
+    if not chosen:
+        raise UsageError("none of the scorecard's metrics is configured for these data")
     moment = now or dt.datetime.now(zone)
     return gate.common_period(gate.judged_periods(records, at, evaluation, moment, zone, chosen))
 

@@ -15,14 +15,22 @@ from tpmkit.errors import Issue
 from tpmkit.render.values import group_label
 
 
+class _Results(Console):  # stdout's, and stderr's when `2>&1` sends it down the pipe too
+    def on_broken_pipe(self) -> None:
+        """The reader closed the pipe (`tpmkit evaluate | head`): rich would exit 1, which
+        means a breach; the CLI turns this into a quiet exit 0."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def stdout() -> Console:
     """The console for results (no highlighting, long lines kept whole)."""
-    return Console(highlight=False, soft_wrap=False)
+    return _Results(highlight=False, soft_wrap=False)
 
 
 def stderr() -> Console:
     """The console for diagnostics and progress."""
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _Results(stderr=True, highlight=False, soft_wrap=True)
 
 
 def group_cell(value: Any) -> str:

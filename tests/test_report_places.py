@@ -178,3 +178,17 @@ def test_agents_are_listed_only_when_asked_and_named_with_their_team():
     # agents after every coarser level, worst first: a1 (90) before a2 (62)
     assert [p.tagged for p, _ in wait.entries][-2:] == ["agent a1 (T1)", "agent a2 (T1)"]
     assert [p.name for p in places.agents(found)] == ["a1", "a2"]
+
+
+def test_a_metric_without_a_value_does_not_keep_two_groups_of_one_population_apart():
+    # vendor P has an fcr record with no data (no evaluations that week), site L none at all:
+    # the two values they both have agree, so they are one population (the example's QA view)
+    tables = [
+        table(["vendor"], "wait", [("P", w(70, "critical"))]),
+        table(["vendor"], "sl", [("P", s(60, "critical"))]),
+        table(["vendor"], "fcr", [("P", {**f(0, "no_data", 0), "value": None})]),
+        table(["site"], "wait", [("L", w(70, "critical"))]),
+        table(["site"], "sl", [("L", s(60, "critical"))]),
+    ]
+    found = places.places(CARDS, tables)
+    assert [p.tagged for p in found if p.alias_of is None] == ["operation", "vendor P = site L"]

@@ -137,12 +137,10 @@ def places(cards: Sequence[Card], tables: Sequence[GroupTable]) -> list[Place]:
 def _same_population(a: Place, b: Place) -> bool:
     """True when every metric both places have a value for has the same n and value, and
     they share enough metrics for that to mean something (three, or all of the smaller's)."""
-    shared = [
-        m
-        for m in a.records.keys() & b.records.keys()
-        if a.records[m].get("value") is not None and b.records[m].get("value") is not None
-    ]
-    if not shared or len(shared) < min(SAME_POPULATION_MIN, len(a.records), len(b.records)):
+    valued_a = {m for m, r in a.records.items() if r.get("value") is not None}
+    valued_b = {m for m, r in b.records.items() if r.get("value") is not None}
+    shared = valued_a & valued_b
+    if not shared or len(shared) < min(SAME_POPULATION_MIN, len(valued_a), len(valued_b)):
         return False
     return all(
         a.records[m]["n"] == b.records[m]["n"]

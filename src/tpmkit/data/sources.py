@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tpmkit.data import excel
 from tpmkit.errors import DataError, DefinitionError, Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
@@ -93,11 +94,7 @@ def open_raw(path: Path, source: Source, fmt: str) -> pl.LazyFrame:
     if fmt == "parquet":
         return pl.scan_parquet(path, row_index_name=ROW)
     if fmt == "excel":
-        frame = pl.read_excel(
-            path, sheet_name=source.sheet, engine="calamine", infer_schema_length=0
-        )
-        frame = frame.with_columns(pl.all().cast(pl.String))
-        return frame.with_row_index(ROW).lazy()
+        return excel.read_sheet(path, source.sheet).with_row_index(ROW).lazy()
     compressed = path.suffix.lower() in (".gz", ".zst", ".zstd")
     encoding = source.encoding.lower().replace("_", "-")
     if compressed or encoding not in ("utf-8", "utf8"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tpmkit.data import excel
+from tpmkit.data import clocks, excel, filters
 from tpmkit.errors import DataError, DefinitionError, Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
@@ -149,9 +149,22 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
                 )
             ],
         ) from None
-    frame, canonical = map_columns(frame, names, source, dataset, display)
-    derive = dict(source.derive)
+    frame, canonical, derive = prepare(frame, names, source, dataset, display)
     return ScannedFile(path, display, fmt, frame, tuple(names), canonical, derive, source)
+
+
+def prepare(
+    frame: pl.LazyFrame, names: list[str], source: Source, dataset: str, display: str
+) -> tuple[pl.LazyFrame, dict[str, str], dict[str, str]]:
+    """An export's rows that are records (`null_values`, `keep_rows`), mapped and derived,
+    with its `clock_times`; also each canonical name's export name and how each derived
+    column is made (both for messages)."""
+    frame = filters.apply(frame, names, source, dataset, display)
+    frame, canonical = map_columns(frame, names, source, dataset, display)
+    frame = clocks.combine(frame, canonical, source, dataset, display)
+    derive = dict(source.derive)
+    derive.update({c: clocks.described(s, derive) for c, s in source.clock_times.items()})
+    return frame, canonical, derive
 
 
 def map_columns(

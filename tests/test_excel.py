@@ -126,8 +126,13 @@ def test_cells_read_as_a_csv_export_writes_them(tmp_path):
 
 def test_a_cell_of_another_type_keeps_its_text_and_is_reported(make):
     rows = sample_rows()
-    rows.append(["c3", ("date", DAY), "soon", ("time", dt.timedelta(seconds=5)), None, 1, True])
+    rows.append(["c3", ("date", DAY), "soon", ("time", dt.timedelta(seconds=5)), "long", 1, True])
     rows[0][5] = "wait_seconds"
+    # a duration among texts: fastexcel cannot type that column, each is then read alone
+    (make.root / "mixed.xlsx").write_bytes(workbook(rows))
+    frame = read_sheet(make.root / "mixed.xlsx", None)
+    assert frame.get_column("Hold").to_list() == ["90001", "30", "long"]
+    assert frame.get_column("Time").to_list() == ["9:05:07", "17:40:00", "soon"]
     project_file = make.project(
         "name: X\ntimezone: UTC\nmetrics: [builtin]\nsources:\n  calls:\n"
         "    path: calls.xlsx\n    columns: {id: contact_id, Talk: talk_seconds, "

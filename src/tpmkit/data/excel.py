@@ -18,7 +18,8 @@ itself uses for `read_excel`) and written as the CSV would write it:
 
 In a column whose cells have several types (a stray text among times), each cell keeps
 the text fastexcel gives it, times of day and dates shortened the same way, so tpmkit's
-own checks report the odd cell with its row.
+own checks report the odd cell with its row; where durations are among them, the cells
+with a time value are read as seconds.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def read_sheet(path: Path, name: str | None) -> pl.DataFrame:
         reader = fastexcel.read_excel(path)
         sheet = _sheet(reader, name, path)
         text = pl.DataFrame(reader.load_sheet(sheet, dtypes="string"))
-        typed = {c: _typed(reader, sheet, c) for c in text.columns}
+        typed = _typed_columns(reader, sheet, text.columns)
     except fastexcel.FastExcelError as exc:
         raise DataError(
             f"cannot read the workbook {path.name}",
@@ -63,22 +64,40 @@ def read_sheet(path: Path, name: str | None) -> pl.DataFrame:
     )
 
 
+def _typed_columns(
+    reader: fastexcel.ExcelReader, sheet: str | int, names: list[str]
+) -> dict[str, pl.Series | None]:
+    """Each column with the type its cells have (None: text, or cells of several types).
+    The sheet is read once; only when fastexcel cannot type some column (a duration among
+    texts) is each column read on its own."""
+    try:
+        frame = pl.DataFrame(reader.load_sheet(sheet, schema_sample_rows=None))
+        return {c: _unless_text(frame.get_column(c)) for c in names}
+    except fastexcel.UnsupportedColumnTypeCombinationError:
+        return {c: _typed(reader, sheet, c) for c in names}
+
+
 def _typed(reader: fastexcel.ExcelReader, sheet: str | int, column: str) -> pl.Series | None:
-    """A column with the type its cells have (None: text, or cells of several types)."""
     try:
         frame = pl.DataFrame(
             reader.load_sheet(sheet, use_columns=[column], schema_sample_rows=None)
         )
     except fastexcel.UnsupportedColumnTypeCombinationError:
-        return None
-    series = frame.get_column(column)
+        # only duration cells mix with nothing else: read the cells that have a time
+        # value as durations (seconds; a time of day too), the others keep their text
+        frame = pl.DataFrame(
+            reader.load_sheet(sheet, use_columns=[column], dtypes={column: "duration"})
+        )
+    return _unless_text(frame.get_column(column))
+
+
+def _unless_text(series: pl.Series) -> pl.Series | None:
     return None if series.dtype == pl.String else series
 
 
 def _plain_text(column: str) -> pl.Expr:
     """fastexcel's text of a cell in a column of several types: a time of day and a date at
-    midnight are shortened as in a typed column (a duration stays a date and time, and is
-    reported as not a duration)."""
+    midnight are shortened as in a typed column."""
     value = pl.col(column)
     return (
         value.str.replace(r"^(?:1899-12-3[01]|1904-01-01) 0?(\d{1,2}:\d\d:\d\d(?:\.\d+)?)$", "$1")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -67,6 +67,8 @@ def offered_calls() -> list[dict]:
                 "wait": int(row["q_time"]),
                 "talk": int(row["ser_time"]),
                 "customer": None if row["customer_id"] == "0" else row["customer_id"],
+                "agent": None if row["server"] == "NO_SERVER" else row["server"],
+                "priority": row["priority"],
             }
         )
     return calls
@@ -148,3 +150,14 @@ def test_every_supported_metric_matches_the_independent_figures(period):
         assert got[key] == pytest.approx(value, rel=1e-12), key
     if period == "day":
         assert len({p for _, p in got}) >= 28
+
+
+def test_groups_by_agent_and_priority():
+    calls = offered_calls()
+    agents = evaluate_records(PROJECT, ["contacts_handled"], period="all", by=["agent_id"])
+    expected = Counter(c["agent"] for c in calls if c["answered"])
+    assert {r["agent_id"]: r["value"] for r in agents} == expected
+    assert len([a for a in expected if a is not None]) == 24 and expected[None] == 491
+    # `priority` is not mapped: an export column keeps its name and is a dimension
+    rows = evaluate_records(PROJECT, ["contacts_offered"], period="all", by=["priority"])
+    assert {r["priority"]: r["value"] for r in rows} == Counter(c["priority"] for c in calls)

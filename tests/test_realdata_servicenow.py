@@ -7,15 +7,18 @@ mapping its SOURCE.md gives and the catalogue's definitions (metrics/*.yaml)."""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import statistics
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
 from conftest import SHARED, by_key, evaluate_records
+from tpmkit.errors import DataError
 
 FOLDER = SHARED / "realdata" / "uci-servicenow-incidents"
 EXPORT = FOLDER / "incidents_final_state.csv"
@@ -92,10 +95,12 @@ def expected_by(period: str) -> dict[tuple[str, str], float]:
     horizon = max(
         max(t["created"] for t in tickets), max(t["resolved"] for t in tickets if t["resolved"])
     )
+    # open at the end of P: created in P or before, and not resolved in P or before
+    opened = sorted(label(t["created"]) for t in tickets)
+    closed = sorted(label(t["resolved"]) for t in tickets if t["resolved"] is not None)
     for key in period_starts(min(t["created"] for t in tickets), horizon, period):
-        figures[("backlog", key)] = sum(
-            label(t["created"]) <= key and (t["resolved"] is None or label(t["resolved"]) > key)
-            for t in tickets
+        figures[("backlog", key)] = bisect.bisect_right(opened, key) - bisect.bisect_right(
+            closed, key
         )
     return figures
 
@@ -128,3 +133,31 @@ def test_every_supported_metric_matches_the_independent_figures(period):
     if period == "month":
         # 1,556 incidents closed without a resolution time stay in the backlog
         assert got[("backlog", "2017-01")] >= 1556
+
+
+def test_the_raw_event_log_with_keep_last_gives_the_final_state(tmp_path):
+    """The event log has a row per update of an incident; `dedupe: keep_last` keeps each
+    incident's last row, which is exactly how the final-state file was cut (SOURCE.md)."""
+    log = FOLDER / "incident_event_log.zip"
+    if not log.exists():
+        pytest.skip(f"{log} is not present")
+    with zipfile.ZipFile(log) as archive:
+        archive.extract("incident_event_log.csv", tmp_path)
+    text = PROJECT.read_text(encoding="utf-8")
+    final_state = "../../../../shared/realdata/uci-servicenow-incidents/incidents_final_state.csv"
+    text = text.replace(final_state, "incident_event_log.csv")
+    project_file = tmp_path / "tpmkit.yaml"
+    project_file.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as caught:  # one row per event: the ids repeat
+        evaluate_records(project_file, ["tickets_created"], period="all", cache=False)
+    assert "duplicate" in caught.value.issues[0].message
+    project_file.write_text(text.replace("    columns:", "    dedupe: keep_last\n    columns:"))
+    from_log = evaluate_records(project_file, SUPPORTED, period="month", cache=False)
+    from_final = evaluate_records(PROJECT, SUPPORTED, period="month")
+
+    final = {(r["metric"], r["period"]): r for r in from_final}
+    assert {(r["metric"], r["period"]) for r in from_log} == final.keys()
+    for record in from_log:  # the same rows in another order: sums may differ in the last bit
+        expected = final[(record["metric"], record["period"])]
+        assert record["n"] == expected["n"]
+        assert record["value"] == pytest.approx(expected["value"], rel=1e-12)

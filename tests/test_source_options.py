@@ -166,3 +166,13 @@ def test_the_documented_example_is_a_valid_source():
     source = Source.model_validate(yaml.safe_load(block.group(1))["sources"]["calls"])
     assert source.null_values == {"customer_id": ["0"], "server": ["NO_SERVER"]}
     assert source.clock_times["offered_at"].after == "vru_entry"
+
+
+def test_a_timestamp_defined_twice_is_an_error(make):
+    text = SOURCE.replace(
+        "      answered:", "      offered_at: \"date || ' ' || q_start\"\n      answered:"
+    )
+    project_file = make.project(text, files={"calls.txt": LOG})
+    with pytest.raises(TpmkitError) as caught:
+        evaluate_records(project_file, ["contacts_offered"], period="all")
+    assert "`offered_at` is both derived and in `clock_times`" in caught.value.message

@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from tpmkit.data.filters import check_columns
+from tpmkit.errors import DefinitionError, Issue
 from tpmkit.spec.models import Source
 from tpmkit.spec.sourceopts import ClockTime
 
@@ -57,6 +58,18 @@ def combine(
     """The frame with each `clock_times` column added (columns may be export or derived
     names; `canonical` gains the new names)."""
     for target, spec in source.clock_times.items():
+        if target in canonical:
+            made = "derived" if target in source.derive else "a column of the export"
+            raise DefinitionError(
+                f"dataset `{dataset}`: `{target}` is both {made} and in `clock_times`",
+                [
+                    Issue(
+                        f"two definitions of `{target}`",
+                        file=display,
+                        hint=f"keep one: drop `clock_times.{target}` or the other mapping",
+                    )
+                ],
+            )
         used = [spec.date, spec.time, *([spec.after] if spec.after else [])]
         names = list(canonical)
         what = "column names after the mapping (`columns`, `derive`)"

@@ -52,8 +52,8 @@ class ClockTime(Strict):
     @field_validator("date_format")
     @classmethod
     def _has_a_date(cls, value: str) -> str:
-        if not any(f"%{c}" in value for c in "dejF"):
-            raise ValueError(f"`{value}` has no day (%d, %e, %j or %F)")
+        if not any(f"%{c}" in value for c in "dejFDxv"):
+            raise ValueError(f"`{value}` has no day (%d, %e, %j, %F or %D)")
         return value
 
 

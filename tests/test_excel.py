@@ -184,6 +184,18 @@ def test_an_unknown_sheet_names_the_sheets_there_are(tmp_path):
     assert "`Calls`" in caught.value.issues[0].hint
 
 
+def test_a_repeated_header_is_an_error(tmp_path):
+    path = tmp_path / "calls.xlsx"
+    path.write_bytes(workbook([["id", "x", "id", "id_1"], ["a", 1, "b", "c"]]))
+    with pytest.raises(DataError) as caught:
+        read_sheet(path, None)
+    assert caught.value.issues[0].message == "header `id` is repeated"
+    path.write_bytes(workbook([["id", "x"]]))  # a header only: no rows, no error
+    assert read_sheet(path, None).columns == ["id", "x"]
+    path.write_bytes(workbook([]))  # an empty sheet
+    assert read_sheet(path, None).width == 0
+
+
 def test_a_file_that_is_not_a_workbook(tmp_path):
     path = Path(tmp_path / "calls.xlsx")
     path.write_text("id,offered_at\n")

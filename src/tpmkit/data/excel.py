@@ -43,6 +43,7 @@ def read_sheet(path: Path, name: str | None) -> pl.DataFrame:
     try:
         reader = fastexcel.read_excel(path)
         sheet = _sheet(reader, name, path)
+        _unique_header(reader, sheet, path)
         text = pl.DataFrame(reader.load_sheet(sheet, dtypes="string"))
         typed = _typed_columns(reader, sheet, text.columns)
     except fastexcel.FastExcelError as exc:
@@ -62,6 +63,27 @@ def read_sheet(path: Path, name: str | None) -> pl.DataFrame:
         pl.coalesce(f"{TYPED}{c}", c).alias(c) if typed[c] is not None else pl.col(c)
         for c in text.columns
     )
+
+
+def _unique_header(reader: fastexcel.ExcelReader, sheet: str | int, path: Path) -> None:
+    """A header repeated in the first row is an error (fastexcel would rename the second
+    `id` to `id_1`, and which one the mapping means is unknowable)."""
+    first = pl.DataFrame(reader.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string"))
+    names = [v for v in first.row(0) if v is not None] if first.height else []
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(
+            f"column `{repeated[0]}` appears twice in {path.name}",
+            [
+                Issue(
+                    f"header `{n}` is repeated",
+                    file=str(path),
+                    line=1,
+                    hint="remove or rename one of the columns",
+                )
+                for n in repeated
+            ],
+        )
 
 
 def _typed_columns(

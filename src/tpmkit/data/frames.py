@@ -61,5 +61,13 @@ def scan_frame(frame: Any, source: Source, dataset: str) -> ScannedFile:
     given = given.with_row_index(ROW)
     mapped, canonical, derive = prepare(given, names, source, dataset, display)
     return ScannedFile(
-        None, display, FORMAT, mapped, tuple(names), canonical, derive, source, given=given
+        None,
+        display,
+        FORMAT,
+        mapped,
+        tuple(names),
+        canonical,
+        derive,
+        source,
+        given=given,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.data.sources import ROW, ScannedFile, map_columns
+from tpmkit.data.sources import ROW, ScannedFile, prepare
 from tpmkit.errors import DataError, Issue
 from tpmkit.spec.models import Source
 
@@ -59,7 +59,7 @@ def scan_frame(frame: Any, source: Source, dataset: str) -> ScannedFile:
             [Issue(f"column `{ROW}` is reserved", file=display, hint="rename it")],
         )
     given = given.with_row_index(ROW)
-    mapped, canonical = map_columns(given, names, source, dataset, display)
+    mapped, canonical, derive = prepare(given, names, source, dataset, display)
     return ScannedFile(
         None,
         display,
@@ -67,7 +67,7 @@ def scan_frame(frame: Any, source: Source, dataset: str) -> ScannedFile:
         mapped,
         tuple(names),
         canonical,
-        dict(source.derive),
+        derive,
         source,
         given=given,
     )

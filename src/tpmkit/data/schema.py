@@ -39,6 +39,7 @@ def available_columns(project: Definitions) -> dict[str, set[str]]:
         known = set(found or ()) | set(contract.names if contract else [])
         if found is None and source is not None:
             known |= set(source.columns.values()) | set(source.derive) | set(source.types)
+            known |= set(source.clock_times)
         for derivation in contract.derivations if contract else ():
             if set(derivation.inputs) <= known:
                 known.add(derivation.column)

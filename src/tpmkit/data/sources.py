@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tpmkit.data import clocks, excel, filters
 from tpmkit.errors import DataError, DefinitionError, Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
@@ -93,11 +94,7 @@ def open_raw(path: Path, source: Source, fmt: str) -> pl.LazyFrame:
     if fmt == "parquet":
         return pl.scan_parquet(path, row_index_name=ROW)
     if fmt == "excel":
-        frame = pl.read_excel(
-            path, sheet_name=source.sheet, engine="calamine", infer_schema_length=0
-        )
-        frame = frame.with_columns(pl.all().cast(pl.String))
-        return frame.with_row_index(ROW).lazy()
+        return excel.read_sheet(path, source.sheet).with_row_index(ROW).lazy()
     compressed = path.suffix.lower() in (".gz", ".zst", ".zstd")
     encoding = source.encoding.lower().replace("_", "-")
     if compressed or encoding not in ("utf-8", "utf8"):
@@ -152,9 +149,22 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
                 )
             ],
         ) from None
-    frame, canonical = map_columns(frame, names, source, dataset, display)
-    derive = dict(source.derive)
+    frame, canonical, derive = prepare(frame, names, source, dataset, display)
     return ScannedFile(path, display, fmt, frame, tuple(names), canonical, derive, source)
+
+
+def prepare(
+    frame: pl.LazyFrame, names: list[str], source: Source, dataset: str, display: str
+) -> tuple[pl.LazyFrame, dict[str, str], dict[str, str]]:
+    """An export's rows that are records (`null_values`, `keep_rows`), mapped and derived,
+    with its `clock_times`; also each canonical name's export name and how each derived
+    column is made (both for messages)."""
+    frame = filters.apply(frame, names, source, dataset, display)
+    frame, canonical = map_columns(frame, names, source, dataset, display)
+    frame = clocks.combine(frame, canonical, source, dataset, display)
+    derive = dict(source.derive)
+    derive.update({c: clocks.described(s, derive) for c, s in source.clock_times.items()})
+    return frame, canonical, derive
 
 
 def map_columns(

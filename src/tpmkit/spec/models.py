@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 
+from tpmkit.spec import sourceopts
 from tpmkit.spec.base import Strict
 from tpmkit.spec.computes import (
     COMPUTE_MODELS,
@@ -291,6 +292,14 @@ class Source(Strict):
     types: dict[str, ColumnType] = Field(default_factory=dict)
     time_column: str | None = None
     id_column: str | None = None
+    # options of spec/sourceopts.py, applied by data/filters.py and data/clocks.py
+    null_values: sourceopts.NullValues = Field(
+        default_factory=list, description=sourceopts.NULL_VALUES_HELP
+    )
+    keep_rows: sourceopts.Condition | None = Field(None, description=sourceopts.KEEP_ROWS_HELP)
+    clock_times: dict[str, sourceopts.ClockTime] = Field(
+        default_factory=dict, description=sourceopts.CLOCK_TIMES_HELP
+    )
 
 
 class ScorecardCategory(Strict):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tpmkit
-from tpmkit.explain import top_driver
+from tpmkit.explain import driver, summary, top_driver
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contact-center" / "tpmkit.yaml"
 
@@ -85,7 +85,7 @@ def test_explain_names_the_raised_team_first_and_adds_up_to_evaluates_difference
     assert best is not None and best.dimensions == ("team",)
     assert best.top is not None and best.top.label == "Blue"
     assert best.top.main_effect == "rate"
-    assert "mostly rate" in found.verdict and "top segment Blue" in found.verdict
+    assert "mostly rate" in summary(found) and "top segment Blue" in summary(found)
     weekly = raised.evaluate("talk", period="week", cache=False).records
     values = dict(weekly.select("period", "value").iter_rows())
     change = values["2026-W11"] - values["2026-W10"]
@@ -96,8 +96,8 @@ def test_explain_names_the_raised_team_first_and_adds_up_to_evaluates_difference
     searched = {d.dimensions[0] for d in found.decompositions}
     assert searched == {"site", "team", "queue", "channel", "agent_id"}
     assert set(found.skipped) == {"vendor", "line_of_business", "tenure_band"}
-    driver = found.driver()
-    assert driver is not None and driver.segment == "Blue" and driver.dimension == "team"
+    top = driver(found)
+    assert top is not None and top.segment == "Blue" and top.dimension == "team"
 
 
 def test_drill_follows_the_top_segment_down(raised):
@@ -170,8 +170,8 @@ def test_check_lines_carry_the_top_driver(raised):
 def test_the_bundled_example_names_berlin_tech_for_aht():
     project = tpmkit.load(EXAMPLE)
     found = project.explain("aht", at="2026-W46", by=["site", "team", "queue", "channel"])
-    driver = found.driver()
-    assert driver is not None and driver.segment == "Berlin Tech"
-    assert driver.dimension == "team"
+    top = driver(found)
+    assert top is not None and top.segment == "Berlin Tech"
+    assert top.dimension == "team"
     for d in found.decompositions:
         assert math.isclose(d.explained, found.change or 0.0, rel_tol=1e-9)

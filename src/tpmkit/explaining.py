@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tpmkit.errors import UsageError
-from tpmkit.explain import DEFAULT_DIMENSIONS, DRILL, decompose, rank
+from tpmkit.explain.decompose import decompose
+from tpmkit.explain.drivers import DEFAULT_DIMENSIONS, DRILL, driver, rank
 from tpmkit.explain.model import Decomposition, Explanation
 from tpmkit.explain.periods import earlier
 from tpmkit.needs import Need, resolve_ids
@@ -227,6 +228,6 @@ def attach_drivers(
             )
         except UsageError:
             continue
-        driver = found.driver()
-        if driver is not None:
-            verdict.driver = driver.text
+        top = driver(found)
+        if top is not None:
+            verdict.driver = top.text

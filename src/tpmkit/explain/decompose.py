@@ -19,7 +19,6 @@ import polars as pl
 
 from tpmkit.errors import Issue, UsageError
 from tpmkit.explain.model import EFFECTS, Decomposition, Method, Segment
-from tpmkit.render.values import group_label
 from tpmkit.spec import expressions
 from tpmkit.spec.models import MetricSpec
 
@@ -27,6 +26,11 @@ WEIGHTED = ("ratio", "mean", "ratio_of_sums", "no_repeat_within", "statistic")
 DIFFERENCES = ("count", "sum", "open_at_period_end")  # add up across groups
 _PARTS = ("numerator", "denominator", "scale", "value", "n")
 RELATIVE = 1e-9  # how closely contributions must add up to the change
+UNASSIGNED = "unassigned"  # a null segment value: the rows no dimension reaches (as shown)
+
+
+def _label(value: Any) -> str:
+    return UNASSIGNED if value is None else str(value)
 
 
 def method_of(spec: MetricSpec, records: pl.DataFrame, specs: Mapping[str, MetricSpec]) -> Method:
@@ -314,7 +318,7 @@ def _segments(
         out.append(
             Segment(
                 key=key,
-                label=" / ".join(group_label(row[c]) for c in keys) if dims else "all",
+                label=" / ".join(_label(row[c]) for c in keys) if dims else "all",
                 before=row["r_0"],
                 after=row["r_1"],
                 weight_before=row["w_0"],

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tpmkit.explain.decompose import decompose
-from tpmkit.explain.model import Decomposition, Driver
+from tpmkit.explain.model import Decomposition, Driver, Explanation
 from tpmkit.explain.words import gap, segment_words
 
 if TYPE_CHECKING:
@@ -87,6 +87,11 @@ def driver_of(decompositions: Sequence[Decomposition], group: Mapping[str, Any])
             text=text,
         )
     return None
+
+
+def driver(explanation: Explanation, group: Mapping[str, Any] | None = None) -> Driver | None:
+    """The top driver of an explanation: the top segment of its best dimension."""
+    return driver_of(explanation.decompositions, group or {})
 
 
 def explain_evaluations(

@@ -1,6 +1,8 @@
 """The records an explanation is made of: one segment's share of a change, one dimension's
 decomposition, the whole explanation (dimensions ranked, the drill path) and the top
-driver a check line or report row carries. Plain data: JSON-ready through `to_dict`."""
+driver a check line or report row carries. Plain numbers, JSON-ready through `to_dict`;
+their words (verdicts, driver texts) are `explain.words`, so that an Evaluation can carry
+`explain` without the records layer reaching any renderer."""
 
 from __future__ import annotations
 
@@ -150,13 +152,6 @@ class Decomposition:
         """The effect (summed over segments) that moves the total most."""
         return max(self.effect_names, key=lambda name: abs(self.total(name)))
 
-    @property
-    def verdict(self) -> str:
-        """One line: mostly mix or mostly rate (or which input), and the top segment."""
-        from tpmkit.explain.words import verdict
-
-        return verdict(self)
-
     def to_dict(self) -> dict[str, Any]:
         """The decomposition as JSON-ready data (full precision)."""
         top = self.top
@@ -180,7 +175,6 @@ class Decomposition:
             "top_share": self.top_share,
             "top": top.label if top else None,
             "min_sample": self.min_sample,
-            "verdict": self.verdict,
             "notes": self.notes,
             "segments": [s.to_dict() for s in self.segments],
         }
@@ -250,23 +244,8 @@ class Explanation:
         """The decomposition of the highest-ranked dimension."""
         return self.decompositions[0] if self.decompositions else None
 
-    @property
-    def verdict(self) -> str:
-        """The best dimension's verdict (or why there is none)."""
-        best = self.best
-        if best is None:
-            return f"{self.name}: no dimension to split the change by"
-        return best.verdict
-
-    def driver(self, group: dict[str, Any] | None = None) -> Driver | None:
-        """The top driver: the top segment of the best dimension."""
-        from tpmkit.explain.drivers import driver_of
-
-        return driver_of(self.decompositions, group or {})
-
     def to_dict(self) -> dict[str, Any]:
         """The explanation as JSON-ready data (full precision)."""
-        driver = self.driver()
         return {
             "metric": self.metric,
             "name": self.name,
@@ -277,8 +256,6 @@ class Explanation:
             "before": self.before,
             "after": self.after,
             "change": self.change,
-            "verdict": self.verdict,
-            "driver": driver.to_dict() if driver else None,
             "dimensions": [d.to_dict() for d in self.decompositions],
             "drill": [d.to_dict() for d in self.drill],
             "skipped": self.skipped,

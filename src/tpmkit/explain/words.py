@@ -3,12 +3,12 @@ top driver ("aht +48.0s: Berlin Tech +31.0s (rate)")."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tpmkit.render.values import fmt_gap
 
 if TYPE_CHECKING:
-    from tpmkit.explain.model import Decomposition, Segment
+    from tpmkit.explain.model import Decomposition, Explanation, Segment
 
 
 def gap(value: float | None, unit: str) -> str:
@@ -65,3 +65,29 @@ def verdict(decomposition: Decomposition) -> str:
     main = d.main_effect
     effects = ", ".join(f"{effect_words(d, e)} {gap(d.total(e), unit)}" for e in d.effect_names)
     return f"{head}: mostly {effect_words(d, main)} ({effects}); {named}"
+
+
+def summary(explanation: Explanation) -> str:
+    """The verdict of the best-ranked dimension (or why there is none)."""
+    best = explanation.best
+    if best is None:
+        return f"{explanation.metric}: no dimension to split the change by"
+    return verdict(best)
+
+
+def to_dict(explanation: Explanation) -> dict[str, Any]:
+    """The explanation as JSON-ready data with its words: the verdict, the top driver and
+    each decomposition's verdict."""
+    from tpmkit.explain.drivers import driver
+
+    data = explanation.to_dict()
+    found = driver(explanation)
+    data["verdict"] = summary(explanation)
+    data["driver"] = found.to_dict() if found else None
+    for part, d in zip(
+        [*data["dimensions"], *data["drill"]],
+        [*explanation.decompositions, *explanation.drill],
+        strict=True,
+    ):
+        part["verdict"] = verdict(d)
+    return data

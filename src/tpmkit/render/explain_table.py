@@ -11,6 +11,7 @@ from typing import Any
 from rich.text import Text
 
 from tpmkit.explain.model import Decomposition, Explanation, Segment
+from tpmkit.explain.words import summary, to_dict
 from tpmkit.render.files import markdown_cell
 from tpmkit.render.fit import fit, row_table, show
 from tpmkit.render.terminal import stdout
@@ -108,14 +109,14 @@ def print_explanation(explanation: Explanation, top: int = 5, wide: bool = False
         f"{fmt_value(e.after, unit)} in {e.after_period} ({fmt_gap(e.change, unit)})"
     )
     console.print(Text(head, style="bold"), soft_wrap=False)
-    console.print(Text(e.verdict))
+    console.print(Text(summary(e)))
     for d in [*e.decompositions, *e.drill]:
         console.print()
         _print_decomposition(console, d, top, wide)
     if e.skipped:
         console.print()
         for dimension, why in e.skipped.items():
-            console.print(Text(f"not split by {dimension}: {why}", style="dim"), soft_wrap=True)
+            console.print(Text(f"not split by {dimension}: {why}", style="dim"))
     for note in e.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
 
@@ -144,7 +145,7 @@ def to_markdown(explanation: Explanation, top: int = 5) -> str:
         f"# {markdown_cell(e.metric)}: {fmt_gap(e.change, e.unit)} "
         f"({e.before_period} → {e.after_period})",
         "",
-        markdown_cell(e.verdict),
+        markdown_cell(summary(e)),
     ]
     for d in [*e.decompositions, *e.drill]:
         columns = _columns(d)
@@ -161,4 +162,4 @@ def to_markdown(explanation: Explanation, top: int = 5) -> str:
 
 def to_json(explanation: Explanation) -> str:
     """The full decomposition (every segment, full precision) as JSON."""
-    return json.dumps(explanation.to_dict(), indent=2, default=str) + "\n"
+    return json.dumps(to_dict(explanation), indent=2, default=str) + "\n"

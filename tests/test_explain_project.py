@@ -42,7 +42,8 @@ def calls_csv(raised: str = "Blue", by: float = 120.0) -> str:
     """Two weeks (2026-W10, W11) and the Monday of W12; every agent takes 20 to 40 calls a
     week at talk times around 300 s; `raised`'s calls take `by` seconds longer in W11."""
     rng = random.Random(16)
-    lines = ["contact_id,offered_at,agent_id,queue,channel,answered,wait_seconds,talk_seconds"]
+    header = "contact_id,offered_at,agent_id,queue,channel,skill,answered,wait_seconds,talk_seconds"
+    lines = [header]
     days = [dt.date(2026, 3, 2) + dt.timedelta(days=d) for d in range(15)]
     number = 0
     for day in days:
@@ -53,9 +54,10 @@ def calls_csv(raised: str = "Blue", by: float = 120.0) -> str:
                 talk = rng.gauss(300, 40) + (by if week11 and team == raised else 0.0)
                 queue = rng.choice(["Billing", "Tech"])
                 channel = rng.choice(["voice", "chat"])
+                skill = f"{channel}-{queue}"
                 lines.append(
                     f"c{number},{day} {rng.randint(8, 17):02d}:00:00,{agent},{queue},{channel},"
-                    f"Y,10,{talk:.1f}"
+                    f"{skill},Y,10,{talk:.1f}"
                 )
     return "\n".join(lines) + "\n"
 
@@ -98,6 +100,23 @@ def test_explain_names_the_raised_team_first_and_adds_up_to_evaluates_difference
     assert set(found.skipped) == {"vendor", "line_of_business", "tenure_band"}
     top = driver(found)
     assert top is not None and top.segment == "Blue" and top.dimension == "team"
+
+
+def test_the_projects_own_dimensions_are_searched_too(make):
+    path = make.project(
+        PROJECT + "explain: {dimensions: [skill, skils]}\n",
+        metrics={"talk": TALK},
+        files={"calls.csv": calls_csv(), "roster.csv": roster_csv()},
+    )
+    found = tpmkit.load(path).explain("talk", at="2026-W11", cache=False)
+    skill = [d for d in found.decompositions if d.dimensions == ("skill",)]
+    assert skill and {s.label for s in skill[0].segments} == {
+        "voice-Billing",
+        "voice-Tech",
+        "chat-Billing",
+        "chat-Tech",
+    }
+    assert "has a column `skils`" in found.skipped["skils"]
 
 
 def test_drill_follows_the_top_segment_down(raised):

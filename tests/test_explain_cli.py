@@ -93,3 +93,16 @@ def test_an_unknown_metric_or_period_exits_2_with_a_suggestion(project_file):
     assert result.exit_code == 2 and "error: --at 2026-W99: no such period" in result.output
     result = run(project_file, "--top", "0")
     assert result.exit_code == 2
+
+
+def test_check_names_the_driver_unless_told_not_to(project_file):
+    args = ["check", "talk", "-p", str(project_file), "--no-cache", "--at", "2026-W11"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    line = result.output.splitlines()[0]
+    assert line.startswith("FAIL talk 2026-W11") and "why: talk +" in line
+    assert ": Blue +" in line
+    quiet = runner.invoke(app, [*args, "--no-why"])
+    assert quiet.exit_code == 1 and "why:" not in quiet.output
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).output)
+    assert data["verdicts"][0]["driver"].startswith("talk +")

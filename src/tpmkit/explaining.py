@@ -25,7 +25,7 @@ from tpmkit.records import UNGROUPABLE, Evaluation
 
 if TYPE_CHECKING:
     from tpmkit.commands import Evaluator
-    from tpmkit.judge.gate import CheckResult
+    from tpmkit.judge.gate import CheckResult, Verdict
     from tpmkit.project import Project
     from tpmkit.spec.models import MetricSpec
 
@@ -212,11 +212,13 @@ def attach_drivers(
     change cannot be explained (no earlier period, no dimension) keeps no driver."""
     from tpmkit.vocabulary import BREACHES
 
-    for verdict in result.verdicts:
-        if verdict.group or not (verdict.failed or verdict.status in BREACHES):
-            continue
-        if verdict.value is None:
-            continue
+    breached = [
+        v
+        for v in result.verdicts
+        if not v.group and (v.failed or v.status in BREACHES) and v.value is not None
+    ]
+    _plan_together(project, evaluator, breached, result.grain)
+    for verdict in breached:
         try:
             found = explain(
                 project,
@@ -231,3 +233,27 @@ def attach_drivers(
         top = driver(found)
         if top is not None:
             verdict.driver = top.text
+
+
+def _plan_together(
+    project: Project, evaluate: Evaluator, verdicts: list[Verdict], grain: str
+) -> None:
+    """Announce every breached metric's evaluations before any runs, so that the metrics
+    share one evaluation per dimension (and one over every period) instead of one each."""
+    ids = list(dict.fromkeys(v.metric for v in verdicts))
+    if not ids:
+        return
+    evaluate.plan([Need((m,), grain) for m in ids])
+    needs = []
+    for verdict in verdicts:
+        spec = project.metrics[verdict.metric].spec
+        try:
+            overall = evaluate.one(Need((spec.id,), grain))
+            before = earlier(overall.records, spec, verdict.period, "previous")
+        except UsageError:
+            continue
+        window = _window(overall.records, spec.id, before, verdict.period)
+        needs += [
+            Need((spec.id,), grain, (d,), *window, explicit=False) for d in _candidates(project)
+        ]
+    evaluate.plan(needs)

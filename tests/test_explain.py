@@ -249,6 +249,12 @@ def test_no_value_in_a_period_is_a_usage_error():
         decompose(records(SIMPSON), spec(), ["queue"], "W1", "W3")
 
 
+def test_records_grouped_by_more_columns_are_refused():
+    doubled = pl.concat([records(SIMPSON), records(SIMPSON)])
+    with pytest.raises(UsageError, match="several groups per queue"):
+        decompose(doubled, spec(), ["queue"], "W1", "W2")
+
+
 def test_the_segments_total_is_compared_with_the_metrics_own():
     d = decompose(records(SIMPSON), spec(), ["queue"], "W1", "W2", totals=(130.0, 360.0))
     assert d.notes and "differs from the metric's" in d.notes[0]

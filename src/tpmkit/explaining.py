@@ -43,10 +43,12 @@ def explain(
     drill: bool = False,
     now: dt.datetime | None = None,
     evaluator: Evaluator | None = None,
+    searched: Sequence[str] | None = None,
 ) -> Explanation:
     """Decompose `metric`'s change from the `vs` period to the `at` period over each
     dimension of `by` (default: every dimension the data offer), ranked; with `drill`,
-    follow the best dimension's top segment down (site → team → agent)."""
+    follow the best dimension's top segment down (site → team → agent). `searched`: the
+    dimensions tried without `by` (default: the built-in ones and the project's)."""
     from tpmkit.commands import Evaluator
 
     if period == "all":
@@ -62,7 +64,7 @@ def explain(
     totals = _values(overall.records, metric_id, before, after)
     window = _window(overall.records, metric_id, before, after)
     asked = list(dict.fromkeys(by))
-    dimensions = asked or _candidates(project)
+    dimensions = asked or list(searched if searched is not None else _candidates(project))
     specs = {m.id: m.spec for m in project.metrics.values()}
     found: list[Decomposition] = []
     skipped: dict[str, str] = {}
@@ -217,7 +219,7 @@ def attach_drivers(
         for v in result.verdicts
         if not v.group and (v.failed or v.status in BREACHES) and v.value is not None
     ]
-    _plan_together(project, evaluator, breached, result.grain)
+    offered = _plan_together(project, evaluator, breached, result.grain)
     for verdict in breached:
         try:
             found = explain(
@@ -227,6 +229,7 @@ def attach_drivers(
                 at=verdict.period,
                 evaluator=evaluator,
                 now=now,
+                searched=offered,
             )
         except UsageError:
             continue
@@ -237,14 +240,16 @@ def attach_drivers(
 
 def _plan_together(
     project: Project, evaluate: Evaluator, verdicts: list[Verdict], grain: str
-) -> None:
-    """Announce every breached metric's evaluations before any runs, so that the metrics
-    share one evaluation per dimension (and one over every period) instead of one each."""
+) -> list[str]:
+    """Evaluate every breached metric's needs together, so that the metrics share one
+    evaluation per dimension (and one over every period) instead of one each; the
+    dimensions the data offer (a dimension no dataset has is tried once, not per metric)."""
     ids = list(dict.fromkeys(v.metric for v in verdicts))
     if not ids:
-        return
+        return []
     evaluate.plan([Need((m,), grain) for m in ids])
     needs = []
+    candidates = _candidates(project)
     for verdict in verdicts:
         spec = project.metrics[verdict.metric].spec
         try:
@@ -253,7 +258,13 @@ def _plan_together(
         except UsageError:
             continue
         window = _window(overall.records, spec.id, before, verdict.period)
-        needs += [
-            Need((spec.id,), grain, (d,), *window, explicit=False) for d in _candidates(project)
-        ]
+        needs += [Need((spec.id,), grain, (d,), *window, explicit=False) for d in candidates]
     evaluate.plan(needs)
+    offered = set()
+    for need in {n.key: n for n in needs}.values():
+        try:
+            evaluate.one(need)
+        except UsageError:
+            continue
+        offered.add(need.by[0])
+    return [d for d in candidates if d in offered]

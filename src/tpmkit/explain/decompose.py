@@ -99,6 +99,12 @@ def decompose(
     for column, value in (within or {}).items():
         frame = frame.filter(pl.col(column).eq_missing(pl.lit(value)))
     both = frame.filter(pl.col("period").is_in([before, after]))
+    if dims and both.select(pl.struct("period", *dims).is_duplicated().any()).item():
+        raise UsageError(
+            f"the records have several groups per {' / '.join(dims)} and period: they are "
+            "grouped by more columns",
+            [Issue("name every grouping column, or fix the others with within", severity="hint")],
+        )
     method = method_of(spec, both, specs or {spec.id: spec})
     joined = _joined(both, dims, before, after)
     if method == "mix_rate":

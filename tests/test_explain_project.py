@@ -194,3 +194,14 @@ def test_the_bundled_example_names_berlin_tech_for_aht():
     assert top.dimension == "team"
     for d in found.decompositions:
         assert math.isclose(d.explained, found.change or 0.0, rel_tol=1e-9)
+
+
+def test_vs_baseline_compares_with_the_week_of_baseline_as_of():
+    # the example's AHT baseline is as of 2026-08-17, the Monday of 2026-W34
+    project = tpmkit.load(EXAMPLE)
+    found = project.explain("aht", at="2026-W46", vs="baseline", by="team")
+    assert (found.before_period, found.after_period) == ("2026-W34", "2026-W46")
+    weekly = dict(project.evaluate("aht").records.select("period", "value").iter_rows())
+    assert found.change == pytest.approx(weekly["2026-W46"] - weekly["2026-W34"], rel=1e-12)
+    (d,) = found.decompositions
+    assert math.isclose(d.explained, found.change or 0.0, rel_tol=1e-9)

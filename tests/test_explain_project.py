@@ -186,6 +186,16 @@ def test_check_lines_carry_the_top_driver(raised):
     assert all(v.driver is None for v in quiet.verdicts)
 
 
+def test_a_breaching_groups_driver_is_one_level_down(raised):
+    result = raised.check(["talk"], at="2026-W11", by=["team"], cache=False)
+    (blue,) = [v for v in result.verdicts if v.group == {"team": "Blue"}]
+    assert blue.status == "critical" and blue.driver is not None
+    # Blue's own change (~ +120 s), its top agent's share of it
+    assert blue.driver.startswith("talk +") and ": B" in blue.driver
+    assert blue.driver.endswith("(rate)")
+    assert all(v.driver is None for v in result.verdicts if v.group in ({"team": "Red"},))
+
+
 def test_the_bundled_example_names_berlin_tech_for_aht():
     project = tpmkit.load(EXAMPLE)
     found = project.explain("aht", at="2026-W46", by=["site", "team", "queue", "channel"])

@@ -17,7 +17,7 @@ import polars as pl
 
 from tpmkit.errors import UsageError
 from tpmkit.explain.decompose import decompose
-from tpmkit.explain.drivers import DEFAULT_DIMENSIONS, DRILL, driver, rank
+from tpmkit.explain.drivers import DEFAULT_DIMENSIONS, DRILL, driver, driver_of, rank
 from tpmkit.explain.model import Decomposition, Explanation
 from tpmkit.explain.periods import earlier
 from tpmkit.needs import Need, resolve_ids
@@ -209,17 +209,19 @@ def attach_drivers(
     *,
     now: dt.datetime | None = None,
 ) -> None:
-    """Give each failing or breaching operation-level verdict of a check its top driver
-    against the previous period ("aht +48.0s: Berlin Tech +31.0s (rate)"). A metric whose
-    change cannot be explained (no earlier period, no dimension) keeps no driver."""
+    """Give each failing or breaching verdict of a check its top driver against the
+    previous period: at the operation level the best dimension's top segment ("aht +48.0s:
+    Berlin Tech +31.0s (rate)"), for a group (`--by team`) its own change split one level
+    finer (its agents). A change that cannot be explained (no earlier period, no
+    dimension, only small segments) leaves no driver."""
     from tpmkit.vocabulary import BREACHES
 
-    breached = [
-        v
-        for v in result.verdicts
-        if not v.group and (v.failed or v.status in BREACHES) and v.value is not None
+    judged = [
+        v for v in result.verdicts if (v.failed or v.status in BREACHES) and v.value is not None
     ]
+    breached = [v for v in judged if not v.group]
     offered = _plan_together(project, evaluator, breached, result.grain)
+    _group_drivers(project, evaluator, [v for v in judged if v.group], result.grain)
     for verdict in breached:
         try:
             found = explain(
@@ -268,3 +270,44 @@ def _plan_together(
             continue
         offered.add(need.by[0])
     return [d for d in candidates if d in offered]
+
+
+def _group_drivers(
+    project: Project, evaluate: Evaluator, verdicts: list[Verdict], grain: str
+) -> None:
+    """Each breaching group's own change split over the next level down (`DRILL`), the
+    metrics sharing one evaluation per grouping."""
+    specs = {m.id: m.spec for m in project.metrics.values()}
+    planned: list[tuple[Verdict, Need, str, str]] = []
+    for verdict in verdicts:
+        columns = tuple(verdict.group)
+        child = DRILL.get(columns[-1])
+        if child is None or child in columns or any(v is None for v in verdict.group.values()):
+            continue
+        spec = specs[verdict.metric]
+        try:
+            overall = evaluate.one(Need((spec.id,), grain))
+            before = earlier(overall.records, spec, verdict.period, "previous")
+        except UsageError:
+            continue
+        window = _window(overall.records, spec.id, before, verdict.period)
+        need = Need((spec.id,), grain, (*columns, child), *window, explicit=False)
+        planned.append((verdict, need, before, child))
+    evaluate.plan([need for _, need, _, _ in planned])
+    for verdict, need, before, child in planned:
+        try:
+            grouped = evaluate.one(need)
+            d = decompose(
+                grouped.records,
+                specs[verdict.metric],
+                [child],
+                before,
+                verdict.period,
+                specs=specs,
+                within=verdict.group,
+            )
+        except UsageError:
+            continue
+        top = driver_of([d], verdict.group)
+        if top is not None:
+            verdict.driver = top.text

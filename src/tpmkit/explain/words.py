@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     from tpmkit.explain.model import Decomposition, Explanation, Segment
 
 
+# what a kind whose segments do not add up is called in a verdict
+KIND_WORDS = {
+    "median": "a median",
+    "percentile": "a percentile",
+    "statistic": "this statistic",
+    "formula": "this formula",
+    "deviation_from_group_mean": "a deviation from the group mean",
+}
+
+
 def gap(value: float | None, unit: str) -> str:
     """A signed change with its unit (−0 reads ±0)."""
     return fmt_gap(value, unit)
@@ -52,8 +62,8 @@ def verdict(decomposition: Decomposition) -> str:
             else ""
         )
         return (
-            f"{head}: a {d.kind} does not add up over segments, each segment's own shift "
-            "is shown" + told
+            f"{head}: {KIND_WORDS.get(d.kind, 'this ' + d.kind)} does not add up over "
+            "segments, each segment's own shift is shown" + told
         )
     if top is None:
         named = "no segment with enough sample moved it on its own"

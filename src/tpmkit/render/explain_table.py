@@ -42,17 +42,10 @@ def _flags(segment: Segment) -> str:
 
 def _columns(d: Decomposition) -> list[str]:
     effects = [_effect_header(d, e) for e in d.effect_names] if len(d.effect_names) > 1 else []
-    total = "shift" if d.method == "own_shift" else "contribution"
-    return [
-        "segment",
-        "before",
-        "after",
-        "weight before",
-        "weight after",
-        *effects,
-        total,
-        "n",
-    ]
+    if d.method == "own_shift":  # no weights: the shifts are not weighed into a total
+        return ["segment", "before", "after", "shift", "n"]
+    return ["segment", "before", "after", "weight before", "weight after", *effects,
+            "contribution", "n"]  # fmt: skip
 
 
 def _effect_header(d: Decomposition, effect: str) -> str:

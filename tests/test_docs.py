@@ -16,6 +16,7 @@ COMMANDS = [
     [],
     ["evaluate"],
     ["check"],
+    ["explain"],
     ["report"],
     ["trend"],
     ["history"],

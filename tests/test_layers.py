@@ -82,7 +82,13 @@ def under(name: str, *prefixes: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-RUNNERS = ("tpmkit.project", "tpmkit.commands", "tpmkit.evaluation", "tpmkit.planning")
+RUNNERS = (
+    "tpmkit.project",
+    "tpmkit.commands",
+    "tpmkit.evaluation",
+    "tpmkit.planning",
+    "tpmkit.explaining",
+)
 RULES = [
     # (layer, layers it must not reach)
     ("tpmkit.render", ("tpmkit.data",)),
@@ -91,6 +97,8 @@ RULES = [
     ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.spec", ("tpmkit.engine", "tpmkit.data", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
+    # explanations are arithmetic on records: a report may call them, they run nothing
+    ("tpmkit.explain", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(
         (layer, ("tpmkit.engine.compute", *RUNNERS))

@@ -69,10 +69,26 @@ def test_operations_manager_report_evaluates_each_need_once(runs):
 
 
 def test_check_evaluates_once(runs):
-    result = tpmkit.load(EXAMPLE).check(by=["team"], now=NOW, cache=False)
+    result = tpmkit.load(EXAMPLE).check(by=["team"], now=NOW, cache=False, why=False)
     assert result.period == "2026-W46"
     # once per level judged: the operation, and the team level asked for with --by
     assert runs == [("week", (), None, None), ("week", ("team",), None, None)]
+
+
+# the dimensions a check's "why" searches that the example's data offer (issue 16)
+WHY = ("vendor", "site", "team", "queue", "channel", "line_of_business", "agent_id")
+
+
+def test_the_why_of_a_check_adds_one_evaluation_per_dimension(runs):
+    # the drivers of every breaching metric share them: 10 breaches, still one evaluation
+    # per dimension over the two weeks compared (W45-W46, Nov 2-15)
+    result = tpmkit.load(EXAMPLE).check(now=NOW, cache=False)
+    assert sum(1 for v in result.verdicts if v.driver) >= 5
+    assert runs[0] == ("week", (), None, None)
+    grouped = runs[1:]
+    assert len(grouped) == len(set(grouped))
+    assert {r[1] for r in grouped} >= {(d,) for d in WHY}
+    assert {(r[2], r[3]) for r in grouped} == {(D(2026, 11, 2), D(2026, 11, 15))}
 
 
 @pytest.mark.parametrize(
@@ -89,7 +105,8 @@ def test_cli_report_runs_the_engine_once_per_need(runs, tmp_path, role, distinct
 
 
 def test_cli_check_runs_the_engine_once(runs):
-    result = CliRunner().invoke(app, ["check", "-p", str(EXAMPLE), "--no-cache", "-q"])
+    args = ["check", "-p", str(EXAMPLE), "--no-cache", "-q", "--no-why"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code in (0, 1), result.output
     assert runs == [("week", (), None, None)]
 

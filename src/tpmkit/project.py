@@ -19,6 +19,7 @@ from tpmkit.spec.loader import Definitions, load_project
 if TYPE_CHECKING:
     from tpmkit.commands import Evaluator
     from tpmkit.data.cache import CsvCache
+    from tpmkit.explain.model import Explanation
     from tpmkit.judge.gate import CheckResult
     from tpmkit.judge.goals import GoalStatus
     from tpmkit.judge.scorecard import ScorecardResult
@@ -174,12 +175,14 @@ class Project(Definitions):
         data: Mapping[str, Any] | None = None,
         cache: Path | bool = True,
         progress: Callable[[str], None] | None = None,
+        why: bool = True,
     ) -> CheckResult:
-        """The CI gate: evaluate once, judge the latest complete period (or `at`)."""
-        from tpmkit import commands
+        """The CI gate: evaluate once, judge the latest complete period (or `at`); with
+        `why`, each breaching operation-level verdict carries its top driver."""
+        from tpmkit import commands, explaining
 
         evaluate = self._evaluator(period, data, cache, progress)
-        return commands.check(
+        result = commands.check(
             self,
             metrics,
             period=period,
@@ -190,6 +193,41 @@ class Project(Definitions):
             gates=gates,
             allow_no_data=allow_no_data,
             early_warning=early_warning,
+            now=now,
+            evaluator=evaluate,
+        )
+        if why:
+            explaining.attach_drivers(self, result, evaluate, now=now)
+        return result
+
+    def explain(
+        self,
+        metric: str,
+        *,
+        period: str = "week",
+        at: str = "latest",
+        vs: str = "previous",
+        by: Sequence[str] | str = (),
+        drill: bool = False,
+        now: dt.datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> Explanation:
+        """Why `metric` moved from the `vs` period (previous, baseline or a label) to `at`
+        (default: the latest complete one): its change split into segment contributions
+        over each dimension of `by` (default: every one the data offer), ranked."""
+        from tpmkit import explaining
+
+        evaluate = self._evaluator(period, data, cache, progress)
+        return explaining.explain(
+            self,
+            metric,
+            period=period,
+            at=at,
+            vs=vs,
+            by=_names("by", by),
+            drill=drill,
             now=now,
             evaluator=evaluate,
         )

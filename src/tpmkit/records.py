@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from tpmkit.spec.models import MetricSpec
+
+if TYPE_CHECKING:
+    from tpmkit.explain.model import Decomposition
 
 # The reason given to a metric that the asked grouping does not apply to (its dataset, or
 # a formula input's, lacks a grouping column): such a metric is shown, never judged.
@@ -102,3 +106,11 @@ class Evaluation:
     cache_misses: int = 0  # CSV files converted into the cache by this run
     definitions: dict[str, MetricSpec] = field(default_factory=dict)
     timezone: str = "UTC"
+
+    def explain(self, metric: str, *, at: str = "latest", vs: str = "previous") -> Decomposition:
+        """Why `metric` moved from the `vs` period (previous, baseline or a label) to `at`
+        (a label; latest: the latest period with a value): its change split over this
+        evaluation's grouping, from the records alone (docs/explain.md)."""
+        from tpmkit.explain.evaluation import explain_evaluation
+
+        return explain_evaluation(self, metric, at=at, vs=vs)

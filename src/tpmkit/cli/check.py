@@ -79,6 +79,14 @@ def check(
             "pass its warning threshold within 4 periods."
         ),
     ] = False,
+    why: Annotated[
+        bool,
+        typer.Option(
+            "--why/--no-why",
+            help="Name the top driver of each breach against the previous period "
+            "(tpmkit explain; one evaluation per dimension, breaching metrics only).",
+        ),
+    ] = True,
     junit: Annotated[
         Path | None, typer.Option(help="Also write JUnit XML (one test per metric × group).")
     ] = None,
@@ -114,6 +122,7 @@ def check(
             role=role,
             cache=cache_choice(no_cache, cache_dir),
             progress=step,
+            why=why,
         )
     if not quiet:
         notes_to_stderr(result.notes)

@@ -71,6 +71,7 @@ class Verdict:
     action: str | None = None  # the metric's playbook step for this status
     projected: str | None = None  # early warning, e.g. "critical by 2026-W39"
     control: str | None = None  # control-chart signal, e.g. "run_above"
+    driver: str | None = None  # why it moved (tpmkit.explain), e.g. "aht +48s: Berlin Tech …"
 
 
 @dataclass

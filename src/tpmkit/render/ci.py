@@ -45,6 +45,8 @@ def describe(verdict: Verdict) -> str:
         extras.append(f"projected {verdict.projected}")
     if verdict.control:
         extras.append(f"control: {verdict.control.replace('_', ' ')}")
+    if verdict.driver:
+        extras.append(f"why: {verdict.driver}")
     line = f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
     return line + (f" → {verdict.action}" if verdict.action else "")
 
@@ -106,6 +108,7 @@ def to_json(result: CheckResult) -> str:
                 "action": v.action,
                 "projected": v.projected,
                 "control_signal": v.control,
+                "driver": v.driver,
                 "message": describe(v),
             }
             for v in sorted(result.verdicts, key=_worst_first)

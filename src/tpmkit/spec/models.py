@@ -378,6 +378,16 @@ class Goal(Strict):
         return self
 
 
+class ExplainSettings(Strict):
+    """`tpmkit explain`: the project's own dimensions, searched beside the built-in ones."""
+
+    dimensions: list[str] = Field(
+        default_factory=list,
+        description="columns to split a change by, beside vendor, site, team, queue, channel, "
+        "line_of_business, tenure_band and agent_id",
+    )
+
+
 class ProjectSpec(Strict):
     """The project file, `tpmkit.yaml`."""
 
@@ -402,4 +412,7 @@ class ProjectSpec(Strict):
     cache: str | Literal[False] = Field(
         default=".tpmkit/cache",
         description="folder for CSV exports converted to Parquet (false: no cache)",
+    )
+    explain: ExplainSettings = Field(
+        default_factory=ExplainSettings, description="tpmkit explain: extra dimensions"
     )

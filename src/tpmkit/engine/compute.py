@@ -239,8 +239,11 @@ def finish(
         first = table.get_column("__first").min()
         last = table.get_column("__last").max()
         start_at, end_at = _all_bounds(first, last, request.window, timezone)
+        # typed even when null (an export with no rows): later steps do time arithmetic
+        moment = pl.Datetime("us", timezone)
         table = table.with_columns(
-            pl.lit(start_at).alias(START), pl.lit(end_at).alias("period_end")
+            pl.lit(start_at, dtype=moment).alias(START),
+            pl.lit(end_at, dtype=moment).alias("period_end"),
         )
     else:  # computed once per distinct period, not once per record
         starts = table.select(pl.col(START).unique()).with_columns(

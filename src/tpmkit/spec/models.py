@@ -7,7 +7,7 @@ import threading
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic.fields import FieldInfo
 
 from tpmkit.spec.base import Strict
@@ -264,6 +264,37 @@ class MetricSettings(Strict):
         return self
 
 
+class Booleans(Strict):
+    """A source's own words for yes and no, e.g. `{true: [Ja, J], false: [Nein, N]}`
+    (YAML reads the keys `true`/`false` as booleans: both spellings are accepted)."""
+
+    true: list[str] = Field(default_factory=list, description="words meaning true")
+    false: list[str] = Field(default_factory=list, description="words meaning false")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _boolean_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for words in data.values():
+            if isinstance(words, list) and any(isinstance(w, bool) for w in words):
+                # the text is gone (yes, on and true all read as True): ask for quotes
+                raise ValueError(
+                    'quote words such as "Yes", "No", "On" and "Off": '
+                    "unquoted, YAML reads them as booleans"
+                )
+        return {("true" if k is True else "false" if k is False else k): v for k, v in data.items()}
+
+    @model_validator(mode="after")
+    def _distinct_words(self) -> Booleans:
+        both = {w.strip().lower() for w in self.true} & {w.strip().lower() for w in self.false}
+        if both:
+            raise ValueError(f"a word cannot mean both true and false: {', '.join(sorted(both))}")
+        if any(not w.strip() for w in [*self.true, *self.false]):
+            raise ValueError("an empty word is a null cell, not a boolean")
+        return self
+
+
 class Source(Strict):
     """Where a dataset's export lives and how its columns map onto canonical names."""
 
@@ -271,7 +302,15 @@ class Source(Strict):
     format: Literal["csv", "parquet", "excel"] | None = None
     sheet: str | None = Field(None, description="excel: the worksheet (default: the first)")
     separator: str = Field(",", min_length=1, max_length=1, description="csv field separator")
-    decimal_comma: bool = Field(False, description="numbers written 3,5 (European exports)")
+    decimal_comma: bool = Field(
+        False, description="numbers written 3,5 or 1.234,5 (European exports)"
+    )
+    booleans: Booleans | None = Field(
+        None, description="the export's own words for true and false, e.g. {true: [Ja]}"
+    )
+    custom: bool = Field(
+        False, description="a custom dataset, even though its name is close to a canonical one"
+    )
     encoding: str = Field("utf-8", description="csv text encoding, e.g. cp1252 or latin-1")
     timestamp_format: str | None = Field(
         None, description="strftime format of the export's timestamps, e.g. %d.%m.%Y %H:%M"
@@ -291,6 +330,17 @@ class Source(Strict):
     types: dict[str, ColumnType] = Field(default_factory=dict)
     time_column: str | None = None
     id_column: str | None = None
+    # where each key of this source is written (file, line, column), set by the loader,
+    # so a data error about the mapping can point at the line of tpmkit.yaml
+    _written: dict[tuple[str, ...], tuple[str, int, int]] = PrivateAttr(default_factory=dict)
+
+    def written_at(self, *path: str) -> tuple[str | None, int | None, int | None]:
+        """The file, line and column a key of this source is written at (or Nones)."""
+        return self._written.get(path, (None, None, None))
+
+    def remember(self, path: tuple[str, ...], where: tuple[str, int, int]) -> None:
+        """Note where a key of this source is written (the loader calls this)."""
+        self._written[path] = where
 
 
 class ScorecardCategory(Strict):

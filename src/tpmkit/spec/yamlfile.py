@@ -129,6 +129,20 @@ def _walk(
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _tab_near(text: str, line: int | None) -> Mark | None:
+    """The 1-based line and column of a tab in the leading blanks of the line the parser
+    stopped at (or the line before it, where a block ended), if there is one."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    for index in (line, line - 1):
+        if 0 <= index < len(lines):
+            blanks = lines[index][: len(lines[index]) - len(lines[index].lstrip(" \t"))]
+            if "\t" in blanks:
+                return index + 1, blanks.index("\t") + 1
+    return None
+
+
 def parse_yaml(text: str, file: str) -> LocatedDoc:
     """Parse YAML text with safe_load semantics (no arbitrary tags), keeping locations."""
     try:
@@ -147,13 +161,15 @@ def parse_yaml(text: str, file: str) -> LocatedDoc:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        hint = "check indentation and quoting"
+        tab = _tab_near(text, mark.line if mark else None)
+        if tab is not None:  # PyYAML only says "cannot start any token"
+            line, col = tab
+            problem = "a tab character in the indentation: YAML indents with spaces only"
+            hint = f"replace the tab on line {line} with spaces"
         raise DefinitionError(
             f"{file} is not valid YAML",
-            [
-                Issue(
-                    problem, file=file, line=line, column=col, hint="check indentation and quoting"
-                )
-            ],
+            [Issue(problem, file=file, line=line, column=col, hint=hint)],
         ) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{file} is not valid YAML", [Issue(str(exc), file=file)]) from None

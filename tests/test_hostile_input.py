@@ -268,3 +268,32 @@ def test_timestamp_format_applies_when_the_first_values_are_empty(make):
     out = assert_located_exit_2(run("evaluate", "-p", str(path)))
     assert "13/01/2026" not in out  # the one timestamp read; the empty ones are the problem
     assert "offered_at" in out and "600 rows" in out
+
+
+def test_a_quote_never_closed_names_the_line_it_opens_on(make):
+    # found by tests/test_csv_fuzz.py: polars said "could not parse `"Y` as dtype `str`"
+    calls = (
+        f"{HEADER}\n"
+        "c1,2026-01-05 10:00,Y,10,100,0,0\n"
+        'c2,2026-01-05 10:01,"Y,10,100,0,0\n'  # line 3: the quote runs to the end
+        "c3,2026-01-05 10:02,Y,10,100,0,0\n"
+    )
+    out = assert_located_exit_2(run("evaluate", "-p", str(project(make, calls))))
+    assert "calls.csv:3:" in out and "never closed" in out
+
+
+def test_a_comma_separated_file_read_with_semicolons_suggests_the_comma(make):
+    # found by the fuzz test: a quoted header read with the wrong separator is one column
+    calls = (
+        '"contact_id","offered_at","answered","wait_seconds"\n"c1","2026-01-05 10:00","Y","10"\n'
+    )
+    yaml_text = PROJECT.replace("{path: calls.csv}", '{path: calls.csv, separator: ";"}')
+    out = assert_located_exit_2(run("evaluate", "-p", str(project(make, calls, yaml_text))))
+    assert "calls.csv:1" in out and 'separator: ","' in out
+
+
+def test_a_utf8_file_declared_cp1252_says_it_is_utf8(make):
+    calls = ("\ufeff" + HEADER + "\nc1,2026-01-05 10:00,Y,10,100,0,0\n").encode("utf-8")
+    yaml_text = PROJECT.replace("{path: calls.csv}", "{path: calls.csv, encoding: cp1252}")
+    out = assert_located_exit_2(run("evaluate", "-p", str(project(make, calls, yaml_text))))
+    assert "calls.csv:1:1" in out and "is UTF-8, not cp1252" in out and "remove `encoding:`" in out

@@ -17,7 +17,8 @@ from tpmkit.errors import DataError, DefinitionError, Issue
 from tpmkit.spec.models import Source
 
 CHUNK = 1 << 20  # bytes read at a time while looking for the first bad one
-SEPARATORS = ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"))
+SEPARATORS = ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma"))
+MOJIBAKE_BOM = codecs.BOM_UTF8.decode("cp1252")  # a UTF-8 byte-order mark read as cp1252
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -106,44 +107,82 @@ def encoding_error(dataset: str, display: str, path: Path) -> DataError | None:
     )
 
 
+class OpenQuote(Exception):
+    """A quoted field runs to the end of the file: it opens on line `line`."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 def _records(path: Path, source: Source) -> Iterator[tuple[int, list[str]]]:
-    """Each record of a CSV file with the physical line it starts on (1-based)."""
+    """Each record of a CSV file with the physical line it starts on (1-based); a quote
+    that is never closed raises `OpenQuote`."""
     encoding = "utf-8-sig" if _utf8(source) else source.encoding
     with _open(path) as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(text, delimiter=source.separator, quotechar='"', strict=False)
+        reader = csv.reader(text, delimiter=source.separator, quotechar='"', strict=True)
         start = 1
-        for record in reader:
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    raise OpenQuote(start) from None
+                start = reader.line_num + 1  # a quirk polars reads anyway: not the reason
+                continue
             if record:
                 yield start, record
             start = reader.line_num + 1
 
 
 def ragged_error(dataset: str, display: str, path: Path, source: Source) -> DataError | None:
-    """The error for the first row with more fields than the header (None: there is
-    none)."""
+    """The error for the first row with more fields than the header, or for a quote
+    never closed (None: neither)."""
     records = _records(path, source)
-    header = next(records, None)
-    if header is None:
-        return None
-    expected = len(header[1])
-    for line, record in records:
-        if len(record) > expected:
-            extra = [f for f in record[expected:] if f]
-            shown = f" (extra: {', '.join(map(repr, extra[:3]))})" if extra else ""
-            return DataError(
-                f"dataset `{dataset}`: a row of {display} has more fields than its header",
-                [
-                    Issue(
-                        f"{len(record)} fields, but the header has {expected}{shown}",
-                        file=display,
-                        line=line,
-                        hint="a value probably contains the separator "
-                        f"{source.separator!r} without quotes: quote it, or fix the row",
-                    )
-                ],
-            )
+    try:
+        header = next(records, None)
+        if header is None:
+            return None
+        expected = len(header[1])
+        for line, record in records:
+            if len(record) > expected:
+                return _too_many(dataset, display, source, line, record, expected)
+    except OpenQuote as open_quote:
+        return DataError(
+            f"dataset `{dataset}`: a quoted value in {display} is never closed",
+            [
+                Issue(
+                    'a value opens with a quote (") and the file ends before it closes',
+                    file=display,
+                    line=open_quote.line,
+                    hint='close the quote, or write a quote inside a value as two ("")',
+                )
+            ],
+        )
     return None
+
+
+def _too_many(
+    dataset: str, display: str, source: Source, line: int, record: list[str], expected: int
+) -> DataError:
+    """The error for a row with more fields than the header."""
+    extra = [f for f in record[expected:] if f]
+    shown = f" (extra: {', '.join(map(repr, extra[:3]))})" if extra else ""
+    return DataError(
+        f"dataset `{dataset}`: a row of {display} has more fields than its header",
+        [
+            Issue(
+                f"{len(record)} fields, but the header has {expected}{shown}",
+                file=display,
+                line=line,
+                hint="a value probably contains the separator "
+                f"{source.separator!r} without quotes: quote it, or fix the row",
+            )
+        ],
+    )
 
 
 def separator_hint(names: list[str] | tuple[str, ...], source: Source) -> str | None:
@@ -167,6 +206,19 @@ def header_error(
         found = encoding_error(dataset, display, path)
         if found is not None:
             return found
+    if names and names[0].startswith(MOJIBAKE_BOM):
+        return DataError(
+            f"dataset `{dataset}`: {display} is UTF-8, not {source.encoding}",
+            [
+                Issue(
+                    f"the header starts with a UTF-8 byte-order mark read as {source.encoding}",
+                    file=display,
+                    line=1,
+                    column=1,
+                    hint="remove `encoding:` from the source (UTF-8 is the default)",
+                )
+            ],
+        )
     hint = separator_hint(names, source)
     if hint is None:
         return None

@@ -297,3 +297,37 @@ def test_a_utf8_file_declared_cp1252_says_it_is_utf8(make):
     yaml_text = PROJECT.replace("{path: calls.csv}", "{path: calls.csv, encoding: cp1252}")
     out = assert_located_exit_2(run("evaluate", "-p", str(project(make, calls, yaml_text))))
     assert "calls.csv:1:1" in out and "is UTF-8, not cp1252" in out and "remove `encoding:`" in out
+
+
+NON_FINITE = """
+- id: talk_per_wait
+  name: Talk per second of wait
+  unit: count
+  dataset: calls
+  compute: {kind: mean, expr: "talk_seconds / wait_seconds"}
+- id: talk_power
+  name: Talk to the eighth
+  unit: count
+  dataset: calls
+  compute: {kind: mean, expr: "talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds * talk_seconds"}
+"""
+
+
+def test_an_expression_that_divides_by_zero_or_overflows_is_no_data_in_every_output(make):
+    # the spread of such values was NaN: `--format json` and `--record` ended in exit 3
+    # ("Out of range float values are not JSON compliant"), the CSV held "NaN"
+    path = make.project(
+        "name: T\nmetrics: [metrics/]\nsources:\n  calls: {path: calls.csv}\n",
+        metrics={"odd": NON_FINITE},
+        files={
+            "calls.csv": f"{HEADER}\nc1,2026-01-05 10:00,Y,0,1e15,0,0\nc2,2026-01-05 10:05,Y,0,0,0,0\n"
+        },
+    )
+    result = run("evaluate", "-p", str(path), "--format", "json", "--record")
+    assert result.exit_code == 0, result.output
+    for record in json.loads(result.stdout):
+        assert record["value"] is None and record["sd"] is None and record["n"] == 2
+        assert "no finite value" in record["reason"]
+    csv_out = run("evaluate", "-p", str(path), "--format", "csv").stdout
+    assert "nan" not in csv_out.lower() and "inf" not in csv_out.lower()
+    assert run("history", "-p", str(path)).exit_code == 0

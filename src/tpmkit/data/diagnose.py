@@ -100,8 +100,8 @@ def encoding_error(dataset: str, display: str, path: Path) -> DataError | None:
                 file=display,
                 line=line,
                 column=column,
-                hint=f"set `encoding: {guess}` on the source (the usual encoding of "
-                "Windows and Excel exports), or save the export as UTF-8",
+                hint=f"set `encoding: {guess}` on the source, the usual encoding of "
+                "Windows and Excel exports, or save the export as UTF-8",
             )
         ],
     )

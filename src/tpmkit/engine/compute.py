@@ -277,7 +277,14 @@ def finish(
     )
     no_data = (
         pl.when(pl.col("value").is_null())
-        .then(pl.coalesce(reasons, pl.lit("no qualifying rows in this period and group")))
+        .then(
+            pl.coalesce(
+                reasons,
+                # rows counted, yet no value: the kind's result was infinite or undefined
+                pl.when(pl.col("n") > 0).then(pl.lit(NOT_FINITE)),
+                pl.lit("no qualifying rows in this period and group"),
+            )
+        )
         .otherwise(None)
     )
     # a record not judged says why first, and keeps why it has no value after it
@@ -293,6 +300,9 @@ def finish(
     )
     table = table.sort(["__order", START, *by], nulls_last=True)
     return table.select(*ordered_columns(by))
+
+
+NOT_FINITE = "no finite value: a zero denominator, a division by zero or an overflow"
 
 
 def _all_bounds(

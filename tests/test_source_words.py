@@ -196,3 +196,13 @@ def test_a_custom_dataset_close_to_a_canonical_name_says_so(make):
     )
     result = run("validate", "-p", str(path))
     assert result.exit_code == 0, result.output
+
+
+def test_a_canonical_dataset_cannot_be_marked_custom(make):
+    path = make.project(
+        "name: T\nmetrics: [builtin]\nsources:\n  calls: {path: calls.csv, custom: true}\n",
+        files={"calls.csv": f"{HEADER}\nc1,2026-01-05 10:00,Y,10,100,0,0\n"},
+    )
+    result = run("validate", "-p", str(path))
+    assert result.exit_code == 2 and "tpmkit.yaml:4:" in result.output
+    assert "`calls` is a canonical dataset" in result.output

@@ -43,7 +43,7 @@ def is_empty(path: Path) -> bool:
 def empty_error(dataset: str, display: str) -> DataError:
     """The error for an export without even a header line."""
     return DataError(
-        f"dataset `{dataset}`: {display} is empty (0 bytes, not even a header line)",
+        f"dataset `{dataset}`: {display} is empty: not even a header line",
         [
             Issue(
                 "the file is empty",

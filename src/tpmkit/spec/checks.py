@@ -77,6 +77,15 @@ def _check_source_names(project: Definitions) -> list[Issue]:
 
     issues = []
     for name, source in project.spec.sources.items():
+        if name in CANONICAL and source.custom:
+            issues.append(
+                project.doc.issue(
+                    ("sources", name, "custom"),
+                    f"`{name}` is a canonical dataset: it cannot be custom",
+                    key=True,
+                    hint="remove `custom: true`, or give your own dataset another name",
+                )
+            )
         if name in CANONICAL or source.custom:
             continue
         close = next((c for c in CANONICAL if near_miss(name, c)), None)

@@ -331,3 +331,29 @@ def test_an_expression_that_divides_by_zero_or_overflows_is_no_data_in_every_out
     csv_out = run("evaluate", "-p", str(path), "--format", "csv").stdout
     assert "nan" not in csv_out.lower() and "inf" not in csv_out.lower()
     assert run("history", "-p", str(path)).exit_code == 0
+
+
+def test_a_project_file_that_is_not_utf8_names_the_line(make):
+    path = make.write("tpmkit.yaml", b"name: M\xfcnchen\nmetrics: [builtin]\n")
+    out = assert_located_exit_2(run("validate", "-p", str(path)))
+    assert "tpmkit.yaml:1:8" in out and "not UTF-8" in out
+
+
+def test_a_header_only_custom_dataset_with_period_all(make):
+    path = make.project(
+        """
+        name: Custom
+        metrics: [metrics/]
+        sources:
+          latency: {path: latency.csv, time_column: at, types: {ms: float}}
+        """,
+        metrics={
+            "p95": "id: p95\nname: P95\nunit: ms\ndataset: latency\n"
+            "compute: {kind: percentile, expr: ms, p: 95}\n"
+        },
+        files={"latency.csv": "at,ms\n"},
+    )
+    result = run("evaluate", "-p", str(path), "--period", "all", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [record] = json.loads(result.stdout)
+    assert record["value"] is None and record["n"] == 0 and "no rows" in record["reason"]

@@ -188,7 +188,21 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DefinitionError(f"file not found: {name}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        before = exc.object[: exc.start]
+        raise DefinitionError(
+            f"cannot read {name}: it is not UTF-8 text",
+            [
+                Issue(
+                    f"byte {exc.object[exc.start : exc.start + 1]!r} is not UTF-8",
+                    file=name,
+                    line=before.count(b"\n") + 1,
+                    column=exc.start - before.rfind(b"\n"),
+                    hint="save the file as UTF-8 (definition files are always UTF-8)",
+                )
+            ],
+        ) from None
+    except OSError as exc:
         raise DefinitionError(f"cannot read {name}: {exc}") from None
     if len(text) > MAX_BYTES:
         raise DefinitionError(

@@ -357,3 +357,11 @@ def test_a_header_only_custom_dataset_with_period_all(make):
     assert result.exit_code == 0, result.output
     [record] = json.loads(result.stdout)
     assert record["value"] is None and record["n"] == 0 and "no rows" in record["reason"]
+
+
+def test_a_semicolon_file_whose_header_holds_a_comma_suggests_the_semicolon(make):
+    # read with commas the header splits in two at "Queue, name": still a semicolon file
+    header = HEADER.replace(",", ";") + ";Queue, name"
+    calls = header + "\nc1;2026-01-05 10:00;Y;10;100;0;0;Sales\n"
+    out = assert_located_exit_2(run("evaluate", "-p", str(project(make, calls))))
+    assert "required column" in out and 'separator: ";"' in out

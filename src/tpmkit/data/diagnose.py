@@ -186,11 +186,16 @@ def _too_many(
 
 
 def separator_hint(names: list[str] | tuple[str, ...], source: Source) -> str | None:
-    """A hint when a one-column header is really split by another separator."""
-    if len(names) != 1:
+    """A hint when the header is really split by another separator: a one-column header
+    holding one, or a header where another mark splits more often than the declared one
+    (`a;b;c,d` read with commas)."""
+    if not names:
         return None
     for mark, word in SEPARATORS:
-        if mark != source.separator and mark in names[0]:
+        if mark == source.separator:
+            continue
+        found = sum(n.count(mark) for n in names)
+        if (len(names) == 1 and found) or found >= len(names):
             return (
                 f"the file looks {word}-separated: set `separator: "
                 f'"{mark.encode("unicode_escape").decode()}"` on the source'
@@ -219,8 +224,8 @@ def header_error(
                 )
             ],
         )
-    hint = separator_hint(names, source)
-    if hint is None:
+    hint = separator_hint(names, source) if len(names) == 1 else None
+    if hint is None:  # several columns: maybe right; said if a required one is missing
         return None
     return DataError(
         f"dataset `{dataset}`: the header of {display} is one column, {names[0][:60]!r}",

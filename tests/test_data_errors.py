@@ -289,20 +289,26 @@ def test_bad_row_before_embedded_newline_keeps_its_line(make):
     metrics = {"handled": CALL_METRICS["handled"]}
     path = make.project(PROJECT, metrics=metrics, files={"calls.csv": raw})
     error = raises_data_error(path)
-    assert [i.line for i in error.issues] == [2, 5]
+    # one column, one rule: one line (issue 17 item 6), naming both physical lines
+    [issue] = error.issues
+    assert issue.line == 2 and "2 rows with this problem (lines 2, 5)" in issue.message
 
 
-def test_more_than_twenty_bad_cells_reports_twenty_and_the_total(make):
+def test_a_problem_repeated_on_many_rows_is_one_line_with_its_count(make):
+    # issue 17 item 6: identical problems (one column, one rule) used to print one line per
+    # row, 20 of them; now one line with the count, the first lines and an example value
     lines = [",".join(HEADER)]
     for i in range(27):  # 27 rows, csat 9 on each: 27 bad cells
         lines.append(f"k{i},2026-01-05 09:{i:02d}:00,a1,true,10,100,9,5")
     lines.append("k99,2026-01-05 10:00:00,a1,true,10,100,5,5")  # one good row
     path = make.project(PROJECT, metrics=CALL_METRICS, files={"calls.csv": "\n".join(lines) + "\n"})
     error = raises_data_error(path)
-    assert len(error.issues) == 20
-    assert error.total == 27
-    assert [i.line for i in error.issues] == list(range(2, 22))  # the first 20, in file order
-    assert "27" in error.render()
+    [issue] = error.issues
+    assert error.total == 27 and error.omitted == 0
+    assert issue.line == 2 and issue.column == 7
+    assert "out of range 1..5: '9' — 27 rows with this problem (lines 2, 3, 4, …)" in issue.message
+    assert "27 bad value(s) in 27 row(s)" in error.render()
+    assert "more" not in error.render().split("\n", 1)[1]  # nothing left unlisted
 
 
 def test_total_counts_every_bad_cell_of_a_row(make):
@@ -311,7 +317,9 @@ def test_total_counts_every_bad_cell_of_a_row(make):
         lines.append(f"k{i},2026-01-05 09:{i:02d}:00,a1,true,10,100,9,12")
     path = make.project(PROJECT, metrics=CALL_METRICS, files={"calls.csv": "\n".join(lines) + "\n"})
     error = raises_data_error(path)
-    assert len(error.issues) == 20 and error.total == 24
+    # one line per column and rule (issue 17 item 6), each counting its 12 rows
+    assert len(error.issues) == 2 and error.total == 24 and error.omitted == 0
+    assert ["12 rows with this problem" in i.message for i in error.issues] == [True, True]
 
 
 def test_parquet_bad_value_names_the_row(make):
@@ -390,12 +398,16 @@ def test_cli_exit_2_with_message_and_no_traceback(make, column, value, rule):
 
 
 def test_cli_reports_the_total_beyond_twenty(make):
-    lines = [",".join(HEADER)] + [
-        f"k{i},2026-01-05 09:{i:02d}:00,a1,true,10,100,5,11" for i in range(23)
-    ]
-    path = make.project(PROJECT, metrics=CALL_METRICS, files={"calls.csv": "\n".join(lines) + "\n"})
+    # 23 files with one bad row each: 23 distinct problems (a repeated one in one file is
+    # one line since issue 17 item 6), the first 20 listed and the rest counted
+    files = {
+        f"calls/{i:02d}.csv": f"{','.join(HEADER)}\nk{i},2026-01-05 09:{i:02d}:00,a1,true,10,100,5,11\n"
+        for i in range(23)
+    }
+    project = PROJECT.replace("{path: calls.csv}", "{path: calls/*.csv}")
+    path = make.project(project, metrics=CALL_METRICS, files=files)
     result = runner.invoke(app, ["evaluate", "-p", str(path)], catch_exceptions=False)
     assert result.exit_code == 2
     assert result.output.count("out of range 0..10") == 20
-    assert "23" in result.output and "3 more" in result.output
+    assert "23" in result.output and "3 more (23 in all)" in result.output
     assert "Traceback" not in result.output

@@ -189,7 +189,9 @@ def test_customize_a_built_in_metric(make):
 @pytest.mark.parametrize(
     ("levels_text", "message"),
     [
-        ("[operation, floor]", "`judged_at.1`: Input should be 'operation', 'vendor'"),
+        # an unknown level is worded like any other value outside a closed list (since
+        # issue 17 item 13 gave enums, such as `direction`, the did-you-mean treatment)
+        ("[operation, floor]", "`judged_at.1`: 'floor' is not allowed (expected operation, vendor"),
         ("[team, team]", "name each level once"),
         ("[]", "judged_at"),
     ],

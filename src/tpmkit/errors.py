@@ -68,7 +68,7 @@ class TpmkitError(Exception):
         lines = [self.message]
         lines.extend("  " + issue.render() for issue in self.issues)
         if self.omitted:
-            total = len(self.issues) + self.omitted
+            total = getattr(self, "total", len(self.issues) + self.omitted)
             lines.append(f"  ... and {self.omitted} more ({total} in all)")
         return "\n".join(lines)
 
@@ -81,14 +81,20 @@ class DataError(TpmkitError):
     """An input export breaks the data contract."""
 
     def __init__(
-        self, message: str, issues: Sequence[Issue] = (), total: int | None = None
+        self,
+        message: str,
+        issues: Sequence[Issue] = (),
+        total: int | None = None,
+        covered: int | None = None,
     ) -> None:
         super().__init__(message, issues)
         self.total = len(self.issues) if total is None else total
+        # problems the issues stand for (one issue may stand for many repeated ones)
+        self.covered = len(self.issues) if covered is None else covered
 
     @property
     def omitted(self) -> int:
-        return max(self.total - len(self.issues), 0)
+        return max(self.total - self.covered, 0)
 
 
 class ComputeError(TpmkitError):

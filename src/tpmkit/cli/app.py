@@ -90,7 +90,7 @@ def handled(func: F) -> F:
             if exc.issues:
                 print_issues([_issue_flags(i) for i in exc.issues])
             if exc.omitted:
-                total = len(exc.issues) + exc.omitted
+                total = getattr(exc, "total", len(exc.issues) + exc.omitted)
                 print_error(f"  ... and {exc.omitted} more ({total} in all)")
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:

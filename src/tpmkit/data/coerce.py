@@ -14,6 +14,29 @@ import polars as pl
 TRUE_WORDS = ("true", "1", "y", "yes")
 FALSE_WORDS = ("false", "0", "n", "no")
 
+# No real count, duration or amount comes near this; a sum or a square of values beyond it
+# could overflow to infinity, so a larger value is a data error, not a number to add up.
+LARGEST = 1e15
+TOO_LARGE = "implausibly large (more than 1e15 in magnitude)"
+
+
+@dataclass(frozen=True)
+class Words:
+    """A source's extra boolean words (lowercase), on top of the standard ones; a word
+    the source lists wins over the standard meaning (e.g. `n` for nein = false)."""
+
+    true: tuple[str, ...] = ()
+    false: tuple[str, ...] = ()
+
+    def meaning(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The true and the false words in force."""
+        true = (*self.true, *(w for w in TRUE_WORDS if w not in self.false))
+        false = (*self.false, *(w for w in FALSE_WORDS if w not in self.true))
+        return true, false
+
+
+STANDARD = Words()
+
 # Naive timestamps are wall-clock time in the project time zone; these are tried in order.
 _NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 _OFFSET_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M%:z", "%Y-%m-%d %H:%M:%S%.f%z")
@@ -78,7 +101,10 @@ def number(col: str, dtype: pl.DataType, *, whole: bool = False) -> Coerced:
     else:
         raw = text_col(col).cast(pl.Float64, strict=False)
         raw_present, prep = _present(col), (_clean(col),)
-    problems = [problem(raw_present & value.is_null(), "not a number")]
+    problems = [
+        problem(raw_present & value.is_null(), "not a number"),
+        problem(value.abs() > LARGEST, TOO_LARGE),
+    ]
     if whole:
         problems.append(
             problem(value.is_not_null() & (value != value.round(0)), "not a whole number")
@@ -126,35 +152,31 @@ def duration(col: str, dtype: pl.DataType) -> Coerced:
     problems = (
         problem(raw_present & value_col(col).is_null(), "not a duration (seconds or [H:]MM:SS)"),
         problem(value_col(col) < 0, "negative duration"),
+        problem(value_col(col) > LARGEST, TOO_LARGE),
     )
     return Coerced(value, _first_problem(*problems), prep)
 
 
-def boolean(col: str, dtype: pl.DataType) -> Coerced:
-    """true/false, 1/0, Y/N, yes/no in any case."""
+def boolean(col: str, dtype: pl.DataType, words: Words = STANDARD) -> Coerced:
+    """true/false, 1/0, Y/N, yes/no in any case, and the source's own `words`."""
     if dtype == pl.Boolean:
         return Coerced(pl.col(col), pl.lit(None, dtype=pl.String))
     name, text = _clean(col)
     word = text_col(col)
-    value = (
-        pl.when(word.is_in(TRUE_WORDS))
-        .then(True)
-        .when(word.is_in(FALSE_WORDS))
-        .then(False)
-        .otherwise(None)
-    )
+    true, false = words.meaning()
+    value = pl.when(word.is_in(true)).then(True).when(word.is_in(false)).then(False).otherwise(None)
+    own = ", ".join(f"{t}/{f}" for t, f in zip(words.true, words.false, strict=False))
+    accepted = "true/false, 1/0, Y/N, yes/no" + (f", {own}" if own else "")
     return Coerced(
         value,
-        problem(
-            _present(col) & value_col(col).is_null(),
-            "not a boolean (true/false, 1/0, Y/N, yes/no)",
-        ),
+        problem(_present(col) & value_col(col).is_null(), f"not a boolean ({accepted})"),
         ((name, text.str.to_lowercase()),),
     )
 
 
-def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
-    """An instant in the project time zone from ISO 8601 text or a Parquet temporal type."""
+def timestamp(col: str, dtype: pl.DataType, timezone: str, fmt: str | None = None) -> Coerced:
+    """An instant in the project time zone from ISO 8601 text (or the source's `fmt`
+    first) or a Parquet temporal type."""
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             value = (
@@ -181,13 +203,16 @@ def timestamp(col: str, dtype: pl.DataType, timezone: str) -> Coerced:
         .str.replace(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$", "${1}${2}:00")
     )
     cleaned = text_col(col)
+    zoned = fmt is not None and ("%z" in fmt or "%:z" in fmt)
+    naive_formats = (fmt, *_NAIVE_FORMATS) if fmt and not zoned else _NAIVE_FORMATS
+    offset_formats = (fmt, *_OFFSET_FORMATS) if fmt and zoned else _OFFSET_FORMATS
     naive = pl.coalesce(
-        *(cleaned.str.to_datetime(f, strict=False, time_unit="us") for f in _NAIVE_FORMATS)
+        *(cleaned.str.to_datetime(f, strict=False, time_unit="us") for f in naive_formats)
     )
     with_offset = pl.coalesce(
         *(
             cleaned.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
-            for f in _OFFSET_FORMATS
+            for f in offset_formats
         )
     ).dt.convert_time_zone(timezone)
     local = pl.col(f"{NAIVE}{col}").dt.replace_time_zone(
@@ -265,7 +290,11 @@ def fast(
             return None  # [H:]MM:SS text: the full rules
         number = raw.cast(pl.Float64, strict=False)
         value = pl.when(number.is_finite()).then(number).otherwise(None)
-        return Coerced(value, problem(value_col(col) < 0, "negative duration"), retry=True)
+        issue = _first_problem(
+            problem(value_col(col) < 0, "negative duration"),
+            problem(value_col(col) > LARGEST, TOO_LARGE),
+        )
+        return Coerced(value, issue, retry=True)
     return None
 
 
@@ -290,16 +319,24 @@ def text_value(col: str, dtype: pl.DataType) -> Coerced:
     return Coerced(value, pl.lit(None, dtype=pl.String))
 
 
-def coerce(col: str, type_: str, dtype: pl.DataType, timezone: str) -> Coerced:
-    """The coercion for a column of the given contract type."""
+def coerce(
+    col: str,
+    type_: str,
+    dtype: pl.DataType,
+    timezone: str,
+    words: Words = STANDARD,
+    timestamp_format: str | None = None,
+) -> Coerced:
+    """The coercion for a column of the given contract type (`words`: the source's own
+    boolean words; `timestamp_format`: the source's timestamp format)."""
     if type_ == "timestamp":
-        return timestamp(col, dtype, timezone)
+        return timestamp(col, dtype, timezone, timestamp_format)
     if type_ == "date":
         return date(col, dtype)
     if type_ == "duration":
         return duration(col, dtype)
     if type_ == "bool":
-        return boolean(col, dtype)
+        return boolean(col, dtype, words)
     if type_ in ("int", "float"):
         return number(col, dtype, whole=type_ == "int")
     return text_value(col, dtype)

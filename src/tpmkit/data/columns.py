@@ -4,6 +4,7 @@ the contract columns an export does not have."""
 from __future__ import annotations
 
 from tpmkit.contract import DatasetContract
+from tpmkit.data.diagnose import separator_hint
 from tpmkit.data.sources import ScannedFile
 from tpmkit.errors import DataError, Issue
 from tpmkit.spec.models import Source
@@ -48,13 +49,7 @@ def check_required(
             if derivation:
                 inputs = ", ".join(derivation.provide(set(must)))
                 hint += f", or provide {inputs} to derive it ({derivation.words})"
-            header = " ".join(item.raw_names)
-            for mark, name_ in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
-                if len(item.raw_names) == 1 and mark in header:
-                    hint = (
-                        f'the file looks {name_}-separated: set `separator: "{mark}"` on the source'
-                    )
-                    break
+            hint = separator_hint(item.raw_names, source) or hint
             issues.append(
                 Issue(
                     f"dataset `{name}`: required column `{column}` is missing in {item.display}; "

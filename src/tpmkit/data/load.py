@@ -112,7 +112,7 @@ def load_dataset(
         if any(c.startswith(PROBLEM) for c in df.columns):
             df = None  # a repeated id: read again, naming every problem
     if df is None:  # some row breaks a rule: read again, naming every problem
-        df, _ = retry(collect(typed, name, scanned), types, contract, timezone)
+        df, _ = retry(collect(typed, name, scanned), types, contract, timezone, source)
         df, deduplicated = duplicates.drop_repeats(df)
         df = df.with_columns(*rules.problem_columns(contract, source, wanted, coerced))
         df = duplicates.flag_duplicates(df, id_column)
@@ -166,7 +166,7 @@ def _lean(
     df = collect(
         typed.select(*(c for c in names if c not in problems), flag.alias(BAD)), name, scanned
     )
-    df, retried_bad = retry(df, types, contract, timezone)
+    df, retried_bad = retry(df, types, contract, timezone, source)
     conditions = [condition for _, condition, _ in rules.conditions(contract, source, wanted)]
     broken = (
         df.select(pl.any_horizontal(pl.col(BAD), *conditions).any()).item() if conditions else False

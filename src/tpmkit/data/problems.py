@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from tpmkit.data import formats
 from tpmkit.data.coerce import PROBLEM
+from tpmkit.data.formats import SAMPLE
 from tpmkit.data.rules import rule_column
 from tpmkit.data.sources import FILE, ROW, TEXT_FORMATS, ScannedFile, raw_rows
 from tpmkit.errors import DataError, Issue
@@ -69,37 +71,82 @@ def _derived_values(item: ScannedFile, raw: pl.DataFrame) -> dict[tuple[int, str
     }
 
 
+@dataclass(frozen=True)
+class Group:
+    """Cells of one file breaking one rule in one column: reported as one line."""
+
+    file: str
+    column: str
+    rule: str
+    rows: list[int]
+
+
+def grouped(cells: list[Cell]) -> list[Group]:
+    """The cells by file, column and rule, in the order each first occurs."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for cell in cells:
+        groups.setdefault((cell.file, cell.column, cell.rule), []).append(cell.row)
+    return [Group(f, c, r, rows) for (f, c, r), rows in groups.items()]
+
+
+SHOWN_LINES = 3  # lines listed for a problem repeated on many rows
+
+
 def data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> DataError:
-    """The error for a load that found bad cells (the first `MAX_REPORTED` are listed)."""
-    shown = cells[:MAX_REPORTED]
+    """The error for a load that found bad cells: one line per file, column and rule
+    (count, first lines, an example value), the first `MAX_REPORTED` of them."""
+    groups = grouped(cells)
+    shown = groups[:MAX_REPORTED]
     issues = []
-    for display in dict.fromkeys(c.file for c in shown):
+    for display in dict.fromkeys(g.file for g in shown):
         item = file_for(display, scanned)
-        mine = [c for c in shown if c.file == display]
-        raw = raw_rows(item, sorted({c.row for c in mine}))
+        mine = [g for g in shown if g.file == display]
+        wanted = {r for g in mine for r in g.rows[:SHOWN_LINES]}
+        wanted |= {r for g in mine if g.rule.startswith("not a timestamp") for r in g.rows[:SAMPLE]}
+        raw = raw_rows(item, sorted(wanted))
         by_row = {r[ROW]: r for r in raw.iter_rows(named=True)}
         derived = _derived_values(item, raw)
         text = item.format in TEXT_FORMATS
-        for cell in mine:
-            row = by_row.get(cell.row, {})
-            export = item.canonical.get(cell.column, cell.column)
-            value = derived.get((cell.row, cell.column), row.get(export))
+        for group in mine:
+            export = item.canonical.get(group.column, group.column)
+            values = [
+                derived.get((r, group.column), by_row.get(r, {}).get(export))
+                for r in group.rows[:SAMPLE]
+            ]
+            first = by_row.get(group.rows[0], {})
+            example = values[0]
             header_index = item.raw_names.index(export) + 1 if export in item.raw_names else None
-            if cell.column in item.derive:
-                label = f"{cell.column}` (derived: {item.derive[cell.column]})"
-            elif export != cell.column:
-                label = f"{export}` (`{cell.column}`)"
+            if group.column in item.derive:
+                label = f"{group.column}` (derived: {item.derive[group.column]})"
+            elif export != group.column:
+                label = f"{export}` (`{group.column}`)"
             else:
                 label = f"{export}`"
-            where = "" if text else f"row {cell.row + 1}, "
+            where = "" if text else f"row {group.rows[0] + 1}, "
+            message = f"{where}column `{label}: {group.rule}: " + (
+                "(empty)" if example is None else repr(example)
+            )
+            if len(group.rows) > 1:
+                places = [
+                    str(by_row.get(r, {}).get("__line")) if text else str(r + 1)
+                    for r in group.rows[:SHOWN_LINES]
+                ]
+                more = ", …" if len(group.rows) > SHOWN_LINES else ""
+                message += (
+                    f" — {len(group.rows)} rows with this problem "
+                    f"({'lines' if text else 'rows'} {', '.join(places)}{more})"
+                )
+            hint = _fix_hint(group.rule)
+            if group.rule.startswith("not a timestamp"):
+                written = pl.Series([v if v is None else str(v) for v in values], dtype=pl.String)
+                hint = formats.suggest(written).hint() or hint
             issues.append(
                 Issue(
-                    f"{where}column `{label}: {cell.rule}: "
-                    + ("(empty)" if value is None else repr(value)),
+                    message,
                     file=display,
-                    line=row.get("__line") if text else None,
+                    line=first.get("__line") if text else None,
                     column=header_index if text else None,
-                    hint=_fix_hint(cell.rule),
+                    hint=hint,
                 )
             )
     rows = len({(c.file, c.row) for c in cells})
@@ -109,6 +156,7 @@ def data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Data
         f"Fix the export, or re-run with {quarantine} to leave those rows out",
         issues,
         total=len(cells),
+        covered=sum(len(g.rows) for g in shown),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.contract import DatasetContract
-from tpmkit.data import coerce
+from tpmkit.data import coerce, diagnose
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.frames import scan_frame
@@ -93,6 +93,14 @@ def collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.Da
     try:
         return frame.collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
+        for item in scanned:  # the first file with a reason the user can act on
+            located = (
+                diagnose.unreadable(name, item.display, item.path, item.source)
+                if item.format == "csv"
+                else None
+            )
+            if located is not None:
+                raise located from None
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "check that it is UTF-8 CSV with one header line, or valid Parquet"
         if "utf-8" in detail.lower() or "utf8" in detail.lower():

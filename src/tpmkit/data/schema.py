@@ -75,7 +75,16 @@ def schema_issues(project: Definitions, rows: int | None = None) -> list[Issue]:
                             hint=_suggest(export, scanned.raw_names),
                         )
                     )
-            load_dataset(name, source, project.root, project.spec.timezone, first_rows=rows)
+            data = load_dataset(name, source, project.root, project.spec.timezone, first_rows=rows)
+            if data.rows_read == 0:  # every metric of it would be no_data: say why now
+                issues.append(
+                    project.doc.issue(
+                        path,
+                        f"dataset `{name}`: the export has no data rows (a header only)",
+                        severity="warning",
+                        hint="export a range that has contacts in it",
+                    )
+                )
         except (DataError, DefinitionError) as exc:
             if not exc.issues:
                 issues.append(project.doc.issue(path, exc.message))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tpmkit.data import clocks, excel, filters
+from tpmkit.data import clocks, diagnose, excel, filters
 from tpmkit.errors import DataError, DefinitionError, Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
@@ -120,9 +120,13 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
     """A lazy scan of one file with export names mapped and derived columns added."""
     fmt = file_format(path, source)
     display = _display(path)
+    if fmt == "csv" and diagnose.is_empty(path):
+        raise diagnose.empty_error(dataset, display)
     try:
         frame = open_raw(path, source, fmt)
         names = [n for n in frame.collect_schema().names() if n != ROW]
+        if fmt == "csv" and (wrong := diagnose.header_error(dataset, display, names, source, path)):
+            raise wrong
         doubled = [n for n in names if re.search(r"_duplicated_\d+$", n)]
         if doubled:  # polars renames a repeated header; which one is meant is unknowable
             original = re.sub(r"_duplicated_\d+$", "", doubled[0])
@@ -139,6 +143,9 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
         if fmt in TEXT_FORMATS and names:  # a blank line (often the last one) is not a record
             frame = frame.filter(~pl.all_horizontal(pl.col(names).is_null()))
     except (pl.exceptions.PolarsError, OSError, LookupError, ValueError) as exc:
+        located = diagnose.unreadable(dataset, display, path, source) if fmt == "csv" else None
+        if located is not None:
+            raise located from None
         raise DataError(
             f"cannot read {display}",
             [
@@ -176,17 +183,7 @@ def map_columns(
     renamed = [mapping.get(n, n) for n in names]
     clashes = {n for n in renamed if renamed.count(n) > 1}
     if clashes:
-        raise DefinitionError(
-            f"dataset `{dataset}`: two columns of {display} map to the same name",
-            [
-                Issue(
-                    f"column `{c}` appears twice after mapping",
-                    file=display,
-                    hint="map only one export column onto it",
-                )
-                for c in sorted(clashes)
-            ],
-        )
+        raise diagnose.mapping_clash(dataset, display, names, mapping, sorted(clashes), source)
     frame = frame.rename(mapping).with_columns(pl.lit(display).alias(FILE))
     canonical_to_export = {mapping.get(n, n): n for n in names}
     for target, text in source.derive.items():

@@ -10,8 +10,30 @@ from tpmkit.data import coerce
 from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.frames import FORMAT as FRAME
 from tpmkit.data.sources import FILE, ROW, TEXT_FORMATS, ScannedFile
+from tpmkit.spec.models import Source
 
 SAMPLE = 500  # first values of a text column that choose its fast coercion
+# a number with thousands separators as a decimal-comma export writes it: 1.234.567,5
+THOUSANDS = r"^\s*[+-]?\d{1,3}([.\s\u00a0]\d{3})+(,\d*)?\s*$"
+
+
+def words(source: Source) -> coerce.Words:
+    """The source's own boolean words, lowercase (matching ignores case)."""
+    if source.booleans is None:
+        return coerce.STANDARD
+    return coerce.Words(
+        tuple(w.strip().lower() for w in source.booleans.true),
+        tuple(w.strip().lower() for w in source.booleans.false),
+    )
+
+
+def decimal_comma(text: pl.Expr) -> pl.Expr:
+    """European number text as the parser reads it: `3,5` → `3.5`, `1.234,5` → `1234.5`
+    (dots or spaces are thousands separators only in groups of three after the first
+    digits, so `1.5` stays 1.5 rather than becoming 15)."""
+    grouped = text.str.contains(THOUSANDS)
+    plain = pl.when(grouped).then(text.str.replace_all(r"[.\s\u00a0]", "")).otherwise(text)
+    return plain.str.replace(",", ".", literal=True)
 
 
 def typed(
@@ -34,11 +56,11 @@ def typed(
         if not csv:
             # a frame's text columns are the export's text: decimal commas are read as in CSV
             if comma and numeric and item.format == FRAME and schema[c] == pl.String:
-                return pl.col(c).str.replace(",", ".", literal=True)
+                return decimal_comma(pl.col(c))
             return pl.col(c)
         text = pl.col(c).cast(pl.String)
         if comma and numeric:
-            text = text.str.replace(",", ".", literal=True)  # 3,5 → 3.5
+            text = decimal_comma(text)
         return text
 
     raw = item.frame.select(
@@ -67,7 +89,9 @@ def typed(
                 c, types[c], timezone, sample.get_column(c), item.source.timestamp_format
             )
         )
-        or coerce.coerce(c, types[c], raw_schema[c], timezone)
+        or coerce.coerce(
+            c, types[c], raw_schema[c], timezone, words(item.source), item.source.timestamp_format
+        )
         for c in columns
         if c in types
     }
@@ -79,6 +103,7 @@ def retry(
     types: dict[str, str],
     contract: DatasetContract | None,
     timezone: str,
+    source: Source | None = None,
 ) -> tuple[pl.DataFrame, bool]:
     """Coerce the cells a fast coercion left (see `coerce.fast`) with the full rules, and
     put their values (and problems, when `df` has problem columns) in place; also tell
@@ -90,7 +115,9 @@ def retry(
         if where.any():
             rows = where.arg_true()
             text = df.select(pl.col(column).alias(name)).filter(where)
-            full = {name: coerce.coerce(name, types[name], pl.String(), timezone)}
+            own = words(source) if source else coerce.STANDARD
+            fmt = source.timestamp_format if source else None
+            full = {name: coerce.coerce(name, types[name], pl.String(), timezone, own, fmt)}
             fixed = staged(text.lazy(), full, contract).collect()
             problem = f"{PROBLEM}{name}"
             broken = broken or fixed.get_column(problem).is_not_null().any()
@@ -146,6 +173,9 @@ def infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
             continue
         values = df.get_column(column)
         numbers = values.str.strip_chars().cast(pl.Float64, strict=False)
+        # "inf", "nan" or 1e308 are no numbers to add up (a sum could overflow): text
+        sane = numbers.is_finite() & (numbers.abs() <= coerce.LARGEST)
+        numbers = pl.select(pl.when(sane).then(numbers)).to_series()
         # codes such as "007" stay text: a number would lose the leading zeros
         code_like = values.str.contains(r"^\s*[+-]?0\d").any()
         all_numbers = numbers.null_count() == values.null_count()

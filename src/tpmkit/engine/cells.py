@@ -22,7 +22,7 @@ RECHECK = "__recheck"
 def _sd(result: Aggregation | None) -> pl.Expr:
     if result is None or result.sd is None:
         return pl.lit(None, dtype=pl.Float64)
-    return result.sd
+    return finite(result.sd.cast(pl.Float64))  # values of inf make it NaN: no spread
 
 
 def components(result: Aggregation | None, value: pl.Expr) -> list[pl.Expr]:

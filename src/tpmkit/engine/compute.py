@@ -239,8 +239,11 @@ def finish(
         first = table.get_column("__first").min()
         last = table.get_column("__last").max()
         start_at, end_at = _all_bounds(first, last, request.window, timezone)
+        # typed even when null (an export with no rows): later steps do time arithmetic
+        moment = pl.Datetime("us", timezone)
         table = table.with_columns(
-            pl.lit(start_at).alias(START), pl.lit(end_at).alias("period_end")
+            pl.lit(start_at, dtype=moment).alias(START),
+            pl.lit(end_at, dtype=moment).alias("period_end"),
         )
     else:  # computed once per distinct period, not once per record
         starts = table.select(pl.col(START).unique()).with_columns(
@@ -275,7 +278,14 @@ def finish(
     )
     no_data = (
         pl.when(pl.col("value").is_null())
-        .then(pl.coalesce(reasons, pl.lit("no qualifying rows in this period and group")))
+        .then(
+            pl.coalesce(
+                reasons,
+                # rows counted, yet no value: the kind's result was infinite or undefined
+                pl.when(pl.col("n") > 0).then(pl.lit(NOT_FINITE)),
+                pl.lit("no qualifying rows in this period and group"),
+            )
+        )
         .otherwise(None)
     )
     # a record not judged says why first, and keeps why it has no value after it
@@ -309,6 +319,8 @@ def _partial_periods(
     why = periods.partial(pl.col(START), pl.col("period_end"), request.grain, first, last, words)
     partial = pl.when(pl.col("metric").is_in(flows)).then(why)
     return table.with_columns(pl.coalesce(pl.col(NOT_JUDGED), partial).alias(NOT_JUDGED))
+
+NOT_FINITE = "no finite value: a zero denominator, a division by zero or an overflow"
 
 
 def _all_bounds(

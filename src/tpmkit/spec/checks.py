@@ -18,8 +18,87 @@ def check_project(project: Definitions) -> list[Issue]:
     playbooks."""
     issues: list[Issue] = []
     issues.extend(_check_timezone(project))
+    issues.extend(_check_source_names(project))
     for metric in project.metrics.values():
         issues.extend(check_metric(metric))
+    return issues
+
+
+# The units the renderers format (and the catalogue uses); any other unit is shown as a
+# plain number, so one close to these is a misspelling, not a new unit.
+UNITS = ("percent", "count", "count/hour", "seconds", "hours", "ms", "currency", "score", "points")
+
+
+def _check_unit(metric: MetricDef) -> list[Issue]:
+    unit = metric.spec.unit
+    if not unit or unit in UNITS:
+        return []
+    close = next((f"did you mean `{u}`?" for u in UNITS if near_miss(unit, u)), None)
+    if close is None:
+        return []
+    return [
+        metric.doc.issue(
+            (*metric.path, "unit"),
+            f"unknown unit `{unit}`",
+            hint=f"{close} Known units: {', '.join(UNITS)}; a unit of your own must not be "
+            "a near miss of one",
+        )
+    ]
+
+
+def edits(a: str, b: str) -> int:
+    """The edit distance of two words, a swap of neighbours counting as one edit."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y)))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def near_miss(word: str, canonical: str) -> bool:
+    """A typing slip of `canonical` (`tickts`, `queue`, `Calls`), not a name of its own:
+    one edit for names up to six letters, two beyond (so `events` is not `agents`, nor
+    `incidents` `tickets`); names under four letters (`qa`) are too short to tell."""
+    if word == canonical or len(canonical) < 4:
+        return False
+    allowed = 1 if len(canonical) <= 6 else 2
+    return edits(word.lower(), canonical) <= allowed
+
+
+def _check_source_names(project: Definitions) -> list[Issue]:
+    """A source whose name is a near miss of a canonical dataset (`tickts`) would quietly
+    become a custom dataset that no built-in metric reads: an error, unless it says
+    `custom: true`."""
+    from tpmkit.contract import CANONICAL
+
+    issues = []
+    for name, source in project.spec.sources.items():
+        if name in CANONICAL and source.custom:
+            issues.append(
+                project.doc.issue(
+                    ("sources", name, "custom"),
+                    f"`{name}` is a canonical dataset: it cannot be custom",
+                    key=True,
+                    hint="remove `custom: true`, or give your own dataset another name",
+                )
+            )
+        if name in CANONICAL or source.custom:
+            continue
+        close = next((c for c in CANONICAL if near_miss(name, c)), None)
+        if close is not None:
+            issues.append(
+                project.doc.issue(
+                    ("sources", name),
+                    f"unknown dataset `{name}`: did you mean `{close}`?",
+                    key=True,
+                    hint=f"the canonical datasets are {', '.join(CANONICAL)}; if `{name}` "
+                    "is a dataset of your own, add `custom: true` to it",
+                )
+            )
     return issues
 
 
@@ -75,6 +154,7 @@ def check_metric(metric: MetricDef) -> list[Issue]:
     issues.extend(_check_levels(metric))
     issues.extend(_check_playbook(metric))
     issues.extend(_check_dates(metric))
+    issues.extend(_check_unit(metric))
     return issues
 
 

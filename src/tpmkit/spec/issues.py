@@ -104,7 +104,7 @@ def pydantic_issues(
                     full, "compute needs a `kind`", hint="e.g. kind: mean, ratio, count, formula"
                 )
             )
-        elif kind == "literal_error":
+        elif kind in ("literal_error", "enum"):
             expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
             choices = [c.strip() for c in expected.replace(" or ", ",").split(",") if c.strip()]
             hint = did_you_mean(str(error.get("input")), choices)
@@ -120,6 +120,9 @@ def pydantic_issues(
             # `float | Band` unions report one error per member; keep the first, readable one
             if any(i.message.startswith(f"`{_dotted(_strip_members(loc))}`") for i in issues):
                 continue
+            given = error.get("input")
+            if isinstance(given, str | int | float) and not isinstance(given, bool):
+                message += f" (got {given!r})"  # the value as read, to find it quickly
             issues.append(doc.issue(full, f"`{_dotted(_strip_members(loc))}`: {message}"))
     return issues
 

@@ -210,6 +210,11 @@ def load_project(project_file: Path | str) -> tuple[Definitions, list[Issue]]:
     if spec is None:
         raise DefinitionError(f"{display} is invalid", issues)
     project = Definitions(spec, file, doc)
+    for name, source in spec.sources.items():
+        for export in source.columns:
+            mark = doc.locate(("sources", name, "columns", export), key=True)
+            if mark is not None:
+                source.remember(("columns", export), (display, *mark))
     seen_files: set[Path] = set()
     for index, entry in enumerate(spec.metrics):
         files = _metric_files(entry, project.root)

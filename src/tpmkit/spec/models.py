@@ -7,11 +7,12 @@ import threading
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic.fields import FieldInfo
 
 from tpmkit.spec import sourceopts
 from tpmkit.spec.base import Strict
+from tpmkit.spec.booleans import Booleans
 from tpmkit.spec.computes import (
     COMPUTE_MODELS,
     ComputeSpec,
@@ -272,7 +273,15 @@ class Source(Strict):
     format: Literal["csv", "parquet", "excel"] | None = None
     sheet: str | None = Field(None, description="excel: the worksheet (default: the first)")
     separator: str = Field(",", min_length=1, max_length=1, description="csv field separator")
-    decimal_comma: bool = Field(False, description="numbers written 3,5 (European exports)")
+    decimal_comma: bool = Field(
+        False, description="numbers written 3,5 or 1.234,5 (European exports)"
+    )
+    booleans: Booleans | None = Field(
+        None, description="the export's own words for true and false, e.g. {true: [Ja]}"
+    )
+    custom: bool = Field(
+        False, description="a custom dataset, even though its name is close to a canonical one"
+    )
     encoding: str = Field("utf-8", description="csv text encoding, e.g. cp1252 or latin-1")
     timestamp_format: str | None = Field(
         None, description="strftime format of the export's timestamps, e.g. %d.%m.%Y %H:%M"
@@ -300,6 +309,18 @@ class Source(Strict):
     clock_times: dict[str, sourceopts.ClockTime] = Field(
         default_factory=dict, description=sourceopts.CLOCK_TIMES_HELP
     )
+
+    # where each key of this source is written (file, line, column), set by the loader,
+    # so a data error about the mapping can point at the line of tpmkit.yaml
+    _written: dict[tuple[str, ...], tuple[str, int, int]] = PrivateAttr(default_factory=dict)
+
+    def written_at(self, *path: str) -> tuple[str | None, int | None, int | None]:
+        """The file, line and column a key of this source is written at (or Nones)."""
+        return self._written.get(path, (None, None, None))
+
+    def remember(self, path: tuple[str, ...], where: tuple[str, int, int]) -> None:
+        """Note where a key of this source is written (the loader calls this)."""
+        self._written[path] = where
 
 
 class ScorecardCategory(Strict):

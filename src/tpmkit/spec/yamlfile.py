@@ -129,6 +129,20 @@ def _walk(
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _tab_near(text: str, line: int | None) -> Mark | None:
+    """The 1-based line and column of a tab in the leading blanks of the line the parser
+    stopped at (or the line before it, where a block ended), if there is one."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    for index in (line, line - 1):
+        if 0 <= index < len(lines):
+            blanks = lines[index][: len(lines[index]) - len(lines[index].lstrip(" \t"))]
+            if "\t" in blanks:
+                return index + 1, blanks.index("\t") + 1
+    return None
+
+
 def parse_yaml(text: str, file: str) -> LocatedDoc:
     """Parse YAML text with safe_load semantics (no arbitrary tags), keeping locations."""
     try:
@@ -147,13 +161,15 @@ def parse_yaml(text: str, file: str) -> LocatedDoc:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        hint = "check indentation and quoting"
+        tab = _tab_near(text, mark.line if mark else None)
+        if tab is not None:  # PyYAML only says "cannot start any token"
+            line, col = tab
+            problem = "a tab character in the indentation: YAML indents with spaces only"
+            hint = f"replace the tab on line {line} with spaces"
         raise DefinitionError(
             f"{file} is not valid YAML",
-            [
-                Issue(
-                    problem, file=file, line=line, column=col, hint="check indentation and quoting"
-                )
-            ],
+            [Issue(problem, file=file, line=line, column=col, hint=hint)],
         ) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{file} is not valid YAML", [Issue(str(exc), file=file)]) from None
@@ -172,7 +188,21 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DefinitionError(f"file not found: {name}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        before = exc.object[: exc.start]
+        raise DefinitionError(
+            f"cannot read {name}: it is not UTF-8 text",
+            [
+                Issue(
+                    f"byte {exc.object[exc.start : exc.start + 1]!r} is not UTF-8",
+                    file=name,
+                    line=before.count(b"\n") + 1,
+                    column=exc.start - before.rfind(b"\n"),
+                    hint="save the file as UTF-8 (definition files are always UTF-8)",
+                )
+            ],
+        ) from None
+    except OSError as exc:
         raise DefinitionError(f"cannot read {name}: {exc}") from None
     if len(text) > MAX_BYTES:
         raise DefinitionError(

@@ -50,7 +50,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
 
 
 def test_team_lead_report_evaluates_each_need_once(runs):
-    tpmkit.load(EXAMPLE).report(role="team_lead", now=NOW, cache=False)
+    tpmkit.load(EXAMPLE).report(role="team_lead", now=NOW, cache=False, why=False)
     # the team table is also the context of the agent table and the scorecard's team average;
     # every view has the levels (vendor, site, queue, team) for its breach list (issue 15)
     levels = {("week", (c,), None, None) for c in ("vendor", "queue")}
@@ -60,7 +60,7 @@ def test_team_lead_report_evaluates_each_need_once(runs):
 
 
 def test_operations_manager_report_evaluates_each_need_once(runs):
-    tpmkit.load(EXAMPLE).report(role="operations_manager", now=NOW, cache=False)
+    tpmkit.load(EXAMPLE).report(role="operations_manager", now=NOW, cache=False, why=False)
     # the site table is the scorecard's site average too; the team and queue tables are the
     # levels of the breach list (issue 15)
     assert set(runs) == SHARED | {("week", (c,), None, None) for c in ("vendor", "queue")}
@@ -91,6 +91,19 @@ def test_the_why_of_a_check_adds_one_evaluation_per_dimension(runs):
     assert {(r[2], r[3]) for r in grouped} == {(D(2026, 11, 2), D(2026, 11, 15))}
 
 
+def test_the_why_of_a_report_adds_one_evaluation_per_dimension(runs):
+    # every breached metric of the view (at any level) is explained against the previous
+    # week; they share one evaluation per dimension over the two weeks (W45-W46, Nov 2-15)
+    report = tpmkit.load(EXAMPLE).report(role="operations_manager", now=NOW, cache=False)
+    assert set(report.moved) == {row.metric for row in report.breach_rows()}
+    assert report.moved["aht"].best.dimensions == ("team",)
+    assert report.moved["aht"].best.top.label == "Berlin Tech"
+    explained = [r for r in runs if r[0] == "week" and r[2] is not None and r[1][0] in WHY]
+    assert len(explained) == len(set(explained))
+    assert {r[1] for r in explained} == {(d,) for d in WHY}
+    assert {(r[2], r[3]) for r in explained} == {(D(2026, 11, 2), D(2026, 11, 15))}
+
+
 @pytest.mark.parametrize(
     # the whole operation, vendor, site, queue and team: 5 for a trainer (2 before issue 15)
     ("role", "distinct"),
@@ -99,6 +112,7 @@ def test_the_why_of_a_check_adds_one_evaluation_per_dimension(runs):
 def test_cli_report_runs_the_engine_once_per_need(runs, tmp_path, role, distinct):
     output = tmp_path / "report.md"
     args = ["report", "-p", str(EXAMPLE), "--role", role, "-o", str(output), "--no-cache", "-q"]
+    args.append("--no-why")
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert len(runs) == len(set(runs)) == distinct

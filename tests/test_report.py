@@ -101,9 +101,11 @@ def test_html_matches_the_golden_file(project_file, golden):
     # Issue 15 item 3 changed the golden twice: no sideways scrolling at 390 px (each table
     # sits in its own scrolling box, a phone-width media query stacks the layout), then the
     # decision-first layout: tiles and the breach list (no tables), then two tables, the
-    # metric × group grid and the agent grid, in place of one table per metric and grouping.
-    assert html.count('<div class="scroll"><table class="grid">') == 2 == html.count("<table")
-    assert html.count("</table></div>") == 2
+    # metric × group grid and the agent grid, in place of one table per metric and grouping;
+    # and "What moved" (issue 16): why wait rose
+    assert html.count('<div class="scroll"><table class="grid">') == 2
+    assert html.count('<div class="scroll"><table>') == 1 == html.count('id="moved"')
+    assert html.count("<table") == 3 == html.count("</table></div>")
     tiles = html.count('<div class="tile"') + html.count('<div class="tile quiet"')
     assert tiles == 2 and html.count('<div class="breach"') == 1
     assert ".scroll { overflow-x: auto; max-width: 100%; }" in html
@@ -198,6 +200,10 @@ def test_golden_report_key_facts_by_hand(project_file):
     assert "**Average wait** — owner team lead\naction: team lead: add staff today\n" in text
     assert "- CRITICAL team Red = agent a1 80.0s above critical 60.0s, n 1\n" in text
     assert "- WARNING team Blue = agent" in text and "50.0s above warning 30.0s, n 1" in text
+    # Why (issue 16), by hand: W12 a1 35, Blue 40; W13 80, 50; one call each, so the weights
+    # stay 1/2: no mix; rate Red 1/2 × (80 − 35) = +22.5, Blue 1/2 × (50 − 40) = +5.0
+    assert "why: wait +27.5s: Red +22.5s (rate) (vs previous period)" in text
+    assert "| Average wait | 37.5s → 65.0s | +27.5s | team | rate | Red +22.5s (rate); " in text
     # handled has no thresholds: shown with its value, marked not judged (goldens, issue 15)
     assert "| Handled | 2 | 2 | Not judged | — | — | ±0 | stable | ▁▁▁▁ |" in text
     # the status grid: the operation, then the teams (each its only agent) by name

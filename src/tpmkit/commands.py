@@ -276,9 +276,11 @@ def report(
     agent: str | None = None,
     now: dt.datetime | None = None,
     evaluator: Evaluator | None = None,
+    why: bool = True,
 ) -> Report:
     """Evaluate the view's metrics (each grouping once) and assemble the report of one
-    period; `agent` narrows the agent view to one person."""
+    period; `agent` narrows the agent view to one person; with `why`, each breached
+    metric's change is explained (`tpmkit.explain`) for its breach and "What moved"."""
     from tpmkit.report import build
 
     if last < 1:
@@ -310,7 +312,7 @@ def report(
     if project.spec.goals and role in ("agent", "team_lead"):
         tracked = goals(project, day, evaluate)
     found, groupings = _level_tables(evaluate, plan.tables, plan.groupings, notes, asked=bool(by))
-    return build.build(
+    built = build.build(
         project.definitions,
         evaluation,
         chosen,
@@ -326,3 +328,10 @@ def report(
         goals=tracked,
         notes=notes,
     )
+    if why and period != "all":
+        from tpmkit.explaining import explanations
+
+        periods = {c.metric: c.period for c in built.cards}
+        wanted = [(r.metric, periods[r.metric]) for r in built.breach_rows()]
+        built.moved = explanations(project, evaluate, wanted, period, now=now)
+    return built

@@ -220,46 +220,65 @@ def attach_drivers(
         v for v in result.verdicts if (v.failed or v.status in BREACHES) and v.value is not None
     ]
     breached = [v for v in judged if not v.group]
-    offered = _plan_together(project, evaluator, breached, result.grain)
     _group_drivers(project, evaluator, [v for v in judged if v.group], result.grain)
+    found = explanations(
+        project, evaluator, [(v.metric, v.period) for v in breached], result.grain, now=now
+    )
     for verdict in breached:
+        top = driver(found[verdict.metric]) if verdict.metric in found else None
+        if top is not None:
+            verdict.driver = top.text
+
+
+def explanations(
+    project: Project,
+    evaluator: Evaluator,
+    wanted: Sequence[tuple[str, str]],
+    grain: str,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, Explanation]:
+    """Each (metric, period)'s change against the previous period, explained over every
+    dimension the data offer; the metrics share one evaluation per dimension. A change
+    that cannot be explained (no earlier period, no dimension) is left out."""
+    offered = _plan_together(project, evaluator, wanted, grain)
+    out = {}
+    for metric, period in wanted:
         try:
-            found = explain(
+            out[metric] = explain(
                 project,
-                verdict.metric,
-                period=result.grain,
-                at=verdict.period,
+                metric,
+                period=grain,
+                at=period,
                 evaluator=evaluator,
                 now=now,
                 searched=offered,
             )
         except UsageError:
             continue
-        top = driver(found)
-        if top is not None:
-            verdict.driver = top.text
+    return out
 
 
 def _plan_together(
-    project: Project, evaluate: Evaluator, verdicts: list[Verdict], grain: str
+    project: Project, evaluate: Evaluator, wanted: Sequence[tuple[str, str]], grain: str
 ) -> list[str]:
-    """Evaluate every breached metric's needs together, so that the metrics share one
+    """Evaluate every (metric, period)'s needs together, so that the metrics share one
     evaluation per dimension (and one over every period) instead of one each; the
     dimensions the data offer (a dimension no dataset has is tried once, not per metric)."""
-    ids = list(dict.fromkeys(v.metric for v in verdicts))
+    ids = list(dict.fromkeys(metric for metric, _ in wanted))
     if not ids:
         return []
     evaluate.plan([Need((m,), grain) for m in ids])
     needs = []
     candidates = _candidates(project)
-    for verdict in verdicts:
-        spec = project.metrics[verdict.metric].spec
+    for metric, period in wanted:
+        spec = project.metrics[metric].spec
         try:
             overall = evaluate.one(Need((spec.id,), grain))
-            before = earlier(overall.records, spec, verdict.period, "previous")
+            before = earlier(overall.records, spec, period, "previous")
         except UsageError:
             continue
-        window = _window(overall.records, spec.id, before, verdict.period)
+        window = _window(overall.records, spec.id, before, period)
         needs += [Need((spec.id,), grain, (d,), *window, explicit=False) for d in candidates]
     evaluate.plan(needs)
     offered = set()

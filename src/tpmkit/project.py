@@ -287,9 +287,12 @@ class Project(Definitions):
         data: Mapping[str, Any] | None = None,
         cache: Path | bool = True,
         progress: Callable[[str], None] | None = None,
+        why: bool = True,
     ) -> Report:
         """The report of one period for a role's view; render it with
-        `tpmkit.to_html` or `tpmkit.to_markdown`."""
+        `tpmkit.to_html` or `tpmkit.to_markdown`. With `why` (default), each breached
+        metric's change against the previous period is explained (its top driver beside
+        the breach, and a "What moved" section)."""
         from tpmkit import commands
 
         evaluate = self._evaluator(period, data, cache, progress)
@@ -305,6 +308,7 @@ class Project(Definitions):
             agent=agent,
             now=now,
             evaluator=evaluate,
+            why=why,
         )
 
 

@@ -21,6 +21,7 @@ from tpmkit.cli.options import (
     QuietOption,
     RecordOption,
     RoleOption,
+    WhyOption,
     cache_choice,
     loaded_project,
     notes_to_stderr,
@@ -79,14 +80,7 @@ def check(
             "pass its warning threshold within 4 periods."
         ),
     ] = False,
-    why: Annotated[
-        bool,
-        typer.Option(
-            "--why/--no-why",
-            help="Name the top driver of each breach against the previous period "
-            "(tpmkit explain; one evaluation per dimension, breaching metrics only).",
-        ),
-    ] = True,
+    why: WhyOption = True,
     junit: Annotated[
         Path | None, typer.Option(help="Also write JUnit XML (one test per metric × group).")
     ] = None,

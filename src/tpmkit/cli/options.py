@@ -55,6 +55,14 @@ MetricsArgument = Annotated[
 RecordOption = Annotated[
     bool, typer.Option(help="Also append this run's records to the project's history.")
 ]
+WhyOption = Annotated[
+    bool,
+    typer.Option(
+        "--why/--no-why",
+        help="Name the top driver of each breach against the previous period "
+        "(tpmkit explain; one evaluation per dimension, breaching metrics only).",
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display and no notes on stderr.")
 ]

@@ -18,6 +18,7 @@ from tpmkit.cli.options import (
     ProjectOption,
     QuietOption,
     RecordOption,
+    WhyOption,
     WideOption,
     cache_choice,
     loaded_project,
@@ -141,6 +142,7 @@ def report(
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
     record: RecordOption = False,
+    why: WhyOption = True,
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
     from tpmkit.atomic import write_text
@@ -168,6 +170,7 @@ def report(
             agent=agent,
             cache=cache_choice(no_cache, cache_dir),
             progress=step,
+            why=why,
         )
         step("writing the report")
         text = to_html(result) if fmt is ReportFormat.html else to_markdown(result)

@@ -22,7 +22,7 @@ from tpmkit.render.values import (
     threshold_passed,
 )
 from tpmkit.report import places
-from tpmkit.report.model import Card, Report
+from tpmkit.report.model import AGENT_VIEWS, Card, Report
 from tpmkit.report.personal import Standing
 from tpmkit.report.svg import chart
 from tpmkit.vocabulary import Grain, Level, level_of
@@ -92,7 +92,6 @@ AGENTS_LEGEND = (
     "Each agent's value and status per metric (✓ ok, ▲ warning, ✖ critical; grey: too few "
     "rows to judge), by team."
 )
-ROLES_WITH_AGENTS = ("team_lead", "agent")
 
 
 def needs_attention(card: Card) -> bool:
@@ -106,10 +105,62 @@ def needs_attention(card: Card) -> bool:
     )
 
 
+def _drivers(report: Report) -> dict[str, str]:
+    """Per metric explained, its top driver in words ("aht +9.8s: Berlin Tech +8.1s
+    (rate)")."""
+    from tpmkit.explain.drivers import driver
+
+    out = {}
+    for metric, explanation in report.moved.items():
+        top = driver(explanation)
+        if top is not None:
+            out[metric] = top.text
+    return out
+
+
+MOVED_SEGMENTS = 3  # segments shown per metric in "What moved"
+
+
+def _moved(report: Report, rows: list[Any]) -> list[dict[str, Any]]:
+    """The "What moved" lines, in the breach list's order: per breached metric its change,
+    the dimension that explains it best, mostly mix or rate, and its largest segments."""
+    from tpmkit.explain.words import effect_words, segment_words
+
+    out = []
+    for row in rows:
+        explanation = report.moved.get(row.metric)
+        if explanation is None or explanation.best is None or explanation.best.change is None:
+            continue
+        best = explanation.best
+        out.append(
+            {
+                "name": row.name,
+                "unit": row.unit,
+                "before": explanation.before,
+                "after": explanation.after,
+                "change": best.change,
+                "periods": f"{best.before_period} → {best.after_period}",
+                "by": " / ".join(best.dimensions),
+                "mostly": (
+                    effect_words(best, best.main_effect) if best.adds_up else "does not add up"
+                ),
+                "segments": [segment_words(best, s) for s in best.segments[:MOVED_SEGMENTS]],
+            }
+        )
+    return out
+
+
+MOVED_LEGEND = (
+    "Why each breached metric moved since the previous period, over the dimension that "
+    "explains it best (`tpmkit explain METRIC` for every dimension): mix is a shift of work "
+    "between segments, rate a change within them; the largest segments first."
+)
+
+
 def first_screen(report: Report) -> dict[str, Any]:
     """The tiles, the breaches level by level, the status grids, and the detail sections
     in the order they follow (shortest first)."""
-    found = places.places(report.cards, report.tables)
+    found = report.places()
     agent_places = [] if report.standing else places.agents(found)
     agent_metrics = {m for p in agent_places for m in p.records}
     order = ("critical", "warning")
@@ -118,15 +169,16 @@ def first_screen(report: Report) -> dict[str, Any]:
     other_tables = (
         [] if report.standing else [t for t in report.tables if level_of(t.columns) is None]
     )
-    with_agents = report.role in ROLES_WITH_AGENTS
+    with_agents = report.role in AGENT_VIEWS
+    rows = report.breach_rows(found)
     counts = report.counts()
     context = {
         "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items()),
         "tiles": tiles,
         "tiles_legend": TILES_LEGEND,
-        "breach_levels": places.by_level(
-            places.breach_rows(found, report.cards, agents=with_agents, reader=report.role)
-        ),
+        "breach_levels": places.by_level(rows),
+        "drivers": _drivers(report),
+        "moved": _moved(report, rows),
         "breaches_legend": BREACHES_LEGEND.format(agents=", then agent" if with_agents else ""),
         "level_titles": {str(k): v for k, v in LEVEL_TITLES.items()},
         "grid_columns": places.grid_columns(found),
@@ -134,12 +186,14 @@ def first_screen(report: Report) -> dict[str, Any]:
         "agent_rows": agent_places,
         "agent_metrics": [c for c in report.cards if c.metric in agent_metrics],
         "agents_legend": AGENTS_LEGEND,
+        "moved_legend": MOVED_LEGEND,
         "attention": attention,
         "quiet": [c for c in report.cards if c not in attention],
         "other_tables": other_tables,
     }
     sizes = {  # roughly the lines each section takes, to put the short ones first
         "early": len(report.early_warnings()),
+        "moved": len(context["moved"]),
         "metrics": 6 * len(attention),
         "standing": len(report.standing),
         "groups": sum(len(t.rows) + 2 for t in other_tables),

@@ -102,6 +102,9 @@ def _breaches(report: Report, context: dict[str, Any]) -> list[str]:
             out.append(f"**{markdown_cell(row.name)}** — owner {markdown_cell(owner)}")
             if row.action:
                 out.append(f"action: {markdown_cell(row.action)}")
+            if row.metric in context["drivers"]:
+                why = context["drivers"][row.metric]
+                out.append(f"why: {markdown_cell(why)} (vs previous period)")
             out.append("")
             for place, record in row.entries:
                 n = f", n {record['n']:,}" if record.get("n") is not None else ""
@@ -112,6 +115,32 @@ def _breaches(report: Report, context: dict[str, Any]) -> list[str]:
                 out.append(markdown_cell(line))
             out.append("")
     return out
+
+
+def _moved(report: Report, context: dict[str, Any]) -> list[str]:
+    """Why each breached metric moved (see `document._moved`)."""
+    if not context["moved"]:
+        return []
+    fmt, gap = context["fmt"], context["gap"]
+    out = [
+        "## What moved",
+        "",
+        context["moved_legend"],
+        "",
+        "| metric | before → after | change | by | mostly | largest segments |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    for m in context["moved"]:
+        cells = [
+            m["name"],
+            f"{fmt(m['before'], m['unit'])} → {fmt(m['after'], m['unit'])}",
+            gap(m["change"], m["unit"]),
+            m["by"],
+            m["mostly"],
+            "; ".join(m["segments"]),
+        ]
+        out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    return [*out, ""]
 
 
 def _grid(report: Report, context: dict[str, Any]) -> list[str]:
@@ -397,6 +426,7 @@ def to_markdown(report: Report) -> str:
     out += _glance(report, context) + _breaches(report, context) + _grid(report, context)
     detail = {
         "early": _early,
+        "moved": _moved,
         "metrics": _metrics,
         "standing": lambda r, c: _standing_markdown(r, c["fmt"], c["level"]),
         "groups": _groups,

@@ -13,6 +13,7 @@ from tpmkit.render.values import group_label
 from tpmkit.report import personal
 
 STATUS_ORDER = ("critical", "warning", "no_data", "insufficient_sample", "ok")
+AGENT_VIEWS = ("team_lead", "agent")  # the views whose breach list names agents
 EARLY_WARNINGS_SHOWN = 15  # group rows in the early-warning table (most urgent first)
 
 
@@ -97,6 +98,29 @@ class Report:
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
     agent: str | None = None  # the agent view's reader (see `_only_agent`)
     standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
+    # metric id -> its change against the previous period explained (tpmkit.explain), for
+    # the metrics in breach: the "why" of each breach and the "What moved" section
+    moved: dict[str, Any] = field(default_factory=dict)
+
+    def places(self) -> list[Any]:
+        """The operation and every group of every level, one population named once (see
+        `report/places.py`)."""
+        from tpmkit.report import places
+
+        return places.places(self.cards, self.tables)
+
+    def breach_rows(self, found: list[Any] | None = None) -> list[Any]:
+        """Every metric in breach with its groups by level (see `places.breach_rows`):
+        agents only in the views that name them, the reader's own metrics first."""
+        from tpmkit.report import places
+
+        agents = self.role in AGENT_VIEWS
+        return places.breach_rows(
+            found if found is not None else self.places(),
+            self.cards,
+            agents=agents,
+            reader=self.role,
+        )
 
     def counts(self) -> dict[str, int]:
         counted = Counter(card.status for card in self.cards)

@@ -411,3 +411,26 @@ def test_cli_reports_the_total_beyond_twenty(make):
     assert result.output.count("out of range 0..10") == 20
     assert "23" in result.output and "3 more (23 in all)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_value_a_keep_rows_cast_cannot_convert_is_located(tmp_path):
+    """A `keep_rows` that casts a column (issue 17): a value it cannot convert is exit 2 at
+    its file, line and column, not 'check that it is UTF-8'."""
+    from typer.testing import CliRunner
+
+    from tpmkit.cli.app import app
+
+    (tmp_path / "tpmkit.yaml").write_text(
+        "name: KR\ntimezone: Europe/Berlin\nsources:\n  calls:\n    path: calls.csv\n"
+        '    keep_rows: "CAST(q_time AS INT) > 0"\n    columns: {q_time: wait_seconds}\n'
+    )
+    (tmp_path / "calls.csv").write_text(
+        "contact_id,offered_at,answered,q_time\n"
+        "c1,2026-01-05 10:00:00,Y,5\nc2,2026-01-05 10:01:00,Y,forty\nc3,2026-01-05 10:02:00,N,3\n"
+    )
+    args = ["evaluate", "contacts_offered", "--period", "all", "-p", str(tmp_path / "tpmkit.yaml")]
+    result = CliRunner().invoke(app, [*args, "--no-cache"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "calls.csv:3:4: error: column `q_time`: 'forty' is not a whole number" in text
+    assert "null_values" in text and "UTF-8" not in text

@@ -9,6 +9,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -230,6 +231,58 @@ def header_error(
     return DataError(
         f"dataset `{dataset}`: the header of {display} is one column, {names[0][:60]!r}",
         [Issue("the header is not split into columns", file=display, line=1, hint=hint)],
+    )
+
+
+# polars' words for a cast that failed at run time (in `keep_rows`, `derive` or `where`)
+FAILED_CAST = re.compile(
+    r"conversion from `(?P<source>\w+)` to `(?P<target>\w+)` failed in column "
+    r"'(?P<column>[^']+)' for \d+ out of \d+ values: \[(?P<values>.*)\]"
+)
+
+
+# polars' type names in a failed cast, as a user reads them
+TYPE_WORDS = {"i8": "whole number", "i16": "whole number", "i32": "whole number",
+              "i64": "whole number", "f32": "number", "f64": "number", "date": "date",
+              "datetime": "timestamp", "bool": "boolean"}  # fmt: skip
+
+
+def failed_cast(
+    dataset: str, display: str, path: Path | None, source: Source, detail: str
+) -> DataError | None:
+    """The line, column and value of the first export value a CAST could not convert (None:
+    not such a failure, or the value is not in the file as written)."""
+    found = FAILED_CAST.search(detail)
+    if found is None or path is None or not path.exists():
+        return None
+    first = found.group("values").split(", ")[0].strip()
+    value = first[1:-1] if len(first) >= 2 and first[0] == first[-1] == '"' else first
+    column = found.group("column")
+    records = _records(path, source)
+    try:
+        header = next(records, None)
+        if header is None or column not in header[1]:
+            return None
+        index = header[1].index(column)
+        line = next((n for n, r in records if len(r) > index and r[index] == value), None)
+    except OpenQuote:
+        return None
+    if line is None:
+        return None
+    return DataError(
+        f"dataset `{dataset}`: a value of {display} cannot be converted",
+        [
+            Issue(
+                f"column `{column}`: {value!r} is not a "
+                f"{TYPE_WORDS.get(found.group('target'), found.group('target'))} (a CAST in "
+                "`keep_rows`, `derive` or a metric's expression converts this column)",
+                file=display,
+                line=line,
+                column=index + 1,
+                hint="fix the value in the export, or list it under the source's "
+                "`null_values` so that it reads as empty",
+            )
+        ],
     )
 
 

@@ -93,15 +93,16 @@ def collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.Da
     try:
         return frame.collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         for item in scanned:  # the first file with a reason the user can act on
             located = (
-                diagnose.unreadable(name, item.display, item.path, item.source)
+                diagnose.failed_cast(name, item.display, item.path, item.source, str(exc))
+                or diagnose.unreadable(name, item.display, item.path, item.source)
                 if item.format == "csv"
                 else None
             )
             if located is not None:
                 raise located from None
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "check that it is UTF-8 CSV with one header line, or valid Parquet"
         if "utf-8" in detail.lower() or "utf8" in detail.lower():
             hint = "save the export as UTF-8 (or re-export it) and run again"

@@ -127,3 +127,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean `x`?' hint when a close match exists."""
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{match[0]}`?" if match else None
+
+
+def period_hint(word: str, labels: Sequence[str]) -> str | None:
+    """A 'did you mean' for a period label: a close match, else the latest label that ends
+    with what was typed (`W13` → `2026-W13`)."""
+    hint = did_you_mean(word, labels)
+    ending = [label for label in labels if label.endswith(word)]
+    if hint is None and ending:
+        hint = f"did you mean `{ending[-1]}`?"
+    return hint

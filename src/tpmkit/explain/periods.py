@@ -8,7 +8,7 @@ import datetime as dt
 
 import polars as pl
 
-from tpmkit.errors import Issue, UsageError, did_you_mean
+from tpmkit.errors import Issue, UsageError, period_hint
 from tpmkit.spec.models import MetricSpec
 
 
@@ -46,10 +46,7 @@ def earlier(records: pl.DataFrame, spec: MetricSpec, at: str, vs: str) -> str:
     if vs == "baseline":
         return _baseline_period(records, spec, labels)
     if vs not in labels:
-        hint = did_you_mean(vs, labels)
-        ending = [label for label in labels if label.endswith(vs)]
-        if hint is None and ending:
-            hint = f"did you mean `{ending[-1]}`?"
+        hint = period_hint(vs, labels)
         raise UsageError(
             f"vs {vs}: `{spec.id}` has no value in a period `{vs}`" + (f"; {hint}" if hint else ""),
             [Issue("use previous, baseline or one of: " + ", ".join(labels[-8:]), severity="hint")],

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tpmkit.engine.status import level_reasons
-from tpmkit.errors import Issue, UsageError, did_you_mean
+from tpmkit.errors import Issue, UsageError, did_you_mean, period_hint
 from tpmkit.records import UNGROUPABLE, Evaluation
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
@@ -239,10 +239,7 @@ def judged_periods(
     labels = [str(p["period"]) for p in periods]
     if at != "latest":
         if at not in labels:
-            hint = did_you_mean(at, labels)
-            ending = [label for label in labels if label.endswith(at)]
-            if hint is None and ending:
-                hint = f"did you mean `{ending[-1]}`?"
+            hint = period_hint(at, labels)
             raise UsageError(
                 f"at {at}: no such period in the data" + (f"; {hint}" if hint else ""),
                 [Issue("periods: " + ", ".join(labels[-8:]), severity="hint")],

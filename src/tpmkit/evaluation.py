@@ -15,6 +15,7 @@ from tpmkit.contract import ATTRIBUTION, CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIM
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.attribution import attribute
 from tpmkit.data.cache import CsvCache
+from tpmkit.data.freshness import day_counts
 from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.engine.window import Window
 from tpmkit.errors import ComputeError, DefinitionError, Issue
@@ -134,10 +135,7 @@ def run(
         raise _located(exc, project) from None
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)
     records = _add_quarantine(records, project, everything, loaded)
-    summaries = [
-        DatasetSummary(d.name, d.files, d.rows_read, d.quarantined, d.rejects_file, _latest_day(d))
-        for d in loaded.values()
-    ]
+    summaries = [_summary(d) for d in loaded.values()]
     for d in loaded.values():
         if d.deduplicated:
             notes.append(
@@ -164,6 +162,21 @@ def run(
         misses,
         {m.id: m.spec for m in selected},
         project.spec.timezone,
+    )
+
+
+def _summary(dataset: Dataset) -> DatasetSummary:
+    latest, daily = day_counts(dataset.frame, dataset.time_column)
+    return DatasetSummary(
+        dataset.name,
+        dataset.files,
+        dataset.rows_read,
+        dataset.quarantined,
+        dataset.rejects_file,
+        _latest_day(dataset),
+        dataset.time_column,
+        latest,
+        daily,
     )
 
 

@@ -90,7 +90,7 @@ def load_dataset(
         "timezone": timezone,
         "types": types,
         "tpmkit": __version__,
-        "source": source.model_dump(mode="json", exclude={"path"}),
+        "source": source.model_dump(mode="json", exclude={"path", "freshness", "completeness"}),
     }
     if first_rows is not None:
         scanned = [replace(item, frame=item.frame.head(first_rows)) for item in scanned]

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from tpmkit.spec.base import Strict
 
@@ -43,7 +43,14 @@ def age_text(age: dt.timedelta) -> str:
     return f"{minutes}m"
 
 
-Age = Annotated[dt.timedelta, BeforeValidator(parse_age), PlainSerializer(age_text)]
+# written as text (36h), not as an ISO 8601 duration: the schema says so for editors
+AGE_SCHEMA = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[mhdw]\s*$", "examples": ["36h"]}
+Age = Annotated[
+    dt.timedelta,
+    BeforeValidator(parse_age),
+    PlainSerializer(age_text),
+    WithJsonSchema(AGE_SCHEMA),
+]
 
 
 class Freshness(Strict):

@@ -391,3 +391,36 @@ def test_the_example_with_its_last_two_days_cut_is_incomplete(tmp_path):
     )
     summary = result.stdout.splitlines()[-1]
     assert summary.endswith("; source calls incomplete; source system_events incomplete")
+
+
+def test_a_holiday_annotation_exempts_its_day(make):
+    # the cut Saturday of the DST week (5 rows vs median 30) is a bank holiday here
+    counts = weeks_of_calls(SUNDAY, 10)
+    counts[SUNDAY - dt.timedelta(days=1)] = 5
+    project = fresh_project(make, counts)
+    make.write("annotations.csv", "from,to,text,kind\n2026-10-24,,Bank holiday,holiday\n")
+    result = check(project, "--now", "2026-10-26T08:00", "-f", "json")
+    assert result.exit_code == 0, result.output
+    (calls,) = [s for s in json.loads(result.stdout)["sources"] if s["name"] == "calls"]
+    assert calls["status"] == "ok" and len(calls["days"]) == 6
+    assert calls["notes"] == ["2026-10-24 not checked for completeness: a holiday annotation"]
+    # an outage is no excuse
+    make.write("annotations.csv", "from,to,text,kind\n2026-10-24,,Telephony down,outage\n")
+    assert check(project, "--now", "2026-10-26T08:00").exit_code == 1
+
+
+def test_the_report_names_a_stale_source_in_its_data_quality_lines(make):
+    from tpmkit import load
+
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10), ", freshness: {max_age: 36h}")
+    # latest call 25 Oct 10:25 CET; 28 Oct 10:25 is 3 days later
+    late = load(project).report(now=dt.datetime(2026, 10, 28, 10, 25, tzinfo=BERLIN))
+    assert (
+        "source calls: stale: latest timestamp 2026-10-25 10:25 CET is 3d old (max_age 36h), "
+        "complete: 7 day(s) checked" in late.quality()
+    )
+    fresh = load(project).report(now=dt.datetime(2026, 10, 26, 8, tzinfo=BERLIN))
+    assert (
+        "source calls: fresh: latest timestamp 2026-10-25 10:25 CET is 21h 35m old "
+        "(max_age 36h), complete: 7 day(s) checked" in fresh.quality()
+    )

@@ -280,11 +280,17 @@ def run_time(text: str | None, timezone: str) -> dt.datetime | None:
 
 
 def skipped_note(statuses: Iterable[SourceStatus]) -> str | None:
-    """One note naming the sources whose completeness was not checked at all."""
-    names = [s.name for s in statuses if s.min_share is not None and not s.days]
+    """One note naming the timed sources whose completeness no day could be checked for (a
+    lookup without a time column, such as the roster, is not an export of events: its note
+    is in the JSON output only)."""
+    names = [
+        s.name
+        for s in statuses
+        if s.min_share is not None and s.time_column is not None and not s.days
+    ]
     if not names:
         return None
     return (
         f"completeness not checked for {', '.join(names)} "
-        "(no time column, too few rows or too few earlier weeks; see --format json)"
+        "(too few rows a day or too few earlier weeks; see --format json)"
     )

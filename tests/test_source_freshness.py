@@ -424,3 +424,21 @@ def test_the_report_names_a_stale_source_in_its_data_quality_lines(make):
         "source calls: fresh: latest timestamp 2026-10-25 10:25 CET is 21h 35m old "
         "(max_age 36h), complete: 7 day(s) checked" in fresh.quality()
     )
+
+
+def test_now_sets_the_latest_complete_period_and_its_days(make):
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
+    # Sunday noon: week 43 has not ended, so week 42 (12 to 18 Oct) is judged
+    noon = json.loads(check(project, "--now", "2026-10-25T12:00", "-f", "json").stdout)
+    assert noon["period"] == "2026-W42"
+    (calls,) = noon["sources"]
+    assert [d["day"] for d in calls["days"]] == [f"2026-10-{d}" for d in range(12, 19)]
+    # Monday 00:00 local: week 43 has just ended (the 25-hour Sunday included)
+    monday = json.loads(check(project, "--now", "2026-10-26", "-f", "json").stdout)
+    assert monday["period"] == "2026-W43" and len(monday["sources"][0]["days"]) == 7
+    # --at a week in progress judges only the days that have ended: Mon to Wed
+    ongoing = check(project, "--at", "2026-W43", "--now", "2026-10-22T09:00", "-f", "json")
+    (calls,) = json.loads(ongoing.stdout)["sources"]
+    assert [d["day"] for d in calls["days"]] == ["2026-10-19", "2026-10-20", "2026-10-21"]
+    bad = check(project, "--now", "next tuesday")
+    assert bad.exit_code == 2 and "now next tuesday: not a date or time" in bad.output

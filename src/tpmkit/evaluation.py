@@ -15,7 +15,6 @@ from tpmkit.contract import ATTRIBUTION, CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIM
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.attribution import attribute
 from tpmkit.data.cache import CsvCache
-from tpmkit.data.freshness import day_counts
 from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.engine.window import Window
 from tpmkit.errors import ComputeError, DefinitionError, Issue
@@ -166,7 +165,7 @@ def run(
 
 
 def _summary(dataset: Dataset) -> DatasetSummary:
-    latest, daily = day_counts(dataset.frame, dataset.time_column)
+    latest, daily = dataset.day_counts
     return DatasetSummary(
         dataset.name,
         dataset.files,

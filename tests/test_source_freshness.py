@@ -283,9 +283,16 @@ def test_freshness_and_the_junit_and_github_output(make, tmp_path):
     project = fresh_project(make, weeks_of_calls(SUNDAY, 10), ", freshness: {max_age: 2d}")
     # Tuesday 27 Oct 10:25 is exactly 2 days later: not older than max_age
     assert check(project, "--now", "2026-10-27T10:25").exit_code == 0
-    junit = tmp_path / "junit.xml"
-    stale = check(project, "--now", "2026-10-27T10:26", "--junit", str(junit), "--github")
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    stale = runner.invoke(
+        app,
+        ["check", "-p", str(project), "--no-cache", "--no-why", "--now", "2026-10-27T10:26",
+         "--junit", str(junit), "--github"],
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )  # fmt: skip
     assert stale.exit_code == 1
+    step = summary.read_text(encoding="utf-8")
+    assert "❌ 1 failing" in step and "- ❌ source calls: stale: latest timestamp" in step
     line = (
         "FAIL source calls: stale: latest timestamp 2026-10-25 10:25 CET is 2d 0h 1m old "
         "(max_age 2d), complete: 7 day(s) checked"

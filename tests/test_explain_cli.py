@@ -104,5 +104,7 @@ def test_check_names_the_driver_unless_told_not_to(project_file):
     assert ": Blue +" in line
     quiet = runner.invoke(app, [*args, "--no-why"])
     assert quiet.exit_code == 1 and "why:" not in quiet.output
-    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).output)
+    # stdout alone: check notes on stderr that this fixture's two weeks are too few to
+    # check the export's completeness by (issue 18)
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
     assert data["verdicts"][0]["driver"].startswith("talk +")

@@ -174,7 +174,38 @@ def check(
         )
         for need in needs
     ]
-    return gate.combine(results)
+    result = gate.combine(results)
+    _judge_sources(project, result, now)
+    return result
+
+
+def _judge_sources(project: Project, result: CheckResult, now: dt.datetime | None) -> None:
+    """Each source the check read, judged for freshness and completeness on the days of
+    the judged period (`judge/sources.py`); a source that fails fails the check."""
+    from tpmkit.judge import sources
+
+    if result.evaluation is None:
+        return
+    result.sources = _source_statuses(project, result.evaluation, result.period, now)
+    note = sources.skipped_note(result.sources)
+    if note:
+        result.notes.append(note)
+
+
+def _source_statuses(
+    project: Project, evaluation: Evaluation, label: str, now: dt.datetime | None
+) -> list[Any]:
+    """The freshness and completeness of each dataset `evaluation` read, on the days of
+    the period `label`, at `now` (default: the wall clock)."""
+    from zoneinfo import ZoneInfo
+
+    from tpmkit.data.holidays import holiday_days
+    from tpmkit.judge import sources
+
+    moment = now or dt.datetime.now(ZoneInfo(evaluation.timezone))
+    holidays = holiday_days(project.spec, project.root) if evaluation.datasets else set()
+    spec = project.spec.sources
+    return sources.judge_sources(evaluation, spec, label, moment, holidays)
 
 
 def goals(
@@ -334,4 +365,5 @@ def report(
         periods = {c.metric: c.period for c in built.cards}
         wanted = [(r.metric, periods[r.metric]) for r in built.breach_rows()]
         built.moved = explanations(project, evaluate, wanted, period, now=now)
+    built.sources = _source_statuses(project, evaluation, built.period, now)
     return built

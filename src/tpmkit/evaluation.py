@@ -134,10 +134,7 @@ def run(
         raise _located(exc, project) from None
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)
     records = _add_quarantine(records, project, everything, loaded)
-    summaries = [
-        DatasetSummary(d.name, d.files, d.rows_read, d.quarantined, d.rejects_file, _latest_day(d))
-        for d in loaded.values()
-    ]
+    summaries = [_summary(d) for d in loaded.values()]
     for d in loaded.values():
         if d.deduplicated:
             notes.append(
@@ -164,6 +161,21 @@ def run(
         misses,
         {m.id: m.spec for m in selected},
         project.spec.timezone,
+    )
+
+
+def _summary(dataset: Dataset) -> DatasetSummary:
+    latest, daily = dataset.day_counts
+    return DatasetSummary(
+        dataset.name,
+        dataset.files,
+        dataset.rows_read,
+        dataset.quarantined,
+        dataset.rejects_file,
+        _latest_day(dataset),
+        dataset.time_column,
+        latest,
+        daily,
     )
 
 

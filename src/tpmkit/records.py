@@ -88,6 +88,11 @@ class DatasetSummary:
     quarantined: int
     rejects_file: str | None
     latest_day: dt.date | None = None  # local date of the latest row by its time column
+    # for freshness and completeness (judge/sources.py): the time column, its latest value
+    # (local time) and the rows per local day
+    time_column: str | None = None
+    latest: dt.datetime | dt.date | None = None
+    daily: dict[dt.date, int] = field(default_factory=dict)
 
 
 @dataclass

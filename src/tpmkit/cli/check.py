@@ -93,6 +93,14 @@ def check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.table,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="The run time, e.g. 2026-11-16T08:00 (project time zone unless an offset is "
+            "given): sets the latest complete period and the sources' freshness "
+            "(default: the wall clock)."
+        ),
+    ] = None,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
@@ -100,6 +108,7 @@ def check(
 ) -> None:
     """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
     from tpmkit.judge.gate import parse_gates
+    from tpmkit.judge.sources import run_time
     from tpmkit.render import ci as report
 
     writable(junit, "--junit")
@@ -117,6 +126,7 @@ def check(
             cache=cache_choice(no_cache, cache_dir),
             progress=step,
             why=why,
+            now=run_time(now, loaded.spec.timezone),
         )
     if not quiet:
         notes_to_stderr(result.notes)

@@ -4,6 +4,7 @@ handle repeated ids and bad rows. Each step is its own module; this one orders t
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from tpmkit.data.cache import CsvCache
 from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.derive import apply_defaults, apply_derivations
 from tpmkit.data.frames import frame_label
+from tpmkit.data.freshness import DayCounts, day_counts
 from tpmkit.data.problems import bad_cells, data_error
 from tpmkit.data.read import RowWindow, collect, scan, typed_file
 from tpmkit.data.rejects import write_rejects
@@ -48,6 +50,12 @@ class Dataset:
     @property
     def columns(self) -> set[str]:
         return set(self.frame.columns)
+
+    @cached_property
+    def day_counts(self) -> DayCounts:
+        """The latest timestamp and rows per local day (once per loaded dataset: the
+        evaluations of one report share it)."""
+        return day_counts(self.frame, self.time_column)
 
 
 def load_dataset(
@@ -90,7 +98,7 @@ def load_dataset(
         "timezone": timezone,
         "types": types,
         "tpmkit": __version__,
-        "source": source.model_dump(mode="json", exclude={"path"}),
+        "source": source.model_dump(mode="json", exclude={"path", "freshness", "completeness"}),
     }
     if first_rows is not None:
         scanned = [replace(item, frame=item.frame.head(first_rows)) for item in scanned]

@@ -33,6 +33,7 @@ import polars as pl
 
 from tpmkit.engine.status import level_reasons
 from tpmkit.errors import Issue, UsageError, did_you_mean, period_hint
+from tpmkit.judge.sources import SourceStatus
 from tpmkit.records import UNGROUPABLE, Evaluation
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
@@ -81,10 +82,12 @@ class CheckResult:
     verdicts: list[Verdict]
     notes: list[str] = field(default_factory=list)
     evaluation: Evaluation | None = None  # the Evaluation judged (for the history)
+    # each source's freshness and completeness (judge/sources.py): stale or incomplete fails
+    sources: list[SourceStatus] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return any(v.failed for v in self.verdicts)
+        return any(v.failed for v in self.verdicts) or any(s.failed for s in self.sources)
 
     @property
     def judged(self) -> list[Verdict]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from tpmkit.atomic import write_text
 from tpmkit.judge.gate import CheckResult, Verdict
+from tpmkit.judge.sources import SourceStatus, duration_text
 from tpmkit.render.statuses import look
 from tpmkit.render.values import fmt_value, group_label, threshold_passed
 from tpmkit.vocabulary import BREACHES, NOT_JUDGED, WORST_FIRST, Status
@@ -59,16 +60,22 @@ def _counts(result: CheckResult) -> str:
 def summary_line(result: CheckResult) -> str:
     """PASS or FAIL, the period and the counts by status."""
     counts = _counts(result)
-    failures = len(result.failures)
+    failing = _failing_sources(result)
+    failures = len(result.failures) + len(failing)
     verdict = f"FAIL: {failures} failing" if failures else "PASS"
     shown = f"{verdict} — {result.period}: {len(result.judged)} judged ({counts})"
     aside = len(result.verdicts) - len(result.judged)
-    return shown + (f"; {aside} not judged" if aside else "")
+    shown += f"; {aside} not judged" if aside else ""
+    return shown + "".join(f"; source {s.name} {s.status}" for s in failing)
+
+
+def _failing_sources(result: CheckResult) -> list[SourceStatus]:
+    return [s for s in result.sources if s.failed]
 
 
 def lines(result: CheckResult) -> list[str]:
     """The log: one line per failing or breaching record, then the summary."""
-    out = []
+    out = [f"FAIL {s.message()}" for s in _failing_sources(result)]
     for verdict in sorted(result.verdicts, key=_worst_first):
         if verdict.failed:
             out.append(f"FAIL {describe(verdict)}")
@@ -113,8 +120,39 @@ def to_json(result: CheckResult) -> str:
             }
             for v in sorted(result.verdicts, key=_worst_first)
         ],
+        "sources": [source_json(s) for s in result.sources],
     }
     return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def source_json(status: SourceStatus) -> dict[str, Any]:
+    """A source's freshness and completeness as JSON (times in ISO 8601, ages as text)."""
+
+    def day(d: Any) -> dict[str, Any]:
+        return {"day": d.day.isoformat(), "rows": d.rows, "median": d.median,
+                "share": round(d.share, 4), "weeks": d.weeks}  # fmt: skip
+
+    return {
+        "name": status.name,
+        "status": status.status,
+        "failed": status.failed,
+        "time_column": status.time_column,
+        "latest": status.latest.isoformat() if status.latest else None,
+        "age": duration_text(status.age) if status.latest else None,
+        "age_seconds": status.age.total_seconds() if status.latest and status.age else None,
+        "max_age": _age(status.max_age),
+        "min_share": status.min_share,
+        "days": [day(d) for d in status.days],
+        "incomplete": [day(d) for d in status.incomplete],
+        "notes": status.notes,
+        "message": status.message(),
+    }
+
+
+def _age(age: Any) -> str | None:
+    from tpmkit.spec.sourcechecks import age_text
+
+    return age_text(age) if age is not None else None
 
 
 def junit(result: CheckResult, project_name: str) -> str:
@@ -144,17 +182,46 @@ def junit(result: CheckResult, project_name: str) -> str:
             ET.SubElement(case, "skipped", message=message)
         else:
             ET.SubElement(case, "system-out").text = message
-    suites = ET.Element(
-        "testsuites",
-        tests=suite.get("tests", "0"),
-        failures=suite.get("failures", "0"),
-        skipped=suite.get("skipped", "0"),
-    )
-    suites.append(suite)
+    parts = [suite, *([_sources_suite(result, project_name)] if result.sources else [])]
+    totals = {
+        key: str(sum(int(part.get(key, "0")) for part in parts))
+        for key in ("tests", "failures", "skipped")
+    }
+    suites = ET.Element("testsuites", totals)
+    suites.extend(parts)
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     )
+
+
+def _sources_suite(result: CheckResult, project_name: str) -> ET.Element:
+    """A second suite: one case per source, failing when stale or incomplete, skipped
+    when nothing about it could be checked."""
+    failing = _failing_sources(result)
+    unchecked = [s for s in result.sources if s.status == "skipped"]
+    suite = ET.Element(
+        "testsuite",
+        name=f"tpmkit sources {project_name} {result.period}",
+        tests=str(len(result.sources)),
+        failures=str(len(failing)),
+        errors="0",
+        skipped=str(len(unchecked)),
+    )
+    for status in result.sources:
+        case = ET.SubElement(
+            suite, "testcase", classname="tpmkit.sources", name=f"source {status.name}"
+        )
+        message = "; ".join([status.message(), *status.notes])
+        if status.failed:
+            ET.SubElement(
+                case, "failure", message=status.message(), type=status.status
+            ).text = message
+        elif status.status == "skipped":
+            ET.SubElement(case, "skipped", message=message)
+        else:
+            ET.SubElement(case, "system-out").text = message
+    return suite
 
 
 def _escape_data(text: str) -> str:
@@ -168,6 +235,9 @@ def _escape_property(text: str) -> str:
 def github_annotations(result: CheckResult) -> list[str]:
     """Workflow commands: ::error for a failing gate, ::warning for other breaches."""
     out = []
+    for status in _failing_sources(result):
+        title = _escape_property(f"source {status.name} {status.status}")
+        out.append(f"::error title={title}::{_escape_data(status.message())}")
     for verdict in sorted(result.verdicts, key=_worst_first):
         if verdict.failed:
             kind = "error"
@@ -184,9 +254,11 @@ def github_summary(result: CheckResult, project_name: str) -> str:
     """A Markdown section for $GITHUB_STEP_SUMMARY."""
     from tpmkit.render.files import markdown_cell
 
-    head = "✅ passed" if not result.failed else f"❌ {len(result.failures)} failing"
+    failing = _failing_sources(result)
+    head = "✅ passed" if not result.failed else f"❌ {len(result.failures) + len(failing)} failing"
     out = [f"### tpmkit check — {markdown_cell(project_name)}, {result.period}: {head}", ""]
     out += [f"{len(result.judged)} judged: {_counts(result)}", ""]
+    out += [f"- ❌ {markdown_cell(s.message())}" for s in failing] + ([""] if failing else [])
     shown = [
         v for v in sorted(result.verdicts, key=_worst_first) if v.failed or v.status in BREACHES
     ]

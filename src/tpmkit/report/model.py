@@ -98,6 +98,7 @@ class Report:
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
     agent: str | None = None  # the agent view's reader (see `_only_agent`)
     standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
+    sources: list[Any] = field(default_factory=list)  # judge.sources.SourceStatus
     # metric id -> its change against the previous period explained (tpmkit.explain), for
     # the metrics in breach: the "why" of each breach and the "What moved" section
     moved: dict[str, Any] = field(default_factory=dict)
@@ -202,4 +203,6 @@ class Report:
                     f"{dataset.quarantined} row(s) of {dataset.name} were quarantined "
                     f"(left out; see {dataset.rejects_file})"
                 )
+        # a stale or truncated export, and the freshness of a source that sets it
+        out += [s.message() for s in self.sources if s.failed or s.max_age is not None]
         return out + self.notes

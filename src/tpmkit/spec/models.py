@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic.fields import FieldInfo
 
-from tpmkit.spec import sourceopts
+from tpmkit.spec import sourcechecks, sourceopts
 from tpmkit.spec.base import Strict
 from tpmkit.spec.booleans import Booleans
 from tpmkit.spec.computes import (
@@ -308,6 +308,13 @@ class Source(Strict):
     keep_rows: sourceopts.Condition | None = Field(None, description=sourceopts.KEEP_ROWS_HELP)
     clock_times: dict[str, sourceopts.ClockTime] = Field(
         default_factory=dict, description=sourceopts.CLOCK_TIMES_HELP
+    )
+    # judged by `check` (judge/sources.py): a stale or truncated export fails the gate
+    freshness: sourcechecks.Freshness | None = Field(
+        None, description="e.g. {max_age: 36h}: the latest row may be at most that old"
+    )
+    completeness: bool | sourcechecks.Completeness = Field(
+        True, description="false, or {min_share: 0.6}: rows per day against earlier weeks"
     )
 
     # where each key of this source is written (file, line, column), set by the loader,

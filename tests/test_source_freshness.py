@@ -1,0 +1,451 @@
+"""Freshness and completeness of sources (issue 18 items 5, 6): `check` never passes on a
+stale or truncated export. Every expected figure is worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from tpmkit.cli import app
+from tpmkit.data.freshness import day_counts
+from tpmkit.data.holidays import covered_days
+from tpmkit.judge.sources import check_days, duration_text, run_time, trailing
+from tpmkit.spec.sourcechecks import age_text, parse_age
+
+runner = CliRunner()
+BERLIN = ZoneInfo("Europe/Berlin")
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contact-center"
+D = dt.date
+
+
+def check(project: Path, *args: str):
+    return runner.invoke(app, ["check", "-p", str(project), "--no-cache", "--no-why", *args])
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("36h", dt.timedelta(hours=36)),
+        ("2d", dt.timedelta(days=2)),
+        ("90m", dt.timedelta(minutes=90)),
+        ("1w", dt.timedelta(days=7)),
+        ("1.5h", dt.timedelta(minutes=90)),
+    ],
+)
+def test_durations(text, age):
+    assert parse_age(text) == age
+
+
+@pytest.mark.parametrize("bad", ["36", "36x", "h", "0h", "-2d", 36, True, "2 days"])
+def test_bad_durations_are_refused(bad):
+    with pytest.raises(ValueError, match=r"duration|more than 0"):
+        parse_age(bad)
+
+
+def test_ages_are_written_back_as_the_settings_write_them():
+    assert [age_text(parse_age(t)) for t in ("36h", "2d", "90m", "1w")] == [
+        "36h",
+        "2d",
+        "90m",
+        "7d",
+    ]
+    assert duration_text(dt.timedelta(days=5, hours=16, minutes=46, seconds=9)) == "5d 16h 46m"
+    assert duration_text(dt.timedelta(seconds=20)) == "0m"
+
+
+PROJECT = """
+name: Fresh
+timezone: Europe/Berlin
+metrics: [metrics/]
+sources:
+  calls: {{path: calls.csv{extra}}}
+"""
+WAIT = (
+    "id: wait\nname: wait\nunit: seconds\ndirection: lower_is_better\ndataset: calls\n"
+    "compute: {kind: mean, expr: wait_seconds, where: answered}\n"
+    "thresholds: {warning: 300, critical: 600}\n"
+)
+
+
+def daily_calls(counts: dict[dt.date, int]) -> str:
+    """`counts[day]` answered calls with a 10 s wait on each day, spread from 08:00 on."""
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]
+    for day, count in sorted(counts.items()):
+        for i in range(count):
+            at = dt.datetime.combine(day, dt.time(8)) + dt.timedelta(minutes=5 * i)
+            lines.append(f"c{day:%Y%m%d}{i:04d},{at:%Y-%m-%d %H:%M:%S},a1,Y,10")
+    return "\n".join(lines) + "\n"
+
+
+def weeks_of_calls(last: dt.date, weeks: int, per_day: int = 30) -> dict[dt.date, int]:
+    first = last - dt.timedelta(days=7 * weeks - 1)
+    return {first + dt.timedelta(days=i): per_day for i in range(7 * weeks)}
+
+
+def fresh_project(make, counts: dict[dt.date, int], extra: str = "") -> Path:
+    return make.project(
+        PROJECT.format(extra=extra),
+        metrics={"wait": WAIT},
+        files={"calls.csv": daily_calls(counts)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        (", freshness: {max_age: soon}", "`soon` is not a duration"),
+        (", freshness: {max_age: 36h, grace: 2h}", "grace"),
+        (", completeness: {min_share: 1.5}", "min_share"),
+        (", completeness: maybe", "completeness"),
+    ],
+)
+def test_bad_settings_exit_2_located(make, extra, where):
+    project = fresh_project(make, weeks_of_calls(D(2026, 3, 8), 2), extra)
+    result = check(project)
+    assert result.exit_code == 2, result.output
+    assert "tpmkit.yaml:5:" in result.output and where in result.output
+    assert "Traceback" not in result.output
+
+
+# --- completeness arithmetic -------------------------------------------------------------
+
+MONDAY = D(2026, 3, 30)
+# the 8 Mondays before: 100, 90, 110, 80, 120, 100, 95, 105 → sorted 80 90 95 100 100
+# 105 110 120, median (100 + 100) / 2 = 100; min_share 0.6 → below 60 rows is incomplete
+EARLIER = dict(
+    zip(
+        [MONDAY - dt.timedelta(weeks=k) for k in range(1, 9)],
+        [100, 90, 110, 80, 120, 100, 95, 105],
+        strict=True,
+    )
+)
+
+
+def test_a_day_against_the_median_of_its_weekday():
+    checked, below, notes = check_days({**EARLIER, MONDAY: 59}, [MONDAY], 0.6)
+    assert [(d.rows, d.median, d.weeks) for d in checked] == [(59, 100.0, 8)]
+    assert [d.day for d in below] == [MONDAY] and notes == []
+    assert below[0].text() == "2026-03-30 Mon: 59 rows vs median 100 (59%)"
+    # exactly 0.6 × the median is not below it
+    assert check_days({**EARLIER, MONDAY: 60}, [MONDAY], 0.6)[1] == []
+    # min_share 0.5: 50 rows are enough, 49 are not
+    assert check_days({**EARLIER, MONDAY: 50}, [MONDAY], 0.5)[1] == []
+    assert len(check_days({**EARLIER, MONDAY: 49}, [MONDAY], 0.5)[1]) == 1
+
+
+def test_a_week_without_rows_inside_the_data_counts_zero():
+    # the Monday 3 weeks back (110 rows) had none, though the data go back 8 weeks: it
+    # counts 0 → 0 80 90 95 100 100 105 120, median (95 + 100) / 2 = 97.5
+    daily = dict(EARLIER)
+    del daily[MONDAY - dt.timedelta(weeks=3)]
+    assert sorted(trailing(daily, MONDAY, min(daily))) == [0, 80, 90, 95, 100, 100, 105, 120]
+    checked, _, _ = check_days({**daily, MONDAY: 70}, [MONDAY], 0.6)
+    assert checked[0].median == 97.5
+
+
+def test_days_not_checked_say_why():
+    # 3 earlier weeks in the data: not checked; 4: checked (median of 110, 90, 100, 80 = 95)
+    three = {MONDAY - dt.timedelta(weeks=k): 100 for k in (1, 2, 3)}
+    checked, below, notes = check_days({**three, MONDAY: 1}, [MONDAY], 0.6)
+    assert checked == [] and below == []
+    assert notes == ["2026-03-30 not checked for completeness: fewer than 4 earlier weeks of data"]
+    four = dict(list(EARLIER.items())[:4])
+    checked, below, _ = check_days({**four, MONDAY: 1}, [MONDAY], 0.6)
+    assert [(d.median, d.weeks) for d in checked] == [(95.0, 4)] and len(below) == 1
+    # a trailing median of 19 rows is too thin; 20 is judged
+    thin = {MONDAY - dt.timedelta(weeks=k): 19 for k in range(1, 9)}
+    _, below, notes = check_days({**thin, MONDAY: 0}, [MONDAY], 0.6)
+    assert below == [] and notes == [
+        "2026-03-30 not checked for completeness: the trailing median is under 20 rows"
+    ]
+    enough = {MONDAY - dt.timedelta(weeks=k): 20 for k in range(1, 9)}
+    assert len(check_days({**enough, MONDAY: 11}, [MONDAY], 0.6)[1]) == 1  # 11 < 12
+    # a holiday is exempt
+    _, below, notes = check_days({**EARLIER, MONDAY: 3}, [MONDAY], 0.6, holidays=[MONDAY])
+    assert below == [] and notes == [
+        "2026-03-30 not checked for completeness: a holiday annotation"
+    ]
+
+
+def test_rows_per_local_day_on_dst_days():
+    # Europe/Berlin: 2026-03-29 has 23 hours, 2026-10-25 has 25. One row per hour of each
+    # local day, made in UTC: local midnight is 23:00Z (CET) and 22:00Z (CEST).
+    spring = pl.datetime_range(
+        dt.datetime(2026, 3, 28, 23), dt.datetime(2026, 3, 29, 21), "1h", eager=True
+    )
+    autumn = pl.datetime_range(
+        dt.datetime(2026, 10, 24, 22), dt.datetime(2026, 10, 25, 22), "1h", eager=True
+    )
+    frame = pl.DataFrame({"at": pl.concat([spring, autumn])}).with_columns(
+        pl.col("at").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Berlin")
+    )
+    latest, daily = day_counts(frame, "at")
+    assert daily == {D(2026, 3, 29): 23, D(2026, 10, 25): 25}
+    assert latest == dt.datetime(2026, 10, 25, 23, tzinfo=BERLIN)
+    assert day_counts(frame, "nowhere") == (None, {})
+
+
+def test_run_time():
+    assert run_time("2026-11-16T08:00", "Europe/Berlin") == dt.datetime(
+        2026, 11, 16, 8, tzinfo=BERLIN
+    )
+    assert run_time("2026-11-16", "Europe/Berlin") == dt.datetime(2026, 11, 16, tzinfo=BERLIN)
+    utc = run_time("2026-11-16T07:00+00:00", "Europe/Berlin")
+    assert utc == dt.datetime(2026, 11, 16, 8, tzinfo=BERLIN)
+    assert run_time(None, "UTC") is None
+
+
+def test_holiday_annotations_cover_local_days():
+    frame = pl.DataFrame(
+        {
+            "from": [
+                dt.datetime(2026, 12, 24, tzinfo=BERLIN),
+                dt.datetime(2026, 12, 31, 14, tzinfo=BERLIN),
+                dt.datetime(2026, 11, 3, 9, tzinfo=BERLIN),
+            ],
+            "to": [dt.datetime(2026, 12, 27, tzinfo=BERLIN), None, None],
+            "kind": ["holiday", " Holiday", "outage"],
+        }
+    )
+    # 24 Dec 00:00 to 27 Dec 00:00 covers the 24th, 25th and 26th; no `to`: its own day;
+    # an outage exempts nothing
+    assert covered_days(frame, BERLIN) == {
+        D(2026, 12, 24),
+        D(2026, 12, 25),
+        D(2026, 12, 26),
+        D(2026, 12, 31),
+    }
+
+
+# --- check on small projects -------------------------------------------------------------
+
+SUNDAY = D(2026, 10, 25)  # the end of week 2026-W43, and of summer time in Berlin
+
+
+def test_a_truncated_day_fails_across_the_dst_week(make):
+    # 10 weeks of 30 calls a day up to Sunday 25 Oct (25 hours long); Saturday cut to 5:
+    # its 8 earlier Saturdays have 30 each, median 30, 5 < 0.6 × 30 = 18 → incomplete
+    counts = weeks_of_calls(SUNDAY, 10)
+    whole = fresh_project(make, counts)
+    passed = check(whole, "--now", "2026-10-26T08:00", "-f", "json")
+    assert passed.exit_code == 0, passed.output
+    body = json.loads(passed.stdout)
+    (calls,) = body["sources"]
+    assert calls["status"] == "ok" and [d["day"] for d in calls["days"]] == [
+        f"2026-10-{d}" for d in range(19, 26)
+    ]
+    assert {d["rows"] for d in calls["days"]} == {30} and body["passed"] is True
+    counts[SUNDAY - dt.timedelta(days=1)] = 5
+    cut = fresh_project(make, counts)
+    failed = check(cut, "--now", "2026-10-26T08:00")
+    assert failed.exit_code == 1
+    assert (
+        "FAIL source calls: incomplete: 2026-10-24 Sat: 5 rows vs median 30 (17%) — below 0.6"
+        in failed.stdout
+    )
+    assert failed.stdout.splitlines()[-1].endswith("; source calls incomplete")
+    # min_share 0.15: 5 ≥ 4.5 passes; completeness off passes too
+    lower = fresh_project(make, counts, ", completeness: {min_share: 0.15}")
+    assert check(lower, "--now", "2026-10-26T08:00").exit_code == 0
+    off = fresh_project(make, counts, ", completeness: false")
+    assert check(off, "--now", "2026-10-26T08:00").exit_code == 0
+
+
+def test_too_few_weeks_is_skipped_with_a_note(make):
+    # 3 weeks of data: each day of the judged week has only 2 earlier weeks
+    counts = weeks_of_calls(SUNDAY, 3)
+    counts[SUNDAY - dt.timedelta(days=1)] = 1
+    project = fresh_project(make, counts)
+    result = check(project, "--now", "2026-10-26T08:00", "-f", "json")
+    assert result.exit_code == 0, result.output
+    (calls,) = json.loads(result.stdout)["sources"]
+    assert calls["status"] == "skipped" and calls["days"] == []
+    assert calls["notes"] == [
+        "7 days (2026-10-19 to 2026-10-25) not checked for completeness: "
+        "fewer than 4 earlier weeks of data"
+    ]
+    assert "note: completeness not checked for calls" in result.stderr
+
+
+def test_freshness_and_the_junit_and_github_output(make, tmp_path):
+    # latest call: Sunday 25 Oct 08:00 + 29 × 5 min = 10:25 (CET: summer time ended 03:00)
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10), ", freshness: {max_age: 2d}")
+    # Tuesday 27 Oct 10:25 is exactly 2 days later: not older than max_age
+    assert check(project, "--now", "2026-10-27T10:25").exit_code == 0
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    stale = runner.invoke(
+        app,
+        ["check", "-p", str(project), "--no-cache", "--no-why", "--now", "2026-10-27T10:26",
+         "--junit", str(junit), "--github"],
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )  # fmt: skip
+    assert stale.exit_code == 1
+    step = summary.read_text(encoding="utf-8")
+    assert "❌ 1 failing" in step and "- ❌ source calls: stale: latest timestamp" in step
+    line = (
+        "FAIL source calls: stale: latest timestamp 2026-10-25 10:25 CET is 2d 0h 1m old "
+        "(max_age 2d), complete: 7 day(s) checked"
+    )
+    assert line.replace(" 0h", "") in stale.stdout
+    assert "::error title=source calls stale::source calls: stale" in stale.stdout
+    suites = ET.parse(junit).getroot()
+    assert (suites.get("tests"), suites.get("failures")) == ("2", "1")
+    source_suite = suites.findall("testsuite")[1]
+    (case,) = source_suite.findall("testcase")
+    failure = case.find("failure")
+    assert failure is not None and failure.get("type") == "stale"
+
+
+# --- the bundled example -------------------------------------------------------------------
+# Its data end on Sunday 2026-11-15 (week 2026-W46); the latest call was offered at
+# 15:13:51. It fails its gate on metric breaches (exit 1) whatever the sources do, so
+# these tests look at the sources and the FAIL lines.
+
+
+def example_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "example"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".tpmkit"))
+    return target
+
+
+def sources_of(result) -> dict[str, dict]:
+    return {s["name"]: s for s in json.loads(result.stdout)["sources"]}
+
+
+def test_the_example_the_morning_after_passes_its_source_checks():
+    result = check(EXAMPLE / "tpmkit.yaml", "--now", "2026-11-16T08:00", "-f", "json")
+    assert result.exit_code == 1  # metric breaches, not sources
+    sources = sources_of(result)
+    assert not any(s["failed"] for s in sources.values())
+    assert sources["calls"]["status"] == "ok"
+    # Saturday 14 Nov: 108 calls; the 8 Saturdays before: 117 98 95 99 123 106 121 124 →
+    # sorted 95 98 99 106 117 121 123 124, median (106 + 117) / 2 = 111.5
+    saturday = sources["calls"]["days"][-1]
+    assert (saturday["day"], saturday["rows"], saturday["median"]) == ("2026-11-14", 108, 111.5)
+    assert sources["agents"]["status"] == "skipped"
+    assert sources["agents"]["notes"] == ["no time column: completeness not checked"]
+
+
+def test_the_example_five_days_later_with_freshness_is_stale(tmp_path):
+    root = example_copy(tmp_path)
+    project = root / "tpmkit.yaml"
+    text = project.read_text(encoding="utf-8")
+    project.write_text(
+        text.replace(
+            "    path: data/acd_calls.csv\n",
+            "    path: data/acd_calls.csv\n    freshness: {max_age: 36h}\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    morning = check(project, "--now", "2026-11-16T08:00")
+    assert "FAIL source" not in morning.stdout
+    # 15 Nov 15:13:51 to 21 Nov 08:00:00 is 5 days 16 h 46 min 9 s
+    late = check(project, "--now", "2026-11-21T08:00")
+    assert late.exit_code == 1
+    assert (
+        "FAIL source calls: stale: latest timestamp 2026-11-15 15:13 CET is 5d 16h 46m old "
+        "(max_age 36h)" in late.stdout
+    )
+    assert late.stdout.splitlines()[-1].endswith("; source calls stale")
+
+
+def test_the_example_with_its_last_two_days_cut_is_incomplete(tmp_path):
+    root = example_copy(tmp_path)
+    data = root / "data"
+    last_two = ("2026-11-14", "2026-11-15")
+    # the calls export: keep every 10th call of each of the last two days (108 → 11, 11 → 2)
+    lines = (data / "acd_calls.csv").read_text(encoding="utf-8-sig").splitlines()
+    seen = dict.fromkeys(last_two, 0)
+    kept = [lines[0]]
+    for line in lines[1:]:
+        day = line.split(",")[1][:10]
+        if day in seen:
+            seen[day] += 1
+            if (seen[day] - 1) % 10:
+                continue
+        kept.append(line)
+    assert seen == {"2026-11-14": 108, "2026-11-15": 11}
+    (data / "acd_calls.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    # the system events: 288 a day (3 components × 96 quarter hours) → every 10th: 29
+    events = pl.read_parquet(data / "system_events.parquet")
+    local = pl.col("at").dt.convert_time_zone("Europe/Berlin").dt.date().cast(pl.String)
+    events = events.filter(~local.is_in(last_two) | (pl.int_range(pl.len()).over(local) % 10 == 0))
+    events.write_parquet(data / "system_events.parquet")
+
+    result = check(root / "tpmkit.yaml", "--now", "2026-11-16T08:00")
+    assert result.exit_code == 1
+    # calls: Saturday 11 vs median 111.5 (10%); Sunday's median is under 20 (not judged)
+    assert (
+        "FAIL source calls: incomplete: 2026-11-14 Sat: 11 rows vs median 111.5 (10%) — "
+        "below 0.6" in result.stdout
+    )
+    # system events: 29 vs 288 on both days (10%)
+    assert (
+        "FAIL source system_events: incomplete: 2026-11-14 Sat: 29 rows vs median 288 (10%); "
+        "2026-11-15 Sun: 29 rows vs median 288 (10%)" in result.stdout
+    )
+    summary = result.stdout.splitlines()[-1]
+    assert summary.endswith("; source calls incomplete; source system_events incomplete")
+
+
+def test_a_holiday_annotation_exempts_its_day(make):
+    # the cut Saturday of the DST week (5 rows vs median 30) is a bank holiday here
+    counts = weeks_of_calls(SUNDAY, 10)
+    counts[SUNDAY - dt.timedelta(days=1)] = 5
+    project = fresh_project(make, counts)
+    make.write("annotations.csv", "from,to,text,kind\n2026-10-24,,Bank holiday,holiday\n")
+    result = check(project, "--now", "2026-10-26T08:00", "-f", "json")
+    assert result.exit_code == 0, result.output
+    (calls,) = [s for s in json.loads(result.stdout)["sources"] if s["name"] == "calls"]
+    assert calls["status"] == "ok" and len(calls["days"]) == 6
+    assert calls["notes"] == ["2026-10-24 not checked for completeness: a holiday annotation"]
+    # an outage is no excuse
+    make.write("annotations.csv", "from,to,text,kind\n2026-10-24,,Telephony down,outage\n")
+    assert check(project, "--now", "2026-10-26T08:00").exit_code == 1
+
+
+def test_the_report_names_a_stale_source_in_its_data_quality_lines(make):
+    from tpmkit import load
+
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10), ", freshness: {max_age: 36h}")
+    # latest call 25 Oct 10:25 CET; 28 Oct 10:25 is 3 days later
+    late = load(project).report(now=dt.datetime(2026, 10, 28, 10, 25, tzinfo=BERLIN))
+    assert (
+        "source calls: stale: latest timestamp 2026-10-25 10:25 CET is 3d old (max_age 36h), "
+        "complete: 7 day(s) checked" in late.quality()
+    )
+    fresh = load(project).report(now=dt.datetime(2026, 10, 26, 8, tzinfo=BERLIN))
+    assert (
+        "source calls: fresh: latest timestamp 2026-10-25 10:25 CET is 21h 35m old "
+        "(max_age 36h), complete: 7 day(s) checked" in fresh.quality()
+    )
+
+
+def test_now_sets_the_latest_complete_period_and_its_days(make):
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
+    # Sunday noon: week 43 has not ended, so week 42 (12 to 18 Oct) is judged
+    noon = json.loads(check(project, "--now", "2026-10-25T12:00", "-f", "json").stdout)
+    assert noon["period"] == "2026-W42"
+    (calls,) = noon["sources"]
+    assert [d["day"] for d in calls["days"]] == [f"2026-10-{d}" for d in range(12, 19)]
+    # Monday 00:00 local: week 43 has just ended (the 25-hour Sunday included)
+    monday = json.loads(check(project, "--now", "2026-10-26", "-f", "json").stdout)
+    assert monday["period"] == "2026-W43" and len(monday["sources"][0]["days"]) == 7
+    # --at a week in progress judges only the days that have ended: Mon to Wed
+    ongoing = check(project, "--at", "2026-W43", "--now", "2026-10-22T09:00", "-f", "json")
+    (calls,) = json.loads(ongoing.stdout)["sources"]
+    assert [d["day"] for d in calls["days"]] == ["2026-10-19", "2026-10-20", "2026-10-21"]
+    bad = check(project, "--now", "next tuesday")
+    assert bad.exit_code == 2 and "now next tuesday: not a date or time" in bad.output

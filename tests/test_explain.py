@@ -337,3 +337,42 @@ def test_differences_and_quotients_add_up_to_the_change(rows):
         return  # a period with no contacts has no value
     assert q.change is not None
     assert _close(q.explained, q.change, max(abs(q.before or 0), abs(q.after or 0), 1.0))
+
+
+def test_a_shift_of_work_to_a_small_segment_can_drive_a_change():
+    """Review of issue 16: with AHT's min_sample of 30 both queues are small on one side (10
+    calls), so no segment could be named and driver search fell to agents. A small segment's
+    own rate is noise; its weight, a count, is not: B's +198 s is mostly mix (+216), so B is
+    the top segment and the driver, and the verdict says mix."""
+    d = decompose(records(SIMPSON), spec(min_sample=30), ["queue"], "W1", "W2")
+    segments = {s.label: s for s in d.segments}
+    assert segments["A"].small and segments["B"].small
+    assert d.top is segments["B"] and segments["B"].main_effect == "mix"
+    assert "mostly mix" in verdict(d) and "top segment B +198s (mix)" in verdict(d)
+    assert driver_of([d], {}).text == "aht +221s: B +198s (mix)"
+    # a small segment whose change is its own rate is never the driver on its own
+    rate_only = [
+        ("W1", "A", 90 * 100.0, 90.0, 90),
+        ("W1", "B", 10 * 100.0, 10.0, 10),
+        ("W2", "A", 90 * 100.0, 90.0, 90),
+        ("W2", "B", 10 * 400.0, 10.0, 10),  # +300 s on 10 calls: +30 s of rate, noise
+    ]
+    small = decompose(records(rate_only), spec(min_sample=30), ["queue"], "W1", "W2")
+    assert small.change == pytest.approx(30.0) and small.top is None
+
+
+def test_a_flat_change_whose_segments_offset_names_no_driver():
+    """Review of issue 16: −0.01 s overall while A rose 5 s and B fell 5 s is "about
+    unchanged", not a driver at 50,000 % of the change."""
+    flat = [
+        ("W1", "A", 50 * 100.0, 50.0, 50),
+        ("W1", "B", 50 * 200.0, 50.0, 50),
+        ("W2", "A", 50 * 105.0, 50.0, 50),
+        ("W2", "B", 50 * 194.98, 50.0, 50),
+    ]
+    d = decompose(records(flat), spec(), ["queue"], "W1", "W2")
+    # rate: A 0.5 × 5 = +2.5, B 0.5 × (−5.02) = −2.51; change −0.01 < 5 % of 5.01
+    assert d.change == pytest.approx(-0.01)
+    assert d.offsetting
+    assert "about unchanged, its segments offset each other (largest: B −2.5s (rate))" in verdict(d)
+    assert driver_of([d], {}) is None

@@ -309,7 +309,10 @@ def test_golden_charts_by_hand(project_file):
 
 
 def test_role_and_cadence_views_show_only_their_metrics(project_file):
-    assert [c.metric for c in report_for(project_file, role="agent").cards] == ["wait"]
+    assert [c.metric for c in report_for(project_file, role="agent", agent="a1").cards] == ["wait"]
+    # the agent view is one agent's: without the agent it would name them all
+    with pytest.raises(Exception, match="say whose report it is"):
+        report_for(project_file, role="agent")
     assert [c.metric for c in report_for(project_file, cadence="daily").cards] == ["handled"]
     with pytest.raises(Exception, match="no metric in this view"):
         report_for(project_file, role="trainer")

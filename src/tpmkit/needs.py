@@ -275,6 +275,18 @@ def report_needs(
     chosen = view(project, metrics, role, cadence)
     if agent is not None and role != "agent":
         raise UsageError("agent narrows the agent view: use it with role agent")
+    if role == "agent" and agent is None:
+        # the agent view is personal: without its reader it would name every agent, with
+        # their numbers and goals, in a report meant for one
+        raise UsageError(
+            "role agent: say whose report it is with agent (the agent's id)",
+            [
+                Issue(
+                    "e.g. --role agent --agent A047; a team lead's view names every agent",
+                    severity="hint",
+                )
+            ],
+        )
     main = evaluation_need(project, metrics, period=period, role=role)
     groupings = table_groupings(role, by)
     missing: list[str] = []

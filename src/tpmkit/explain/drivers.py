@@ -70,7 +70,7 @@ def driver_of(decompositions: Sequence[Decomposition], group: Mapping[str, Any])
     """The top driver: the top segment of the first decomposition that has one."""
     for d in decompositions:
         top = d.top
-        if top is None or d.method == "own_shift" or d.change is None:
+        if top is None or d.method == "own_shift" or d.change is None or d.offsetting:
             continue
         effect = top.main_effect if d.method != "difference" else "change"
         text = f"{d.metric} {gap(d.change, d.unit)}: {segment_words(d, top)}"

@@ -56,6 +56,14 @@ class Segment:
         """The effect that contributes most (by size) to this segment's contribution."""
         return max(self.effects, key=lambda name: abs(self.effects[name]))
 
+    @property
+    def trusted(self) -> bool:
+        """Whether it may be named a driver on its own: enough sample in both periods, or a
+        change that is mostly mix — a shift of work to or from the segment is counted, not
+        estimated, so ten calls that became ninety moved the total however noisy their rate
+        (a small segment's own rate change is noise and never the driver)."""
+        return not self.small or self.main_effect == "mix"
+
     def to_dict(self) -> dict[str, Any]:
         """The segment as JSON-ready data."""
         return {
@@ -72,6 +80,9 @@ class Segment:
             "only_in": self.only_in,
             "small": self.small,
         }
+
+
+OFFSETTING = 0.05  # a change under this share of its segments' movements is "about unchanged"
 
 
 @dataclass(frozen=True)
@@ -134,9 +145,20 @@ class Decomposition:
         change = self.change if self.change is not None else self.explained
         sign = 1.0 if change >= 0 else -1.0
         for segment in self.segments:
-            if not segment.small and segment.contribution * sign > 0:
+            if segment.trusted and segment.contribution * sign > 0:
                 return segment
         return None
+
+    @property
+    def offsetting(self) -> bool:
+        """True when the total barely moved while its segments did: the change is under
+        5 % of the segments' movements summed by size (their shifts cancel), so no segment
+        "drove" it."""
+        import math
+
+        gross = math.fsum(abs(s.contribution) for s in self.segments)
+        change = self.change if self.change is not None else self.explained
+        return gross > 0 and abs(change) < OFFSETTING * gross
 
     @property
     def top_share(self) -> float:

@@ -65,6 +65,12 @@ def verdict(decomposition: Decomposition) -> str:
             f"{head}: {KIND_WORDS.get(d.kind, 'this ' + d.kind)} does not add up over "
             "segments, each segment's own shift is shown" + told
         )
+    if d.offsetting:
+        largest = max(d.segments, key=lambda s: abs(s.contribution))
+        return (
+            f"{head}: about unchanged, its segments offset each other (largest: "
+            f"{segment_words(d, largest)})"
+        )
     if top is None:
         named = "no segment with enough sample moved it on its own"
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from tpmkit.vocabulary import BREACHES
@@ -12,9 +13,20 @@ UNASSIGNED = "unassigned"
 on a queue nobody owns). Data files (JSON, CSV, Parquet) keep the null."""
 
 
+# control characters in a value read from an export: a newline would start a new line of a
+# CI log (a GitHub workflow command such as `::error`), an ESC would recolour a terminal
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with each control character written as an escape (`\\n`, `\\x1b`), so a value
+    from an export can never act on the terminal or the CI log it is printed to."""
+    return CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def group_label(value: Any) -> str:
-    """A group value for display; a null one is `unassigned`."""
-    return UNASSIGNED if value is None else str(value)
+    """A group value for display, control characters escaped; a null one is `unassigned`."""
+    return UNASSIGNED if value is None else printable(str(value))
 
 
 def fmt_value(value: float | None, unit: str, currency: str | None = None) -> str:

@@ -1,0 +1,92 @@
+"""Sending through Apprise: one Apprise instance per target, so a failure is known per
+target; Apprise's own log is captured (it may name hosts or paths) and only scrubbed
+reasons are shown."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tpmkit.errors import Issue, UsageError
+from tpmkit.notify.targets import Target
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def captured() -> Iterator[_Collect]:
+    """Apprise's warnings, kept from the terminal and handed back to be scrubbed."""
+    logger = logging.getLogger("apprise")
+    handler = _Collect()
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, logger.level = saved
+
+
+def known(target: Target) -> None:
+    """Fail early (exit 2) when Apprise cannot read the URL."""
+    import apprise
+
+    with captured():
+        plugin = apprise.Apprise.instantiate(target.url)
+    if plugin is None:
+        raise UsageError(
+            f"{target.where}: {target.shown} is not a notification URL Apprise can use",
+            [
+                Issue(
+                    "see docs/notifications.md for the URL forms (json://, mailto://, slack:// …)",
+                    severity="hint",
+                )
+            ],
+        )
+
+
+@dataclass
+class Delivery:
+    """How sending to one target went."""
+
+    target: str  # masked
+    delivered: bool
+    reason: str | None = None  # why not, scrubbed of secrets
+
+
+def send(
+    target: Target, title: str, body: str, *, failure: bool, attach: Path | None = None
+) -> Delivery:
+    """Send one message to one target."""
+    import apprise
+
+    with captured() as log:
+        sender = apprise.Apprise()
+        added = sender.add(target.url)
+        ok = False
+        if added:
+            ok = bool(
+                sender.notify(
+                    body=body,
+                    title=title,
+                    notify_type=apprise.NotifyType.FAILURE if failure else apprise.NotifyType.INFO,
+                    attach=str(attach) if attach is not None else None,
+                )
+            )
+    if ok:
+        return Delivery(target.shown, True)
+    reason = "; ".join(dict.fromkeys(target.scrub(m) for m in log.messages)) or "not delivered"
+    return Delivery(target.shown, False, reason)

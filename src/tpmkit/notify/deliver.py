@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from tpmkit.errors import Issue, UsageError
 from tpmkit.notify.targets import Target
@@ -24,9 +26,20 @@ class _Collect(logging.Handler):
             self.messages.append(record.getMessage())
 
 
+def _apprise() -> ModuleType:
+    """Apprise, imported on first use (it loads its services then)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
+
+    return apprise
+
+
 @contextlib.contextmanager
 def captured() -> Iterator[_Collect]:
-    """Apprise's warnings, kept from the terminal and handed back to be scrubbed."""
+    """Apprise's log warnings, kept from the terminal and handed back to be scrubbed; the
+    deprecation warnings its services raise when loaded (e.g. `imghdr` on Python 3.11) are
+    Apprise's to fix, not the reader's to see."""
     logger = logging.getLogger("apprise")
     handler = _Collect()
     saved = logger.propagate, logger.level
@@ -34,7 +47,9 @@ def captured() -> Iterator[_Collect]:
     logger.propagate = False
     logger.setLevel(logging.WARNING)
     try:
-        yield handler
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield handler
     finally:
         logger.removeHandler(handler)
         logger.propagate, logger.level = saved
@@ -42,9 +57,8 @@ def captured() -> Iterator[_Collect]:
 
 def known(target: Target) -> None:
     """Fail early (exit 2) when Apprise cannot read the URL."""
-    import apprise
-
     with captured():
+        apprise = _apprise()
         plugin = apprise.Apprise.instantiate(target.url)
     if plugin is None:
         raise UsageError(
@@ -71,9 +85,8 @@ def send(
     target: Target, title: str, body: str, *, failure: bool, attach: Path | None = None
 ) -> Delivery:
     """Send one message to one target."""
-    import apprise
-
     with captured() as log:
+        apprise = _apprise()
         sender = apprise.Apprise()
         added = sender.add(target.url)
         ok = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,26 +111,36 @@ class Message:
     project: str
     period: str
     passed: bool | None  # the check's gate; None for a report
-    counts: dict[str, int]
     alerts: list[Alert]
     early: list[EarlyWarning]
     statuses: dict[str, str]  # status_key -> status, every judged metric × level × group
     report: Path | None = None
     currency: str | None = None
-    failing: int = 0  # gated verdicts failing (a check), breaches or not
-    notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # the metric of each failing verdict
+
+    @property
+    def failing(self) -> int:
+        return len(self.failures)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Judged metric × level × group per status, worst first."""
+        counted = Counter(self.statuses.values())
+        order = ("critical", "warning", "no_data", "insufficient_sample", "ok")
+        return {s: counted[s] for s in order if counted[s]}
 
     def narrowed(self, metrics: set[str] | None) -> Message:
         """The message about these metrics only (a target's `roles`/`metrics`)."""
         if metrics is None:
             return self
-        alerts = [a for a in self.alerts if a.metric in metrics]
+        failures = [m for m in self.failures if m in metrics]
         return dataclasses.replace(
             self,
-            alerts=alerts,
+            passed=None if self.passed is None else not failures,
+            alerts=[a for a in self.alerts if a.metric in metrics],
             early=[e for e in self.early if e.metric in metrics],
             statuses={k: s for k, s in self.statuses.items() if k.split(" × ")[0] in metrics},
-            failing=sum(1 for a in alerts if a.failed),
+            failures=failures,
         )
 
     def title(self) -> str:
@@ -246,12 +257,11 @@ def from_check(result: CheckResult, project: str, currency: str | None = None) -
         project,
         result.period,
         not result.failed,
-        result.counts(),
         sorted(alerts, key=_order),
         sorted(early, key=_early_order),
         statuses,
         currency=currency,
-        failing=len(result.failures),
+        failures=[v.metric for v in result.failures],
     )
 
 
@@ -298,7 +308,6 @@ def from_report(report: Report, path: Path | None) -> Message:
         report.project,
         report.period,
         None,
-        report.counts(),
         sorted(alerts, key=_order),
         sorted(early, key=_early_order),
         statuses,

@@ -13,6 +13,7 @@ NotifyOption = Annotated[
     list[str] | None,
     typer.Option(
         "--notify",
+        metavar="URL",
         help="Also send the outcome to this Apprise URL (repeatable; ${VAR} is read from the "
         "environment). Beside the project's `notify:` targets.",
     ),

@@ -57,12 +57,14 @@ def captured() -> Iterator[_Collect]:
 
 def known(target: Target) -> None:
     """Fail early (exit 2) when Apprise cannot read the URL."""
-    with captured():
+    with captured() as log:
         apprise = _apprise()
         plugin = apprise.Apprise.instantiate(target.url)
     if plugin is None:
+        said = "; ".join(dict.fromkeys(target.scrub(m) for m in log.messages))
         raise UsageError(
-            f"{target.where}: {target.shown} is not a notification URL Apprise can use",
+            f"{target.where}: {target.shown} is not a notification URL Apprise can use"
+            + (f" (Apprise: {said})" if said else ""),
             [
                 Issue(
                     "see docs/notifications.md for the URL forms (json://, mailto://, slack:// …)",

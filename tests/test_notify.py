@@ -299,6 +299,13 @@ def test_dry_run_prints_the_message_and_sends_nothing(make, webhook):
     assert SECRET not in result.stdout + result.stderr
 
 
+def test_dry_run_with_json_output_keeps_stdout_one_document(make):
+    result = check(build(make), "--format", "json", "--dry-run")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["period"] == "2026-W10"
+    assert "--- notification no notify target: this is the message" in result.stderr
+
+
 def test_an_unreachable_target_keeps_the_breach_exit_code(make):
     dead = f"json://127.0.0.1:{free_port()}/${{HOOK_TOKEN}}"
     env = {"HOOK_TOKEN": SECRET}

@@ -145,7 +145,16 @@ def check(
         if summary:
             report.append_summary(Path(summary), report.github_summary(result, loaded.spec.name))
     scope = {"metrics": metric or [], "period": period, "at": at, "by": split(by), "role": role}
-    done = notifications.notify(loaded, result, notify, dry_run=dry_run, scope=scope, quiet=quiet)
+    # with --format json, stdout is one JSON document: a dry run's message goes to stderr
+    done = notifications.notify(
+        loaded,
+        result,
+        notify,
+        dry_run=dry_run,
+        scope=scope,
+        quiet=quiet,
+        stream=sys.stderr if output_format is CheckFormat.json else None,
+    )
     if record:
         record_run(loaded, result.evaluation, "check", quiet, done.state())
     if result.failed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -40,18 +40,21 @@ def notify(
     scope: dict[str, Any],
     quiet: bool,
     report: Path | None = None,
+    stream: TextIO | None = None,
 ) -> Any:
-    """Notify, print the dry run or what was sent and skipped; returns the Notification."""
+    """Notify, print the dry run (on `stream`, default stdout) or what was sent and skipped;
+    returns the Notification."""
     done = project.notify(result, urls or [], report=report, dry_run=dry_run, scope=scope)
+    out = stream or sys.stdout
     if dry_run and not done.outcomes:
-        _show("no notify target: this is the message", done.message, webhook=False)
+        _show(out, "no notify target: this is the message", done.message, webhook=False)
     for outcome in done.outcomes:
         if outcome.skipped is not None:
             if not quiet:
                 typer.echo(f"notify: not sent to {outcome.target}: {outcome.skipped}", err=True)
         elif dry_run:
             webhook = outcome.target.startswith(("json://", "jsons://"))
-            _show(f"to {outcome.target}, not sent (dry run)", outcome.message, webhook=webhook)
+            _show(out, f"to {outcome.target}, not sent (dry run)", outcome.message, webhook=webhook)
         elif outcome.failed:
             reason = outcome.delivery.reason
             typer.echo(f"error: notify: could not deliver to {outcome.target}: {reason}", err=True)
@@ -60,7 +63,7 @@ def notify(
     return done
 
 
-def _show(head: str, message: Any, *, webhook: bool) -> None:
-    sys.stdout.write(f"--- notification {head}\n{message.title()}\n\n{message.text()}")
+def _show(out: TextIO, head: str, message: Any, *, webhook: bool) -> None:
+    out.write(f"--- notification {head}\n{message.title()}\n\n{message.text()}")
     if webhook:
-        sys.stdout.write(f"JSON body:\n{message.json()}\n")
+        out.write(f"JSON body:\n{message.json()}\n")

@@ -421,3 +421,17 @@ def test_a_long_message_is_capped_with_the_rest_in_the_report(tmp_path):
 )
 def test_targets_are_shown_masked(url, shown):
     assert mask(url) == shown
+
+
+def test_a_report_whose_delivery_fails_is_still_written_and_exits_2(make, tmp_path):
+    output = tmp_path / "weekly.html"
+    dead = f"json://127.0.0.1:{free_port()}/${{HOOK_TOKEN}}"
+    result = runner.invoke(
+        app,
+        ["report", "-p", str(build(make)), "--no-cache", "-o", str(output), "--notify", dead],
+        env={"HOOK_TOKEN": SECRET},
+    )
+    assert result.exit_code == 2
+    assert output.exists()
+    assert "error: notify: could not deliver to json://127.0.0.1:" in result.stderr
+    assert SECRET not in result.stdout + result.stderr + output.read_text(encoding="utf-8")

@@ -435,3 +435,33 @@ def test_a_report_whose_delivery_fails_is_still_written_and_exits_2(make, tmp_pa
     assert output.exists()
     assert "error: notify: could not deliver to json://127.0.0.1:" in result.stderr
     assert SECRET not in result.stdout + result.stderr + output.read_text(encoding="utf-8")
+
+
+def test_an_early_warning_is_in_the_message(make, webhook):
+    # waits 10, 14, 18, 22, 26 s in weeks W10-W14: +4 s a week; the line reaches the 30 s
+    # warning level in W15 and is past it in W16 (34 s), as the check line says
+    weeks = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"]
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]
+    lines += [f"c{i},{day} 10:00:00,a1,Y,{10 + 4 * i}" for i, day in enumerate(weeks)]
+    project_file = make.project(
+        PROJECT,
+        metrics={"wait": metric("wait", 30, 60)},
+        files={"calls.csv": "\n".join(lines) + "\n", "roster.csv": ROSTER},
+    )
+    result = check(project_file, "--at", "2026-W14", "--notify", f"json://127.0.0.1:{webhook.port}")
+    assert result.exit_code == 0, result.output
+    assert "projected warning by 2026-W16" in result.stdout  # the check line agrees
+    body = json.loads(webhook.posts[0][1]["message"])
+    assert body["breaches"] == []
+    assert body["early_warnings"] == [
+        {
+            "metric": "wait",
+            "name": "Wait",
+            "level": "operation",
+            "group": {},
+            "projected": "warning by 2026-W16",
+            "value": 26.0,
+            "unit": "seconds",
+        }
+    ]
+    assert webhook.posts[0][1]["title"] == "tpmkit check — Gate, 2026-W14: PASS"

@@ -241,17 +241,11 @@ def from_check(result: CheckResult, project: str, currency: str | None = None) -
                     reason=v.reason if v.value is None else None,
                 )
             )
-        elif v.projected and v.status != Status.INSUFFICIENT_SAMPLE:
-            early.append(EarlyWarning(v.metric, v.name, level, dict(v.group), v.projected,
-                                      v.value, v.unit))  # fmt: skip
-    for alert in alerts:  # a breach that also projects further is an early warning too
-        verdict = next(
-            (v for v in result.verdicts if v.metric == alert.metric and v.group == alert.group),
-            None,
-        )
-        if verdict is not None and verdict.projected:
-            early.append(EarlyWarning(alert.metric, alert.name, alert.level, alert.group,
-                                      verdict.projected, alert.value, alert.unit))  # fmt: skip
+        # a projected breach is an early warning, also for a record breaching already
+        if v.projected and v.status != Status.INSUFFICIENT_SAMPLE:
+            early.append(
+                EarlyWarning(v.metric, v.name, level, dict(v.group), v.projected, v.value, v.unit)
+            )
     return Message(
         "check",
         project,

@@ -90,17 +90,19 @@ def send(
     with captured() as log:
         apprise = _apprise()
         sender = apprise.Apprise()
-        added = sender.add(target.url)
         ok = False
-        if added:
-            ok = bool(
-                sender.notify(
+        try:
+            if sender.add(target.url):
+                kind = apprise.NotifyType.FAILURE if failure else apprise.NotifyType.INFO
+                sent = sender.notify(
                     body=body,
                     title=title,
-                    notify_type=apprise.NotifyType.FAILURE if failure else apprise.NotifyType.INFO,
+                    notify_type=kind,
                     attach=str(attach) if attach is not None else None,
                 )
-            )
+                ok = bool(sent)
+        except Exception as exc:  # a service's own bug must not hide the run's outcome
+            log.messages.append(f"{type(exc).__name__}: {exc}")
     if ok:
         return Delivery(target.shown, True)
     reason = "; ".join(dict.fromkeys(target.scrub(m) for m in log.messages)) or "not delivered"

@@ -99,6 +99,12 @@ RULES = [
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
     # explanations are arithmetic on records: a report may call them, they run nothing
     ("tpmkit.explain", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    # notifications word a judged result and send it: the runner (tpmkit.notifying) reads
+    # the history and hands over the last run's state
+    (
+        "tpmkit.notify",
+        ("tpmkit.data", "tpmkit.engine.compute", "tpmkit.cli", "tpmkit.history", *RUNNERS),
+    ),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(
         (layer, ("tpmkit.engine.compute", *RUNNERS))

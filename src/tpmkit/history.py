@@ -55,8 +55,15 @@ def _fingerprint(path: Path) -> dict[str, Any]:
     }
 
 
-def record(project: Definitions, result: Evaluation, command: str) -> str:
-    """Append an evaluation's records to the history; returns the run id."""
+def record(
+    project: Definitions,
+    result: Evaluation,
+    command: str,
+    state: dict[str, Any] | None = None,
+) -> str:
+    """Append an evaluation's records to the history; returns the run id. `state` (the
+    run's scope, judged statuses and whether its notification went out) goes into the
+    manifest for `notify_on: change`; it never holds a notification URL."""
     from tpmkit.spec.hashing import definition_hash
 
     now = dt.datetime.now(dt.UTC)
@@ -97,6 +104,7 @@ def record(project: Definitions, result: Evaluation, command: str) -> str:
             if m in project.metrics
         },
         "inputs": [_fingerprint(Path(f)) for f in files if Path(f).exists()],
+        **({"notify": state} if state is not None else {}),
     }
     write_text(runs / f"{run_id}.json", json.dumps(manifest, indent=1, default=str))
     return run_id
@@ -160,6 +168,26 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
             out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
         return out
     return {prefix: json.dumps(value) if isinstance(value, list) else value}
+
+
+def last_state(project: Definitions, command: str, scope: dict[str, Any]) -> dict[str, Any] | None:
+    """The notification state of the last recorded run of `command` with this `scope`
+    (None when there is none): what `notify_on: change` compares a run with."""
+    runs_dir = folder(project) / "runs"
+    manifests = []
+    for path in runs_dir.glob("*.json") if runs_dir.exists() else []:
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # unreadable manifest: the run is not counted
+        state = manifest.get("notify") if isinstance(manifest, dict) else None
+        if (
+            isinstance(state, dict)
+            and manifest.get("command") == command
+            and state.get("scope") == scope
+        ):
+            manifests.append((str(manifest.get("run_at")), str(manifest.get("run_id")), state))
+    return max(manifests)[2] if manifests else None
 
 
 def load(project: Definitions) -> History:

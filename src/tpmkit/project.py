@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tpmkit.judge.gate import CheckResult
     from tpmkit.judge.goals import GoalStatus
     from tpmkit.judge.scorecard import ScorecardResult
+    from tpmkit.notify import Notification, Target
     from tpmkit.records import Evaluation
     from tpmkit.report.model import Report
 
@@ -309,6 +310,24 @@ class Project(Definitions):
             now=now,
             evaluator=evaluate,
             why=why,
+        )
+
+    def notify(
+        self,
+        result: CheckResult | Report,
+        urls: Sequence[str | Target] = (),
+        *,
+        report: Path | str | None = None,
+        on: str | None = None,
+        dry_run: bool = False,
+        scope: Mapping[str, Any] | None = None,
+    ) -> Notification:
+        """Send a check's or report's outcome to the `notify:` targets and `urls` when
+        `notify_on` (or `on`) says so (docs/notifications.md)."""
+        from tpmkit import notifying
+
+        return notifying.notify(
+            self, result, urls, report=report, on=on, dry_run=dry_run, scope=scope
         )
 
 

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from tpmkit.cli import notifications
+from tpmkit.cli.notifications import DryRunOption, NotifyOption
 from tpmkit.cli.options import (
     DEFAULT_PROJECT,
     ByOption,
@@ -105,6 +107,8 @@ def check(
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
     record: RecordOption = False,
+    notify: NotifyOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
     from tpmkit.judge.gate import parse_gates
@@ -113,6 +117,7 @@ def check(
 
     writable(junit, "--junit")
     with loaded_project(project, quiet) as (loaded, step):
+        notifications.check_targets(loaded, notify)
         result = loaded.check(
             metric or [],
             period=period,
@@ -143,7 +148,20 @@ def check(
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             report.append_summary(Path(summary), report.github_summary(result, loaded.spec.name))
+    scope = {"metrics": metric or [], "period": period, "at": at, "by": split(by), "role": role}
+    # with --format json, stdout is one JSON document: a dry run's message goes to stderr
+    done = notifications.notify(
+        loaded,
+        result,
+        notify,
+        dry_run=dry_run,
+        scope=scope,
+        quiet=quiet,
+        stream=sys.stderr if output_format is CheckFormat.json else None,
+    )
     if record:
-        record_run(loaded, result.evaluation, "check", quiet)
+        record_run(loaded, result.evaluation, "check", quiet, done.state())
     if result.failed:
-        raise typer.Exit(int(ExitCode.BREACH))
+        raise typer.Exit(int(ExitCode.BREACH))  # a failed notification never hides a breach
+    if done.failures:
+        raise typer.Exit(int(ExitCode.USER_ERROR))

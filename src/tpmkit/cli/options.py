@@ -103,11 +103,13 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def record_run(project: Any, result: Any, command: str, quiet: bool) -> None:
-    """Append the run to the project's history (--record)."""
+def record_run(
+    project: Any, result: Any, command: str, quiet: bool, state: dict[str, Any] | None = None
+) -> None:
+    """Append the run to the project's history (--record), with its notification state."""
     from tpmkit import history
 
-    run_id = history.record(project, result, command)
+    run_id = history.record(project, result, command, state)
     if not quiet:
         typer.echo(f"recorded run {run_id} in {history.folder(project)}", err=True)
 

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from tpmkit.cli import notifications
+from tpmkit.cli.notifications import DryRunOption, NotifyOption
 from tpmkit.cli.options import (
     DEFAULT_PROJECT,
     CacheDirOption,
@@ -27,7 +29,7 @@ from tpmkit.cli.options import (
     split,
     writable,
 )
-from tpmkit.errors import Issue, UsageError
+from tpmkit.errors import ExitCode, Issue, UsageError
 
 
 class ScorecardFormat(StrEnum):
@@ -143,6 +145,8 @@ def report(
     quiet: QuietOption = False,
     record: RecordOption = False,
     why: WhyOption = True,
+    notify: NotifyOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
     from tpmkit.atomic import write_text
@@ -159,6 +163,7 @@ def report(
         ReportFormat.markdown if suffix in (".md", ".markdown") else ReportFormat.html
     )
     with loaded_project(project, quiet) as (loaded, step):
+        notifications.check_targets(loaded, notify)
         result = loaded.report(
             metric or [],
             period=period,
@@ -180,8 +185,22 @@ def report(
     if not quiet:
         notes_to_stderr(result.notes)
         typer.echo(f"wrote {target} ({result.period}, {len(result.cards)} metrics)", err=True)
+    scope = {
+        "metrics": metric or [],
+        "period": period,
+        "at": at,
+        "role": role,
+        "by": split(by),
+        "cadence": cadence,
+        "agent": agent,
+    }
+    done = notifications.notify(
+        loaded, result, notify, dry_run=dry_run, scope=scope, quiet=quiet, report=target
+    )
     if record:
-        record_run(loaded, result.evaluation, "report", quiet)
+        record_run(loaded, result.evaluation, "report", quiet, done.state())
+    if done.failures:
+        raise typer.Exit(int(ExitCode.USER_ERROR))
 
 
 def _period_path(output: Path, label: str) -> Path:

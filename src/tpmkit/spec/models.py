@@ -416,6 +416,19 @@ class ExplainSettings(Strict):
     )
 
 
+class NotifyTarget(Strict):
+    """One place `check` and `report` send their outcome to (docs/notifications.md)."""
+
+    url: str = Field(
+        description="an Apprise URL (json://, mailto://, slack://, msteams://, ntfy:// …); "
+        "${VAR} is replaced by the environment variable VAR (keep secrets there)"
+    )
+    roles: list[Role] = Field(
+        default_factory=list, description="only the metrics of these roles' views"
+    )
+    metrics: list[str] = Field(default_factory=list, description="only these metrics")
+
+
 class ProjectSpec(Strict):
     """The project file, `tpmkit.yaml`."""
 
@@ -443,4 +456,12 @@ class ProjectSpec(Strict):
     )
     explain: ExplainSettings = Field(
         default_factory=ExplainSettings, description="tpmkit explain: extra dimensions"
+    )
+    notify: list[NotifyTarget] = Field(
+        default_factory=list, description="where check and report send their outcome"
+    )
+    notify_on: Literal["breach", "change", "always"] = Field(
+        default="change",
+        description="when to send: on a breach, when a status changed since the last recorded "
+        "run of the same command and scope, or always",
     )

@@ -1,0 +1,467 @@
+"""Notifications (issue 18 items 1-4): real receivers started here — a local HTTP server
+receiving Apprise's json:// POST and a local aiosmtpd SMTP server receiving the mailto://
+email with the report attached. Apprise itself is never mocked.
+
+The project: week 2026-W10 has four answered calls, waits 70, 10, 70, 10 seconds; agent a1
+(team Red) took the 70s ones, a2 (team Blue) the 10s ones. By hand: the operation's mean
+wait is 40.0s (past warning 30, below critical 60), Red's 70.0s (critical), Blue's 10.0s (ok).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import http.server
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tpmkit import project as api
+from tpmkit.cli import app
+from tpmkit.notify.targets import mask
+
+runner = CliRunner()
+SECRET = "s3cr3t-t0ken-9f2a"
+
+PROJECT = """
+name: Gate
+timezone: UTC
+metrics: [metrics/]
+sources:
+  calls: {path: calls.csv}
+  agents: {path: roster.csv}
+"""
+ROSTER = "agent_id,team\na1,Red\na2,Blue\n"
+
+
+def metric(id_: str, warning: float, critical: float, extra: str = "") -> str:
+    return (
+        f"id: {id_}\nname: {id_.title()}\nunit: seconds\ndirection: lower_is_better\n"
+        "owner: team_lead\ndataset: calls\nroles: [team_lead]\n"
+        "compute: {kind: mean, expr: wait_seconds, where: answered}\n"
+        f"thresholds: {{warning: {warning}, critical: {critical}}}\n"
+        f"actions: {{warning: check staffing, critical: add staff}}\n{extra}"
+    )
+
+
+def calls(waits: list[int]) -> str:
+    """2026-W10 complete (Mon 2 – Fri 6 March); one call on Wednesday of W11 (in progress)."""
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]
+    for i, wait in enumerate(waits):
+        lines.append(f"a{i},2026-03-0{2 + i % 5} 10:00:00,a{1 + i % 2},Y,{wait}")
+    lines.append("b0,2026-03-11 10:00:00,a1,Y,5")
+    return "\n".join(lines) + "\n"
+
+
+BREACHING = [70, 10, 70, 10]
+HEALTHY = [10, 10, 10, 10]
+
+
+def build(make, waits=BREACHING, extra: str = "", metrics: dict[str, str] | None = None) -> Path:
+    return make.project(
+        PROJECT + extra,
+        metrics=metrics or {"wait": metric("wait", 30, 60)},
+        files={"calls.csv": calls(waits), "roster.csv": ROSTER},
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Webhook:
+    """A local HTTP server keeping every POST (path and JSON body)."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict]] = []
+        posts = self.posts
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                posts.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[email.message.EmailMessage] = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
+            return "250 OK"
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+def check(project_file: Path, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(
+        app, ["check", "-p", str(project_file), "--no-cache", *args], env=env or {}
+    )
+
+
+def hook_url(hook: Webhook) -> str:
+    return f"json://127.0.0.1:{hook.port}/hooks/${{HOOK_TOKEN}}"
+
+
+def test_the_json_webhook_receives_the_structured_message(make, webhook):
+    project_file = build(make)
+    result = check(
+        project_file, "--by", "team", "--notify", hook_url(webhook), env={"HOOK_TOKEN": SECRET}
+    )
+    assert result.exit_code == 1, result.output  # Red is critical: the gate fails
+    assert len(webhook.posts) == 1
+    path, posted = webhook.posts[0]
+    assert path == f"/hooks/{SECRET}"  # the variable was read from the environment
+    assert posted["type"] == "failure"
+    assert posted["title"] == "tpmkit check — Gate, 2026-W10: FAIL, 1 failing"
+    body = json.loads(posted["message"])
+    assert body["command"] == "check" and body["period"] == "2026-W10"
+    assert body["passed"] is False
+    assert body["counts"] == {"ok": 1, "warning": 1, "critical": 1}
+    assert body["more_breaches"] == 0
+    first, second = body["breaches"]
+    # failing first: Red's critical (team level), then the operation's warning
+    assert first == {
+        "metric": "wait",
+        "name": "Wait",
+        "level": "team",
+        "group": {"team": "Red"},
+        "period": "2026-W10",
+        "status": "critical",
+        "value": 70.0,
+        "unit": "seconds",
+        "n": 2,
+        "threshold": "above critical 60.0s",
+        "owner": "team_lead",
+        "action": "add staff",
+        "driver": None,  # explain runs at the operation level only
+        "failed": True,
+        "reason": None,
+    }
+    assert (second["level"], second["group"], second["status"]) == ("operation", {}, "warning")
+    assert (second["value"], second["threshold"], second["failed"]) == (
+        40.0,
+        "above warning 30.0s",
+        False,
+    )
+    assert second["action"] == "check staffing"
+    # the masked target, and never the secret
+    assert f"notify: sent to json://127.0.0.1:{webhook.port}/…" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_text_message_lists_each_breach_with_owner_and_action(make):
+    loaded = api.load(build(make))
+    checked = loaded.check(by=["team"], cache=False)
+    done = loaded.notify(checked, dry_run=True)
+    assert done.outcomes == []  # no target: nothing to send, but the message is there
+    text = done.message.text()
+    assert text.splitlines() == [
+        "3 judged: 1 critical, 1 warning, 1 ok.",
+        "",
+        "Breaches (2):",
+        "• critical — Wait, team Red: 70.0s, above critical 60.0s · owner: team_lead → add staff",
+        "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead → check staffing",
+    ]
+
+
+def test_the_email_carries_the_report_attached(make, smtp, tmp_path):
+    project_file = build(make)
+    output = tmp_path / "out" / "report.html"
+    url = f"mailto://127.0.0.1:{smtp.port}?from=tpmkit@example.org&to=${{MAIL_TO}}&mode=insecure"
+    result = runner.invoke(
+        app,
+        ["report", "-p", str(project_file), "--no-cache", "-o", str(output), "--notify", url],
+        env={"MAIL_TO": "ops@example.org"},
+    )
+    assert result.exit_code == 0, result.output
+    assert len(smtp.messages) == 1
+    mail = smtp.messages[0]
+    assert mail["To"] == "ops@example.org"
+    assert mail["Subject"] == "tpmkit report — Gate, 2026-W10: 1 breach"
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead" in body
+    assert f"Report: {output.resolve()}" in body
+    attachments = list(mail.iter_attachments())
+    assert [a.get_filename() for a in attachments] == ["report.html"]
+    assert attachments[0].get_payload(decode=True) == output.read_bytes()
+    assert f"notify: sent to mailto://127.0.0.1:{smtp.port}/…" in result.stderr
+    assert "ops@example.org" not in result.stderr  # the address came from a variable
+    assert "ops@example.org" not in output.read_text(encoding="utf-8")  # nor in the report
+
+
+def test_notify_on_change_sends_once_for_unchanged_data(make, webhook):
+    project_file = build(make)  # notify_on is not set: `change` by default
+    env = {"HOOK_TOKEN": SECRET}
+    args = ("--by", "team", "--notify", hook_url(webhook), "--record")
+    first = check(project_file, *args, env=env)
+    second = check(project_file, *args, env=env)
+    assert (first.exit_code, second.exit_code) == (1, 1)  # the breach still fails the gate
+    assert len(webhook.posts) == 1
+    assert "no status changed since the last recorded run (notify_on: change)" in second.stderr
+    # another scope (no --by) is another conversation: its first run sends
+    third = check(project_file, "--notify", hook_url(webhook), "--record", env=env)
+    assert third.exit_code == 0 and len(webhook.posts) == 2  # 40s: a warning, not gated
+    # Blue now breaches too: a status changed, so the grouped check sends again
+    (project_file.parent / "calls.csv").write_text(calls([70, 70, 70, 70]))
+    fourth = check(project_file, *args, env=env)
+    assert len(webhook.posts) == 3, fourth.output
+    statuses = json.loads(webhook.posts[-1][1]["message"])["breaches"]
+    assert {(b["level"], json.dumps(b["group"]), b["status"]) for b in statuses} == {
+        ("operation", "{}", "critical"),
+        ("team", '{"team": "Red"}', "critical"),
+        ("team", '{"team": "Blue"}', "critical"),
+    }
+    # the history keeps the statuses, never the URL or its secret
+    for file in (project_file.parent / ".tpmkit" / "history").rglob("*"):
+        if file.is_file():
+            assert SECRET.encode() not in file.read_bytes()
+            assert b"hooks" not in file.read_bytes()
+
+
+def test_a_failed_delivery_is_sent_again_next_run(make, webhook):
+    project_file = build(make)
+    dead = f"json://127.0.0.1:{free_port()}/${{HOOK_TOKEN}}"
+    env = {"HOOK_TOKEN": SECRET}
+    failed = check(project_file, "--by", "team", "--notify", dead, "--record", env=env)
+    assert failed.exit_code == 1
+    again = check(project_file, "--by", "team", "--notify", hook_url(webhook), "--record", env=env)
+    assert len(webhook.posts) == 1, again.output  # the last message never arrived
+
+
+def test_notify_on_breach_and_always(make, webhook):
+    healthy = build(make, HEALTHY, extra="notify_on: breach\n")
+    env = {"HOOK_TOKEN": SECRET}
+    quiet = check(healthy, "--notify", hook_url(webhook), env=env)
+    assert quiet.exit_code == 0 and webhook.posts == []
+    assert "not sent" in quiet.stderr and "no breach (notify_on: breach)" in quiet.stderr
+    text = healthy.read_text().replace("notify_on: breach", "notify_on: always")
+    healthy.write_text(text)
+    for _ in range(2):
+        assert check(healthy, "--notify", hook_url(webhook), "--record", env=env).exit_code == 0
+    assert len(webhook.posts) == 2  # always: every run, even unchanged
+    posted = webhook.posts[0][1]
+    assert posted["title"] == "tpmkit check — Gate, 2026-W10: PASS" and posted["type"] == "info"
+
+
+def test_dry_run_prints_the_message_and_sends_nothing(make, webhook):
+    project_file = build(make)
+    result = check(
+        project_file,
+        *("--by", "team", "--notify", hook_url(webhook), "--dry-run"),
+        env={"HOOK_TOKEN": SECRET},
+    )
+    assert result.exit_code == 1
+    assert webhook.posts == []
+    out = result.stdout
+    assert f"--- notification to json://127.0.0.1:{webhook.port}/…, not sent (dry run)" in out
+    assert "tpmkit check — Gate, 2026-W10: FAIL, 1 failing" in out
+    assert "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead" in out
+    assert '"command": "check"' in out  # the JSON body a webhook would get
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_dry_run_with_json_output_keeps_stdout_one_document(make):
+    result = check(build(make), "--format", "json", "--dry-run")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["period"] == "2026-W10"
+    assert "--- notification no notify target: this is the message" in result.stderr
+
+
+def test_an_unreachable_target_keeps_the_breach_exit_code(make):
+    dead = f"json://127.0.0.1:{free_port()}/${{HOOK_TOKEN}}"
+    env = {"HOOK_TOKEN": SECRET}
+    breached = check(build(make), "--by", "team", "--notify", dead, env=env)
+    assert breached.exit_code == 1  # the breach, not the delivery
+    shown = (
+        f"error: notify: could not deliver to json://127.0.0.1:{dead.split(':')[2].split('/')[0]}/…"
+    )
+    assert shown in breached.stderr
+    assert SECRET not in breached.stdout + breached.stderr
+
+
+def test_an_unreachable_target_without_a_breach_exits_2(make):
+    dead = f"json://127.0.0.1:{free_port()}/${{HOOK_TOKEN}}"
+    result = check(build(make, HEALTHY), "--notify", dead, env={"HOOK_TOKEN": SECRET})
+    assert result.exit_code == 2
+    assert "PASS" in result.stdout and "could not deliver to json://127.0.0.1:" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_missing_variable_is_exit_2_naming_it(make, webhook):
+    result = check(build(make), "--notify", hook_url(webhook), env={})
+    assert result.exit_code == 2
+    assert "--notify: the environment variable HOOK_TOKEN is not set" in result.stderr
+    assert "PASS" not in result.stdout and "FAIL" not in result.stdout  # nothing computed
+    assert webhook.posts == []
+    in_file = build(make, extra="notify:\n  - url: json://127.0.0.1/${NO_SUCH_TOKEN}\n")
+    result = check(in_file, env={})
+    assert result.exit_code == 2
+    assert "notify[0] in tpmkit.yaml: the environment variable NO_SUCH_TOKEN is not set" in (
+        result.stderr
+    )
+
+
+def test_targets_filtered_by_metrics_and_roles(make, webhook):
+    extra = (
+        "notify:\n"
+        f"  - url: json://127.0.0.1:{webhook.port}/wait\n"
+        "    metrics: [wait]\n"
+        f"  - url: json://127.0.0.1:{webhook.port}/slow\n"
+        "    metrics: [slow]\n"
+        f"  - url: json://127.0.0.1:{webhook.port}/director\n"
+        "    roles: [agent]\n"
+    )
+    slow = metric("slow", 100, 200).replace("roles: [team_lead]", "roles: [agent]")
+    project_file = build(make, extra=extra, metrics={"wait": metric("wait", 30, 60), "slow": slow})
+    result = check(project_file, "--by", "team")
+    assert result.exit_code == 1, result.output
+    posted = {path: json.loads(body["message"]) for path, body in webhook.posts}
+    assert set(posted) == {"/wait", "/slow", "/director"}
+    assert [b["group"] for b in posted["/wait"]["breaches"]] == [{"team": "Red"}, {}]
+    assert posted["/slow"]["breaches"] == []  # 40s and 70s are below slow's 100s warning
+    assert posted["/director"]["breaches"] == []  # the agent view holds slow only
+    assert webhook.posts[1][1]["title"] == "tpmkit check — Gate, 2026-W10: PASS"
+
+
+def test_an_unknown_metric_in_a_target_is_exit_2(make):
+    project_file = build(make, extra="notify:\n  - url: json://127.0.0.1/x\n    metrics: [wiat]\n")
+    result = check(project_file)
+    assert result.exit_code == 2
+    assert "notify[0] in tpmkit.yaml" in result.stderr and "wait" in result.stderr
+
+
+def test_a_group_below_min_sample_does_not_alert(make):
+    # min_sample 3: each team has 2 calls (insufficient_sample), the operation 4 (judged)
+    project_file = build(make, metrics={"wait": metric("wait", 30, 60, "min_sample: 3\n")})
+    loaded = api.load(project_file)
+    done = loaded.notify(loaded.check(by=["team"], cache=False), dry_run=True)
+    breaches = [(a.level, a.group, a.status) for a in done.message.alerts]
+    assert breaches == [("operation", {}, "warning")]
+
+
+def test_settings_are_validated(make):
+    project_file = build(make, extra="notify_on: sometimes\n")
+    result = check(project_file)
+    assert result.exit_code == 2 and "notify_on" in result.stderr
+    assert "tpmkit.yaml:" in result.stderr
+    project_file = build(make, extra="notify:\n  - url: json://127.0.0.1/x\n    channel: ops\n")
+    result = check(project_file)
+    assert result.exit_code == 2 and "channel" in result.stderr
+    result = check(build(make), "--notify", "nosuchservice://x/y")
+    assert result.exit_code == 2
+    assert "--notify: nosuchservice://… is not a notification URL Apprise can use" in (
+        result.stderr
+    )
+
+
+def test_a_long_message_is_capped_with_the_rest_in_the_report(tmp_path):
+    example = Path(__file__).resolve().parents[1] / "examples" / "contact-center"
+    loaded = api.load(example / "tpmkit.yaml")
+    checked = loaded.check(by=["team"], cache=False, why=False)
+    done = loaded.notify(checked, dry_run=True)
+    message = done.message
+    assert len(message.alerts) == 34  # 24 failing (critical) and 10 warnings (check lines)
+    text = message.text()
+    assert text.count("\n• ") == 8 + 3  # 8 breaches and 3 early warnings shown
+    assert "… and 26 more: `tpmkit check` lists them all" in text
+    message.report = tmp_path / "r.html"
+    assert f"… and 26 more: see the report, {tmp_path / 'r.html'}" in message.text()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("json://hooks.internal:8080/T0KEN/abc", "json://hooks.internal:8080/…"),
+        ("json://hooks.internal", "json://hooks.internal"),
+        ("json://${HOST}/x", "json://…"),
+        ("slack://TokenA/TokenB/TokenC", "slack://…"),
+        ("mailto://user:pw@smtp.example.org?to=a@b.org", "mailto://smtp.example.org/…"),
+        ("msteams://group@tokenA/tokenB/tokenC", "msteams://…"),
+        ("not a url", "…"),
+    ],
+)
+def test_targets_are_shown_masked(url, shown):
+    assert mask(url) == shown
+
+
+def test_a_report_whose_delivery_fails_is_still_written_and_exits_2(make, tmp_path):
+    output = tmp_path / "weekly.html"
+    dead = f"json://127.0.0.1:{free_port()}/${{HOOK_TOKEN}}"
+    result = runner.invoke(
+        app,
+        ["report", "-p", str(build(make)), "--no-cache", "-o", str(output), "--notify", dead],
+        env={"HOOK_TOKEN": SECRET},
+    )
+    assert result.exit_code == 2
+    assert output.exists()
+    assert "error: notify: could not deliver to json://127.0.0.1:" in result.stderr
+    assert SECRET not in result.stdout + result.stderr + output.read_text(encoding="utf-8")
+
+
+def test_an_early_warning_is_in_the_message(make, webhook):
+    # waits 10, 14, 18, 22, 26 s in weeks W10-W14: +4 s a week; the line reaches the 30 s
+    # warning level in W15 and is past it in W16 (34 s), as the check line says
+    weeks = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"]
+    lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]
+    lines += [f"c{i},{day} 10:00:00,a1,Y,{10 + 4 * i}" for i, day in enumerate(weeks)]
+    project_file = make.project(
+        PROJECT,
+        metrics={"wait": metric("wait", 30, 60)},
+        files={"calls.csv": "\n".join(lines) + "\n", "roster.csv": ROSTER},
+    )
+    result = check(project_file, "--at", "2026-W14", "--notify", f"json://127.0.0.1:{webhook.port}")
+    assert result.exit_code == 0, result.output
+    assert "projected warning by 2026-W16" in result.stdout  # the check line agrees
+    body = json.loads(webhook.posts[0][1]["message"])
+    assert body["breaches"] == []
+    assert body["early_warnings"] == [
+        {
+            "metric": "wait",
+            "name": "Wait",
+            "level": "operation",
+            "group": {},
+            "projected": "warning by 2026-W16",
+            "value": 26.0,
+            "unit": "seconds",
+        }
+    ]
+    assert webhook.posts[0][1]["title"] == "tpmkit check — Gate, 2026-W14: PASS"

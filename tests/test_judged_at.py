@@ -277,3 +277,21 @@ def test_a_team_lead_column_is_the_team_level():
     assert level_of(["team_lead"]) == Level.TEAM
     assert level_column(["team_lead"]) == "team_lead"
     assert level_of(["team_lead", "channel"]) is None
+
+
+def test_a_metric_without_thresholds_is_not_judged_even_without_a_record():
+    """Review of issue 15: check read the backlog (no thresholds; its stock has no record for
+    the week that ends after the data) as `no_data`, counted among the judged. Precedence:
+    not_judged before no_data."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+
+    example = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    result = example.check(["backlog", "aht"], now=now, cache=False, why=False)
+    backlog = next(v for v in result.verdicts if v.metric == "backlog")
+    assert (backlog.status, backlog.reason) == ("not_judged", "no thresholds")
+    assert "no_data" not in result.counts()

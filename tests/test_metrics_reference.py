@@ -66,3 +66,18 @@ def test_aliases():
         "trt": "resolution_time",
         "throughput": "contacts_handled",
     }
+
+
+def test_every_built_in_action_is_the_owners_to_take():
+    """Issue 15: a breach names its owner and the owner's action; a playbook step addressed
+    to someone else (QA pass rate: owner quality specialist, action "team lead: …") leaves
+    nobody sure who acts. Each step starts with its owner's role."""
+    import yaml
+
+    from conftest import REPO
+
+    for path in sorted((REPO / "metrics").glob("*.yaml")):
+        metric = yaml.safe_load(path.read_text())
+        owner = str(metric.get("owner", "")).replace("_", " ")
+        for status, action in (metric.get("actions") or {}).items():
+            assert action.split(":")[0] == owner, (metric["id"], status, action)

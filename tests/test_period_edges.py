@@ -126,3 +126,20 @@ def test_a_closed_pipe_exits_0_quietly(fmt: str, merged: bool):
         code = process.wait(timeout=120)
     assert code == 0, error
     assert "error" not in error.lower()
+
+
+def test_a_closed_pipe_never_hides_a_breach_from_check(tmp_path):
+    """Review of issue 17: `check | head -1` exited 0 with 5 critical metrics, so a
+    `set -o pipefail` gate passed. The reader is gone but the gate is not: JUnit is still
+    written and the breach still exits 1."""
+    junit = tmp_path / "check.xml"
+    command = [sys.executable, "-m", "tpmkit", "check", "-p", str(EXAMPLE), "--by", "agent_id"]
+    command += ["--no-cache", "--no-why", "--now", "2026-11-20T09:00", "--junit", str(junit)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()
+        error = process.stderr.read().decode()
+        code = process.wait(timeout=120)
+    assert code == 1, error
+    assert "Traceback" not in error and junit.exists()

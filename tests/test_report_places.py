@@ -102,7 +102,7 @@ def test_every_breach_is_listed_once_by_level_with_owner_and_action():
     found = places.places(CARDS, TABLES)
     rows = places.breach_rows(found, CARDS, agents=False, reader="operations_manager")
     summary = [
-        (r.metric, r.level.value, r.status, r.action, [(p.tagged, rec["value"]) for p, rec in r.entries])
+        (r.metric, r.level.value, r.status, r.action, [(p.tagged_for(r.metric), rec["value"]) for p, rec in r.entries])
         for r in rows
     ]  # fmt: skip
     assert summary == [
@@ -122,8 +122,8 @@ def test_every_breach_is_listed_once_by_level_with_owner_and_action():
             [("operation", 50.0), ("vendor P = site L", 70.0), ("queue q1 = team T1", 90.0)],
         ),
         # fcr breaches only at a team (tickets carry no queue): under the team level, named
-        # by its own level first
-        ("fcr", "team", "critical", "team_lead: act now", [("team T2 = queue q2", 50.0)]),
+        # as the team alone (queue q2 has no fcr)
+        ("fcr", "team", "critical", "team_lead: act now", [("team T2", 50.0)]),
     ]
 
 

@@ -18,6 +18,7 @@ import typer
 
 from tpmkit import __version__
 from tpmkit.cli import catalogue, check, evaluate, explain, reports
+from tpmkit.cli.options import closed_pipe
 from tpmkit.errors import ExitCode, Issue, TpmkitError
 
 app = typer.Typer(
@@ -155,23 +156,14 @@ metrics_app.command("show")(handled(catalogue.metrics_show))
 app.command()(handled(catalogue.init))
 
 
-def closed_pipe() -> int:
-    """After the reader of stdout has gone: send what is still buffered to /dev/null (so
-    that the interpreter's last flush does not fail too) and return exit code 0."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    return 0
-
-
 def main() -> None:
-    """Console-script entry point; a closed pipe exits 0 quietly (1 means a breach)."""
+    """Console-script entry point; a closed pipe is quiet: a command cut short by it exits
+    0 (1 means a breach), one that finished keeps its code."""
     try:
         app()
     except SystemExit as exc:
         try:  # what is still buffered, while this code can still catch the closed pipe
             sys.stdout.flush()
         except BrokenPipeError:
-            raise SystemExit(closed_pipe()) from None
+            closed_pipe()  # the command finished: its own exit code stands (check's 1)
         raise exc from None

@@ -25,6 +25,7 @@ from tpmkit.cli.options import (
     RoleOption,
     WhyOption,
     cache_choice,
+    closed_pipe,
     loaded_project,
     notes_to_stderr,
     record_run,
@@ -135,11 +136,17 @@ def check(
         )
     if not quiet:
         notes_to_stderr(result.notes)
-    if output_format is CheckFormat.json:
-        sys.stdout.write(report.to_json(result))
-    else:
-        for line in report.lines(result):
-            typer.echo(line)
+    try:
+        if output_format is CheckFormat.json:
+            sys.stdout.write(report.to_json(result))
+        else:
+            for line in report.lines(result):
+                typer.echo(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `check | head`: the reader has gone, the gate has not — JUnit, notifications and
+        # the history still happen and a breach still exits 1
+        closed_pipe()
     if junit is not None:
         report.write_junit(result, loaded.spec.name, junit)
     if github:

@@ -159,3 +159,11 @@ def notes_to_stderr(notes: list[str]) -> None:
     """Each note as a `note:` line on stderr."""
     for note in notes:
         sys.stderr.write(f"note: {note}\n")
+
+
+def closed_pipe() -> int:
+    """After the reader of stdout has gone: send what is still buffered to /dev/null (so
+    that the interpreter's last flush does not fail too) and return exit code 0."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0

@@ -303,6 +303,12 @@ def _no_record(
     reason: str | None = None,
     at_level: bool = True,
 ) -> Verdict:
+    # a metric with no thresholds anywhere is not judged, with or without data (issue 15:
+    # not_judged comes before no_data); the backlog's stock has no record for a period
+    # that ends after the data, and must not read as "no data" then
+    unjudged = not metric.thresholds and not any(o.thresholds for o in metric.overrides)
+    if unjudged:
+        at_level, reason = False, "no thresholds"
     return Verdict(
         metric.id,
         metric.name,

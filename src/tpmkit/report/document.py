@@ -165,12 +165,15 @@ def first_screen(report: Report) -> dict[str, Any]:
     agent_metrics = {m for p in agent_places for m in p.records}
     order = ("critical", "warning")
     tiles = sorted(report.cards, key=lambda c: order.index(c.status) if c.status in order else 2)
-    attention = [c for c in tiles if needs_attention(c)]
+    # the breach list's metrics too: one that breaches only for a vendor or a team needs its
+    # chart as much as one that breaches for the whole operation
+    with_agents = report.role in AGENT_VIEWS
+    rows = report.breach_rows(found)
+    breached = {row.metric for row in rows}
+    attention = [c for c in tiles if needs_attention(c) or c.metric in breached]
     other_tables = (
         [] if report.standing else [t for t in report.tables if level_of(t.columns) is None]
     )
-    with_agents = report.role in AGENT_VIEWS
-    rows = report.breach_rows(found)
     counts = report.counts()
     context = {
         "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items()),
@@ -181,7 +184,9 @@ def first_screen(report: Report) -> dict[str, Any]:
         "moved": _moved(report, rows),
         "breaches_legend": BREACHES_LEGEND.format(agents=", then agent" if with_agents else ""),
         "level_titles": {str(k): v for k, v in LEVEL_TITLES.items()},
-        "grid_columns": places.grid_columns(found),
+        # the agent view's grid: the operation, the agent's team, and the agent
+        "grid_columns": places.grid_columns(found)
+        + (places.agents(found) if report.standing else []),
         "grid_legend": GRID_LEGEND,
         "agent_rows": agent_places,
         "agent_metrics": [c for c in report.cards if c.metric in agent_metrics],

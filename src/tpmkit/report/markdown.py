@@ -78,7 +78,7 @@ def _glance(report: Report, context: dict[str, Any]) -> list[str]:
     for card in context["tiles"]:
         record = card.record
         cells = [
-            card.name,
+            card.name + (f" ({card.period})" if card.period != report.period else ""),
             fmt(record["value"], card.unit),
             status_word(card.status),
             gap(card.change, card.unit),
@@ -109,7 +109,7 @@ def _breaches(report: Report, context: dict[str, Any]) -> list[str]:
             for place, record in row.entries:
                 n = f", n {record['n']:,}" if record.get("n") is not None else ""
                 line = (
-                    f"- {status_word(record['status']).upper()} {place.tagged} "
+                    f"- {status_word(record['status']).upper()} {place.tagged_for(row.metric)} "
                     f"{fmt(record['value'], row.unit)} {context['passed'](record)}{n}"
                 )
                 out.append(markdown_cell(line))

@@ -129,13 +129,29 @@ class Report:
 
     def early_warnings(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(metric name, group text, record) of every series whose trend line passes its
-        next level within the projection horizon, metrics first, then groups."""
+        next level within the projection horizon, the operation's first, then the groups,
+        each population once and named as in the breach list ("vendor Northwind BPO =
+        site Lisbon", "agent A059 (Lisbon Tech)")."""
+        from tpmkit.vocabulary import Level, level_of
+
+        names = {card.metric: card.name for card in self.cards}
         out = []
         for card in self.cards:
             if card.record.get("projected_breach_period"):
-                out.append((card.name, "all", card.record))
+                out.append((card.name, "operation", card.record))
         groups = []
-        for table in self.tables:
+        for place in self.places():
+            if place.level == Level.OPERATION:
+                continue
+            for metric, record in place.records.items():
+                when = record.get("projected_breach_period")
+                twin = place.alias_of.records.get(metric) if place.alias_of else None
+                if not when or (twin and twin.get("projected_breach_period") == when):
+                    continue  # the same population's warning, named under its coarser twin
+                groups.append((names.get(metric, metric), place.tagged_for(metric), record))
+        for table in self.tables:  # groupings that are not levels (evaluator …)
+            if level_of(table.columns) is not None:
+                continue
             for row in table.rows:
                 if row.record.get("projected_breach_period"):
                     group = ", ".join(f"{k} {group_label(v)}" for k, v in row.group.items())

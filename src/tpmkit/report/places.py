@@ -63,11 +63,22 @@ class Place:
     def tagged(self) -> str:
         """Each name with its level: `vendor Northwind BPO = site Lisbon`, `operation`,
         `agent A017 (Berlin Tech)`."""
+        return self.tagged_for(None)
+
+    def tagged_for(self, metric: str | None) -> str:
+        """`tagged`, naming only the groups of the population that have a value of `metric`
+        (tickets carry a team but no queue: a ticket metric's team is not named as its queue
+        too); None: every name."""
         if self.level == Level.OPERATION:
             return "operation"
         if self.level == Level.AGENT and self.alias_of is None:
             return f"agent {self.label}"
-        return " = ".join(f"{p.level.value} {p.name}" for p in self.family)
+        family = [
+            p
+            for p in self.family
+            if p is self or metric is None or (p.records.get(metric) or {}).get("value") is not None
+        ]
+        return " = ".join(f"{p.level.value} {p.name}" for p in family)
 
     def record(self, metric: str) -> dict[str, Any] | None:
         """The metric's record for this population: this group's, else an alias's; a judged

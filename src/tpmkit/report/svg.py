@@ -139,19 +139,24 @@ def period_labels(periods: Sequence[str]) -> list[str]:
 
 
 def tick_indexes(
-    xs: Sequence[float], widths: Sequence[float], left: float, right: float
+    xs: Sequence[float],
+    widths: Sequence[float],
+    left: float,
+    right: float,
+    first_widths: Sequence[float] | None = None,
 ) -> list[int]:
     """The periods to label: every one if their labels fit side by side, else every k-th
-    (always the first and the last), for the smallest k whose labels do not overlap."""
+    counted back from the last (the period judged), for the smallest k whose labels do
+    not overlap — regular ticks, never a shorter gap at the end. `first_widths`: each
+    label's width when it is the first shown (it then carries its year)."""
     n = len(xs)
     for k in range(1, n + 1):
-        chosen = [i for i in range(0, n, k) if n - 1 - i >= k or i == n - 1]
-        if chosen[-1] != n - 1:
-            chosen.append(n - 1)
-        boxes = [_label_box(xs[i], widths[i], left, right) for i in chosen]
+        chosen = list(range(n - 1, -1, -k))[::-1]
+        sized = [(first_widths or widths)[i] if j == 0 else widths[i] for j, i in enumerate(chosen)]
+        boxes = [_label_box(xs[i], w, left, right) for i, w in zip(chosen, sized, strict=True)]
         if all(b[0] - a[1] >= LABEL_GAP for a, b in pairwise(boxes)):
             return chosen
-    return [0] if n == 1 else [0, n - 1]
+    return [n - 1]
 
 
 def _label_box(x: float, width: float, left: float, right: float) -> tuple[float, float]:
@@ -319,14 +324,15 @@ def chart(
             f'<polygon points="{x - 4:.1f},{top} {x + 4:.1f},{top} {x:.1f},{top + 6}" '
             f'fill="{NOTE_COLOUR}"/></g>'
         )
-    labels = period_labels(periods)
     xs = [x_at(i) for i in range(len(points))]
-    widths = [text_width(label, AXIS_FONT) for label in labels]
-    for i in tick_indexes(xs, widths, 0, WIDTH):
-        start, _ = _label_box(xs[i], widths[i], 0, WIDTH)
-        parts.append(
-            _text(start + widths[i] / 2, HEIGHT - 4, labels[i], AXIS_FONT, "axis", "middle")
-        )
+    widths = [text_width(label, AXIS_FONT) for label in period_labels(periods)]
+    full = [text_width(period, AXIS_FONT) for period in periods]
+    chosen = tick_indexes(xs, widths, 0, WIDTH, full)
+    # the first label shown carries the year, the others only when it changes
+    for i, label in zip(chosen, period_labels([periods[i] for i in chosen]), strict=True):
+        width = text_width(label, AXIS_FONT)
+        start, _ = _label_box(xs[i], width, 0, WIDTH)
+        parts.append(_text(start + width / 2, HEIGHT - 4, label, AXIS_FONT, "axis", "middle"))
     parts.append("</svg>")
     return "".join(parts)
 

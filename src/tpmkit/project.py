@@ -17,6 +17,7 @@ from tpmkit.needs import Key, Need, evaluation_need, resolve_ids, select
 from tpmkit.spec.loader import Definitions, load_project
 
 if TYPE_CHECKING:
+    from tpmkit.annotations import Annotation
     from tpmkit.commands import Evaluator
     from tpmkit.data.cache import CsvCache
     from tpmkit.explain.model import Explanation
@@ -230,6 +231,41 @@ class Project(Definitions):
             drill=drill,
             now=now,
             evaluator=evaluate,
+        )
+
+    def annotations(self) -> list[Annotation]:
+        """The project's annotations (its `annotations` source, or annotations.csv beside
+        tpmkit.yaml), validated; see docs/annotations.md."""
+        from tpmkit.annotations import read
+
+        return read(self, {*self.metrics, *self.aliases})
+
+    def annotate(
+        self,
+        text: str,
+        *,
+        start: str | dt.date | dt.datetime,
+        end: str | dt.date | dt.datetime | None = None,
+        metric: str | None = None,
+        group: Mapping[str, str] | None = None,
+        kind: str | None = None,
+        exclude: bool = False,
+    ) -> Annotation:
+        """Append a note (written atomically; the file is created with its header): a
+        date-only `start` without `end` is that whole local day, a date-only `end`
+        includes its day; `exclude` keeps the periods it touches out of trend fits,
+        early warnings and control limits."""
+        from tpmkit.annotations import annotate
+
+        return annotate(
+            self,
+            text,
+            start=start,
+            end=end,
+            metric=metric,
+            group=group,
+            kind=kind,
+            exclude=exclude,
         )
 
     def scorecard(

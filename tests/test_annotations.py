@@ -18,6 +18,8 @@ from tpmkit.engine import signals
 from tpmkit.engine.notes import mark_excluded, notes_by_record
 from tpmkit.engine.trend import add_slope, trend
 from tpmkit.errors import DataError, UsageError
+from tpmkit.judge.scorecard import baseline_need
+from tpmkit.records import Evaluation
 
 runner = CliRunner()
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -341,3 +343,48 @@ def test_a_declared_annotations_source_is_where_annotate_writes(make):
         loaded.annotate("outage", start="2026-01-07", kind="outage")
     assert written.read_text().splitlines() == ["from,text", "2026-01-06,holiday"]
     assert not (path.parent / "annotations.csv").exists()
+
+
+# -- the scorecard's baseline window ----------------------------------------------
+
+
+def months_evaluation(notes: list[Annotation]) -> Evaluation:
+    starts = [dt.datetime(2026, m, 1, tzinfo=dt.UTC) for m in range(1, 8)]
+    records = pl.DataFrame(
+        {
+            "metric": ["aht"] * 6,
+            "period_start": starts[:6],
+            "period_end": starts[1:],
+            "period": [f"2026-{m:02d}" for m in range(1, 7)],
+        }
+    ).with_columns(pl.col("period_start", "period_end").cast(pl.Datetime("us", "UTC")))
+    return Evaluation(records, grain="month", annotations=spans(notes, "UTC") if notes else None)
+
+
+def test_the_scorecard_baseline_skips_an_excluded_month():
+    # six months, a 3-month baseline: January to March; an outage in February (whole
+    # operation) moves it to the first three clean months in a row, March to May
+    plain = baseline_need(months_evaluation([]), ["aht"], ["agent_id"], 3)
+    assert plain is not None and (plain.start, plain.end) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 31),
+    )
+    outage = Annotation.model_validate(
+        {"from": "2026-02-10", "to": "2026-02-12", "text": "outage", "exclude": True}
+    )
+    moved = baseline_need(months_evaluation([outage]), ["aht"], ["agent_id"], 3)
+    assert moved is not None and (moved.start, moved.end) == (
+        dt.date(2026, 3, 1),
+        dt.date(2026, 5, 31),
+    )
+    # a note on another metric, on one group, or without exclude leaves it where it was
+    for other in (
+        outage.model_copy(update={"metric": "csat"}),
+        outage.model_copy(update={"group": "team", "value": "Berlin"}),
+        outage.model_copy(update={"exclude": False}),
+    ):
+        same = baseline_need(months_evaluation([other]), ["aht"], ["agent_id"], 3)
+        assert same is not None and (same.start, same.end) == (plain.start, plain.end)
+    # excluded April too: no three clean months in a row before the last month
+    april = outage.model_copy(update={"from_": dt.date(2026, 4, 2), "to": None})
+    assert baseline_need(months_evaluation([outage, april]), ["aht"], ["agent_id"], 3) is None

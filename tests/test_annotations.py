@@ -388,3 +388,15 @@ def test_the_scorecard_baseline_skips_an_excluded_month():
     # excluded April too: no three clean months in a row before the last month
     april = outage.model_copy(update={"from_": dt.date(2026, 4, 2), "to": None})
     assert baseline_need(months_evaluation([outage, april]), ["aht"], ["agent_id"], 3) is None
+
+
+def test_validate_reports_the_annotations_file_once_a_place(make):
+    bad = "from,text,kind\n2026-01-05,fine,outage\nxx,bad,outgae\n"
+    path = make.project(PROJECT, files={"calls.csv": weekly_calls([300]), "annotations.csv": bad})
+    found = [(i.file, i.line, i.column) for i in api.validate(path) if i.severity == "error"]
+    where = str(path.parent / "annotations.csv")
+    assert found == [(where, 3, 1), (where, 3, 3)]
+    # declared as a source, the schema check reads it too: still one issue a place
+    path.write_text(PROJECT + "  annotations: {path: annotations.csv}\n", encoding="utf-8")
+    found = [(i.file, i.line, i.column) for i in api.validate(path) if i.severity == "error"]
+    assert found == [(where, 3, 1), (where, 3, 3)]

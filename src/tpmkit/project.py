@@ -365,7 +365,24 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
     issues.extend(definition_issues)
     if not any(i.message.startswith("unknown time zone") for i in definition_issues):
         issues.extend(schema_issues(project, rows))  # data cannot be read without a valid zone
+        # a declared `annotations` source is also read by the schema check: one issue a place
+        seen = {(i.file, i.line, i.column) for i in issues}
+        issues.extend(
+            i for i in _annotation_issues(project) if (i.file, i.line, i.column) not in seen
+        )
     return by_location(issues)
+
+
+def _annotation_issues(project: Definitions) -> list[Issue]:
+    """The located problems of the project's annotations file (docs/annotations.md)."""
+    from tpmkit.annotations import read
+    from tpmkit.errors import TpmkitError
+
+    try:
+        read(project, {*project.metrics, *project.aliases})
+    except TpmkitError as exc:
+        return exc.issues or [Issue(exc.message)]
+    return []
 
 
 def _definition_issues(definitions: Definitions) -> list[Issue]:

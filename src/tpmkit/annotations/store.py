@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from tpmkit.annotations.model import Annotation
 from tpmkit.atomic import atomic_path
-from tpmkit.contract import ANNOTATIONS
+from tpmkit.contract import ANNOTATION_KINDS, ANNOTATIONS
 from tpmkit.errors import DataError, Issue, UsageError, did_you_mean
 from tpmkit.spec.loader import Definitions
 
@@ -181,9 +181,13 @@ def _located(
         message = str(error["msg"]).removeprefix("Value error, ")
         value = row.get(name)
         said = f"{name}: `{value}`: {message}" if name and value else message
+        if value and f"`{value}`" in message:
+            said = f"{name}: {message}"
         hint = None
         if name == "kind":
-            hint = "kind is one of outage, holiday, process_change, data_issue, other"
+            kinds = ", ".join(ANNOTATION_KINDS)
+            hint = did_you_mean(value or "", ANNOTATION_KINDS) or f"kind is one of {kinds}"
+            said = f"kind: `{value}` is not a kind of note (one of {kinds})"
         issues.append(Issue(said, display, line, column, hint=hint))
     return issues
 

@@ -5,6 +5,7 @@ out of trend fits, early warnings and control limits — on hand-computed series
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -328,6 +329,11 @@ def test_an_excluded_outage_week_stays_out_of_a_real_projects_control_limits(mak
         app, ["check", "-p", str(path), "aht", "--period", "week", "--at", "2026-W10"]
     )
     assert "note: CRM outage (excluded)" in result.output, result.output
+    result = runner.invoke(
+        app, ["check", "-p", str(path), "aht", "--at", "2026-W10", "--format", "json"]
+    )
+    verdict = json.loads(result.output)["verdicts"][0]
+    assert verdict["note"] == "CRM outage (excluded)" and verdict["control_signal"] is None
 
 
 def test_a_declared_annotations_source_is_where_annotate_writes(make):

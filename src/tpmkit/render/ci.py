@@ -106,6 +106,7 @@ def _worst_first(verdict: Verdict) -> tuple[int, int, str]:
 
 def to_json(result: CheckResult) -> str:
     """The result as JSON: pass or fail, counts, and every verdict worst first."""
+    notes = _notes(result)
     data: dict[str, Any] = {
         "period": result.period,
         "passed": not result.failed,
@@ -129,7 +130,8 @@ def to_json(result: CheckResult) -> str:
                 "projected": v.projected,
                 "control_signal": v.control,
                 "driver": v.driver,
-                "message": describe(v),
+                "note": notes(v),
+                "message": describe(v, notes(v)),
             }
             for v in sorted(result.verdicts, key=_worst_first)
         ],

@@ -71,8 +71,11 @@ def test_contacts_per_hour_and_occupancy_are_those_of_a_real_operation(totals):
     index = {r["metric"]: r for r in records}
     assert index["contacts_per_hour"]["value"] == pytest.approx(contacts_per_hour, abs=1e-9)
     assert index["occupancy"]["value"] == pytest.approx(occupancy, abs=1e-9)
-    # the whole range: 23,416 answered contacts over 10,380,119 logged-in seconds = 8.12/h
-    assert totals["contacts"] == 23416 and totals["logged_in"] == 10380119
+    # the whole range: 23,416 answered contacts over 10,379,448 logged-in seconds = 8.12/h.
+    # (Issue 20 changed the logged-in total from 10,380,119 s: the schedule is sized to each
+    # agent-day's handle time, and the new hires' slower first weeks and the working coach's
+    # faster agents changed their talk times; the contacts, drawn alike, did not change.)
+    assert totals["contacts"] == 23416 and totals["logged_in"] == 10379448
 
 
 def test_the_schedule_is_sized_to_the_handle_time_of_the_calls(totals):

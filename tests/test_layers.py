@@ -97,6 +97,11 @@ RULES = [
     ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.spec", ("tpmkit.engine", "tpmkit.data", "tpmkit.render", "tpmkit.report")),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
+    # annotations are a notes file and its model: the engine gets them as a table of spans
+    (
+        "tpmkit.annotations",
+        ("tpmkit.data", "tpmkit.engine", "tpmkit.render", "tpmkit.report", "tpmkit.cli", *RUNNERS),
+    ),
     # explanations are arithmetic on records: a report may call them, they run nothing
     ("tpmkit.explain", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
     # notifications word a judged result and send it: the runner (tpmkit.notifying) reads

@@ -212,3 +212,24 @@ def test_points_keep_their_values_for_screen_readers():
     assert (root.findtext("desc") or "").startswith("2026-W10: 72.0% (OK); 2026-W11: 80.0% (OK)")
     tips = [g.findtext("title") for g in root.iter("g") if g.get("class") == "point"]
     assert tips == ["2026-W10: 72.0% (OK)", "2026-W11: 80.0% (OK)", "2026-W13: 91.0% (OK)"]
+
+
+def test_an_annotation_label_stays_inside_the_plot_and_is_shortened_to_fit():
+    # a long note on the last period: no room to its right, so it hangs to the left,
+    # shortened with … to the plot's width; inside the plot it meets no axis or level label
+    text = "CRM slowdown: the ticket tool answered in 2.6 s instead of 1.2 s all week long"
+    svg = chart(CARDS["aht"], "c", annotations=[("2026-W13", text), ("2026-W10", "holiday")])
+    root = parse(svg)
+    x, y, w, h = plot(root)
+    marks = [g for g in root.iter("g") if g.get("class") == "annotation"]
+    labels = [t for g in marks for t in g.iter("text")]
+    assert len(labels) == 2 and labels[1].text == "holiday"
+    long = labels[0].text or ""
+    assert long.endswith("…") and text.startswith(long[:-1].rstrip())
+    for label in labels:
+        start, end = box(label)
+        assert x <= start and end <= x + w  # within the plot horizontally
+        assert y < float(label.get("y", "0")) < y + h  # and vertically
+    assert labels[0].get("text-anchor") == "end"  # the last period: room is on the left
+    assert labels[1].get("text-anchor") == "start"
+    assert float(labels[1].get("y", "0")) > float(labels[0].get("y", "0"))  # stacked apart

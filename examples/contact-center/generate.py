@@ -53,7 +53,19 @@ Deliberate signals (what the example's dashboards should surface)
    visible in the weekly calibration sessions.
 5. System slowdown: the "crm" component's response time has p95 ~1200-1700 ms
    except in ISO week 2026-W41 (2026-10-05..11), where p95 is ~2600 ms; two
-   crm incidents are logged that week.
+   crm incidents are logged that week. annotations.csv (beside tpmkit.yaml)
+   notes it as an outage with `exclude: true`, and Germany's holiday on
+   Saturday 2026-10-03 for site Berlin.
+6. People: five Lisbon Tech agents (A052..A056) are a new-hire cohort hired on
+   2026-08-17, the first day of the data: ~30 % slower in their first week,
+   reaching their own pace over 8 weeks; A056 stays 15 % slower (not yet
+   proficient). Four agents leave on Friday 2026-11-13 (W46): A033 and A038
+   (Lisbon Billing), A059 (a transfer) and A053, an early leaver 88 days after
+   hire. The coaching log (data/coaching.csv) has AHT sessions in W38: Hanna
+   Vogel's five Berlin Billing agents handle ~50 s faster from the day after
+   (their uncoached teammates do not change); Jonas Keller's five Berlin Tech
+   agents keep drifting with their team (no effect). These change only talk
+   times (the same draws, scaled), so every other figure stays as it was.
 
 Files written to data/
 ----------------------
@@ -67,7 +79,10 @@ Files written to data/
 * schedule.csv      one row per agent per scheduled day (WFM figures sized to
                     that agent-day's sampled contacts, see above).
 * costs.csv         daily cost per site in EUR.
-* roster.csv        agents and QA specialists.
+* roster.csv        agents and QA specialists, with hire and leave dates.
+* coaching.csv      coaching sessions (session_id, agent, time, coach, metric,
+                    topic); one names no metric.
+* ../annotations.csv  two notes beside tpmkit.yaml: the CRM outage, a holiday.
 * system_events.parquet  response-time samples, one per component per 15 min.
 * incidents.csv     technical incidents; two are still open.
 """
@@ -116,6 +131,33 @@ LENIENT_EVALUATOR = "Q03"
 LENIENT_BONUS = 0.08  # share of max score
 DEGRADED_WEEK = "2026-W41"
 SURVEY_SHARE = 0.20
+
+# --- people (issue 20): hires, leavers, coaching ---------------------------------
+# A new-hire cohort starts on the first day of the data (so every one of their contacts
+# is after their hire date): slower at first, ~30 % more talk time in their first week,
+# fading to their own pace over 8 weeks; A056 keeps a 15 % handicap (not yet proficient).
+NEW_HIRES = ("A052", "A053", "A054", "A055", "A056")
+NEW_HIRE_DATE = FIRST_DAY
+RAMP, RAMP_WEEKS = 0.30, 8
+SLOW_LEARNER, SLOW_LEARNER_HANDICAP = "A056", 0.15
+# Leavers: last working day Friday 2026-11-13, chosen among agents who work neither that
+# Saturday nor that Sunday, so no contact of theirs is after their leave date.
+LEAVE_DATE = date(2026, 11, 13)
+LEAVERS = (  # (candidates in order, leave reason): the first candidate off that weekend
+    (("A033", "A034", "A035", "A036", "A037"), "voluntary"),
+    (("A038", "A039", "A040", "A041", "A042"), "voluntary"),
+    (("A058", "A059", "A060", "A057"), "transfer"),
+    (("A053", "A054", "A055"), "voluntary"),  # an early leaver: 88 days after hire
+)
+# Coaching on AHT in 2026-W38: Hanna Vogel's sessions work (her agents' talk time drops
+# by 18 % from the day after the session, ~50 s of AHT, while their uncoached teammates
+# stay flat); Jonas Keller's do not (his agents keep drifting with their team).
+COACHING_WEEK_MONDAY = date(2026, 9, 14)
+COACHED = (
+    ("Hanna Vogel", ("A002", "A004", "A006", "A008", "A010"), "aht", "call control"),
+    ("Jonas Keller", ("A021", "A022", "A023", "A024", "A025"), "aht", "call control"),
+)
+WORKING_COACH, COACHING_GAIN = "Hanna Vogel", 0.18
 
 
 @dataclass(frozen=True)
@@ -216,6 +258,9 @@ class Agent:
     hire_date: date
     queue: str = ""
     talk_factor: float = 1.0  # personal speed, fixed for the whole period
+    leave_date: date | None = None  # last working day
+    leave_reason: str = ""
+    coached_on: date | None = None  # the day of a coaching session that works
 
 
 @dataclass
@@ -357,7 +402,10 @@ def build_roster(rng):
     return agents, specialists
 
 
-ROSTER_COLUMNS = ("agent_id", "name", "team", "team_lead", "site", "vendor", "role", "hire_date")
+ROSTER_COLUMNS = (
+    "agent_id", "name", "team", "team_lead", "site", "vendor", "role", "hire_date",
+    "leave_date", "leave_reason",
+)
 
 
 def roster_rows(people):
@@ -371,6 +419,8 @@ def roster_rows(people):
             "vendor": person.vendor,
             "role": person.role,
             "hire_date": person.hire_date.isoformat(),
+            "leave_date": person.leave_date.isoformat() if person.leave_date else "",
+            "leave_reason": person.leave_reason,
         }
 
 
@@ -456,8 +506,22 @@ def assign_customers(rng, contacts):
 def talk_seconds(rng, agent, channel, day):
     team = next(t for t in TEAMS if t.name == agent.team)
     mean = team.talk_mean + team.talk_drift_per_week * week_index(day)
-    mean *= agent.talk_factor * CHANNEL_TALK_FACTOR[channel]
+    mean *= agent.talk_factor * CHANNEL_TALK_FACTOR[channel] * people_factor(agent, day)
     return max(15, round(lognormal_with_mean(rng, mean, 0.5)))
+
+
+def people_factor(agent, day):
+    """A new hire's ramp and a working coaching session scale the mean talk time; the
+    draws stay the same, so every other figure of the example is unchanged."""
+    factor = 1.0
+    if agent.agent_id in NEW_HIRES:
+        weeks = (day - agent.hire_date).days / 7
+        factor += RAMP * max(0.0, 1 - weeks / RAMP_WEEKS)
+        if agent.agent_id == SLOW_LEARNER:
+            factor += SLOW_LEARNER_HANDICAP
+    if agent.coached_on is not None and day > agent.coached_on:
+        factor *= 1 - COACHING_GAIN
+    return factor
 
 
 def hold_seconds(rng):
@@ -913,6 +977,49 @@ def write_csv(name, columns, rows, *, windows_export=False):
     return name, count
 
 
+def set_people(agents, rotas):
+    """Hire dates of the new-hire cohort, the leavers and the working coach's sessions;
+    decided from the roster and the rotas alone (no draws from the shared generator)."""
+    by_id = {a.agent_id: a for a in agents}
+    for agent_id in NEW_HIRES:
+        by_id[agent_id].hire_date = NEW_HIRE_DATE
+    weekend = {a.agent_id for d in (LEAVE_DATE + timedelta(days=1), LEAVE_DATE + timedelta(days=2))
+               for a in rotas.get(d, [])}
+    for candidates, reason in LEAVERS:
+        leaver = next(by_id[c] for c in candidates if c not in weekend)
+        leaver.leave_date, leaver.leave_reason = LEAVE_DATE, reason
+    sessions = []
+    for coach, coached, metric, topic in COACHED:
+        for k, agent_id in enumerate(coached):
+            day = COACHING_WEEK_MONDAY + timedelta(days=1 + k % 3)  # Tuesday .. Thursday
+            when = datetime.combine(day, time(14 + k // 3))
+            sessions.append({
+                "session_id": f"S{len(sessions) + 1:03d}",
+                "agent_id": agent_id,
+                "coached_at": fmt_local(when),
+                "coach": coach,
+                # one session names no metric (a coaching log often does not): read with
+                # `tpmkit coaching --metric aht`
+                "metric": "" if (coach, k) == ("Jonas Keller", 4) else metric,
+                "topic": topic,
+            })
+            if coach == WORKING_COACH:
+                by_id[agent_id].coached_on = day
+    return sessions
+
+
+COACHING_COLUMNS = ("session_id", "agent_id", "coached_at", "coach", "metric", "topic")
+# beside tpmkit.yaml (read automatically): the CRM outage keeps W41 out of the response
+# time's fits and control limits; the holiday marks Berlin's records of its week
+ANNOTATION_ROWS = (
+    {"from": "2026-10-05", "to": "2026-10-11", "text": "CRM slowdown", "kind": "outage",
+     "metric": "system_response_p95", "group": "", "value": "", "exclude": "true"},
+    {"from": "2026-10-03", "to": "", "text": "German Unity Day", "kind": "holiday",
+     "metric": "", "group": "site", "value": "Berlin", "exclude": ""},
+)
+ANNOTATION_COLUMNS = ("from", "to", "text", "kind", "metric", "group", "value", "exclude")
+
+
 def write_parquet(name, frame):
     frame.write_parquet(DATA_DIR / name)
     return name, frame.height
@@ -934,6 +1041,7 @@ def main():
     # the generation order below is part of the reproducibility contract
     agents, specialists = build_roster(rng)
     rotas = plan_rotas(rng, agents)
+    sessions = set_people(agents, rotas)
     contacts = contact_skeletons(rng, rotas)
     assign_customers(rng, contacts)
     handled = {}  # (agent_id, day) -> handle seconds, filled while the calls are written
@@ -948,6 +1056,8 @@ def main():
         write_csv("costs.csv", ("date", "site", "vendor", "amount"), cost_rows(rng)),
         write_parquet("system_events.parquet", system_events(rng)),
         write_csv("incidents.csv", INCIDENT_COLUMNS, incident_rows(rng)),
+        write_csv("coaching.csv", COACHING_COLUMNS, sessions),
+        write_csv("../annotations.csv", ANNOTATION_COLUMNS, ANNOTATION_ROWS),
     ]
     print_summary(written)
 

@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _LAZY = {
+    "Annotation": "tpmkit.annotations.model",
     "load": "tpmkit.project",
     "validate": "tpmkit.project",
     "Project": "tpmkit.project",
@@ -42,6 +43,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "Annotation",
     "CheckResult",
     "DataError",
     "DatasetSummary",

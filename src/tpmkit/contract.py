@@ -213,8 +213,28 @@ QUEUES = DatasetContract(
     id_column="queue",
 )
 
+# context notes on data points (an `annotations` source, or annotations.csv beside the
+# project file); read by tpmkit.annotations, which keeps a date-only `from`/`to` apart from
+# a timestamp (a whole day), so the rows are not typed by the generic loader
+ANNOTATIONS = DatasetContract(
+    "annotations",
+    (
+        _c("from", "timestamp", True),
+        _c("to", "timestamp"),
+        _c("text", "text", True),
+        _c("kind", "text"),
+        _c("metric", "text"),
+        _c("group", "text"),
+        _c("value", "text"),
+        _c("exclude", "bool"),
+    ),
+    time_column="from",
+    ordered=(("from", "to"),),
+)
+ANNOTATION_KINDS = ("outage", "holiday", "process_change", "data_issue", "other")
+
 CANONICAL: dict[str, DatasetContract] = {
-    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES)
+    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES, ANNOTATIONS)
 }
 ROSTER_DIMENSIONS = ("name", "team", "team_lead", "site", "vendor", "role", "hire_date")
 QUEUE_DIMENSIONS = ("team", "site", "vendor", "line_of_business")

@@ -118,7 +118,8 @@ def run(
     plain_ok = [m for m in everything if m.id not in unavailable]
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
     helpers = [m.spec for m in plain_ok if m.id not in asked]
-    request = Request(period, tuple(by), Window(start, end), last)
+    spans = _annotation_spans(project)
+    request = Request(period, tuple(by), Window(start, end), last, spans)
     step(f"computing {len(shown) + len(helpers)} metrics")
     try:
         records = compute_records(
@@ -161,6 +162,7 @@ def run(
         misses,
         {m.id: m.spec for m in selected},
         project.spec.timezone,
+        spans,
     )
 
 
@@ -177,6 +179,21 @@ def _summary(dataset: Dataset) -> DatasetSummary:
         latest,
         daily,
     )
+
+
+def _annotation_spans(project: Definitions) -> pl.DataFrame | None:
+    """The project's annotations as spans for the engine (None when it has none); a note
+    on an alias applies to the metric it names."""
+    from tpmkit.annotations import read, spans
+
+    notes = read(project, {*project.metrics, *project.aliases})
+    if not notes:
+        return None
+    notes = [
+        n.model_copy(update={"metric": project.aliases.get(n.metric, n.metric)}) if n.metric else n
+        for n in notes
+    ]
+    return spans(notes, project.spec.timezone)
 
 
 def _latest_day(dataset: Dataset) -> dt.date | None:

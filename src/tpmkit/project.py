@@ -17,6 +17,7 @@ from tpmkit.needs import Key, Need, evaluation_need, resolve_ids, select
 from tpmkit.spec.loader import Definitions, load_project
 
 if TYPE_CHECKING:
+    from tpmkit.annotations import Annotation
     from tpmkit.commands import Evaluator
     from tpmkit.data.cache import CsvCache
     from tpmkit.explain.model import Explanation
@@ -233,6 +234,41 @@ class Project(Definitions):
             evaluator=evaluate,
         )
 
+    def annotations(self) -> list[Annotation]:
+        """The project's annotations (its `annotations` source, or annotations.csv beside
+        tpmkit.yaml), validated; see docs/annotations.md."""
+        from tpmkit.annotations import read
+
+        return read(self, {*self.metrics, *self.aliases})
+
+    def annotate(
+        self,
+        text: str,
+        *,
+        start: str | dt.date | dt.datetime,
+        end: str | dt.date | dt.datetime | None = None,
+        metric: str | None = None,
+        group: Mapping[str, str] | None = None,
+        kind: str | None = None,
+        exclude: bool = False,
+    ) -> Annotation:
+        """Append a note (written atomically; the file is created with its header): a
+        date-only `start` without `end` is that whole local day, a date-only `end`
+        includes its day; `exclude` keeps the periods it touches out of trend fits,
+        early warnings and control limits."""
+        from tpmkit.annotations import annotate
+
+        return annotate(
+            self,
+            text,
+            start=start,
+            end=end,
+            metric=metric,
+            group=group,
+            kind=kind,
+            exclude=exclude,
+        )
+
     def scorecard(
         self,
         *,
@@ -352,7 +388,24 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
     issues.extend(definition_issues)
     if not any(i.message.startswith("unknown time zone") for i in definition_issues):
         issues.extend(schema_issues(project, rows))  # data cannot be read without a valid zone
+        # a declared `annotations` source is also read by the schema check: one issue a place
+        seen = {(i.file, i.line, i.column) for i in issues}
+        issues.extend(
+            i for i in _annotation_issues(project) if (i.file, i.line, i.column) not in seen
+        )
     return by_location(issues)
+
+
+def _annotation_issues(project: Definitions) -> list[Issue]:
+    """The located problems of the project's annotations file (docs/annotations.md)."""
+    from tpmkit.annotations import read
+    from tpmkit.errors import TpmkitError
+
+    try:
+        read(project, {*project.metrics, *project.aliases})
+    except TpmkitError as exc:
+        return exc.issues or [Issue(exc.message)]
+    return []
 
 
 def _definition_issues(definitions: Definitions) -> list[Issue]:

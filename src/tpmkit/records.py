@@ -111,6 +111,9 @@ class Evaluation:
     cache_misses: int = 0  # CSV files converted into the cache by this run
     definitions: dict[str, MetricSpec] = field(default_factory=dict)
     timezone: str = "UTC"
+    # the project's annotations as spans (tpmkit.annotations.spans; None: none), for the
+    # notes shown on charts, trend tables and check lines (tpmkit.engine.notes)
+    annotations: pl.DataFrame | None = None
 
     def explain(self, metric: str, *, at: str = "latest", vs: str = "previous") -> Decomposition:
         """Why `metric` moved from the `vs` period (previous, baseline or a label) to `at`

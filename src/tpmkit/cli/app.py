@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tpmkit import __version__
-from tpmkit.cli import catalogue, check, evaluate, explain, reports
+from tpmkit.cli import annotate, catalogue, check, evaluate, explain, reports
 from tpmkit.cli.options import closed_pipe
 from tpmkit.errors import ExitCode, Issue, TpmkitError
 
@@ -40,6 +40,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The library names its parameters (`end`, `last`, `at`); the CLI says which flag that is.
 FLAGS: list[tuple[str, str]] = [
     (r"^end (\S+) is before start (\S+)", r"--to \1 is before --from \2"),
+    (r"^annotation (metric|kind|group): ", r"--\1: "),
+    (r"^annotation start: ", "--from: "),
+    (r"^annotation end: ", "--to: "),
     (r"^give either last or start/end, not both", "give either --last or --from/--to, not both"),
     (r"^(last|cadence) must", r"--\1 must"),
     (r"^fail_on must", "--fail-on must"),
@@ -148,6 +151,7 @@ app.command()(handled(check.check))
 app.command()(handled(explain.explain))
 app.command()(handled(evaluate.trend))
 app.command()(handled(evaluate.history))
+app.command()(handled(annotate.annotate))
 app.command()(handled(reports.scorecard))
 app.command()(handled(reports.report))
 app.command()(handled(catalogue.schema))

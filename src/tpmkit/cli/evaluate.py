@@ -214,7 +214,7 @@ def trend(
 
     grouping = f" × {', '.join(result.by)}" if result.by else ""
     title = f"{loaded.spec.name} — by {period}{grouping}"
-    print_trend(result.records, result.by, last, title, wide)
+    print_trend(result.records, result.by, last, title, wide, result.annotations)
 
 
 def history(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tpmkit.engine import periods, signals, status, trend
+from tpmkit.engine import notes, periods, signals, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import kind_of
@@ -27,6 +27,9 @@ class Request:
     by: tuple[str, ...] = ()
     window: Window = field(default_factory=Window)
     last: int | None = None
+    # annotations as spans (engine/notes.py): those with `exclude` keep their periods out
+    # of trend fits, early warnings and control limits
+    notes: pl.DataFrame | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,7 @@ def finish(
         periods.label(pl.col(START), request.grain).alias("period")
     )
     table = table.join(labels, on=START, how="left", nulls_equal=True)
+    table = notes.mark_excluded(table, request.notes, by)
     table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
     table = join_levels(table, metrics)
     table = table.with_columns(status.not_judged_reason(metrics, by).alias(NOT_JUDGED))

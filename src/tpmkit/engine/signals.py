@@ -15,6 +15,10 @@ series and period, with `slope`, `__fit` and `trend` from `trend.py`).
   first `CONTROL_WINDOW` records of the series (at least `CONTROL_MIN` values): a value
   beyond mean ± 3 standard deviations (`outside_limits`), or the `RUN`-th consecutive
   value on one side of the mean (`run_above` / `run_below`).
+
+A record marked `__excluded` (an annotation with `exclude: true`, engine/notes.py) is left
+out: its value is in no fitted line (trend.py), sets no control limit, counts in no run,
+and the record raises no early warning and no control signal of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import polars as pl
 
 from tpmkit.engine import periods
+from tpmkit.engine.notes import EXCLUDED
 from tpmkit.vocabulary import Status, Trend
 
 HORIZON = 4
@@ -109,7 +114,10 @@ def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFram
         )
         .then(pl.lit(Status.CRITICAL.value))
     )
-    table = table.with_columns(name.alias("projected_status"))
+    projected: pl.Expr = name
+    if EXCLUDED in table.columns:  # an excluded period raises no early warning of its own
+        projected = pl.when(~pl.col(EXCLUDED)).then(name)
+    table = table.with_columns(projected.alias("projected_status"))
     table = table.with_columns(
         pl.when(pl.col("projected_status") == Status.WARNING.value)
         .then(pl.col("__kw"))
@@ -150,15 +158,15 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
 
 
 def _control(table: pl.DataFrame) -> pl.DataFrame:
-    """Control limits from each series' first records; signals against them. The table is
-    ordered by series, so positions and runs come from running indices, not groupings."""
-    index = pl.col("__i")
-    series_start = pl.when(pl.col("__new")).then(index).forward_fill()
-    table = table.with_columns(
-        pl.col("__new").cum_sum().alias("__series"), (index - series_start).alias("__pos")
-    )
+    """Control limits from each series' first kept records; signals against them. The
+    table is ordered by series, so positions and runs come from running indices."""
+    kept = ~pl.col(EXCLUDED) if EXCLUDED in table.columns else pl.lit(True)
+    table = table.with_columns(kept.alias("__kept"), pl.col("__new").cum_sum().alias("__series"))
+    # the record's place among its series' kept records (0 for the first)
+    place = pl.col("__kept").cast(pl.Int64).cum_sum().over("__series") - 1
+    table = table.with_columns(place.alias("__pos"))
     limits = (
-        table.filter(pl.col("__pos") < CONTROL_WINDOW)
+        table.filter(pl.col("__kept") & (pl.col("__pos") < CONTROL_WINDOW))
         .group_by("__series")
         .agg(
             pl.col("value").mean().alias("__mean"),
@@ -167,15 +175,21 @@ def _control(table: pl.DataFrame) -> pl.DataFrame:
         )
     )
     table = table.join(limits, on="__series", how="left", maintain_order="left")
-    usable = (pl.col("__count") >= CONTROL_MIN) & (pl.col("__sd") > 0)
+    usable = (pl.col("__count") >= CONTROL_MIN) & (pl.col("__sd") > 0) & pl.col("__kept")
     deviation = pl.col("value") - pl.col("__mean")
     table = table.with_columns(
         pl.when(usable & pl.col("value").is_not_null()).then(deviation.sign()).alias("__side")
     )
-    run_start = pl.col("__new") | pl.col("__side").ne_missing(pl.col("__side").shift(1))
-    table = table.with_columns(
+    # runs over the kept records only: an excluded period neither extends nor breaks one
+    runs = table.filter(pl.col("__kept")).select("__i", "__series", "__side")
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    run_start = pl.col("__series").ne_missing(pl.col("__series").shift(1)) | pl.col(
+        "__side"
+    ).ne_missing(pl.col("__side").shift(1))
+    runs = runs.with_columns(
         (index - pl.when(run_start).then(index).forward_fill() + 1).alias("__len")
-    )
+    ).select("__i", "__len")
+    table = table.join(runs, on="__i", how="left", maintain_order="left")
     signal = (
         pl.when(usable & (deviation.abs() > 3 * pl.col("__sd")))
         .then(pl.lit("outside_limits"))
@@ -185,7 +199,7 @@ def _control(table: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("run_below"))
     )
     return table.with_columns(signal.alias("control_signal")).drop(
-        "__series", "__pos", "__mean", "__sd", "__count", "__side", "__len"
+        "__series", "__pos", "__mean", "__sd", "__count", "__side", "__len", "__kept"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from tpmkit.engine import periods
+from tpmkit.engine.notes import EXCLUDED
 from tpmkit.vocabulary import Trend
 
 WINDOW = 6
@@ -19,7 +20,8 @@ def add_slope(
     """Add `slope` (least squares over the last `window` records of each metric × group
     series), `__level` (their mean) and `__fit` (the fitted line at the record), for
     `trend()` and the projections of `signals`. The records come back ordered by
-    series and period."""
+    series and period. A record marked `__excluded` (an annotation with `exclude`) keeps
+    its place in the window but its value is left out of the fit."""
     if records.is_empty() or grain == "all":
         return records.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("slope"),
@@ -32,9 +34,12 @@ def add_slope(
     days = pl.col("period_start").dt.epoch("us") / 86_400e6
     x = (days / periods.NOMINAL_DAYS[grain]).round(0)
     x = x - x.min()  # small numbers: the sums below stay exact enough
-    present = pl.col("value").is_not_null().cast(pl.Float64)
-    xs = pl.when(pl.col("value").is_not_null()).then(x).otherwise(0.0)
-    ys = pl.col("value").fill_null(0.0)
+    counted = pl.col("value").is_not_null()
+    if EXCLUDED in records.columns:
+        counted = counted & ~pl.col(EXCLUDED)
+    present = counted.cast(pl.Float64)
+    xs = pl.when(counted).then(x).otherwise(0.0)
+    ys = pl.when(counted).then(pl.col("value")).otherwise(0.0)
 
     # Sorted by series and period, the last `window` rows of a series are the row and the
     # `window - 1` before it that belong to the same series: plain shifts, no grouping.

@@ -126,19 +126,41 @@ def card_ids(project: Definitions, role: str, period: str) -> tuple[Scorecard, l
 def baseline_need(
     evaluation: Evaluation, ids: Sequence[str], grouping: Sequence[str], count: int
 ) -> Need | None:
-    """The evaluation of each group's baseline: the first `count` periods of the data as one
-    window (None when the data has no more periods than that)."""
-    starts = _spans(evaluation, ids).get_column("period_start").to_list()
-    if len(starts) < count + 1:
-        return None
-    end = starts[count].date() - dt.timedelta(days=1)
-    return Need(tuple(ids), "all", tuple(grouping), starts[0].date(), end)
+    """The evaluation of each group's baseline: the first `count` consecutive periods of the
+    data as one window, none of them touched by an annotation with `exclude` on the whole
+    operation for these metrics (docs/annotations.md); None when the data has no such run
+    of periods with a later period after it."""
+    periods = _spans(evaluation, ids)
+    starts = periods.get_column("period_start").to_list()
+    kept = _kept(periods, evaluation.annotations, ids)
+    for first in range(len(starts) - count):
+        if all(kept[first : first + count]):
+            end = starts[first + count].date() - dt.timedelta(days=1)
+            return Need(tuple(ids), "all", tuple(grouping), starts[first].date(), end)
+    return None
 
 
 def _spans(evaluation: Evaluation, ids: Sequence[str]) -> pl.DataFrame:
     records = evaluation.records.filter(pl.col("metric").is_in(list(ids)))
-    spans = records.select("period_start", "period").unique()
+    spans = records.select("period_start", "period_end", "period").unique("period_start")
     return spans.drop_nulls("period_start").sort("period_start")
+
+
+def _kept(periods: pl.DataFrame, notes: pl.DataFrame | None, ids: Sequence[str]) -> list[bool]:
+    """Per period, whether no `exclude` note on these metrics (or every metric) and on no
+    particular group touches it: a baseline is one window over every group."""
+    if notes is None:
+        return [True] * periods.height
+    from tpmkit.engine.notes import touching
+
+    wanted = notes.filter(
+        pl.col("exclude")
+        & pl.col("group").is_null()
+        & (pl.col("metric").is_null() | pl.col("metric").is_in(list(ids)))
+    ).with_columns(pl.lit(None, dtype=pl.String).alias("metric"))
+    frame = periods.with_columns(pl.lit("").alias("metric"))
+    hit = set(touching(frame, wanted, []).get_column("__row").to_list())
+    return [i not in hit for i in range(periods.height)]
 
 
 def build(

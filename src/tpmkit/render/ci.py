@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ def _group(verdict: Verdict) -> str:
     return " [" + ", ".join(f"{k}={group_label(v)}" for k, v in verdict.group.items()) + "]"
 
 
-def describe(verdict: Verdict) -> str:
-    """One line: what, where, when, value vs threshold, owner, trend."""
+def describe(verdict: Verdict, note: str | None = None) -> str:
+    """One line: what, where, when, value vs threshold, owner, trend (and the notes
+    annotating the period, when there are)."""
     head = f"{verdict.metric}{_group(verdict)} {verdict.period}"
     if verdict.status in NOT_JUDGED:
         why = verdict.reason or ("no data" if verdict.status == Status.NO_DATA else "")
@@ -48,6 +50,8 @@ def describe(verdict: Verdict) -> str:
         extras.append(f"control: {verdict.control.replace('_', ' ')}")
     if verdict.driver:
         extras.append(f"why: {verdict.driver}")
+    if note:
+        extras.append(f"note: {note}")
     line = f"{head}: {body}" + (f" ({'; '.join(extras)})" if extras else "")
     return line + (f" → {verdict.action}" if verdict.action else "")
 
@@ -76,13 +80,29 @@ def _failing_sources(result: CheckResult) -> list[SourceStatus]:
 def lines(result: CheckResult) -> list[str]:
     """The log: one line per failing or breaching record, then the summary."""
     out = [f"FAIL {s.message()}" for s in _failing_sources(result)]
+    notes = _notes(result)
     for verdict in sorted(result.verdicts, key=_worst_first):
+        note = notes(verdict)
         if verdict.failed:
-            out.append(f"FAIL {describe(verdict)}")
+            out.append(f"FAIL {describe(verdict, note)}")
         elif verdict.status in BREACHES or verdict.projected:
-            out.append(f"note {describe(verdict)}")  # below --fail-on, not gated, or early
+            out.append(f"note {describe(verdict, note)}")  # below --fail-on, not gated, or early
+        elif note:  # an annotated period says so even when it is fine
+            out.append(f"info {describe(verdict, note)}")
     out.append(summary_line(result))
     return out
+
+
+def _notes(result: CheckResult) -> Callable[[Verdict], str | None]:
+    """The annotations on each verdict's period (by its metric and group)."""
+    evaluation = result.evaluation
+    if evaluation is None or evaluation.annotations is None:
+        return lambda verdict: None
+    from tpmkit.render import notes
+
+    by = evaluation.by
+    found = notes.lookup(evaluation.records, evaluation.annotations, by)
+    return lambda v: found.get(notes.key(v.metric, v.group or {}, v.period, by))
 
 
 def _worst_first(verdict: Verdict) -> tuple[int, int, str]:
@@ -93,6 +113,7 @@ def _worst_first(verdict: Verdict) -> tuple[int, int, str]:
 
 def to_json(result: CheckResult) -> str:
     """The result as JSON: pass or fail, counts, and every verdict worst first."""
+    notes = _notes(result)
     data: dict[str, Any] = {
         "period": result.period,
         "passed": not result.failed,
@@ -116,7 +137,8 @@ def to_json(result: CheckResult) -> str:
                 "projected": v.projected,
                 "control_signal": v.control,
                 "driver": v.driver,
-                "message": describe(v),
+                "note": notes(v),
+                "message": describe(v, notes(v)),
             }
             for v in sorted(result.verdicts, key=_worst_first)
         ],

@@ -196,11 +196,17 @@ def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str
 
 
 def print_trend(
-    records: pl.DataFrame, by: list[str], last: int, title: str, wide: bool = False
+    records: pl.DataFrame,
+    by: list[str],
+    last: int,
+    title: str,
+    wide: bool = False,
+    annotations: pl.DataFrame | None = None,
 ) -> None:
     """The series table of `tpmkit trend`, with a legend of its columns: metric, groups,
     series, latest and status always; the rest left out in `TREND_DROP` order while the
-    table is wider than the terminal (none with `wide`)."""
+    table is wider than the terminal (none with `wide`); then the annotations on the
+    periods shown (spans from `Evaluation.annotations`)."""
     rows = trend_rows(records, by, last)
     columns = ["metric", *by, "series", "latest", "status", "trend", "slope/period",
                "early warning", "first warned", "first breach", "target by", "control"]  # fmt: skip
@@ -220,6 +226,10 @@ def print_trend(
 
     out = stdout()
     show(out, *fit(build, columns, TREND_DROP, out, wide), wide)
+    from tpmkit.render.notes import note_lines
+
+    for line in note_lines(records, annotations, by, last):
+        out.print(Text(f"note {line}"))
     out.print(
         Text(
             "early warning: the period in which the least-squares line of the last 6 periods "

@@ -293,8 +293,16 @@ def to_html(report: Report) -> str:
         lstrip_blocks=True,
     )
     context = report_context(report)
+    from tpmkit.render.notes import chart_notes
+
+    ev = report.evaluation
     context["charts"] = {
-        card.metric: chart(card, f"chart-{i}", report.currency)
+        card.metric: chart(
+            card,
+            f"chart-{i}",
+            report.currency,
+            chart_notes(ev.records, ev.annotations, ev.by, card.metric) if ev else (),
+        )
         for i, card in enumerate(report.cards)
     }
     return env.get_template("report.html.j2").render(**context)

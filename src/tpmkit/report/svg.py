@@ -32,6 +32,7 @@ TOP, TOP_WITH_NOTE, BOTTOM, RIGHT_MIN = 10, 18, 22, 10
 EDGE, GAP = 2, 7  # text to the chart's edge; text to the plot (clear of a point's marker)
 AXIS_FONT, SMALL_FONT = 10, 9  # the template's `.axis` size; level labels and notes
 LABEL_GAP = 6  # the least space between two period labels
+MAX_NOTE_LABELS = 3  # annotations labelled on one chart (others keep their flag and tip)
 UNKNOWN_COLOUR = "#333"  # a point whose status is not one of ours (never from the engine)
 NOTE_COLOUR = "#5b6573"  # the template's muted text
 # Units whose zero means "none": their axis starts at 0 unless the data are a narrow band.
@@ -43,7 +44,7 @@ LEVEL_LOOK = {"target": "ok", "warning": "warning", "critical": "critical"}
 LEVEL_CSS = {"target": "target", "warning": "warn", "critical": "crit"}
 # Wider than an average glyph in common sans-serif faces (DejaVu Sans, the widest usual
 # default, has digits at 0.64 em and W, m, % near 1 em); a space is narrower.
-WIDE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZmw%@—")
+WIDE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZmw%@—…")
 
 
 def text_width(text: str, size: float) -> float:
@@ -315,15 +316,12 @@ def chart(
         parts.append(
             f'<g class="point"><title>{escape(tip)}</title>{_marker(x, y, point.status)}</g>'
         )
-    for period, text in notes:  # a small flag hanging from the plot's top edge
+    for k, (period, text) in enumerate(notes[:MAX_NOTE_LABELS]):
         x = x_at(periods.index(period))
-        parts.append(
-            f'<g class="annotation"><title>{escape(f"{period}: {text}")}</title>'
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" '
-            f'stroke="{NOTE_COLOUR}" stroke-width="0.8" stroke-dasharray="1 2"/>'
-            f'<polygon points="{x - 4:.1f},{top} {x + 4:.1f},{top} {x:.1f},{top + 6}" '
-            f'fill="{NOTE_COLOUR}"/></g>'
-        )
+        parts.append(_note(x, top, plot_h, left, left + plot_w, k, period, text))
+    for period, text in notes[MAX_NOTE_LABELS:]:  # more notes: the flag, its text as a tip
+        x = x_at(periods.index(period))
+        parts.append(_note(x, top, plot_h, left, left + plot_w, None, period, text))
     xs = [x_at(i) for i in range(len(points))]
     widths = [text_width(label, AXIS_FONT) for label in period_labels(periods)]
     full = [text_width(period, AXIS_FONT) for period in periods]
@@ -335,6 +333,55 @@ def chart(
         parts.append(_text(start + width / 2, HEIGHT - 4, label, AXIS_FONT, "axis", "middle"))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _note(
+    x: float,
+    top: float,
+    plot_h: float,
+    plot_left: float,
+    plot_right: float,
+    row: int | None,
+    period: str,
+    text: str,
+) -> str:
+    """An annotation: a dotted line on its period with a small flag hanging from the plot's
+    top edge and, on row `row` (None: no label), its text inside the plot beside the flag
+    — inside the plot, so it meets no axis or level label and never leaves the SVG —
+    shortened with … to the room on the wider side."""
+    parts = [
+        f'<g class="annotation"><title>{escape(f"{period}: {text}")}</title>'
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" '
+        f'stroke="{NOTE_COLOUR}" stroke-width="0.8" stroke-dasharray="1 2"/>'
+        f'<polygon points="{x - 4:.1f},{top} {x + 4:.1f},{top} {x:.1f},{top + 6}" '
+        f'fill="{NOTE_COLOUR}"/>'
+    ]
+    baseline = top + 6 + (SMALL_FONT + 1) * ((row or 0) + 1)
+    if row is not None and baseline < top + plot_h - 2:
+        right_room = plot_right - (x + 5) - EDGE
+        left_room = (x - 5) - plot_left - EDGE
+        room = max(right_room, left_room)
+        label = fit_text(text, SMALL_FONT, room)
+        if label:
+            anchor, at = ("start", x + 5) if right_room >= left_room else ("end", x - 5)
+            parts.append(
+                f'<text x="{at:.1f}" y="{baseline:.1f}" font-size="{SMALL_FONT}" '
+                f'text-anchor="{anchor}" class="note" fill="{NOTE_COLOUR}" '
+                f'stroke="#fff" stroke-width="2.5" paint-order="stroke">{escape(label)}</text>'
+            )
+    return "".join(parts) + "</g>"
+
+
+def fit_text(text: str, size: float, room: float) -> str:
+    """`text`, or its start with … , as wide as `room` allows at `size` ("" when not
+    even a letter and … fit)."""
+    if text_width(text, size) <= room:
+        return text
+    for end in range(len(text) - 1, 0, -1):
+        shorter = text[:end].rstrip() + "…"
+        if text_width(shorter, size) <= room:
+            return shorter
+    return ""
 
 
 def sparkline(values: list[float | None]) -> str:

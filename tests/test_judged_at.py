@@ -295,3 +295,22 @@ def test_a_metric_without_thresholds_is_not_judged_even_without_a_record():
     backlog = next(v for v in result.verdicts if v.metric == "backlog")
     assert (backlog.status, backlog.reason) == ("not_judged", "no thresholds")
     assert "no_data" not in result.counts()
+
+
+def test_the_backlog_speaks_for_its_latest_known_week_everywhere():
+    """Review of issue 15: the evaluate summary left the backlog out (its stock has no record
+    for the week that ends after the data) while the report showed its W45 value; one rule
+    now, in `gate.judged_periods`: a stock is judged on its latest period known."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+
+    example = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    result = example.check(["backlog", "aht"], now=now, cache=False, why=False)
+    periods = {v.metric: v.period for v in result.verdicts}
+    assert periods == {"backlog": "2026-W45", "aht": "2026-W46"}
+    backlog = next(v for v in result.verdicts if v.metric == "backlog")
+    assert backlog.value == 177.0  # 85 at W34 → 177: the planted signal, now shown

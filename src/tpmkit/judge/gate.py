@@ -284,8 +284,29 @@ def judged_periods(
                     )
                 ],
             )
-        chosen[metric.id] = label
+        chosen[metric.id] = _known_stock(records, metric, label, labels)
     return chosen
+
+
+def _known_stock(
+    records: pl.DataFrame, metric: MetricSpec, label: str, labels: Sequence[str]
+) -> str:
+    """A stock (the backlog) is known only for periods that ended by the data horizon: its
+    latest such period when `label` has no record of it (it reads "(2026-W45)" beside the
+    others' 2026-W46); any other metric keeps `label`."""
+    from tpmkit.engine.kinds import kind_of
+
+    if not kind_of(metric.compute).stock:
+        return label
+    own = set(
+        records.filter((pl.col("metric") == metric.id) & pl.col("period_start").is_not_null())
+        .get_column("period")
+        .to_list()
+    )
+    if label in own or label not in labels:
+        return label
+    earlier = [known for known in labels[: labels.index(label)] if known in own]
+    return earlier[-1] if earlier else label
 
 
 def _observation_lag(metric: MetricSpec) -> dt.timedelta:

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import UsageError
 from tpmkit.records import Evaluation
 from tpmkit.report import personal
@@ -154,11 +153,8 @@ def _card(metric: MetricDef, rows: list[dict[str, Any]], label: str, last: int) 
         (r for r in rows if r["metric"] == metric.id),
         key=lambda r: (r["period_start"] is None, r["period_start"]),
     )
+    # (a stock's label is already its latest known period: see `gate.judged_periods`)
     index = next((i for i, r in enumerate(own) if r["period"] == label), None)
-    if index is None and kind_of(metric.spec.compute).stock and own:
-        # a stock is known only for periods that ended by the data horizon: its latest
-        index = max(i for i, r in enumerate(own) if r["period_start"] is not None)
-        label = own[index]["period"]
     if index is None:
         from tpmkit.records import RECORD_FIELDS
 

@@ -193,9 +193,12 @@ AGENTS = DatasetContract(
         _c("vendor", "text"),
         _c("role", "text"),
         _c("hire_date", "date"),
+        _c("leave_date", "date"),  # the last working day; empty while employed
+        _c("leave_reason", "text"),  # voluntary, involuntary, transfer, other
     ),
     time_column=None,
     id_column="agent_id",
+    ordered=(("hire_date", "leave_date"),),
 )
 
 # who owns a queue: attributes the contacts no agent took (an abandoned call on a

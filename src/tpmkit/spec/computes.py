@@ -117,6 +117,21 @@ class OpenAtEndCompute(ComputeSpec):
     where: str | None = None
 
 
+class RosterCompute(ComputeSpec):
+    """A workforce measure of the roster on each period's own days (kpi-catalogue.md,
+    "workforce"): `headcount` on the period's last day, annualised `attrition`, or
+    `early_attrition` (leavers within `early_days` of their hire over the hires whose first
+    `early_days` overlap the period). Emitted for every period from the first hire to the
+    latest hire or leave date (or the selected range's end), for every group, including 0."""
+
+    kind: Literal["roster"]
+    measure: Literal["headcount", "attrition", "early_attrition"]
+    hired: str = "hire_date"
+    left: str = "leave_date"
+    early_days: int = Field(90, ge=1)
+    where: str | None = Field(None, description="SQL condition selecting roster rows")
+
+
 class DeviationCompute(_Rows):
     """Mean absolute deviation of `expr` from its `group` mean (e.g. a calibration session),
     over groups with at least `min_group_size` values; group means use the whole dataset."""
@@ -176,6 +191,7 @@ for _model in (
     StatisticCompute,
     NoRepeatCompute,
     OpenAtEndCompute,
+    RosterCompute,
     DeviationCompute,
     FormulaCompute,
 ):

@@ -18,6 +18,7 @@ from tpmkit.engine.kinds.percentile import Percentile
 from tpmkit.engine.kinds.ratio import Ratio
 from tpmkit.engine.kinds.ratio_of_sums import RatioOfSums
 from tpmkit.engine.kinds.registry import KINDS, kind_of, register, unregister
+from tpmkit.engine.kinds.roster import Roster
 from tpmkit.engine.kinds.rows import Aggregation
 from tpmkit.engine.kinds.statistic import Statistic
 from tpmkit.engine.kinds.sum import Sum
@@ -49,6 +50,7 @@ BUILT_IN: tuple[Kind[Any], ...] = (
     Statistic(),
     NoRepeat(),
     OpenAtEnd(),
+    Roster(),
     Deviation(),
     Formula(),
 )

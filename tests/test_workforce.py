@@ -126,3 +126,65 @@ def test_a_roster_without_leave_dates_still_has_a_headcount(make):
     assert index[("headcount", "2025-12")]["value"] == 2.0
     # 1 Dec: x1 -> 1; 31 Dec: 2; no leavers -> 0 %
     assert index[("attrition_rate", "2025-12")]["value"] == 0.0
+
+
+CALLS_PROJECT = """
+name: Tenure
+timezone: Europe/Berlin
+metrics: [builtin]
+sources:
+  calls: {path: calls.csv}
+  agents: {path: agents.csv}
+"""
+
+# t1 hired 2026-01-01: on 01-31 her tenure is 30 days (0-30), on 02-01 31 days (31-90).
+# t2 hired 2025-01-01: 2026-01-01 is day 365 (181-365), 2026-01-02 day 366 (>365).
+TENURE_ROSTER = "agent_id,team,hire_date\nt1,A,2026-01-01\nt2,A,2025-01-01\nt3,A,\n"
+TENURE_CALLS = """contact_id,offered_at,wait_seconds,answered,talk_seconds,agent_id
+c1,2026-01-31 23:30:00,5,true,100,t1
+c2,2026-02-01 00:30:00,5,true,200,t1
+c3,2026-01-01 12:00:00,5,true,300,t2
+c4,2026-01-02 12:00:00,5,true,500,t2
+c5,2026-01-02 12:00:00,5,true,700,t3
+c6,2025-12-31 12:00:00,5,true,900,t1
+"""
+
+
+def test_tenure_band_on_each_contacts_own_local_day(make):
+    path = make.project(
+        CALLS_PROJECT, files={"calls.csv": TENURE_CALLS, "agents.csv": TENURE_ROSTER}
+    )
+    records = evaluate_records(path, ["aht"], period="all", by=["tenure_band"])
+    values = {r["tenure_band"]: r["value"] for r in records}
+    # c1 local 01-31 (30 days) -> 0-30; c2 local 02-01 (31) -> 31-90; c3 -> 181-365;
+    # c4 -> >365; c5 (no hire date) and c6 (a day before the hire date) have no band
+    assert values == {
+        "0-30": 100.0,
+        "31-90": 200.0,
+        "181-365": 300.0,
+        ">365": 500.0,
+        None: (700.0 + 900.0) / 2,
+    }
+
+
+def test_tenure_band_in_explain_and_by_with_team(make):
+    path = make.project(
+        CALLS_PROJECT, files={"calls.csv": TENURE_CALLS, "agents.csv": TENURE_ROSTER}
+    )
+    records = evaluate_records(path, ["aht"], period="all", by=["team", "tenure_band"])
+    assert {(r["team"], r["tenure_band"]) for r in records} >= {("A", "0-30"), ("A", ">365")}
+
+
+def test_explain_splits_a_change_by_tenure_band(make):
+    import tpmkit
+
+    path = make.project(
+        CALLS_PROJECT, files={"calls.csv": TENURE_CALLS, "agents.csv": TENURE_ROSTER}
+    )
+    explanation = tpmkit.load(path).explain(
+        "aht", period="month", at="2026-02", vs="2026-01", by=["tenure_band"]
+    )
+    (decomposition,) = explanation.decompositions
+    labels = {s.key["tenure_band"] for s in decomposition.segments}
+    # January's contacts: 0-30 (c1), 181-365 (c3), >365 (c4), no band (c5); February: 31-90
+    assert {"0-30", "31-90", "181-365", ">365"} <= {str(v) for v in labels}

@@ -219,7 +219,19 @@ QUEUES = DatasetContract(
 CANONICAL: dict[str, DatasetContract] = {
     d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES)
 }
-ROSTER_DIMENSIONS = ("name", "team", "team_lead", "site", "vendor", "role", "hire_date")
+ROSTER_DIMENSIONS = (
+    "name",
+    "team",
+    "team_lead",
+    "site",
+    "vendor",
+    "role",
+    "hire_date",
+    "tenure_band",
+)
+# a dimension the roster does not hold but gives: the tenure band on each row's own day,
+# from the roster's hire_date (kpi-catalogue.md, "workforce"; data/attribution.py)
+TENURE_BAND = "tenure_band"
 QUEUE_DIMENSIONS = ("team", "site", "vendor", "line_of_business")
 # Where a row's dimension comes from when its own column is null, in order: the lookup
 # dataset and the row's column it is joined on (data-contract.md, "Dimensions").

@@ -5,6 +5,7 @@ filling only what is still null. A row that no lookup reaches keeps a null value
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -19,10 +20,11 @@ def tenure_band(day: pl.Expr, hired: pl.Expr) -> pl.Expr:
     without a hire date or before it (a contact logged before the roster's hire date is
     not given a band it cannot have)."""
     days = (day - hired.cast(pl.Date)).dt.total_days()
-    band = pl.when(days < 0).then(None)
+    band: Any = pl.when(days < 0).then(None)  # a Then, then ChainedThens
     for limit, label in TENURE_BANDS:
         band = band.when(days <= limit).then(pl.lit(label))
-    return band.when(days.is_not_null()).then(pl.lit(OVER_A_YEAR)).otherwise(None)
+    done: pl.Expr = band.when(days.is_not_null()).then(pl.lit(OVER_A_YEAR)).otherwise(None)
+    return done
 
 
 def attribute(

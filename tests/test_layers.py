@@ -88,6 +88,7 @@ RUNNERS = (
     "tpmkit.evaluation",
     "tpmkit.planning",
     "tpmkit.explaining",
+    "tpmkit.coaching.run",
 )
 RULES = [
     # (layer, layers it must not reach)
@@ -99,6 +100,12 @@ RULES = [
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
     # explanations are arithmetic on records: a report may call them, they run nothing
     ("tpmkit.explain", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    # the coaching effect: arithmetic and records that renderers and reports take; only its
+    # runner reads the log and evaluates
+    ("tpmkit.coaching.effect", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    ("tpmkit.coaching.model", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    ("tpmkit.coaching", ("tpmkit.cli",)),
+    ("tpmkit.stats", ("tpmkit.data", "tpmkit.engine", "tpmkit.spec", *RUNNERS)),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(
         (layer, ("tpmkit.engine.compute", *RUNNERS))

@@ -216,8 +216,23 @@ QUEUES = DatasetContract(
     id_column="queue",
 )
 
+# the coaching log: one row per session (`tpmkit coaching`, kpi-catalogue.md "Coaching effect")
+COACHING = DatasetContract(
+    "coaching",
+    (
+        _c("session_id", "text", True),
+        _c("agent_id", "text", True),
+        _c("coached_at", "timestamp", True),
+        _c("coach", "text"),
+        _c("metric", "text"),  # metric id(s) the session targets, comma-separated
+        _c("topic", "text"),
+    ),
+    time_column="coached_at",
+    id_column="session_id",
+)
+
 CANONICAL: dict[str, DatasetContract] = {
-    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES)
+    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES, COACHING)
 }
 ROSTER_DIMENSIONS = (
     "name",

@@ -89,6 +89,7 @@ RUNNERS = (
     "tpmkit.planning",
     "tpmkit.explaining",
     "tpmkit.coaching.run",
+    "tpmkit.workforce.run",
 )
 RULES = [
     # (layer, layers it must not reach)
@@ -105,6 +106,8 @@ RULES = [
     ("tpmkit.coaching.effect", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
     ("tpmkit.coaching.model", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
     ("tpmkit.coaching", ("tpmkit.cli",)),
+    ("tpmkit.workforce.model", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    ("tpmkit.workforce", ("tpmkit.cli",)),
     ("tpmkit.stats", ("tpmkit.data", "tpmkit.engine", "tpmkit.spec", *RUNNERS)),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(

@@ -188,3 +188,77 @@ def test_explain_splits_a_change_by_tenure_band(make):
     labels = {s.key["tenure_band"] for s in decomposition.segments}
     # January's contacts: 0-30 (c1), 181-365 (c3), >365 (c4), no band (c5); February: 31-90
     assert {"0-30", "31-90", "181-365", ">365"} <= {str(v) for v in labels}
+
+
+# Time to proficiency: team A's veterans handle at 300 s; the January cohort (h1..h4) and
+# a February hire (h5). 30 answered calls per agent and week, from the hire week, for the
+# 8 weeks from Monday 2026-01-05 (the first day of data).
+PROFICIENCY_ROSTER = """agent_id,team,hire_date
+v1,A,2020-01-01
+v2,A,2020-01-01
+v3,A,2020-01-01
+h1,A,2026-01-05
+h2,A,2026-01-07
+h3,A,2026-01-05
+h4,A,2026-01-12
+h5,A,2026-02-02
+"""
+
+
+def _aht(agent: str, week: int) -> float | None:
+    """AHT of `agent` in week `week` (0 = 2026-01-05), None before the hire week."""
+    start = {"h4": 1, "h5": 4}.get(agent, 0)
+    if week < start:
+        return None
+    if agent.startswith("v"):
+        return 300.0
+    return {
+        "h1": 500.0 if week < 2 else 300.0,  # proficient in week 2 (01-19 .. 01-25)
+        "h2": 290.0,  # proficient in its first week
+        "h3": 600.0,  # never: censored
+        "h4": 500.0 if week < 4 else 300.0,  # proficient in week 4 (02-02 .. 02-08)
+        "h5": 600.0,  # never: censored
+    }[agent]
+
+
+def _proficiency_calls() -> str:
+    lines = ["contact_id,offered_at,wait_seconds,answered,talk_seconds,agent_id"]
+    agents = ["v1", "v2", "v3", "h1", "h2", "h3", "h4", "h5"]
+    for week in range(8):
+        monday = dt.date(2026, 1, 5) + dt.timedelta(weeks=week)
+        for agent in agents:
+            value = _aht(agent, week)
+            for i in range(30 if value is not None else 0):
+                at = f"{monday + dt.timedelta(days=i % 5)} {8 + i % 9:02d}:00:00"
+                lines.append(f"{agent}-{week}-{i},{at},5,true,{value},{agent}")
+    return "\n".join(lines) + "\n"
+
+
+def test_time_to_proficiency_kaplan_meier(make):
+    files = {"calls.csv": _proficiency_calls(), "agents.csv": PROFICIENCY_ROSTER}
+    path = make.project(CALLS_PROJECT, files=files)
+    index = by_key(evaluate_records(path, ["time_to_proficiency"], period="month"))
+    # January cohort, weeks from hire to the end of the first proficient week:
+    # h2 (01-07 -> 01-12) 5/7, h1 (01-05 -> 01-26) 3, h4 (01-12 -> 02-09) 4, h3 censored
+    # at the end of the data (01-05 -> 03-02) 8. Kaplan–Meier: S = 3/4 after 5/7, then
+    # 3/4 × (1 − 1/3) = 1/2 at 3 weeks: the median is 3; 1 of 4 censored (< half)
+    january = index[("time_to_proficiency", "2026-01")]
+    assert (january["value"], january["n"]) == (3.0, 4)
+    # February: h5 alone and never proficient: half or more censored -> no value
+    february = index[("time_to_proficiency", "2026-02")]
+    assert february["value"] is None and february["n"] == 1
+
+
+def test_agents_not_yet_proficient_are_listed(make):
+    import tpmkit
+    from tpmkit.commands import Evaluator
+    from tpmkit.workforce.run import not_proficient
+
+    files = {"calls.csv": _proficiency_calls(), "agents.csv": PROFICIENCY_ROSTER}
+    loaded = tpmkit.load(make.project(CALLS_PROJECT, files=files))
+    listed = not_proficient(loaded, Evaluator(loaded))
+    # h3 and h5 never reach the team median: censored, listed by hire date
+    assert [(a.agent_id, a.team, a.hired) for a in listed] == [
+        ("h3", "A", dt.date(2026, 1, 5)),
+        ("h5", "A", dt.date(2026, 2, 2)),
+    ]

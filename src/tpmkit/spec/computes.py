@@ -132,6 +132,25 @@ class RosterCompute(ComputeSpec):
     where: str | None = Field(None, description="SQL condition selecting roster rows")
 
 
+class ProficiencyCompute(ComputeSpec):
+    """Time to proficiency (kpi-catalogue.md, "workforce"): per agent hired in the data
+    range, the weeks from `hired` to the end of the first ISO week with at least
+    `min_contacts` `where` rows whose mean `expr` is at or below (`direction: lower`) the
+    median of that week's per-agent means in the agent's `team`; the Kaplan–Meier median
+    over the agents hired in the period, those not yet proficient censored at the end of
+    their last week with data; no value when half or more are censored."""
+
+    kind: Literal["time_to_proficiency"]
+    expr: str
+    where: str | None = None
+    at: str = Field(description="the time column that places rows in weeks")
+    hired: str = "hire_date"
+    agent: str = "agent_id"
+    team: str = "team"
+    min_contacts: int = Field(30, ge=1)
+    better: Literal["lower", "higher"] = "lower"
+
+
 class DeviationCompute(_Rows):
     """Mean absolute deviation of `expr` from its `group` mean (e.g. a calibration session),
     over groups with at least `min_group_size` values; group means use the whole dataset."""
@@ -192,6 +211,7 @@ for _model in (
     NoRepeatCompute,
     OpenAtEndCompute,
     RosterCompute,
+    ProficiencyCompute,
     DeviationCompute,
     FormulaCompute,
 ):

@@ -15,6 +15,7 @@ from tpmkit.engine.kinds.median import Median
 from tpmkit.engine.kinds.no_repeat_within import NoRepeat
 from tpmkit.engine.kinds.open_at_period_end import OpenAtEnd
 from tpmkit.engine.kinds.percentile import Percentile
+from tpmkit.engine.kinds.proficiency import Proficiency
 from tpmkit.engine.kinds.ratio import Ratio
 from tpmkit.engine.kinds.ratio_of_sums import RatioOfSums
 from tpmkit.engine.kinds.registry import KINDS, kind_of, register, unregister
@@ -51,6 +52,7 @@ BUILT_IN: tuple[Kind[Any], ...] = (
     NoRepeat(),
     OpenAtEnd(),
     Roster(),
+    Proficiency(),
     Deviation(),
     Formula(),
 )

@@ -198,6 +198,7 @@ class Roster(Kind[RosterCompute]):
     column_fields = ("hired", "left")
     # each period's value is counted on its own whole days, never cut by the range
     stock: ClassVar[bool] = True
+    spans_data: ClassVar[bool] = True
 
     def needs_whole_dataset(self, compute: RosterCompute) -> bool:
         return True

@@ -90,6 +90,7 @@ RUNNERS = (
     "tpmkit.explaining",
     "tpmkit.coaching.run",
     "tpmkit.workforce.run",
+    "tpmkit.people",
 )
 RULES = [
     # (layer, layers it must not reach)

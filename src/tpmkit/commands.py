@@ -279,6 +279,7 @@ def report(
 ) -> Report:
     """Evaluate the view's metrics (each grouping once) and assemble the report of one
     period; `agent` narrows the agent view to one person."""
+    from tpmkit import people
     from tpmkit.report import build
 
     if last < 1:
@@ -310,7 +311,7 @@ def report(
     if project.spec.goals and role in ("agent", "team_lead"):
         tracked = goals(project, day, evaluate)
     found, groupings = _level_tables(evaluate, plan.tables, plan.groupings, notes, asked=bool(by))
-    return build.build(
+    made = build.build(
         project.definitions,
         evaluation,
         chosen,
@@ -326,3 +327,14 @@ def report(
         goals=tracked,
         notes=notes,
     )
+    made.people = people.sections(  # issue 20: workforce, coaching, the agent's sessions
+        project,
+        evaluate,
+        role=role,
+        agent=agent,
+        grain=period,
+        period=made.period,
+        records=evaluation.records,
+    )
+    made.notes.extend(made.people.notes if made.people else [])
+    return made

@@ -97,6 +97,7 @@ class Report:
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
     agent: str | None = None  # the agent view's reader (see `_only_agent`)
     standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
+    people: Any = None  # report.people.People: workforce, coaching (issue 20)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(card.status for card in self.cards)

@@ -27,4 +27,3 @@ class WorkforceView:
     period: str | None  # the period of the tenure-band table
     bands: list[dict[str, Any]]  # per metric: {"metric", "name", "unit", band -> value, n}
     not_proficient: list[NotProficient] = field(default_factory=list)
-    proficiency: dict[str, Any] | None = None  # the latest time_to_proficiency record

@@ -46,24 +46,36 @@ def not_proficient(project: Definitions, evaluate: Evaluator) -> list[NotProfici
 
 
 def workforce(
-    project: Definitions, evaluate: Evaluator, grain: str, at: str | None, last: int = 6
+    project: Definitions,
+    evaluate: Evaluator,
+    grain: str,
+    at: str | None,
+    *,
+    records: pl.DataFrame | None = None,
+    last: int = 6,
 ) -> WorkforceView | None:
     """The workforce section for period `at` (None: the latest) of grain `grain`, or None
-    when the project has no roster with hire dates."""
+    when the project has no roster. `records`: the report's own evaluation, used when it
+    holds the roster metrics (the operations manager's view does) instead of a new one."""
     present = [m for m in ROSTER_METRICS if m in project.metrics]
     if not present or "agents" not in project.spec.sources:
         return None
-    try:
-        trend = evaluate.one(Need(tuple(present), grain, last=last)).records
-    except UsageError:
-        return None
-    rows = trend.filter(pl.col("period_start").is_not_null()).sort("period_start")
+    if records is None or not records.filter(pl.col("metric").is_in(present)).height:
+        # with the contact metrics, so that the roster's periods are the data's
+        together = (*present, *(m for m in BAND_METRICS if m in project.metrics))
+        try:
+            records = evaluate.one(Need(together, grain, last=last, explicit=False)).records
+        except UsageError:
+            return None
+    rows = records.filter(
+        pl.col("metric").is_in(present) & pl.col("period_start").is_not_null()
+    ).sort("period_start")
     periods = rows.get_column("period").unique(maintain_order=True).to_list()
+    if at in periods:  # the periods up to the report's, the latest `last` of them
+        periods = periods[: periods.index(at) + 1]
+    periods = periods[-last:]
     table = [
-        {
-            "period": p,
-            **{r["metric"]: r for r in rows.filter(pl.col("period") == p).to_dicts()},
-        }
+        {"period": p, **{r["metric"]: r for r in rows.filter(pl.col("period") == p).to_dicts()}}
         for p in periods
     ]
     period = at if at in periods else (periods[-1] if periods else None)
@@ -73,7 +85,6 @@ def workforce(
         period=period,
         bands=_bands(project, evaluate, grain, period),
         not_proficient=not_proficient(project, evaluate),
-        proficiency=_latest(project, evaluate),
     )
 
 
@@ -99,18 +110,6 @@ def _bands(
         spec = project.metrics[metric].spec
         out.append({"metric": metric, "name": spec.name, "unit": spec.unit, "bands": mine})
     return out
-
-
-def _latest(project: Definitions, evaluate: Evaluator) -> dict[str, Any] | None:
-    """time_to_proficiency over every hire in the data (the 'all' period)."""
-    if PROFICIENCY not in project.metrics:
-        return None
-    try:
-        records = evaluate.one(Need((PROFICIENCY,), "all", explicit=False)).records
-    except UsageError:
-        return None
-    found = records.filter(pl.col("metric") == PROFICIENCY).to_dicts()
-    return found[0] if found else None
 
 
 def band_order(values: Sequence[str | None]) -> list[str | None]:

@@ -205,3 +205,31 @@ def test_cli_table_json_markdown(make):
     assert "--coach Zed" in wrong.output and "Traceback" not in wrong.output
     wrong = runner.invoke(app, ["coaching", "--project", str(path), "--metric", "backlog"])
     assert wrong.exit_code == 2 and "--metric backlog" in wrong.output
+
+
+def test_a_team_without_uncoached_agents_is_compared_with_the_operation(make):
+    from coaching_fixture import coaching_csv
+
+    path = make_project(make)
+    # every North agent coached the same day: no uncoached teammate is left
+    extra = "".join(f"x{i},n{i},2026-02-18 15:00:00,Ana,aht,call control\n" for i in range(5, 9))
+    (path.parent / "coaching.csv").write_text(coaching_csv() + extra, encoding="utf-8")
+    result = tpmkit.load(path).coaching(metric="aht")
+    north = [s for s in result.sessions if s.team == "North"]
+    assert north and all(s.comparison == "operation" for s in north)
+    # the operation's uncoached agents: s5..s8 (South), 4 weeks × 40 calls each
+    assert all(s.comparison_before.n == 640 for s in north)
+    assert any("whole operation" in n and "k1" in n for n in result.notes)
+    assert all(s.comparison == "team" for s in result.sessions if s.team == "South")
+
+
+def test_the_log_may_be_given_as_a_frame(make):
+    import polars as pl
+
+    from coaching_fixture import coaching_csv
+
+    loaded = tpmkit.load(make_project(make))
+    rows = [line.split(",") for line in coaching_csv().strip().splitlines()]
+    frame = pl.DataFrame([dict(zip(rows[0], r, strict=True)) for r in rows[1:]])
+    result = loaded.coaching(metric="aht", data={"coaching": frame})
+    assert len(result.sessions) == 8

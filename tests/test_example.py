@@ -28,7 +28,10 @@ def test_every_metric_has_real_values(weekly):
     project = api.load(PROJECT)
     assert set(values) == set(project.metrics)
     empty = [m for m, v in values.items() if all(x is None for x in v)]
-    assert empty == []
+    # time to proficiency and early attrition need agents hired inside (or within 90 days
+    # before) the data range; this example's roster hires nobody then (the new-hire cohort
+    # comes with issue 20's example)
+    assert set(empty) <= {"time_to_proficiency", "early_attrition_rate"}
     # 13 ISO weeks, 2026-W34 .. 2026-W46
     periods = sorted({r["period"] for r in weekly if r["metric"] == "contacts_offered"})
     assert periods[0] == "2026-W34" and periods[-1] == "2026-W46" and len(periods) == 13

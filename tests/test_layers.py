@@ -88,6 +88,9 @@ RUNNERS = (
     "tpmkit.evaluation",
     "tpmkit.planning",
     "tpmkit.explaining",
+    "tpmkit.coaching.run",
+    "tpmkit.workforce.run",
+    "tpmkit.people",
 )
 RULES = [
     # (layer, layers it must not reach)
@@ -110,6 +113,14 @@ RULES = [
         "tpmkit.notify",
         ("tpmkit.data", "tpmkit.engine.compute", "tpmkit.cli", "tpmkit.history", *RUNNERS),
     ),
+    # the coaching effect: arithmetic and records that renderers and reports take; only its
+    # runner reads the log and evaluates
+    ("tpmkit.coaching.effect", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    ("tpmkit.coaching.model", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    ("tpmkit.coaching", ("tpmkit.cli",)),
+    ("tpmkit.workforce.model", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
+    ("tpmkit.workforce", ("tpmkit.cli",)),
+    ("tpmkit.stats", ("tpmkit.data", "tpmkit.engine", "tpmkit.spec", *RUNNERS)),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(
         (layer, ("tpmkit.engine.compute", *RUNNERS))

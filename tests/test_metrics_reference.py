@@ -19,6 +19,8 @@ CATALOGUE_IDS = {
     "qa_within_48h", "qa_calibration_variance", "training_error_share",
     "schedule_adherence", "occupancy", "utilization", "shrinkage", "contacts_per_hour",
     "cost_per_contact",
+    # the workforce table (issue 20); tenure_band is a dimension, not a metric
+    "headcount", "attrition_rate", "early_attrition_rate", "time_to_proficiency",
 }  # fmt: skip
 
 

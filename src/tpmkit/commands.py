@@ -312,6 +312,7 @@ def report(
     """Evaluate the view's metrics (each grouping once) and assemble the report of one
     period; `agent` narrows the agent view to one person; with `why`, each breached
     metric's change is explained (`tpmkit.explain`) for its breach and "What moved"."""
+    from tpmkit import people
     from tpmkit.report import build
 
     if last < 1:
@@ -366,4 +367,14 @@ def report(
         wanted = [(r.metric, periods[r.metric]) for r in built.breach_rows()]
         built.moved = explanations(project, evaluate, wanted, period, now=now)
     built.sources = _source_statuses(project, evaluation, built.period, now)
+    built.people = people.sections(  # issue 20: workforce, coaching, the agent's sessions
+        project,
+        evaluate,
+        role=role,
+        agent=agent,
+        grain=period,
+        period=built.period,
+        records=evaluation.records,
+    )
+    built.notes.extend(built.people.notes if built.people else [])
     return built

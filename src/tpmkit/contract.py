@@ -193,9 +193,12 @@ AGENTS = DatasetContract(
         _c("vendor", "text"),
         _c("role", "text"),
         _c("hire_date", "date"),
+        _c("leave_date", "date"),  # the last working day; empty while employed
+        _c("leave_reason", "text"),  # voluntary, involuntary, transfer, other
     ),
     time_column=None,
     id_column="agent_id",
+    ordered=(("hire_date", "leave_date"),),
 )
 
 # who owns a queue: attributes the contacts no agent took (an abandoned call on a
@@ -233,10 +236,37 @@ ANNOTATIONS = DatasetContract(
 )
 ANNOTATION_KINDS = ("outage", "holiday", "process_change", "data_issue", "other")
 
+# the coaching log: one row per session (`tpmkit coaching`, kpi-catalogue.md "Coaching effect")
+COACHING = DatasetContract(
+    "coaching",
+    (
+        _c("session_id", "text", True),
+        _c("agent_id", "text", True),
+        _c("coached_at", "timestamp", True),
+        _c("coach", "text"),
+        _c("metric", "text"),  # metric id(s) the session targets, comma-separated
+        _c("topic", "text"),
+    ),
+    time_column="coached_at",
+    id_column="session_id",
+)
+
 CANONICAL: dict[str, DatasetContract] = {
-    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES, ANNOTATIONS)
+    d.name: d for d in (CALLS, TICKETS, QA, SCHEDULE, COSTS, AGENTS, QUEUES, ANNOTATIONS, COACHING)
 }
-ROSTER_DIMENSIONS = ("name", "team", "team_lead", "site", "vendor", "role", "hire_date")
+ROSTER_DIMENSIONS = (
+    "name",
+    "team",
+    "team_lead",
+    "site",
+    "vendor",
+    "role",
+    "hire_date",
+    "tenure_band",
+)
+# a dimension the roster does not hold but gives: the tenure band on each row's own day,
+# from the roster's hire_date (kpi-catalogue.md, "workforce"; data/attribution.py)
+TENURE_BAND = "tenure_band"
 QUEUE_DIMENSIONS = ("team", "site", "vendor", "line_of_business")
 # Where a row's dimension comes from when its own column is null, in order: the lookup
 # dataset and the row's column it is joined on (data-contract.md, "Dimensions").

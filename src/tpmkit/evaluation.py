@@ -11,9 +11,15 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.contract import ATTRIBUTION, CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
+from tpmkit.contract import (
+    ATTRIBUTION,
+    CANONICAL,
+    QUEUE_DIMENSIONS,
+    ROSTER_DIMENSIONS,
+    TENURE_BAND,
+)
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
-from tpmkit.data.attribution import attribute
+from tpmkit.data.attribution import attribute, tenure_band
 from tpmkit.data.cache import CsvCache
 from tpmkit.engine.compute import Input, Request, compute_records
 from tpmkit.engine.window import Window
@@ -237,8 +243,30 @@ def _attribute(
         tables.append((key, table.frame))
     for name, cols in wants.items():
         if cols and tables and name not in {lookup for lookup, _ in ATTRIBUTION}:
-            frames[name] = attribute(frames[name], cols, tables)
+            frames[name] = attribute(frames[name], _with_hire(cols), tables)
+            if TENURE_BAND in cols:
+                frames[name] = _add_tenure_band(frames[name], loaded[name], cols)
     return frames
+
+
+def _with_hire(cols: list[str]) -> list[str]:
+    """The roster columns to attribute: the tenure band needs the hire date."""
+    return [*cols, "hire_date"] if TENURE_BAND in cols and "hire_date" not in cols else cols
+
+
+def _add_tenure_band(frame: pl.LazyFrame, dataset: Dataset, cols: list[str]) -> pl.LazyFrame:
+    """The tenure band on each row's own day (its time column), then the hire date dropped
+    again unless it was asked for itself."""
+    names = frame.collect_schema().names()
+    if "hire_date" not in names or not dataset.time_column:
+        return frame
+    time = pl.col(dataset.time_column)
+    if frame.collect_schema()[dataset.time_column] != pl.Date:
+        time = time.dt.date()  # the local day: times are in the project time zone
+    band = tenure_band(time, pl.col("hire_date")).alias(TENURE_BAND)
+    frame = frame.with_columns(band)
+    keep = "hire_date" in cols or "hire_date" in dataset.columns
+    return frame if keep else frame.drop("hire_date")
 
 
 def _keys(name: str, plan: ReadPlan, by: list[str], given: set[str]) -> set[str]:

@@ -18,6 +18,7 @@ from tpmkit.spec.loader import Definitions, load_project
 
 if TYPE_CHECKING:
     from tpmkit.annotations import Annotation
+    from tpmkit.coaching.model import CoachingResult
     from tpmkit.commands import Evaluator
     from tpmkit.data.cache import CsvCache
     from tpmkit.explain.model import Explanation
@@ -150,6 +151,7 @@ class Project(Definitions):
                 f"not a {type(data).__name__}"
             )
         known = set(self.spec.sources) | {lookup for lookup, _ in ATTRIBUTION}  # roster, queues
+        known.add("coaching")  # the coaching log (`coaching`), read by no metric
         known |= {str(m.spec.dataset) for m in self.metrics.values() if m.spec.dataset}
         for name in data:
             if name not in known:
@@ -296,6 +298,24 @@ class Project(Definitions):
             now=now,
             evaluator=evaluate,
         )
+
+    def coaching(
+        self,
+        *,
+        metric: str | None = None,
+        coach: str | None = None,
+        window: int = 4,
+        data: Mapping[str, Any] | None = None,
+        cache: Path | bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> CoachingResult:
+        """Each coaching session's effect on its metric (`metric` for sessions naming none)
+        against the team's uncoached agents, with summaries per coach and per topic
+        (kpi-catalogue.md "Coaching effect"; `window` weeks before and after)."""
+        from tpmkit.coaching import run
+
+        evaluate = self._evaluator("week", data, cache, progress)
+        return run.run(self, evaluate, metric=metric, coach=coach, window=window, data=data)
 
     def goals(
         self,

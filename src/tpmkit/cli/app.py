@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tpmkit import __version__
-from tpmkit.cli import annotate, catalogue, check, evaluate, explain, reports
+from tpmkit.cli import annotate, catalogue, check, coaching, evaluate, explain, reports
 from tpmkit.cli.options import closed_pipe
 from tpmkit.errors import ExitCode, Issue, TpmkitError
 
@@ -46,7 +46,9 @@ FLAGS: list[tuple[str, str]] = [
     (r"^give either last or start/end, not both", "give either --last or --from/--to, not both"),
     (r"^(last|cadence) must", r"--\1 must"),
     (r"^fail_on must", "--fail-on must"),
-    (r"^(by|at|agent|vs) (\S+): ", r"--\1 \2: "),
+    (r"^(by|at|agent|vs|coach) (\S+): ", r"--\1 \2: "),
+    (r"^metric (\S+): a coaching effect", r"--metric \1: a coaching effect"),
+    (r"^window must", "--window must"),
     (r"choose other periods with at and vs", "choose other periods with --at and --vs"),
     (r"choose a later period with at", "choose a later period with --at"),
     (r"^gates ", "--gate "),
@@ -149,6 +151,7 @@ app.command("evaluate")(handled(evaluate.evaluate_command))
 app.command()(handled(catalogue.validate))
 app.command()(handled(check.check))
 app.command()(handled(explain.explain))
+app.command()(handled(coaching.coaching))
 app.command()(handled(evaluate.trend))
 app.command()(handled(evaluate.history))
 app.command()(handled(annotate.annotate))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
+from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS, TENURE_BAND
 from tpmkit.data.sources import scan_file, source_files
 from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
 from tpmkit.spec.loader import Definitions
@@ -45,6 +45,8 @@ def available_columns(project: Definitions) -> dict[str, set[str]]:
                 known.add(derivation.column)
         if "agent_id" in known and name != "agents" and "agents" in project.spec.sources:
             known |= roster_dims & set(ROSTER_DIMENSIONS) | (roster_dims if roster else set())
+            if "hire_date" in roster_dims:  # the tenure band is computed from it
+                known.add(TENURE_BAND)
         if "queue" in known and name != "queues" and "queues" in project.spec.sources:
             known |= queue_dims
         columns[name] = known

@@ -3,6 +3,7 @@ the passes over each dataset, stocks, formulas, then periods, levels, status and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -63,6 +64,31 @@ def _group_plain(
         key = (spec.dataset, time_column, extra)
         groups.setdefault(key, []).append(spec)
     return groups
+
+
+def _data_span(inputs: Mapping[str, Input], own: str, window: Window) -> Window:
+    """The selected range, its open ends closed by the first and last day of the other
+    datasets read with it: a roster has no time of its own, its periods are the data's."""
+    days = [
+        inputs[name]
+        .frame.select(
+            pl.col(i.time_column).min().alias("a"), pl.col(i.time_column).max().alias("b")
+        )
+        .collect()
+        for name, i in inputs.items()
+        if name != own and i.time_column and i.time_column in i.frame.collect_schema().names()
+    ]
+    firsts = [_day(d["a"][0]) for d in days if d["a"][0] is not None]
+    lasts = [_day(d["b"][0]) for d in days if d["b"][0] is not None]
+    return Window(
+        window.start or (min(firsts) if firsts else None),
+        window.end or (max(lasts) if lasts else None),
+    )
+
+
+def _day(value: object) -> dt.date:
+    """A local day from a date or a local timestamp."""
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
 
 
 def formula_inputs(spec: MetricSpec, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -145,8 +171,11 @@ def compute_records(
         kind = kind_of(spec.compute)
         if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
             rows = inputs[str(spec.dataset)].frame
+            window = request.window
+            if kind.spans_data:
+                window = _data_span(inputs, str(spec.dataset), window)
             cells[spec.id] = kind.cells(
-                spec.compute, rows, spec, request.grain, by, timezone, request.window
+                spec.compute, rows, spec, request.grain, by, timezone, window
             )
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))

@@ -284,19 +284,21 @@ def judged_periods(
                     )
                 ],
             )
-        chosen[metric.id] = _known_stock(records, metric, label, labels)
+        chosen[metric.id] = _latest_known(records, metric, label, labels)
     return chosen
 
 
-def _known_stock(
+def _latest_known(
     records: pl.DataFrame, metric: MetricSpec, label: str, labels: Sequence[str]
 ) -> str:
-    """A stock (the backlog) is known only for periods that ended by the data horizon: its
-    latest such period when `label` has no record of it (it reads "(2026-W45)" beside the
-    others' 2026-W46); any other metric keeps `label`."""
+    """A stock (the backlog) is known only for periods that ended by the data horizon, a
+    cohort metric (time to proficiency) only for periods with hires: its latest such period
+    when `label` has no record of it (it reads "(2026-W45)" beside the others' 2026-W46);
+    any other metric keeps `label`."""
     from tpmkit.engine.kinds import kind_of
 
-    if not kind_of(metric.compute).stock:
+    kind = kind_of(metric.compute)
+    if not (kind.stock or kind.cohort):
         return label
     own = set(
         records.filter((pl.col("metric") == metric.id) & pl.col("period_start").is_not_null())

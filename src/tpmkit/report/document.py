@@ -23,6 +23,7 @@ from tpmkit.render.values import (
 )
 from tpmkit.report import places
 from tpmkit.report.model import AGENT_VIEWS, Card, Report
+from tpmkit.report.people import people_context
 from tpmkit.report.personal import Standing
 from tpmkit.report.svg import chart
 from tpmkit.vocabulary import Grain, Level, level_of
@@ -265,6 +266,7 @@ def report_context(report: Report) -> dict[str, Any]:
         "spread": lambda standing: spread_text(standing, lambda v, u: fmt_value(v, u, currency)),
         "standing_legend": STANDING_LEGEND.format(period=report.period),
         "last": max((len(c.series) for c in report.cards), default=0),
+        **people_context(report.people),
     }
 
 

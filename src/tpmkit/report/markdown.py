@@ -23,6 +23,7 @@ from tpmkit.report.document import (
     spread_text,
 )
 from tpmkit.report.model import Report
+from tpmkit.report.people import to_markdown as people_markdown
 from tpmkit.report.svg import sparkline
 
 
@@ -437,4 +438,5 @@ def to_markdown(report: Report) -> str:
     }
     for section in context["detail_order"]:
         out += detail[section](report, context)
+    out += people_markdown(report.people)
     return "\n".join(out) + "\n"

@@ -98,6 +98,7 @@ class Report:
     goals: list[Any] = field(default_factory=list)  # goals.GoalStatus
     agent: str | None = None  # the agent view's reader (see `_only_agent`)
     standing: list[personal.Standing] = field(default_factory=list)  # the agent view only
+    people: Any = None  # report.people.People: workforce, coaching (issue 20)
     sources: list[Any] = field(default_factory=list)  # judge.sources.SourceStatus
     # metric id -> its change against the previous period explained (tpmkit.explain), for
     # the metrics in breach: the "why" of each breach and the "What moved" section

@@ -117,6 +117,40 @@ class OpenAtEndCompute(ComputeSpec):
     where: str | None = None
 
 
+class RosterCompute(ComputeSpec):
+    """A workforce measure of the roster on each period's own days (kpi-catalogue.md,
+    "workforce"): `headcount` on the period's last day, annualised `attrition`, or
+    `early_attrition` (leavers within `early_days` of their hire over the hires whose first
+    `early_days` overlap the period). Emitted for every period from the first hire to the
+    latest hire or leave date (or the selected range's end), for every group, including 0."""
+
+    kind: Literal["roster"]
+    measure: Literal["headcount", "attrition", "early_attrition"]
+    hired: str = "hire_date"
+    left: str = "leave_date"
+    early_days: int = Field(90, ge=1)
+    where: str | None = Field(None, description="SQL condition selecting roster rows")
+
+
+class ProficiencyCompute(ComputeSpec):
+    """Time to proficiency (kpi-catalogue.md, "workforce"): per agent hired in the data
+    range, the weeks from `hired` to the end of the first ISO week with at least
+    `min_contacts` `where` rows whose mean `expr` is at or below (`direction: lower`) the
+    median of that week's per-agent means in the agent's `team`; the Kaplan–Meier median
+    over the agents hired in the period, those not yet proficient censored at the end of
+    their last week with data; no value when half or more are censored."""
+
+    kind: Literal["time_to_proficiency"]
+    expr: str
+    where: str | None = None
+    at: str = Field(description="the time column that places rows in weeks")
+    hired: str = "hire_date"
+    agent: str = "agent_id"
+    team: str = "team"
+    min_contacts: int = Field(30, ge=1)
+    better: Literal["lower", "higher"] = "lower"
+
+
 class DeviationCompute(_Rows):
     """Mean absolute deviation of `expr` from its `group` mean (e.g. a calibration session),
     over groups with at least `min_group_size` values; group means use the whole dataset."""
@@ -176,6 +210,8 @@ for _model in (
     StatisticCompute,
     NoRepeatCompute,
     OpenAtEndCompute,
+    RosterCompute,
+    ProficiencyCompute,
     DeviationCompute,
     FormulaCompute,
 ):

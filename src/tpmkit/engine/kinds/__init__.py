@@ -15,9 +15,11 @@ from tpmkit.engine.kinds.median import Median
 from tpmkit.engine.kinds.no_repeat_within import NoRepeat
 from tpmkit.engine.kinds.open_at_period_end import OpenAtEnd
 from tpmkit.engine.kinds.percentile import Percentile
+from tpmkit.engine.kinds.proficiency import Proficiency
 from tpmkit.engine.kinds.ratio import Ratio
 from tpmkit.engine.kinds.ratio_of_sums import RatioOfSums
 from tpmkit.engine.kinds.registry import KINDS, kind_of, register, unregister
+from tpmkit.engine.kinds.roster import Roster
 from tpmkit.engine.kinds.rows import Aggregation
 from tpmkit.engine.kinds.statistic import Statistic
 from tpmkit.engine.kinds.sum import Sum
@@ -49,6 +51,8 @@ BUILT_IN: tuple[Kind[Any], ...] = (
     Statistic(),
     NoRepeat(),
     OpenAtEnd(),
+    Roster(),
+    Proficiency(),
     Deviation(),
     Formula(),
 )

@@ -48,6 +48,12 @@ class Kind(ABC, Generic[C]):
     missing_is_zero: ClassVar[bool] = False  # a cell without rows means 0, not unknown
     binomial: ClassVar[bool] = False  # a percentage of n yes/no rows (Wilson interval)
     stock: ClassVar[bool] = False  # a level at each period's end, known up to the horizon
+    # a value per cohort (agents hired in the period): a period without hires has none, so
+    # it is judged, like a stock, on its latest period with a value
+    cohort: ClassVar[bool] = False
+    # plan "cells" over a dataset without time (the roster): its periods span the other
+    # datasets read with it, unless the range is selected
+    spans_data: ClassVar[bool] = False
 
     # -- the columns it reads ---------------------------------------------------------
     def expressions(self, compute: C) -> list[tuple[Location, str]]:

@@ -1,0 +1,29 @@
+"""The records of the workforce section (what the report and renderers take)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NotProficient:
+    """An agent hired in the data range with no proficient week yet: censored (listed,
+    never dropped, kpi-catalogue.md)."""
+
+    agent_id: str
+    team: str | None
+    hired: dt.date
+
+
+@dataclass
+class WorkforceView:
+    """Headcount and attrition per period, metrics by tenure band for one period, and
+    the agents not yet proficient."""
+
+    grain: str
+    trend: list[dict[str, Any]]  # per period: headcount, attrition_rate, early_attrition_rate
+    period: str | None  # the period of the tenure-band table
+    bands: list[dict[str, Any]]  # per metric: {"metric", "name", "unit", band -> value, n}
+    not_proficient: list[NotProficient] = field(default_factory=list)

@@ -1,0 +1,118 @@
+"""Evaluate the workforce section: the roster metrics per period, the contact metrics by
+tenure band, and the censored agents of time to proficiency."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tpmkit.data.attribution import OVER_A_YEAR, TENURE_BANDS
+from tpmkit.errors import UsageError
+from tpmkit.needs import Need
+from tpmkit.workforce.model import NotProficient, WorkforceView
+
+if TYPE_CHECKING:
+    from tpmkit.commands import Evaluator
+    from tpmkit.spec.loader import Definitions
+
+ROSTER_METRICS = ("headcount", "attrition_rate", "early_attrition_rate")
+BAND_METRICS = ("aht", "csat", "fcr", "qa_score")  # the agent's own metrics, where defined
+BANDS = [label for _, label in TENURE_BANDS] + [OVER_A_YEAR]
+PROFICIENCY = "time_to_proficiency"
+
+
+def not_proficient(project: Definitions, evaluate: Evaluator) -> list[NotProficient]:
+    """The agents hired in the data range with no proficient week yet, by hire date: per
+    agent, time to proficiency is their own time, or no value when censored."""
+    if PROFICIENCY not in project.metrics:
+        return []
+    need = Need((PROFICIENCY,), "all", ("team", "agent_id", "hire_date"), explicit=False)
+    try:
+        records = evaluate.one(need).records
+    except UsageError:
+        return []
+    censored = records.filter(
+        (pl.col("metric") == PROFICIENCY)
+        & pl.col("agent_id").is_not_null()
+        & (pl.col("n") == 1)
+        & pl.col("value").is_null()
+    ).sort("hire_date", "agent_id")
+    return [
+        NotProficient(str(r["agent_id"]), r["team"], r["hire_date"])
+        for r in censored.iter_rows(named=True)
+    ]
+
+
+def workforce(
+    project: Definitions,
+    evaluate: Evaluator,
+    grain: str,
+    at: str | None,
+    *,
+    records: pl.DataFrame | None = None,
+    last: int = 6,
+) -> WorkforceView | None:
+    """The workforce section for period `at` (None: the latest) of grain `grain`, or None
+    when the project has no roster. `records`: the report's own evaluation, used when it
+    holds the roster metrics (the operations manager's view does) instead of a new one."""
+    present = [m for m in ROSTER_METRICS if m in project.metrics]
+    if not present or "agents" not in project.spec.sources:
+        return None
+    if records is None or not records.filter(pl.col("metric").is_in(present)).height:
+        # with the contact metrics, so that the roster's periods are the data's
+        together = (*present, *(m for m in BAND_METRICS if m in project.metrics))
+        try:
+            records = evaluate.one(Need(together, grain, last=last, explicit=False)).records
+        except UsageError:
+            return None
+    rows = records.filter(
+        pl.col("metric").is_in(present) & pl.col("period_start").is_not_null()
+    ).sort("period_start")
+    periods = rows.get_column("period").unique(maintain_order=True).to_list()
+    if at in periods:  # the periods up to the report's, the latest `last` of them
+        periods = periods[: periods.index(at) + 1]
+    periods = periods[-last:]
+    table = [
+        {"period": p, **{r["metric"]: r for r in rows.filter(pl.col("period") == p).to_dicts()}}
+        for p in periods
+    ]
+    period = at if at in periods else (periods[-1] if periods else None)
+    return WorkforceView(
+        grain=grain,
+        trend=table,
+        period=period,
+        bands=_bands(project, evaluate, grain, period),
+        not_proficient=not_proficient(project, evaluate),
+    )
+
+
+def _bands(
+    project: Definitions, evaluate: Evaluator, grain: str, period: str | None
+) -> list[dict[str, Any]]:
+    """Per agent metric: its value in each tenure band in `period`."""
+    metrics = [m for m in BAND_METRICS if m in project.metrics]
+    if not metrics or period is None:
+        return []
+    try:
+        records = evaluate.one(
+            Need(tuple(metrics), grain, ("tenure_band",), explicit=False)
+        ).records
+    except UsageError:
+        return []
+    records = records.filter(pl.col("period") == period)
+    out = []
+    for metric in metrics:
+        mine = {r["tenure_band"]: r for r in records.filter(pl.col("metric") == metric).to_dicts()}
+        if not any(b in mine for b in BANDS):
+            continue
+        spec = project.metrics[metric].spec
+        out.append({"metric": metric, "name": spec.name, "unit": spec.unit, "bands": mine})
+    return out
+
+
+def band_order(values: Sequence[str | None]) -> list[str | None]:
+    """Tenure bands in their natural order (unknown last)."""
+    rank = {b: i for i, b in enumerate(BANDS)}
+    return sorted(values, key=lambda v: rank.get(v or "", len(BANDS)))

@@ -1,0 +1,111 @@
+"""The people sections of reports (issue 20): coaching for the trainer and the team lead,
+the agent's own sessions in the agent view, the workforce for the operations manager —
+HTML partials and their Markdown twin, on generated projects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import tpmkit
+from coaching_fixture import make_project
+from tpmkit.report.document import to_html
+from tpmkit.report.markdown import to_markdown
+
+NOW = dt.datetime(2026, 5, 26, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # after week 20
+
+
+@pytest.fixture
+def coached(make):
+    return tpmkit.load(make_project(make))
+
+
+# the trainer's view has the same section (people.COACHING_ROLES); its metrics need QA
+# data this generated project does not have, so the team lead's view stands for both
+@pytest.mark.parametrize("role", ["team_lead"])
+def test_trainer_and_team_lead_see_the_coaching_effect(coached, role):
+    report = coached.report(role=role, now=NOW, cache=False)
+    html = to_html(report)
+    assert '<h2 id="coaching">Coaching effect</h2>' in html
+    assert "<td>Ana</td>" in html and "<td>improved</td>" in html
+    markdown = to_markdown(report)
+    assert "## Coaching effect" in markdown
+    ana = next(line for line in markdown.splitlines() if line.startswith("| Ana |"))
+    assert "| improved |" in ana
+    # Ben's sessions name no metric (a report has no --metric): named in a note, not
+    # silently dropped
+    assert "| Ben |" not in markdown
+    assert any("4 session(s) name no metric" in n for n in report.notes)
+
+
+def test_the_agent_view_shows_the_agents_own_sessions(coached):
+    report = coached.report(role="agent", agent="n1", now=NOW, cache=False)
+    html = to_html(report)
+    assert '<h2 id="sessions">Your coaching sessions</h2>' in html
+    assert "<td>k1</td>" in html and "<td>k2</td>" not in html  # only their own
+    assert '<h2 id="coaching">' not in html  # not the coaches' summaries
+    assert "## Your coaching sessions" in to_markdown(report)
+
+
+def test_no_coaching_log_no_section(make):
+    from coaching_fixture import PROJECT, agents, calls_csv
+
+    roster = "agent_id,team\n" + "".join(f"{a},{t}\n" for a, t in agents())
+    text = PROJECT.replace("  coaching: {path: coaching.csv}\n", "")
+    path = make.project(text, files={"calls.csv": calls_csv(), "agents.csv": roster})
+    html = to_html(tpmkit.load(path).report(role="team_lead", now=NOW, cache=False))
+    assert 'id="coaching"' not in html
+
+
+WORKFORCE_PROJECT = """
+name: Workforce report
+timezone: Europe/Berlin
+metrics: [builtin]
+sources:
+  calls: {path: calls.csv}
+  agents: {path: agents.csv}
+"""
+
+
+def test_the_operations_manager_sees_the_workforce(make):
+    from test_workforce import PROFICIENCY_ROSTER, _proficiency_calls
+
+    # v3 leaves on Friday 2026-02-20 (week 8 of 2026)
+    roster = PROFICIENCY_ROSTER.replace(
+        "agent_id,team,hire_date", "agent_id,team,hire_date,leave_date"
+    )
+    roster = "\n".join(
+        line + ("" if i == 0 else (",2026-02-20" if line.startswith("v3,") else ","))
+        for i, line in enumerate(roster.strip().splitlines())
+    )
+    files = {"calls.csv": _proficiency_calls(), "agents.csv": roster + "\n"}
+    path = make.project(WORKFORCE_PROJECT, files=files)
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    report = tpmkit.load(path).report(role="operations_manager", now=now, cache=False)
+    people = report.people
+    assert people is not None and people.workforce is not None
+    view = people.workforce
+    # the data end on Friday 02-27: the latest complete week is W08
+    assert view.period == "2026-W08"
+    trend = {row["period"]: row for row in view.trend}
+    # W08 (02-16 .. 02-22): 8 on Monday, v3 leaves on Friday: 7 on Sunday;
+    # 1 leaver ÷ 7.5 × 365.25 ÷ 7 × 100
+    w08 = trend["2026-W08"]
+    assert w08["headcount"]["value"] == 7.0
+    assert w08["attrition_rate"]["value"] == pytest.approx(1 / 7.5 * 365.25 / 7 * 100)
+    # the censored agents are listed, never dropped
+    assert [a.agent_id for a in view.not_proficient] == ["h3", "h5"]
+    # AHT by tenure band in W08 (02-16 .. 02-22): h5 (hired 02-02, 14-18 days: 0-30, 600 s);
+    # h1 h2 h3 h4 (35-48 days: 31-90; 300, 290, 600, 300 s, 30 calls each); the veterans
+    # (>365: 300 s)
+    aht = next(b for b in view.bands if b["metric"] == "aht")["bands"]
+    assert aht["0-30"]["value"] == pytest.approx(600.0)
+    assert aht["31-90"]["value"] == pytest.approx((300 + 290 + 600 + 300) / 4)
+    assert aht[">365"]["value"] == pytest.approx(300.0)
+    html = to_html(report)
+    assert '<h2 id="workforce">Workforce</h2>' in html
+    assert "h3 (A, hired 2026-01-05)" in html
+    markdown = to_markdown(report)
+    assert "## Workforce" in markdown and "### Not yet proficient" in markdown

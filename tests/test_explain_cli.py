@@ -108,3 +108,26 @@ def test_check_names_the_driver_unless_told_not_to(project_file):
     # check the export's completeness by (issue 18)
     data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
     assert data["verdicts"][0]["driver"].startswith("talk +")
+
+
+def test_a_queue_measure_is_not_split_by_agent_unless_asked():
+    """Review of issue 16: service level's abandoned calls reach no agent, so a split by
+    agent named noise (every agent 0 % abandons, `unassigned` 100 %). Driver search leaves
+    the agent out for a metric not judged at the agent level, and says so; `--by agent_id`
+    still splits it."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+
+    example = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    found = example.explain("service_level", now=now, cache=False)
+    assert "agent_id" not in [d for x in found.decompositions for d in x.dimensions]
+    assert found.skipped["agent_id"] == "service_level is not judged at the agent level"
+    asked = example.explain("service_level", by=["agent_id"], now=now, cache=False)
+    assert asked.decompositions[0].dimensions == ("agent_id",)
+    # aht is judged at every level: its search keeps the agents
+    aht = example.explain("aht", now=now, cache=False)
+    assert "agent_id" not in aht.skipped

@@ -22,6 +22,7 @@ from tpmkit.explain.model import Decomposition, Explanation
 from tpmkit.explain.periods import earlier
 from tpmkit.needs import Need, resolve_ids
 from tpmkit.records import UNGROUPABLE, Evaluation
+from tpmkit.vocabulary import Level
 
 if TYPE_CHECKING:
     from tpmkit.commands import Evaluator
@@ -68,6 +69,11 @@ def explain(
     specs = {m.id: m.spec for m in project.metrics.values()}
     found: list[Decomposition] = []
     skipped: dict[str, str] = {}
+    if not asked and Level.AGENT not in spec.judged_at and "agent_id" in dimensions:
+        # a queue measure (service level, abandon rate) has no agent share: its abandoned
+        # calls reach no agent, so a split by agent names noise; `--by agent_id` still can
+        dimensions.remove("agent_id")
+        skipped["agent_id"] = f"{metric_id} is not judged at the agent level"
     for dimension in dimensions:
         need = Need((metric_id,), period, (dimension,), *window, explicit=bool(asked))
         try:

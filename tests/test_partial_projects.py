@@ -190,3 +190,27 @@ def test_an_unread_source_that_cannot_be_read_does_not_stop_the_report(make: Pro
     path = make.project(yaml, metrics={"ticket_age": BACKLOG_AGE}, files={"calls.csv": calls_csv()})
     report = tpmkit.load(path).report(role="team_lead", now=NOW, cache=False)
     assert {tuple(t.columns) for t in report.tables} == {("agent_id",)}
+
+
+def test_a_scorecard_metric_with_no_export_is_left_out_not_held_against_agents(calls_only: Path):
+    """Review of issue 17: a calls-only scorecard listed every agent as not scored because of
+    qa_score and schedule_adherence, metrics with no export ("not configured"). They are left
+    out and the other weights scaled to 100 %: quality 60 over csat, qa_score, fcr (20 each),
+    efficiency 40 over aht, schedule_adherence, contacts_handled (13.3 each); without qa_score
+    and schedule_adherence (33.3) the rest is 66.7, so csat 30, fcr 30, aht 20,
+    contacts_handled 20. A0: csat 41.7 % (0 points, below critical 75), fcr 100 % (100), aht
+    219 s (100), contacts_handled no target (dropped, the others renormalised over 80):
+    (30 × 0 + 30 × 100 + 20 × 100) ÷ 80 = 62.5."""
+    result = tpmkit.load(calls_only).scorecard(now=NOW, cache=False, period="week")
+    a0 = next(g for g in result.groups if g.group == {"agent_id": "A0"})
+    weights = {m.metric: m.weight for m in a0.metrics}
+    assert weights == pytest.approx(
+        {"csat": 30.0, "fcr": 30.0, "aht": 20.0, "contacts_handled": 20.0}
+    )
+    assert a0.score == pytest.approx(62.5)
+    assert [g.score for g in result.groups] == pytest.approx([62.5, 62.5, 62.5])
+    said = [n for n in result.notes if "not configured" in n]
+    assert said == [
+        "scorecard: qa_score, schedule_adherence not configured (no export for it): the score "
+        "rests on csat, fcr, aht, contacts_handled, their weights scaled to 100 %"
+    ]

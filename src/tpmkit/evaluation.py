@@ -169,6 +169,7 @@ def run(
         {m.id: m.spec for m in selected},
         project.spec.timezone,
         spans,
+        dict(unavailable),
     )
 
 

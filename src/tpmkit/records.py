@@ -114,6 +114,9 @@ class Evaluation:
     # the project's annotations as spans (tpmkit.annotations.spans; None: none), for the
     # notes shown on charts, trend tables and check lines (tpmkit.engine.notes)
     annotations: pl.DataFrame | None = None
+    # metric id -> why the data cannot compute it at all (no source for its dataset, a
+    # column its export lacks): "not configured", never judged or scored against anyone
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def explain(self, metric: str, *, at: str = "latest", vs: str = "previous") -> Decomposition:
         """Why `metric` moved from the `vs` period (previous, baseline or a label) to `at`

@@ -178,7 +178,7 @@ def build(
     """Score every group of the judged period (latest complete, or `at`) of `evaluation`
     (grouped by `scorecard_grouping(by)`); `baseline` is the `baseline_need` evaluation,
     `averages` the team and site evaluations by column."""
-    weights = card.weights()
+    weights, dropped = _configured(card.weights(), evaluation.unavailable)
     ids = list(weights)
     by = list(by)
     grouping = list(evaluation.by)  # `scorecard_grouping(by)`, less what the data lack
@@ -270,9 +270,28 @@ def build(
     for group in lowest_first:  # 1 the best; equal scores share a rank (1, 2, 2, 4)
         group.rank = 1 + len(ascending) - bisect.bisect_right(ascending, group.score or 0)
     unscored = sorted((g for g in scored if g.score is None), key=_order)
-    return ScorecardResult(
-        role, label, by, lowest_first + unscored, [*evaluation.notes], list(goals or [])
-    )
+    notes = [*evaluation.notes]
+    if dropped:
+        notes.append(
+            f"scorecard: {', '.join(dropped)} not configured (no export for it): the score "
+            f"rests on {', '.join(ids)}, their weights scaled to 100 %"
+        )
+    return ScorecardResult(role, label, by, lowest_first + unscored, notes, list(goals or []))
+
+
+def _configured(
+    weights: dict[str, float], unavailable: Mapping[str, str]
+) -> tuple[dict[str, float], list[str]]:
+    """The card's weights over the metrics the data can compute, scaled back to 100 %, and
+    the metrics left out: a metric with no export is not configured, and an agent is not
+    unscored for it (a calls-only project scores on its call metrics). With none left the
+    card stays as it is (every agent unscored, with the reason)."""
+    kept = {m: w for m, w in weights.items() if m not in unavailable}
+    dropped = [m for m in weights if m not in kept]
+    total = sum(kept.values())
+    if not dropped or not kept or total <= 0:
+        return weights, []
+    return {m: w * 100.0 / total for m, w in kept.items()}, dropped
 
 
 def _order(group: GroupScore) -> tuple[str, ...]:

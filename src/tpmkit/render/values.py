@@ -51,11 +51,14 @@ def fmt_value(value: float | None, unit: str, currency: str | None = None) -> st
 
 
 def fmt_gap(value: float | None, unit: str, currency: str | None = None) -> str:
-    """A signed gap with its unit."""
+    """A signed gap with its unit; between two percentages, in percentage points (`−3.2 pp`:
+    76.1 % after 79.3 % is 3.2 points, not a 3.2 % fall)."""
     if value is None:
         return "—"
-    text = fmt_value(abs(value), unit, currency)
-    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    if unit == "percent":
+        return f"{sign}{abs(value):.1f} pp"
+    return sign + fmt_value(abs(value), unit, currency)
 
 
 def fmt_level(low: float | None, high: float | None, unit: str, currency: str | None = None) -> str:

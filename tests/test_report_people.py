@@ -109,3 +109,29 @@ def test_the_operations_manager_sees_the_workforce(make):
     assert "h3 (A, hired 2026-01-05)" in html
     markdown = to_markdown(report)
     assert "## Workforce" in markdown and "### Not yet proficient" in markdown
+
+
+def test_the_workforce_section_reports_transfers_apart():
+    """kpi-catalogue.md: attrition counts leavers of any reason, "transfers also reported
+    apart". The example's roster, read with the csv module: four leave on Friday
+    2026-11-13 (W46) — A033, A038, A053 voluntary, A059 a transfer."""
+    import csv
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+    from tpmkit.report.people import workforce_context
+
+    example = REPO / "examples" / "contact-center"
+    with (example / "data" / "roster.csv").open(encoding="utf-8") as handle:
+        leavers = [r for r in csv.DictReader(handle) if r["leave_date"].startswith("2026-11-1")]
+    reasons = sorted(r["leave_reason"] for r in leavers)
+    assert reasons == ["transfer", "voluntary", "voluntary", "voluntary"]
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    report = tpmkit.load(example / "tpmkit.yaml").report(
+        role="operations_manager", now=now, cache=False, why=False
+    )
+    rows = {r["Period"]: r for r in workforce_context(report.people.workforce)["trend"]}
+    assert rows["2026-W46"]["Leavers"] == "4 (1 transfer, 3 voluntary)"
+    assert rows["2026-W45"]["Leavers"] == "0"

@@ -21,7 +21,7 @@ from tpmkit.render.values import fmt_value, group_label
 from tpmkit.workforce.model import WorkforceView
 
 BANDS = ("0-30", "31-90", "91-180", "181-365", ">365")
-TREND_COLUMNS = ["Period", "Headcount", "Attrition (annualised)", "Early attrition"]
+TREND_COLUMNS = ["Period", "Headcount", "Leavers", "Attrition (annualised)", "Early attrition"]
 AGENT_SESSION_COLUMNS = ["session", "coached", "coach", "topic", "before", "after", "effect",
                          "95% interval", "verdict", "held at 8 weeks"]  # fmt: skip
 
@@ -40,6 +40,17 @@ def _value(record: dict[str, Any] | None, unit: str) -> str:
     return "—" if record is None else fmt_value(record.get("value"), unit)
 
 
+def leavers_text(attrition: dict[str, Any] | None, by_reason: dict[str, int]) -> str:
+    """A period's leavers, transfers apart: `4 (3 voluntary, 1 transfer)`."""
+    if attrition is None or attrition.get("n") is None:
+        return "—"
+    total = int(attrition["n"])
+    if not total or not by_reason:
+        return str(total)
+    parts = ", ".join(f"{n} {reason}" for reason, n in sorted(by_reason.items()))
+    return f"{total} ({parts})"
+
+
 def workforce_context(view: WorkforceView | None) -> dict[str, Any] | None:
     """Display cells of the workforce section."""
     if view is None:
@@ -48,6 +59,7 @@ def workforce_context(view: WorkforceView | None) -> dict[str, Any] | None:
         {
             "Period": row["period"],
             "Headcount": _value(row.get("headcount"), "count"),
+            "Leavers": leavers_text(row.get("attrition_rate"), row.get("leavers", {})),
             "Attrition (annualised)": _value(row.get("attrition_rate"), "percent"),
             "Early attrition": _value(row.get("early_attrition_rate"), "percent"),
         }

@@ -74,8 +74,13 @@ def workforce(
     if at in periods:  # the periods up to the report's, the latest `last` of them
         periods = periods[: periods.index(at) + 1]
     periods = periods[-last:]
+    reasons = _leavers(project, evaluate, grain, last) if "attrition_rate" in present else {}
     table = [
-        {"period": p, **{r["metric"]: r for r in rows.filter(pl.col("period") == p).to_dicts()}}
+        {
+            "period": p,
+            **{r["metric"]: r for r in rows.filter(pl.col("period") == p).to_dicts()},
+            "leavers": reasons.get(p, {}),
+        }
         for p in periods
     ]
     period = at if at in periods else (periods[-1] if periods else None)
@@ -86,6 +91,41 @@ def workforce(
         bands=_bands(project, evaluate, grain, period),
         not_proficient=not_proficient(project, evaluate),
     )
+
+
+def _leavers(
+    project: Definitions, evaluate: Evaluator, grain: str, last: int
+) -> dict[str, dict[str, int]]:
+    """Per period, its leavers by `leave_reason` (kpi-catalogue.md: attrition counts every
+    reason, transfers also reported apart): attrition's n by reason — its rates by reason
+    would divide by a headcount of no meaning, its counts are the leavers."""
+    if "leave_reason" not in _roster_columns(project):
+        return {}
+    together = ("attrition_rate", *(m for m in BAND_METRICS if m in project.metrics))
+    need = Need(together, grain, ("leave_reason",), last=last, explicit=False)
+    try:
+        records = evaluate.one(need).records
+    except UsageError:
+        return {}
+    found: dict[str, dict[str, int]] = {}
+    rows = records.filter(
+        (pl.col("metric") == "attrition_rate")
+        & (pl.col("n") > 0)
+        & pl.col("leave_reason").is_not_null()
+    )
+    for row in rows.iter_rows(named=True):
+        found.setdefault(row["period"], {})[str(row["leave_reason"])] = int(row["n"])
+    return found
+
+
+def _roster_columns(project: Definitions) -> set[str]:
+    """The canonical columns the roster source maps or has (what a grouping may name)."""
+    source = project.spec.sources.get("agents")
+    if source is None:
+        return set()
+    from tpmkit.contract import CANONICAL
+
+    return {c.name for c in CANONICAL["agents"].columns} | set(source.columns.values())
 
 
 def _bands(

@@ -15,6 +15,7 @@ from tpmkit.cli.options import (
     ByOption,
     CacheDirOption,
     CheckFormat,
+    EngineOption,
     NoCacheOption,
     PeriodOption,
     ProjectOption,
@@ -102,6 +103,7 @@ def check(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     record: RecordOption = False,
 ) -> None:
     """The CI gate: judge the latest complete period; exit 1 when a gated metric fails."""
@@ -109,7 +111,7 @@ def check(
     from tpmkit.render import ci as report
 
     writable(junit, "--junit")
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         result = loaded.check(
             metric or [],
             period=period,

@@ -12,6 +12,7 @@ import typer
 from tpmkit.cli.options import (
     DEFAULT_PROJECT,
     CacheDirOption,
+    EngineOption,
     MetricsArgument,
     NoCacheOption,
     PeriodOption,
@@ -56,6 +57,7 @@ def scorecard(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     wide: WideOption = False,
 ) -> None:
     """Balanced scorecard: weighted score per agent (lowest first), points per metric,
@@ -63,7 +65,7 @@ def scorecard(
     from tpmkit.judge import scorecard as scoring
 
     writable(output)
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         result = loaded.scorecard(
             role=role,
             period=period,
@@ -140,6 +142,7 @@ def report(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     record: RecordOption = False,
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
@@ -156,7 +159,7 @@ def report(
     fmt = output_format or (
         ReportFormat.markdown if suffix in (".md", ".markdown") else ReportFormat.html
     )
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         result = loaded.report(
             metric or [],
             period=period,

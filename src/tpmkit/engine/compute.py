@@ -320,6 +320,7 @@ def _partial_periods(
     partial = pl.when(pl.col("metric").is_in(flows)).then(why)
     return table.with_columns(pl.coalesce(pl.col(NOT_JUDGED), partial).alias(NOT_JUDGED))
 
+
 NOT_FINITE = "no finite value: a zero denominator, a division by zero or an overflow"
 
 

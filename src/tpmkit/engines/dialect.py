@@ -1,0 +1,83 @@
+"""What differs between backends in the few places Ibis' portable operations are wrong
+for tpmkit: an instant as epoch microseconds, and an instant's wall-clock time in the
+project time zone.
+
+Ibis compiles a time-zone cast to a bare `CAST(… AS TIMESTAMPTZ)` and truncates in the
+session zone, so each backend's own local-time function is called instead (DuckDB and
+PostgreSQL `timezone(zone, t)`, Spark `from_utc_timestamp(t, zone)`), always on a session
+pinned to UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]
+def _duckdb_epoch_us(t: dt.datetime) -> int:  # type: ignore[empty-body]
+    """DuckDB: microseconds since 1970 (UTC)."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
+def _timezone(zone: str, t: dt.datetime) -> dt.datetime:  # type: ignore[empty-body]
+    """DuckDB/PostgreSQL: the wall-clock time of an instant in `zone` (naive)."""
+
+
+@ibis.udf.scalar.builtin(name="unix_micros")  # type: ignore[untyped-decorator]
+def _spark_epoch_us(t: dt.datetime) -> int:  # type: ignore[empty-body]
+    """Spark: microseconds since 1970 (UTC)."""
+
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")  # type: ignore[untyped-decorator]
+def _spark_local(t: dt.datetime, zone: str) -> dt.datetime:  # type: ignore[empty-body]
+    """Spark: the wall-clock time of an instant in `zone`."""
+
+
+@ibis.udf.scalar.builtin(name="date_part")  # type: ignore[untyped-decorator]
+def _date_part(part: str, t: dt.datetime) -> float:  # type: ignore[empty-body]
+    """PostgreSQL: a field of a timestamp (`epoch`: seconds with microseconds)."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The backend-specific pieces, chosen by the backend's name."""
+
+    name: str
+
+    def epoch_us(self, t: ir.TimestampValue) -> ir.IntegerValue:
+        """An instant as microseconds since 1970-01-01 UTC."""
+        if self.name == "pyspark":
+            return _spark_epoch_us(t)
+        if self.name == "postgres":
+            seconds = _date_part("epoch", t)
+            return (seconds * 1_000_000).round().cast("int64")
+        return _duckdb_epoch_us(t)
+
+    def local(self, t: ir.TimestampValue, zone: str) -> ir.TimestampValue:
+        """The wall-clock time of an instant in `zone`, as a naive timestamp."""
+        if self.name == "pyspark":
+            return _spark_local(t, zone)
+        return _timezone(zone, t)
+
+    def quantile(self, values: ir.Value, q: float) -> ir.Value:
+        """The exact quantile with linear interpolation (see `quantile`)."""
+        return quantile(self, values, q)
+
+
+# backends Ibis cannot compile an exact quantile for (no `median`/`quantile` rule)
+NO_EXACT_QUANTILE = ("bigquery", "trino")
+
+
+def quantile(dialect: Dialect, values: ir.NumericColumn, q: float) -> ir.NumericScalar:
+    """The exact quantile with linear interpolation (as polars' `quantile(q, "linear")`);
+    a backend without one is refused by name, never approximated silently."""
+    if dialect.name in NO_EXACT_QUANTILE:
+        raise NotImplementedError(
+            f"the {dialect.name} backend has no exact percentile; "
+            "use engine: polars or duckdb for medians and percentiles"
+        )
+    return values.quantile(q)

@@ -131,3 +131,30 @@ def test_the_comparison_can_fail(edges):
     in_utc = utc.evaluate(period="day", cache=False).records
     local, _ = both(edges, period="day")
     assert differences(local, in_utc, []) != []
+
+
+COMMANDS = [
+    ["check"],
+    ["trend", "aht"],
+    ["scorecard"],
+    ["explain", "service_level"],
+    ["report", "-o", "{out}"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_every_evaluating_command_takes_engine_and_says_the_same(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from tpmkit.cli import app
+
+    outputs = []
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.html"
+        args = [a.replace("{out}", str(out)) for a in command]
+        result = CliRunner().invoke(app, [*args, "-p", str(EXAMPLE), "-q", "--engine", engine])
+        assert result.exit_code in (0, 1), result.output  # 1: check's gate found a breach
+        written = out.read_text(encoding="utf-8") if out.exists() else ""
+        outputs.append((result.exit_code, result.output, written))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][1] or outputs[0][2]

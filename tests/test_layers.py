@@ -94,14 +94,20 @@ RULES = [
     ("tpmkit.render", ("tpmkit.data",)),
     ("tpmkit.report", ("tpmkit.data",)),
     ("tpmkit.judge", ("tpmkit.data", "tpmkit.render", "tpmkit.report")),  # verdicts, not words
-    ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report")),
-    ("tpmkit.spec", ("tpmkit.engine", "tpmkit.data", "tpmkit.render", "tpmkit.report")),
+    # the polars engine is the reference: it never needs the Ibis engines (optional)
+    ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report", "tpmkit.engines")),
+    # the Ibis engines compute records: no commands, no words, no loading of exports
+    ("tpmkit.engines", ("tpmkit.cli", "tpmkit.render", "tpmkit.report", "tpmkit.data", *RUNNERS)),
+    (
+        "tpmkit.spec",
+        ("tpmkit.engine", "tpmkit.engines", "tpmkit.data", "tpmkit.render", "tpmkit.report"),
+    ),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
     # explanations are arithmetic on records: a report may call them, they run nothing
     ("tpmkit.explain", ("tpmkit.data", "tpmkit.engine", "tpmkit.cli", *RUNNERS)),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(
-        (layer, ("tpmkit.engine.compute", *RUNNERS))
+        (layer, ("tpmkit.engine.compute", "tpmkit.engines", *RUNNERS))
         for layer in ("tpmkit.judge", "tpmkit.report", "tpmkit.render")
     ),
 ]

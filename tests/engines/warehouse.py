@@ -52,3 +52,25 @@ def table_project(root: Path, *, typed: bool = False) -> Path:
     path = root / "tpmkit.yaml"
     path.write_text(text + "cache: false\n", encoding="utf-8")
     return path
+
+
+def postgres_tables(con: object) -> None:
+    """Create one table per dataset on an Ibis PostgreSQL connection `con`."""
+    import polars as pl
+
+    for table, file in TABLES.items():
+        path = EXAMPLE / "data" / file
+        frame = (
+            pl.read_parquet(path)
+            if file.endswith(".parquet")
+            else pl.read_csv(path, infer_schema=False)
+        )
+        con.create_table(table, frame.to_arrow(), overwrite=True)  # type: ignore[attr-defined]
+
+
+def postgres_project(root: Path, url: str) -> Path:
+    """A copy of the example project whose sources are tables of the database at `url`."""
+    path = table_project(root)
+    text = path.read_text(encoding="utf-8").replace("duckdb://warehouse.duckdb", url)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -61,14 +61,15 @@ class EngineChoice(StrEnum):
     polars = "polars"
     duckdb = "duckdb"
     spark = "spark"
+    postgres = "postgres"
 
 
 EngineOption = Annotated[
     EngineChoice | None,
     typer.Option(
         "--engine",
-        help="Where to compute: polars (the reference), duckdb or spark (through Ibis); "
-        "default: the project's `engine:`.",
+        help="Where to compute: polars (the reference), duckdb, spark, or postgres (the "
+        "project's `connection:`), through Ibis; default: the project's `engine:`.",
     ),
 ]
 QuietOption = Annotated[

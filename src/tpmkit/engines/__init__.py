@@ -6,4 +6,4 @@ Ibis is an optional dependency (extras `duckdb`, `spark`, `postgres`)."""
 
 from __future__ import annotations
 
-ENGINES: tuple[str, ...] = ("polars", "duckdb", "spark")
+ENGINES: tuple[str, ...] = ("polars", "duckdb", "spark", "postgres")

@@ -49,6 +49,10 @@ class Backend:
     attached: bool = False  # a DuckDB file attached read-only as `warehouse`
     uploaded: dict[str, Any] = field(default_factory=dict)
 
+    def close(self) -> None:
+        """Close the connection (a database session: its temporary tables go with it)."""
+        self.con.disconnect()
+
     def table(self, name: str) -> Any:
         """A table of the connection's database."""
         if self.attached:
@@ -73,8 +77,9 @@ class Backend:
                 table_name, data.to_pandas(), overwrite=True
             )
         else:
+            # a temporary table: gone with the session, never written into the database
             self.uploaded[name] = self.con.create_table(
-                table_name, data.to_arrow(), temp=self.dialect.name == "duckdb", overwrite=True
+                table_name, data.to_arrow(), temp=True, overwrite=True
             )
         return self.uploaded[name]
 
@@ -82,11 +87,18 @@ class Backend:
 def open_backend(
     engine: str, connection: str | None, root: Path, spark: Any = None, session: Any = None
 ) -> Backend:
-    """The backend for `engine` (duckdb or spark); `connection` names the database of
-    `table:` sources (for duckdb, also the engine's own database)."""
+    """The backend for `engine` (duckdb, spark or postgres); `connection` names the
+    database of `table:` sources (for postgres, also where the metrics are computed)."""
     ibis = _ibis()
     if engine == "spark":
         return Backend(_spark(ibis, spark, session), Dialect("pyspark"))
+    if engine == "postgres":
+        if not connection or urlsplit(connection).scheme not in ("postgres", "postgresql"):
+            raise DefinitionError(
+                "engine: postgres computes in the project's PostgreSQL database",
+                [Issue("set connection: postgres://user@host/db (password in the environment)")],
+            )
+        return connect_source(connection, root)
     if engine != "duckdb":
         raise UsageError(f"unknown engine `{engine}`: use polars, duckdb or spark")
     con = ibis.duckdb.connect()

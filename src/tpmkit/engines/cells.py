@@ -146,7 +146,7 @@ def aggregate(
                 flags.setdefault(flag, []).append(spec.id)
     aliases = {f"a{i}": name for i, name in enumerate(named)}
     grouped = table.group_by([PERIOD, *by]).aggregate(
-        **{alias: named[name] for alias, name in aliases.items()}
+        **{alias: dialect.real(named[name]) for alias, name in aliases.items()}
     )
     frame = grouped.to_polars().rename(aliases)
     frame = frame.with_columns(

@@ -42,6 +42,11 @@ def _date_part(part: str, t: dt.datetime) -> float:  # type: ignore[empty-body]
     """PostgreSQL: a field of a timestamp (`epoch`: seconds with microseconds)."""
 
 
+@ibis.udf.scalar.builtin(name="float8")  # type: ignore[untyped-decorator]
+def _float8(x: float) -> float:  # type: ignore[empty-body]
+    """PostgreSQL: a number as double precision."""
+
+
 @dataclass(frozen=True)
 class Dialect:
     """The backend-specific pieces, chosen by the backend's name."""
@@ -62,6 +67,15 @@ class Dialect:
         if self.name == "pyspark":
             return _spark_local(t, zone)
         return _timezone(zone, t)
+
+    def real(self, value: ir.Value) -> ir.Value:
+        """A float aggregate sent back as a float: PostgreSQL computes `100.0 * x` in
+        `numeric` (a decimal) where Ibis expects a double, and Ibis leaves out a cast to
+        the type it already believes the value has."""
+        kind = value.type()
+        if self.name == "postgres" and (kind.is_floating() or kind.is_decimal()):
+            return _float8(value)
+        return value.cast("float64") if kind.is_decimal() else value
 
     def quantile(self, values: ir.Value, q: float) -> ir.Value:
         """The exact quantile with linear interpolation (see `quantile`)."""

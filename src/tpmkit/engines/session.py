@@ -4,6 +4,7 @@ is imported only when an Ibis engine or a table source is used."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ class EngineSession:
             self._backend = open_backend(
                 self.name, spec.connection, self.project.root, spec.spark, self.session
             )
+            if self.name != "spark":  # a database session closes with the command; a
+                # Spark session is shared by the process (getOrCreate) and stays
+                weakref.finalize(self, self._backend.close)
         return self._backend
 
     def with_tables(self, data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -48,5 +52,8 @@ class EngineSession:
         from tpmkit.engines.backend import connect_source, read_table
 
         source = connect_source(spec.connection, self.project.root)
-        read = {name: read_table(source, name, str(table)) for name, table in tables.items()}
+        try:
+            read = {name: read_table(source, name, str(table)) for name, table in tables.items()}
+        finally:
+            source.close()
         return {**read, **(data or {})}

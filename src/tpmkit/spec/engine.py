@@ -8,11 +8,12 @@ from pydantic import Field
 
 from tpmkit.spec.base import Strict
 
-EngineName = Literal["polars", "duckdb", "spark"]
+EngineName = Literal["polars", "duckdb", "spark", "postgres"]
 
 ENGINE_HELP = (
-    "where metrics are computed: polars (the default and reference), duckdb or spark "
-    "(through Ibis; extras tpmkit[duckdb], tpmkit[spark])"
+    "where metrics are computed: polars (the default and reference), duckdb, spark, or "
+    "postgres (the database of `connection:`) — through Ibis; extras tpmkit[duckdb], "
+    "tpmkit[spark], tpmkit[postgres]"
 )
 CONNECTION_HELP = (
     "the database `table:` sources are read from, as an Ibis URL: duckdb://warehouse.duckdb "

@@ -69,13 +69,11 @@ def cluster() -> Iterator[Cluster]:
         for path in (folder, password_file):
             os.chown(path, record.pw_uid, record.pw_gid)
     port = _free_port()
-    run = (
-        lambda *args: subprocess.run(  # noqa: E731
-            _as_owner(owner, [str(binaries / args[0]), *args[1:]]),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+    run = lambda *args: subprocess.run(
+        _as_owner(owner, [str(binaries / args[0]), *args[1:]]),
+        check=True,
+        capture_output=True,
+        text=True,
     )
     try:
         run(

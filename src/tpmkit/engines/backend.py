@@ -73,9 +73,11 @@ class Backend:
         data = frame.with_columns(casts).collect() if casts else frame.collect()
         table_name = f"tpmkit_{name}"
         if self.dialect.name == "pyspark":
-            self.uploaded[name] = self.con.create_table(
-                table_name, data.to_pandas(), overwrite=True
-            )
+            # a temporary view from Arrow: nothing is written to a warehouse folder, and
+            # pandas would turn a missing number into NaN, which Spark keeps as a number
+            session = self.con._session
+            session.createDataFrame(data.to_arrow()).createOrReplaceTempView(table_name)
+            self.uploaded[name] = self.con.table(table_name)
         else:
             # a temporary table: gone with the session, never written into the database
             self.uploaded[name] = self.con.create_table(

@@ -47,6 +47,11 @@ def _float8(x: float) -> float:  # type: ignore[empty-body]
     """PostgreSQL: a number as double precision."""
 
 
+@ibis.udf.scalar.builtin(name="double")  # type: ignore[untyped-decorator]
+def _double(x: float) -> float:  # type: ignore[empty-body]
+    """Spark: a number as a double."""
+
+
 @dataclass(frozen=True)
 class Dialect:
     """The backend-specific pieces, chosen by the backend's name."""
@@ -67,6 +72,16 @@ class Dialect:
         if self.name == "pyspark":
             return _spark_local(t, zone)
         return _timezone(zone, t)
+
+    def number(self, value: float) -> ir.Value:
+        """A literal with a fraction (`100.0`) as a double: PostgreSQL and Spark read it as a
+        decimal, and a mean of decimals keeps a few digits (Spark: 5) where polars has 16."""
+        literal = ibis.literal(value, type="float64")
+        if self.name == "postgres":
+            return _float8(literal)
+        if self.name == "pyspark":
+            return _double(literal)
+        return literal
 
     def real(self, value: ir.Value) -> ir.Value:
         """A float aggregate sent back as a float: PostgreSQL computes `100.0 * x` in

@@ -103,7 +103,7 @@ class _Builder:
             number = float(node.this)
             if number.is_integer() and "." not in node.this and "e" not in node.this.lower():
                 return ibis.literal(int(number), type="int64")
-            return ibis.literal(number, type="float64")
+            return self.dialect.number(number)
         if isinstance(node, exp.Boolean):
             return ibis.literal(bool(node.this), type="boolean")
         if isinstance(node, exp.Null):

@@ -35,8 +35,11 @@ class IbisNoRepeat:
             [table[compute.key] == instants[key], table[EPOCH] == instants[EPOCH]],
         )
         joined = joined.select(*table.columns, later)
-        horizon = prepared(metric_id, "horizon")
-        return joined.mutate(**{horizon: joined[EPOCH].max().over(ibis.window())})
+        # the latest instant of the whole table, one scalar queried first (a window over
+        # the whole table would move every row to one Spark partition)
+        latest = table.aggregate(h=table[EPOCH].max()).to_polars().item()
+        horizon = ibis.literal(latest, type="int64")
+        return joined.mutate(**{prepared(metric_id, "horizon"): horizon})
 
     def reductions(
         self, rows: Rows, metric_id: str, compute: NoRepeatCompute, params: Params

@@ -69,12 +69,11 @@ def cluster() -> Iterator[Cluster]:
         for path in (folder, password_file):
             os.chown(path, record.pw_uid, record.pw_gid)
     port = _free_port()
-    run = lambda *args: subprocess.run(
-        _as_owner(owner, [str(binaries / args[0]), *args[1:]]),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+
+    def run(program: str, *args: str) -> None:
+        command = _as_owner(owner, [str(binaries / program), *args])
+        subprocess.run(command, check=True, capture_output=True, text=True)
+
     try:
         run(
             "initdb",

@@ -78,6 +78,10 @@ class Backend:
             session = self.con._session
             session.createDataFrame(data.to_arrow()).createOrReplaceTempView(table_name)
             self.uploaded[name] = self.con.table(table_name)
+        elif self.dialect.name == "duckdb":
+            # DuckDB scans the Arrow buffers in place: no copy of the rows
+            self.con.con.register(table_name, data.to_arrow())
+            self.uploaded[name] = self.con.table(table_name)
         else:
             # a temporary table: gone with the session, never written into the database
             self.uploaded[name] = self.con.create_table(
@@ -105,6 +109,7 @@ def open_backend(
         raise UsageError(f"unknown engine `{engine}`: use polars, duckdb or spark")
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
+    con.raw_sql("SET enable_progress_bar = false")  # stderr belongs to tpmkit
     backend = Backend(con, Dialect("duckdb"))
     if connection and connection.startswith("duckdb://") and connection != "duckdb://":
         path = _duckdb_path(connection, root)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -87,6 +88,17 @@ def override_condition(table: ir.Table, override: Override) -> ir.BooleanValue:
     return condition.fill_null(False)
 
 
+@dataclass
+class Pass:
+    """One pass planned on the backend: the grouped query and how to read its result."""
+
+    query: ir.Table
+    aliases: dict[str, str]  # SQL-safe column -> the polars plan's column
+    results: dict[str, Aggregation]
+    choices: dict[str, list[str]]  # metric -> its override condition columns
+    flags: dict[str, list[str]]
+
+
 def aggregate(
     table: ir.Table,
     dialect: Dialect,
@@ -102,6 +114,51 @@ def aggregate(
 ) -> pl.DataFrame:
     """Cells of every metric in `metrics` (one dataset and time column); as
     `tpmkit.engine.cells.aggregate`, computed on the backend."""
+    planned = plan_pass(
+        table,
+        dialect,
+        metrics,
+        time_column,
+        grain,
+        by,
+        timezone,
+        window,
+        unavailable,
+        segments,
+        censor,
+    )
+    frame = planned.query.to_polars().rename(planned.aliases)
+    frame = frame.with_columns(
+        to_instants(frame, PERIOD, grain, timezone).alias(START),
+        utc_instant("__first", timezone).alias("__first"),
+        utc_instant("__last", timezone).alias("__last"),
+    ).drop(PERIOD)
+    frame = frame.with_columns(
+        choose_override([(i, pl.col(n)) for i, n in enumerate(names)]).alias(
+            f"{metric_id}\x00override"
+        )
+        for metric_id, names in planned.choices.items()
+    )
+    return cell_frames(
+        frame.lazy(), metrics, planned.results, unavailable, planned.flags, by, recheck=False
+    ).collect()
+
+
+def plan_pass(
+    table: ir.Table,
+    dialect: Dialect,
+    metrics: list[MetricSpec],
+    time_column: str,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
+    unavailable: Mapping[str, str],
+    segments: Mapping[str, Mapping[str, Override]] | None = None,
+    censor: Censor | None = None,
+) -> Pass:
+    """The query of one pass (see `aggregate`), built but not run: `ibis.to_sql` shows it
+    for any backend."""
     columns = set(table.columns)
     if censor is not None:
         table = censored(table, dialect, censor)
@@ -148,21 +205,7 @@ def aggregate(
     grouped = table.group_by([PERIOD, *by]).aggregate(
         **{alias: dialect.real(named[name]) for alias, name in aliases.items()}
     )
-    frame = grouped.to_polars().rename(aliases)
-    frame = frame.with_columns(
-        to_instants(frame, PERIOD, grain, timezone).alias(START),
-        utc_instant("__first", timezone).alias("__first"),
-        utc_instant("__last", timezone).alias("__last"),
-    ).drop(PERIOD)
-    frame = frame.with_columns(
-        choose_override([(i, pl.col(n)) for i, n in enumerate(names)]).alias(
-            f"{metric_id}\x00override"
-        )
-        for metric_id, names in choices.items()
-    )
-    return cell_frames(
-        frame.lazy(), metrics, results, unavailable, flags, by, recheck=False
-    ).collect()
+    return Pass(grouped, aliases, results, choices, flags)
 
 
 def censored(table: ir.Table, dialect: Dialect, censor: Censor) -> ir.Table:
@@ -171,11 +214,9 @@ def censored(table: ir.Table, dialect: Dialect, censor: Censor) -> ir.Table:
     present = [c for c in censor.horizon if c in table.columns]
     if not present:
         return table
-    latest = table.aggregate(
-        **{f"h{i}": dialect.epoch_us(table[c]).max() for i, c in enumerate(present)}
-    ).to_polars()
-    values = [v for v in latest.row(0) if v is not None]
-    if not values:
+    values = [dialect.scalar(table, dialect.epoch_us(table[c]).max()) for c in present]
+    known = [v for v in values if v is not None]
+    if not known:
         return table
-    beyond = dialect.epoch_us(table[censor.column]) > max(values)
+    beyond = dialect.epoch_us(table[censor.column]) > max(known)
     return table.filter(~beyond.fill_null(False))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -52,6 +53,35 @@ def _double(x: float) -> float:  # type: ignore[empty-body]
     """Spark: a number as a double."""
 
 
+@ibis.udf.scalar.builtin(name="unix_micros")  # type: ignore[untyped-decorator]
+def _bigquery_epoch_us(t: dt.datetime) -> int:  # type: ignore[empty-body]
+    """BigQuery: microseconds since 1970 (UTC)."""
+
+
+@ibis.udf.scalar.builtin(name="datetime")  # type: ignore[untyped-decorator]
+def _bigquery_local(t: dt.datetime, zone: str) -> dt.datetime:  # type: ignore[empty-body]
+    """BigQuery: the wall-clock DATETIME of an instant in `zone`."""
+
+
+@ibis.udf.scalar.builtin(name="convert_timezone")  # type: ignore[untyped-decorator]
+def _snowflake_local(source: str, zone: str, t: dt.datetime) -> dt.datetime:  # type: ignore[empty-body]
+    """Snowflake: the wall-clock time of an instant in `zone`."""
+
+
+@ibis.udf.scalar.builtin(name="at_timezone")  # type: ignore[untyped-decorator]
+def _trino_local(t: dt.datetime, zone: str) -> dt.datetime:  # type: ignore[empty-body]
+    """Trino: the instant as a time stamp with `zone` (its wall-clock fields)."""
+
+
+@ibis.udf.scalar.builtin(name="to_unixtime")  # type: ignore[untyped-decorator]
+def _trino_epoch(t: dt.datetime) -> float:  # type: ignore[empty-body]
+    """Trino: seconds since 1970 (with fractions)."""
+
+
+# backends whose SQL tpmkit compiles and checks but does not run in its tests
+COMPILE_ONLY = ("bigquery", "snowflake", "trino")
+
+
 @dataclass(frozen=True)
 class Dialect:
     """The backend-specific pieces, chosen by the backend's name."""
@@ -62,16 +92,33 @@ class Dialect:
         """An instant as microseconds since 1970-01-01 UTC."""
         if self.name == "pyspark":
             return _spark_epoch_us(t)
-        if self.name == "postgres":
+        if self.name in ("postgres", "snowflake"):
             seconds = _date_part("epoch", t)
             return (seconds * 1_000_000).round().cast("int64")
+        if self.name == "bigquery":
+            return _bigquery_epoch_us(t)
+        if self.name == "trino":
+            return (_trino_epoch(t) * 1_000_000).round().cast("int64")
         return _duckdb_epoch_us(t)
 
     def local(self, t: ir.TimestampValue, zone: str) -> ir.TimestampValue:
         """The wall-clock time of an instant in `zone`, as a naive timestamp."""
         if self.name == "pyspark":
             return _spark_local(t, zone)
+        if self.name == "bigquery":
+            return _bigquery_local(t, zone)
+        if self.name == "snowflake":
+            return _snowflake_local("UTC", zone, t)
+        if self.name == "trino":
+            return _trino_local(t, zone)
         return _timezone(zone, t)
+
+    def scalar(self, table: ir.Table, value: ir.Scalar) -> Any:
+        """A scalar of the whole table (a data horizon), queried before the pass; a
+        placeholder 0 where the SQL is only compiled."""
+        if self.name in COMPILE_ONLY:
+            return 0
+        return table.aggregate(v=value).to_polars().item()
 
     def number(self, value: float) -> ir.Value:
         """A literal with a fraction (`100.0`) as a double: PostgreSQL and Spark read it as a

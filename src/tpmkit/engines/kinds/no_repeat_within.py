@@ -1,7 +1,7 @@
 """`no_repeat_within` on Ibis: per row, the first strictly later instant of a row with
-the same key, from the distinct (key, instant) pairs and `lead` — a window every backend
-has (rows at the same instant are no repeat, as in the polars plan). Rows whose key is
-null are dropped before the window: they never repeat and are never counted."""
+the same key, from a RANGE window frame starting 1 µs after the row (rows at the same
+instant are no repeat, as in the polars plan). Rows whose key is null get no later
+instant: they never repeat and are never counted."""
 
 from __future__ import annotations
 
@@ -22,24 +22,20 @@ class IbisNoRepeat:
     ) -> ir.Table:
         """`later` (epoch µs of the key's next later row, or null) and `horizon`."""
         table = rows.table
-        key, later = prepared(metric_id, "key"), prepared(metric_id, "later")
-        instants = (
-            table.filter(table[compute.key].notnull())
-            .select(**{key: table[compute.key], EPOCH: table[EPOCH]})
-            .distinct()
-        )
-        following = ibis.window(group_by=instants[key], order_by=instants[EPOCH])
-        instants = instants.mutate(**{later: instants[EPOCH].lead().over(following)})
-        joined = table.left_join(
-            instants,
-            [table[compute.key] == instants[key], table[EPOCH] == instants[EPOCH]],
-        )
-        joined = joined.select(*table.columns, later)
+        key = table[compute.key]
+        # the smallest instant at least 1 µs later in the same key: a RANGE frame, which
+        # skips rows at the same instant (no repeat) without a self-join
+        following = ibis.window(group_by=key, order_by=table[EPOCH], range=(1, None))
+        later = ibis.ifelse(key.notnull(), table[EPOCH].min().over(following), ibis.null())
         # the latest instant of the whole table, one scalar queried first (a window over
         # the whole table would move every row to one Spark partition)
-        latest = table.aggregate(h=table[EPOCH].max()).to_polars().item()
-        horizon = ibis.literal(latest, type="int64")
-        return joined.mutate(**{prepared(metric_id, "horizon"): horizon})
+        latest = rows.dialect.scalar(table, table[EPOCH].max())
+        return table.mutate(
+            **{
+                prepared(metric_id, "later"): later,
+                prepared(metric_id, "horizon"): ibis.literal(latest, type="int64"),
+            }
+        )
 
     def reductions(
         self, rows: Rows, metric_id: str, compute: NoRepeatCompute, params: Params

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ibis = pytest.importorskip("ibis", reason="the Ibis engines need tpmkit[duckdb]")
+pytest.importorskip("ibis", reason="the Ibis engines need tpmkit[duckdb]")
+
+import ibis
 
 from tpmkit.data import load_dataset
 from tpmkit.engine.kinds import kind_of

@@ -5,6 +5,8 @@ plan makes it (`tpmkit.engine.kinds.open_at_period_end`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
 import polars as pl
@@ -32,103 +34,124 @@ def stock_cells(
     """Cells (metric, period_start, groups, value, n, override, components) of a stock."""
     compute = spec.compute
     assert isinstance(compute, OpenAtEndCompute)
-    rows = Rows(table, dialect, "")
-    where = rows.mask(compute.where, spec.parameters)
     present = [c for c in compute.horizon if c in table.columns]
-    latest = table.aggregate(
-        **{f"h{i}": dialect.epoch_us(table[c]).max() for i, c in enumerate(present)}
-    ).to_polars()
-    known = [v for v in latest.row(0) if v is not None] if present else []
-    h = max(known) if known else None
-    conditions = {f"o{i}": override_condition(table, o).all() for i, o in enumerate(spec.overrides)}
-    groups = (
-        (table.group_by(by).aggregate(**conditions) if by else table.aggregate(**conditions))
-        if conditions
-        else (table.select(*by).distinct() if by else None)
-    )
-    group_frame = groups.to_polars() if groups is not None else pl.DataFrame({"__one": [1]})
-    choose = choose_override([(i, pl.col(f"o{i}")) for i in range(len(spec.overrides))])
-    group_frame = group_frame.with_columns(choose.alias("override")).select(*by, "override")
+    latest = [dialect.scalar(table, dialect.epoch_us(table[c]).max()) for c in present]
+    known = [v for v in latest if v is not None]
+    horizon = max(known) if known else None  # epoch µs
+    groups = _groups(table, spec, by)
     counted = table.filter(table[compute.opened].notnull())
+    where = Rows(table, dialect, "").mask(compute.where, spec.parameters)
     if where is not None:
         counted = counted.filter(where)
-    opened_us = dialect.epoch_us(counted[compute.opened])
-    closed = counted[compute.closed]
-    moment = pl.Datetime("us", timezone)
-    if grain == "all":  # the stock at the horizon (a row opened at it is open)
-        if h is None:
-            is_open = ibis.literal(0)
-        else:
-            still = closed.isnull() | (dialect.epoch_us(closed) > h)
-            is_open = ibis.ifelse((opened_us <= h) & still, 1, 0)
-        values = (counted.group_by(by) if by else counted).aggregate(
-            value=is_open.sum(), first=opened_us.min()
-        )
-        got = values.to_polars()
-        first = got.get_column("first").min() if not got.is_empty() else None
-        got = got.drop("first")
-        cells = (
-            group_frame.join(got, on=by, how="left", nulls_equal=True)
-            if by
-            else group_frame.join(got, how="cross")
-        )
-        cells = cells.with_columns(
-            pl.lit(first, dtype=pl.Int64).alias("__first"),
-            pl.lit(h, dtype=pl.Int64).alias("__last"),
-        )
-        return cells.with_columns(
-            pl.lit(spec.id).alias("metric"),
-            pl.lit(None, dtype=moment).alias(START),
-            utc_instant("__first", timezone).alias("__first"),
-            utc_instant("__last", timezone).alias("__last"),
-            pl.col("value").fill_null(0).cast(pl.Float64),
-            pl.col("value").fill_null(0).cast(pl.Int64).alias("n"),
-            *_components(pl.col("value").fill_null(0)),
-        )
-    opens = counted.select(
-        *by, **{PERIOD: period_key(counted[compute.opened], dialect, grain, timezone)}
-    ).mutate(__d=ibis.literal(1))
-    ends = counted.filter(closed.notnull())
-    ends = ends.select(
-        *by, **{PERIOD: period_key(ends[compute.closed], dialect, grain, timezone)}
-    ).mutate(__d=ibis.literal(-1))
-    events = opens.union(ends).group_by([PERIOD, *by]).aggregate(__d=ibis._["__d"].sum())
-    events_frame = events.to_polars()
-    events_frame = events_frame.with_columns(
-        to_instants(events_frame, PERIOD, grain, timezone).alias(START)
-    ).drop(PERIOD)
-    first = (
-        events_frame.filter(pl.col("__d").is_not_null()).get_column(START).min() if False else None
+    if grain == "all":
+        return _at_horizon(counted, dialect, spec, compute, groups, by, timezone, horizon)
+    return _over_periods(
+        counted, dialect, spec, compute, groups, grain, by, timezone, window, horizon
     )
-    first_open = counted.aggregate(
-        p=period_key(counted[compute.opened], dialect, grain, timezone).min()
-    ).to_polars()
-    first_start = first_open.with_columns(
-        to_instants(first_open, "p", grain, timezone).alias("s")
-    ).get_column("s")[0]
+
+
+def _groups(table: ir.Table, spec: MetricSpec, by: list[str]) -> pl.DataFrame:
+    """Every group of the whole table with the override it is judged by."""
+    conditions = {f"o{i}": override_condition(table, o).all() for i, o in enumerate(spec.overrides)}
+    if conditions:
+        query = table.group_by(by).aggregate(**conditions) if by else table.aggregate(**conditions)
+        found: pl.DataFrame = query.to_polars()
+    else:
+        found = table.select(*by).distinct().to_polars() if by else pl.DataFrame({"__one": [1]})
+    choose = choose_override([(i, pl.col(f"o{i}")) for i in range(len(spec.overrides))])
+    return found.with_columns(choose.alias("override")).select(*by, "override")
+
+
+def _at_horizon(
+    counted: ir.Table,
+    dialect: Dialect,
+    spec: MetricSpec,
+    compute: OpenAtEndCompute,
+    groups: pl.DataFrame,
+    by: list[str],
+    timezone: str,
+    horizon: int | None,
+) -> pl.DataFrame:
+    """The stock at the horizon (its last instant: a row opened at it is open, a row
+    closed at it is closed)."""
+    opened = dialect.epoch_us(counted[compute.opened])
+    closed = counted[compute.closed]
+    if horizon is None:
+        is_open: Any = ibis.literal(0)
+    else:
+        still = closed.isnull() | (dialect.epoch_us(closed) > horizon)
+        is_open = ibis.ifelse((opened <= horizon) & still, 1, 0)
+    query = counted.group_by(by) if by else counted
+    got = query.aggregate(value=is_open.sum(), first=opened.min()).to_polars()
+    first = got.get_column("first").min() if not got.is_empty() else None
+    got = got.drop("first")
+    cells = (
+        groups.join(got, on=by, how="left", nulls_equal=True)
+        if by
+        else groups.join(got, how="cross")
+    )
+    value = pl.col("value").fill_null(0)
+    return cells.with_columns(
+        pl.lit(spec.id).alias("metric"),
+        pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START),
+        pl.lit(first, dtype=pl.Int64).alias("__first"),
+        pl.lit(horizon, dtype=pl.Int64).alias("__last"),
+    ).with_columns(
+        utc_instant("__first", timezone).alias("__first"),
+        utc_instant("__last", timezone).alias("__last"),
+        value.cast(pl.Float64).alias("value"),
+        value.cast(pl.Int64).alias("n"),
+        *_components(value),
+    )
+
+
+def _over_periods(
+    counted: ir.Table,
+    dialect: Dialect,
+    spec: MetricSpec,
+    compute: OpenAtEndCompute,
+    groups: pl.DataFrame,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
+    horizon: int | None,
+) -> pl.DataFrame:
+    """The stock at the end of every period from the first opening to the last period
+    ending by the horizon, every group in every period."""
+    opened = period_key(counted[compute.opened], dialect, grain, timezone)
+    opens = counted.select(*by, **{PERIOD: opened}).mutate(__d=ibis.literal(1))
+    ends = counted.filter(counted[compute.closed].notnull())
+    closed = period_key(ends[compute.closed], dialect, grain, timezone)
+    ends = ends.select(*by, **{PERIOD: closed}).mutate(__d=ibis.literal(-1))
+    events = opens.union(ends).group_by([PERIOD, *by]).aggregate(__d=ibis._["__d"].sum())
+    found = events.to_polars()
+    found = found.with_columns(
+        to_instants(found, PERIOD, grain, timezone).alias(START),
+        pl.col("__d").cast(pl.Int64),
+    ).drop(PERIOD)
+    first = counted.aggregate(p=opened.min()).to_polars()
+    first_start = first.select(to_instants(first, "p", grain, timezone)).item()
     last_start = None
-    if h is not None:
-        horizon = pl.select(utc_instant_lit(h, timezone)).item()
+    if horizon is not None:
+        at = pl.from_epoch(pl.lit(horizon, dtype=pl.Int64), time_unit="us")
+        at = at.dt.replace_time_zone("UTC").dt.convert_time_zone(timezone)
         last_start = pl.select(
-            periods.period_start(pl.lit(horizon), grain).dt.offset_by(periods.span(grain, -1))
+            periods.period_start(at, grain).dt.offset_by(periods.span(grain, -1))
         ).item()
-    del first
     grid = _grid(first_start, last_start, grain, timezone)
-    table_ = grid.join(group_frame, how="cross").join(
-        events_frame.with_columns(pl.col("__d").cast(pl.Int64)),
-        on=[START, *by],
-        how="left",
-        nulls_equal=True,
+    table = grid.join(groups, how="cross").join(
+        found, on=[START, *by], how="left", nulls_equal=True
     )
     value = pl.col("__d").fill_null(0).cum_sum()
     value = value.over(by, order_by=START) if by else value
-    table_ = table_.sort(START).with_columns(value.alias("__v"))
+    table = table.sort(START).with_columns(value.alias("__v"))
     start, end = bounds(window, timezone)
     if start is not None:
-        table_ = table_.filter(pl.col(START) >= start)
+        table = table.filter(pl.col(START) >= start)
     if end is not None:
-        table_ = table_.filter(pl.col(START) < end)
-    return table_.select(
+        table = table.filter(pl.col(START) < end)
+    return table.select(
         pl.lit(spec.id).alias("metric"),
         START,
         *by,
@@ -138,13 +161,4 @@ def stock_cells(
         pl.col("__v").cast(pl.Int64).alias("n"),
         pl.col("override").cast(pl.Int32),
         *_components(pl.col("__v")),
-    )
-
-
-def utc_instant_lit(us: int, timezone: str) -> pl.Expr:
-    """Epoch microseconds as an instant in `timezone`."""
-    return (
-        pl.from_epoch(pl.lit(us, dtype=pl.Int64), time_unit="us")
-        .dt.replace_time_zone("UTC")
-        .dt.convert_time_zone(timezone)
     )

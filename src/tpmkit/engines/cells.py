@@ -74,6 +74,7 @@ def to_instants(frame: pl.DataFrame, column: str, grain: str, timezone: str) -> 
 
 
 def utc_instant(column: str, timezone: str) -> pl.Expr:
+    """Epoch microseconds (an instant) as a time in `timezone`."""
     raw = pl.from_epoch(pl.col(column), time_unit="us")
     return raw.dt.replace_time_zone("UTC").dt.convert_time_zone(timezone)
 

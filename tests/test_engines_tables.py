@@ -49,7 +49,7 @@ def test_a_bad_value_in_a_table_is_a_located_error(tmp_path):
         load(path).with_engine("duckdb").evaluate(["asa"], period="week")
     text = str(caught.value) + "\n".join(str(i) for i in caught.value.issues)
     assert "wait_seconds" in text and "'soon'" in text
-    assert "calls" in text
+    assert "table `calls`" in text and "row 3" in text
 
 
 def test_table_sources_need_a_connection(tmp_path):

@@ -168,7 +168,7 @@ def plan_pass(
     start, end = bounds(window, timezone)
     for spec in metrics:
         if spec.id not in unavailable:
-            rows = Rows(table, dialect, time_column)
+            rows = Rows(table, dialect, time_column, timezone)
             table = ibis_kind(spec.compute.kind).prepare(
                 rows, spec.id, spec.compute, spec.parameters
             )
@@ -177,7 +177,7 @@ def plan_pass(
     if end is not None:
         table = table.filter(table[EPOCH] < epoch_us(end))
     table = table.mutate(**{PERIOD: period_key(table["__ts"], dialect, grain, timezone)})
-    rows = Rows(table, dialect, time_column)
+    rows = Rows(table, dialect, time_column, timezone)
     named: dict[str, Any] = {"__first": table[EPOCH].min(), "__last": table[EPOCH].max()}
     results: dict[str, Aggregation] = {}
     choices: dict[str, list[str]] = {}

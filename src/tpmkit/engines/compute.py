@@ -25,6 +25,7 @@ from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.stock import stock_cells
 from tpmkit.errors import ComputeError
 from tpmkit.records import empty_records
+from tpmkit.spec.expressions import ExpressionError
 from tpmkit.spec.models import MetricSpec
 
 __all__ = ["TableInput", "compute_records_ibis"]
@@ -76,7 +77,8 @@ def compute_records_ibis(
                 segments,
                 censor,
             )
-        except (LookupError, NotImplementedError) as exc:
+        except (LookupError, NotImplementedError, ExpressionError) as exc:
+            # a kind, function or percentile the backend cannot do: named, located later
             failures.update({s.id: str(exc) for s in group})
             continue
         parts = frame.partition_by("metric", as_dict=True)

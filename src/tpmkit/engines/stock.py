@@ -40,7 +40,7 @@ def stock_cells(
     horizon = max(known) if known else None  # epoch µs
     groups = _groups(table, spec, by)
     counted = table.filter(table[compute.opened].notnull())
-    where = Rows(table, dialect, "").mask(compute.where, spec.parameters)
+    where = Rows(table, dialect, "", timezone).mask(compute.where, spec.parameters)
     if where is not None:
         counted = counted.filter(where)
     if grain == "all":

@@ -11,6 +11,7 @@ hours'` and `(a - b) / INTERVAL '1 hour'` read as in the polars engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,13 +43,19 @@ class _Duration:
         self.seconds = seconds
 
 
-def to_ibis(text: str, table: ir.Table, dialect: Dialect) -> ir.Value:
-    """The Ibis expression for a row expression over `table`."""
+_LOG10 = re.compile(r"\blog10\s*\(", re.IGNORECASE)
+
+
+def to_ibis(text: str, table: ir.Table, dialect: Dialect, timezone: str = "UTC") -> ir.Value:
+    """The Ibis expression for a row expression over `table` (`timezone`: the project's,
+    in which `date_part` reads a time's fields, as the polars engine does)."""
+    # sqlglot reads log10(x) as log(10, x), which polars reads as log of 10 to base x
+    text = _LOG10.sub("__log10(", text)
     try:
         tree = sqlglot.parse_one(text)
     except sqlglot.errors.ParseError as exc:
         raise ExpressionError(f"invalid SQL expression: {str(exc).splitlines()[0]}") from None
-    value = _Builder(table, dialect).build(tree)
+    value = _Builder(table, dialect, timezone).build(tree)
     return value.seconds if isinstance(value, _Duration) else value
 
 
@@ -83,10 +90,14 @@ _UNARY: dict[type[exp.Expression], Callable[[Any], Any]] = {
 _CASTS = {"INT": "int64", "BIGINT": "int64", "DOUBLE": "float64", "FLOAT": "float64"}
 
 
+_PARTS = ("year", "quarter", "month", "day", "hour", "minute")
+
+
 class _Builder:
-    def __init__(self, table: ir.Table, dialect: Dialect) -> None:
+    def __init__(self, table: ir.Table, dialect: Dialect, timezone: str) -> None:
         self.table = table
         self.dialect = dialect
+        self.timezone = timezone
 
     def value(self, node: exp.Expression) -> ir.Value:
         built = self.build(node)
@@ -161,7 +172,32 @@ class _Builder:
         if isinstance(node, exp.Pow):
             return self.value(node.this) ** self.value(node.expression)
         if isinstance(node, exp.Trim):
-            return self.value(node.this).strip()
+            side = str(node.args.get("position") or "").upper()
+            text = self.value(node.this)
+            return text.lstrip() if side == "LEADING" else text.rstrip() if side else text.strip()
+        if isinstance(node, exp.StartsWith):
+            return self.value(node.this).startswith(self.value(node.expression))
+        if isinstance(node, exp.EndsWith):
+            return self.value(node.this).endswith(self.value(node.expression))
+        if isinstance(node, exp.Left):
+            return self.value(node.this).left(self.value(node.expression))
+        if isinstance(node, exp.Right):
+            return self.value(node.this).right(self.value(node.expression))
+        if isinstance(node, exp.Substring):  # 1-based in SQL, 0-based in Ibis
+            start = self.value(node.args["start"]) - 1
+            length = node.args.get("length")
+            return self.value(node.this).substr(start, self.value(length) if length else None)
+        if isinstance(node, exp.StrPosition):  # 1-based, 0 when absent
+            return self.value(node.this).find(self.value(node.args["substr"])) + 1
+        if isinstance(node, exp.Replace):
+            return self.value(node.this).replace(
+                self.value(node.expression), self.value(node.args["replacement"])
+            )
+        if isinstance(node, exp.Log) and node.expression is not None:
+            # polars reads log(x, b) as the logarithm of x to the base b
+            return self.value(node.this).log(self.value(node.expression))
+        if isinstance(node, exp.Anonymous):
+            return self._function(node)
         if isinstance(node, exp.DPipe | exp.Concat):
             parts = (
                 [node.this, node.expression] if isinstance(node, exp.DPipe) else node.expressions
@@ -177,6 +213,21 @@ class _Builder:
                 return self.value(node.this).cast(_CASTS[target])
             if target in ("VARCHAR", "TEXT"):
                 return self.value(node.this).cast("string")
+        raise ExpressionError(
+            f"`{node.sql()}` is not yet available on the Ibis engines; "
+            "use the polars engine for this metric"
+        )
+
+    def _function(self, node: exp.Anonymous) -> Any:
+        name = str(node.this).lower()
+        args = node.expressions
+        if name == "__log10" and len(args) == 1:
+            return self.value(args[0]).log10()
+        if name == "date_part" and len(args) == 2 and isinstance(args[0], exp.Literal):
+            part = args[0].this.lower()
+            if part in _PARTS:
+                local = self.dialect.local(self.value(args[1]), self.timezone)
+                return getattr(local, part)()
         raise ExpressionError(
             f"`{node.sql()}` is not yet available on the Ibis engines; "
             "use the polars engine for this metric"

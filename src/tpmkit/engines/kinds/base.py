@@ -26,10 +26,12 @@ class Rows:
     table: ir.Table
     dialect: Dialect
     time_column: str
+    timezone: str = "UTC"  # the project's: `date_part` reads local fields
 
     def expr(self, text: str, params: Params) -> ir.Value:
         """A row expression (with `{parameter}` placeholders) over the table."""
-        return to_ibis(expressions.substitute(text, params), self.table, self.dialect)
+        text = expressions.substitute(text, params)
+        return to_ibis(text, self.table, self.dialect, self.timezone)
 
     def mask(self, where: str | None, params: Params) -> ir.BooleanValue | None:
         """The row filter (an unknown condition does not select the row); None: all."""

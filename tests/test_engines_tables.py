@@ -52,6 +52,27 @@ def test_a_bad_value_in_a_table_is_a_located_error(tmp_path):
     assert "table `calls`" in text and "row 3" in text
 
 
+def test_a_bad_row_of_a_table_is_quarantined_the_same_on_both_engines(tmp_path):
+    import duckdb
+
+    path = table_project(tmp_path)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute(
+        'UPDATE calls SET "Queue Time" = \'soon\' WHERE "Contact ID" = '
+        '(SELECT "Contact ID" FROM calls LIMIT 1 OFFSET 2)'
+    )
+    con.close()
+    runs = [
+        load(path).with_engine(engine).evaluate(["asa"], period="all", on_bad_rows="quarantine")
+        for engine in ("polars", "duckdb")
+    ]
+    reference, other = (r.records for r in runs)
+    assert reference.get_column("quarantined").to_list() == [1]
+    assert differences(reference, other, []) == []
+    assert other.get_column("quarantined").to_list() == [1]
+    assert (tmp_path / ".tpmkit" / "rejects" / "calls.rejects.csv").exists()
+
+
 def test_table_sources_need_a_connection(tmp_path):
     (tmp_path / "tpmkit.yaml").write_text(
         "name: t\nsources:\n  calls: {table: calls}\n", encoding="utf-8"

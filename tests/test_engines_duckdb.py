@@ -158,3 +158,39 @@ def test_every_evaluating_command_takes_engine_and_says_the_same(tmp_path, comma
         outputs.append((result.exit_code, result.output, written))
     assert outputs[0] == outputs[1]
     assert outputs[0][1] or outputs[0][2]
+
+
+def test_a_date_time_column_chosen_by_a_metric_is_local_midnight(make):
+    """A metric's own `time_column` that is a date (not the dataset's time column, which
+    is registered as instants) is read as local midnight, as polars reads it."""
+    rows = "\n".join(
+        f"o{i},2026-03-{27 + i % 3}T23:30:00+01:00,2026-03-{28 + i % 3},{i}" for i in range(9)
+    )
+    metric = """\
+    id: orders_by_business_day
+    name: Orders by business day
+    owner: team_lead
+    unit: count
+    direction: higher_is_better
+    dataset: orders
+    time_column: business_day
+    compute: {kind: count}
+    """
+    path = make.project(
+        "name: t\ntimezone: Europe/Berlin\nmetrics: [metrics/]\nsources:\n"
+        "  orders:\n    path: orders.csv\n    time_column: placed_at\n"
+        "    types: {placed_at: timestamp, business_day: date, amount: float}\n",
+        metrics={"orders_by_business_day": metric},
+        files={"orders.csv": "order_id,placed_at,business_day,amount\n" + rows + "\n"},
+    )
+    project = load(path)
+    for grain in ("day", "hour", "week"):
+        reference, other = both(project, period=grain)
+        assert reference.get_column("n").sum() == 9
+        assert differences(reference, other, []) == []
+    days = project.evaluate(period="day", cache=False).records
+    assert dict(zip(days.get_column("period"), days.get_column("n"), strict=True)) == {
+        "2026-03-28": 3,
+        "2026-03-29": 3,
+        "2026-03-30": 3,
+    }

@@ -163,7 +163,10 @@ def plan_pass(
     columns = set(table.columns)
     if censor is not None:
         table = censored(table, dialect, censor)
-    table = table.mutate(__ts=table[time_column]).filter(ibis._["__ts"].notnull())
+    moment = table[time_column]
+    if moment.type().is_date():  # a date time column other than the one uploaded as instants
+        moment = dialect.midnight(moment, timezone)
+    table = table.mutate(__ts=moment).filter(ibis._["__ts"].notnull())
     table = table.mutate(**{EPOCH: dialect.epoch_us(table["__ts"])})
     start, end = bounds(window, timezone)
     for spec in metrics:

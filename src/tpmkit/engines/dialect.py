@@ -48,6 +48,16 @@ def _float8(x: float) -> float:  # type: ignore[empty-body]
     """PostgreSQL: a number as double precision."""
 
 
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")  # type: ignore[untyped-decorator]
+def _spark_instant(t: dt.datetime, zone: str) -> dt.datetime:  # type: ignore[empty-body]
+    """Spark: the instant of a wall-clock time in `zone`."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
+def _instant(zone: str, t: dt.datetime) -> dt.datetime:  # type: ignore[empty-body]
+    """DuckDB/PostgreSQL: the instant of a naive wall-clock time in `zone`."""
+
+
 @ibis.udf.scalar.builtin(name="double")  # type: ignore[untyped-decorator]
 def _double(x: float) -> float:  # type: ignore[empty-body]
     """Spark: a number as a double."""
@@ -112,6 +122,14 @@ class Dialect:
         if self.name == "trino":
             return _trino_local(t, zone)
         return _timezone(zone, t)
+
+    def midnight(self, day: ir.DateValue, zone: str) -> ir.TimestampValue:
+        """A date as the instant its day starts in `zone` (as the polars engine reads a
+        date time column: local midnight)."""
+        naive = day.cast("timestamp")
+        if self.name == "pyspark":
+            return _spark_instant(naive, zone)
+        return _instant(zone, naive)
 
     def scalar(self, table: ir.Table, value: ir.Scalar) -> Any:
         """A scalar of the whole table (a data horizon), queried before the pass; a

@@ -26,6 +26,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--formats", nargs="+", choices=["parquet", "csv"], default=["parquet", "csv"]
     )
+    parser.add_argument(
+        "--engines",
+        nargs="*",
+        choices=["duckdb", "spark"],
+        default=["duckdb"],
+        help="Ibis engines timed beside tpmkit's polars engine (default: duckdb; spark "
+        "needs tpmkit[spark] and Java)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool (median reported)")
     parser.add_argument(
         "--data-dir",
@@ -44,4 +52,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse(sys.argv[1:])
-    sys.exit(main(args.calls, args.formats, args.repeat, args.data_dir, args.output))
+    sys.exit(
+        main(args.calls, args.formats, args.repeat, args.data_dir, args.output, tuple(args.engines))
+    )

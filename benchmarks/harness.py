@@ -103,7 +103,9 @@ def measure(command: list[str]) -> tuple[float, float]:
     return float(result["wall"]), float(result["peak_rss_mb"])
 
 
-def tpmkit_command(layout: Layout, fmt: str, output: Path, cache: Path | None) -> list[str]:
+def tpmkit_command(
+    layout: Layout, fmt: str, output: Path, cache: Path | None, engine: str = "polars"
+) -> list[str]:
     command = [
         str(Path(sys.executable).with_name("tpmkit")),
         "evaluate",
@@ -118,6 +120,8 @@ def tpmkit_command(layout: Layout, fmt: str, output: Path, cache: Path | None) -
         "--output",
         str(output),
         "--quiet",
+        "--engine",
+        engine,
     ]
     return [*command, "--cache-dir", str(cache)] if cache else [*command, "--no-cache"]
 
@@ -161,7 +165,14 @@ def disagreements(ours: pl.DataFrame, theirs: pl.DataFrame, name: str) -> list[s
     ] + ([f"{name}: … {bad.height - 20} more"] if bad.height > 20 else [])
 
 
-def run_scale(report: Report, folder: Path, calls: int, formats: list[str], repeat: int) -> None:
+def run_scale(
+    report: Report,
+    folder: Path,
+    calls: int,
+    formats: list[str],
+    repeat: int,
+    engines: tuple[str, ...] = ("duckdb",),
+) -> None:
     print(f"== {calls:,} calls: generating / reusing data in {folder}", flush=True)
     layout = generate(folder, calls)
     rows = layout.rows()
@@ -178,6 +189,10 @@ def run_scale(report: Report, folder: Path, calls: int, formats: list[str], repe
                 plan.append((engine, baseline_command(engine, layout, fmt, results[engine])))
             results["tpmkit"] = out / f"tpmkit-{fmt}.parquet"
             plan.append(("tpmkit", tpmkit_command(layout, fmt, results["tpmkit"], None)))
+            for engine in engines:  # the Ibis engines (docs/engines.md), same records
+                tool = f"tpmkit --engine {engine}"
+                results[tool] = out / f"tpmkit-{engine}-{fmt}.parquet"
+                plan.append((tool, tpmkit_command(layout, fmt, results[tool], None, engine)))
             for tool, command in plan:
                 seconds, peak = [], 0.0
                 for _ in range(repeat):
@@ -211,7 +226,13 @@ def run_scale(report: Report, folder: Path, calls: int, formats: list[str], repe
                 results["tpmkit (cache)"] = out / "cached.parquet"
             ours = pl.read_parquet(results["tpmkit"])
             problems = []
-            for other in ("polars", "duckdb", "tpmkit (cache)"):
+            others = [
+                "polars",
+                "duckdb",
+                "tpmkit (cache)",
+                *(f"tpmkit --engine {e}" for e in engines),
+            ]
+            for other in others:
                 if other in results:
                     problems += disagreements(ours, pl.read_parquet(results[other]), other)
             verdict = f"agree on all {ours.height:,} cells" if not problems else "; ".join(problems)
@@ -247,10 +268,17 @@ def save(report: Report, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def main(scales: list[int], formats: list[str], repeat: int, data_dir: Path, output: Path) -> int:
+def main(
+    scales: list[int],
+    formats: list[str],
+    repeat: int,
+    data_dir: Path,
+    output: Path,
+    engines: tuple[str, ...] = ("duckdb",),
+) -> int:
     report = Report(machine(), datetime.now(UTC).isoformat(timespec="seconds"))
     for calls in scales:
-        run_scale(report, data_dir / f"calls-{calls}", calls, formats, repeat)
+        run_scale(report, data_dir / f"calls-{calls}", calls, formats, repeat, engines)
     print()
     print(table(report))
     save(report, output)

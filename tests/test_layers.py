@@ -97,8 +97,14 @@ RULES = [
     ("tpmkit.render", ("tpmkit.data",)),
     ("tpmkit.report", ("tpmkit.data",)),
     ("tpmkit.judge", ("tpmkit.data", "tpmkit.render", "tpmkit.report")),  # verdicts, not words
-    ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report")),
-    ("tpmkit.spec", ("tpmkit.engine", "tpmkit.data", "tpmkit.render", "tpmkit.report")),
+    # the polars engine is the reference: it never needs the Ibis engines (optional)
+    ("tpmkit.engine", ("tpmkit.cli", "tpmkit.render", "tpmkit.report", "tpmkit.engines")),
+    # the Ibis engines compute records: no commands, no words, no loading of exports
+    ("tpmkit.engines", ("tpmkit.cli", "tpmkit.render", "tpmkit.report", "tpmkit.data", *RUNNERS)),
+    (
+        "tpmkit.spec",
+        ("tpmkit.engine", "tpmkit.engines", "tpmkit.data", "tpmkit.render", "tpmkit.report"),
+    ),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
     # annotations are a notes file and its model: the engine gets them as a table of spans
     (
@@ -123,7 +129,7 @@ RULES = [
     ("tpmkit.stats", ("tpmkit.data", "tpmkit.engine", "tpmkit.spec", *RUNNERS)),
     # judges and renderers take records: they never reach what loads data or runs the engine
     *(
-        (layer, ("tpmkit.engine.compute", *RUNNERS))
+        (layer, ("tpmkit.engine.compute", "tpmkit.engines", *RUNNERS))
         for layer in ("tpmkit.judge", "tpmkit.report", "tpmkit.render")
     ),
 ]

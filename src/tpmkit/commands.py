@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tpmkit.engines.session import EngineSession
 from tpmkit.errors import NoSuchColumn, TpmkitError, UsageError
 from tpmkit.needs import (
     Key,
@@ -47,7 +48,8 @@ class Evaluator:
         from tpmkit.project import cache_for
 
         self.project = project
-        self.data = data
+        self.engine = EngineSession(project)  # the Ibis backend, opened on first use
+        self.data = self.engine.with_tables(data)
         self.on_bad_rows = on_bad_rows
         self.rejects_dir = rejects_dir
         self.cache = cache_for(project, cache)
@@ -92,6 +94,7 @@ class Evaluator:
                     progress=self.progress,
                     data=self.data,
                     loads=self.loads,
+                    backend=self.engine.backend(),
                 )
                 self.metrics[key] = set(need.metrics)
             out[key] = self.done[key]

@@ -60,8 +60,10 @@ def run(
     progress: Callable[[str], None] | None = None,
     data: Mapping[str, Any] | None = None,
     loads: Loads | None = None,
+    backend: Any = None,
 ) -> Evaluation:
-    """Evaluate `selected` metrics (see `tpmkit.project.Project.evaluate`)."""
+    """Evaluate `selected` metrics (see `tpmkit.project.Project.evaluate`); `backend` (a
+    `tpmkit.engines.backend.Backend`): compute on that Ibis backend instead of polars."""
     step = progress or (lambda message: None)
     data = data or {}
     loads = {} if loads is None else loads
@@ -128,15 +130,22 @@ def run(
     request = Request(period, tuple(by), Window(start, end), last, spans)
     step(f"computing {len(shown) + len(helpers)} metrics")
     try:
-        records = compute_records(
-            shown,
-            inputs,
-            request,
-            project.spec.timezone,
-            aliases=project.aliases,
-            unavailable=unavailable,
-            helpers=helpers,
-        )
+        if backend is None:
+            records = compute_records(
+                shown,
+                inputs,
+                request,
+                project.spec.timezone,
+                aliases=project.aliases,
+                unavailable=unavailable,
+                helpers=helpers,
+            )
+        else:
+            from tpmkit.engines.evaluate import compute_on
+
+            records = compute_on(
+                backend, shown, inputs, request, project, unavailable=unavailable, helpers=helpers
+            )
     except ComputeError as exc:
         raise _located(exc, project) from None
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)

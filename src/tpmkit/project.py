@@ -43,6 +43,15 @@ class Project(Definitions):
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(Definitions)}
         return Definitions(**fields)
 
+    def with_engine(self, engine: str) -> Project:
+        """The same project computed by `engine` (polars, duckdb or spark) instead of its
+        `engine:` (`--engine`)."""
+        from tpmkit.engines import ENGINES
+
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine `{engine}`: use {', '.join(ENGINES)}")
+        return dataclasses.replace(self, spec=self.spec.model_copy(update={"engine": engine}))
+
     def evaluate(
         self,
         metrics: Sequence[str] | str | None = None,

@@ -17,6 +17,7 @@ from tpmkit.cli.options import (
     ByOption,
     CacheDirOption,
     CheckFormat,
+    EngineOption,
     NoCacheOption,
     PeriodOption,
     ProjectOption,
@@ -107,6 +108,7 @@ def check(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     record: RecordOption = False,
     notify: NotifyOption = None,
     dry_run: DryRunOption = False,
@@ -117,7 +119,7 @@ def check(
     from tpmkit.render import ci as report
 
     writable(junit, "--junit")
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         notifications.check_targets(loaded, notify)
         result = loaded.check(
             metric or [],

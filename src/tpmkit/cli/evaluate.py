@@ -14,6 +14,7 @@ from tpmkit.cli.options import (
     ByOption,
     CacheDirOption,
     CheckFormat,
+    EngineOption,
     Format,
     MetricsArgument,
     NoCacheOption,
@@ -83,6 +84,7 @@ def evaluate_command(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     record: RecordOption = False,
     wide: WideOption = False,
 ) -> None:
@@ -95,7 +97,7 @@ def evaluate_command(
             "a table is for the terminal; use --format markdown, csv or json with --output"
         )
     writable(output)
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         result = loaded.evaluate(
             metric or [],
             period=period,
@@ -191,11 +193,12 @@ def trend(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     wide: WideOption = False,
 ) -> None:
     """Series of a metric: sparkline, trend, early warning, target projection, control
     signals."""
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         result = loaded.evaluate(
             metric,
             period=period,

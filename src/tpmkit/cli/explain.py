@@ -11,6 +11,7 @@ import typer
 from tpmkit.cli.options import (
     DEFAULT_PROJECT,
     CacheDirOption,
+    EngineOption,
     NoCacheOption,
     PeriodOption,
     ProjectOption,
@@ -71,11 +72,12 @@ def explain(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Why a metric moved: its change split into mix and rate contributions by segment."""
     from tpmkit.render import explain_table as render
 
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         found = loaded.explain(
             metric,
             period=period,

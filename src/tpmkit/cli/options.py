@@ -63,6 +63,23 @@ WhyOption = Annotated[
         "(tpmkit explain; one evaluation per dimension, breaching metrics only).",
     ),
 ]
+
+
+class EngineChoice(StrEnum):
+    polars = "polars"
+    duckdb = "duckdb"
+    spark = "spark"
+    postgres = "postgres"
+
+
+EngineOption = Annotated[
+    EngineChoice | None,
+    typer.Option(
+        "--engine",
+        help="Where to compute: polars (the reference), duckdb, spark, or postgres (the "
+        "project's `connection:`), through Ibis; default: the project's `engine:`.",
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display and no notes on stderr.")
 ]
@@ -115,13 +132,17 @@ def record_run(
 
 
 @contextlib.contextmanager
-def loaded_project(project: Path, quiet: bool) -> Iterator[tuple[Any, Callable[[str], None]]]:
-    """The loaded project and the progress callback, inside the progress display."""
+def loaded_project(
+    project: Path, quiet: bool, engine: EngineChoice | None = None
+) -> Iterator[tuple[Any, Callable[[str], None]]]:
+    """The loaded project (computed by `engine` when given) and the progress callback,
+    inside the progress display."""
     from tpmkit.project import load
 
     with progress_display(quiet) as step:
         step("reading definitions")
-        yield load(project), step
+        loaded = load(project)
+        yield (loaded.with_engine(engine.value) if engine else loaded), step
 
 
 def progress_display(quiet: bool) -> Any:

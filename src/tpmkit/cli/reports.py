@@ -14,6 +14,7 @@ from tpmkit.cli.notifications import DryRunOption, NotifyOption
 from tpmkit.cli.options import (
     DEFAULT_PROJECT,
     CacheDirOption,
+    EngineOption,
     MetricsArgument,
     NoCacheOption,
     PeriodOption,
@@ -59,6 +60,7 @@ def scorecard(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     wide: WideOption = False,
 ) -> None:
     """Balanced scorecard: weighted score per agent (lowest first), points per metric,
@@ -66,7 +68,7 @@ def scorecard(
     from tpmkit.judge import scorecard as scoring
 
     writable(output)
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         result = loaded.scorecard(
             role=role,
             period=period,
@@ -143,6 +145,7 @@ def report(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,
+    engine: EngineOption = None,
     record: RecordOption = False,
     why: WhyOption = True,
     notify: NotifyOption = None,
@@ -162,7 +165,7 @@ def report(
     fmt = output_format or (
         ReportFormat.markdown if suffix in (".md", ".markdown") else ReportFormat.html
     )
-    with loaded_project(project, quiet) as (loaded, step):
+    with loaded_project(project, quiet, engine) as (loaded, step):
         notifications.check_targets(loaded, notify)
         result = loaded.report(
             metric or [],

@@ -44,7 +44,8 @@ def as_lazy(frame: Any, dataset: str) -> pl.LazyFrame:
 def scan_frame(frame: Any, source: Source, dataset: str) -> ScannedFile:
     """An in-memory frame as a scanned export: its columns mapped and derived exactly as
     a file's; text columns are coerced like CSV text, typed ones like Parquet columns."""
-    display = frame_label(dataset)
+    # a `table:` source's rows are read into a frame: messages name the table
+    display = f"table `{source.table}`" if source.table else frame_label(dataset)
     given = as_lazy(frame, dataset)
     try:
         names = given.collect_schema().names()

@@ -10,7 +10,7 @@ from tpmkit.spec.loader import Definitions
 
 def _header_columns(project: Definitions, name: str) -> set[str] | None:
     source = project.spec.sources.get(name)
-    if source is None:
+    if source is None or source.table:
         return None
     try:
         files = source_files(source, project.root, name)
@@ -34,6 +34,9 @@ def available_columns(project: Definitions) -> dict[str, set[str]]:
         found = _header_columns(project, name)
         source = project.spec.sources.get(name)
         contract = CANONICAL.get(name)
+        if source is not None and source.table and contract is None:
+            continue  # a table's columns are known when it is read, not when loading
+
         # a canonical column missing from the export is not a definition error: the metrics
         # that need it report no_data with the reason when evaluated
         known = set(found or ()) | set(contract.names if contract else [])
@@ -61,6 +64,8 @@ def schema_issues(project: Definitions, rows: int | None = None) -> list[Issue]:
 
     issues: list[Issue] = []
     for name, source in project.spec.sources.items():
+        if source.table:
+            continue  # read from the connection when evaluated, with the same rules
         path = ("sources", name, "path")
         try:
             files = source_files(source, project.root, name)

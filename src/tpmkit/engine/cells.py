@@ -14,7 +14,7 @@ from tpmkit.engine.window import START, Window, bounds, finite
 from tpmkit.spec.computes import Censor
 from tpmkit.spec.models import MetricSpec, Override
 
-__all__ = ["RECHECK", "aggregate", "prepare_rows"]
+__all__ = ["RECHECK", "aggregate", "cell_frames", "prepare_rows"]
 
 RECHECK = "__recheck"
 
@@ -122,6 +122,23 @@ def aggregate(
     if rows:
         frame = frame.with_columns(expr.alias(name) for name, expr in rows.items())
     grouped = frame.group_by([START, *by]).agg(aggs)
+    return cell_frames(grouped, metrics, results, unavailable, flags, by)
+
+
+def cell_frames(
+    grouped: pl.LazyFrame,
+    metrics: list[MetricSpec],
+    results: Mapping[str, Aggregation],
+    unavailable: Mapping[str, str],
+    flags: Mapping[str, list[str]],
+    by: list[str],
+    *,
+    recheck: bool = True,
+) -> pl.LazyFrame:
+    """The cells of every metric from the aggregates of a pass (one row per period and
+    group, with each kind's aggregate columns, overrides and flags): also used by the Ibis
+    engines, whose aggregates are computed on the backend. `recheck` false: the aggregates
+    were computed exactly (no `RECHECK` column)."""
     parts = []
     for spec in metrics:
         if spec.id in unavailable:
@@ -149,7 +166,8 @@ def aggregate(
                 *(flag for flag, users in flags.items() if spec.id in users),
                 *(
                     [pl.col(f"{spec.id}\x00recheck").alias(RECHECK)]
-                    if spec.id in results
+                    if recheck
+                    and spec.id in results
                     and kind_of(spec.compute).recheck(spec.id, spec.compute) is not None
                     else []
                 ),

@@ -66,6 +66,19 @@ def _group_plain(
     return groups
 
 
+def local_cells(
+    spec: MetricSpec, inputs: Mapping[str, Input], request: Request, timezone: str
+) -> pl.DataFrame:
+    """The cells of a kind that computes its own (a stock, the roster's counts), with
+    polars, from its dataset's rows; a roster's periods are the other data's."""
+    kind = kind_of(spec.compute)
+    window = request.window
+    if kind.spans_data:
+        window = _data_span(inputs, str(spec.dataset), window)
+    rows = inputs[str(spec.dataset)].frame
+    return kind.cells(spec.compute, rows, spec, request.grain, list(request.by), timezone, window)
+
+
 def _data_span(inputs: Mapping[str, Input], own: str, window: Window) -> Window:
     """The selected range, its open ends closed by the first and last day of the other
     datasets read with it: a roster has no time of its own, its periods are the data's."""
@@ -170,13 +183,7 @@ def compute_records(
     for spec in everything:  # kinds that compute their own cells (a stock)
         kind = kind_of(spec.compute)
         if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
-            rows = inputs[str(spec.dataset)].frame
-            window = request.window
-            if kind.spans_data:
-                window = _data_span(inputs, str(spec.dataset), window)
-            cells[spec.id] = kind.cells(
-                spec.compute, rows, spec, request.grain, by, timezone, window
-            )
+            cells[spec.id] = local_cells(spec, inputs, request, timezone)
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
         if spec.id in unavailable or not inputs_ready:

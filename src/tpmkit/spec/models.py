@@ -20,6 +20,7 @@ from tpmkit.spec.computes import (
     compute_annotation,
     kind_name,
 )
+from tpmkit.spec.engine import CONNECTION_HELP, ENGINE_HELP, EngineName, SparkSettings
 from tpmkit.vocabulary import Level
 
 Scalar = str | int | float | bool
@@ -269,7 +270,10 @@ class MetricSettings(Strict):
 class Source(Strict):
     """Where a dataset's export lives and how its columns map onto canonical names."""
 
-    path: str
+    path: str = Field("", description="the export file(s), a path or glob")
+    table: str | None = Field(
+        None, description="a table of the project's `connection:` database, instead of files"
+    )
     format: Literal["csv", "parquet", "excel"] | None = None
     sheet: str | None = Field(None, description="excel: the worksheet (default: the first)")
     separator: str = Field(",", min_length=1, max_length=1, description="csv field separator")
@@ -320,6 +324,12 @@ class Source(Strict):
     # where each key of this source is written (file, line, column), set by the loader,
     # so a data error about the mapping can point at the line of tpmkit.yaml
     _written: dict[tuple[str, ...], tuple[str, int, int]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _path_or_table(self) -> Source:
+        if bool(self.path) == bool(self.table):
+            raise ValueError("a source needs either `path:` (export files) or `table:`")
+        return self
 
     def written_at(self, *path: str) -> tuple[str | None, int | None, int | None]:
         """The file, line and column a key of this source is written at (or Nones)."""
@@ -465,3 +475,16 @@ class ProjectSpec(Strict):
         description="when to send: on a breach, when a status changed since the last recorded "
         "run of the same command and scope, or always",
     )
+    engine: EngineName = Field("polars", description=ENGINE_HELP)
+    connection: str | None = Field(None, description=CONNECTION_HELP)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+
+    @model_validator(mode="after")
+    def _tables_need_connection(self) -> ProjectSpec:
+        tables = [name for name, source in self.sources.items() if source.table]
+        if tables and not self.connection:
+            raise ValueError(
+                f"source `{tables[0]}` reads a `table:`, so the project needs a `connection:` "
+                "(e.g. connection: duckdb://warehouse.duckdb)"
+            )
+        return self

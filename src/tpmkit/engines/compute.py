@@ -1,0 +1,118 @@
+"""Records on an Ibis backend: the same metrics, requests and records as
+`tpmkit.engine.compute.compute_records`, with every pass over a dataset and every stock
+computed on the backend, and formulas, periods, levels, statuses and trends finished on
+the client by the polars engine's own code (judging stays in Python)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis.expr.types as ir
+import polars as pl
+
+from tpmkit.engine.compute import (
+    Input,
+    Request,
+    _formula_order,
+    _group_plain,
+    finish,
+    formula_inputs,
+    local_cells,
+    segment_flags,
+)
+from tpmkit.engine.kinds import kind_of
+from tpmkit.engines.cells import aggregate
+from tpmkit.engines.dialect import Dialect
+from tpmkit.engines.stock import stock_cells
+from tpmkit.errors import ComputeError
+from tpmkit.records import empty_records
+from tpmkit.spec.computes import OpenAtEndCompute
+from tpmkit.spec.expressions import ExpressionError
+from tpmkit.spec.models import MetricSpec
+
+__all__ = ["TableInput", "compute_records_ibis"]
+
+
+@dataclass(frozen=True)
+class TableInput:
+    """A dataset as a backend table (its time column an instant, TIMESTAMPTZ)."""
+
+    table: ir.Table
+    time_column: str
+
+
+def compute_records_ibis(
+    metrics: list[MetricSpec],
+    inputs: Mapping[str, TableInput],
+    dialect: Dialect,
+    request: Request,
+    timezone: str,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    unavailable: Mapping[str, str] | None = None,
+    helpers: list[MetricSpec] | None = None,
+    local: Mapping[str, Input] | None = None,
+) -> pl.DataFrame:
+    """Records for `metrics` computed on the backend of `inputs` (see module doc); `local`:
+    the same datasets as polars frames, for the kinds with no Ibis plan."""
+    aliases = aliases or {}
+    unavailable = dict(unavailable or {})
+    by = list(request.by)
+    everything = [*metrics, *(helpers or [])]
+    specs = {s.id: s for s in everything}
+    groups = _group_plain(everything, inputs)  # type: ignore[arg-type]  # only .time_column
+    segments = segment_flags(everything, aliases, by)
+    cells: dict[str, pl.DataFrame] = {}
+    failures: dict[str, str] = {}
+    for (dataset, time_column, _), group in groups.items():
+        source = inputs[dataset]
+        censor = getattr(group[0].compute, "censor", None)
+        try:
+            frame = aggregate(
+                source.table,
+                dialect,
+                group,
+                time_column,
+                request.grain,
+                by,
+                timezone,
+                request.window,
+                unavailable,
+                segments,
+                censor,
+            )
+        except (LookupError, NotImplementedError, ExpressionError) as exc:
+            # a kind, function or percentile the backend cannot do: named, located later
+            failures.update({s.id: str(exc) for s in group})
+            continue
+        parts = frame.partition_by("metric", as_dict=True)
+        for spec in group:
+            cells[spec.id] = parts.get((spec.id,), frame.clear())
+    for spec in everything:
+        kind = kind_of(spec.compute)
+        if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
+            if not isinstance(spec.compute, OpenAtEndCompute) and local is not None:
+                # a kind with no Ibis plan (the roster's headcount and attrition, time to
+                # proficiency) computes its cells with polars from the rows tpmkit read:
+                # small roster tables, the same records as the polars engine
+                cells[spec.id] = local_cells(spec, local, request, timezone)
+                continue
+            source = inputs[str(spec.dataset)]
+            cells[spec.id] = stock_cells(
+                source.table, dialect, spec, request.grain, by, timezone, request.window
+            )
+    if failures:
+        raise ComputeError(failures)
+    for spec in _formula_order(everything, aliases):
+        inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
+        if spec.id in unavailable or not inputs_ready:
+            unavailable.setdefault(spec.id, "an input metric has no data source")
+            continue
+        kind = kind_of(spec.compute)
+        cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by, timezone)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    return finish(table, metrics, request, timezone, unavailable)

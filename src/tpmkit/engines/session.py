@@ -1,0 +1,59 @@
+"""The engine of one command: the project's `engine:` (or `--engine`), its backend opened
+once on first use, and the `table:` sources read from the project's `connection:`. Ibis
+is imported only when an Ibis engine or a table source is used."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tpmkit.engines.backend import Backend
+    from tpmkit.spec.loader import Definitions
+
+
+class EngineSession:
+    """The backend a command's evaluations share (None for the polars engine)."""
+
+    def __init__(self, project: Definitions, session: Any = None) -> None:
+        self.project = project
+        self.name = project.spec.engine
+        self.session = session  # an existing SparkSession (a Databricks job), if given
+        self._backend: Backend | None = None
+
+    def backend(self) -> Backend | None:
+        """The Ibis backend of the engine, opened on first use; None for polars."""
+        if self.name == "polars":
+            return None
+        if self._backend is None:
+            from tpmkit.engines.backend import open_backend
+
+            spec = self.project.spec
+            self._backend = open_backend(
+                self.name, spec.connection, self.project.root, spec.spark, self.session
+            )
+            if self.name != "spark":  # a database session closes with the command; a
+                # Spark session is shared by the process (getOrCreate) and stays
+                weakref.finalize(self, self._backend.close)
+        return self._backend
+
+    def with_tables(self, data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """`data` with a frame for each `table:` source not given there, read from the
+        project's connection (a given frame wins, as it does over files)."""
+        spec = self.project.spec
+        tables = {
+            name: source.table
+            for name, source in spec.sources.items()
+            if source.table and name not in (data or {})
+        }
+        if not tables or spec.connection is None:
+            return data
+        from tpmkit.engines.backend import connect_source, read_table
+
+        source = connect_source(spec.connection, self.project.root)
+        try:
+            read = {name: read_table(source, name, str(table)) for name, table in tables.items()}
+        finally:
+            source.close()
+        return {**read, **(data or {})}

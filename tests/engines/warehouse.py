@@ -1,0 +1,79 @@
+"""The example's exports as tables of a DuckDB database file, and the example's project
+file reading them with `table:` (the same column mappings) from `connection:`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "contact-center"
+TABLES = {  # dataset -> export file
+    "calls": "acd_calls.csv",
+    "tickets": "tickets.csv",
+    "qa": "qa.csv",
+    "schedule": "schedule.csv",
+    "costs": "costs.csv",
+    "agents": "roster.csv",
+    "queues": "queues.csv",
+    "system_events": "system_events.parquet",
+    "incidents": "incidents.csv",
+    "coaching": "coaching.csv",
+}
+
+
+def write_warehouse(root: Path, *, typed: bool) -> Path:
+    """warehouse.duckdb under `root` with one table per dataset: every column text
+    (`typed` False: as an export, tpmkit types it) or typed by DuckDB's reader."""
+    import duckdb
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    for table, file in TABLES.items():
+        source = str(EXAMPLE / "data" / file)
+        if file.endswith(".parquet"):
+            reader = f"read_parquet('{source}')"
+        else:
+            reader = f"read_csv('{source}', all_varchar = {str(not typed).lower()})"
+        con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM {reader}')
+    con.close()
+    return path
+
+
+def table_project(root: Path, *, typed: bool = False) -> Path:
+    """A copy of the example project whose sources are tables of warehouse.duckdb."""
+    write_warehouse(root, typed=typed)
+    shutil.copytree(EXAMPLE / "metrics", root / "metrics", dirs_exist_ok=True)
+    # the notes beside the project file are not a table: the same file, as the example has it
+    shutil.copy(EXAMPLE / "annotations.csv", root / "annotations.csv")
+    text = (EXAMPLE / "tpmkit.yaml").read_text(encoding="utf-8")
+    for table, file in TABLES.items():
+        text = text.replace(f"path: data/{file}", f"table: {table}")
+    assert "path:" not in re.sub(r"#.*", "", text)
+    text = text.replace("sources:\n", "connection: duckdb://warehouse.duckdb\nsources:\n", 1)
+    path = root / "tpmkit.yaml"
+    path.write_text(text + "cache: false\n", encoding="utf-8")
+    return path
+
+
+def postgres_tables(con: object) -> None:
+    """Create one table per dataset on an Ibis PostgreSQL connection `con`."""
+    import polars as pl
+
+    for table, file in TABLES.items():
+        path = EXAMPLE / "data" / file
+        frame = (
+            pl.read_parquet(path)
+            if file.endswith(".parquet")
+            else pl.read_csv(path, infer_schema=False)
+        )
+        con.create_table(table, frame.to_arrow(), overwrite=True)  # type: ignore[attr-defined]
+
+
+def postgres_project(root: Path, url: str) -> Path:
+    """A copy of the example project whose sources are tables of the database at `url`."""
+    path = table_project(root)
+    text = path.read_text(encoding="utf-8").replace("duckdb://warehouse.duckdb", url)
+    path.write_text(text, encoding="utf-8")
+    return path

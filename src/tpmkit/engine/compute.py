@@ -66,6 +66,34 @@ def _group_plain(
     return groups
 
 
+def records_from_cells(
+    cells: dict[str, pl.DataFrame],
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> pl.DataFrame:
+    """The records of `metrics` from the cells of the row and stock kinds: formulas and
+    derived metrics combined from their inputs' cells, then labelled and judged (`finish`);
+    the polars engine and the Ibis engines both end here."""
+    specs = {s.id: s for s in everything}
+    by = list(request.by)
+    for spec in _formula_order(everything, aliases):
+        inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
+        if spec.id in unavailable or not inputs_ready:
+            unavailable.setdefault(spec.id, "an input metric has no data source")
+            continue
+        kind = kind_of(spec.compute)
+        cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by, timezone)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    return finish(table, metrics, request, timezone, unavailable)
+
+
 def local_cells(
     spec: MetricSpec, inputs: Mapping[str, Input], request: Request, timezone: str
 ) -> pl.DataFrame:
@@ -158,7 +186,6 @@ def compute_records(
     unavailable = dict(unavailable or {})
     by = list(request.by)
     everything = [*metrics, *(helpers or [])]
-    specs = {s.id: s for s in everything}
     groups = _group_plain(everything, inputs)
     segments = segment_flags(everything, aliases, by)
 
@@ -184,18 +211,7 @@ def compute_records(
         kind = kind_of(spec.compute)
         if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
             cells[spec.id] = local_cells(spec, inputs, request, timezone)
-    for spec in _formula_order(everything, aliases):
-        inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
-        if spec.id in unavailable or not inputs_ready:
-            unavailable.setdefault(spec.id, "an input metric has no data source")
-            continue
-        kind = kind_of(spec.compute)
-        cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
-    wanted = [cells[s.id] for s in metrics if s.id in cells]
-    if not wanted:
-        return empty_records(by, timezone)
-    table = pl.concat(wanted, how="diagonal_relaxed")
-    return finish(table, metrics, request, timezone, unavailable)
+    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)
 
 
 def _cells(

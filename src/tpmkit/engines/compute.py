@@ -14,11 +14,9 @@ import polars as pl
 from tpmkit.engine.compute import (
     Input,
     Request,
-    _formula_order,
     _group_plain,
-    finish,
-    formula_inputs,
     local_cells,
+    records_from_cells,
     segment_flags,
 )
 from tpmkit.engine.kinds import kind_of
@@ -26,7 +24,6 @@ from tpmkit.engines.cells import aggregate
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.stock import stock_cells
 from tpmkit.errors import ComputeError
-from tpmkit.records import empty_records
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.expressions import ExpressionError
 from tpmkit.spec.models import MetricSpec
@@ -60,7 +57,6 @@ def compute_records_ibis(
     unavailable = dict(unavailable or {})
     by = list(request.by)
     everything = [*metrics, *(helpers or [])]
-    specs = {s.id: s for s in everything}
     groups = _group_plain(everything, inputs)  # type: ignore[arg-type]  # only .time_column
     segments = segment_flags(everything, aliases, by)
     cells: dict[str, pl.DataFrame] = {}
@@ -104,15 +100,4 @@ def compute_records_ibis(
             )
     if failures:
         raise ComputeError(failures)
-    for spec in _formula_order(everything, aliases):
-        inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
-        if spec.id in unavailable or not inputs_ready:
-            unavailable.setdefault(spec.id, "an input metric has no data source")
-            continue
-        kind = kind_of(spec.compute)
-        cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
-    wanted = [cells[s.id] for s in metrics if s.id in cells]
-    if not wanted:
-        return empty_records(by, timezone)
-    table = pl.concat(wanted, how="diagonal_relaxed")
-    return finish(table, metrics, request, timezone, unavailable)
+    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)

@@ -13,8 +13,8 @@ import polars as pl
 
 from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override
-from tpmkit.engine.kinds.open_at_period_end import _components, _grid
-from tpmkit.engine.window import START, Window, bounds
+from tpmkit.engine.kinds.open_at_period_end import _components, _grid, running_stock
+from tpmkit.engine.window import START, Window
 from tpmkit.engines.cells import PERIOD, override_condition, period_key, to_instants, utc_instant
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.kinds.base import Rows
@@ -140,25 +140,6 @@ def _over_periods(
             periods.period_start(at, grain).dt.offset_by(periods.span(grain, -1))
         ).item()
     grid = _grid(first_start, last_start, grain, timezone)
-    table = grid.join(groups, how="cross").join(
-        found, on=[START, *by], how="left", nulls_equal=True
-    )
-    value = pl.col("__d").fill_null(0).cum_sum()
-    value = value.over(by, order_by=START) if by else value
-    table = table.sort(START).with_columns(value.alias("__v"))
-    start, end = bounds(window, timezone)
-    if start is not None:
-        table = table.filter(pl.col(START) >= start)
-    if end is not None:
-        table = table.filter(pl.col(START) < end)
-    return table.select(
-        pl.lit(spec.id).alias("metric"),
-        START,
-        *by,
-        pl.col(START).alias("__first"),
-        pl.col(START).alias("__last"),
-        pl.col("__v").cast(pl.Float64).alias("value"),
-        pl.col("__v").cast(pl.Int64).alias("n"),
-        pl.col("override").cast(pl.Int32),
-        *_components(pl.col("__v")),
-    )
+    return running_stock(
+        grid.lazy(), groups.lazy(), found.lazy(), spec, by, timezone, window
+    ).collect()

@@ -82,6 +82,11 @@ class Segment:
         }
 
 
+def difference(before: float | None, after: float | None) -> float | None:
+    """after − before; None when either is unknown."""
+    return None if before is None or after is None else after - before
+
+
 OFFSETTING = 0.05  # a change under this share of its segments' movements is "about unchanged"
 
 
@@ -111,9 +116,7 @@ class Decomposition:
     @property
     def change(self) -> float | None:
         """The total change, after − before (None when either is unknown)."""
-        if self.before is None or self.after is None:
-            return None
-        return self.after - self.before
+        return difference(self.before, self.after)
 
     @property
     def adds_up(self) -> bool:
@@ -257,9 +260,7 @@ class Explanation:
     @property
     def change(self) -> float | None:
         """The total change, after − before (None when either is unknown)."""
-        if self.before is None or self.after is None:
-            return None
-        return self.after - self.before
+        return difference(self.before, self.after)
 
     @property
     def best(self) -> Decomposition | None:

@@ -99,8 +99,23 @@ def open_at_end(
         periods.period_start(h, grain).first().dt.offset_by(periods.span(grain, -1)).alias("last"),
     ).collect()
     grid = _grid(span["first"][0], span["last"][0], grain, timezone).lazy()
+    return running_stock(grid, groups, events, spec, by, timezone, window).collect()
+
+
+def running_stock(
+    grid: pl.LazyFrame,
+    groups: pl.LazyFrame,
+    deltas: pl.LazyFrame,
+    spec: MetricSpec,
+    by: list[str],
+    timezone: str,
+    window: Window,
+) -> pl.LazyFrame:
+    """The stock's cells from its per-period changes (`__d` by START and group): every
+    group on every period of `grid`, the running sum of the changes, cut to `window` (the
+    polars plan and the Ibis engines' both end here)."""
     table = grid.join(groups, how="cross").join(
-        events, on=[START, *by], how="left", nulls_equal=True
+        deltas, on=[START, *by], how="left", nulls_equal=True
     )
     value = pl.col("__d").fill_null(0).cum_sum()
     value = value.over(by, order_by=START) if by else value
@@ -120,7 +135,7 @@ def open_at_end(
         pl.col("__v").cast(pl.Int64).alias("n"),
         pl.col("override").cast(pl.Int32),
         *_components(pl.col("__v")),
-    ).collect()
+    )
 
 
 def _components(value: pl.Expr) -> list[pl.Expr]:

@@ -148,3 +148,15 @@ def test_the_example_agent_report_from_the_command_line(tmp_path, name):
     text = out.read_text(encoding="utf-8")
     assert "Your standing — agent A047, team Lisbon Tech" in text
     assert set(re.findall(r"A0\d\d", text)) == {"A047"}
+
+
+def test_the_agent_view_without_an_agent_names_the_flag():
+    """The agent view is one agent's; the CLI says which flag is missing, exit 2."""
+    from typer.testing import CliRunner
+
+    from tpmkit.cli.app import app
+
+    args = ["report", "--project", str(EXAMPLE), "--role", "agent", "-o", "x.html", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "--role agent: say whose report it is with --agent" in result.output

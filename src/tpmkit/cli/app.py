@@ -61,6 +61,10 @@ FLAGS: list[tuple[str, str]] = [
         r"judge it anyway with --at \1, or use a shorter --period",
     ),
     (r"^check role and cadence against", "check --role and --cadence against"),
+    (
+        r"^role agent: say whose report it is with agent",
+        "--role agent: say whose report it is with --agent",
+    ),
     (r"already exists; use force to", "already exists; use --force to"),
     (r're-run with on_bad_rows="quarantine"', "re-run with --on-bad-rows quarantine"),
 ]

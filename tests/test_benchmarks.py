@@ -20,6 +20,7 @@ from polars.testing import assert_frame_equal
 from conftest import REPO
 from tpmkit import project as api
 from tpmkit.data.load import load_dataset
+from benchmarks.harness import UNBASELINED as WORKFORCE  # no baseline implements them
 
 # not_judged: queue measures and metrics without thresholds by agent, and no agent at all
 STATUSES = {"ok", "warning", "critical", "insufficient_sample", "no_data", "not_judged"}
@@ -28,12 +29,6 @@ STATUSES = {"ok", "warning", "critical", "insufficient_sample", "no_data", "not_
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory):
     return generate(tmp_path_factory.mktemp("bench") / "data", 30_000)  # two replicas
-
-
-# the workforce metrics of issue 20 (roster and cohort measures) have no baseline
-# implementation: the baselines reproduce the contact metrics; tests/test_workforce.py
-# checks these by hand
-WORKFORCE = ["headcount", "attrition_rate", "early_attrition_rate", "time_to_proficiency"]
 
 
 def tpmkit_records(layout, fmt: str) -> pl.DataFrame:

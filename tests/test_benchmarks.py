@@ -14,13 +14,13 @@ import polars as pl
 import pytest
 from benchmarks import baseline_polars
 from benchmarks.data import COLUMNS, example_frames, generate
+from benchmarks.harness import UNBASELINED as WORKFORCE  # no baseline implements them
 from benchmarks.harness import disagreements
 from polars.testing import assert_frame_equal
 
 from conftest import REPO
 from tpmkit import project as api
 from tpmkit.data.load import load_dataset
-from benchmarks.harness import UNBASELINED as WORKFORCE  # no baseline implements them
 
 # not_judged: queue measures and metrics without thresholds by agent, and no agent at all
 STATUSES = {"ok", "warning", "critical", "insufficient_sample", "no_data", "not_judged"}

@@ -87,14 +87,20 @@ def test_the_operations_manager_sees_the_workforce(make):
     people = report.people
     assert people is not None and people.workforce is not None
     view = people.workforce
-    # the data end on Friday 02-27: the latest complete week is W08
+    # the data end on Friday 02-27: the latest complete week is W08 (the tenure bands' period)
     assert view.period == "2026-W08"
+    # attrition is reviewed monthly: the weekly report shows its trend by month, up to the
+    # month holding W08 (issue 20 review; the trend was weekly, W08 read 1 ÷ 7.5 × 365.25 ÷ 7
+    # × 100 = 695.7 %)
+    assert (view.grain, view.band_grain) == ("month", "week")
     trend = {row["period"]: row for row in view.trend}
-    # W08 (02-16 .. 02-22): 8 on Monday, v3 leaves on Friday: 7 on Sunday;
-    # 1 leaver ÷ 7.5 × 365.25 ÷ 7 × 100
-    w08 = trend["2026-W08"]
-    assert w08["headcount"]["value"] == 7.0
-    assert w08["attrition_rate"]["value"] == pytest.approx(1 / 7.5 * 365.25 / 7 * 100)
+    assert list(trend) == ["2026-01", "2026-02"]
+    # February: 7 on the 1st (v1 v2 v3 h1 h2 h3 h4; h5 joins on the 2nd), 7 on the 28th (v3
+    # left on the 20th); 1 leaver ÷ 7 × 365.25 ÷ 28 × 100 = 186.35 %
+    february = trend["2026-02"]
+    assert february["headcount"]["value"] == 7.0
+    assert february["attrition_rate"]["value"] == pytest.approx(1 / 7 * 365.25 / 28 * 100)
+    assert february["attrition_rate"]["status"] == "critical"  # judged: its own cadence
     # the censored agents are listed, never dropped
     assert [a.agent_id for a in view.not_proficient] == ["h3", "h5"]
     # AHT by tenure band in W08 (02-16 .. 02-22): h5 (hired 02-02, 14-18 days: 0-30, 600 s);
@@ -132,6 +138,11 @@ def test_the_workforce_section_reports_transfers_apart():
     report = tpmkit.load(example / "tpmkit.yaml").report(
         role="operations_manager", now=now, cache=False, why=False
     )
-    rows = {r["Period"]: r for r in workforce_context(report.people.workforce)["trend"]}
-    assert rows["2026-W46"]["Leavers"] == "4 (1 transfer, 3 voluntary)"
-    assert rows["2026-W45"]["Leavers"] == "0"
+    context = workforce_context(report.people.workforce)
+    rows = {r["Period"]: r for r in context["trend"]}
+    # by month, attrition's cadence (issue 20 review; the rows were weeks, W46 the same 4)
+    assert rows["2026-11"]["Leavers"] == "4 (1 transfer, 3 voluntary)"
+    assert rows["2026-10"]["Leavers"] == "0"
+    # November: 60 on the 1st, 56 on the 30th; 4 ÷ 58 × 365.25 ÷ 30 × 100 = 83.96 %
+    assert rows["2026-11"]["Attrition (annualised)"] == "84.0%"
+    assert context["trend_legend"].startswith("By month: attrition is reviewed monthly")

@@ -73,6 +73,7 @@ def _glance(report: Report, context: dict[str, Any]) -> list[str]:
         "",
         context["tiles_legend"],
         "",
+        *(line for cadence in context["cadence_lines"] for line in (cadence, "")),
         "| metric | value | status | change | target |",
         "|---|---:|---|---:|---:|",
     ]

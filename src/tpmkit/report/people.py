@@ -76,9 +76,18 @@ def workforce_context(view: WorkforceView | None) -> dict[str, Any] | None:
         }
         for b in view.bands
     ]
+    trend_legend = None
+    if view.band_grain is not None:
+        trend_legend = (
+            f"By {view.grain}: attrition is reviewed {view.grain}ly, and over one "
+            f"{view.band_grain} an annualised rate turns a single leaver into a three-digit "
+            f"percentage. The last {view.grain} holds this report's {view.band_grain}; the "
+            "roster's leave dates count up to its end."
+        )
     return {
         "grain": view.grain,
         "period": view.period,
+        "trend_legend": trend_legend,
         "trend_columns": TREND_COLUMNS,
         "trend": trend,
         "bands": BANDS,
@@ -146,6 +155,7 @@ def to_markdown(people: People | None) -> list[str]:
     work = context["people_workforce"]
     if work is not None:
         out += ["## Workforce", ""]
+        out += [work["trend_legend"], ""] if work["trend_legend"] else []
         out += markdown_table(work["trend_columns"], work["trend"])
         if work["band_rows"]:
             out += ["", f"### Performance by tenure band (days) — {work['period']}", ""]

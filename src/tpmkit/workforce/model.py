@@ -27,3 +27,6 @@ class WorkforceView:
     period: str | None  # the period of the tenure-band table
     bands: list[dict[str, Any]]  # per metric: {"metric", "name", "unit", band -> value, n}
     not_proficient: list[NotProficient] = field(default_factory=list)
+    # the grain of the tenure-band table's `period` when it is not the trend's (a weekly
+    # report shows the roster's trend by month, its cadence)
+    band_grain: str | None = None

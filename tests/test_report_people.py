@@ -146,3 +146,38 @@ def test_the_workforce_section_reports_transfers_apart():
     # November: 60 on the 1st, 56 on the 30th; 4 ÷ 58 × 365.25 ÷ 30 × 100 = 83.96 %
     assert rows["2026-11"]["Attrition (annualised)"] == "84.0%"
     assert context["trend_legend"].startswith("By month: attrition is reviewed monthly")
+
+
+def test_the_example_report_carries_units_annotations_and_leavers_apart():
+    """Issue 20 review, from the example: the time-to-proficiency tile names its unit
+    (kpi-catalogue.md: weeks); the Markdown report lists the annotations the HTML charts
+    mark; A053, hired 2026-08-17 and gone on 2026-11-13 before any proficient week, is
+    censored by leaving — listed apart, not as "not yet proficient"."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+    from tpmkit.render.values import fmt_gap, fmt_value
+    from tpmkit.report.people import workforce_context
+
+    assert fmt_value(10.0, "weeks") == "10.0 weeks" and fmt_gap(2.0, "weeks") == "+2.0 weeks"
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    report = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml").report(
+        role="operations_manager", now=now, cache=False, why=False
+    )
+    markdown = to_markdown(report)
+    assert "| Time to proficiency (2026-W34) | 10.0 weeks | Not judged | — | 8.0 weeks |" in (
+        markdown
+    )
+    # the outage of 2026-W41 on system_response_p95, inside the 8 weeks the report shows
+    assert "- System response time (p95) 2026-W41: CRM slowdown (excluded)" in markdown
+    context = workforce_context(report.people.workforce)
+    assert context["not_proficient"] == []
+    assert context["left_before"] == [
+        {"agent": "A053", "team": "Lisbon Tech", "hired": "2026-08-17", "left": "2026-11-13"}
+    ]
+    assert "### Not yet proficient" not in markdown
+    assert "| A053 | Lisbon Tech | 2026-08-17 | 2026-11-13 |" in markdown
+    html = to_html(report)
+    assert "A053 (Lisbon Tech, hired 2026-08-17, left 2026-11-13)" in html

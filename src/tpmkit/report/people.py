@@ -91,10 +91,23 @@ def workforce_context(view: WorkforceView | None) -> dict[str, Any] | None:
         "trend_columns": TREND_COLUMNS,
         "trend": trend,
         "bands": BANDS,
+        "left_before_title": LEFT_BEFORE,
         "band_rows": bands,
         "not_proficient": [
             {"agent": a.agent_id, "team": group_label(a.team), "hired": a.hired.isoformat()}
             for a in view.not_proficient
+            if a.left is None
+        ],
+        # kpi-catalogue.md: censored, listed — a leaver is censored by leaving, apart
+        "left_before": [
+            {
+                "agent": a.agent_id,
+                "team": group_label(a.team),
+                "hired": a.hired.isoformat(),
+                "left": a.left.isoformat(),
+            }
+            for a in view.not_proficient
+            if a.left is not None
         ],
     }
 
@@ -141,6 +154,7 @@ def people_context(people: People | None) -> dict[str, Any]:
     }
 
 
+LEFT_BEFORE = "Left before proficiency (censored by leaving, listed)"
 METHOD = (
     "Effect = (after − before) − (uncoached agents of the team, after − before), "
     "{window} weeks each side of the session's week; improved or worsened only when the "
@@ -172,6 +186,9 @@ def to_markdown(people: People | None) -> list[str]:
                 [{"agent": a["agent"], "team": a["team"], "hired": a["hired"]}
                  for a in work["not_proficient"]],
             )  # fmt: skip
+        if work["left_before"]:
+            out += ["", f"### {LEFT_BEFORE}", ""]
+            out += markdown_table(["agent", "team", "hired", "left"], work["left_before"])
         out.append("")
     coach = context["people_coaching"]
     if coach is not None:

@@ -24,14 +24,22 @@ PROFICIENCY = "time_to_proficiency"
 
 
 def not_proficient(project: Definitions, evaluate: Evaluator) -> list[NotProficient]:
-    """The agents hired in the data range with no proficient week yet, by hire date: per
-    agent, time to proficiency is their own time, or no value when censored."""
+    """The agents hired in the data range with no proficient week, by hire date: per agent,
+    time to proficiency is their own time, or no value when censored; a leaver carries
+    their leave date (censored by leaving, not "not yet proficient")."""
     if PROFICIENCY not in project.metrics:
         return []
-    need = Need((PROFICIENCY,), "all", ("team", "agent_id", "hire_date"), explicit=False)
-    try:
-        records = evaluate.one(need).records
-    except UsageError:
+    base = ("team", "agent_id", "hire_date")
+    records = None
+    # with the leave date where the roster has one (a roster without the column refuses
+    # the grouping: then without it)
+    for by in ((*base, "leave_date"), base):
+        try:
+            records = evaluate.one(Need((PROFICIENCY,), "all", by, explicit=False)).records
+            break
+        except UsageError:
+            continue
+    if records is None:
         return []
     censored = records.filter(
         (pl.col("metric") == PROFICIENCY)
@@ -40,7 +48,7 @@ def not_proficient(project: Definitions, evaluate: Evaluator) -> list[NotProfici
         & pl.col("value").is_null()
     ).sort("hire_date", "agent_id")
     return [
-        NotProficient(str(r["agent_id"]), r["team"], r["hire_date"])
+        NotProficient(str(r["agent_id"]), r["team"], r["hire_date"], r.get("leave_date"))
         for r in censored.iter_rows(named=True)
     ]
 

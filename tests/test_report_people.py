@@ -181,3 +181,30 @@ def test_the_example_report_carries_units_annotations_and_leavers_apart():
     assert "| A053 | Lisbon Tech | 2026-08-17 | 2026-11-13 |" in markdown
     html = to_html(report)
     assert "A053 (Lisbon Tech, hired 2026-08-17, left 2026-11-13)" in html
+
+
+def test_a_weekly_trainer_report_says_its_monthly_metrics_are_judged_by_month():
+    """The trainer's two metrics are reviewed monthly: a weekly report shows their values,
+    judges neither, and says how to judge them (no empty count line)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    example = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    weekly = to_markdown(example.report(role="trainer", now=now, cache=False, why=False))
+    assert "\nnothing judged\n" in weekly
+    assert (
+        "Not judged by week — judged monthly — run with --period month or longer: "
+        "DSAT traced to training, Errors traced to training." in weekly
+    )
+    assert "## Coaching effect" in weekly
+    monthly = example.report(role="trainer", period="month", now=now, cache=False, why=False)
+    assert {c.metric: c.status for c in monthly.cards}.keys() == {
+        "dsat_training_share",
+        "training_error_share",
+    }
+    assert all(c.status != "not_judged" for c in monthly.cards)
+    assert "Not judged by month" not in to_markdown(monthly)

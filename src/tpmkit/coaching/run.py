@@ -136,7 +136,9 @@ def _targets(
         )
     untargeted = named.filter(pl.col("metric") == "").height
     if untargeted:
-        notes.append(f"{untargeted} session(s) name no metric: give --metric to analyse them")
+        notes.append(
+            f"{untargeted} session(s) name no metric: `tpmkit coaching --metric ID` analyses them"
+        )
     named = named.filter(pl.col("metric") != "")
     ids = {m: project.aliases.get(m, m) for m in named.get_column("metric").unique()}
     unknown = sorted(m for m, i in ids.items() if i not in project.metrics)

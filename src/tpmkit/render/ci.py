@@ -67,7 +67,8 @@ def summary_line(result: CheckResult) -> str:
     failing = _failing_sources(result)
     failures = len(result.failures) + len(failing)
     verdict = f"FAIL: {failures} failing" if failures else "PASS"
-    shown = f"{verdict} — {result.period}: {len(result.judged)} judged ({counts})"
+    shown = f"{verdict} — {result.period}: {len(result.judged)} judged"
+    shown += f" ({counts})" if counts else ""
     aside = len(result.verdicts) - len(result.judged)
     shown += f"; {aside} not judged" if aside else ""
     return shown + "".join(f"; source {s.name} {s.status}" for s in failing)

@@ -177,7 +177,9 @@ def first_screen(report: Report) -> dict[str, Any]:
     )
     counts = report.counts()
     context = {
-        "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items()),
+        # a view whose metrics are all reviewed at a longer cadence judges none of them
+        "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items())
+        or "nothing judged",
         "cadence_lines": cadence_lines(report),
         "tiles": tiles,
         "tiles_legend": TILES_LEGEND,

@@ -175,7 +175,7 @@ def test_coach_filter_and_without_metric(make):
     assert {s.coach for s in only_ana.sessions} == {"Ana"}
     everyone = loaded.coaching()  # Ben's sessions name no metric: left out, with a note
     assert {s.coach for s in everyone.sessions} == {"Ana"}
-    assert any("give --metric" in n for n in everyone.notes)
+    assert any("`tpmkit coaching --metric ID` analyses them" in n for n in everyone.notes)
 
 
 def test_cli_table_json_markdown(make):

@@ -155,6 +155,12 @@ def people_context(people: People | None) -> dict[str, Any]:
 
 
 LEFT_BEFORE = "Left before proficiency (censored by leaving, listed)"
+# the agent view's legend (templates/people_sessions.html.j2 words it the same)
+AGENT_METHOD = (
+    "Effect = (after − before) − (uncoached agents of your team, after − before), {window} "
+    "weeks each side of the session's week; improved or worsened only when the whole 95 % "
+    "interval is on one side of zero."
+)
 METHOD = (
     "Effect = (after − before) − (uncoached agents of the team, after − before), "
     "{window} weeks each side of the session's week; improved or worsened only when the "
@@ -193,7 +199,8 @@ def to_markdown(people: People | None) -> list[str]:
     coach = context["people_coaching"]
     if coach is not None:
         title = "Your coaching sessions" if coach["agent"] else "Coaching effect"
-        out += [f"## {title}", "", METHOD.format(window=coach["window"])]
+        method = AGENT_METHOD if coach["agent"] else METHOD
+        out += [f"## {title}", "", method.format(window=coach["window"])]
         for m in coach["metrics"]:
             if not coach["agent"]:
                 out += ["", f"### {markdown_cell(m['metric'])} by coach", ""]

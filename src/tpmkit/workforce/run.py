@@ -115,16 +115,14 @@ def workforce(
 def _cadence_grain(project: Definitions, present: Sequence[str], grain: str) -> str:
     """The grain of the workforce trend: the report's, or the roster metrics' cadence when
     the report's period is shorter (engine/status.py: not judged on a shorter period)."""
-    from tpmkit.engine.status import cadence_reasons
+    from tpmkit.engine.status import CADENCE_GRAINS, cadence_reasons
 
     specs = [project.metrics[m].spec for m in present]
     shorter = cadence_reasons(specs, grain)
     cadences = {s.cadence for s in specs if s.id in shorter and s.cadence}
     if not cadences:
         return grain
-    from tpmkit.engine.status import CADENCE_GRAINS
-
-    order = list(CADENCE_GRAINS)
+    order = list(CADENCE_GRAINS)  # daily, weekly, monthly: the longest of them
     return str(CADENCE_GRAINS[max(cadences, key=order.index)])
 
 
@@ -135,8 +133,8 @@ def _holding(records: pl.DataFrame, at: str | None, grain: str) -> str | None:
     starts = records.filter(pl.col("period") == at).get_column("period_start").drop_nulls()
     if starts.is_empty():
         return None
-    start = pl.select(pl.lit(starts.min())).to_series()
-    return str(pl.select(cut.label(cut.period_start(pl.lit(start.item()), grain), grain)).item())
+    first = pl.lit(starts.min(), dtype=starts.dtype)
+    return str(pl.select(cut.label(cut.period_start(first, grain), grain)).item())
 
 
 def _leavers(

@@ -259,12 +259,27 @@ def test_dsat_training_share(surveys):
     record = surveys[("dsat_training_share", "2026-W02")]
     assert record["value"] == pytest.approx(100 * 2 / 3)
     assert record["n"] == 3
-    assert record["status"] == "insufficient_sample"  # min_sample 10
-    # W03: no DSAT -> no data
+    # reviewed monthly: a week keeps its value but is not judged (issue 20 review: judged on
+    # its cadence); before, this week read insufficient_sample (n 3 < min_sample 10)
+    assert record["status"] == "not_judged"
+    assert record["reason"] == "judged monthly — run with --period month or longer"
+    # W03: no DSAT -> no value, and why after why it is not judged
     record = surveys[("dsat_training_share", "2026-W03")]
     assert record["value"] is None
     assert record["n"] == 0
-    assert record["status"] == "no_data"
+    assert record["status"] == "not_judged"
+    assert record["reason"].startswith("judged monthly — ")
+    assert record["reason"].endswith("; no qualifying rows in this period and group")
+
+
+def test_dsat_training_share_judged_on_its_month(make):
+    # the same surveys by month: January's DSAT with a root cause are W02's three (s4, s5,
+    # s8; W03 has none) -> 2 / 3, n 3 < min_sample 10 -> insufficient_sample, now judged
+    index = evaluate(make, SURVEYS, ["dsat_training_share"], period="month")
+    record = index[("dsat_training_share", "2026-01")]
+    assert record["value"] == pytest.approx(100 * 2 / 3)
+    assert record["n"] == 3
+    assert record["status"] == "insufficient_sample"
 
 
 def test_week_without_surveys_is_no_data(surveys):
@@ -273,7 +288,12 @@ def test_week_without_surveys_is_no_data(surveys):
         record = surveys[(metric_id, "2026-W04")]
         assert record["value"] is None, metric_id
         assert record["n"] == 0, metric_id
-        assert record["status"] == "no_data", metric_id
+        # nps and dsat_training_share are reviewed monthly: not judged on a week (before
+        # judging on cadence, no_data), and the reason still says there is no value
+        monthly = metric_id in ("nps", "dsat_training_share")
+        assert record["status"] == ("not_judged" if monthly else "no_data"), metric_id
+        if monthly:
+            assert record["reason"].startswith("judged monthly — "), metric_id
 
 
 def test_surveys_all_period(make):

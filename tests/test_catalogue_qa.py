@@ -212,7 +212,11 @@ def test_calibration_session_with_one_evaluation_is_no_data(make):
     record = index[("qa_calibration_variance", W02)]
     assert record["value"] is None
     assert record["n"] == 0
-    assert record["status"] == "no_data"
+    # calibration variance is reviewed monthly: a week is not judged (issue 20 review; it
+    # read no_data before), and the reason keeps why there is no value
+    assert record["status"] == "not_judged"
+    assert record["reason"].startswith("judged monthly — ")
+    assert "no qualifying rows" in record["reason"]
     # the calibration row does not feed qa_score either
     assert index[("qa_score", W02)]["value"] is None
 

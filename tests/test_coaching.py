@@ -175,7 +175,7 @@ def test_coach_filter_and_without_metric(make):
     assert {s.coach for s in only_ana.sessions} == {"Ana"}
     everyone = loaded.coaching()  # Ben's sessions name no metric: left out, with a note
     assert {s.coach for s in everyone.sessions} == {"Ana"}
-    assert any("give --metric" in n for n in everyone.notes)
+    assert any("`tpmkit coaching --metric ID` analyses them" in n for n in everyone.notes)
 
 
 def test_cli_table_json_markdown(make):
@@ -233,3 +233,70 @@ def test_the_log_may_be_given_as_a_frame(make):
     frame = pl.DataFrame([dict(zip(rows[0], r, strict=True)) for r in rows[1:]])
     result = loaded.coaching(metric="aht", data={"coaching": frame})
     assert len(result.sessions) == 8
+
+
+def test_every_non_verdict_says_why_in_a_trainers_words(make):
+    """Issue 20 review: sessions that cannot be estimated, a coach with one session and a
+    held effect the data do not reach each carry a reason, in the table and in JSON."""
+    from coaching_fixture import coaching_csv
+    from tpmkit.render.coaching_table import session_rows, summary_rows
+
+    path = make_project(make)
+    (path.parent / "agents.csv").write_text(
+        (path.parent / "agents.csv").read_text(encoding="utf-8") + "r1,North\n", encoding="utf-8"
+    )
+    extra = (
+        # a typo in the log: no such agent anywhere
+        "u1,zz9,2026-02-18 14:00:00,Cy,aht,call control\n"
+        # in the roster, never on the phones
+        "u2,r1,2026-02-18 14:00:00,Cy,aht,call control\n"
+        # on the phones, but not in the 4 weeks either side of a session in October 2025
+        "u3,n5,2025-10-01 14:00:00,Cy,aht,call control\n"
+        # week 13 (2026-04-06): the after-window (weeks 14-17) is in the data, the held
+        # window (weeks 22-25) is not: the data end in week 19, 2026-W21
+        "u4,s5,2026-04-08 14:00:00,Dee,aht,call control\n"
+    )
+    (path.parent / "coaching.csv").write_text(coaching_csv() + extra, encoding="utf-8")
+    result = tpmkit.load(path).coaching(metric="aht")
+    sessions = {s.session_id: s for s in result.sessions}
+    reasons = {k: sessions[k].estimate.reason for k in ("u1", "u2", "u3")}
+    assert reasons == {
+        "u1": "unknown agent zz9 (not in the roster or the calls)",
+        "u2": "r1 has no calls for aht at all",
+        # the session's week is 2025-W40: the windows are 2025-W36 … 2025-W44
+        "u3": "n5 has no calls in the window (2025-W36 – 2025-W44)",
+    }
+    for key in ("u1", "u2", "u3"):
+        assert sessions[key].estimate.verdict == "insufficient_sample"
+        assert sessions[key].held is None
+        assert sessions[key].held_reason == "no effect to follow up"
+    held = sessions["u4"]
+    assert held.estimate.verdict != "insufficient_sample" and held.estimate.effect is not None
+    assert held.held is None and held.held_reason == "not reached (data end 2026-W21)"
+    rows = {r["session"]: r for r in session_rows(result.sessions, "seconds")}
+    assert rows["u1"]["verdict"] == "unknown agent zz9 (not in the roster or the calls)"
+    assert rows["u1"]["effect"] == "—" and rows["u1"]["95% interval"] == "—"
+    assert rows["u4"]["held at 8 weeks"] == "not reached (data end 2026-W21)"
+    # Dee coached once: her agent's effect, never an interval
+    dee = next(c for c in result.coaches if c.name == "Dee")
+    assert (dee.sessions, dee.agents) == (1, 1)
+    assert dee.estimate.effect == pytest.approx(held.estimate.effect)
+    assert dee.estimate.low is None and dee.estimate.high is None
+    assert dee.estimate.reason == "no interval: 1 agent (needs 2)"
+    assert dee.held_reason == "not reached (data end 2026-W21)"
+    cells = {r["name"]: r for r in summary_rows(result.coaches, "seconds")}
+    assert cells["Dee"]["95% interval"] == "—"
+    assert cells["Dee"]["verdict"] == "no interval: 1 agent (needs 2)"
+    assert cells["Dee"]["held at 8 weeks"] == "not reached (data end 2026-W21)"
+    # Cy's three sessions have no effect at all
+    assert cells["Cy"]["verdict"] == "no agent with an effect"
+    assert cells["Cy"]["held at 8 weeks"] == "no effect to follow up"
+    # Ana's sessions reach the held window: a held effect, no reason
+    ana = next(c for c in result.coaches if c.name == "Ana")
+    assert ana.held is not None and ana.held_reason is None
+    # no session without an effect is said to be compared with the whole operation
+    assert not any("u1" in n or "u2" in n or "u3" in n for n in result.notes)
+    found = result.to_dict()
+    by_id = {s["session_id"]: s for s in found["sessions"]}
+    assert by_id["u4"]["held"] is None
+    assert by_id["u4"]["held_reason"] == "not reached (data end 2026-W21)"

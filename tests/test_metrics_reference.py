@@ -83,3 +83,30 @@ def test_every_built_in_action_is_the_owners_to_take():
         owner = str(metric.get("owner", "")).replace("_", " ")
         for status, action in (metric.get("actions") or {}).items():
             assert action.split(":")[0] == owner, (metric["id"], status, action)
+
+
+def test_the_built_in_catalogue_has_nothing_for_validate_strict_to_refuse():
+    """Issue 20 review: `validate --strict` failed on the built-in time_to_proficiency, a gated
+    metric with no actions. Every built-in metric passes the metric checks with no issue at
+    all (each gated one has an owner and a step for warning and critical)."""
+    from tpmkit.spec.checks import check_metric
+
+    found = {m.id: [i.message for i in check_metric(m)] for m in load_builtin()}
+    assert {k: v for k, v in found.items() if v} == {}
+    proficiency = {m.id: m.spec for m in load_builtin()}["time_to_proficiency"]
+    assert set(proficiency.actions) == {"warning", "critical"}
+
+
+def test_validate_strict_is_clean_on_the_bundled_example(tmp_path):
+    """The example (built-ins, its own metrics and data) validates with --strict: exit 0."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from tpmkit.cli import app
+
+    copy = tmp_path / "example"
+    shutil.copytree(REPO / "examples" / "contact-center", copy)
+    result = CliRunner().invoke(app, ["validate", "--strict", "-p", str(copy / "tpmkit.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(": ok"), result.output

@@ -399,15 +399,23 @@ def test_a_long_message_is_capped_with_the_rest_in_the_report(tmp_path):
     checked = loaded.check(by=["team"], cache=False, why=False)
     done = loaded.notify(checked, dry_run=True)
     message = done.message
-    # 27 failing (critical) and 10 warnings (check lines); 3 of the criticals are annualised
-    # attrition (the operation and two teams), since the example has leavers (issue 20)
-    assert len(message.alerts) == 37
-    assert sum(a.metric == "attrition_rate" for a in message.alerts) == 3
+    # 23 critical and 9 warnings. Before judging on cadence (issue 20 review) there were 37:
+    # annualised attrition (the operation and two teams, critical), nps (critical) and mttr
+    # (warning, the example's own metric) are reviewed monthly, so a week no longer judges
+    # them — the message says so
+    assert len(message.alerts) == 32
+    assert not {"attrition_rate", "nps", "mttr"} & {a.metric for a in message.alerts}
+    assert message.off_cadence["attrition_rate"] == (
+        "judged monthly — run with --period month or longer"
+    )
     text = message.text()
     assert text.count("\n• ") == 8 + 3  # 8 breaches and 3 early warnings shown
-    assert "… and 29 more: `tpmkit check` lists them all" in text
+    assert "… and 24 more: `tpmkit check` lists them all" in text
+    assert (
+        "Not judged on this period (judged monthly — run with --period month or longer): " in text
+    )
     message.report = tmp_path / "r.html"
-    assert f"… and 29 more: see the report, {tmp_path / 'r.html'}" in message.text()
+    assert f"… and 24 more: see the report, {tmp_path / 'r.html'}" in message.text()
 
 
 @pytest.mark.parametrize(

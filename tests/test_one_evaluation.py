@@ -64,15 +64,19 @@ def test_operations_manager_report_evaluates_each_need_once(runs):
     # the site table is the scorecard's site average too; the team and queue tables are the
     # levels of the breach list (issue 15); the workforce section (issue 20) adds the
     # agent metrics by tenure band, time to proficiency per agent (the not yet proficient)
-    # and the leavers by reason (transfers reported apart)
+    # and the leavers by reason (transfers reported apart). Attrition is reviewed monthly, so
+    # the workforce trend and its leavers are by month — one evaluation more than when they
+    # reused the weekly view's records (issue 20 review: judged on its cadence) — and the
+    # agents without a proficient week carry their leave date (a leaver is listed apart)
     workforce = {
         ("week", ("tenure_band",), None, None),
-        ("all", ("team", "agent_id", "hire_date"), None, None),
-        ("week", ("leave_reason",), None, None),
+        ("all", ("team", "agent_id", "hire_date", "leave_date"), None, None),
+        ("month", (), None, None),
+        ("month", ("leave_reason",), None, None),
     }
     levels = {("week", (c,), None, None) for c in ("vendor", "queue")}
     assert set(runs) == SHARED | levels | workforce
-    assert len(runs) == 12  # 8 before the view had every level, 9 before the workforce
+    assert len(runs) == 13  # 8 before the view had every level, 9 before the workforce
     assert max(Counter(runs).values()) == 1
 
 
@@ -114,12 +118,12 @@ def test_the_why_of_a_report_adds_one_evaluation_per_dimension(runs):
 
 @pytest.mark.parametrize(
     # the whole operation, vendor, site, queue and team: 5 for a trainer (2 before issue 15);
-    # the operations manager's workforce section adds 3 (by tenure band, per agent, by leave
-    # reason); the
+    # the operations manager's workforce section adds 4 (by tenure band, per agent, by month
+    # and by leave reason: attrition's trend is by month, its cadence); the
     # trainer's coaching section 1 (team × agent: the coached agents and their teammates),
     # now that the example has a coaching log (issue 20)
     ("role", "distinct"),
-    [("team_lead", 10), ("operations_manager", 12), ("trainer", 6)],
+    [("team_lead", 10), ("operations_manager", 13), ("trainer", 6)],
 )
 def test_cli_report_runs_the_engine_once_per_need(runs, tmp_path, role, distinct):
     output = tmp_path / "report.md"

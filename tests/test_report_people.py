@@ -87,14 +87,20 @@ def test_the_operations_manager_sees_the_workforce(make):
     people = report.people
     assert people is not None and people.workforce is not None
     view = people.workforce
-    # the data end on Friday 02-27: the latest complete week is W08
+    # the data end on Friday 02-27: the latest complete week is W08 (the tenure bands' period)
     assert view.period == "2026-W08"
+    # attrition is reviewed monthly: the weekly report shows its trend by month, up to the
+    # month holding W08 (issue 20 review; the trend was weekly, W08 read 1 ÷ 7.5 × 365.25 ÷ 7
+    # × 100 = 695.7 %)
+    assert (view.grain, view.band_grain) == ("month", "week")
     trend = {row["period"]: row for row in view.trend}
-    # W08 (02-16 .. 02-22): 8 on Monday, v3 leaves on Friday: 7 on Sunday;
-    # 1 leaver ÷ 7.5 × 365.25 ÷ 7 × 100
-    w08 = trend["2026-W08"]
-    assert w08["headcount"]["value"] == 7.0
-    assert w08["attrition_rate"]["value"] == pytest.approx(1 / 7.5 * 365.25 / 7 * 100)
+    assert list(trend) == ["2026-01", "2026-02"]
+    # February: 7 on the 1st (v1 v2 v3 h1 h2 h3 h4; h5 joins on the 2nd), 7 on the 28th (v3
+    # left on the 20th); 1 leaver ÷ 7 × 365.25 ÷ 28 × 100 = 186.35 %
+    february = trend["2026-02"]
+    assert february["headcount"]["value"] == 7.0
+    assert february["attrition_rate"]["value"] == pytest.approx(1 / 7 * 365.25 / 28 * 100)
+    assert february["attrition_rate"]["status"] == "critical"  # judged: its own cadence
     # the censored agents are listed, never dropped
     assert [a.agent_id for a in view.not_proficient] == ["h3", "h5"]
     # AHT by tenure band in W08 (02-16 .. 02-22): h5 (hired 02-02, 14-18 days: 0-30, 600 s);
@@ -132,6 +138,73 @@ def test_the_workforce_section_reports_transfers_apart():
     report = tpmkit.load(example / "tpmkit.yaml").report(
         role="operations_manager", now=now, cache=False, why=False
     )
-    rows = {r["Period"]: r for r in workforce_context(report.people.workforce)["trend"]}
-    assert rows["2026-W46"]["Leavers"] == "4 (1 transfer, 3 voluntary)"
-    assert rows["2026-W45"]["Leavers"] == "0"
+    context = workforce_context(report.people.workforce)
+    rows = {r["Period"]: r for r in context["trend"]}
+    # by month, attrition's cadence (issue 20 review; the rows were weeks, W46 the same 4)
+    assert rows["2026-11"]["Leavers"] == "4 (1 transfer, 3 voluntary)"
+    assert rows["2026-10"]["Leavers"] == "0"
+    # November: 60 on the 1st, 56 on the 30th; 4 ÷ 58 × 365.25 ÷ 30 × 100 = 83.96 %
+    assert rows["2026-11"]["Attrition (annualised)"] == "84.0%"
+    assert context["trend_legend"].startswith("By month: attrition is reviewed monthly")
+
+
+def test_the_example_report_carries_units_annotations_and_leavers_apart():
+    """Issue 20 review, from the example: the time-to-proficiency tile names its unit
+    (kpi-catalogue.md: weeks); the Markdown report lists the annotations the HTML charts
+    mark; A053, hired 2026-08-17 and gone on 2026-11-13 before any proficient week, is
+    censored by leaving — listed apart, not as "not yet proficient"."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+    from tpmkit.render.values import fmt_gap, fmt_value
+    from tpmkit.report.people import workforce_context
+
+    assert fmt_value(10.0, "weeks") == "10.0 weeks" and fmt_gap(2.0, "weeks") == "+2.0 weeks"
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    report = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml").report(
+        role="operations_manager", now=now, cache=False, why=False
+    )
+    markdown = to_markdown(report)
+    assert "| Time to proficiency (2026-W34) | 10.0 weeks | Not judged | — | 8.0 weeks |" in (
+        markdown
+    )
+    # the outage of 2026-W41 on system_response_p95, inside the 8 weeks the report shows
+    assert "- System response time (p95) 2026-W41: CRM slowdown (excluded)" in markdown
+    context = workforce_context(report.people.workforce)
+    assert context["not_proficient"] == []
+    assert context["left_before"] == [
+        {"agent": "A053", "team": "Lisbon Tech", "hired": "2026-08-17", "left": "2026-11-13"}
+    ]
+    assert "### Not yet proficient" not in markdown
+    assert "| A053 | Lisbon Tech | 2026-08-17 | 2026-11-13 |" in markdown
+    html = to_html(report)
+    assert "A053 (Lisbon Tech, hired 2026-08-17, left 2026-11-13)" in html
+
+
+def test_a_weekly_trainer_report_says_its_monthly_metrics_are_judged_by_month():
+    """The trainer's two metrics are reviewed monthly: a weekly report shows their values,
+    judges neither, and says how to judge them (no empty count line)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import tpmkit
+    from conftest import REPO
+
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    example = tpmkit.load(REPO / "examples" / "contact-center" / "tpmkit.yaml")
+    weekly = to_markdown(example.report(role="trainer", now=now, cache=False, why=False))
+    assert "\nnothing judged\n" in weekly
+    assert (
+        "Not judged by week — judged monthly — run with --period month or longer: "
+        "DSAT traced to training, Errors traced to training." in weekly
+    )
+    assert "## Coaching effect" in weekly
+    monthly = example.report(role="trainer", period="month", now=now, cache=False, why=False)
+    assert {c.metric: c.status for c in monthly.cards}.keys() == {
+        "dsat_training_share",
+        "training_error_share",
+    }
+    assert all(c.status != "not_judged" for c in monthly.cards)
+    assert "Not judged by month" not in to_markdown(monthly)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tpmkit.annotations.lock import exclusive
 from tpmkit.annotations.model import Annotation
 from tpmkit.atomic import atomic_path
 from tpmkit.contract import ANNOTATION_KINDS, ANNOTATIONS
@@ -194,8 +195,15 @@ def _located(
 
 def append(project: Definitions, note: Annotation) -> Path:
     """Add `note` to the project's annotations file, creating it with its header; the file
-    is replaced atomically and its existing rows are kept byte for byte."""
+    is replaced atomically and its existing rows are kept byte for byte. Runs at once take
+    turns (annotations/lock.py): none loses another's row."""
     path = store_path(project)
+    with exclusive(path):
+        return _append(project, note, path)
+
+
+def _append(project: Definitions, note: Annotation, path: Path) -> Path:
+    """The read-modify-write of `append`, under its lock."""
     separator = _separator(project)
     if path.exists():
         existing = path.read_text(encoding=_encoding(project))

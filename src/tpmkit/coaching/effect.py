@@ -62,16 +62,19 @@ def did(
     lower_is_better: bool,
     min_sample: int,
     is_mean: bool,
+    rows: str = "rows",
 ) -> Estimate:
-    """The difference in differences of one session with its 95 % interval and verdict."""
+    """The difference in differences of one session with its 95 % interval and verdict
+    (`rows`: what the metric counts, e.g. calls, for the reasons)."""
     parts = (before, after, comparison_before, comparison_after)
-    names = ("before", "after", "comparison before", "comparison after")
+    names = ("before", "after", "uncoached before", "uncoached after")
     short = [f"{name} {p.n}" for name, p in zip(names, parts, strict=True) if p.n < min_sample]
     if short:
-        reason = f"fewer than {min_sample} rows: " + ", ".join(short)
+        reason = f"too few {rows}: {', '.join(short)} (needs {min_sample})"
         return Estimate(None, None, None, INSUFFICIENT, reason=reason)
     if any(p.value is None or p.variance is None for p in parts):
-        return Estimate(None, None, None, INSUFFICIENT, reason="a part has no spread to estimate")
+        reason = "no spread for an interval (a part has one value)"
+        return Estimate(None, None, None, INSUFFICIENT, reason=reason)
     values = [float(p.value) for p in parts]  # type: ignore[arg-type]
     variances = [float(p.variance) for p in parts]  # type: ignore[arg-type]
     effect = (values[1] - values[0]) - (values[3] - values[2])
@@ -97,7 +100,7 @@ def over_agents(effects: Sequence[float], *, lower_is_better: bool) -> Estimate:
             None,
             None,
             INSUFFICIENT,
-            reason=f"{k} agent(s) with an estimable effect; an interval needs 2",
+            reason=("no interval: 1 agent (needs 2)" if k == 1 else "no agent with an effect"),
         )
     mean = statistics.fmean(effects)
     half = t_quantile(0.975, k - 1) * statistics.stdev(effects) / math.sqrt(k)

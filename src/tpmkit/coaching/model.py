@@ -56,6 +56,7 @@ class SessionEffect:
     comparison_after: Part
     estimate: Estimate
     held: Estimate | None  # 8 weeks later; None where the data do not reach that far
+    held_reason: str | None = None  # why `held` is None, in a trainer's words
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (times as ISO text)."""
@@ -76,6 +77,7 @@ class Summary:
     estimate: Estimate
     held_agents: int = 0
     held: Estimate | None = None
+    held_reason: str | None = None  # why `held` is None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

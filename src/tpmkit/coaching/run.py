@@ -38,6 +38,16 @@ def _week(day: pl.Expr) -> pl.Expr:
     return ((day - pl.lit(_MONDAY)).dt.total_days() // 7).cast(pl.Int64)
 
 
+def week_label(week: int) -> str:
+    """The ISO label of a week number (`_week`): 2026-W38."""
+    year, number, _ = (_MONDAY + dt.timedelta(weeks=week)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+# what a metric's rows are, in a trainer's words (its dataset's)
+ROWS = {"calls": "calls", "tickets": "tickets", "qa": "QA evaluations", "schedule": "shifts"}
+
+
 def coaching(
     project: Definitions,
     evaluate: Evaluator,
@@ -66,6 +76,7 @@ def coaching(
     if asked is not None:
         _check_kind(project.metrics[asked].spec, asked)
     targets = _targets(project, sessions, asked, notes)
+    roster = _roster_agents(project)
     results: list[SessionEffect] = []
     coaches: list[Summary] = []
     topics: list[Summary] = []
@@ -73,7 +84,7 @@ def coaching(
         spec = project.metrics[metric_id].spec
         chosen = targets.filter(pl.col("metric") == metric_id)
         cells = _cells(evaluate, metric_id, spec)
-        found = _sessions(chosen, cells, log, spec, window, notes)
+        found = _sessions(chosen, cells, log, spec, window, notes, roster)
         results.extend(found)
         coaches.extend(_summaries(found, "coach", spec))
         topics.extend(_summaries(found, "topic", spec))
@@ -125,7 +136,9 @@ def _targets(
         )
     untargeted = named.filter(pl.col("metric") == "").height
     if untargeted:
-        notes.append(f"{untargeted} session(s) name no metric: give --metric to analyse them")
+        notes.append(
+            f"{untargeted} session(s) name no metric: `tpmkit coaching --metric ID` analyses them"
+        )
     named = named.filter(pl.col("metric") != "")
     ids = {m: project.aliases.get(m, m) for m in named.get_column("metric").unique()}
     unknown = sorted(m for m, i in ids.items() if i not in project.metrics)
@@ -191,11 +204,17 @@ def _sessions(
     spec: MetricSpec,
     window: int,
     notes: list[str],
+    roster: set[str] | None = None,
 ) -> list[SessionEffect]:
-    """The estimate of every chosen session (rows of the log with their `metric`)."""
+    """The estimate of every chosen session (rows of the log with their `metric`); a
+    session that cannot be estimated says why in a trainer's words (`roster`: the agent ids
+    of the roster, to tell an unknown agent from one without rows)."""
     if chosen.is_empty():
         return []
-    last_week = cells.get_column("week").max() if not cells.is_empty() else None
+    latest = cells.get_column("week").max() if not cells.is_empty() else None
+    last_week = int(latest) if isinstance(latest, int) else None
+    seen = set(cells.get_column("agent_id").unique().to_list()) if not cells.is_empty() else set()
+    rows = ROWS.get(str(spec.dataset), f"{spec.dataset} rows")
     sessions = chosen.select(
         "session_id",
         "agent_id",
@@ -236,22 +255,33 @@ def _sessions(
         before, after = part("own before"), part("own after")
         comp_before, comp_after = part(f"{group} before"), part(f"{group} after")
         options = {"lower_is_better": lower, "min_sample": minimum, "is_mean": is_mean}
-        reach = last_week is not None and row["w"] + ranges["after"][1] <= last_week
+        w, agent = int(row["w"]), str(row["agent_id"])
+        reach = last_week is not None and w + ranges["after"][1] <= last_week
+        why = _why_not(agent, spec.id, rows, seen, roster, before.n + after.n == 0)
+        if why is None and not reach:
+            # the after-window ends later than the data (its weeks are in the JSON's parts)
+            why = f"after-window not reached (data end {week_label(last_week or 0)})"
+        if why is not None and before.n + after.n == 0 and agent in seen:
+            why += f" ({week_label(w - window)} – {week_label(w + window)})"
         estimate = (
-            did(before, after, comp_before, comp_after, **options)  # type: ignore[arg-type]
-            if reach
-            else Estimate(
-                None, None, None, INSUFFICIENT, reason="the data end before the after-window"
-            )
+            did(before, after, comp_before, comp_after, rows=rows, **options)  # type: ignore[arg-type]
+            if why is None
+            else Estimate(None, None, None, INSUFFICIENT, reason=why)
         )
-        held = None
-        if last_week is not None and row["w"] + ranges["held"][1] <= last_week:
+        held, held_reason = None, None
+        held_last = w + ranges["held"][1]
+        if why is not None:
+            held_reason = "no effect to follow up"
+        elif last_week is None or held_last > last_week:
+            held_reason = f"not reached (data end {week_label(last_week or 0)})"
+        else:
             held_group = "team held" if part("team held before").n > 0 else "operation held"
             held = did(
                 before,
                 part("own held"),
                 part(f"{held_group} before"),
                 part(f"{held_group} after"),
+                rows=rows,
                 **options,  # type: ignore[arg-type]
             )
         out.append(
@@ -270,15 +300,53 @@ def _sessions(
                 comparison_after=comp_after,
                 estimate=estimate,
                 held=held,
+                held_reason=held_reason,
             )
         )
-    if any(s.comparison == "operation" for s in out):
+    # only sessions with an effect: one without says its own reason
+    wider = [s.session_id for s in out if s.comparison == "operation" and s.estimate.effect]
+    if wider:
         notes.append(
             "sessions compared with the whole operation (their team had no uncoached agent "
-            "in the windows): "
-            + ", ".join(s.session_id for s in out if s.comparison == "operation")
+            "in the windows): " + ", ".join(wider)
         )
     return out
+
+
+def _why_not(
+    agent: str, metric: str, rows: str, seen: set[str], roster: set[str] | None, empty: bool
+) -> str | None:
+    """Why a session has no effect before any arithmetic: an agent unknown to the roster and
+    the data, an agent without rows of the metric, or none in the windows."""
+    if agent not in seen:
+        if roster is not None and agent not in roster:
+            return f"unknown agent {agent} (not in the roster or the {rows})"
+        if roster is None:
+            return f"unknown agent {agent} (not in the {rows})"
+        return f"{agent} has no {rows} for {metric} at all"
+    if empty:
+        return f"{agent} has no {rows} in the window"
+    return None
+
+
+def _roster_agents(project: Definitions) -> set[str] | None:
+    """The roster's agent ids (None without a roster, or when it cannot be read: the
+    sessions then say only that the data do not name the agent)."""
+    source = project.spec.sources.get("agents")
+    if source is None:
+        return None
+    from tpmkit.data.load import load_dataset
+    from tpmkit.errors import DataError
+
+    try:
+        roster = load_dataset(
+            "agents", source, Path(project.root), project.spec.timezone, None, cache=None
+        ).frame
+    except (DataError, UsageError):
+        return None
+    if "agent_id" not in roster.columns:
+        return None
+    return {str(a) for a in roster.get_column("agent_id").drop_nulls().unique().to_list()}
 
 
 def _parts(
@@ -342,6 +410,12 @@ def _summaries(found: Sequence[SessionEffect], by: str, spec: MetricSpec) -> lis
         mine = [s for s in found if getattr(s, by) == name]
         main = _per_agent(mine, lambda s: s.estimate)
         held = _per_agent(mine, lambda s: s.held)
+        held_reason = None
+        if not held:
+            # the commonest reason of its sessions (ties: the first)
+            reasons = [s.held_reason or (s.held.reason if s.held else None) for s in mine]
+            known = [r for r in reasons if r]
+            held_reason = max(known, key=known.count) if known else "no agent has a held effect"
         out.append(
             Summary(
                 by=by,
@@ -352,6 +426,7 @@ def _summaries(found: Sequence[SessionEffect], by: str, spec: MetricSpec) -> lis
                 estimate=over_agents(main, lower_is_better=lower),
                 held_agents=len(held),
                 held=over_agents(held, lower_is_better=lower) if held else None,
+                held_reason=held_reason,
             )
         )
     return out

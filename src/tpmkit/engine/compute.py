@@ -312,7 +312,9 @@ def finish(
     table = notes.mark_excluded(table, request.notes, by)
     table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
     table = join_levels(table, metrics)
-    table = table.with_columns(status.not_judged_reason(metrics, by).alias(NOT_JUDGED))
+    table = table.with_columns(
+        status.not_judged_reason(metrics, by, request.grain).alias(NOT_JUDGED)
+    )
     table = _partial_periods(table, metrics, request, timezone)
     table = table.with_columns(
         status.status(NOT_JUDGED).alias("status"),
@@ -322,6 +324,7 @@ def finish(
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
     table = signals.add_signals(table, ["metric", *by], request.grain)
+    table = signals.quiet(table, list(status.cadence_reasons(metrics, request.grain)))
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them;
         # each metric's own last periods, so that a metric shows the same periods alone or

@@ -19,6 +19,11 @@ series and period, with `slope`, `__fit` and `trend` from `trend.py`).
 A record marked `__excluded` (an annotation with `exclude: true`, engine/notes.py) is left
 out: its value is in no fitted line (trend.py), sets no control limit, counts in no run,
 and the record raises no early warning and no control signal of its own.
+
+A metric evaluated on a period shorter than its `cadence` (status.py) raises neither
+(`quiet`): it is not judged there, and the series of a shorter period is the noise its
+cadence exists to average out (a week's annualised attrition jumps from 0 to 360 % with
+one leaver). Judged on its own cadence it has both, as any metric.
 """
 
 from __future__ import annotations
@@ -128,6 +133,16 @@ def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFram
     table = table.with_columns(_ahead_labels(table, "__k", grain).alias("projected_breach_period"))
     table = _glide(table, grain)
     return _control(table).drop("__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up")
+
+
+def quiet(table: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
+    """No early warning and no control signal for the records of `metrics` (those evaluated
+    on a period shorter than their cadence)."""
+    if not metrics or table.is_empty():
+        return table
+    off = pl.col("metric").is_in(metrics)
+    fields = ("projected_status", "projected_breach_period", "control_signal")
+    return table.with_columns(pl.when(~off).then(pl.col(c)).alias(c) for c in fields)
 
 
 def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:

@@ -2,7 +2,14 @@
 
 Threshold rule (kpi-catalogue.md): a value exactly on a threshold is not a breach.
 Precedence: not_judged (a level the metric is not judged at, an `unassigned` group, no
-thresholds), then no_data, then insufficient_sample, then the thresholds.
+thresholds, a period shorter than the metric's `cadence`), then no_data, then
+insufficient_sample, then the thresholds.
+
+Judged on its cadence: a metric reviewed monthly is judged on a month, a quarter, a year or
+the whole range, never on a week, a day or an hour — annualised attrition over one week turns
+a single leaver among fifty agents into more than 100 %. On a shorter period its record
+keeps its value and says how to judge it (`judged monthly — …`); `signals.quiet` takes its
+early warning and control signal away as well (they would read the same noise).
 """
 
 from __future__ import annotations
@@ -12,9 +19,13 @@ from collections.abc import Sequence
 import polars as pl
 
 from tpmkit.spec.models import MetricSpec
-from tpmkit.vocabulary import PlanStatus, Status, is_level_column, level_column, level_of
+from tpmkit.vocabulary import Grain, PlanStatus, Status, is_level_column, level_column, level_of
 
 NO_THRESHOLDS = "no thresholds"
+# a metric's `cadence` (its review rhythm) as the shortest period it is judged on
+CADENCE_GRAINS = {"daily": Grain.DAY, "weekly": Grain.WEEK, "monthly": Grain.MONTH}
+_SHORTEST_FIRST = list(Grain)  # hour … year, then all (the whole range: never too short)
+_OFF_CADENCE = tuple(f"judged {cadence} — " for cadence in CADENCE_GRAINS)
 _THRESHOLD_COLUMNS = ("warning", "warning_upper", "critical", "critical_upper")
 
 
@@ -33,9 +44,38 @@ def level_reasons(metrics: Sequence[MetricSpec], by: Sequence[str]) -> dict[str,
     }
 
 
-def not_judged_reason(metrics: Sequence[MetricSpec], by: Sequence[str]) -> pl.Expr:
+def cadence_reason(cadence: str) -> str:
+    """Why a record of a metric reviewed at `cadence` is not judged on a shorter period."""
+    grain = CADENCE_GRAINS[cadence]
+    # no semicolon: a record's reason joins its parts with "; " (engine/compute.finish)
+    return f"judged {cadence} — run with --period {grain} or longer"
+
+
+def cadence_reasons(metrics: Sequence[MetricSpec], grain: str) -> dict[str, str]:
+    """Per metric whose cadence is longer than the period `grain`, why its records are not
+    judged on it (a metric without a cadence is judged on any period)."""
+    if grain not in _SHORTEST_FIRST:
+        return {}
+    at = _SHORTEST_FIRST.index(Grain(grain))
+    return {
+        m.id: cadence_reason(m.cadence)
+        for m in metrics
+        if m.cadence is not None and at < _SHORTEST_FIRST.index(CADENCE_GRAINS[m.cadence])
+    }
+
+
+def off_cadence(reason: str | None) -> bool:
+    """True for a record's reason that says it is not judged on a period this short (the
+    renderers show those apart: judging it needs another --period, not other data)."""
+    return reason is not None and reason.startswith(_OFF_CADENCE)
+
+
+def not_judged_reason(
+    metrics: Sequence[MetricSpec], by: Sequence[str], grain: str | None = None
+) -> pl.Expr:
     """Why a record is not judged (null: it is judged), in precedence order: its level, an
-    `unassigned` group (no value in the level's column), no thresholds in force."""
+    `unassigned` group (no value in the level's column), no thresholds in force, a period
+    `grain` shorter than the metric's cadence."""
     reasons = pl.col("metric").replace_strict(
         level_reasons(metrics, by), default=None, return_dtype=pl.String
     )
@@ -44,7 +84,14 @@ def not_judged_reason(metrics: Sequence[MetricSpec], by: Sequence[str]) -> pl.Ex
         why = f"unassigned: no {column} reaches these rows, so no {level} owns them"
         reasons = reasons.fill_null(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
     thresholdless = pl.all_horizontal(pl.col(c).is_null() for c in _THRESHOLD_COLUMNS)
-    return reasons.fill_null(pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS)))
+    reasons = reasons.fill_null(pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS)))
+    if grain is None:
+        return reasons
+    return reasons.fill_null(
+        pl.col("metric").replace_strict(
+            cadence_reasons(metrics, grain), default=None, return_dtype=pl.String
+        )
+    )
 
 
 def _beyond(level: str, upper: str | None = None) -> pl.Expr:

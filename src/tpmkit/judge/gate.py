@@ -250,7 +250,16 @@ def judged_periods(
         return {m.id: at for m in metrics}
     if result.grain == "all":
         return {m.id: "all" for m in metrics}
+    rosters = _state_datasets(result)
     days = [d.latest_day for d in result.datasets if d.latest_day is not None]
+    others = [d.latest_day for d in result.datasets if d.latest_day and d.name not in rosters]
+    # a roster is a state, known up to the run: its latest hire date says nothing of how far
+    # the data reach, so it bounds the periods only when nothing else does (attrition
+    # checked alone is judged up to the run's day)
+    if others:
+        days = others
+    elif rosters:
+        days = [moment.astimezone(zone).date()]
     reach = max(days) if days else None
 
     def latest_complete(lag: dt.timedelta) -> str | None:
@@ -286,6 +295,20 @@ def judged_periods(
             )
         chosen[metric.id] = _latest_known(records, metric, label, labels)
     return chosen
+
+
+def _state_datasets(result: Evaluation) -> set[str]:
+    """The datasets read only by kinds that look at the whole dataset as a state (the
+    roster's headcount and attrition): their time column is no horizon of the data."""
+    from tpmkit.engine.kinds import kind_of
+
+    state: set[str] = set()
+    other: set[str] = set()
+    for spec in result.definitions.values():
+        if spec.dataset is None:
+            continue
+        (state if kind_of(spec.compute).spans_data else other).add(spec.dataset)
+    return state - other
 
 
 def _latest_known(

@@ -117,6 +117,9 @@ class Message:
     report: Path | None = None
     currency: str | None = None
     failures: list[str] = field(default_factory=list)  # the metric of each failing verdict
+    # metric -> why it is not judged on this period: one shorter than its cadence (a monthly
+    # attrition in a weekly run), said so that its silence is not read as "fine"
+    off_cadence: dict[str, str] = field(default_factory=dict)
 
     @property
     def failing(self) -> int:
@@ -141,6 +144,7 @@ class Message:
             early=[e for e in self.early if e.metric in metrics],
             statuses={k: s for k, s in self.statuses.items() if k.split(" × ")[0] in metrics},
             failures=failures,
+            off_cadence={m: r for m, r in self.off_cadence.items() if m in metrics},
         )
 
     def title(self) -> str:
@@ -171,6 +175,11 @@ class Message:
             out += [f"• {e.line(self.currency)}" for e in self.early[:EARLY_SHOWN]]
             if len(self.early) > EARLY_SHOWN:
                 out.append(f"… and {len(self.early) - EARLY_SHOWN} more: {self._rest()}")
+        by_reason: dict[str, list[str]] = {}
+        for metric, reason in self.off_cadence.items():
+            by_reason.setdefault(reason, []).append(metric)
+        for reason, metrics in by_reason.items():
+            out += ["", f"Not judged on this period ({reason}): {', '.join(metrics)}."]
         if self.report is not None:
             out += ["", f"Report: {self.report}"]
         return "\n".join(out).strip() + "\n"
@@ -193,6 +202,7 @@ class Message:
             "breaches": [a.as_dict() for a in self.alerts[:ALERTS_IN_JSON]],
             "more_breaches": max(0, len(self.alerts) - ALERTS_IN_JSON),
             "early_warnings": [e.as_dict() for e in self.early[:ALERTS_IN_JSON]],
+            "not_judged_on_this_period": self.off_cadence,
             "report": str(self.report) if self.report is not None else None,
         }
 
@@ -215,8 +225,10 @@ def _early_order(warning: EarlyWarning) -> tuple[Any, ...]:
 def from_check(result: CheckResult, project: str, currency: str | None = None) -> Message:
     """The message of a check: its breaches, failing gates and early warnings."""
     alerts, early, statuses = [], [], {}
+    off: dict[str, str] = {}
     for v in result.verdicts:
         if v.status == Status.NOT_JUDGED:
+            _note_off_cadence(off, v.metric, v.reason)
             continue
         level = level_name(list(v.group))
         statuses[status_key(v.metric, level, v.group)] = str(v.status)
@@ -256,7 +268,17 @@ def from_check(result: CheckResult, project: str, currency: str | None = None) -
         statuses,
         currency=currency,
         failures=[v.metric for v in result.failures],
+        off_cadence=off,
     )
+
+
+def _note_off_cadence(found: dict[str, str], metric: str, reason: str | None) -> None:
+    """Keep why `metric` is not judged when it is its cadence (once per metric)."""
+    from tpmkit.engine.status import off_cadence
+
+    why = reason.split("; ")[0] if reason else None
+    if why is not None and off_cadence(why):
+        found.setdefault(metric, why)
 
 
 def from_report(report: Report, path: Path | None) -> Message:
@@ -268,10 +290,12 @@ def from_report(report: Report, path: Path | None) -> Message:
     ]
     for table in report.tables:
         rows += [(table.metric, table.columns, dict(r.group), r.record) for r in table.rows]
+    off: dict[str, str] = {}
     for metric, columns, group, record in rows:
         card = cards.get(metric)
         status = str(record.get("status"))
         if card is None or status == Status.NOT_JUDGED:
+            _note_off_cadence(off, metric, record.get("reason"))
             continue
         level = level_name(columns)
         statuses[status_key(metric, level, group)] = status
@@ -307,4 +331,5 @@ def from_report(report: Report, path: Path | None) -> Message:
         statuses,
         report=path,
         currency=report.currency,
+        off_cadence=off,
     )

@@ -67,7 +67,8 @@ def summary_line(result: CheckResult) -> str:
     failing = _failing_sources(result)
     failures = len(result.failures) + len(failing)
     verdict = f"FAIL: {failures} failing" if failures else "PASS"
-    shown = f"{verdict} — {result.period}: {len(result.judged)} judged ({counts})"
+    shown = f"{verdict} — {result.period}: {len(result.judged)} judged"
+    shown += f" ({counts})" if counts else ""
     aside = len(result.verdicts) - len(result.judged)
     shown += f"; {aside} not judged" if aside else ""
     return shown + "".join(f"; source {s.name} {s.status}" for s in failing)
@@ -89,8 +90,21 @@ def lines(result: CheckResult) -> list[str]:
             out.append(f"note {describe(verdict, note)}")  # below --fail-on, not gated, or early
         elif note:  # an annotated period says so even when it is fine
             out.append(f"info {describe(verdict, note)}")
+    out += [f"info {describe(v)}" for v in off_cadence_verdicts(result)]
     out.append(summary_line(result))
     return out
+
+
+def off_cadence_verdicts(result: CheckResult) -> list[Verdict]:
+    """One verdict per metric not judged because the period is shorter than its cadence
+    (its coarsest group first): judging it needs another --period, which the log says once."""
+    from tpmkit.engine.status import off_cadence
+
+    seen: dict[str, Verdict] = {}
+    for verdict in result.verdicts:
+        if verdict.status == Status.NOT_JUDGED and off_cadence(verdict.reason):
+            seen.setdefault(verdict.metric, verdict)
+    return list(seen.values())
 
 
 def _notes(result: CheckResult) -> Callable[[Verdict], str | None]:

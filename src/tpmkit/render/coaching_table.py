@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
-from tpmkit.coaching.model import CoachingResult, Estimate, SessionEffect, Summary
+from tpmkit.coaching.model import INSUFFICIENT, CoachingResult, Estimate, SessionEffect, Summary
 from tpmkit.render.files import markdown_cell
 from tpmkit.render.fit import fit, row_table, show
 from tpmkit.render.terminal import stdout
@@ -20,7 +20,7 @@ VERDICT_WORDS = {
     "improved": "improved",
     "worsened": "worsened",
     "no_effect": "no clear effect",
-    "insufficient_sample": "too few rows",
+    "insufficient_sample": "not judged",
 }
 SUMMARY_COLUMNS = [
     "name",
@@ -46,17 +46,20 @@ def interval(estimate: Estimate | None, unit: str) -> str:
     return f"{fmt_gap(estimate.low, unit)} … {fmt_gap(estimate.high, unit)}"
 
 
-def verdict(estimate: Estimate | None) -> str:
-    """The verdict in words (— when the data do not reach that far)."""
-    return "—" if estimate is None else VERDICT_WORDS.get(estimate.verdict, estimate.verdict)
-
-
-def held(estimate: Estimate | None, unit: str) -> str:
-    """The held effect and its verdict, or why there is none."""
+def verdict(estimate: Estimate | None, why: str | None = None) -> str:
+    """The verdict in words; a non-verdict is its reason (`no interval: 1 agent (needs
+    2)`, `unknown agent A099 …`), never a bare dash."""
     if estimate is None:
-        return "data do not reach"
-    if estimate.effect is None:
-        return verdict(estimate)
+        return why or "—"
+    if estimate.verdict == INSUFFICIENT and estimate.reason:
+        return estimate.reason
+    return VERDICT_WORDS.get(estimate.verdict, estimate.verdict)
+
+
+def held(estimate: Estimate | None, unit: str, why: str | None = None) -> str:
+    """The held effect and its verdict, or why there is none."""
+    if estimate is None or estimate.effect is None:
+        return verdict(estimate, why)
     return f"{fmt_gap(estimate.effect, unit)} ({verdict(estimate)})"
 
 
@@ -70,7 +73,7 @@ def summary_rows(summaries: list[Summary], unit: str) -> list[dict[str, str]]:
             "effect": fmt_gap(s.estimate.effect, unit),
             "95% interval": interval(s.estimate, unit),
             "verdict": verdict(s.estimate),
-            "held at 8 weeks": held(s.held, unit) if s.held_agents else "data do not reach",
+            "held at 8 weeks": held(s.held, unit, s.held_reason),
         }
         for s in summaries
     ]
@@ -96,7 +99,7 @@ def session_rows(sessions: list[SessionEffect], unit: str) -> list[dict[str, str
                 "effect": fmt_gap(s.estimate.effect, unit),
                 "95% interval": interval(s.estimate, unit),
                 "verdict": verdict(s.estimate),
-                "held at 8 weeks": held(s.held, unit),
+                "held at 8 weeks": held(s.held, unit, s.held_reason),
             }
         )
     return rows
@@ -120,13 +123,19 @@ def print_coaching(result: CoachingResult, wide: bool = False) -> None:
         for label, summaries in (("by coach", result.coaches), ("by topic", result.topics)):
             mine = [s for s in summaries if s.metric == metric]
             build: Callable[[list[str]], Any] = row_table(
-                label, summary_rows(mine, unit), wrapping=("name",), right=("effect",)
+                label,
+                summary_rows(mine, unit),
+                wrapping=("name", "verdict"),
+                right=("effect",),
             )
             show(console, *fit(build, SUMMARY_COLUMNS, ("held at 8 weeks",), console, wide), wide)
             console.print()
         sessions = [s for s in result.sessions if s.metric == metric]
         build = row_table(
-            "sessions", session_rows(sessions, unit), wrapping=("topic",), right=("effect",)
+            "sessions",
+            session_rows(sessions, unit),
+            wrapping=("topic", "verdict"),
+            right=("effect",),
         )
         show(console, *fit(build, SESSION_COLUMNS, DROP, console, wide), wide)
     for note in result.notes:

@@ -141,8 +141,23 @@ def print_records(
         for metric, reason in reasons.iter_rows():
             if reason != NO_QUALIFYING_ROWS:
                 console.print(f"[dim]{metric}: no data — {reason}[/]")
+        for metric, reason in off_cadence_reasons(records).items():
+            console.print(f"[dim]{metric}: not judged — {reason}[/]")
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)  # paths kept whole
+
+
+def off_cadence_reasons(records: pl.DataFrame) -> dict[str, str]:
+    """Per metric evaluated on a period shorter than its cadence, why it is not judged
+    (said once per metric, not per record)."""
+    from tpmkit.engine.status import off_cadence
+
+    found: dict[str, str] = {}
+    for metric, reason in records.select("metric", "reason").iter_rows():
+        why = str(reason).split("; ")[0] if reason else None
+        if off_cadence(why) and metric not in found:
+            found[metric] = str(why)
+    return found
 
 
 def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ def fmt_value(value: float | None, unit: str, currency: str | None = None) -> st
         return f"{value:.1f}h"
     if unit == "ms":
         return f"{value:,.0f}ms"
+    if unit in ("days", "weeks"):  # time to proficiency: a spelt-out unit, one decimal
+        return f"{value:,.1f} {unit}"
     if unit == "currency":
         return f"{value:,.2f}" + (f" {currency}" if currency else "")
     if abs(value) >= 1000:

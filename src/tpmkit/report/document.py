@@ -177,7 +177,10 @@ def first_screen(report: Report) -> dict[str, Any]:
     )
     counts = report.counts()
     context = {
-        "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items()),
+        # a view whose metrics are all reviewed at a longer cadence judges none of them
+        "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items())
+        or "nothing judged",
+        "cadence_lines": cadence_lines(report),
         "tiles": tiles,
         "tiles_legend": TILES_LEGEND,
         "breach_levels": places.by_level(rows),
@@ -214,6 +217,22 @@ def first_screen(report: Report) -> dict[str, Any]:
     # data quality closes every report, whatever its length
     context["detail_order"] = [*sorted(sizes, key=lambda k: sizes[k]), "quality"]
     return context
+
+
+def cadence_lines(report: Report) -> list[str]:
+    """Which tiles are not judged because the period is shorter than their cadence, one line
+    per cadence: `Not judged by week — judged monthly — run with --period month or
+    longer: Attrition (annualised), Early attrition.`"""
+    from tpmkit.engine.status import off_cadence
+
+    found: dict[str, list[str]] = {}
+    for card in report.cards:
+        reason = card.record.get("reason")
+        why = str(reason).split("; ")[0] if reason else None
+        if card.status == "not_judged" and off_cadence(why):
+            found.setdefault(str(why), []).append(card.name)
+    word = grain_word(report.grain)
+    return [f"Not judged by {word} — {why}: {', '.join(names)}." for why, names in found.items()]
 
 
 def report_context(report: Report) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def _glance(report: Report, context: dict[str, Any]) -> list[str]:
         "",
         context["tiles_legend"],
         "",
+        *(line for cadence in context["cadence_lines"] for line in (cadence, "")),
         "| metric | value | status | change | target |",
         "|---|---:|---|---:|---:|",
     ]
@@ -242,7 +243,29 @@ def _metrics(report: Report, context: dict[str, Any]) -> list[str]:
         ]
         out.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
     out.append("")
+    notes = _chart_notes(report)
+    if notes:  # what the HTML charts carry as markers, as a list under the table
+        out += ["Notes on these periods (annotations):", ""]
+        out += [f"- {markdown_cell(line)}" for line in notes]
+        out.append("")
     return out
+
+
+def _chart_notes(report: Report) -> list[str]:
+    """`System response time (p95) 2026-W41: CRM slowdown (excluded)` for every annotation
+    on a period each card's series shows — the markers of the HTML charts."""
+    from tpmkit.render.notes import chart_notes
+
+    ev = report.evaluation
+    if ev is None:
+        return []
+    lines = []
+    for card in report.cards:
+        shown = {p.period for p in card.series}
+        for period, text in chart_notes(ev.records, ev.annotations, ev.by, card.metric):
+            if period in shown:
+                lines.append(f"{card.name} {period}: {text}")
+    return lines
 
 
 def _groups(report: Report, context: dict[str, Any]) -> list[str]:

@@ -76,16 +76,38 @@ def workforce_context(view: WorkforceView | None) -> dict[str, Any] | None:
         }
         for b in view.bands
     ]
+    trend_legend = None
+    if view.band_grain is not None:
+        trend_legend = (
+            f"By {view.grain}: attrition is reviewed {view.grain}ly, and over one "
+            f"{view.band_grain} an annualised rate turns a single leaver into a three-digit "
+            f"percentage. The last {view.grain} holds this report's {view.band_grain}; the "
+            "roster's leave dates count up to its end."
+        )
     return {
         "grain": view.grain,
         "period": view.period,
+        "trend_legend": trend_legend,
         "trend_columns": TREND_COLUMNS,
         "trend": trend,
         "bands": BANDS,
+        "left_before_title": LEFT_BEFORE,
         "band_rows": bands,
         "not_proficient": [
             {"agent": a.agent_id, "team": group_label(a.team), "hired": a.hired.isoformat()}
             for a in view.not_proficient
+            if a.left is None
+        ],
+        # kpi-catalogue.md: censored, listed — a leaver is censored by leaving, apart
+        "left_before": [
+            {
+                "agent": a.agent_id,
+                "team": group_label(a.team),
+                "hired": a.hired.isoformat(),
+                "left": a.left.isoformat(),
+            }
+            for a in view.not_proficient
+            if a.left is not None
         ],
     }
 
@@ -132,6 +154,13 @@ def people_context(people: People | None) -> dict[str, Any]:
     }
 
 
+LEFT_BEFORE = "Left before proficiency (censored by leaving, listed)"
+# the agent view's legend (templates/people_sessions.html.j2 words it the same)
+AGENT_METHOD = (
+    "Effect = (after − before) − (uncoached agents of your team, after − before), {window} "
+    "weeks each side of the session's week; improved or worsened only when the whole 95 % "
+    "interval is on one side of zero."
+)
 METHOD = (
     "Effect = (after − before) − (uncoached agents of the team, after − before), "
     "{window} weeks each side of the session's week; improved or worsened only when the "
@@ -146,6 +175,7 @@ def to_markdown(people: People | None) -> list[str]:
     work = context["people_workforce"]
     if work is not None:
         out += ["## Workforce", ""]
+        out += [work["trend_legend"], ""] if work["trend_legend"] else []
         out += markdown_table(work["trend_columns"], work["trend"])
         if work["band_rows"]:
             out += ["", f"### Performance by tenure band (days) — {work['period']}", ""]
@@ -162,11 +192,15 @@ def to_markdown(people: People | None) -> list[str]:
                 [{"agent": a["agent"], "team": a["team"], "hired": a["hired"]}
                  for a in work["not_proficient"]],
             )  # fmt: skip
+        if work["left_before"]:
+            out += ["", f"### {LEFT_BEFORE}", ""]
+            out += markdown_table(["agent", "team", "hired", "left"], work["left_before"])
         out.append("")
     coach = context["people_coaching"]
     if coach is not None:
         title = "Your coaching sessions" if coach["agent"] else "Coaching effect"
-        out += [f"## {title}", "", METHOD.format(window=coach["window"])]
+        method = AGENT_METHOD if coach["agent"] else METHOD
+        out += [f"## {title}", "", method.format(window=coach["window"])]
         for m in coach["metrics"]:
             if not coach["agent"]:
                 out += ["", f"### {markdown_cell(m['metric'])} by coach", ""]

@@ -9,12 +9,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class NotProficient:
-    """An agent hired in the data range with no proficient week yet: censored (listed,
-    never dropped, kpi-catalogue.md)."""
+    """An agent hired in the data range with no proficient week: censored (listed, never
+    dropped, kpi-catalogue.md) — not yet proficient, or, with `left`, gone before reaching
+    proficiency (censored by leaving: their time is unknown, not long)."""
 
     agent_id: str
     team: str | None
     hired: dt.date
+    left: dt.date | None = None  # the roster's leave date, when the agent has left
 
 
 @dataclass
@@ -27,3 +29,6 @@ class WorkforceView:
     period: str | None  # the period of the tenure-band table
     bands: list[dict[str, Any]]  # per metric: {"metric", "name", "unit", band -> value, n}
     not_proficient: list[NotProficient] = field(default_factory=list)
+    # the grain of the tenure-band table's `period` when it is not the trend's (a weekly
+    # report shows the roster's trend by month, its cadence)
+    band_grain: str | None = None

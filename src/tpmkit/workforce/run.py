@@ -24,14 +24,22 @@ PROFICIENCY = "time_to_proficiency"
 
 
 def not_proficient(project: Definitions, evaluate: Evaluator) -> list[NotProficient]:
-    """The agents hired in the data range with no proficient week yet, by hire date: per
-    agent, time to proficiency is their own time, or no value when censored."""
+    """The agents hired in the data range with no proficient week, by hire date: per agent,
+    time to proficiency is their own time, or no value when censored; a leaver carries
+    their leave date (censored by leaving, not "not yet proficient")."""
     if PROFICIENCY not in project.metrics:
         return []
-    need = Need((PROFICIENCY,), "all", ("team", "agent_id", "hire_date"), explicit=False)
-    try:
-        records = evaluate.one(need).records
-    except UsageError:
+    base = ("team", "agent_id", "hire_date")
+    records = None
+    # with the leave date where the roster has one (a roster without the column refuses
+    # the grouping: then without it)
+    for by in ((*base, "leave_date"), base):
+        try:
+            records = evaluate.one(Need((PROFICIENCY,), "all", by, explicit=False)).records
+            break
+        except UsageError:
+            continue
+    if records is None:
         return []
     censored = records.filter(
         (pl.col("metric") == PROFICIENCY)
@@ -40,7 +48,7 @@ def not_proficient(project: Definitions, evaluate: Evaluator) -> list[NotProfici
         & pl.col("value").is_null()
     ).sort("hire_date", "agent_id")
     return [
-        NotProficient(str(r["agent_id"]), r["team"], r["hire_date"])
+        NotProficient(str(r["agent_id"]), r["team"], r["hire_date"], r.get("leave_date"))
         for r in censored.iter_rows(named=True)
     ]
 
@@ -60,6 +68,14 @@ def workforce(
     present = [m for m in ROSTER_METRICS if m in project.metrics]
     if not present or "agents" not in project.spec.sources:
         return None
+    band_grain, band_at = grain, at
+    trend_grain = _cadence_grain(project, present, grain)
+    if trend_grain != grain:
+        # attrition is reviewed monthly: its trend is shown by month (a week's annualised
+        # rate reads 360 % for four leavers of sixty) up to the month holding the report's
+        # period; the tenure bands keep the report's own period
+        at = _holding(records, at, trend_grain) if records is not None else None
+        grain, records = trend_grain, None
     if records is None or not records.filter(pl.col("metric").is_in(present)).height:
         # with the contact metrics, so that the roster's periods are the data's
         together = (*present, *(m for m in BAND_METRICS if m in project.metrics))
@@ -84,13 +100,41 @@ def workforce(
         for p in periods
     ]
     period = at if at in periods else (periods[-1] if periods else None)
+    if band_grain != grain:
+        period = band_at
     return WorkforceView(
         grain=grain,
         trend=table,
         period=period,
-        bands=_bands(project, evaluate, grain, period),
+        bands=_bands(project, evaluate, band_grain, period),
+        band_grain=band_grain if band_grain != grain else None,
         not_proficient=not_proficient(project, evaluate),
     )
+
+
+def _cadence_grain(project: Definitions, present: Sequence[str], grain: str) -> str:
+    """The grain of the workforce trend: the report's, or the roster metrics' cadence when
+    the report's period is shorter (engine/status.py: not judged on a shorter period)."""
+    from tpmkit.engine.status import CADENCE_GRAINS, cadence_reasons
+
+    specs = [project.metrics[m].spec for m in present]
+    shorter = cadence_reasons(specs, grain)
+    cadences = {s.cadence for s in specs if s.id in shorter and s.cadence}
+    if not cadences:
+        return grain
+    order = list(CADENCE_GRAINS)  # daily, weekly, monthly: the longest of them
+    return str(CADENCE_GRAINS[max(cadences, key=order.index)])
+
+
+def _holding(records: pl.DataFrame, at: str | None, grain: str) -> str | None:
+    """The label of the `grain` period holding the start of the report's period `at`."""
+    from tpmkit.engine import periods as cut
+
+    starts = records.filter(pl.col("period") == at).get_column("period_start").drop_nulls()
+    if starts.is_empty():
+        return None
+    first = pl.lit(starts.min(), dtype=starts.dtype)
+    return str(pl.select(cut.label(cut.period_start(first, grain), grain)).item())
 
 
 def _leavers(

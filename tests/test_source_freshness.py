@@ -207,24 +207,42 @@ def test_run_time():
 
 
 def test_holiday_annotations_cover_local_days():
-    frame = pl.DataFrame(
-        {
-            "from": [
-                dt.datetime(2026, 12, 24, tzinfo=BERLIN),
-                dt.datetime(2026, 12, 31, 14, tzinfo=BERLIN),
-                dt.datetime(2026, 11, 3, 9, tzinfo=BERLIN),
-            ],
-            "to": [dt.datetime(2026, 12, 27, tzinfo=BERLIN), None, None],
-            "kind": ["holiday", " Holiday", "outage"],
-        }
+    from tpmkit.annotations import Annotation
+
+    def note(start, end=None, kind="holiday", **scope):
+        return Annotation.model_validate(
+            {"from": start, "to": end, "text": "x", "kind": kind, **scope}
+        )
+
+    found = covered_days(
+        [
+            # a timestamp end at exactly local midnight: 24 Dec 00:00 to 27 Dec 00:00 covers
+            # the 24th, 25th and 26th
+            note("2026-12-24 00:00", "2026-12-27 00:00"),
+            # no `to`: the day of `from` alone
+            note("2026-12-31 14:00"),
+            # a date-only `to` includes its day (as on charts): 1 to 2 Jan is two days
+            note("2027-01-01", "2027-01-02"),
+            # an outage exempts nothing
+            note("2026-11-03 09:00", kind="outage"),
+            # a holiday of one site or one metric does not exempt the whole source's day
+            note("2026-10-03", group="site", value="Berlin"),
+            note("2026-10-03", metric="aht"),
+            note("2026-11-01", metric="aht", group="team", value="Red"),
+        ],
+        "Europe/Berlin",
     )
-    # 24 Dec 00:00 to 27 Dec 00:00 covers the 24th, 25th and 26th; no `to`: its own day;
-    # an outage exempts nothing
-    assert covered_days(frame, BERLIN) == {
+    assert found.days == {
         D(2026, 12, 24),
         D(2026, 12, 25),
         D(2026, 12, 26),
         D(2026, 12, 31),
+        D(2027, 1, 1),
+        D(2027, 1, 2),
+    }
+    assert found.scoped == {
+        D(2026, 10, 3): "site Berlin; metric aht",
+        D(2026, 11, 1): "metric aht, team Red",
     }
 
 
@@ -414,6 +432,52 @@ def test_a_holiday_annotation_exempts_its_day(make):
     # an outage is no excuse
     make.write("annotations.csv", "from,to,text,kind\n2026-10-24,,Telephony down,outage\n")
     assert check(project, "--now", "2026-10-26T08:00").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("scope", "what"),
+    [
+        (",site,Berlin", "site Berlin"),
+        (",,", "metric wait"),
+        (",team,Red", "metric wait, team Red"),
+    ],
+    ids=["site", "metric", "metric-and-team"],
+)
+def test_a_holiday_of_one_group_or_metric_does_not_exempt_the_day(make, scope, what):
+    # the same cut Saturday (5 rows vs median 30), but the holiday is Berlin's only, or
+    # wait's only: the other sites' or metrics' rows were expected, so the day is checked
+    counts = weeks_of_calls(SUNDAY, 10)
+    counts[SUNDAY - dt.timedelta(days=1)] = 5
+    project = fresh_project(make, counts)
+    metric = "" if what.startswith("site") else "wait"
+    make.write(
+        "annotations.csv",
+        f"from,to,text,kind,metric,group,value\n2026-10-24,,Holiday,holiday,{metric}{scope}\n",
+    )
+    result = check(project, "--now", "2026-10-26T08:00", "-f", "json")
+    assert result.exit_code == 1, result.output
+    (calls,) = [s for s in json.loads(result.stdout)["sources"] if s["name"] == "calls"]
+    assert calls["status"] == "incomplete" and len(calls["days"]) == 7
+    assert [(d["day"], d["rows"], d["median"]) for d in calls["incomplete"]] == [
+        ("2026-10-24", 5, 30.0)
+    ]
+    assert calls["notes"] == [
+        "2026-10-24 checked for completeness although a holiday annotation covers it: the "
+        f"holiday is for {what} only, not the whole source"
+    ]
+
+
+def test_a_holiday_group_without_its_value_is_a_located_error(make):
+    # `group` names the column and `value` its value (data contract): `site=Berlin` in
+    # `group` alone is refused with the file and line, exit 2 — not a completeness bug
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
+    make.write(
+        "annotations.csv", "from,to,text,kind,group\n2026-10-24,,Holiday,holiday,site=Berlin\n"
+    )
+    result = check(project, "--now", "2026-10-26T08:00")
+    assert result.exit_code == 2
+    assert "annotations.csv:2: error: `group` and `value` go together" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_the_report_names_a_stale_source_in_its_data_quality_lines(make):

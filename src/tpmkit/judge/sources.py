@@ -147,10 +147,13 @@ def check_days(
     days: Iterable[dt.date],
     min_share: float,
     holidays: Iterable[dt.date] = (),
+    scoped: Mapping[dt.date, str] | None = None,
 ) -> tuple[list[DayCount], list[DayCount], list[str]]:
     """The days checked, those below min_share × their trailing median, and notes on the
-    days not checked (grouped by why)."""
+    days not checked (grouped by why). `holidays` are exempt; `scoped` holidays (of one
+    site or metric: day -> what for) are checked, with a note saying why."""
     exempt = set(holidays)
+    partial = scoped or {}
     if not daily:
         return [], [], ["no rows with a timestamp: completeness not checked"]
     first = min(daily)
@@ -172,6 +175,12 @@ def check_days(
     notes = [
         f"{_days_text(listed)} not checked for completeness: {why}"
         for why, listed in skipped.items()
+    ]
+    notes += [
+        f"{d.day.isoformat()} checked for completeness although a holiday annotation covers "
+        f"it: the holiday is for {partial[d.day]} only, not the whole source"
+        for d in checked
+        if d.day in partial
     ]
     return checked, below, notes
 
@@ -208,6 +217,7 @@ def source_status(
     now: dt.datetime,
     zone: ZoneInfo,
     holidays: Iterable[dt.date] = (),
+    scoped: Mapping[dt.date, str] | None = None,
 ) -> SourceStatus:
     """One source's freshness (when set) and completeness (unless off) at the run time."""
     freshness = source.freshness if source else None
@@ -232,7 +242,7 @@ def source_status(
         status.notes.append("no judged days: completeness not checked")
         return status
     status.days, status.incomplete, status.notes = check_days(
-        dataset.daily, days, rule.min_share, holidays
+        dataset.daily, days, rule.min_share, holidays, scoped
     )
     return status
 
@@ -252,14 +262,16 @@ def judge_sources(
     label: str,
     now: dt.datetime,
     holidays: Iterable[dt.date] = (),
+    scoped: Mapping[dt.date, str] | None = None,
 ) -> list[SourceStatus]:
-    """Every dataset the evaluation read, judged on the days of the period `label`."""
+    """Every dataset the evaluation read, judged on the days of the period `label`
+    (`holidays` exempt; `scoped`: days only a group's or metric's holiday covers)."""
     zone = ZoneInfo(evaluation.timezone)
     moment = now if now.tzinfo else now.replace(tzinfo=zone)
     days = period_days(evaluation, label, moment) if evaluation.grain != "all" else []
     exempt = set(holidays)
     return [
-        source_status(d, sources.get(d.name), days, moment, zone, exempt)
+        source_status(d, sources.get(d.name), days, moment, zone, exempt, scoped)
         for d in sorted(evaluation.datasets, key=lambda d: d.name)
     ]
 

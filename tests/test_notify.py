@@ -217,9 +217,17 @@ def test_the_email_carries_the_report_attached(make, smtp, tmp_path):
     mail = smtp.messages[0]
     assert mail["To"] == "ops@example.org"
     assert mail["Subject"] == "tpmkit report — Gate, 2026-W10: 1 breach"
+    # the plain-text part keeps the message's lines: one per breach (Apprise is told the
+    # body is text; as its default HTML, the plain part ran every line into one)
     body = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead" in body
-    assert f"Report: {output.resolve()}" in body
+    assert body.splitlines() == [
+        "1 judged: 1 warning.",
+        "",
+        "Breaches (1):",
+        "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead → check staffing",
+        "",
+        f"Report: {output.resolve()}",
+    ]
     attachments = list(mail.iter_attachments())
     assert [a.get_filename() for a in attachments] == ["report.html"]
     assert attachments[0].get_payload(decode=True) == output.read_bytes()

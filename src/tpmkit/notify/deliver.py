@@ -98,6 +98,10 @@ def send(
                     body=body,
                     title=title,
                     notify_type=kind,
+                    # the body is plain text (lines, bullets): said, so that an email keeps
+                    # its line breaks — left unsaid, Apprise takes it for the email's default
+                    # HTML and the plain part runs every line into one
+                    body_format=apprise.NotifyFormat.TEXT,
                     attach=str(attach) if attach is not None else None,
                 )
                 ok = bool(sent)

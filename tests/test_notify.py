@@ -476,3 +476,52 @@ def test_an_early_warning_is_in_the_message(make, webhook):
         }
     ]
     assert webhook.posts[0][1]["title"] == "tpmkit check — Gate, 2026-W14: PASS"
+
+
+# --- secrets cut out of what is shown -------------------------------------------------------
+
+
+def test_overlapping_secrets_leave_nothing_of_either():
+    from tpmkit.notify.secrets import scrub
+
+    # "abcd1234" and "1234wxyz" overlap in "abcd1234wxyz": replacing one first used to
+    # leave the other's tail ("…wxyz"); the places are merged now
+    assert scrub("token abcd1234wxyz refused", ["abcd1234", "1234wxyz"]) == "token … refused"
+    # a secret inside a longer one
+    assert (
+        scrub("url https://h/LONGSECRET99/x", ["SECRET99", "LONGSECRET99"]) == "url https://h/…/x"
+    )
+
+
+def test_encoded_and_decoded_forms_are_cut():
+    from tpmkit.notify.secrets import scrub
+
+    secret = "p@ss/w rd+1"
+    for written in ("p%40ss%2Fw%20rd%2B1", "p%40ss%2fw%20rd%2b1", "p%40ss/w%20rd%2B1",
+                    "p%40ss%2Fw+rd%2B1", secret):  # fmt: skip
+        assert scrub(f"login {written} failed", [secret]) == "login … failed", written
+    # a value given encoded in the environment, logged decoded by Apprise
+    assert scrub("user p@ss/word!", ["p%40ss%2Fword%21"]) == "user …"
+
+
+def test_a_short_secret_withholds_the_whole_reason():
+    from tpmkit.notify.secrets import WITHHELD, scrub
+
+    # "ab12" is also part of ordinary text: cut out, the gaps would spell it
+    assert scrub("table ab12 at host", ["ab12"]) == WITHHELD
+    assert scrub("no secret here", ["ab12"]) == "no secret here"
+
+
+def test_apprise_reasons_never_show_a_secret_in_any_form(make):
+    # the token sits in the URL path; the dead target's reason (Apprise's log) names the
+    # URL. A token with characters that URL-encoding changes must not leak encoded either.
+    token = "t0k3n/with spaces&more"
+    dead = f"json://127.0.0.1:{free_port()}/hooks/${{HOOK_TOKEN}}"
+    result = check(build(make), "--by", "team", "--notify", dead, env={"HOOK_TOKEN": token})
+    assert result.exit_code == 1
+    shown = result.stdout + result.stderr
+    assert "could not deliver to json://127.0.0.1:" in shown
+    from urllib.parse import quote, quote_plus
+
+    for form in (token, quote(token, safe=""), quote(token), quote_plus(token), "t0k3n"):
+        assert form not in shown, form

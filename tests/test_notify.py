@@ -525,3 +525,73 @@ def test_apprise_reasons_never_show_a_secret_in_any_form(make):
 
     for form in (token, quote(token, safe=""), quote(token), quote_plus(token), "t0k3n"):
         assert form not in shown, form
+
+
+# --- tpmkit validate on the notify: targets --------------------------------------------------
+
+VALIDATED = """notify:
+  - url: json://hooks.example.org/${NO_SUCH_VAR}
+    metrics: [wiat]
+  - url: "jsn://hooks.example.org/x"
+  - url: json://hooks.example.org/${bad name}
+  - url: json://hooks.example.org/x
+    roles: [agent]
+    metrics: [wait]
+  - url: hooks.example.org/${HOOK_TOKEN}
+  - url: json://
+"""
+
+
+def validate(project_file: Path, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, ["validate", "-p", str(project_file), *args], env=env or {})
+
+
+def test_validate_locates_every_notify_problem(make):
+    project_file = build(make, extra=VALIDATED)
+    # PROJECT is 6 lines, so `notify:` is line 7 and its first target line 8; a value after
+    # `  - url: ` starts at column 10 (11 when quoted), `${` after json://hooks.example.org/
+    # (25 characters) at column 35
+    result = validate(project_file, env={"HOOK_TOKEN": SECRET})
+    assert result.exit_code == 2, result.output
+    out = result.stdout + result.stderr
+    expected = [
+        "tpmkit.yaml:8:35: warning: notify[0].url: the environment variable NO_SUCH_VAR is "
+        "not set here; check and report stop (exit 2) where it is not set",
+        "tpmkit.yaml:9:15: error: notify[0].metrics: unknown metric `wiat`  (did you mean `wait`?)",
+        "tpmkit.yaml:10:11: error: notify[1].url: `jsn://` is not a service Apprise knows  "
+        "(did you mean `json`?)",
+        "tpmkit.yaml:11:35: error: notify[2].url: `${bad name}` is not an environment "
+        "variable name",
+        "tpmkit.yaml:14:15: warning: notify[3]: metric `wait` is in no view of the roles "
+        "agent: this target never hears about it",
+        "tpmkit.yaml:15:10: error: notify[4].url: `…` is not a URL: write scheme://…",
+        "tpmkit.yaml:16:10: error: notify[5].url: json://… is not a notification URL Apprise "
+        "can use",
+    ]
+    for line in expected:
+        assert line in out, line
+    assert SECRET not in out  # the value of a variable that is set is never shown
+
+
+def test_validate_reports_an_unknown_role_with_did_you_mean(make):
+    project_file = build(
+        make, extra="notify:\n  - url: json://hooks.example.org/x\n    roles: [team_leed]\n"
+    )
+    result = validate(project_file)
+    assert result.exit_code == 2
+    assert "tpmkit.yaml:9:13: error: `notify.0.roles.0`: 'team_leed' is not allowed" in (
+        result.stdout + result.stderr
+    )
+    assert "did you mean `team_lead`?" in result.stdout + result.stderr
+
+
+def test_validate_passes_clean_targets_and_warns_only_on_unset_variables(make):
+    extra = "notify:\n  - url: json://hooks.example.org/${HOOK_TOKEN}\n    metrics: [wait]\n"
+    project_file = build(make, extra=extra)
+    assert validate(project_file, env={"HOOK_TOKEN": SECRET}).exit_code == 0
+    unset = validate(project_file)
+    assert unset.exit_code == 0  # a warning: the review machine need not hold the secret
+    assert "warning: notify[0].url: the environment variable HOOK_TOKEN is not set" in (
+        unset.stdout + unset.stderr
+    )
+    assert validate(project_file, "--strict").exit_code == 2

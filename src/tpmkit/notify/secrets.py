@@ -42,13 +42,15 @@ def pattern(secret: str) -> re.Pattern[str]:
     return re.compile("(?=(" + "".join(parts) + "))")
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
+def scrub(text: str, secrets: Iterable[str], whole: Iterable[str] = ()) -> str:
     """`text` with every form of every secret replaced by `…` (overlaps merged), or
-    WITHHELD when a secret shorter than MIN_CUT occurs in it."""
+    WITHHELD when a secret shorter than MIN_CUT occurs in it; `whole` (a target's URL,
+    which may hold tokens typed into the file) is cut out whatever its length."""
     spans: list[tuple[int, int]] = []
-    for form in {f for secret in secrets if secret for f in forms(secret)}:
+    short = {f for secret in secrets if secret for f in forms(secret)}
+    for form in short | {f for each in whole if each for f in forms(each)}:
         found = [(m.start(1), m.end(1)) for m in pattern(form).finditer(text)]
-        if found and len(form) < MIN_CUT:
+        if found and len(form) < MIN_CUT and form in short:
             return WITHHELD
         spans += found
     if not spans:

@@ -55,7 +55,7 @@ class Target:
     def scrub(self, text: str) -> str:
         """`text` with this target's URL and every secret in it — as written, URL-encoded
         or decoded — replaced by `…` (see `notify.secrets`)."""
-        return scrub(text, (self.url, *self.secrets))
+        return scrub(text, self.secrets, whole=(self.url,))
 
 
 def mask(raw: str) -> str:

@@ -9,6 +9,7 @@ wait is 40.0s (past warning 30, below critical 60), Red's 70.0s (critical), Blue
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import http.server
@@ -595,3 +596,37 @@ def test_validate_passes_clean_targets_and_warns_only_on_unset_variables(make):
         unset.stdout + unset.stderr
     )
     assert validate(project_file, "--strict").exit_code == 2
+
+
+def test_a_stale_export_is_in_the_message_and_alerts(make, webhook):
+    # healthy waits, but the calls export is stale: latest call Wed 11 March 10:00 UTC; on
+    # Sat 14 March 09:00 it is 2 days 23 hours old, past max_age 1d. notify_on: breach
+    # sends: a stale export is something to act on, though no metric breaches
+    project_file = make.project(
+        PROJECT.replace("{path: calls.csv}", "{path: calls.csv, freshness: {max_age: 1d}}")
+        + "notify_on: breach\n",
+        metrics={"wait": metric("wait", 30, 60)},
+        files={"calls.csv": calls(HEALTHY), "roster.csv": ROSTER},
+    )
+    line = "source calls: stale: latest timestamp 2026-03-11 10:00 UTC is 2d 23h old (max_age 1d)"
+    url = f"json://127.0.0.1:{webhook.port}"
+    result = check(project_file, "--now", "2026-03-14T09:00", "--notify", url, "--record")
+    assert result.exit_code == 1 and f"FAIL {line}" in result.stdout
+    (posted,) = [body for _, body in webhook.posts]
+    assert posted["title"] == "tpmkit check — Gate, 2026-W10: FAIL, source calls stale"
+    body = json.loads(posted["message"])
+    assert body["sources"] == [line] and body["breaches"] == []
+    text = api.load(project_file).notify(
+        api.load(project_file).check(cache=False, now=dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC)),
+        dry_run=True,
+    )
+    assert text.message.text().splitlines()[:3] == ["Sources (1):", f"• {line}", ""]
+    # notify_on: change — the same stale run again is not sent; the export coming back is a
+    # change, though every metric is ok as before: on Wed 11 March 12:00 it is 2 hours old
+    project_file.write_text(project_file.read_text().replace("notify_on: breach", ""))
+    again = check(project_file, "--now", "2026-03-14T09:00", "--notify", url, "--record")
+    assert again.exit_code == 1 and len(webhook.posts) == 1
+    fresh = check(project_file, "--now", "2026-03-11T12:00", "--notify", url, "--record")
+    assert fresh.exit_code == 0, fresh.output
+    assert len(webhook.posts) == 2
+    assert webhook.posts[1][1]["title"] == "tpmkit check — Gate, 2026-W10: PASS"

@@ -68,7 +68,9 @@ def due(on: str, message: Message, previous: Mapping[str, Any] | None) -> str | 
     if on == "always":
         return None
     if on == "breach":
-        return None if message.alerts else "no breach (notify_on: breach)"
+        if message.alerts or message.source_lines:  # a stale export is to act on too
+            return None
+        return "no breach (notify_on: breach)"
     if previous is None:
         return None  # no recorded run of this command and scope: send
     if previous.get("notified") is False:
@@ -76,7 +78,11 @@ def due(on: str, message: Message, previous: Mapping[str, Any] | None) -> str | 
     metrics = {_metric(k) for k in message.statuses}  # a target's metrics only
     recorded = dict(previous.get("statuses") or {})
     before = {k: s for k, s in recorded.items() if _metric(k) in metrics}
-    if before == message.statuses:
+    # a source's status changing (an export going stale, or back) is a change too; a run
+    # recorded before sources were kept compares its metrics only
+    sources = previous.get("sources")
+    same_sources = sources == message.sources if sources is not None else not message.source_lines
+    if before == message.statuses and same_sources:
         return "no status changed since the last recorded run (notify_on: change)"
     return None
 
@@ -124,6 +130,7 @@ class Notification:
         return {
             "scope": self.scope,
             "statuses": self.message.statuses,
+            "sources": self.message.sources,
             "notified": not (self.failures or due_unsent),
         }
 

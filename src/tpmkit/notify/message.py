@@ -26,6 +26,7 @@ ALERTS_SHOWN = 8  # breaches in the text: a chat message stays one screen
 EARLY_SHOWN = 3
 ALERTS_IN_JSON = 100  # a webhook gets more, but never an unbounded body
 STATUS_ORDER = ("critical", "warning", "no_data")
+SOURCE_FAILS = ("stale", "incomplete")
 LEVEL_ORDER = [str(level) for level in Level]
 
 
@@ -117,6 +118,10 @@ class Message:
     report: Path | None = None
     currency: str | None = None
     failures: list[str] = field(default_factory=list)  # the metric of each failing verdict
+    # each source's status (ok, stale, incomplete, skipped), compared by notify_on: change,
+    # and the line of each stale or incomplete one: a gate that fails on an export says so
+    sources: dict[str, str] = field(default_factory=dict)
+    source_lines: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> int:
@@ -136,7 +141,8 @@ class Message:
         failures = [m for m in self.failures if m in metrics]
         return dataclasses.replace(
             self,
-            passed=None if self.passed is None else not failures,
+            # a stale or truncated export concerns every target
+            passed=None if self.passed is None else not (failures or self.source_lines),
             alerts=[a for a in self.alerts if a.metric in metrics],
             early=[e for e in self.early if e.metric in metrics],
             statuses={k: s for k, s in self.statuses.items() if k.split(" × ")[0] in metrics},
@@ -146,8 +152,13 @@ class Message:
     def title(self) -> str:
         """One line: the command, project, period and the outcome."""
         head = f"tpmkit {self.command} — {self.project}, {self.period}"
+        failed = [f"{self.failing} failing"] if self.failing else []
+        bad = [f"source {n} {s}" for n, s in self.sources.items() if s in SOURCE_FAILS]
+        failed += bad if len(bad) < 3 else [f"{len(bad)} sources stale or incomplete"]
         if self.passed is not None and not self.passed:
-            outcome = f"FAIL, {self.failing} failing" if self.failing else "FAIL"
+            outcome = ", ".join(["FAIL", *failed])
+        elif failed:  # a report: no gate, but its sources are stale or incomplete
+            outcome = ", ".join(failed)
         elif self.alerts:
             outcome = f"{len(self.alerts)} breach" + ("es" if len(self.alerts) > 1 else "")
         else:
@@ -157,6 +168,9 @@ class Message:
     def text(self, limit: int = ALERTS_SHOWN) -> str:
         """The body for chat and email: short, the rest linked or attached."""
         out = []
+        if self.source_lines:
+            out += [f"Sources ({len(self.source_lines)}):"]
+            out += [f"• {line}" for line in self.source_lines] + [""]
         if self.counts:
             judged = sum(self.counts.values())
             counted = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in self.counts.items())
@@ -190,6 +204,7 @@ class Message:
             "passed": self.passed,
             "title": self.title(),
             "counts": self.counts,
+            "sources": self.source_lines,
             "breaches": [a.as_dict() for a in self.alerts[:ALERTS_IN_JSON]],
             "more_breaches": max(0, len(self.alerts) - ALERTS_IN_JSON),
             "early_warnings": [e.as_dict() for e in self.early[:ALERTS_IN_JSON]],
@@ -256,6 +271,7 @@ def from_check(result: CheckResult, project: str, currency: str | None = None) -
         statuses,
         currency=currency,
         failures=[v.metric for v in result.failures],
+        **_sources(result.sources),
     )
 
 
@@ -307,4 +323,13 @@ def from_report(report: Report, path: Path | None) -> Message:
         statuses,
         report=path,
         currency=report.currency,
+        **_sources(report.sources),
     )
+
+
+def _sources(statuses: list[Any]) -> dict[str, Any]:
+    """A run's source statuses (`judge.sources.SourceStatus`) as the message keeps them."""
+    return {
+        "sources": {s.name: s.status for s in statuses},
+        "source_lines": [s.message() for s in statuses if s.failed],
+    }

@@ -630,3 +630,33 @@ def test_a_stale_export_is_in_the_message_and_alerts(make, webhook):
     assert fresh.exit_code == 0, fresh.output
     assert len(webhook.posts) == 2
     assert webhook.posts[1][1]["title"] == "tpmkit check — Gate, 2026-W10: PASS"
+
+
+def test_report_dry_run_writes_the_report_and_sends_nothing(make, webhook, tmp_path):
+    output = tmp_path / "weekly.md"
+    result = runner.invoke(
+        app,
+        ["report", "-p", str(build(make)), "--no-cache", "-o", str(output), "--dry-run",
+         "--notify", hook_url(webhook)],
+        env={"HOOK_TOKEN": SECRET},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert output.exists() and webhook.posts == []
+    out = result.stdout
+    assert f"--- notification to json://127.0.0.1:{webhook.port}/…, not sent (dry run)" in out
+    assert "tpmkit report — Gate, 2026-W10: 1 breach" in out
+    assert f"Report: {output.resolve()}" in out and '"command": "report"' in out
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_report_message_names_the_top_driver_of_a_breach():
+    # the example's W46 critical-error rate (8.0 %, critical above 6 %): the report explains
+    # it against W45 and its breach line in the message carries the same driver as check's
+    example = Path(__file__).resolve().parents[1] / "examples" / "contact-center"
+    loaded = api.load(example / "tpmkit.yaml")
+    now = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    built = loaded.report(["auto_fail_rate"], role="operations_manager", now=now)
+    done = loaded.notify(built, dry_run=True)
+    (operation,) = [a for a in done.message.alerts if not a.group]
+    assert operation.driver == "auto_fail_rate +4.6 pp: in-house +5.4 pp (rate)"
+    assert "· why: auto_fail_rate +4.6 pp: in-house +5.4 pp (rate) →" in done.message.text()

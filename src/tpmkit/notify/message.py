@@ -279,6 +279,7 @@ def from_report(report: Report, path: Path | None) -> Message:
     """The message of a report: breaches and early warnings of its cards and group tables."""
     alerts, early, statuses = [], [], {}
     cards = {card.metric: card for card in report.cards}
+    why = _drivers(report)
     rows: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = [
         (card.metric, [], {}, card.record) for card in report.cards
     ]
@@ -306,7 +307,8 @@ def from_report(report: Report, path: Path | None) -> Message:
                     threshold=threshold_passed(record) or None,
                     owner=card.owner,
                     action=card.actions.get(status) or (None if group else card.action),
-                    driver=record.get("driver"),
+                    # the report explains each breached metric's operation-level change
+                    driver=record.get("driver") or (None if group else why.get(metric)),
                 )
             )
         if record.get("projected_breach_period") and status != Status.INSUFFICIENT_SAMPLE:
@@ -325,6 +327,14 @@ def from_report(report: Report, path: Path | None) -> Message:
         currency=report.currency,
         **_sources(report.sources),
     )
+
+
+def _drivers(report: Report) -> dict[str, str]:
+    """Per metric the report explained (its breaches), the top driver in words."""
+    from tpmkit.explain.drivers import driver
+
+    found = {metric: driver(explanation) for metric, explanation in report.moved.items()}
+    return {metric: top.text for metric, top in found.items() if top is not None}
 
 
 def _sources(statuses: list[Any]) -> dict[str, Any]:

@@ -347,6 +347,7 @@ def test_a_missing_variable_is_exit_2_naming_it(make, webhook):
     assert "notify[0] in tpmkit.yaml: the environment variable NO_SUCH_TOKEN is not set" in (
         result.stderr
     )
+    assert "tpmkit.yaml:8:10: hint: notify[0].url" in result.stderr  # where it is written
 
 
 def test_targets_filtered_by_metrics_and_roles(make, webhook):
@@ -376,6 +377,7 @@ def test_an_unknown_metric_in_a_target_is_exit_2(make):
     result = check(project_file)
     assert result.exit_code == 2
     assert "notify[0] in tpmkit.yaml" in result.stderr and "wait" in result.stderr
+    assert "tpmkit.yaml:9:14: hint: notify[0].metrics" in result.stderr
 
 
 def test_a_group_below_min_sample_does_not_alert(make):

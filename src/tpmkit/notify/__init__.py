@@ -38,14 +38,31 @@ def targets(
 ) -> list[Target]:
     """The project's `notify:` targets and the given URLs, variables replaced and checked
     (a missing variable or a URL Apprise cannot use is a usage error, exit 2)."""
-    found = [
-        target(t.url, f"notify[{i}] in tpmkit.yaml", t.roles, t.metrics, environ)
-        for i, t in enumerate(project.spec.notify)
-    ]
-    found += [u if isinstance(u, Target) else target(u, "--notify", environ=environ) for u in urls]
-    for each in found:
+    found = [_from_file(project, i, environ) for i in range(len(project.spec.notify))]
+    given = [u if isinstance(u, Target) else target(u, "--notify", environ=environ) for u in urls]
+    for each in given:
         known(each)
         _metrics_of(project, each)  # unknown metric or role: said before anything runs
+    return found + given
+
+
+def _from_file(project: Definitions, i: int, environ: Mapping[str, str] | None) -> Target:
+    """The file's `notify[i]`; a problem also says where it is (file:line:column)."""
+    spec = project.spec.notify[i]
+
+    def located(exc: UsageError, part: str) -> UsageError:
+        here = project.doc.issue(("notify", i, part), f"notify[{i}].{part}", severity="hint")
+        return UsageError(exc.message, [here, *exc.issues])
+
+    try:
+        found = target(spec.url, f"notify[{i}] in tpmkit.yaml", spec.roles, spec.metrics, environ)
+        known(found)
+    except UsageError as exc:
+        raise located(exc, "url") from None
+    try:
+        _metrics_of(project, found)
+    except UsageError as exc:
+        raise located(exc, "metrics" if spec.metrics else "roles") from None
     return found
 
 

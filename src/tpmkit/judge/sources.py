@@ -6,7 +6,7 @@ incomplete when a day of the judged period holds fewer rows than `min_share` (de
 × the median of the same weekday over the previous 8 weeks (a day with no rows in the data
 range counts 0). A day is not checked — and the source says why in a note — when its
 trailing median is under 20 rows, when fewer than 4 of those 8 weeks lie in the data, or
-when a `holiday` annotation covers it; a source without a time column is not checked at
+when a `holiday` annotation for everyone covers it; a source without a time column is not checked at
 all. Days after the run time are not judged yet. A judged period without a single row of
 a source that usually has rows then (`judge/missing.py`) is incomplete too: "no rows in
 2026-W48 — did the export run?". Both statuses fail `check` (exit 1).

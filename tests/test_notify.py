@@ -9,6 +9,7 @@ wait is 40.0s (past warning 30, below critical 60), Red's 70.0s (critical), Blue
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import http.server
@@ -217,9 +218,17 @@ def test_the_email_carries_the_report_attached(make, smtp, tmp_path):
     mail = smtp.messages[0]
     assert mail["To"] == "ops@example.org"
     assert mail["Subject"] == "tpmkit report — Gate, 2026-W10: 1 breach"
+    # the plain-text part keeps the message's lines: one per breach (Apprise is told the
+    # body is text; as its default HTML, the plain part ran every line into one)
     body = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead" in body
-    assert f"Report: {output.resolve()}" in body
+    assert body.splitlines() == [
+        "1 judged: 1 warning.",
+        "",
+        "Breaches (1):",
+        "• warning — Wait: 40.0s, above warning 30.0s · owner: team_lead → check staffing",
+        "",
+        f"Report: {output.resolve()}",
+    ]
     attachments = list(mail.iter_attachments())
     assert [a.get_filename() for a in attachments] == ["report.html"]
     assert attachments[0].get_payload(decode=True) == output.read_bytes()
@@ -338,6 +347,7 @@ def test_a_missing_variable_is_exit_2_naming_it(make, webhook):
     assert "notify[0] in tpmkit.yaml: the environment variable NO_SUCH_TOKEN is not set" in (
         result.stderr
     )
+    assert "tpmkit.yaml:8:10: hint: notify[0].url" in result.stderr  # where it is written
 
 
 def test_targets_filtered_by_metrics_and_roles(make, webhook):
@@ -367,6 +377,7 @@ def test_an_unknown_metric_in_a_target_is_exit_2(make):
     result = check(project_file)
     assert result.exit_code == 2
     assert "notify[0] in tpmkit.yaml" in result.stderr and "wait" in result.stderr
+    assert "tpmkit.yaml:9:14: hint: notify[0].metrics" in result.stderr
 
 
 def test_a_group_below_min_sample_does_not_alert(make):
@@ -476,3 +487,186 @@ def test_an_early_warning_is_in_the_message(make, webhook):
         }
     ]
     assert webhook.posts[0][1]["title"] == "tpmkit check — Gate, 2026-W14: PASS"
+
+
+# --- secrets cut out of what is shown -------------------------------------------------------
+
+
+def test_overlapping_secrets_leave_nothing_of_either():
+    from tpmkit.notify.secrets import scrub
+
+    # "abcd1234" and "1234wxyz" overlap in "abcd1234wxyz": replacing one first used to
+    # leave the other's tail ("…wxyz"); the places are merged now
+    assert scrub("token abcd1234wxyz refused", ["abcd1234", "1234wxyz"]) == "token … refused"
+    # a secret inside a longer one
+    assert (
+        scrub("url https://h/LONGSECRET99/x", ["SECRET99", "LONGSECRET99"]) == "url https://h/…/x"
+    )
+
+
+def test_encoded_and_decoded_forms_are_cut():
+    from tpmkit.notify.secrets import scrub
+
+    secret = "p@ss/w rd+1"
+    for written in ("p%40ss%2Fw%20rd%2B1", "p%40ss%2fw%20rd%2b1", "p%40ss/w%20rd%2B1",
+                    "p%40ss%2Fw+rd%2B1", secret):  # fmt: skip
+        assert scrub(f"login {written} failed", [secret]) == "login … failed", written
+    # a value given encoded in the environment, logged decoded by Apprise
+    assert scrub("user p@ss/word!", ["p%40ss%2Fword%21"]) == "user …"
+
+
+def test_a_short_secret_withholds_the_whole_reason():
+    from tpmkit.notify.secrets import WITHHELD, scrub
+
+    # "ab12" is also part of ordinary text: cut out, the gaps would spell it
+    assert scrub("table ab12 at host", ["ab12"]) == WITHHELD
+    assert scrub("no secret here", ["ab12"]) == "no secret here"
+
+
+def test_apprise_reasons_never_show_a_secret_in_any_form(make):
+    # the token sits in the URL path; the dead target's reason (Apprise's log) names the
+    # URL. A token with characters that URL-encoding changes must not leak encoded either.
+    token = "t0k3n/with spaces&more"
+    dead = f"json://127.0.0.1:{free_port()}/hooks/${{HOOK_TOKEN}}"
+    result = check(build(make), "--by", "team", "--notify", dead, env={"HOOK_TOKEN": token})
+    assert result.exit_code == 1
+    shown = result.stdout + result.stderr
+    assert "could not deliver to json://127.0.0.1:" in shown
+    from urllib.parse import quote, quote_plus
+
+    for form in (token, quote(token, safe=""), quote(token), quote_plus(token), "t0k3n"):
+        assert form not in shown, form
+
+
+# --- tpmkit validate on the notify: targets --------------------------------------------------
+
+VALIDATED = """notify:
+  - url: json://hooks.example.org/${NO_SUCH_VAR}
+    metrics: [wiat]
+  - url: "jsn://hooks.example.org/x"
+  - url: json://hooks.example.org/${bad name}
+  - url: json://hooks.example.org/x
+    roles: [agent]
+    metrics: [wait]
+  - url: hooks.example.org/${HOOK_TOKEN}
+  - url: json://
+"""
+
+
+def validate(project_file: Path, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, ["validate", "-p", str(project_file), *args], env=env or {})
+
+
+def test_validate_locates_every_notify_problem(make):
+    project_file = build(make, extra=VALIDATED)
+    # PROJECT is 6 lines, so `notify:` is line 7 and its first target line 8; a value after
+    # `  - url: ` starts at column 10 (11 when quoted), `${` after json://hooks.example.org/
+    # (25 characters) at column 35
+    result = validate(project_file, env={"HOOK_TOKEN": SECRET})
+    assert result.exit_code == 2, result.output
+    out = result.stdout + result.stderr
+    expected = [
+        "tpmkit.yaml:8:35: warning: notify[0].url: the environment variable NO_SUCH_VAR is "
+        "not set here; check and report stop (exit 2) where it is not set",
+        "tpmkit.yaml:9:15: error: notify[0].metrics: unknown metric `wiat`  (did you mean `wait`?)",
+        "tpmkit.yaml:10:11: error: notify[1].url: `jsn://` is not a service Apprise knows  "
+        "(did you mean `json`?)",
+        "tpmkit.yaml:11:35: error: notify[2].url: `${bad name}` is not an environment "
+        "variable name",
+        "tpmkit.yaml:14:15: warning: notify[3]: metric `wait` is in no view of the roles "
+        "agent: this target never hears about it",
+        "tpmkit.yaml:15:10: error: notify[4].url: `…` is not a URL: write scheme://…",
+        "tpmkit.yaml:16:10: error: notify[5].url: json://… is not a notification URL Apprise "
+        "can use",
+    ]
+    for line in expected:
+        assert line in out, line
+    assert SECRET not in out  # the value of a variable that is set is never shown
+
+
+def test_validate_reports_an_unknown_role_with_did_you_mean(make):
+    project_file = build(
+        make, extra="notify:\n  - url: json://hooks.example.org/x\n    roles: [team_leed]\n"
+    )
+    result = validate(project_file)
+    assert result.exit_code == 2
+    assert "tpmkit.yaml:9:13: error: `notify.0.roles.0`: 'team_leed' is not allowed" in (
+        result.stdout + result.stderr
+    )
+    assert "did you mean `team_lead`?" in result.stdout + result.stderr
+
+
+def test_validate_passes_clean_targets_and_warns_only_on_unset_variables(make):
+    extra = "notify:\n  - url: json://hooks.example.org/${HOOK_TOKEN}\n    metrics: [wait]\n"
+    project_file = build(make, extra=extra)
+    assert validate(project_file, env={"HOOK_TOKEN": SECRET}).exit_code == 0
+    unset = validate(project_file)
+    assert unset.exit_code == 0  # a warning: the review machine need not hold the secret
+    assert "warning: notify[0].url: the environment variable HOOK_TOKEN is not set" in (
+        unset.stdout + unset.stderr
+    )
+    assert validate(project_file, "--strict").exit_code == 2
+
+
+def test_a_stale_export_is_in_the_message_and_alerts(make, webhook):
+    # healthy waits, but the calls export is stale: latest call Wed 11 March 10:00 UTC; on
+    # Sat 14 March 09:00 it is 2 days 23 hours old, past max_age 1d. notify_on: breach
+    # sends: a stale export is something to act on, though no metric breaches
+    project_file = make.project(
+        PROJECT.replace("{path: calls.csv}", "{path: calls.csv, freshness: {max_age: 1d}}")
+        + "notify_on: breach\n",
+        metrics={"wait": metric("wait", 30, 60)},
+        files={"calls.csv": calls(HEALTHY), "roster.csv": ROSTER},
+    )
+    line = "source calls: stale: latest timestamp 2026-03-11 10:00 UTC is 2d 23h old (max_age 1d)"
+    url = f"json://127.0.0.1:{webhook.port}"
+    result = check(project_file, "--now", "2026-03-14T09:00", "--notify", url, "--record")
+    assert result.exit_code == 1 and f"FAIL {line}" in result.stdout
+    (posted,) = [body for _, body in webhook.posts]
+    assert posted["title"] == "tpmkit check — Gate, 2026-W10: FAIL, source calls stale"
+    body = json.loads(posted["message"])
+    assert body["sources"] == [line] and body["breaches"] == []
+    text = api.load(project_file).notify(
+        api.load(project_file).check(cache=False, now=dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC)),
+        dry_run=True,
+    )
+    assert text.message.text().splitlines()[:3] == ["Sources (1):", f"• {line}", ""]
+    # notify_on: change — the same stale run again is not sent; the export coming back is a
+    # change, though every metric is ok as before: on Wed 11 March 12:00 it is 2 hours old
+    project_file.write_text(project_file.read_text().replace("notify_on: breach", ""))
+    again = check(project_file, "--now", "2026-03-14T09:00", "--notify", url, "--record")
+    assert again.exit_code == 1 and len(webhook.posts) == 1
+    fresh = check(project_file, "--now", "2026-03-11T12:00", "--notify", url, "--record")
+    assert fresh.exit_code == 0, fresh.output
+    assert len(webhook.posts) == 2
+    assert webhook.posts[1][1]["title"] == "tpmkit check — Gate, 2026-W10: PASS"
+
+
+def test_report_dry_run_writes_the_report_and_sends_nothing(make, webhook, tmp_path):
+    output = tmp_path / "weekly.md"
+    result = runner.invoke(
+        app,
+        ["report", "-p", str(build(make)), "--no-cache", "-o", str(output), "--dry-run",
+         "--notify", hook_url(webhook)],
+        env={"HOOK_TOKEN": SECRET},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert output.exists() and webhook.posts == []
+    out = result.stdout
+    assert f"--- notification to json://127.0.0.1:{webhook.port}/…, not sent (dry run)" in out
+    assert "tpmkit report — Gate, 2026-W10: 1 breach" in out
+    assert f"Report: {output.resolve()}" in out and '"command": "report"' in out
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_report_message_names_the_top_driver_of_a_breach():
+    # the example's W46 critical-error rate (8.0 %, critical above 6 %): the report explains
+    # it against W45 and its breach line in the message carries the same driver as check's
+    example = Path(__file__).resolve().parents[1] / "examples" / "contact-center"
+    loaded = api.load(example / "tpmkit.yaml")
+    now = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    built = loaded.report(["auto_fail_rate"], role="operations_manager", now=now)
+    done = loaded.notify(built, dry_run=True)
+    (operation,) = [a for a in done.message.alerts if not a.group]
+    assert operation.driver == "auto_fail_rate +4.6 pp: in-house +5.4 pp (rate)"
+    assert "· why: auto_fail_rate +4.6 pp: in-house +5.4 pp (rate) →" in done.message.text()

@@ -82,12 +82,13 @@ def test_the_operations_manager_sees_the_workforce(make):
     )
     files = {"calls.csv": _proficiency_calls(), "agents.csv": roster + "\n"}
     path = make.project(WORKFORCE_PROJECT, files=files)
-    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    # Saturday 02-28: W09 has not ended, so the latest complete week is W08 (a run time
+    # decides it by the calendar: on Monday 03-02 it would be W09, whose data end on Friday)
+    now = dt.datetime(2026, 2, 28, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     report = tpmkit.load(path).report(role="operations_manager", now=now, cache=False)
     people = report.people
     assert people is not None and people.workforce is not None
     view = people.workforce
-    # the data end on Friday 02-27: the latest complete week is W08 (the tenure bands' period)
     assert view.period == "2026-W08"
     # attrition is reviewed monthly: the weekly report shows its trend by month, up to the
     # month holding W08 (issue 20 review; the trend was weekly, W08 read 1 ÷ 7.5 × 365.25 ÷ 7

@@ -207,24 +207,42 @@ def test_run_time():
 
 
 def test_holiday_annotations_cover_local_days():
-    frame = pl.DataFrame(
-        {
-            "from": [
-                dt.datetime(2026, 12, 24, tzinfo=BERLIN),
-                dt.datetime(2026, 12, 31, 14, tzinfo=BERLIN),
-                dt.datetime(2026, 11, 3, 9, tzinfo=BERLIN),
-            ],
-            "to": [dt.datetime(2026, 12, 27, tzinfo=BERLIN), None, None],
-            "kind": ["holiday", " Holiday", "outage"],
-        }
+    from tpmkit.annotations import Annotation
+
+    def note(start, end=None, kind="holiday", **scope):
+        return Annotation.model_validate(
+            {"from": start, "to": end, "text": "x", "kind": kind, **scope}
+        )
+
+    found = covered_days(
+        [
+            # a timestamp end at exactly local midnight: 24 Dec 00:00 to 27 Dec 00:00 covers
+            # the 24th, 25th and 26th
+            note("2026-12-24 00:00", "2026-12-27 00:00"),
+            # no `to`: the day of `from` alone
+            note("2026-12-31 14:00"),
+            # a date-only `to` includes its day (as on charts): 1 to 2 Jan is two days
+            note("2027-01-01", "2027-01-02"),
+            # an outage exempts nothing
+            note("2026-11-03 09:00", kind="outage"),
+            # a holiday of one site or one metric does not exempt the whole source's day
+            note("2026-10-03", group="site", value="Berlin"),
+            note("2026-10-03", metric="aht"),
+            note("2026-11-01", metric="aht", group="team", value="Red"),
+        ],
+        "Europe/Berlin",
     )
-    # 24 Dec 00:00 to 27 Dec 00:00 covers the 24th, 25th and 26th; no `to`: its own day;
-    # an outage exempts nothing
-    assert covered_days(frame, BERLIN) == {
+    assert found.days == {
         D(2026, 12, 24),
         D(2026, 12, 25),
         D(2026, 12, 26),
         D(2026, 12, 31),
+        D(2027, 1, 1),
+        D(2027, 1, 2),
+    }
+    assert found.scoped == {
+        D(2026, 10, 3): "site Berlin; metric aht",
+        D(2026, 11, 1): "metric aht, team Red",
     }
 
 
@@ -416,6 +434,52 @@ def test_a_holiday_annotation_exempts_its_day(make):
     assert check(project, "--now", "2026-10-26T08:00").exit_code == 1
 
 
+@pytest.mark.parametrize(
+    ("scope", "what"),
+    [
+        (",site,Berlin", "site Berlin"),
+        (",,", "metric wait"),
+        (",team,Red", "metric wait, team Red"),
+    ],
+    ids=["site", "metric", "metric-and-team"],
+)
+def test_a_holiday_of_one_group_or_metric_does_not_exempt_the_day(make, scope, what):
+    # the same cut Saturday (5 rows vs median 30), but the holiday is Berlin's only, or
+    # wait's only: the other sites' or metrics' rows were expected, so the day is checked
+    counts = weeks_of_calls(SUNDAY, 10)
+    counts[SUNDAY - dt.timedelta(days=1)] = 5
+    project = fresh_project(make, counts)
+    metric = "" if what.startswith("site") else "wait"
+    make.write(
+        "annotations.csv",
+        f"from,to,text,kind,metric,group,value\n2026-10-24,,Holiday,holiday,{metric}{scope}\n",
+    )
+    result = check(project, "--now", "2026-10-26T08:00", "-f", "json")
+    assert result.exit_code == 1, result.output
+    (calls,) = [s for s in json.loads(result.stdout)["sources"] if s["name"] == "calls"]
+    assert calls["status"] == "incomplete" and len(calls["days"]) == 7
+    assert [(d["day"], d["rows"], d["median"]) for d in calls["incomplete"]] == [
+        ("2026-10-24", 5, 30.0)
+    ]
+    assert calls["notes"] == [
+        "2026-10-24 checked for completeness although a holiday annotation covers it: the "
+        f"holiday is for {what} only, not the whole source"
+    ]
+
+
+def test_a_holiday_group_without_its_value_is_a_located_error(make):
+    # `group` names the column and `value` its value (data contract): `site=Berlin` in
+    # `group` alone is refused with the file and line, exit 2 — not a completeness bug
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
+    make.write(
+        "annotations.csv", "from,to,text,kind,group\n2026-10-24,,Holiday,holiday,site=Berlin\n"
+    )
+    result = check(project, "--now", "2026-10-26T08:00")
+    assert result.exit_code == 2
+    assert "annotations.csv:2: error: `group` and `value` go together" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_the_report_names_a_stale_source_in_its_data_quality_lines(make):
     from tpmkit import load
 
@@ -449,3 +513,121 @@ def test_now_sets_the_latest_complete_period_and_its_days(make):
     assert [d["day"] for d in calls["days"]] == ["2026-10-19", "2026-10-20", "2026-10-21"]
     bad = check(project, "--now", "next tuesday")
     assert bad.exit_code == 2 and "now next tuesday: not a date or time" in bad.output
+
+
+# --- a missing export: --now decides the latest complete period ----------------------------
+
+
+def test_with_now_a_week_without_rows_fails_naming_the_source_and_week(make):
+    # 10 weeks of 30 calls a day up to Sunday 25 Oct (W43); the export of W44 never came.
+    # Run on Tuesday 3 Nov (W45): the latest complete week is W44, by the calendar.
+    # The 8 weeks before it hold 7 × 30 = 210 rows each: median 210 ≥ 20, so rows were due.
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
+    result = check(project, "--now", "2026-11-03T08:00")
+    assert result.exit_code == 1
+    assert (
+        "FAIL source calls: incomplete: no rows in 2026-W44 — did the export run? "
+        "(usually 210 rows a week)" in result.stdout
+    )
+    # the metric of a week without rows has no data: it fails closed too, naming the week
+    assert "FAIL wait 2026-W44: no data: no record in 2026-W44" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "FAIL: 2 failing — 2026-W44: 1 judged (1 no data); source calls incomplete"
+    )
+    # --allow-no-data lets the metric pass, never the missing export
+    allowed = check(project, "--now", "2026-11-03T08:00", "--allow-no-data", "-f", "json")
+    assert allowed.exit_code == 1
+    (calls,) = json.loads(allowed.stdout)["sources"]
+    assert (calls["status"], calls["no_rows_in"], calls["usual_rows"]) == (
+        "incomplete",
+        "2026-W44",
+        210.0,
+    )
+    # without --now the wall clock only says that weeks have ended: the latest complete
+    # week the data reach (W43) is judged, as on every earlier run — freshness is what
+    # catches a missing export then (docs/ci.md)
+    assert check(project).exit_code == 0
+    assert "PASS — 2026-W43" in check(project).stdout
+
+
+def test_with_now_an_export_cut_midweek_is_judged_on_that_week(make):
+    # the export stopped after Wednesday 28 Oct: W44 has Mon-Wed (30 rows each) and nothing
+    # from Thursday on. Before, the latest week the data reached completely (W43) was judged
+    # and passed; now W44 is judged and Thu 29 .. Sun 1 Nov have 0 rows vs a median of 30.
+    counts = weeks_of_calls(SUNDAY, 10)
+    counts |= {D(2026, 10, 26) + dt.timedelta(days=i): 30 for i in range(3)}
+    project = fresh_project(make, counts)
+    result = check(project, "--now", "2026-11-02T08:00", "-f", "json")
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert body["period"] == "2026-W44"
+    (calls,) = body["sources"]
+    assert calls["no_rows_in"] is None
+    assert [(d["day"], d["rows"], d["median"]) for d in calls["incomplete"]] == [
+        (f"{day}", 0, 30.0) for day in ("2026-10-29", "2026-10-30", "2026-10-31", "2026-11-01")
+    ]
+
+
+def test_a_quiet_source_may_have_a_week_without_rows(make):
+    # one call every Monday for 10 weeks: its 8 weeks before W44 hold 1 row each (median 1,
+    # under 20) — a source of rare events, not a missing export: a note, and it passes
+    counts = {SUNDAY - dt.timedelta(days=6 + 7 * k): 1 for k in range(10)}
+    project = fresh_project(make, counts)
+    result = check(project, "--now", "2026-11-03T08:00", "--allow-no-data", "-f", "json")
+    assert result.exit_code == 0, result.output
+    (calls,) = json.loads(result.stdout)["sources"]
+    assert calls["status"] == "skipped" and not calls["failed"]
+    assert calls["notes"][-1] == (
+        "no rows in 2026-W44; not judged a missing export: its 8 week(s) before held a "
+        "median of 1 rows, under 20"
+    )
+    # completeness: false turns the check off
+    off = fresh_project(make, weeks_of_calls(SUNDAY, 10), ", completeness: false")
+    assert check(off, "--now", "2026-11-03T08:00", "--allow-no-data").exit_code == 0
+
+
+def test_without_now_a_source_behind_the_others_fails(tmp_path):
+    # the example without its QA export's last week (W46, 129 evaluations): the calls reach
+    # W46, so W46 is judged without --now, and QA has no row in it. Its weeks W38-W45 held
+    # 128 128 132 123 120 128 115 123 → sorted 115 120 123 123 128 128 128 132, median
+    # (123 + 128) / 2 = 125.5 (counted with the csv module: evaluated_at is local time)
+    root = example_copy(tmp_path)
+    qa = root / "data" / "qa.csv"
+    lines = qa.read_text(encoding="utf-8-sig").splitlines()
+    kept = [lines[0]] + [
+        line
+        for line in lines[1:]
+        if dt.date.fromisoformat(line.split(",")[2][:10]).isocalendar()[:2] != (2026, 46)
+    ]
+    assert len(lines) - len(kept) == 129
+    qa.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    result = check(root / "tpmkit.yaml")
+    assert result.exit_code == 1
+    assert (
+        "FAIL source qa: incomplete: no rows in 2026-W46 — did the export run? "
+        "(usually 125.5 rows a week)" in result.stdout
+    )
+    assert "FAIL source calls" not in result.stdout
+
+
+def test_report_now_sets_the_period_and_names_the_missing_export(make, tmp_path):
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
+    out = tmp_path / "r.md"
+
+    def report(*args: str) -> str:
+        result = runner.invoke(
+            app, ["report", "-p", str(project), "--no-cache", "--no-why", "-o", str(out), *args]
+        )
+        assert result.exit_code == 0, result.output
+        return out.read_text(encoding="utf-8")
+
+    # Sunday noon: W43 has not ended → W42; Tuesday 3 Nov: W44, which has no rows
+    assert "2026-W42" in report("--now", "2026-10-25T12:00").splitlines()[0]
+    late = report("--now", "2026-11-03T08:00")
+    assert "2026-W44" in late.splitlines()[0]
+    assert (
+        "source calls: incomplete: no rows in 2026-W44 — did the export run? "
+        "(usually 210 rows a week)" in late
+    )
+    bad = runner.invoke(app, ["report", "-p", str(project), "-o", str(out), "--now", "soon"])
+    assert bad.exit_code == 2 and "now soon: not a date or time" in bad.output

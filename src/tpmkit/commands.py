@@ -206,9 +206,11 @@ def _source_statuses(
     from tpmkit.judge import sources
 
     moment = now or dt.datetime.now(ZoneInfo(evaluation.timezone))
-    holidays = holiday_days(project.spec, project.root) if evaluation.datasets else set()
+    found = holiday_days(project.definitions) if evaluation.datasets else None
     spec = project.spec.sources
-    return sources.judge_sources(evaluation, spec, label, moment, holidays)
+    if found is None:
+        return sources.judge_sources(evaluation, spec, label, moment)
+    return sources.judge_sources(evaluation, spec, label, moment, found.days, found.scoped)
 
 
 def goals(

@@ -135,7 +135,8 @@ def _judged(evaluation: Evaluation, spec: MetricSpec, at: str, now: dt.datetime 
     zone = ZoneInfo(evaluation.timezone)
     moment = now or dt.datetime.now(zone)
     records = evaluation.records.filter(pl.col("metric") == spec.id)
-    return judged_periods(records, at, evaluation, moment, zone, [spec])[spec.id]
+    labels = judged_periods(records, at, evaluation, moment, zone, [spec], calendar=now is not None)
+    return labels[spec.id]
 
 
 def _values(

@@ -422,6 +422,10 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
         issues.extend(
             i for i in _annotation_issues(project) if (i.file, i.line, i.column) not in seen
         )
+    if project.spec.notify:
+        from tpmkit.notify.checks import notify_issues
+
+        issues.extend(notify_issues(project))
     return by_location(issues)
 
 

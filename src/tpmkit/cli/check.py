@@ -19,6 +19,7 @@ from tpmkit.cli.options import (
     CheckFormat,
     EngineOption,
     NoCacheOption,
+    NowOption,
     PeriodOption,
     ProjectOption,
     QuietOption,
@@ -97,14 +98,7 @@ def check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.table,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            help="The run time, e.g. 2026-11-16T08:00 (project time zone unless an offset is "
-            "given): sets the latest complete period and the sources' freshness "
-            "(default: the wall clock)."
-        ),
-    ] = None,
+    now: NowOption = None,
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
     quiet: QuietOption = False,

@@ -63,6 +63,15 @@ WhyOption = Annotated[
         "(tpmkit explain; one evaluation per dimension, breaching metrics only).",
     ),
 ]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The run time, e.g. 2026-11-23T08:00 (project time zone unless an offset is "
+        "given): the latest complete period is the one before it by the calendar, even when "
+        "the data do not reach it, and the sources' freshness is measured to it (default: "
+        "the wall clock, and the latest complete period the data reach)."
+    ),
+]
 
 
 class EngineChoice(StrEnum):

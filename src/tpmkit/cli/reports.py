@@ -17,6 +17,7 @@ from tpmkit.cli.options import (
     EngineOption,
     MetricsArgument,
     NoCacheOption,
+    NowOption,
     PeriodOption,
     ProjectOption,
     QuietOption,
@@ -148,11 +149,13 @@ def report(
     engine: EngineOption = None,
     record: RecordOption = False,
     why: WhyOption = True,
+    now: NowOption = None,
     notify: NotifyOption = None,
     dry_run: DryRunOption = False,
 ) -> None:
     """A self-contained HTML or Markdown report of one period, for a role's view."""
     from tpmkit.atomic import write_text
+    from tpmkit.judge.sources import run_time
     from tpmkit.report.document import to_html
     from tpmkit.report.markdown import to_markdown
 
@@ -179,6 +182,7 @@ def report(
             cache=cache_choice(no_cache, cache_dir),
             progress=step,
             why=why,
+            now=run_time(now, loaded.spec.timezone),
         )
         step("writing the report")
         text = to_html(result) if fmt is ReportFormat.html else to_markdown(result)

@@ -1,80 +1,77 @@
-"""The hook between annotations and completeness: the local days a `holiday` annotation
-covers are exempt from the completeness check (a bank holiday's few rows are not a
-truncated export).
+"""The hook between annotations and completeness: the local days an unscoped `holiday`
+annotation covers are exempt from the completeness check (a bank holiday's few rows are not
+a truncated export).
 
-Annotations are read only when the project has them: an `annotations` source in
-tpmkit.yaml, or `annotations.csv` beside it (columns `from`, `to`, `kind`, as in the data
-contract; a date means its local midnight). A project without annotations has no
-exempt days."""
+Only a holiday for everyone exempts a source's day: one with an empty `metric` and an empty
+`group`. A holiday of one site (`group: site`, `value: Berlin`) or of one metric leaves the
+other sites' or metrics' rows expected, so the source's day is still checked (and the
+check says so in a note). The annotations are read as everywhere else (`tpmkit.annotations`:
+validated, located errors), so a day means the same here as on charts: a date-only `to`
+includes its day."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import polars as pl
+from tpmkit.annotations.model import INSTANT, Annotation
+from tpmkit.spec.loader import Definitions
 
-from tpmkit.spec.models import ProjectSpec, Source
-
-ANNOTATIONS = "annotations"
 HOLIDAY = "holiday"
-COLUMNS = ("from", "to", "kind")
 
-__all__ = ["annotations_source", "covered_days", "holiday_days"]
-
-
-def annotations_source(spec: ProjectSpec, root: Path) -> Source | None:
-    """The project's annotations: its `annotations` source, else annotations.csv beside
-    the project file, else None."""
-    if ANNOTATIONS in spec.sources:
-        return spec.sources[ANNOTATIONS]
-    beside = root / f"{ANNOTATIONS}.csv"
-    return Source(path=beside.name) if beside.is_file() else None
+__all__ = ["Holidays", "covered_days", "holiday_days"]
 
 
-def holiday_days(spec: ProjectSpec, root: Path) -> set[dt.date]:
-    """The local days covered by a `holiday` annotation (empty without annotations)."""
-    from tpmkit.data.load import load_dataset
+@dataclass
+class Holidays:
+    """The days exempt from completeness, and the days only a scoped holiday covers."""
 
-    source = annotations_source(spec, root)
-    if source is None:
-        return set()
-    # typed here too, so the hook reads them the same with or without a contract entry
-    types = {"from": "timestamp", "to": "timestamp", **source.types}
-    typed = source.model_copy(update={"types": types})
-    dataset = load_dataset(ANNOTATIONS, typed, root, spec.timezone, set(COLUMNS))
-    return covered_days(dataset.frame, ZoneInfo(spec.timezone))
+    days: set[dt.date] = field(default_factory=set)
+    # day -> what the scoped holiday is for (`site Berlin`, `metric aht`): checked anyway
+    scoped: dict[dt.date, str] = field(default_factory=dict)
 
 
-def covered_days(frame: pl.DataFrame, zone: ZoneInfo) -> set[dt.date]:
-    """The local days that the rows of kind `holiday` cover: from the day of `from` to the
-    day of `to` (an end at exactly midnight does not reach into that day; no `to`: the day
-    of `from` alone)."""
-    if "kind" not in frame.columns or "from" not in frame.columns:
-        return set()
-    end = pl.col("to") if "to" in frame.columns else pl.lit(None)
-    spans = (
-        frame.lazy()
-        .filter(pl.col("kind").cast(pl.String).str.strip_chars().str.to_lowercase() == HOLIDAY)
-        .select(pl.col("from").alias("start"), end.alias("end"))
-        .filter(pl.col("start").is_not_null())
-        .collect()
-    )
-    days: set[dt.date] = set()
-    for start, stop in spans.iter_rows():  # a few annotations, not data rows
-        first = _local(start, zone)
-        last = _local(stop, zone) if stop is not None else first
-        if last > first and last.time() == dt.time() and stop is not None:
-            last -= dt.timedelta(microseconds=1)
-        day = first.date()
-        while day <= last.date():
-            days.add(day)
-            day += dt.timedelta(days=1)
-    return days
+def holiday_days(project: Definitions) -> Holidays:
+    """The holidays of the project's annotations (none without annotations)."""
+    from tpmkit.annotations import read
+
+    return covered_days(read(project), project.spec.timezone)
 
 
-def _local(value: dt.datetime | dt.date, zone: ZoneInfo) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
-    return dt.datetime.combine(value, dt.time(), zone)
+def covered_days(notes: Iterable[Annotation], timezone: str) -> Holidays:
+    """The local days each `holiday` note covers, from the day of its start to the day of
+    its end (a timestamp end at exactly local midnight does not reach into that day), split
+    into the unscoped ones (exempt) and those of one group or metric (not exempt)."""
+    found = Holidays()
+    zone = ZoneInfo(timezone)
+    for note in notes:  # a hand-kept notes file: a few rows, not data
+        if note.kind != HOLIDAY:
+            continue
+        days = _days(note, timezone, zone)
+        scope = _scope(note)
+        if scope is None:
+            found.days |= days
+            continue
+        for day in days:
+            before = found.scoped.get(day)
+            found.scoped[day] = scope if before in (None, scope) else f"{before}; {scope}"
+    return found
+
+
+def _scope(note: Annotation) -> str | None:
+    """What a note is limited to (`site Berlin`, `metric aht`), None for everyone."""
+    parts = [f"metric {note.metric}"] if note.metric else []
+    parts += [f"{note.group} {note.value}"] if note.group else []
+    return ", ".join(parts) or None
+
+
+def _days(note: Annotation, timezone: str, zone: ZoneInfo) -> set[dt.date]:
+    start, end = note.bounds(timezone)
+    last = end - INSTANT  # the last instant the note covers
+    at_midnight = last.astimezone(zone).time() == dt.time()
+    if isinstance(note.to, dt.datetime) and last > start and at_midnight:
+        last -= INSTANT  # ends at local midnight: that day is not touched
+    first_day, last_day = start.astimezone(zone).date(), last.astimezone(zone).date()
+    return {first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)}

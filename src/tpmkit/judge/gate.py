@@ -33,6 +33,7 @@ import polars as pl
 
 from tpmkit.engine.status import level_reasons
 from tpmkit.errors import Issue, UsageError, did_you_mean, period_hint
+from tpmkit.judge import calendar as cal
 from tpmkit.judge.sources import SourceStatus
 from tpmkit.records import UNGROUPABLE, Evaluation
 from tpmkit.spec.loader import Definitions
@@ -160,7 +161,9 @@ def check(
     moment = now or dt.datetime.now(zone)
     selected = list(evaluation.definitions.values())
     by = list(evaluation.by)
-    labels = judged_periods(records, at, evaluation, moment, zone, selected)
+    labels = judged_periods(
+        records, at, evaluation, moment, zone, selected, calendar=now is not None
+    )
     by_metric: dict[str, list[dict[str, Any]]] = {}
     unavailable: dict[str, str] = {}  # metric -> why it has no records at all
     for record in records.to_dicts():
@@ -225,8 +228,14 @@ def judged_periods(
     moment: dt.datetime,
     zone: ZoneInfo,
     metrics: Sequence[MetricSpec],
+    *,
+    calendar: bool = False,
 ) -> dict[str, str]:
-    """Per metric, the label of the period to judge."""
+    """Per metric, the label of the period to judge. The latest complete period has ended
+    (and its repeat window passed) by `moment`; with `calendar` (a run time given, `--now`)
+    it is the calendar's, whether or not the data reach it — a missing export then shows as
+    a period without rows —, else the latest one the data reach (the wall clock only
+    decides whether a period has ended, so a re-run judges what it judged before)."""
     periods = (
         records.select("period", "period_start", "period_end")
         .filter(pl.col("period_start").is_not_null() | pl.lit(result.grain == "all"))
@@ -263,6 +272,11 @@ def judged_periods(
     reach = max(days) if days else None
 
     def latest_complete(lag: dt.timedelta) -> str | None:
+        if calendar:
+            period = cal.latest_complete(moment, result.grain, result.timezone, lag)
+            first = periods[0]["period_start"]
+            # a period before the data begin is not judged: nothing is complete yet
+            return period.label if first is None or period.end > first else None
         complete = [
             str(p["period"])
             for p in periods

@@ -337,7 +337,10 @@ def judged_label(
     if not chosen:
         raise UsageError("none of the scorecard's metrics is configured for these data")
     moment = now or dt.datetime.now(zone)
-    return gate.common_period(gate.judged_periods(records, at, evaluation, moment, zone, chosen))
+    labels = gate.judged_periods(
+        records, at, evaluation, moment, zone, chosen, calendar=now is not None
+    )
+    return gate.common_period(labels)
 
 
 def judged_day(evaluation: Evaluation, label: str) -> dt.date | None:

@@ -6,8 +6,10 @@ incomplete when a day of the judged period holds fewer rows than `min_share` (de
 × the median of the same weekday over the previous 8 weeks (a day with no rows in the data
 range counts 0). A day is not checked — and the source says why in a note — when its
 trailing median is under 20 rows, when fewer than 4 of those 8 weeks lie in the data, or
-when a `holiday` annotation covers it; a source without a time column is not checked at
-all. Days after the run time are not judged yet. Both statuses fail `check` (exit 1).
+when a `holiday` annotation for everyone covers it; a source without a time column is not checked at
+all. Days after the run time are not judged yet. A judged period without a single row of
+a source that usually has rows then (`judge/missing.py`) is incomplete too: "no rows in
+2026-W48 — did the export run?". Both statuses fail `check` (exit 1).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tpmkit.errors import UsageError
+from tpmkit.judge import calendar
+from tpmkit.judge.calendar import Period
+from tpmkit.judge.missing import MIN_USUAL, days_of, usual_rows
 from tpmkit.records import DatasetSummary, Evaluation
 from tpmkit.spec.models import Source
 from tpmkit.spec.sourcechecks import Completeness, age_text, completeness_of
@@ -67,6 +72,9 @@ class SourceStatus:
     days: list[DayCount] = field(default_factory=list)  # the days checked
     incomplete: list[DayCount] = field(default_factory=list)  # the checked days below
     notes: list[str] = field(default_factory=list)  # what was not checked, and why
+    empty: str | None = None  # the judged period, when it has no row of a usually busy source
+    usual: float | None = None  # the source's median rows per period before it
+    grain: str = "week"  # of the judged period
 
     @property
     def stale(self) -> bool:
@@ -81,7 +89,7 @@ class SourceStatus:
         """stale, incomplete, ok (something was checked and passed) or skipped."""
         if self.stale:
             return STALE
-        if self.incomplete:
+        if self.incomplete or self.empty:
             return INCOMPLETE
         return OK if self.days or self.max_age is not None else SKIPPED
 
@@ -101,7 +109,12 @@ class SourceStatus:
                     f"{word}: latest timestamp {_stamp(self.latest)} is {duration_text(self.age)}"
                     f" old (max_age {_max(self)})"
                 )
-        if self.incomplete:
+        if self.empty:
+            parts.append(
+                f"incomplete: no rows in {self.empty} — did the export run? (usually "
+                f"{self.usual:g} rows a {self.grain})"
+            )
+        elif self.incomplete:
             days = "; ".join(d.text() for d in self.incomplete)
             parts.append(
                 f"incomplete: {days} — below {self.min_share:g} × the median of the same "
@@ -147,10 +160,13 @@ def check_days(
     days: Iterable[dt.date],
     min_share: float,
     holidays: Iterable[dt.date] = (),
+    scoped: Mapping[dt.date, str] | None = None,
 ) -> tuple[list[DayCount], list[DayCount], list[str]]:
     """The days checked, those below min_share × their trailing median, and notes on the
-    days not checked (grouped by why)."""
+    days not checked (grouped by why). `holidays` are exempt; `scoped` holidays (of one
+    site or metric: day -> what for) are checked, with a note saying why."""
     exempt = set(holidays)
+    partial = scoped or {}
     if not daily:
         return [], [], ["no rows with a timestamp: completeness not checked"]
     first = min(daily)
@@ -173,6 +189,12 @@ def check_days(
         f"{_days_text(listed)} not checked for completeness: {why}"
         for why, listed in skipped.items()
     ]
+    notes += [
+        f"{d.day.isoformat()} checked for completeness although a holiday annotation covers "
+        f"it: the holiday is for {partial[d.day]} only, not the whole source"
+        for d in checked
+        if d.day in partial
+    ]
     return checked, below, notes
 
 
@@ -182,8 +204,9 @@ def _days_text(days: list[dt.date]) -> str:
     return f"{len(days)} days ({days[0].isoformat()} to {days[-1].isoformat()})"
 
 
-def period_days(evaluation: Evaluation, label: str, now: dt.datetime) -> list[dt.date]:
-    """The local days of the period labelled `label` that have ended by `now`."""
+def judged_period(evaluation: Evaluation, label: str) -> Period | None:
+    """The period labelled `label`: its bounds from the records, else from the calendar (a
+    period the data do not reach, judged because the run time says it is complete)."""
     zone = ZoneInfo(evaluation.timezone)
     rows = (
         evaluation.records.filter(pl.col("period") == label)
@@ -192,13 +215,17 @@ def period_days(evaluation: Evaluation, label: str, now: dt.datetime) -> list[dt
         .unique()
     )
     if rows.is_empty():
-        return []
+        return calendar.period_of(label, evaluation.grain, evaluation.timezone)
     start, end = rows.row(0)
-    first = start.astimezone(zone).date()
-    last = (end.astimezone(zone) - dt.timedelta(microseconds=1)).date()
-    today = now.astimezone(zone).date()
-    count = (min(last, today - dt.timedelta(days=1)) - first).days + 1
-    return [first + dt.timedelta(days=i) for i in range(max(0, count))]
+    return Period(label, start.astimezone(zone), end.astimezone(zone))
+
+
+def period_days(period: Period | None, now: dt.datetime) -> list[dt.date]:
+    """The local days of `period` that have ended by `now`."""
+    if period is None:
+        return []
+    today = now.astimezone(period.start.tzinfo).date()
+    return [day for day in days_of(period) if day < today]
 
 
 def source_status(
@@ -208,8 +235,12 @@ def source_status(
     now: dt.datetime,
     zone: ZoneInfo,
     holidays: Iterable[dt.date] = (),
+    scoped: Mapping[dt.date, str] | None = None,
+    period: Period | None = None,
+    grain: str = "week",
 ) -> SourceStatus:
-    """One source's freshness (when set) and completeness (unless off) at the run time."""
+    """One source's freshness (when set) and completeness (unless off) at the run time;
+    `period` is the judged one (a period without rows of a usually busy source fails)."""
     freshness = source.freshness if source else None
     rule: Completeness | None = completeness_of(source.completeness if source else True)
     latest = _as_moment(dataset.latest, zone)
@@ -232,9 +263,30 @@ def source_status(
         status.notes.append("no judged days: completeness not checked")
         return status
     status.days, status.incomplete, status.notes = check_days(
-        dataset.daily, days, rule.min_share, holidays
+        dataset.daily, days, rule.min_share, holidays, scoped
     )
+    if period is not None and not any(dataset.daily.get(day, 0) for day in days):
+        _no_rows(status, dataset, period, grain, zone)
     return status
+
+
+def _no_rows(
+    status: SourceStatus, dataset: DatasetSummary, period: Period, grain: str, zone: ZoneInfo
+) -> None:
+    """A judged period without a row: a missing export when the source usually has rows
+    then (`judge/missing.py`), else a note saying why it is not judged missing."""
+    usual = usual_rows(dataset.daily, period, grain, str(zone))
+    if usual is not None and usual.expected:
+        status.empty, status.usual, status.grain = period.label, usual.median, grain
+        return
+    if usual is None:
+        why = f"no earlier {grain} in its data" if dataset.daily else "no rows at all"
+    else:
+        why = (
+            f"its {usual.periods} {grain}(s) before held a median of {usual.median:g} rows, "
+            f"under {MIN_USUAL}"
+        )
+    status.notes.append(f"no rows in {period.label}; not judged a missing export: {why}")
 
 
 def _as_moment(value: dt.datetime | dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
@@ -252,14 +304,19 @@ def judge_sources(
     label: str,
     now: dt.datetime,
     holidays: Iterable[dt.date] = (),
+    scoped: Mapping[dt.date, str] | None = None,
 ) -> list[SourceStatus]:
-    """Every dataset the evaluation read, judged on the days of the period `label`."""
+    """Every dataset the evaluation read, judged on the days of the period `label`
+    (`holidays` exempt; `scoped`: days only a group's or metric's holiday covers)."""
     zone = ZoneInfo(evaluation.timezone)
     moment = now if now.tzinfo else now.replace(tzinfo=zone)
-    days = period_days(evaluation, label, moment) if evaluation.grain != "all" else []
+    period = judged_period(evaluation, label) if evaluation.grain != "all" else None
+    days = period_days(period, moment)
     exempt = set(holidays)
     return [
-        source_status(d, sources.get(d.name), days, moment, zone, exempt)
+        source_status(
+            d, sources.get(d.name), days, moment, zone, exempt, scoped, period, evaluation.grain
+        )
         for d in sorted(evaluation.datasets, key=lambda d: d.name)
     ]
 

@@ -38,14 +38,31 @@ def targets(
 ) -> list[Target]:
     """The project's `notify:` targets and the given URLs, variables replaced and checked
     (a missing variable or a URL Apprise cannot use is a usage error, exit 2)."""
-    found = [
-        target(t.url, f"notify[{i}] in tpmkit.yaml", t.roles, t.metrics, environ)
-        for i, t in enumerate(project.spec.notify)
-    ]
-    found += [u if isinstance(u, Target) else target(u, "--notify", environ=environ) for u in urls]
-    for each in found:
+    found = [_from_file(project, i, environ) for i in range(len(project.spec.notify))]
+    given = [u if isinstance(u, Target) else target(u, "--notify", environ=environ) for u in urls]
+    for each in given:
         known(each)
         _metrics_of(project, each)  # unknown metric or role: said before anything runs
+    return found + given
+
+
+def _from_file(project: Definitions, i: int, environ: Mapping[str, str] | None) -> Target:
+    """The file's `notify[i]`; a problem also says where it is (file:line:column)."""
+    spec = project.spec.notify[i]
+
+    def located(exc: UsageError, part: str) -> UsageError:
+        here = project.doc.issue(("notify", i, part), f"notify[{i}].{part}", severity="hint")
+        return UsageError(exc.message, [here, *exc.issues])
+
+    try:
+        found = target(spec.url, f"notify[{i}] in tpmkit.yaml", spec.roles, spec.metrics, environ)
+        known(found)
+    except UsageError as exc:
+        raise located(exc, "url") from None
+    try:
+        _metrics_of(project, found)
+    except UsageError as exc:
+        raise located(exc, "metrics" if spec.metrics else "roles") from None
     return found
 
 
@@ -68,7 +85,9 @@ def due(on: str, message: Message, previous: Mapping[str, Any] | None) -> str | 
     if on == "always":
         return None
     if on == "breach":
-        return None if message.alerts else "no breach (notify_on: breach)"
+        if message.alerts or message.source_lines:  # a stale export is to act on too
+            return None
+        return "no breach (notify_on: breach)"
     if previous is None:
         return None  # no recorded run of this command and scope: send
     if previous.get("notified") is False:
@@ -76,7 +95,11 @@ def due(on: str, message: Message, previous: Mapping[str, Any] | None) -> str | 
     metrics = {_metric(k) for k in message.statuses}  # a target's metrics only
     recorded = dict(previous.get("statuses") or {})
     before = {k: s for k, s in recorded.items() if _metric(k) in metrics}
-    if before == message.statuses:
+    # a source's status changing (an export going stale, or back) is a change too; a run
+    # recorded before sources were kept compares its metrics only
+    sources = previous.get("sources")
+    same_sources = sources == message.sources if sources is not None else not message.source_lines
+    if before == message.statuses and same_sources:
         return "no status changed since the last recorded run (notify_on: change)"
     return None
 
@@ -124,6 +147,7 @@ class Notification:
         return {
             "scope": self.scope,
             "statuses": self.message.statuses,
+            "sources": self.message.sources,
             "notified": not (self.failures or due_unsent),
         }
 

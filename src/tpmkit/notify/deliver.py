@@ -26,7 +26,7 @@ class _Collect(logging.Handler):
             self.messages.append(record.getMessage())
 
 
-def _apprise() -> ModuleType:
+def apprise_module() -> ModuleType:
     """Apprise, imported on first use (it loads its services then)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -58,7 +58,7 @@ def captured() -> Iterator[_Collect]:
 def known(target: Target) -> None:
     """Fail early (exit 2) when Apprise cannot read the URL."""
     with captured() as log:
-        apprise = _apprise()
+        apprise = apprise_module()
         plugin = apprise.Apprise.instantiate(target.url)
     if plugin is None:
         said = "; ".join(dict.fromkeys(target.scrub(m) for m in log.messages))
@@ -88,7 +88,7 @@ def send(
 ) -> Delivery:
     """Send one message to one target."""
     with captured() as log:
-        apprise = _apprise()
+        apprise = apprise_module()
         sender = apprise.Apprise()
         ok = False
         try:
@@ -98,6 +98,10 @@ def send(
                     body=body,
                     title=title,
                     notify_type=kind,
+                    # the body is plain text (lines, bullets): said, so that an email keeps
+                    # its line breaks — left unsaid, Apprise takes it for the email's default
+                    # HTML and the plain part runs every line into one
+                    body_format=apprise.NotifyFormat.TEXT,
                     attach=str(attach) if attach is not None else None,
                 )
                 ok = bool(sent)

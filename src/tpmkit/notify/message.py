@@ -26,6 +26,7 @@ ALERTS_SHOWN = 8  # breaches in the text: a chat message stays one screen
 EARLY_SHOWN = 3
 ALERTS_IN_JSON = 100  # a webhook gets more, but never an unbounded body
 STATUS_ORDER = ("critical", "warning", "no_data")
+SOURCE_FAILS = ("stale", "incomplete")
 LEVEL_ORDER = [str(level) for level in Level]
 
 
@@ -120,6 +121,10 @@ class Message:
     # metric -> why it is not judged on this period: one shorter than its cadence (a monthly
     # attrition in a weekly run), said so that its silence is not read as "fine"
     off_cadence: dict[str, str] = field(default_factory=dict)
+    # each source's status (ok, stale, incomplete, skipped), compared by notify_on: change,
+    # and the line of each stale or incomplete one: a gate that fails on an export says so
+    sources: dict[str, str] = field(default_factory=dict)
+    source_lines: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> int:
@@ -139,7 +144,8 @@ class Message:
         failures = [m for m in self.failures if m in metrics]
         return dataclasses.replace(
             self,
-            passed=None if self.passed is None else not failures,
+            # a stale or truncated export concerns every target
+            passed=None if self.passed is None else not (failures or self.source_lines),
             alerts=[a for a in self.alerts if a.metric in metrics],
             early=[e for e in self.early if e.metric in metrics],
             statuses={k: s for k, s in self.statuses.items() if k.split(" × ")[0] in metrics},
@@ -150,8 +156,13 @@ class Message:
     def title(self) -> str:
         """One line: the command, project, period and the outcome."""
         head = f"tpmkit {self.command} — {self.project}, {self.period}"
+        failed = [f"{self.failing} failing"] if self.failing else []
+        bad = [f"source {n} {s}" for n, s in self.sources.items() if s in SOURCE_FAILS]
+        failed += bad if len(bad) < 3 else [f"{len(bad)} sources stale or incomplete"]
         if self.passed is not None and not self.passed:
-            outcome = f"FAIL, {self.failing} failing" if self.failing else "FAIL"
+            outcome = ", ".join(["FAIL", *failed])
+        elif failed:  # a report: no gate, but its sources are stale or incomplete
+            outcome = ", ".join(failed)
         elif self.alerts:
             outcome = f"{len(self.alerts)} breach" + ("es" if len(self.alerts) > 1 else "")
         else:
@@ -161,6 +172,9 @@ class Message:
     def text(self, limit: int = ALERTS_SHOWN) -> str:
         """The body for chat and email: short, the rest linked or attached."""
         out = []
+        if self.source_lines:
+            out += [f"Sources ({len(self.source_lines)}):"]
+            out += [f"• {line}" for line in self.source_lines] + [""]
         if self.counts:
             judged = sum(self.counts.values())
             counted = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in self.counts.items())
@@ -199,6 +213,7 @@ class Message:
             "passed": self.passed,
             "title": self.title(),
             "counts": self.counts,
+            "sources": self.source_lines,
             "breaches": [a.as_dict() for a in self.alerts[:ALERTS_IN_JSON]],
             "more_breaches": max(0, len(self.alerts) - ALERTS_IN_JSON),
             "early_warnings": [e.as_dict() for e in self.early[:ALERTS_IN_JSON]],
@@ -269,6 +284,7 @@ def from_check(result: CheckResult, project: str, currency: str | None = None) -
         currency=currency,
         failures=[v.metric for v in result.failures],
         off_cadence=off,
+        **_sources(result.sources),
     )
 
 
@@ -285,6 +301,7 @@ def from_report(report: Report, path: Path | None) -> Message:
     """The message of a report: breaches and early warnings of its cards and group tables."""
     alerts, early, statuses = [], [], {}
     cards = {card.metric: card for card in report.cards}
+    why = _drivers(report)
     rows: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = [
         (card.metric, [], {}, card.record) for card in report.cards
     ]
@@ -314,7 +331,8 @@ def from_report(report: Report, path: Path | None) -> Message:
                     threshold=threshold_passed(record) or None,
                     owner=card.owner,
                     action=card.actions.get(status) or (None if group else card.action),
-                    driver=record.get("driver"),
+                    # the report explains each breached metric's operation-level change
+                    driver=record.get("driver") or (None if group else why.get(metric)),
                 )
             )
         if record.get("projected_breach_period") and status != Status.INSUFFICIENT_SAMPLE:
@@ -332,4 +350,21 @@ def from_report(report: Report, path: Path | None) -> Message:
         report=path,
         currency=report.currency,
         off_cadence=off,
+        **_sources(report.sources),
     )
+
+
+def _drivers(report: Report) -> dict[str, str]:
+    """Per metric the report explained (its breaches), the top driver in words."""
+    from tpmkit.explain.drivers import driver
+
+    found = {metric: driver(explanation) for metric, explanation in report.moved.items()}
+    return {metric: top.text for metric, top in found.items() if top is not None}
+
+
+def _sources(statuses: list[Any]) -> dict[str, Any]:
+    """A run's source statuses (`judge.sources.SourceStatus`) as the message keeps them."""
+    return {
+        "sources": {s.name: s.status for s in statuses},
+        "source_lines": [s.message() for s in statuses if s.failed],
+    }

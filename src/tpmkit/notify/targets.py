@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tpmkit.errors import Issue, UsageError
+from tpmkit.notify.secrets import scrub
 
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -52,11 +53,9 @@ class Target:
         return self.scheme in ("json", "jsons")
 
     def scrub(self, text: str) -> str:
-        """`text` with this target's URL and every secret in it replaced by `…`."""
-        for secret in sorted({self.url, *self.secrets}, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, "…")
-        return text
+        """`text` with this target's URL and every secret in it — as written, URL-encoded
+        or decoded — replaced by `…` (see `notify.secrets`)."""
+        return scrub(text, self.secrets, whole=(self.url,))
 
 
 def mask(raw: str) -> str:

@@ -180,6 +180,8 @@ def source_json(status: SourceStatus) -> dict[str, Any]:
         "min_share": status.min_share,
         "days": [day(d) for d in status.days],
         "incomplete": [day(d) for d in status.incomplete],
+        "no_rows_in": status.empty,
+        "usual_rows": status.usual,
         "notes": status.notes,
         "message": status.message(),
     }

@@ -41,7 +41,9 @@ def judged(
     zone = ZoneInfo(evaluation.timezone)
     moment = now or dt.datetime.now(zone)
     specs = [m.spec for m in chosen]
-    labels = gate.judged_periods(records, at, evaluation, moment, zone, specs)
+    labels = gate.judged_periods(
+        records, at, evaluation, moment, zone, specs, calendar=now is not None
+    )
     return labels, gate.common_period(labels), moment
 
 

@@ -184,10 +184,28 @@ def compute_records(
     """Records for `metrics`; `helpers` are formula inputs computed but not reported."""
     aliases = aliases or {}
     unavailable = dict(unavailable or {})
-    by = list(request.by)
     everything = [*metrics, *(helpers or [])]
-    groups = _group_plain(everything, inputs)
+    cells = compute_cells(everything, inputs, request, timezone, aliases, unavailable)
+    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)
+
+
+def compute_cells(
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: Mapping[str, str],
+    only: set[str] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The cells of the row and stock kinds among `everything` (`only`: just these ids;
+    formulas' override segments are still taken from all of `everything`), before
+    `records_from_cells` finishes them; an incremental run (`tpmkit.increment`) caches them."""
+    by = list(request.by)
     segments = segment_flags(everything, aliases, by)
+    if only is not None:
+        everything = [s for s in everything if s.id in only]
+    groups = _group_plain(everything, inputs)
 
     def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
         return _cells(inputs, key, group, request, timezone, unavailable, segments, exact)
@@ -211,7 +229,7 @@ def compute_records(
         kind = kind_of(spec.compute)
         if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
             cells[spec.id] = local_cells(spec, inputs, request, timezone)
-    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)
+    return cells
 
 
 def _cells(

@@ -45,15 +45,17 @@ ID = {"calls": "contact_id", "tickets": "ticket_id", "qa": "evaluation_id"}
 
 
 def _week(column: str, dtype: pl.DataType) -> pl.Expr:
-    local = pl.col(column) if dtype == pl.Date else pl.col(column).dt.convert_time_zone(TIMEZONE)
-    return local.dt.truncate("1w").cast(pl.Date).alias("__week")
+    if dtype == pl.Date:
+        return pl.col(column).dt.truncate("1w").alias("__week")
+    local = pl.col(column).dt.convert_time_zone(TIMEZONE)
+    return local.dt.truncate("1w").dt.date().alias("__week")  # the local Monday
 
 
 def generate(folder: Path, calls: int) -> Path:
     """Write the weekly files for about `calls` calls over 65 weeks (53 kept) into
     `folder` (reused while it exists); the folder with one subfolder per dataset."""
     marker = folder / "READY"
-    want = f"calls={calls} weeks={WEEKS}\n"
+    want = f"calls={calls} weeks={WEEKS} layout=2\n"
     if marker.exists() and marker.read_text() == want:
         return folder
     shutil.rmtree(folder, ignore_errors=True)

@@ -69,16 +69,33 @@ def _local(values: list[int], timezone: str) -> pl.Series:
 
 def starts(first: int, last: int, grain: str, timezone: str) -> list[int]:
     """The starts (epoch µs) of every period overlapping the instants [first, last]."""
-    if last < first:
-        return []
-    ends = (
-        _local([first, last], timezone)
-        .to_frame("t")
-        .select(periods.period_start(pl.col("t"), grain))
+    return sorted(covered([(first, last)], grain, timezone))
+
+
+def covered(spans: list[tuple[int, int]], grain: str, timezone: str) -> set[int]:
+    """The starts (epoch µs) of every period overlapping any of the instants' spans
+    [first, last] (one vectorised pass, however many spans)."""
+    spans = [(a, b) for a, b in spans if b >= a]
+    if not spans:
+        return set()
+    frame = pl.DataFrame(
+        {
+            "a": _local([a for a, _ in spans], timezone),
+            "b": _local([b for _, b in spans], timezone),
+        }
     )
-    a, b = ends.get_column("t").to_list()
-    every = pl.datetime_range(a, b, interval=_every(grain), eager=True, time_unit="us")
-    return every.dt.epoch("us").to_list()
+    every = frame.select(
+        pl.datetime_ranges(
+            periods.period_start(pl.col("a"), grain),
+            periods.period_start(pl.col("b"), grain),
+            interval=_every(grain),
+        )
+        .explode()
+        .dt.epoch("us")
+        .unique()
+        .alias("at")
+    )
+    return set(every.get_column("at").to_list())
 
 
 def end_of(start: int, grain: str, timezone: str) -> int:

@@ -370,7 +370,7 @@ def _periods(
     for spec in metrics:
         r = reaches[spec.id]
         spans = [s.spans[r.column] for s in part.summaries.values() if r.column in s.spans]
-        every = {a for lo, hi in spans for a in reach.starts(lo, hi, grain, timezone)}
+        every = reach.covered(spans, grain, timezone)
         if not spans:
             continue
         newest = max(hi for _, hi in spans)
@@ -382,10 +382,12 @@ def _periods(
             else set()
         )
         need = (every - held) | part.open
-        for s in dirty:
-            if r.column in s.spans:
-                lo, hi = s.spans[r.column]
-                need |= set(reach.starts(lo - r.window, hi, grain, timezone))
+        widened = [
+            (s.spans[r.column][0] - r.window, s.spans[r.column][1])
+            for s in dirty
+            if r.column in s.spans
+        ]
+        need |= reach.covered(widened, grain, timezone)
         if r.horizon:
             before = old_horizons.get(r.column)
             if before != part.horizons.get(r.column):
@@ -398,10 +400,12 @@ def _periods(
             was = _censor_horizon(old_horizons, r.horizons)
             if cut != was:
                 low = min(v for v in (cut, was) if v is not None) if (cut or was) else 0
-                for s in part.summaries.values():
-                    if r.censor in s.spans and s.spans[r.censor][1] > low and r.column in s.spans:
-                        lo, hi = s.spans[r.column]
-                        need |= set(reach.starts(lo, hi, grain, timezone))
+                late = [
+                    s.spans[r.column]
+                    for s in part.summaries.values()
+                    if r.censor in s.spans and s.spans[r.censor][1] > low and r.column in s.spans
+                ]
+                need |= reach.covered(late, grain, timezone)
         recompute |= need & (every | held)  # a period neither has nor had cells: nothing to do
     part.recompute = recompute
 
@@ -467,24 +471,19 @@ def _reads(
 
 def _sharing_ids(part: Part, read: set[Path]) -> set[Path]:
     """Unread files with an id (by its 64-bit hash) that a file read also has."""
-    unread = [p for p in part.files if p not in read and part.summaries[p].ids is not None]
-    mine = [part.summaries[p].ids for p in read if part.summaries[p].ids is not None]
+    unread = {str(s.ids): p for p, s in part.summaries.items() if p not in read and s.ids}
+    mine = [str(part.summaries[p].ids) for p in read if part.summaries[p].ids is not None]
     if not unread or not mine:
         return set()
-    ids = pl.concat([pl.scan_parquet(p) for p in mine if p is not None]).unique()
-    hits = set()
-    for path in unread:
-        ids_file = part.summaries[path].ids
-        assert ids_file is not None
-        if (
-            not pl.scan_parquet(ids_file)
-            .join(ids, on="__id", how="semi")
-            .limit(1)
-            .collect()
-            .is_empty()
-        ):
-            hits.add(path)
-    return hits
+    ids = pl.scan_parquet(mine).unique()
+    hits = (
+        pl.scan_parquet(list(unread), include_file_paths="__path")
+        .join(ids, on="__id", how="semi")
+        .select(pl.col("__path").unique())
+        .collect()
+        .get_column("__path")
+    )
+    return {unread[h] for h in hits}
 
 
 def compute(

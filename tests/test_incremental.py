@@ -86,7 +86,7 @@ def same_records(ours: pl.DataFrame, full: pl.DataFrame) -> None:
     differ in the last bits of sums, so exact equality is not a property of the engine)."""
     assert ours.columns == full.columns
     assert ours.height == full.height
-    key = ["metric", "period", *[c for c in ("team",) if c in ours.columns]]
+    key = ["metric", "period", *[c for c in ("team", "queue") if c in ours.columns]]
     joined = ours.join(full, on=key, how="full", suffix="__full", nulls_equal=True)
     assert joined.height == full.height
     for column, dtype in full.schema.items():
@@ -140,18 +140,22 @@ def cache_folder(project: Path) -> Path:
 
 
 def poison(project: Path, metric: str, period_start: str, value: float) -> None:
-    """Overwrite one cached cell's value in place (to see whether the cache is served)."""
-    for chunk in cache_folder(project).glob("*/chunks/*.parquet"):
-        cells = pl.read_parquet(chunk)
+    """Overwrite one cached cell's value and its finished record in place (to see whether
+    the cache is served)."""
+    found = 0
+    for chunk in cache_folder(project).glob("*/*/*.*"):  # chunks/ (Parquet), finished/ (IPC)
+        arrow = chunk.suffix == ".arrow"
+        cells = pl.read_ipc(chunk) if arrow else pl.read_parquet(chunk)
         hit = (pl.col("metric") == metric) & (
             pl.col("period_start").dt.strftime("%Y-%m-%d") == period_start
         )
         if not cells.filter(hit).is_empty():
-            cells.with_columns(
+            poisoned = cells.with_columns(
                 pl.when(hit).then(pl.lit(value)).otherwise(pl.col("value")).alias("value")
-            ).write_parquet(chunk)
-            return
-    raise AssertionError(f"no cached cell of {metric} at {period_start}")
+            )
+            poisoned.write_ipc(chunk) if arrow else poisoned.write_parquet(chunk)
+            found += 1
+    assert found == 2, f"cached cell and record of {metric} at {period_start}: {found}"
 
 
 def test_the_cache_is_served_and_a_version_change_invalidates_it(weekly, monkeypatch):
@@ -293,3 +297,45 @@ def test_the_example_split_into_weekly_files_gives_a_full_runs_records(tmp_path)
     assert any(s.startswith("records cache: reading 3 of 13 files of calls") for s in steps)
     same_records(ours.records, full.records)
     assert ours.records.height > 400
+
+
+def test_twenty_five_weeks_with_trends_and_control_signals_finish_like_a_full_run(make):
+    """Records before the first recomputed week come from the last run; the weeks after
+    are finished with their series' first records (control limits) and last records
+    (trend window, runs) as context — the result equals a full run, signals included."""
+    import datetime as dt
+
+    files = {}
+    start = dt.datetime(2026, 1, 5, 9)
+    for week in range(25):
+        rows = []
+        for i in range(12):
+            at = start + dt.timedelta(weeks=week, hours=i * 11)
+            queue = "A" if i % 2 else "B"
+            step = 40 if week >= 15 and queue == "A" else 0  # a shift: runs and limits
+            wait = 20 + (week * 7 + i * 3) % 11 + step
+            customer = f"K{(week * 12 + i) % 50}"
+            rows.append(f"w{week}-{i},{at:%Y-%m-%d %H:%M:%S},{customer},Y,{wait},{queue}")
+        files[f"calls/{week:02d}.csv"] = HEADER.strip() + ",queue\n" + "\n".join(rows) + "\n"
+    project = make.project(
+        "name: Thirty weeks\ntimezone: Europe/Berlin\nmetrics: [metrics/]\n"
+        'sources:\n  calls: {path: "calls/*.csv"}\n',
+        metrics={k: v for k, v in METRICS.items() if k != "backlog"},
+        files={k: v for k, v in files.items() if k != "calls/24.csv"},
+    )
+    loaded = api.load(project)
+    loaded.evaluate(period="week", by="queue")
+    add(
+        project,
+        "calls/24.csv",
+        files["calls/24.csv"].split("\n", 1)[1],
+        HEADER.strip() + ",queue\n",
+    )
+    steps: list[str] = []
+    ours = api.load(project).evaluate(period="week", by="queue", progress=steps.append)
+    full = api.load(project).evaluate(period="week", by="queue", cache=False)
+    assert any(s.startswith("records cache: reading") for s in steps)
+    assert full.records.filter(pl.col("control_signal").is_not_null()).height > 0
+    assert full.records.filter(pl.col("slope").is_not_null()).height > 0
+    same_records(ours.records.drop("period_start"), full.records.drop("period_start"))
+    assert ours.records.get_column("period_start").equals(full.records.get_column("period_start"))

@@ -78,8 +78,24 @@ def records_from_cells(
     """The records of `metrics` from the cells of the row and stock kinds: formulas and
     derived metrics combined from their inputs' cells, then labelled and judged (`finish`);
     the polars engine and the Ibis engines both end here."""
-    specs = {s.id: s for s in everything}
     by = list(request.by)
+    combine_formulas(cells, everything, by, aliases, unavailable)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by, timezone)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    return finish(table, metrics, request, timezone, unavailable)
+
+
+def combine_formulas(
+    cells: dict[str, pl.DataFrame],
+    everything: list[MetricSpec],
+    by: list[str],
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> None:
+    """Add the cells of every formula among `everything` to `cells`, from its inputs'."""
+    specs = {s.id: s for s in everything}
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
         if spec.id in unavailable or not inputs_ready:
@@ -87,11 +103,6 @@ def records_from_cells(
             continue
         kind = kind_of(spec.compute)
         cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
-    wanted = [cells[s.id] for s in metrics if s.id in cells]
-    if not wanted:
-        return empty_records(by, timezone)
-    table = pl.concat(wanted, how="diagonal_relaxed")
-    return finish(table, metrics, request, timezone, unavailable)
 
 
 def local_cells(

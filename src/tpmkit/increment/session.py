@@ -32,11 +32,12 @@ from tpmkit import __version__
 from tpmkit.contract import ATTRIBUTION, CANONICAL
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.sources import source_files
-from tpmkit.engine.compute import Input, Request, compute_cells, records_from_cells
+from tpmkit.engine.compute import Input, Request, compute_cells
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
 from tpmkit.errors import DataError
 from tpmkit.increment import reach, store
+from tpmkit.increment.finishing import finish_records
 from tpmkit.increment.inventory import FileSummary, Hashes, shape_key, summarise
 from tpmkit.planning import ReadPlan, time_column
 from tpmkit.records import DatasetSummary
@@ -79,6 +80,21 @@ class Session:
     cached: dict[str, pl.DataFrame]  # metric -> cells of the periods served from the cache
     state: dict[str, Any]  # as read
     columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
+    done: tuple[str, pl.DataFrame] | None = None  # this run's finished records, their key
+
+    def finished(self, key: str) -> pl.DataFrame | None:
+        """The last run's finished records when they were finished with `key`."""
+        entry = self.state.get("finished") or {}
+        if entry.get("key") != key:
+            return None
+        try:
+            return pl.read_ipc(self.folder / "finished" / str(entry["file"]))
+        except (OSError, KeyError, pl.exceptions.PolarsError):
+            return None
+
+    def keep_finished(self, key: str, records: pl.DataFrame) -> None:
+        """Store these finished records with the state (`save`)."""
+        self.done = (key, records)
 
     def paths(self, name: str) -> list[Path] | None:
         """The files of `name` to read (None: every file, as without the cache)."""
@@ -176,7 +192,7 @@ class Session:
                 "periods": served,
             }
         chunk = pl.concat(fresh, how="diagonal_relaxed") if fresh else None
-        store.save(self.folder, state, chunk)
+        store.save(self.folder, state, chunk, self.done)
 
 
 def begin(
@@ -523,8 +539,8 @@ def compute(
         cells.update(
             compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
         )
-    records = records_from_cells(
-        cells, metrics, everything, request, timezone, aliases, dict(unavailable)
+    records = finish_records(
+        session, cells, metrics, everything, request, timezone, aliases, dict(unavailable)
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save(cells)

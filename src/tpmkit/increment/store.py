@@ -28,12 +28,15 @@ MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 
 
 def write_atomically(target: Path, content: bytes | pl.DataFrame, parquet: bool = False) -> None:
-    """Write `content` (bytes, or a frame as Parquet) to `target` through a unique
+    """Write `content` (bytes, or a frame: as Parquet, or as Arrow IPC — faster to write
+    and read back whole — when the name ends in `.arrow`) to `target` through a unique
     temporary file renamed into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        if isinstance(content, pl.DataFrame):
+        if isinstance(content, pl.DataFrame) and target.suffix == ".arrow":
+            content.write_ipc(temporary, compression="lz4")
+        elif isinstance(content, pl.DataFrame):
             content.write_parquet(temporary)
         else:
             temporary.write_bytes(content)
@@ -85,10 +88,20 @@ def read_chunks(folder: Path, wanted: pl.DataFrame) -> pl.DataFrame | None:
     return pl.concat(parts, how="diagonal_relaxed")
 
 
-def save(folder: Path, state: dict[str, Any], chunk: pl.DataFrame | None) -> None:
-    """Publish a new state (with `chunk`, the cells it adds, if any); chunks no longer
-    named are deleted. Errors writing the cache are the caller's to report."""
+def save(
+    folder: Path,
+    state: dict[str, Any],
+    chunk: pl.DataFrame | None,
+    finished: tuple[str, pl.DataFrame] | None = None,
+) -> None:
+    """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
+    `finished` records with their key); chunks and records no longer named are deleted.
+    Errors writing the cache are the caller's to report."""
     with locked(folder):
+        if finished is not None:
+            name = f"{uuid.uuid4().hex}.arrow"
+            write_atomically(folder / "finished" / name, finished[1])
+            state["finished"] = {"key": finished[0], "file": name}
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
             write_atomically(folder / "chunks" / name, chunk, parquet=True)
@@ -109,6 +122,10 @@ def save(folder: Path, state: dict[str, Any], chunk: pl.DataFrame | None) -> Non
         named = {c for e in state["metrics"].values() for c in e["periods"].values()}
         for old in (folder / "chunks").glob("*.parquet"):
             if old.name not in named:
+                old.unlink(missing_ok=True)
+        kept = (state.get("finished") or {}).get("file")
+        for old in (folder / "finished").glob("*.arrow"):
+            if old.name != kept:
                 old.unlink(missing_ok=True)
 
 

@@ -1,0 +1,141 @@
+"""Finishing records incrementally: the records of periods before the first recomputed one
+are the last run's, only the others are finished again.
+
+A finished record depends on its own cell and on the records of its series before it, never
+after: the trend is fitted on the last `trend.WINDOW` records, a change is against the
+previous record, a run counts consecutive records back (at least `signals.RUN` of them
+decide it), and control limits come from the series' first `signals.CONTROL_WINDOW`
+records. So for the series with a record in a recomputed period, their first records and
+the `HISTORY` records before the first recomputed period are finished with the new ones,
+as context; those context records, and every record before that period, are taken from
+the last run. Metrics whose cells do not come from the cells cache (a stock, the roster's
+counts, and formulas over them) are finished whole. With annotations that `exclude`
+periods (which change which records count), a different metric set, definitions or
+reasons, everything is finished (and stored for the next run)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from tpmkit.engine import periods, signals, trend
+from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
+from tpmkit.engine.kinds import kind_of
+from tpmkit.engine.window import START
+from tpmkit.increment.inventory import shape_key
+from tpmkit.records import empty_records
+from tpmkit.spec.hashing import definition_hash
+from tpmkit.spec.models import MetricSpec
+
+if TYPE_CHECKING:
+    from tpmkit.increment.session import Session
+
+# records before the first recomputed period: a trend window ending at it, a run reaching it
+HISTORY = max(trend.WINDOW, signals.RUN)
+
+
+def finish_records(
+    session: Session,
+    cells: dict[str, pl.DataFrame],
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> pl.DataFrame:
+    """The records of `metrics` from their cells (as `compute.records_from_cells`),
+    reusing the last run's records of the periods before the first recomputed one."""
+    by = list(request.by)
+    combine_formulas(cells, everything, by, aliases, unavailable)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by, timezone)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    whole = replace(request, last=None)
+    key = shape_key(
+        [(s.id, definition_hash(s)) for s in metrics],
+        sorted(unavailable.items()),
+        sorted(aliases.items()),
+    )
+    head = session.finished(key) if request.notes is None else None
+    first = min((min(p.recompute) for p in session.parts.values() if p.recompute), default=None)
+    if head is None or first is None:
+        records = finish(table, metrics, whole, timezone, unavailable)
+    else:
+        again = _finished_whole(metrics, everything, session, aliases)
+        subset = table.filter(
+            pl.col("metric").is_in(list(again)) | _context(table, again, first, by)
+        )
+        tail = finish(subset, metrics, whole, timezone, unavailable)
+        records = _stitch(head, tail, metrics, again, first)
+    session.keep_finished(key, records)
+    return _last(records, request)
+
+
+def _finished_whole(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> set[str]:
+    """The metrics whose cells are not all from the cells cache: finished whole."""
+    specs = {s.id: s for s in everything}
+
+    def cached(metric_id: str, trail: frozenset[str]) -> bool:
+        spec = specs.get(metric_id)
+        if spec is None or metric_id in trail:
+            return False
+        if kind_of(spec.compute).plan != "metrics":
+            return metric_id in session.cacheable
+        return all(cached(i, trail | {metric_id}) for _, i in formula_inputs(spec, aliases))
+
+    return {s.id for s in metrics if not cached(s.id, frozenset())}
+
+
+def _context(table: pl.DataFrame, again: set[str], first: int, by: list[str]) -> pl.Expr:
+    """The rows to finish again: periods from the first recomputed one, and, for the series
+    with a record there, their first records and the `HISTORY` records before it."""
+    series = ["metric", *by]
+    at = pl.col(START).dt.epoch("us")
+    keys = table.select(*series, at.alias("__at")).filter(~pl.col("metric").is_in(list(again)))
+    later = keys.filter(pl.col("__at") >= first).select(series).unique()
+    before = keys.filter(pl.col("__at") < first).join(
+        later, on=series, how="semi", nulls_equal=True
+    )
+    if before.is_empty():
+        return at >= first
+    per_series = before.group_by(series).agg(
+        pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
+        pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
+    )
+    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+    starts = per_series.get_column("__first").explode().unique().to_list()
+    return (at >= since) | at.is_in(pl.Series(starts, dtype=pl.Int64).implode())
+
+
+def _stitch(
+    head: pl.DataFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
+) -> pl.DataFrame:
+    """Per metric, in the metrics' order: the last run's records before `first`, then the
+    new ones (each part already ordered by period and group, so a stable sort on the
+    metric's place alone orders the whole)."""
+    at = pl.col(START).dt.epoch("us")
+    old = head.filter(~pl.col("metric").is_in(list(again)) & (at < first))
+    new = tail.filter(pl.col("metric").is_in(list(again)) | (at >= first))
+    order = {s.id: i for i, s in enumerate(metrics)}
+    place = pl.col("metric").replace_strict(order, default=len(order), return_dtype=pl.Int32)
+    both = pl.concat([old.select(tail.columns), new], how="vertical_relaxed")
+    return both.sort(place, maintain_order=True)
+
+
+def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:
+    """Each metric's last `request.last` periods (as `compute.finish` cuts them)."""
+    if request.last is None or request.grain == "all" or records.is_empty():
+        return records
+    newest = pl.col(START).max().over("metric")
+    oldest = newest.dt.offset_by(periods.span(request.grain, -(request.last - 1)))
+    return records.filter(pl.col(START) >= oldest)

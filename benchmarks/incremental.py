@@ -23,6 +23,7 @@ import json
 import math
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -31,7 +32,33 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks.data import TIMEZONE, example_frames, scaled
-from benchmarks.harness import disagreements, machine, measure
+from benchmarks.harness import disagreements, machine
+
+# a small launcher (as benchmarks/rss.py) that also reports the command's CPU time: on a
+# machine shared with other jobs, wall time waits for a core, CPU time does not
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - started
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+if done.returncode:
+    sys.stderr.write(done.stderr.decode(errors="replace"))
+print(json.dumps({"wall": wall, "cpu": used.ru_utime + used.ru_stime,
+                  "peak_rss_mb": used.ru_maxrss / 1024, "code": done.returncode}))
+"""
+
+
+def measure(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one run of `command`."""
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=True
+    )
+    result = json.loads(launched.stdout.strip().splitlines()[-1])
+    if result["code"] != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({result['code']}):\n{launched.stderr}")
+    return float(result["wall"]), float(result["cpu"]), float(result["peak_rss_mb"])
+
 
 BLOCKS = 5  # 13-week blocks the replicas are spread over
 WEEKS = 53  # 52 weeks of history and the week added
@@ -141,6 +168,7 @@ def run(folder: Path, calls: int, repeat: int) -> dict[str, object]:
     }
     print(f"== incremental: {rows['calls']:,} calls over {WEEKS} weekly files", flush=True)
     timings: dict[str, list[float]] = {"full": [], "fill": [], "incremental": [], "unchanged": []}
+    cpus: dict[str, list[float]] = {step: [] for step in timings}
     peaks: dict[str, float] = dict.fromkeys(timings, 0.0)
     with tempfile.TemporaryDirectory(prefix="tpmkit-incr-") as tmp:
         work = Path(tmp)
@@ -149,8 +177,9 @@ def run(folder: Path, calls: int, repeat: int) -> dict[str, object]:
         held = work / "held"
         held.mkdir()
         for _ in range(repeat):
-            wall, rss = measure(_command(project, work / "full.parquet", None))
+            wall, cpu, rss = measure(_command(project, work / "full.parquet", None))
             timings["full"].append(wall)
+            cpus["full"].append(cpu)
             peaks["full"] = max(peaks["full"], rss)
         for path in new:  # back to 52 weeks
             shutil.move(path, held / f"{path.parent.name}-{path.name}")
@@ -169,8 +198,9 @@ def run(folder: Path, calls: int, repeat: int) -> dict[str, object]:
                     if step == "incremental":
                         for path in new:
                             shutil.copy2(held / f"{path.parent.name}-{path.name}", path)
-                    wall, rss = measure(_command(project, work / f"{output}.parquet", cache))
+                    wall, cpu, rss = measure(_command(project, work / f"{output}.parquet", cache))
                     timings[step].append(wall)
+                    cpus[step].append(cpu)
                     peaks[step] = max(peaks[step], rss)
         finally:
             for path in new:
@@ -180,6 +210,7 @@ def run(folder: Path, calls: int, repeat: int) -> dict[str, object]:
         problems = disagreements(pl.read_parquet(work / "ours.parquet"), full, "incremental")
         problems += disagreements(pl.read_parquet(work / "again.parquet"), full, "unchanged")
     walls = {k: statistics.median(v) for k, v in timings.items()}
+    cpu_medians = {k: statistics.median(v) for k, v in cpus.items()}
     verdict = f"agree on all {full.height:,} cells" if not problems else "; ".join(problems)
     result: dict[str, object] = {
         "machine": machine(),
@@ -187,14 +218,18 @@ def run(folder: Path, calls: int, repeat: int) -> dict[str, object]:
         "rows": rows,
         "seconds": timings,
         "wall_median": walls,
+        "cpu_seconds": cpus,
+        "cpu_median": cpu_medians,
         "peak_rss_mb": peaks,
         "incremental_over_full": walls["incremental"] / walls["full"],
+        "incremental_over_full_cpu": cpu_medians["incremental"] / cpu_medians["full"],
         "agreement": verdict,
     }
     for step in timings:
         print(
-            f"   {step:12s} {walls[step]:7.2f} s  {peaks[step]:7.0f} MiB  "
-            f"{walls[step] / walls['full']:.2f}× full",
+            f"   {step:12s} wall {walls[step]:7.2f} s ({walls[step] / walls['full']:.2f}× full)  "
+            f"CPU {cpu_medians[step]:7.2f} s ({cpu_medians[step] / cpu_medians['full']:.2f}×)  "
+            f"{peaks[step]:7.0f} MiB",
             flush=True,
         )
     print(f"   agreement: {verdict}", flush=True)

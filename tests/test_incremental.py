@@ -339,3 +339,14 @@ def test_twenty_five_weeks_with_trends_and_control_signals_finish_like_a_full_ru
     assert full.records.filter(pl.col("slope").is_not_null()).height > 0
     same_records(ours.records.drop("period_start"), full.records.drop("period_start"))
     assert ours.records.get_column("period_start").equals(full.records.get_column("period_start"))
+
+
+def test_a_lost_chunk_is_a_miss_not_a_wrong_number(weekly):
+    run(weekly)
+    add(weekly, *NEW_WEEK)
+    for chunk in cache_folder(weekly).glob("*/chunks/*.parquet"):
+        chunk.unlink()
+    steps: list[str] = []
+    got = run(weekly, steps=steps)
+    assert not any(s.startswith("records cache: reading") for s in steps)  # all files read
+    same_records(got.records, run(weekly, cache=False).records)

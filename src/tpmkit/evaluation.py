@@ -155,8 +155,8 @@ def run(
     try:
         if session is not None:
 
-            def whole(names: set[str]) -> dict[str, Input]:  # every file, for a stock …
-                needed = increment.whole_columns(project, plan, session, names)
+            def whole(names: set[str], every: bool) -> dict[str, Input]:  # all files
+                needed = increment.whole_columns(project, plan, session, names, every)
                 full = {n: read(n, needed[n] | set(by) | _keys(n, plan, by, given)) for n in names}
                 frames = _attribute(full, needed, by, read, given)
                 _add_optional_columns(everything, frames, project.spec.timezone)

@@ -37,6 +37,47 @@ if TYPE_CHECKING:
 HISTORY = max(trend.WINDOW, signals.RUN)
 
 
+def key(
+    metrics: list[MetricSpec], unavailable: Mapping[str, str], aliases: Mapping[str, str]
+) -> str:
+    """What the finished records of a run depend on besides their cells."""
+    return shape_key(
+        [(s.id, definition_hash(s)) for s in metrics],
+        sorted(unavailable.items()),
+        sorted(aliases.items()),
+    )
+
+
+def context(
+    head: pl.DataFrame, fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
+) -> set[int] | None:
+    """The periods before the first recomputed one whose cached cells are finished again
+    as context: for the groups with a recomputed cell, their series' first records and
+    the `HISTORY` records before it (from the last run's records); None: all."""
+    first = session.first
+    if first is None:
+        return None
+    at = pl.col(START).dt.epoch("us")
+    tails = [
+        f.filter(at >= first).select(by) if by else f.filter(at >= first).select(pl.lit(1))
+        for m, f in fresh.items()
+        if m in session.cacheable
+    ]
+    old = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
+    if by and tails:
+        groups = pl.concat(tails, how="vertical_relaxed").unique()
+        old = old.join(groups, on=by, how="semi", nulls_equal=True)
+    if old.is_empty():
+        return set()
+    per_series = old.group_by(["metric", *by]).agg(
+        pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
+        pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
+    )
+    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+    periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
+    return periods | set(per_series.get_column("__first").explode().unique().to_list())
+
+
 def finish_records(
     session: Session,
     cells: dict[str, pl.DataFrame],
@@ -46,9 +87,13 @@ def finish_records(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
+    head: pl.DataFrame | None,
+    key_: str,
 ) -> pl.DataFrame:
-    """The records of `metrics` from their cells (as `compute.records_from_cells`),
-    reusing the last run's records of the periods before the first recomputed one."""
+    """The records of `metrics` from their cells (as `compute.records_from_cells`). With
+    `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
+    metrics, only the `context` periods and those from the first recomputed one: the
+    records before that period are `head`'s."""
     by = list(request.by)
     combine_formulas(cells, everything, by, aliases, unavailable)
     wanted = [cells[s.id] for s in metrics if s.id in cells]
@@ -56,24 +101,36 @@ def finish_records(
         return empty_records(by, timezone)
     table = pl.concat(wanted, how="diagonal_relaxed")
     whole = replace(request, last=None)
-    key = shape_key(
-        [(s.id, definition_hash(s)) for s in metrics],
-        sorted(unavailable.items()),
-        sorted(aliases.items()),
-    )
-    head = session.finished(key) if request.notes is None else None
-    first = min((min(p.recompute) for p in session.parts.values() if p.recompute), default=None)
-    if head is None or first is None:
-        records = finish(table, metrics, whole, timezone, unavailable)
-    else:
+    first = session.first
+    records = finish(table, metrics, whole, timezone, unavailable)
+    if head is not None and first is not None:
         again = _finished_whole(metrics, everything, session, aliases)
-        subset = table.filter(
-            pl.col("metric").is_in(list(again)) | _context(table, again, first, by)
-        )
-        tail = finish(subset, metrics, whole, timezone, unavailable)
-        records = _stitch(head, tail, metrics, again, first)
-    session.keep_finished(key, records)
+        records = _stitch(head, records, metrics, again, first)
+    session.keep_finished(key_, records)
     return _last(records, request)
+
+
+def mixed(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> bool:
+    """True when a metric finished whole reads a cached metric's cells (a formula over a
+    stock and a flow): then every cached cell is needed."""
+    again = _finished_whole(metrics, everything, session, aliases)
+    specs = {s.id: s for s in everything}
+
+    def reads_cached(metric_id: str, trail: frozenset[str]) -> bool:
+        spec = specs.get(metric_id)
+        if spec is None or metric_id in trail:
+            return False
+        if kind_of(spec.compute).plan != "metrics":
+            return metric_id in session.cacheable
+        inputs = formula_inputs(spec, aliases)
+        return any(reads_cached(i, trail | {metric_id}) for _, i in inputs)
+
+    return any(reads_cached(m, frozenset()) for m in again)
 
 
 def _finished_whole(
@@ -94,27 +151,6 @@ def _finished_whole(
         return all(cached(i, trail | {metric_id}) for _, i in formula_inputs(spec, aliases))
 
     return {s.id for s in metrics if not cached(s.id, frozenset())}
-
-
-def _context(table: pl.DataFrame, again: set[str], first: int, by: list[str]) -> pl.Expr:
-    """The rows to finish again: periods from the first recomputed one, and, for the series
-    with a record there, their first records and the `HISTORY` records before it."""
-    series = ["metric", *by]
-    at = pl.col(START).dt.epoch("us")
-    keys = table.select(*series, at.alias("__at")).filter(~pl.col("metric").is_in(list(again)))
-    later = keys.filter(pl.col("__at") >= first).select(series).unique()
-    before = keys.filter(pl.col("__at") < first).join(
-        later, on=series, how="semi", nulls_equal=True
-    )
-    if before.is_empty():
-        return at >= first
-    per_series = before.group_by(series).agg(
-        pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
-        pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
-    )
-    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
-    starts = per_series.get_column("__first").explode().unique().to_list()
-    return (at >= since) | at.is_in(pl.Series(starts, dtype=pl.Int64).implode())
 
 
 def _stitch(

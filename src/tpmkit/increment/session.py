@@ -36,8 +36,7 @@ from tpmkit.engine.compute import Input, Request, compute_cells
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
 from tpmkit.errors import DataError
-from tpmkit.increment import reach, store
-from tpmkit.increment.finishing import finish_records
+from tpmkit.increment import finishing, reach, store
 from tpmkit.increment.inventory import FileSummary, Hashes, shape_key, summarise
 from tpmkit.planning import ReadPlan, time_column
 from tpmkit.records import DatasetSummary
@@ -81,6 +80,44 @@ class Session:
     state: dict[str, Any]  # as read
     columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
     done: tuple[str, pl.DataFrame] | None = None  # this run's finished records, their key
+    index: pl.DataFrame | None = None  # the cached cells to serve: metric, period, chunk
+
+    @property
+    def first(self) -> int | None:
+        """The first period recomputed, in any dataset (epoch µs)."""
+        return min((min(p.recompute) for p in self.parts.values() if p.recompute), default=None)
+
+    @property
+    def compacting(self) -> bool:
+        """True when this save rewrites every cached cell into one chunk."""
+        return store.chunk_count(self.state) >= store.MAX_CHUNKS
+
+    def reset(self, cells: Mapping[str, pl.DataFrame]) -> None:
+        """Serve nothing from the cache: every period of `cells` is recomputed."""
+        self.state, self.cached, self.index = {}, {}, None
+        for metric, (dataset, _) in self.cacheable.items():
+            if metric in cells:
+                starts = cells[metric].get_column(START).dt.epoch("us").unique().to_list()
+                self.parts[dataset].recompute |= {int(a) for a in starts}
+
+    def load_cached(self, periods: set[int] | None) -> bool:
+        """Read the cached cells to serve (`periods`: only those); False when a chunk
+        cannot be read (the caller then recomputes everything)."""
+        index = self.index
+        if index is None or index.is_empty():
+            self.cached = {}
+            return True
+        if periods is not None:  # and every cached period from the first recomputed one
+            wanted = pl.Series(sorted(periods), dtype=pl.Int64).implode()
+            index = index.filter(pl.col(AT).is_in(wanted) | (pl.col(AT) >= (self.first or 0)))
+        cells = store.read_chunks(self.folder, index)
+        if cells is None:
+            return index.is_empty()
+        self.cached = {}
+        for (metric,), frame in cells.partition_by("metric", as_dict=True).items():
+            columns = self.state["metrics"][metric].get("columns") or frame.columns
+            self.cached[str(metric)] = frame.select([c for c in columns if c in frame.columns])
+        return True
 
     def finished(self, key: str) -> pl.DataFrame | None:
         """The last run's finished records when they were finished with `key`."""
@@ -317,14 +354,13 @@ def _plan(
     for name, part in parts.items():
         metrics = [m for m in by_dataset[name] if m.id in cacheable]
         _periods(session, part, [m.spec for m in metrics], reaches, folder / "files")
-    cached = _cached(session)
-    if cached is None:  # a chunk is gone: recompute everything (and save afresh)
+    session.index = _index(session)
+    if session.index is None:  # a chunk is gone: recompute everything (and save afresh)
         session.state = {}
         for name, part in parts.items():
             metrics = [m for m in by_dataset[name] if m.id in cacheable]
             _periods(session, part, [m.spec for m in metrics], reaches, folder / "files")
-        cached = {}
-    session.cached = cached
+        session.index = _index(session)
     for name, part in parts.items():
         specs = [m.spec for m in by_dataset[name] if m.id in cacheable]
         _reads(session, part, specs, reaches)
@@ -431,8 +467,8 @@ def _censor_horizon(horizons: Mapping[str, int], columns: tuple[str, ...]) -> in
     return max(values) if values else None
 
 
-def _cached(session: Session) -> dict[str, pl.DataFrame] | None:
-    """The cached cells of the periods not recomputed; None when a chunk is unreadable."""
+def _index(session: Session) -> pl.DataFrame | None:
+    """The cached cells to serve (metric, period start, chunk); None when a chunk is gone."""
     rows = []
     for metric, (dataset, key) in session.cacheable.items():
         entry = session.state.get("metrics", {}).get(metric, {})
@@ -444,17 +480,13 @@ def _cached(session: Session) -> dict[str, pl.DataFrame] | None:
             for at, chunk in entry.get("periods", {}).items()
             if int(at) not in recompute
         ]
-    if not rows:
-        return {}
-    wanted = pl.DataFrame(rows, schema=["metric", AT, "chunk"], orient="row")
-    cells = store.read_chunks(session.folder, wanted)
-    if cells is None:
+    index = pl.DataFrame(
+        rows, schema={"metric": pl.String, AT: pl.Int64, "chunk": pl.String}, orient="row"
+    )
+    chunks = index.get_column("chunk").unique().to_list()
+    if any(not (session.folder / "chunks" / c).exists() for c in chunks):
         return None
-    out: dict[str, pl.DataFrame] = {}
-    for (metric,), frame in cells.partition_by("metric", as_dict=True).items():
-        columns = session.state["metrics"][metric].get("columns") or frame.columns
-        out[str(metric)] = frame.select([c for c in columns if c in frame.columns])
-    return out
+    return index
 
 
 def _reads(
@@ -507,7 +539,7 @@ def compute(
     metrics: list[MetricSpec],
     everything: list[MetricSpec],
     inputs: Mapping[str, Input],
-    whole_inputs: Callable[[set[str]], dict[str, Input]],
+    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
     request: Request,
     timezone: str,
     aliases: Mapping[str, str],
@@ -519,8 +551,21 @@ def compute(
     a full run; the cache is saved."""
     ids = {s.id for s in everything}
     cacheable = set(session.cacheable) & ids
-    cells = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
-    cells = session.merge(cells)
+    fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
+    key = finishing.key(metrics, unavailable, aliases)
+    head = None
+    plain = request.notes is None and not session.compacting
+    if plain and not finishing.mixed(metrics, everything, session, aliases):
+        head = session.finished(key)
+    by = list(request.by)
+    periods = finishing.context(head, fresh, session, by) if head is not None else None
+    if not session.load_cached(periods):  # a chunk removed under us: recompute everything
+        head = None
+        partial = {n for n, p in session.parts.items() if p.partial}
+        given = {**inputs, **(whole_inputs(partial, True) if partial else {})}
+        fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
+        session.reset(fresh)
+    cells = session.merge(fresh)
     whole = {s.id for s in everything if s.id not in cacheable} & session.whole
     whole = {
         i
@@ -530,7 +575,7 @@ def compute(
     if whole:
         partial = {n for n, p in session.parts.items() if p.partial}
         datasets = {str(s.dataset) for s in everything if s.id in whole}
-        full = whole_inputs(datasets & partial) if datasets & partial else {}
+        full = whole_inputs(datasets & partial, False) if datasets & partial else {}
         given = {
             **_spans(session, inputs),
             **{n: i for n, i in inputs.items() if n not in partial},
@@ -539,8 +584,17 @@ def compute(
         cells.update(
             compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
         )
-    records = finish_records(
-        session, cells, metrics, everything, request, timezone, aliases, dict(unavailable)
+    records = finishing.finish_records(
+        session,
+        cells,
+        metrics,
+        everything,
+        request,
+        timezone,
+        aliases,
+        dict(unavailable),
+        head,
+        key,
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save(cells)
@@ -568,10 +622,13 @@ def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:
 
 
 def whole_columns(
-    project: Definitions, plan: ReadPlan, session: Session, names: set[str]
+    project: Definitions, plan: ReadPlan, session: Session, names: set[str], every: bool = False
 ) -> dict[str, set[str]]:
     """Per dataset in `names`: the columns its whole-dataset metrics read (with the
-    override segments of formulas), for their read of every file."""
+    override segments of formulas), for their read of every file (`every`: all the
+    columns the run reads)."""
+    if every:
+        return {n: set(plan.needed[n]) for n in names}
     from tpmkit.planning import _columns_needed
 
     out: dict[str, set[str]] = {n: set() for n in names}

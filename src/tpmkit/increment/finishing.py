@@ -157,15 +157,44 @@ def _stitch(
     head: pl.DataFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
 ) -> pl.DataFrame:
     """Per metric, in the metrics' order: the last run's records before `first`, then the
-    new ones (each part already ordered by period and group, so a stable sort on the
-    metric's place alone orders the whole)."""
-    at = pl.col(START).dt.epoch("us")
-    old = head.filter(~pl.col("metric").is_in(list(again)) & (at < first))
-    new = tail.filter(pl.col("metric").is_in(list(again)) | (at >= first))
-    order = {s.id: i for i, s in enumerate(metrics)}
-    place = pl.col("metric").replace_strict(order, default=len(order), return_dtype=pl.Int32)
-    both = pl.concat([old.select(tail.columns), new], how="vertical_relaxed")
-    return both.sort(place, maintain_order=True)
+    new ones. Both are ordered by metric, then period and group, so each metric's records
+    are one run of rows and those before `first` a prefix of it: the result is slices of
+    the two, put together without sorting or copying."""
+    moment = pl.Series([first], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    olds, news = _runs(head), _runs(tail)
+    parts = []
+    for spec in metrics:
+        if spec.id not in again and spec.id in olds:
+            part = olds[spec.id]
+            cut = _before(part, moment)
+            parts.append(part.slice(0, cut).select(tail.columns))
+        if spec.id in news:
+            part = news[spec.id]
+            cut = 0 if spec.id in again else _before(part, moment)
+            parts.append(part.slice(cut))
+    if not parts:
+        return tail.clear()
+    return pl.concat(parts, how="vertical_relaxed", rechunk=False)
+
+
+def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each metric's run of rows (records are grouped by metric), as zero-copy slices."""
+    runs = records.get_column("metric").rle()
+    out: dict[str, pl.DataFrame] = {}
+    offset = 0
+    for length, metric in zip(
+        runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
+    ):
+        out[str(metric)] = records.slice(offset, length)
+        offset += length
+    return out
+
+
+def _before(records: pl.DataFrame, moment: pl.Series) -> int:
+    """How many of one metric's records (ordered by period) start before `moment`."""
+    starts = records.get_column(START)
+    at = moment.dt.convert_time_zone(str(starts.dtype.time_zone))  # type: ignore[attr-defined]
+    return int(starts.search_sorted(at.item(), side="left"))
 
 
 def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:

@@ -209,9 +209,14 @@ def run(folder: Path, calls: int, repeat: int, by: str) -> dict[str, object]:
             for path in new:
                 if not path.exists():
                     shutil.move(held / f"{path.parent.name}-{path.name}", path)
-        full = pl.read_parquet(work / "full.parquet")
-        problems = disagreements(pl.read_parquet(work / "ours.parquet"), full, "incremental")
-        problems += disagreements(pl.read_parquet(work / "again.parquet"), full, "unchanged")
+
+        def records(name: str) -> pl.DataFrame:  # the harness keys cells by agent_id
+            frame = pl.read_parquet(work / f"{name}.parquet")
+            return frame.rename({by: "agent_id"}) if by != "agent_id" else frame
+
+        full = records("full")
+        problems = disagreements(records("ours"), full, "incremental")
+        problems += disagreements(records("again"), full, "unchanged")
     walls = {k: statistics.median(v) for k, v in timings.items()}
     cpu_medians = {k: statistics.median(v) for k, v in cpus.items()}
     verdict = f"agree on all {full.height:,} cells" if not problems else "; ".join(problems)

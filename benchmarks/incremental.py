@@ -217,6 +217,7 @@ def run(folder: Path, calls: int, repeat: int, by: str) -> dict[str, object]:
         full = records("full")
         problems = disagreements(records("ours"), full, "incremental")
         problems += disagreements(records("again"), full, "unchanged")
+        problems += every_column(records("ours"), full, "incremental")
     walls = {k: statistics.median(v) for k, v in timings.items()}
     cpu_medians = {k: statistics.median(v) for k, v in cpus.items()}
     verdict = f"agree on all {full.height:,} cells" if not problems else "; ".join(problems)
@@ -243,6 +244,28 @@ def run(folder: Path, calls: int, repeat: int, by: str) -> dict[str, object]:
         )
     print(f"   agreement: {verdict}", flush=True)
     return result
+
+
+def every_column(ours: pl.DataFrame, full: pl.DataFrame, name: str) -> list[str]:
+    """Columns in which two runs' records differ — every column, in order, floats to a
+    relative 1e-9 (two full runs differ in the last bits of sums), the rest exactly."""
+    if ours.columns != full.columns or ours.height != full.height:
+        return [f"{name}: columns or row count differ"]
+    wrong = []
+    for column, dtype in full.schema.items():
+        a, b = ours.get_column(column), full.get_column(column)
+        if dtype.is_float():
+            scale = pl.max_horizontal(a.abs(), b.abs(), pl.lit(1e-300))
+            frame = pl.DataFrame({"a": a, "b": b}).with_columns(scale.alias("s"))
+            differs = frame.select(
+                (pl.col("a").is_null() != pl.col("b").is_null())
+                | ((pl.col("a") - pl.col("b")).abs() > 1e-9 * pl.col("s")).fill_null(False)
+            ).to_series()
+        else:
+            differs = a.ne_missing(b)
+        if differs.any():
+            wrong.append(f"{name}: column {column} differs in {int(differs.sum())} records")
+    return wrong
 
 
 GROUPINGS = ("team", "agent_id")  # few records (compute-bound), then ~150 a week per agent

@@ -162,7 +162,7 @@ def test_the_cache_is_served_and_a_version_change_invalidates_it(weekly, monkeyp
     run(weekly)
     poison(weekly, "asa", "2026-03-02", 999.0)
     assert values(run(weekly))[("asa", "2026-W10")] == (999.0, 2)  # served from the cache
-    monkeypatch.setattr("tpmkit.increment.session.__version__", "99.0.0")
+    monkeypatch.setattr("tpmkit.increment.planner.__version__", "99.0.0")
     steps: list[str] = []
     assert values(run(weekly, steps=steps))[("asa", "2026-W10")] == (15.0, 2)
     assert not any(s.startswith("records cache: reading") for s in steps)  # all files read

@@ -112,10 +112,6 @@ class Session:
         part = self.parts.get(name)
         return part.read if part is not None and part.partial else None
 
-    def read_counts(self) -> dict[str, tuple[int, int]]:
-        """Per dataset: files read, files in all."""
-        return {n: (len(p.read), len(p.files)) for n, p in self.parts.items()}
-
     def summary(self, name: str) -> DatasetSummary | None:
         """What a full read of a partly read dataset would report (from the files'
         summaries); None when it was read whole."""

@@ -3,6 +3,7 @@
 Generates the data at each scale (once; reused while it exists), times tpmkit, the
 hand-written polars baseline and DuckDB on the same files, checks that they agree, prints
 a Markdown table and writes the figures as JSON. Exit 1 when any result disagrees.
+`--incremental` times the incremental case instead (benchmarks/incremental.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="where the generated data lives (default: benchmarks/.data, git-ignored)",
     )
     parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="time the incremental case instead: 52 weekly Parquet files per dataset, then "
+        "one week added (benchmarks/incremental.py; one scale, the first of --calls)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=Path("benchmarks/results/latest.json"),
@@ -52,6 +59,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse(sys.argv[1:])
+    if args.incremental:
+        from benchmarks import incremental
+
+        output = args.output
+        if output == Path("benchmarks/results/latest.json"):
+            output = Path("benchmarks/results/incremental.json")
+        sys.exit(incremental.main(args.calls[0], args.repeat, args.data_dir, output))
     sys.exit(
         main(args.calls, args.formats, args.repeat, args.data_dir, args.output, tuple(args.engines))
     )

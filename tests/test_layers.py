@@ -91,6 +91,7 @@ RUNNERS = (
     "tpmkit.coaching.run",
     "tpmkit.workforce.run",
     "tpmkit.people",
+    "tpmkit.increment",
 )
 RULES = [
     # (layer, layers it must not reach)
@@ -106,6 +107,8 @@ RULES = [
         ("tpmkit.engine", "tpmkit.engines", "tpmkit.data", "tpmkit.render", "tpmkit.report"),
     ),
     ("tpmkit.records", ("tpmkit.data", "tpmkit.engine")),
+    # incremental runs cache cells between the reader and the engine: no commands, no words
+    ("tpmkit.increment", ("tpmkit.cli", "tpmkit.render", "tpmkit.report", "tpmkit.engines")),
     # annotations are a notes file and its model: the engine gets them as a table of spans
     (
         "tpmkit.annotations",

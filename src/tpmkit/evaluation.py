@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from tpmkit import increment
 from tpmkit.contract import (
     ATTRIBUTION,
     CANONICAL,
@@ -74,10 +75,28 @@ def run(
     notes = list(plan.notes)
     selected, everything = plan.selected, plan.everything
     mode: OnBadRows = "quarantine" if on_bad_rows == "quarantine" else "fail"
+    session = (  # an incremental run: some periods from the records cache (tpmkit.increment)
+        increment.begin(
+            cache,
+            project,
+            plan,
+            by=by,
+            period=period,
+            eligible=backend is None and not data and mode == "fail" and not (start or end),
+            step=step,
+        )
+        if cache is not None
+        else None
+    )
 
-    def read(name: str, columns: set[str], rows_in: RowWindow | None = None) -> Dataset:
+    def read(
+        name: str,
+        columns: set[str],
+        rows_in: RowWindow | None = None,
+        paths: list[Path] | None = None,
+    ) -> Dataset:
         window = (tuple(rows_in.columns), rows_in.start, rows_in.end) if rows_in else None
-        key = (name, frozenset(columns), window, mode, rejects_dir)
+        key = (name, frozenset(columns), window, mode, rejects_dir, tuple(paths or ()))
         if key not in loads:
             step(f"reading {name}")
             # an in-memory frame goes through the same mapping, coercion and rules as a file
@@ -92,6 +111,7 @@ def run(
                 rejects_dir=rejects_dir,
                 cache=cache,
                 rows_in=rows_in,
+                paths=paths,
                 **given,
             )
         return loads[key]
@@ -99,7 +119,10 @@ def run(
     given = {lookup for lookup, _ in ATTRIBUTION if lookup in sources or lookup in data}
     loaded = {
         name: read(
-            name, plan.needed[name] | set(by) | _keys(name, plan, by, given), plan.rows_in.get(name)
+            name,
+            plan.needed[name] | set(by) | _keys(name, plan, by, given),
+            plan.rows_in.get(name),
+            session.paths(name) if session else None,
         )
         for name in sorted(plan.needed)
     }
@@ -130,7 +153,27 @@ def run(
     request = Request(period, tuple(by), Window(start, end), last, spans)
     step(f"computing {len(shown) + len(helpers)} metrics")
     try:
-        if backend is None:
+        if session is not None:
+
+            def whole(names: set[str], every: bool) -> dict[str, Input]:  # all files
+                needed = increment.whole_columns(project, plan, session, names, every)
+                full = {n: read(n, needed[n] | set(by) | _keys(n, plan, by, given)) for n in names}
+                frames = _attribute(full, needed, by, read, given)
+                _add_optional_columns(everything, frames, project.spec.timezone)
+                return {n: Input(f, full[n].time_column or "") for n, f in frames.items()}
+
+            records = increment.compute(
+                session,
+                shown,
+                [*shown, *helpers],
+                inputs,
+                whole,
+                request,
+                project.spec.timezone,
+                project.aliases,
+                unavailable,
+            )
+        elif backend is None:
             records = compute_records(
                 shown,
                 inputs,
@@ -150,7 +193,7 @@ def run(
         raise _located(exc, project) from None
     records = _add_missing(records, selected, unavailable, by, project.spec.timezone)
     records = _add_quarantine(records, project, everything, loaded)
-    summaries = [_summary(d) for d in loaded.values()]
+    summaries = [(session and session.summary(d.name)) or _summary(d) for d in loaded.values()]
     for d in loaded.values():
         if d.deduplicated:
             notes.append(

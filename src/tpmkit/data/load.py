@@ -71,12 +71,14 @@ def load_dataset(
     rows_in: RowWindow | None = None,
     first_rows: int | None = None,
     frame: Any = None,
+    paths: list[Path] | None = None,
 ) -> Dataset:
     """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read,
     and with `rows_in` only the rows in that time range (rows outside it are not checked);
     `first_rows` reads only the first rows of each file (a sample, for `validate`).
     `frame` (a polars DataFrame or LazyFrame, or a pyarrow Table shaped like the export)
-    replaces the source's files; `source` may then be None (no mapping)."""
+    replaces the source's files; `source` may then be None (no mapping). `paths`: read only
+    these of the source's files (an incremental run, `tpmkit.increment`)."""
     if source is None:
         if frame is None:
             raise DataError(
@@ -85,7 +87,7 @@ def load_dataset(
             )
         source = Source(path=frame_label(name))
     contract = CANONICAL.get(name)
-    scanned = scan(name, source, root, frame)
+    scanned = scan(name, source, root, frame, paths)
     cols.check_required(name, scanned, contract, source)
     types = cols.column_types(name, source, contract)
     time_column = source.time_column or (contract.time_column if contract else None)

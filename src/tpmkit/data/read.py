@@ -44,11 +44,15 @@ class RowWindow:
         return pl.any_horizontal(tests) if tests else None
 
 
-def scan(name: str, source: Source, root: Path, frame: Any = None) -> list[ScannedFile]:
-    """The dataset's exports, scanned: the given in-memory frame, else the source's files."""
+def scan(
+    name: str, source: Source, root: Path, frame: Any = None, paths: list[Path] | None = None
+) -> list[ScannedFile]:
+    """The dataset's exports, scanned: the given in-memory frame, else `paths` (some of the
+    source's files, for an incremental run), else every file of the source."""
     if frame is not None:
         return [scan_frame(frame, source, name)]
-    return [scan_file(path, source, root, name) for path in source_files(source, root, name)]
+    files = paths if paths is not None else source_files(source, root, name)
+    return [scan_file(path, source, root, name) for path in files]
 
 
 def typed_file(

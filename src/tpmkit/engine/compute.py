@@ -78,8 +78,24 @@ def records_from_cells(
     """The records of `metrics` from the cells of the row and stock kinds: formulas and
     derived metrics combined from their inputs' cells, then labelled and judged (`finish`);
     the polars engine and the Ibis engines both end here."""
-    specs = {s.id: s for s in everything}
     by = list(request.by)
+    combine_formulas(cells, everything, by, aliases, unavailable)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by, timezone)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    return finish(table, metrics, request, timezone, unavailable)
+
+
+def combine_formulas(
+    cells: dict[str, pl.DataFrame],
+    everything: list[MetricSpec],
+    by: list[str],
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> None:
+    """Add the cells of every formula among `everything` to `cells`, from its inputs'."""
+    specs = {s.id: s for s in everything}
     for spec in _formula_order(everything, aliases):
         inputs_ready = all(m in cells for _, m in formula_inputs(spec, aliases))
         if spec.id in unavailable or not inputs_ready:
@@ -87,11 +103,6 @@ def records_from_cells(
             continue
         kind = kind_of(spec.compute)
         cells[spec.id] = kind.combine(spec.compute, spec, cells, specs, by, aliases)
-    wanted = [cells[s.id] for s in metrics if s.id in cells]
-    if not wanted:
-        return empty_records(by, timezone)
-    table = pl.concat(wanted, how="diagonal_relaxed")
-    return finish(table, metrics, request, timezone, unavailable)
 
 
 def local_cells(
@@ -184,10 +195,28 @@ def compute_records(
     """Records for `metrics`; `helpers` are formula inputs computed but not reported."""
     aliases = aliases or {}
     unavailable = dict(unavailable or {})
-    by = list(request.by)
     everything = [*metrics, *(helpers or [])]
-    groups = _group_plain(everything, inputs)
+    cells = compute_cells(everything, inputs, request, timezone, aliases, unavailable)
+    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)
+
+
+def compute_cells(
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: Mapping[str, str],
+    only: set[str] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The cells of the row and stock kinds among `everything` (`only`: just these ids;
+    formulas' override segments are still taken from all of `everything`), before
+    `records_from_cells` finishes them; an incremental run (`tpmkit.increment`) caches them."""
+    by = list(request.by)
     segments = segment_flags(everything, aliases, by)
+    if only is not None:
+        everything = [s for s in everything if s.id in only]
+    groups = _group_plain(everything, inputs)
 
     def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
         return _cells(inputs, key, group, request, timezone, unavailable, segments, exact)
@@ -211,7 +240,7 @@ def compute_records(
         kind = kind_of(spec.compute)
         if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
             cells[spec.id] = local_cells(spec, inputs, request, timezone)
-    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)
+    return cells
 
 
 def _cells(

@@ -1,0 +1,206 @@
+"""Finishing records incrementally: the records of periods before the first recomputed one
+are the last run's, only the others are finished again.
+
+A finished record depends on its own cell and on the records of its series before it, never
+after: the trend is fitted on the last `trend.WINDOW` records, a change is against the
+previous record, a run counts consecutive records back (at least `signals.RUN` of them
+decide it), and control limits come from the series' first `signals.CONTROL_WINDOW`
+records. So for the series with a record in a recomputed period, their first records and
+the `HISTORY` records before the first recomputed period are finished with the new ones,
+as context; those context records, and every record before that period, are taken from
+the last run. Metrics whose cells do not come from the cells cache (a stock, the roster's
+counts, and formulas over them) are finished whole. With annotations that `exclude`
+periods (which change which records count), a different metric set, definitions or
+reasons, everything is finished (and stored for the next run)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from tpmkit.engine import periods, signals, trend
+from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
+from tpmkit.engine.kinds import kind_of
+from tpmkit.engine.window import START
+from tpmkit.increment.inventory import shape_key
+from tpmkit.records import empty_records
+from tpmkit.spec.hashing import definition_hash
+from tpmkit.spec.models import MetricSpec
+
+if TYPE_CHECKING:
+    from tpmkit.increment.session import Session
+
+# records before the first recomputed period: a trend window ending at it, a run reaching it
+HISTORY = max(trend.WINDOW, signals.RUN)
+
+
+def key(
+    metrics: list[MetricSpec], unavailable: Mapping[str, str], aliases: Mapping[str, str]
+) -> str:
+    """What the finished records of a run depend on besides their cells."""
+    return shape_key(
+        [(s.id, definition_hash(s)) for s in metrics],
+        sorted(unavailable.items()),
+        sorted(aliases.items()),
+    )
+
+
+def context(
+    head: pl.DataFrame, fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
+) -> set[int] | None:
+    """The periods before the first recomputed one whose cached cells are finished again
+    as context: for the groups with a recomputed cell, their series' first records and
+    the `HISTORY` records before it (from the last run's records); None: all."""
+    first = session.first
+    if first is None:
+        return None
+    at = pl.col(START).dt.epoch("us")
+    tails = [
+        f.filter(at >= first).select(by) if by else f.filter(at >= first).select(pl.lit(1))
+        for m, f in fresh.items()
+        if m in session.cacheable
+    ]
+    old = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
+    if by and tails:
+        groups = pl.concat(tails, how="vertical_relaxed").unique()
+        old = old.join(groups, on=by, how="semi", nulls_equal=True)
+    if old.is_empty():
+        return set()
+    per_series = old.group_by(["metric", *by]).agg(
+        pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
+        pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
+    )
+    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+    periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
+    return periods | set(per_series.get_column("__first").explode().unique().to_list())
+
+
+def finish_records(
+    session: Session,
+    cells: dict[str, pl.DataFrame],
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+    head: pl.DataFrame | None,
+    key_: str,
+) -> pl.DataFrame:
+    """The records of `metrics` from their cells (as `compute.records_from_cells`). With
+    `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
+    metrics, only the `context` periods and those from the first recomputed one: the
+    records before that period are `head`'s."""
+    by = list(request.by)
+    combine_formulas(cells, everything, by, aliases, unavailable)
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    if not wanted:
+        return empty_records(by, timezone)
+    table = pl.concat(wanted, how="diagonal_relaxed")
+    whole = replace(request, last=None)
+    first = session.first
+    records = finish(table, metrics, whole, timezone, unavailable)
+    if head is not None and first is not None:
+        again = _finished_whole(metrics, everything, session, aliases)
+        records = _stitch(head, records, metrics, again, first)
+    session.keep_finished(key_, records)
+    return _last(records, request)
+
+
+def mixed(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> bool:
+    """True when a metric finished whole reads a cached metric's cells (a formula over a
+    stock and a flow): then every cached cell is needed."""
+    again = _finished_whole(metrics, everything, session, aliases)
+    specs = {s.id: s for s in everything}
+
+    def reads_cached(metric_id: str, trail: frozenset[str]) -> bool:
+        spec = specs.get(metric_id)
+        if spec is None or metric_id in trail:
+            return False
+        if kind_of(spec.compute).plan != "metrics":
+            return metric_id in session.cacheable
+        inputs = formula_inputs(spec, aliases)
+        return any(reads_cached(i, trail | {metric_id}) for _, i in inputs)
+
+    return any(reads_cached(m, frozenset()) for m in again)
+
+
+def _finished_whole(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> set[str]:
+    """The metrics whose cells are not all from the cells cache: finished whole."""
+    specs = {s.id: s for s in everything}
+
+    def cached(metric_id: str, trail: frozenset[str]) -> bool:
+        spec = specs.get(metric_id)
+        if spec is None or metric_id in trail:
+            return False
+        if kind_of(spec.compute).plan != "metrics":
+            return metric_id in session.cacheable
+        return all(cached(i, trail | {metric_id}) for _, i in formula_inputs(spec, aliases))
+
+    return {s.id for s in metrics if not cached(s.id, frozenset())}
+
+
+def _stitch(
+    head: pl.DataFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
+) -> pl.DataFrame:
+    """Per metric, in the metrics' order: the last run's records before `first`, then the
+    new ones. Both are ordered by metric, then period and group, so each metric's records
+    are one run of rows and those before `first` a prefix of it: the result is slices of
+    the two, put together without sorting or copying."""
+    moment = pl.Series([first], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    olds, news = _runs(head), _runs(tail)
+    parts = []
+    for spec in metrics:
+        if spec.id not in again and spec.id in olds:
+            part = olds[spec.id]
+            cut = _before(part, moment)
+            parts.append(part.slice(0, cut).select(tail.columns))
+        if spec.id in news:
+            part = news[spec.id]
+            cut = 0 if spec.id in again else _before(part, moment)
+            parts.append(part.slice(cut))
+    if not parts:
+        return tail.clear()
+    return pl.concat(parts, how="vertical_relaxed", rechunk=False)
+
+
+def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each metric's run of rows (records are grouped by metric), as zero-copy slices."""
+    runs = records.get_column("metric").rle()
+    out: dict[str, pl.DataFrame] = {}
+    offset = 0
+    for length, metric in zip(
+        runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
+    ):
+        out[str(metric)] = records.slice(offset, length)
+        offset += length
+    return out
+
+
+def _before(records: pl.DataFrame, moment: pl.Series) -> int:
+    """How many of one metric's records (ordered by period) start before `moment`."""
+    starts = records.get_column(START)
+    at = moment.dt.convert_time_zone(str(starts.dtype.time_zone))  # type: ignore[attr-defined]
+    return int(starts.search_sorted(at.item(), side="left"))
+
+
+def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:
+    """Each metric's last `request.last` periods (as `compute.finish` cuts them)."""
+    if request.last is None or request.grain == "all" or records.is_empty():
+        return records
+    newest = pl.col(START).max().over("metric")
+    oldest = newest.dt.offset_by(periods.span(request.grain, -(request.last - 1)))
+    return records.filter(pl.col(START) >= oldest)

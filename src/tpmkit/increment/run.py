@@ -1,0 +1,124 @@
+"""Computing an incremental run: the cells of the periods to recompute from the files read,
+the cached cells of the others, the whole-dataset metrics from every file, the records
+finished (`finishing`) and the state saved."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+
+import polars as pl
+
+from tpmkit.engine.compute import Input, Request, compute_cells
+from tpmkit.engine.kinds import kind_of
+from tpmkit.increment import finishing, reach
+from tpmkit.increment.session import Session
+from tpmkit.planning import ReadPlan
+from tpmkit.spec.loader import Definitions
+from tpmkit.spec.models import MetricSpec
+
+
+def compute(
+    session: Session,
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> pl.DataFrame:
+    """Records of `metrics` (see `tpmkit.engine.compute.compute_records`): the cacheable
+    metrics' cells recomputed for the periods to recompute and taken from the cache for
+    the others, the whole-dataset metrics' cells from all the files, then finished as on
+    a full run; the cache is saved."""
+    ids = {s.id for s in everything}
+    cacheable = set(session.cacheable) & ids
+    fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
+    key = finishing.key(metrics, unavailable, aliases)
+    head = None
+    plain = request.notes is None and not session.compacting
+    if plain and not finishing.mixed(metrics, everything, session, aliases):
+        head = session.finished(key)
+    by = list(request.by)
+    periods = finishing.context(head, fresh, session, by) if head is not None else None
+    if not session.load_cached(periods):  # a chunk removed under us: recompute everything
+        head = None
+        partial = {n for n, p in session.parts.items() if p.partial}
+        given = {**inputs, **(whole_inputs(partial, True) if partial else {})}
+        fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
+        session.reset(fresh)
+    cells = session.merge(fresh)
+    whole = {s.id for s in everything if s.id not in cacheable} & session.whole
+    whole = {
+        i
+        for i in whole
+        if kind_of(next(s for s in everything if s.id == i).compute).plan != "metrics"
+    }
+    if whole:
+        partial = {n for n, p in session.parts.items() if p.partial}
+        datasets = {str(s.dataset) for s in everything if s.id in whole}
+        full = whole_inputs(datasets & partial, False) if datasets & partial else {}
+        given = {
+            **_spans(session, inputs),
+            **{n: i for n, i in inputs.items() if n not in partial},
+            **full,
+        }
+        cells.update(
+            compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
+        )
+    records = finishing.finish_records(
+        session,
+        cells,
+        metrics,
+        everything,
+        request,
+        timezone,
+        aliases,
+        dict(unavailable),
+        head,
+        key,
+    )
+    with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
+        session.save(cells)
+    return records
+
+
+def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:
+    """For a partly read dataset: a two-row frame of its first and last time (from the
+    files' summaries), all a roster's periods need of it (`compute._data_span`)."""
+    out = {}
+    for name, part in session.parts.items():
+        if not part.partial or name not in inputs:
+            continue
+        column = inputs[name].time_column
+        firsts = [s.spans[column][0] for s in part.summaries.values() if column in s.spans]
+        lasts = [s.spans[column][1] for s in part.summaries.values() if column in s.spans]
+        if not firsts:
+            continue
+        values = [
+            reach.moment(min(firsts), session.timezone),
+            reach.moment(max(lasts), session.timezone),
+        ]
+        out[name] = Input(pl.LazyFrame({column: values}), column)
+    return out
+
+
+def whole_columns(
+    project: Definitions, plan: ReadPlan, session: Session, names: set[str], every: bool = False
+) -> dict[str, set[str]]:
+    """Per dataset in `names`: the columns its whole-dataset metrics read (with the
+    override segments of formulas), for their read of every file (`every`: all the
+    columns the run reads)."""
+    if every:
+        return {n: set(plan.needed[n]) for n in names}
+    from tpmkit.planning import _columns_needed
+
+    out: dict[str, set[str]] = {n: set() for n in names}
+    for metric in plan.everything:
+        spec = metric.spec
+        if spec.id in session.whole and spec.dataset in out:
+            out[str(spec.dataset)] |= _columns_needed(spec, project)
+    when = {c for m in plan.everything for o in m.spec.overrides for c in o.when}
+    return {n: cols | (when & plan.needed[n]) for n, cols in out.items()}

@@ -1,0 +1,202 @@
+"""The incremental plan of one run (`Session`): per dataset the files read and the periods
+recomputed (`Part`), the cached cells served, the new state saved afterwards; made by
+`tpmkit.increment.planner`, used by `tpmkit.increment.run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tpmkit.contract import ATTRIBUTION
+from tpmkit.engine.window import START
+from tpmkit.increment import store
+from tpmkit.increment.inventory import FileSummary
+from tpmkit.records import DatasetSummary
+
+LOOKUPS = {lookup for lookup, _ in ATTRIBUTION}
+AT = "__at"
+
+
+@dataclass
+class Part:
+    """One dataset of the run: its files, what is read and recomputed."""
+
+    name: str
+    files: dict[Path, str]  # every file -> content hash, in the glob's order
+    summaries: dict[Path, FileSummary]
+    read: list[Path]  # the files read this run
+    recompute: set[int] = field(default_factory=set)  # period starts (epoch µs)
+    open: set[int] = field(default_factory=set)  # never cached
+    horizons: dict[str, int] = field(default_factory=dict)  # column -> latest instant
+    column: str | None = None  # the dataset's time column
+
+    @property
+    def partial(self) -> bool:
+        return len(self.read) < len(self.files)
+
+
+@dataclass
+class Session:
+    """The incremental plan of one run (see the module docstring)."""
+
+    folder: Path  # the context's folder
+    grain: str
+    timezone: str
+    parts: dict[str, Part]
+    cacheable: dict[str, tuple[str, str]]  # metric -> (dataset, key)
+    whole: set[str]
+    cached: dict[str, pl.DataFrame]  # metric -> cells of the periods served from the cache
+    state: dict[str, Any]  # as read
+    columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
+    done: tuple[str, pl.DataFrame] | None = None  # this run's finished records, their key
+    index: pl.DataFrame | None = None  # the cached cells to serve: metric, period, chunk
+
+    @property
+    def first(self) -> int | None:
+        """The first period recomputed, in any dataset (epoch µs)."""
+        return min((min(p.recompute) for p in self.parts.values() if p.recompute), default=None)
+
+    @property
+    def compacting(self) -> bool:
+        """True when this save rewrites every cached cell into one chunk."""
+        return store.chunk_count(self.state) >= store.MAX_CHUNKS
+
+    def reset(self, cells: Mapping[str, pl.DataFrame]) -> None:
+        """Serve nothing from the cache: every period of `cells` is recomputed."""
+        self.state, self.cached, self.index = {}, {}, None
+        for metric, (dataset, _) in self.cacheable.items():
+            if metric in cells:
+                starts = cells[metric].get_column(START).dt.epoch("us").unique().to_list()
+                self.parts[dataset].recompute |= {int(a) for a in starts}
+
+    def load_cached(self, periods: set[int] | None) -> bool:
+        """Read the cached cells to serve (`periods`: only those); False when a chunk
+        cannot be read (the caller then recomputes everything)."""
+        index = self.index
+        if index is None or index.is_empty():
+            self.cached = {}
+            return True
+        if periods is not None:  # and every cached period from the first recomputed one
+            wanted = pl.Series(sorted(periods), dtype=pl.Int64).implode()
+            index = index.filter(pl.col(AT).is_in(wanted) | (pl.col(AT) >= (self.first or 0)))
+        cells = store.read_chunks(self.folder, index)
+        if cells is None:
+            return index.is_empty()
+        self.cached = {}
+        for (metric,), frame in cells.partition_by("metric", as_dict=True).items():
+            columns = self.state["metrics"][metric].get("columns") or frame.columns
+            self.cached[str(metric)] = frame.select([c for c in columns if c in frame.columns])
+        return True
+
+    def finished(self, key: str) -> pl.DataFrame | None:
+        """The last run's finished records when they were finished with `key`."""
+        entry = self.state.get("finished") or {}
+        if entry.get("key") != key:
+            return None
+        try:
+            return pl.read_ipc(self.folder / "finished" / str(entry["file"]))
+        except (OSError, KeyError, pl.exceptions.PolarsError):
+            return None
+
+    def keep_finished(self, key: str, records: pl.DataFrame) -> None:
+        """Store these finished records with the state (`save`)."""
+        self.done = (key, records)
+
+    def paths(self, name: str) -> list[Path] | None:
+        """The files of `name` to read (None: every file, as without the cache)."""
+        part = self.parts.get(name)
+        return part.read if part is not None and part.partial else None
+
+    def summary(self, name: str) -> DatasetSummary | None:
+        """What a full read of a partly read dataset would report (from the files'
+        summaries); None when it was read whole."""
+        part = self.parts.get(name)
+        if part is None or not part.partial:
+            return None
+        sums = [part.summaries[p] for p in part.files]
+        daily: dict[dt.date, int] = {}
+        for s in sums:
+            for day, rows in s.days.items():
+                key = dt.date.fromisoformat(day)
+                daily[key] = daily.get(key, 0) + rows
+        latest = max((s.latest for s in sums if s.latest is not None), default=None)
+        latest_day = latest.date() if isinstance(latest, dt.datetime) else latest
+        from tpmkit.data.sources import _display
+
+        return DatasetSummary(
+            name,
+            [_display(p) for p in part.files],
+            sum(s.rows for s in sums),
+            0,
+            None,
+            latest_day,
+            part.column,
+            latest,
+            daily,
+        )
+
+    def merge(self, cells: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """The cells of every cacheable metric: recomputed periods from `cells`, the others
+        from the cache."""
+        out = dict(cells)
+        for metric, (dataset, _) in self.cacheable.items():
+            if metric not in cells:
+                continue
+            keep = pl.Series(sorted(self.parts[dataset].recompute), dtype=pl.Int64)
+            fresh = cells[metric].filter(pl.col(START).dt.epoch("us").is_in(keep.implode()))
+            self.columns[metric] = fresh.columns
+            old = self.cached.get(metric)
+            if old is not None and not old.is_empty():
+                old = old.select([c for c in fresh.columns if c in old.columns])
+                fresh = pl.concat([fresh, old], how="diagonal_relaxed").select(fresh.columns)
+            out[metric] = fresh
+        return out
+
+    def save(self, cells: Mapping[str, pl.DataFrame]) -> None:
+        """Store the cells of the closed periods recomputed now, and the new state."""
+        state: dict[str, Any] = {
+            "datasets": dict(self.state.get("datasets", {})),
+            "metrics": {},
+        }
+        for name, part in self.parts.items():
+            state["datasets"][name] = {
+                "files": {str(p): part.summaries[p].key for p in part.files},
+                "horizons": part.horizons,
+            }
+        for metric, entry in self.state.get("metrics", {}).items():
+            dataset = entry.get("dataset")
+            before = self.state.get("datasets", {}).get(dataset)
+            if metric not in self.cacheable and before == state["datasets"].get(dataset):
+                state["metrics"][metric] = entry  # another selection's, its files unchanged
+        fresh = []
+        compact = store.chunk_count(self.state) >= store.MAX_CHUNKS
+        for metric, (dataset, key) in self.cacheable.items():
+            if metric not in cells:
+                continue
+            part = self.parts[dataset]
+            closed = part.recompute - part.open
+            old = self.state.get("metrics", {}).get(metric, {})
+            served = dict(old.get("periods", {})) if old.get("key") == key else {}
+            served = {at: c for at, c in served.items() if int(at) not in part.recompute}
+            frame = cells[metric]
+            at = pl.col(START).dt.epoch("us")
+            if compact:
+                keep = {int(a) for a in served} | closed
+                served = {}
+            else:
+                keep = closed
+            fresh.append(frame.filter(at.is_in(pl.Series(sorted(keep), dtype=pl.Int64).implode())))
+            served.update({str(a): "" for a in keep})
+            state["metrics"][metric] = {
+                "dataset": dataset,
+                "key": key,
+                "columns": self.columns.get(metric, frame.columns),
+                "periods": served,
+            }
+        chunk = pl.concat(fresh, how="diagonal_relaxed") if fresh else None
+        store.save(self.folder, state, chunk, self.done)

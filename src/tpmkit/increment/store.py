@@ -1,0 +1,134 @@
+"""The records cache on disk: one folder per context (everything that shapes cells: the
+grain, the grouping, the time zone, the sources' settings, the lookup tables' contents,
+the tpmkit and polars versions), holding immutable chunks of cells (Parquet) and a state
+(JSON) naming which chunk serves each metric's period.
+
+Writers never expose a partial file: every file is written under a unique temporary name
+and renamed into place, and a new state is published by renaming `state.json` over the old
+one, under an exclusive lock (`lock`), so two runs saving at once take turns; chunks no
+state names any more are deleted under the same lock. A reader takes the state and its
+chunks without the lock: a chunk deleted under it (a concurrent save) or unreadable is a
+miss — the run computes everything afresh — never a wrong number."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+FORMAT = 1  # bump when the layout of the state or a chunk changes
+MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
+
+
+def write_atomically(target: Path, content: bytes | pl.DataFrame, parquet: bool = False) -> None:
+    """Write `content` (bytes, or a frame: as Parquet, or as Arrow IPC — faster to write
+    and read back whole — when the name ends in `.arrow`) to `target` through a unique
+    temporary file renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        if isinstance(content, pl.DataFrame) and target.suffix == ".arrow":
+            content.write_ipc(temporary, compression="lz4")
+        elif isinstance(content, pl.DataFrame):
+            content.write_parquet(temporary)
+        else:
+            temporary.write_bytes(content)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the folder's exclusive lock (saves take turns)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_state(folder: Path) -> dict[str, Any]:
+    """The context's state, or an empty one (none yet, unreadable, another format)."""
+    try:
+        state = json.loads((folder / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        return {}
+    return state
+
+
+def read_chunks(folder: Path, wanted: pl.DataFrame) -> pl.DataFrame | None:
+    """The cached cells named by `wanted` (metric, period start in epoch µs, chunk), from
+    their chunks; None when a chunk is missing or unreadable."""
+    if wanted.is_empty():
+        return None
+    parts = []
+    try:
+        for (chunk,), rows in wanted.partition_by("chunk", as_dict=True).items():
+            cells = pl.read_parquet(folder / "chunks" / str(chunk))
+            keys = rows.select("metric", "__at")
+            parts.append(
+                cells.with_columns(pl.col("period_start").dt.epoch("us").alias("__at"))
+                .join(keys, on=["metric", "__at"], how="semi")
+                .drop("__at")
+            )
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def save(
+    folder: Path,
+    state: dict[str, Any],
+    chunk: pl.DataFrame | None,
+    finished: tuple[str, pl.DataFrame] | None = None,
+) -> None:
+    """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
+    `finished` records with their key); chunks and records no longer named are deleted.
+    Errors writing the cache are the caller's to report."""
+    with locked(folder):
+        if finished is not None:
+            name = f"{uuid.uuid4().hex}.arrow"
+            write_atomically(folder / "finished" / name, finished[1])
+            state["finished"] = {"key": finished[0], "file": name}
+        if chunk is not None and not chunk.is_empty():
+            name = f"{uuid.uuid4().hex}.parquet"
+            write_atomically(folder / "chunks" / name, chunk, parquet=True)
+            for entry in state["metrics"].values():
+                entry["periods"] = {
+                    at: (name if served == "" else served)
+                    for at, served in entry["periods"].items()
+                }
+        else:
+            for entry in state["metrics"].values():
+                entry["periods"] = {at: c for at, c in entry["periods"].items() if c != ""}
+        for entry in state["metrics"].values():  # a concurrent save may have removed one
+            entry["periods"] = {
+                at: c for at, c in entry["periods"].items() if (folder / "chunks" / c).exists()
+            }
+        state["format"] = FORMAT
+        write_atomically(folder / "state.json", json.dumps(state).encode())
+        named = {c for e in state["metrics"].values() for c in e["periods"].values()}
+        for old in (folder / "chunks").glob("*.parquet"):
+            if old.name not in named:
+                old.unlink(missing_ok=True)
+        kept = (state.get("finished") or {}).get("file")
+        for old in (folder / "finished").glob("*.arrow"):
+            if old.name != kept:
+                old.unlink(missing_ok=True)
+
+
+def chunk_count(state: dict[str, Any]) -> int:
+    """How many chunks the state names."""
+    return len({c for e in state.get("metrics", {}).values() for c in e["periods"].values()})

@@ -18,6 +18,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from tpmkit.engines.results import collect
 from tpmkit.zone_offsets import local_macro_name
 
 
@@ -154,7 +155,7 @@ class Dialect:
         placeholder 0 where the SQL is only compiled."""
         if self.name in COMPILE_ONLY:
             return 0
-        return table.aggregate(v=value).to_polars().item()
+        return collect(table.aggregate(v=value)).item()
 
     def number(self, value: float) -> ir.Value:
         """A literal with a fraction (`100.0`) as a double: PostgreSQL and Spark read it as a

@@ -282,3 +282,47 @@ def test_a_cut_range_reads_through_the_reader_and_agrees(edges):
     options = {"period": "week", "start": dt.date(2026, 10, 1), "end": dt.date(2027, 1, 10)}
     reference, other = both(edges, **options)
     assert differences(reference, other, []) == []
+
+
+# -- what the speed rests on -------------------------------------------------------------
+
+
+def test_a_parquet_evaluation_on_duckdb_never_imports_pandas(edges):
+    # registering an Arrow table in DuckDB, and Ibis' DuckDB result converter, import
+    # pandas (a quarter of a second); the Parquet path needs neither
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, tpmkit\n"
+        f"records = tpmkit.load({str(edges.root / 'tpmkit-parquet.yaml')!r})"
+        ".with_engine('duckdb').evaluate(cache=False, period='week').records\n"
+        "assert records.height > 0\n"
+        "print('pandas' in sys.modules, 'pyarrow.dataset' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_duckdb_passes_cut_periods_with_the_offset_macro(edges):
+    # the SQL of a pass calls the project zone's macro, never ICU's timezone()
+    from tpmkit.engine.window import Window
+    from tpmkit.engines.backend import open_backend
+    from tpmkit.engines.cells import plan_pass
+
+    backend = open_backend("duckdb", None, edges.root)
+    backend.local_times(ZONE)
+    got = read_in_duckdb(
+        backend.duckdb(), "calls", edges.spec.sources["calls"], edges.root, ZONE, None
+    )
+    table = backend.view(got.view)
+    spec = edges.metrics["aht"].spec
+    planned = plan_pass(
+        table, backend.dialect, [spec], "offered_at", "week", [], ZONE, Window(None, None), {}
+    )
+    sql = str(backend.con.compile(planned.query))
+    assert zone_offsets.local_macro_name(ZONE).upper() in sql.upper()
+    assert "TIMEZONE(" not in sql.upper()
+    backend.close()

@@ -187,6 +187,7 @@ def bad_copy(tmp_path: Path, edges, name: str, change: pl.Expr) -> tuple[Path, o
 BROKEN = [
     ("calls", pl.lit(-1.0).alias("wait_seconds")),  # a negative duration
     ("calls", pl.lit(float("nan")).alias("talk_seconds")),  # not a number
+    ("calls", pl.lit(float("-inf")).alias("acw_seconds")),  # not a number
     ("calls", pl.lit(2e15).alias("hold_seconds")),  # implausibly large
     ("calls", pl.lit(4.5).alias("csat")),  # not a whole number
     ("calls", pl.lit(9.0).alias("csat")),  # out of range 1..5

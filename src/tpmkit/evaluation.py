@@ -99,6 +99,16 @@ def run(
         key = (name, frozenset(columns), window, mode, rejects_dir, tuple(paths or ()))
         if key not in loads:
             step(f"reading {name}")
+            in_engine = backend.duckdb() if backend is not None and name not in data else None
+            if in_engine is not None and rows_in is None:  # Parquet read and checked by DuckDB
+                from tpmkit.data.in_duckdb import read_in_duckdb
+
+                found = read_in_duckdb(
+                    in_engine, name, sources.get(name), project.root, project.spec.timezone, columns
+                )
+                if found is not None:
+                    loads[key] = found
+                    return found
             # an in-memory frame goes through the same mapping, coercion and rules as a file
             given = {"frame": data[name]} if name in data else {}
             loads[key] = load_dataset(
@@ -184,10 +194,23 @@ def run(
                 helpers=helpers,
             )
         else:
+            from tpmkit.data.in_duckdb import CheckedParquet
             from tpmkit.engines.evaluate import compute_on
 
+            views = {
+                name: (d.view, d.columns)
+                for name, d in loaded.items()
+                if isinstance(d, CheckedParquet)
+            }
             records = compute_on(
-                backend, shown, inputs, request, project, unavailable=unavailable, helpers=helpers
+                backend,
+                shown,
+                inputs,
+                request,
+                project,
+                unavailable=unavailable,
+                helpers=helpers,
+                views=views,
             )
     except ComputeError as exc:
         raise _located(exc, project) from None
@@ -256,11 +279,7 @@ def _annotation_spans(project: Definitions) -> pl.DataFrame | None:
 
 
 def _latest_day(dataset: Dataset) -> dt.date | None:
-    column = dataset.time_column
-    if not column or column not in dataset.frame.columns or dataset.frame.is_empty():
-        return None
-    series = dataset.frame.get_column(column)
-    latest = series.max()
+    latest = dataset.day_counts[0]  # the time column's latest value (None: none)
     if isinstance(latest, dt.datetime):
         return latest.date()  # the frame's times are in the project time zone
     return latest if isinstance(latest, dt.date) else None

@@ -12,7 +12,7 @@ project file). A password written in the URL is refused: project files are commi
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +53,26 @@ class Backend:
         """Close the connection (a database session: its temporary tables go with it)."""
         self.con.disconnect()
 
+    def local_times(self, zone: str) -> None:
+        """On DuckDB, the wall-clock time in `zone` by offset arithmetic from now on (a
+        macro of `tpmkit.zone_offsets`, the same instants as `timezone()`, which goes
+        through ICU for each row)."""
+        if self.dialect.name != "duckdb" or zone in self.dialect.zones:
+            return
+        from tpmkit.zone_offsets import local_macro
+
+        self.con.raw_sql(local_macro(zone))
+        self.dialect = replace(self.dialect, zones=(*self.dialect.zones, zone))
+
+    def duckdb(self) -> Any:
+        """The DuckDB connection itself, where tpmkit's reader reads Parquet exports in
+        SQL (`tpmkit.data.in_duckdb`); None on any other backend."""
+        return self.con.con if self.dialect.name == "duckdb" else None
+
+    def view(self, name: str) -> Any:
+        """A view of the connection (a dataset read and checked by DuckDB)."""
+        return self.con.table(name)
+
     def table(self, name: str) -> Any:
         """A table of the connection's database."""
         if self.attached:
@@ -79,8 +99,11 @@ class Backend:
             session.createDataFrame(data.to_arrow()).createOrReplaceTempView(table_name)
             self.uploaded[name] = self.con.table(table_name)
         elif self.dialect.name == "duckdb":
-            # DuckDB scans the Arrow buffers in place: no copy of the rows
-            self.con.con.register(table_name, data.to_arrow())
+            # DuckDB scans the Arrow buffers in place: no copy of the rows; text goes as
+            # Arrow string views, polars' own layout (the default, large strings, copies
+            # every text column: a tenth of a second and its size again at 1 M calls)
+            arrow = data.to_arrow(compat_level=pl.CompatLevel.newest())
+            self.con.con.register(table_name, arrow)
             self.uploaded[name] = self.con.table(table_name)
         else:
             # a temporary table: gone with the session, never written into the database

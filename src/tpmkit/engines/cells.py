@@ -28,6 +28,7 @@ from tpmkit.engine.window import START, Window, bounds
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.kinds import ibis_kind
 from tpmkit.engines.kinds.base import EPOCH, Rows
+from tpmkit.engines.results import collect
 from tpmkit.spec.computes import Censor
 from tpmkit.spec.models import MetricSpec, Override
 
@@ -128,7 +129,7 @@ def aggregate(
         segments,
         censor,
     )
-    frame = planned.query.to_polars().rename(planned.aliases)
+    frame = collect(planned.query).rename(planned.aliases)
     frame = frame.with_columns(
         to_instants(frame, PERIOD, grain, timezone).alias(START),
         utc_instant("__first", timezone).alias("__first"),

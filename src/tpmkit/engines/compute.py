@@ -87,13 +87,16 @@ def compute_records_ibis(
             cells[spec.id] = parts.get((spec.id,), frame.clear())
     for spec in everything:
         kind = kind_of(spec.compute)
-        if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
-            if not isinstance(spec.compute, OpenAtEndCompute) and local is not None:
+        if kind.plan != "cells" or spec.id in unavailable:
+            continue
+        if not isinstance(spec.compute, OpenAtEndCompute):
+            if local is not None and spec.dataset in local:
                 # a kind with no Ibis plan (the roster's headcount and attrition, time to
                 # proficiency) computes its cells with polars from the rows tpmkit read:
                 # small roster tables, the same records as the polars engine
                 cells[spec.id] = local_cells(spec, local, request, timezone)
-                continue
+            continue
+        if spec.dataset in inputs:
             source = inputs[str(spec.dataset)]
             cells[spec.id] = stock_cells(
                 source.table, dialect, spec, request.grain, by, timezone, request.window

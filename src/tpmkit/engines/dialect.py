@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+
+from tpmkit.engines.results import collect
+from tpmkit.zone_offsets import local_macro_name
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]
@@ -92,11 +96,24 @@ def _trino_epoch(t: dt.datetime) -> float:  # type: ignore[empty-body]
 COMPILE_ONLY = ("bigquery", "snowflake", "trino")
 
 
+@lru_cache(maxsize=16)
+def _macro(name: str) -> Any:
+    """A DuckDB macro of `tpmkit.zone_offsets` as an Ibis function of one instant."""
+
+    @ibis.udf.scalar.builtin(name=name)  # type: ignore[untyped-decorator]
+    def local(t: dt.datetime) -> dt.datetime:  # type: ignore[empty-body]
+        """The wall-clock time of an instant in the macro's zone (naive)."""
+
+    return local
+
+
 @dataclass(frozen=True)
 class Dialect:
-    """The backend-specific pieces, chosen by the backend's name."""
+    """The backend-specific pieces, chosen by the backend's name; `zones`: the zones whose
+    local-time macro the DuckDB connection holds (`tpmkit.zone_offsets`)."""
 
     name: str
+    zones: tuple[str, ...] = ()
 
     def epoch_us(self, t: ir.TimestampValue) -> ir.IntegerValue:
         """An instant as microseconds since 1970-01-01 UTC."""
@@ -121,6 +138,8 @@ class Dialect:
             return _snowflake_local("UTC", zone, t)
         if self.name == "trino":
             return _trino_local(t, zone)
+        if zone in self.zones:  # offsets by arithmetic: ICU's timezone() is slow per row
+            return _macro(local_macro_name(zone))(t)
         return _timezone(zone, t)
 
     def midnight(self, day: ir.DateValue, zone: str) -> ir.TimestampValue:
@@ -136,7 +155,7 @@ class Dialect:
         placeholder 0 where the SQL is only compiled."""
         if self.name in COMPILE_ONLY:
             return 0
-        return table.aggregate(v=value).to_polars().item()
+        return collect(table.aggregate(v=value)).item()
 
     def number(self, value: float) -> ir.Value:
         """A literal with a fraction (`100.0`) as a double: PostgreSQL and Spark read it as a

@@ -1,20 +1,34 @@
 """An evaluation's datasets — read, mapped, typed, checked and attributed by tpmkit's own
-reader — registered on the engine's backend and computed there."""
+reader, or read and checked by DuckDB itself (`tpmkit.data.in_duckdb`) — on the engine's
+backend, and computed there.
+
+A dataset DuckDB read is used as its view, with no copy of its rows, for every pass whose
+columns the evaluation did not change: attributing roster columns (team, hire date, tenure
+band) or adding an absent optional column makes new columns on the polars side only. A
+pass that reads such a column, or is grouped by it, gets the dataset as the evaluation
+made it, uploaded from polars (which then reads the files). Datasets no pass reads (the
+roster, for the kinds computed with polars) are not uploaded at all."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tpmkit.engine.compute import Input, Request
+from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
+from tpmkit.engine.compute import Input, Request, segment_flags
+from tpmkit.engine.kinds import columns_used, horizon_columns, kind_of
 from tpmkit.engines.backend import Backend
 from tpmkit.engines.compute import TableInput, compute_records_ibis
+from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
 
 if TYPE_CHECKING:
     from tpmkit.spec.loader import Definitions
+
+# columns the evaluation may add to a dataset or fill from a lookup (data/attribution.py)
+_ATTRIBUTED = {*ROSTER_DIMENSIONS, *QUEUE_DIMENSIONS}
 
 
 def compute_on(
@@ -26,13 +40,23 @@ def compute_on(
     *,
     unavailable: Mapping[str, str],
     helpers: list[MetricSpec],
+    views: Mapping[str, tuple[str, set[str]]] | None = None,
 ) -> pl.DataFrame:
-    """Records of `metrics` computed on `backend` (see `compute_records_ibis`)."""
+    """Records of `metrics` computed on `backend` (see `compute_records_ibis`); `views`:
+    dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read."""
     timezone = project.spec.timezone
-    tables = {
-        name: TableInput(backend.upload(name, i.frame, i.time_column, timezone), i.time_column)
-        for name, i in inputs.items()
-    }
+    backend.local_times(timezone)
+    used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
+    tables = {}
+    for name, i in inputs.items():
+        if name not in used:
+            continue
+        read = (views or {}).get(name)
+        if read is not None and unchanged(name, i.frame, read[1], used[name]):
+            table = _instants(backend, backend.view(read[0]), i.time_column, timezone)
+        else:
+            table = backend.upload(name, i.frame, i.time_column, timezone)
+        tables[name] = TableInput(table, i.time_column)
     return compute_records_ibis(
         metrics,
         tables,
@@ -44,3 +68,46 @@ def compute_on(
         helpers=helpers,
         local=inputs,
     )
+
+
+def backend_columns(
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    request: Request,
+    aliases: Mapping[str, str],
+    unavailable: Mapping[str, str],
+) -> dict[str, set[str]]:
+    """For each dataset a pass or a stock reads on the backend, the columns it reads
+    (with the group columns)."""
+    flags = segment_flags(everything, aliases, list(request.by))
+    used: dict[str, set[str]] = {}
+    for spec in everything:
+        kind = kind_of(spec.compute)
+        on_backend = kind.plan == "rows" or isinstance(spec.compute, OpenAtEndCompute)
+        if spec.id in unavailable or not on_backend or spec.dataset not in inputs:
+            continue
+        columns = used.setdefault(str(spec.dataset), set(request.by))
+        columns |= columns_used(spec.compute, spec.parameters) | set(horizon_columns(spec.compute))
+        columns.add(spec.time_column or inputs[str(spec.dataset)].time_column)
+        for override in [*spec.overrides, *flags.get(spec.id, {}).values()]:
+            columns |= set(override.when)
+    return used
+
+
+def unchanged(name: str, frame: pl.LazyFrame, view: set[str], used: set[str]) -> bool:
+    """True when the columns `used` are in the view as the evaluation has them: none was
+    added by the evaluation or filled from a lookup (the lookups join on unique ids, so
+    the rows are the view's)."""
+    present = set(frame.collect_schema().names())
+    contract = CANONICAL.get(name)
+    own = set(contract.names) if contract else set()
+    changed = (present - view) | ((present & _ATTRIBUTED) - own)
+    return used <= view and not (used & changed)
+
+
+def _instants(backend: Backend, table: Any, time_column: str, timezone: str) -> Any:
+    """The view with its time column an instant (a date: local midnight), as `upload`."""
+    if time_column in table.columns and table[time_column].type().is_date():
+        midnight = backend.dialect.midnight(table[time_column], timezone)
+        return table.mutate(**{time_column: midnight})
+    return table

@@ -18,6 +18,7 @@ from tpmkit.engine.window import START, Window
 from tpmkit.engines.cells import PERIOD, override_condition, period_key, to_instants, utc_instant
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.kinds.base import Rows
+from tpmkit.engines.results import collect
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
 
@@ -55,9 +56,9 @@ def _groups(table: ir.Table, spec: MetricSpec, by: list[str]) -> pl.DataFrame:
     conditions = {f"o{i}": override_condition(table, o).all() for i, o in enumerate(spec.overrides)}
     if conditions:
         query = table.group_by(by).aggregate(**conditions) if by else table.aggregate(**conditions)
-        found: pl.DataFrame = query.to_polars()
+        found: pl.DataFrame = collect(query)
     else:
-        found = table.select(*by).distinct().to_polars() if by else pl.DataFrame({"__one": [1]})
+        found = collect(table.select(*by).distinct()) if by else pl.DataFrame({"__one": [1]})
     choose = choose_override([(i, pl.col(f"o{i}")) for i in range(len(spec.overrides))])
     return found.with_columns(choose.alias("override")).select(*by, "override")
 
@@ -82,7 +83,7 @@ def _at_horizon(
         still = closed.isnull() | (dialect.epoch_us(closed) > horizon)
         is_open = ibis.ifelse((opened <= horizon) & still, 1, 0)
     query = counted.group_by(by) if by else counted
-    got = query.aggregate(value=is_open.sum(), first=opened.min()).to_polars()
+    got = collect(query.aggregate(value=is_open.sum(), first=opened.min()))
     first = got.get_column("first").min() if not got.is_empty() else None
     got = got.drop("first")
     cells = (
@@ -125,12 +126,12 @@ def _over_periods(
     closed = period_key(ends[compute.closed], dialect, grain, timezone)
     ends = ends.select(*by, **{PERIOD: closed}).mutate(__d=ibis.literal(-1))
     events = opens.union(ends).group_by([PERIOD, *by]).aggregate(__d=ibis._["__d"].sum())
-    found = events.to_polars()
+    found = collect(events)
     found = found.with_columns(
         to_instants(found, PERIOD, grain, timezone).alias(START),
         pl.col("__d").cast(pl.Int64),
     ).drop(PERIOD)
-    first = counted.aggregate(p=opened.min()).to_polars()
+    first = collect(counted.aggregate(p=opened.min()))
     first_start = first.select(to_instants(first, "p", grain, timezone)).item()
     last_start = None
     if horizon is not None:

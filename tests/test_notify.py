@@ -372,6 +372,30 @@ def test_targets_filtered_by_metrics_and_roles(make, webhook):
     assert webhook.posts[1][1]["title"] == "tpmkit check — Gate, 2026-W10: PASS"
 
 
+def test_a_role_hears_of_the_metrics_it_owns(make, webhook):
+    # `wait` is owned by the operations manager but in the team leads' view only: the owner
+    # acts on its breach, so a target for the owner's role hears of it (review of issue 18:
+    # such a target was told "no breach" while the gate failed)
+    extra = (
+        "notify_on: breach\nnotify:\n"
+        f"  - url: json://127.0.0.1:{webhook.port}/owner\n"
+        "    roles: [operations_manager]\n"
+        f"  - url: json://127.0.0.1:{webhook.port}/trainer\n"
+        "    roles: [trainer]\n"
+    )
+    owned = metric("wait", 30, 60).replace("owner: team_lead", "owner: operations_manager")
+    result = check(build(make, extra=extra, metrics={"wait": owned}), "--by", "team")
+    assert result.exit_code == 1, result.output
+    posted = {path: json.loads(body["message"]) for path, body in webhook.posts}
+    assert set(posted) == {"/owner"}
+    assert [b["group"] for b in posted["/owner"]["breaches"]] == [{"team": "Red"}, {}]
+    # the trainer neither owns nor views it: not sent, and not called "no breach"
+    assert (
+        "no breach among this target's metrics (2 breach(es) outside its roles and metrics"
+        in result.stderr
+    )
+
+
 def test_an_unknown_metric_in_a_target_is_exit_2(make):
     project_file = build(make, extra="notify:\n  - url: json://127.0.0.1/x\n    metrics: [wiat]\n")
     result = check(project_file)
@@ -499,9 +523,25 @@ def test_overlapping_secrets_leave_nothing_of_either():
     # leave the other's tail ("…wxyz"); the places are merged now
     assert scrub("token abcd1234wxyz refused", ["abcd1234", "1234wxyz"]) == "token … refused"
     # a secret inside a longer one
-    assert (
-        scrub("url https://h/LONGSECRET99/x", ["SECRET99", "LONGSECRET99"]) == "url https://h/…/x"
-    )
+    assert scrub("key LONGSECRET99 bad", ["SECRET99", "LONGSECRET99"]) == "key … bad"
+
+
+def test_every_url_in_a_reason_is_cut_to_its_scheme():
+    from tpmkit.notify.secrets import scrub
+
+    # Apprise shortens a URL's tokens itself (first and last character): no form of the
+    # secret matches "s...N", so every URL in a reason is cut (found by a review, issue 18)
+    reason = "Could not load Slack URL: slack://s...N/s...N; see (https://h/LONGSECRET99/x)"
+    assert scrub(reason, ["s3cr3tTOKEN"]) == "Could not load Slack URL: slack://…; see (https://…)"
+
+
+def test_validate_never_shows_apprise_s_shortened_secret(tmp_path):
+    project = tmp_path / "tpmkit.yaml"
+    project.write_text('name: t\nnotify: [{url: "slack://${HOOKTOK}/${HOOKTOK}"}]\n')
+    result = validate(project, env={"HOOKTOK": "s3cr3tTOKEN"})
+    shown = result.stdout + result.stderr
+    assert "slack://" in shown  # the problem is still named
+    assert "s...N" not in shown and "s3cr3tTOKEN" not in shown
 
 
 def test_encoded_and_decoded_forms_are_cut():
@@ -574,7 +614,7 @@ def test_validate_locates_every_notify_problem(make):
         "tpmkit.yaml:11:35: error: notify[2].url: `${bad name}` is not an environment "
         "variable name",
         "tpmkit.yaml:14:15: warning: notify[3]: metric `wait` is in no view of the roles "
-        "agent: this target never hears about it",
+        "agent and owned by none of them, this target never hears about it",
         "tpmkit.yaml:15:10: error: notify[4].url: `…` is not a URL: write scheme://…",
         "tpmkit.yaml:16:10: error: notify[5].url: json://… is not a notification URL Apprise "
         "can use",

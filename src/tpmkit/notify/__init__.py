@@ -67,15 +67,21 @@ def _from_file(project: Definitions, i: int, environ: Mapping[str, str] | None) 
 
 
 def _metrics_of(project: Definitions, each: Target) -> set[str] | None:
-    """The metrics a target hears about: its `metrics`, within its roles' views; None for all."""
+    """The metrics a target hears about: its `metrics`, within its roles' views and the
+    metrics those roles own (an owner acts on a breach even where the catalogue's view for
+    the role leaves the metric out); None for all."""
     from tpmkit.needs import select
 
     if not each.roles and not each.metrics:
         return None
     try:
+        chosen = select(project, each.metrics)
         if not each.roles:
-            return {m.spec.id for m in select(project, each.metrics)}
-        return {m.spec.id for role in each.roles for m in select(project, each.metrics, role)}
+            return {m.spec.id for m in chosen}
+        owned = {m.spec.id for m in chosen if m.spec.owner in each.roles}
+        return owned | {
+            m.spec.id for role in each.roles for m in select(project, each.metrics, role)
+        }
     except UsageError as exc:
         raise UsageError(f"{each.where}: {exc.message}", exc.issues) from None
 
@@ -173,6 +179,13 @@ def notify(
     for each in to:
         narrowed = message.narrowed(_metrics_of(project, each))
         skipped = due(on, narrowed, previous)
+        if skipped is not None and on == "breach" and message.alerts:
+            # the run has breaches, only not among this target's metrics: say so, never
+            # "no breach" while the gate fails
+            skipped = (
+                f"no breach among this target's metrics ({len(message.alerts)} breach(es) "
+                "outside its roles and metrics; notify_on: breach)"
+            )
         outcome = Outcome(each.shown, narrowed, skipped, dry_run=dry_run)
         if skipped is None and not dry_run:
             attach = narrowed.report if each.email and narrowed.report is not None else None

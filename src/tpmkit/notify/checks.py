@@ -50,13 +50,18 @@ def _filters(project: Definitions, i: int, roles: list[str], metrics: list[str])
             )
             continue
         metric = project.metrics[project.aliases.get(name, name)]
-        viewed = [r for r in roles if r in ALL_METRICS_ROLES or r in metric.spec.roles]
+        viewed = [
+            r
+            for r in roles
+            if r in ALL_METRICS_ROLES or r in metric.spec.roles or r == metric.spec.owner
+        ]
         if roles and not viewed:
             issues.append(
                 project.doc.issue(
                     ("notify", i, "metrics", j),
                     f"notify[{i}]: metric `{name}` is in no view of the roles "
-                    f"{', '.join(roles)}: this target never hears about it",
+                    f"{', '.join(roles)} and owned by none of them, "
+                    "this target never hears about it",
                     severity="warning",
                     hint=f"its views: {', '.join(metric.spec.roles) or 'none'}; "
                     "add one of them to `roles`, or drop `roles`",

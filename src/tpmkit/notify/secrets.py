@@ -7,7 +7,11 @@ by Apprise). Every form of every secret is found in the original text first and 
 places merged, so two secrets that overlap (`abcd` and `cdef` in `abcdef`) leave nothing
 of either behind, and a shorter one inside a longer one cannot split it. A secret too short
 to cut out safely — the gaps would spell it out in a known sentence, and it may be part of
-ordinary words — withholds the whole text where it occurs."""
+ordinary words — withholds the whole text where it occurs.
+
+Every URL in such a text is cut to its scheme first: Apprise writes its own shortened
+forms of the tokens in a URL (`slack://s...N/s...N` for `s3cr3tTOKEN`), which no form of
+the secret matches, and the target is named beside the reason by its masked URL anyway."""
 
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ MASK = "…"
 MIN_CUT = 8  # a secret shorter than this withholds the whole text instead of being cut
 WITHHELD = "(the reason is withheld: it holds a secret too short to cut out)"
 
-__all__ = ["MASK", "MIN_CUT", "WITHHELD", "forms", "pattern", "scrub"]
+URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*)://[^\s'\"<>()\[\];,]*")
+
+__all__ = ["MASK", "MIN_CUT", "URL", "WITHHELD", "forms", "pattern", "scrub"]
 
 
 def forms(secret: str) -> set[str]:
@@ -45,7 +51,9 @@ def pattern(secret: str) -> re.Pattern[str]:
 def scrub(text: str, secrets: Iterable[str], whole: Iterable[str] = ()) -> str:
     """`text` with every form of every secret replaced by `…` (overlaps merged), or
     WITHHELD when a secret shorter than MIN_CUT occurs in it; `whole` (a target's URL,
-    which may hold tokens typed into the file) is cut out whatever its length."""
+    which may hold tokens typed into the file) is cut out whatever its length; every URL
+    is cut to its scheme (`slack://…`)."""
+    text = URL.sub(lambda m: f"{m.group(1)}://{MASK}", text)
     spans: list[tuple[int, int]] = []
     short = {f for secret in secrets if secret for f in forms(secret)}
     for form in short | {f for each in whole if each for f in forms(each)}:
@@ -65,4 +73,4 @@ def scrub(text: str, secrets: Iterable[str], whole: Iterable[str] = ()) -> str:
     for start, end in merged:
         out += [text[done:start], MASK]
         done = end
-    return "".join([*out, text[done:]])
+    return re.sub(f"{MASK}+", MASK, "".join([*out, text[done:]]))  # one mask per place

@@ -151,3 +151,18 @@ def test_quiet_takes_away_early_warnings_and_control_signals_of_those_metrics_on
         "control_signal": None,
     }
     assert out[1] == table.to_dicts()[1]
+
+
+def test_the_weekly_report_leads_with_no_off_cadence_tile(make):
+    # a weekly report led its glance with "Attrition (annualised) 105.4 %, not judged": a
+    # number nobody acts on this week (review of issue 20). The cadence line names it; the
+    # tiles hold what the week judges.
+    from tpmkit.report.document import first_screen
+
+    loaded = api.load(project(make))
+    report = loaded.report(
+        metrics=["attrition_rate", "asa"], period="week", at="2026-W07", now=NOW, cache=False
+    )
+    screen = first_screen(report)
+    assert [card.metric for card in screen["tiles"]] == ["asa"]
+    assert screen["cadence_lines"] == [f"Not judged by week — {MONTHLY}: Attrition (annualised)."]

@@ -497,6 +497,24 @@ def test_the_report_names_a_stale_source_in_its_data_quality_lines(make):
     )
 
 
+def test_a_stale_source_heads_the_report_in_both_formats(make):
+    # the data-quality lines close the report; a reader acts on the tiles first, so a stale
+    # export is said before them too (review of issue 18)
+    from tpmkit import load
+    from tpmkit.report.document import to_html
+    from tpmkit.report.markdown import to_markdown
+
+    project = fresh_project(make, weeks_of_calls(SUNDAY, 10), ", freshness: {max_age: 36h}")
+    late = load(project).report(now=dt.datetime(2026, 10, 28, 10, 25, tzinfo=BERLIN))
+    alert = "Data not to be trusted — source calls: stale: latest timestamp 2026-10-25 10:25 CET"
+    markdown = to_markdown(late)
+    assert alert in markdown and markdown.index(alert) < markdown.index("| metric | value")
+    html = to_html(late)
+    assert alert in html and html.index(alert) < html.index('<div class="tiles">')
+    fresh = load(project).report(now=dt.datetime(2026, 10, 26, 8, tzinfo=BERLIN))
+    assert "Data not to be trusted" not in to_markdown(fresh)
+
+
 def test_now_sets_the_latest_complete_period_and_its_days(make):
     project = fresh_project(make, weeks_of_calls(SUNDAY, 10))
     # Sunday noon: week 43 has not ended, so week 42 (12 to 18 Oct) is judged

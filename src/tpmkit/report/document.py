@@ -165,7 +165,10 @@ def first_screen(report: Report) -> dict[str, Any]:
     agent_places = [] if report.standing else places.agents(found)
     agent_metrics = {m for p in agent_places for m in p.records}
     order = ("critical", "warning")
-    tiles = sorted(report.cards, key=lambda c: order.index(c.status) if c.status in order else 2)
+    # a tile judged at a longer cadence (annualised attrition over a week) would lead the
+    # glance with a number nobody acts on this period: the cadence line names it instead
+    shown = [c for c in report.cards if not _off_cadence(c)]
+    tiles = sorted(shown, key=lambda c: order.index(c.status) if c.status in order else 2)
     # the breach list's metrics too: one that breaches only for a vendor or a team needs its
     # chart as much as one that breaches for the whole operation
     with_agents = report.role in AGENT_VIEWS
@@ -181,6 +184,11 @@ def first_screen(report: Report) -> dict[str, Any]:
         "counts_line": ", ".join(f"{n} {LOOKS[s].word.lower()}" for s, n in counts.items())
         or "nothing judged",
         "cadence_lines": cadence_lines(report),
+        # a stale or truncated export heads the report: its numbers are for a part of the
+        # period, and the reader must know before acting on them
+        "source_alerts": [
+            f"Data not to be trusted — {s.message()}" for s in report.sources if s.failed
+        ],
         "tiles": tiles,
         "tiles_legend": TILES_LEGEND,
         "breach_levels": places.by_level(rows),
@@ -219,18 +227,24 @@ def first_screen(report: Report) -> dict[str, Any]:
     return context
 
 
+def _off_cadence(card: Any) -> bool:
+    """Whether a card is not judged because the period is shorter than its cadence."""
+    from tpmkit.engine.status import off_cadence
+
+    reason = card.record.get("reason")
+    return card.status == "not_judged" and off_cadence(
+        str(reason).split("; ")[0] if reason else None
+    )
+
+
 def cadence_lines(report: Report) -> list[str]:
     """Which tiles are not judged because the period is shorter than their cadence, one line
     per cadence: `Not judged by week — judged monthly — run with --period month or
     longer: Attrition (annualised), Early attrition.`"""
-    from tpmkit.engine.status import off_cadence
-
     found: dict[str, list[str]] = {}
     for card in report.cards:
-        reason = card.record.get("reason")
-        why = str(reason).split("; ")[0] if reason else None
-        if card.status == "not_judged" and off_cadence(why):
-            found.setdefault(str(why), []).append(card.name)
+        if _off_cadence(card):
+            found.setdefault(str(card.record["reason"]).split("; ")[0], []).append(card.name)
     word = grain_word(report.grain)
     return [f"Not judged by {word} — {why}: {', '.join(names)}." for why, names in found.items()]
 

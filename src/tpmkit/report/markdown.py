@@ -69,6 +69,7 @@ def _glance(report: Report, context: dict[str, Any]) -> list[str]:
     out = [
         f"## {report.period} at a glance",
         "",
+        *(line for alert in context["source_alerts"] for line in (f"> **{alert}**", "")),
         context["counts_line"],
         "",
         context["tiles_legend"],

@@ -56,3 +56,10 @@ def test_each_recipe_sends_one_message_per_run():
     # the report notifies (and records: notify_on change compares report runs)
     report = text[text.index("tpmkit report") :]
     assert text.count("--notify") == 1 and "--notify" in report and "--record" in report
+
+
+def test_no_recipe_puts_the_secret_on_the_command_line():
+    # "$TPMKIT_WEBHOOK" is expanded by the shell into argv, visible to every user in `ps`;
+    # '${TPMKIT_WEBHOOK}' is expanded by tpmkit itself (review of issue 18)
+    assert '--notify "$' not in CI
+    assert CI.count("--notify '${TPMKIT_WEBHOOK}'") == 2

@@ -165,20 +165,34 @@ def staged(
     return typed.with_columns(coerce.value_col(c).alias(c) for c in coerced).drop(temporary)
 
 
+def untyped(schema: pl.Schema, types: dict[str, str]) -> list[str]:
+    """The text columns no type is declared for: numbers when every value is one."""
+    return [c for c, dtype in schema.items() if c not in types and dtype == pl.String]
+
+
+def as_number(column: str) -> pl.Expr:
+    """An untyped text column's values as numbers (null where a value is none)."""
+    numbers = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
+    # "inf", "nan" or 1e308 are no numbers to add up (a sum could overflow): text
+    sane = numbers.is_finite() & (numbers.abs() <= coerce.LARGEST)
+    return pl.when(sane).then(numbers).alias(column)
+
+
+def all_numbers(column: str) -> pl.Expr:
+    """True when an untyped text column should be read as numbers: some value, every
+    value a number, and no code such as "007" (a number would lose the leading zeros)."""
+    values = pl.col(column)
+    some = values.is_not_null().any()
+    every = ~(values.is_not_null() & as_number(column).is_null()).any()
+    code_like = values.str.contains(r"^\s*[+-]?0\d").any()
+    return (some & every & ~code_like).alias(column)
+
+
 def infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
     """Columns without a declared type: numbers when every value is one, else text."""
-    casts = []
-    for column, dtype in df.schema.items():
-        if column in types or dtype != pl.String:
-            continue
-        values = df.get_column(column)
-        numbers = values.str.strip_chars().cast(pl.Float64, strict=False)
-        # "inf", "nan" or 1e308 are no numbers to add up (a sum could overflow): text
-        sane = numbers.is_finite() & (numbers.abs() <= coerce.LARGEST)
-        numbers = pl.select(pl.when(sane).then(numbers)).to_series()
-        # codes such as "007" stay text: a number would lose the leading zeros
-        code_like = values.str.contains(r"^\s*[+-]?0\d").any()
-        all_numbers = numbers.null_count() == values.null_count()
-        if values.null_count() < len(values) and all_numbers and not code_like:
-            casts.append(numbers.alias(column))
+    columns = untyped(df.schema, types)
+    if not columns:
+        return df
+    verdict = df.select(all_numbers(c) for c in columns).row(0, named=True)
+    casts = [as_number(c) for c in columns if verdict[c]]
     return df.with_columns(casts) if casts else df

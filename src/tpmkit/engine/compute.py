@@ -39,6 +39,9 @@ class Input:
 
     frame: pl.LazyFrame
     time_column: str
+    # the first and last local day of its rows, when the load counted them (else a roster's
+    # periods are found by reading the time column again)
+    span: tuple[dt.date, dt.date] | None = None
 
 
 NOT_JUDGED = "__not_judged"  # why a record is not judged (null: judged); dropped at the end
@@ -110,17 +113,17 @@ def local_cells(
 def _data_span(inputs: Mapping[str, Input], own: str, window: Window) -> Window:
     """The selected range, its open ends closed by the first and last day of the other
     datasets read with it: a roster has no time of its own, its periods are the data's."""
+    others = [(n, i) for n, i in inputs.items() if n != own and i.time_column]
+    spans = [i.span for _, i in others if i.span is not None]
     days = [
-        inputs[name]
-        .frame.select(
+        i.frame.select(
             pl.col(i.time_column).min().alias("a"), pl.col(i.time_column).max().alias("b")
-        )
-        .collect()
-        for name, i in inputs.items()
-        if name != own and i.time_column and i.time_column in i.frame.collect_schema().names()
+        ).collect()
+        for _, i in others
+        if i.span is None and i.time_column in i.frame.collect_schema().names()
     ]
-    firsts = [_day(d["a"][0]) for d in days if d["a"][0] is not None]
-    lasts = [_day(d["b"][0]) for d in days if d["b"][0] is not None]
+    firsts = [_day(d["a"][0]) for d in days if d["a"][0] is not None] + [a for a, _ in spans]
+    lasts = [_day(d["b"][0]) for d in days if d["b"][0] is not None] + [b for _, b in spans]
     return Window(
         window.start or (min(firsts) if firsts else None),
         window.end or (max(lasts) if lasts else None),

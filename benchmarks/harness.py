@@ -177,9 +177,14 @@ def run_scale(
     formats: list[str],
     repeat: int,
     engines: tuple[str, ...] = ("duckdb",),
+    baselines: tuple[str, ...] = BASELINES,
+    roster: tuple[int, int] | None = None,
 ) -> None:
     print(f"== {calls:,} calls: generating / reusing data in {folder}", flush=True)
-    layout = generate(folder, calls)
+    if roster is None:
+        layout = generate(folder, calls)
+    else:  # a fixed roster over weeks: only the formats timed are written
+        layout = generate(folder, calls, roster[0], roster[1], tuple(formats))
     rows = layout.rows()
     report.rows[calls] = rows
     total = sum(rows[d] for d in DATASETS)
@@ -189,7 +194,7 @@ def run_scale(
         for fmt in formats:
             results: dict[str, Path] = {}
             plan: list[tuple[str, list[str]]] = []
-            for engine in ("polars", "duckdb"):
+            for engine in baselines:
                 results[engine] = out / f"{engine}-{fmt}.parquet"
                 plan.append((engine, baseline_command(engine, layout, fmt, results[engine])))
             results["tpmkit"] = out / f"tpmkit-{fmt}.parquet"
@@ -282,10 +287,15 @@ def main(
     data_dir: Path,
     output: Path,
     engines: tuple[str, ...] = ("duckdb",),
+    baselines: tuple[str, ...] = BASELINES,
+    roster: tuple[int, int] | None = None,
 ) -> int:
     report = Report(machine(), datetime.now(UTC).isoformat(timespec="seconds"))
     for calls in scales:
-        run_scale(report, data_dir / f"calls-{calls}", calls, formats, repeat, engines)
+        folder = data_dir / f"calls-{calls}"
+        if roster is not None:
+            folder = data_dir / f"calls-{calls}-agents-{roster[0]}-weeks-{roster[1]}"
+        run_scale(report, folder, calls, formats, repeat, engines, baselines, roster)
     print()
     print(table(report))
     save(report, output)

@@ -122,7 +122,9 @@ def run(
             notes.append(unconfigured_note(missing_parts))
             selected = [m for m in selected if m.id not in missing_parts]
     inputs = {
-        name: Input(frame, loaded[name].time_column or "", _span(loaded[name]))
+        name: Input(
+            frame, loaded[name].time_column or "", _span(loaded[name]), loaded[name].rows_read
+        )
         for name, frame in frames.items()
     }
     asked = {m.id for m in selected}

@@ -4,12 +4,12 @@ the passes over each dataset, stocks, formulas, then periods, levels, status and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tpmkit.engine import notes, periods, signals, status, trend
+from tpmkit.engine import notes, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import kind_of
@@ -42,10 +42,12 @@ class Input:
     # the first and last local day of its rows, when the load counted them (else a roster's
     # periods are found by reading the time column again)
     span: tuple[dt.date, dt.date] | None = None
+    rows: int | None = None  # how many, when the load counted them
 
 
 NOT_JUDGED = "__not_judged"  # why a record is not judged (null: judged); dropped at the end
 GroupKey = tuple[str, str, str]  # dataset, time column, censoring (as JSON, or "")
+SliceCells = Callable[[pl.LazyFrame, Window, bool], pl.LazyFrame]
 
 
 def _group_plain(
@@ -194,14 +196,47 @@ def compute_records(
     def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
         return _cells(inputs, key, group, request, timezone, unavailable, segments, exact)
 
-    lazy = [cells_of(key, group, False) for key, group in groups.items()]
+    def slice_of(key: GroupKey, group: list[MetricSpec]) -> SliceCells:
+        def cells(rows: pl.LazyFrame, window: Window, exact: bool) -> pl.LazyFrame:
+            ready = {**inputs, key[0]: Input(rows, inputs[key[0]].time_column)}
+            own = replace(request, window=window)
+            return _cells(ready, key, group, own, timezone, unavailable, segments, exact)
+
+        return cells
+
     try:
-        frames = pl.collect_all(lazy, engine="streaming") if lazy else []
-        for i, (key, group) in enumerate(groups.items()):
-            if RECHECK in frames[i].columns:
-                if frames[i].get_column(RECHECK).any():  # two keys hashed alike: redo exactly
-                    frames[i] = cells_of(key, group, True).collect()
-                frames[i] = frames[i].drop(RECHECK)
+        # the plain passes together; then a pass that sorts a long history, slice by slice
+        long = {
+            key
+            for key, group in groups.items()
+            if slices.wanted(group, inputs[key[0]].rows, request.grain)
+        }
+        whole = [key for key in groups if key not in long]
+        lazy = [cells_of(key, groups[key], False) for key in whole]
+        collected = pl.collect_all(lazy, engine="streaming") if lazy else []
+        done = dict(zip(whole, collected, strict=True))
+        for key, group in groups.items():
+            if key not in done:
+                data = inputs[key[0]]
+                cut = slices.sliced(
+                    data.frame,
+                    key[1],
+                    data.rows,
+                    group,
+                    request.grain,
+                    request.window,
+                    timezone,
+                    slice_of(key, group),
+                )
+                done[key] = cut if cut is not None else cells_of(key, group, False).collect()
+        frames = []
+        for key, group in groups.items():
+            frame = done.pop(key)
+            if RECHECK in frame.columns:
+                if frame.get_column(RECHECK).any():  # two keys hashed alike: redo exactly
+                    frame = cells_of(key, group, True).collect()
+                frame = frame.drop(RECHECK)
+            frames.append(frame)
     except pl.exceptions.PolarsError:
         raise _culprits(groups, inputs, request, timezone, unavailable) from None
     cells: dict[str, pl.DataFrame] = {}

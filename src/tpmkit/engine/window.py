@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import polars as pl
 
 START = "period_start"
+# on the rows of a time slice of a dataset (engine/slices.py): the whole dataset's latest
+# time, which a slice's own rows do not reach
+HORIZON = "__slice_horizon"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,9 @@ def check(
     )
     queries = [summary]
     if id_column and id_column in names:
-        hashes = typed.select(pl.col(id_column).drop_nulls().hash().alias(_HASH)).sort(_HASH)
+        # filtered, not `drop_nulls` in the select: that would hold the ids to drop them
+        ids = typed.filter(pl.col(id_column).is_not_null())
+        hashes = ids.select(pl.col(id_column).hash().alias(_HASH)).sort(_HASH)
         repeat = (pl.col(_HASH) == pl.col(_HASH).shift(1)).any()
         queries.append(hashes.select(repeat.alias(_REPEAT)))
     day = _local_day(schema, time_column)

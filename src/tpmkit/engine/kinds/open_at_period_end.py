@@ -18,7 +18,7 @@ from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
-from tpmkit.engine.window import START, Window, bounds
+from tpmkit.engine.window import START, Window, bounds, latest_of
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
 
@@ -45,8 +45,7 @@ def open_at_end(
     where = (
         row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )
-    present = set(frame.collect_schema().names())  # horizon columns may be absent
-    horizon = pl.max_horizontal(pl.col(c).max() for c in compute.horizon if c in present)
+    horizon = latest_of(frame, list(compute.horizon))  # horizon columns may be absent
     conditions = [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
     override = choose_override(conditions).alias("override")
     rows = frame.with_columns(horizon.alias("__h"), where.alias("__in"))

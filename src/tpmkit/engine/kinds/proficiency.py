@@ -24,7 +24,7 @@ from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
-from tpmkit.engine.window import START, Window, bounds
+from tpmkit.engine.window import START, Window, bounds, scalar
 from tpmkit.spec.computes import ProficiencyCompute
 from tpmkit.spec.fields import Params
 from tpmkit.spec.models import MetricSpec
@@ -40,7 +40,7 @@ def agent_times(frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompu
     )
     value = row_expr(compute.expr, spec.parameters)
     agent, team, hired = pl.col(compute.agent), pl.col(compute.team), pl.col(compute.hired)
-    first_day = pl.col(compute.at).min().dt.date()
+    first_day = scalar(frame, pl.col(compute.at).min().dt.date())  # not held row by row
     rows = frame.with_columns(first_day.alias("__first_day")).filter(
         where & agent.is_not_null() & hired.is_not_null()
     )

@@ -24,12 +24,13 @@ from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.freshness import DayCounts
 from tpmkit.data.read import collect_all
 from tpmkit.data.sources import FILE, ROW, ScannedFile
-from tpmkit.data.typed import all_numbers, as_number, untyped
+from tpmkit.data.typed import all_numbers, as_number, number_evidence, untyped
 from tpmkit.spec.models import Source
 
 __all__ = ["Checked", "check", "streamable"]
 
-_BAD, _ROWS, _REPEAT, _HASH, _DAY, _LATEST = "__bad", "__rows", "__repeat", "__h", "day", "__l"
+_BAD, _ROWS, _REPEAT, _HASH, _DAY, _LATEST = "__bad", "__rows", "__repeat", "__h", "__day", "__l"
+_COUNTS = (_ROWS, _DAY, _LATEST)  # the rest are flags, combined across days by `any`
 
 
 @dataclass(frozen=True)
@@ -69,34 +70,34 @@ def check(
     flags = [pl.col(c).is_not_null() for c in (*problems, *retries)]  # a retry: full rules
     flags += [condition for _, condition, _ in rules.conditions(contract, source, wanted)]
     text = untyped(schema, types)
-    summary = typed.select(
+    aggregates = [
         pl.len().alias(_ROWS),
         (pl.any_horizontal(flags).any() if flags else pl.lit(False)).alias(_BAD),
-        *(all_numbers(c) for c in text),
-    )
-    queries = [summary]
-    if id_column and id_column in names:
-        # filtered, not `drop_nulls` in the select: that would hold the ids to drop them
-        ids = typed.filter(pl.col(id_column).is_not_null())
-        hashes = ids.select(pl.col(id_column).hash().alias(_HASH)).sort(_HASH)
-        repeat = (pl.col(_HASH) == pl.col(_HASH).shift(1)).any()
-        queries.append(hashes.select(repeat.alias(_REPEAT)))
+        *(e for c in text for e in number_evidence(c)),
+    ]
     day = _local_day(schema, time_column)
-    if day is not None:
-        stamped = typed.filter(pl.col(str(time_column)).is_not_null())
-        queries.append(
-            stamped.group_by(day.alias(_DAY)).agg(
-                pl.len().alias("rows"), pl.col(str(time_column)).max().alias(_LATEST)
-            )
-        )
+    if day is not None:  # the rows per day for `check`, in the same reading of the files
+        aggregates.append(pl.col(str(time_column)).max().alias(_LATEST))
+        queries = [typed.group_by(day.alias(_DAY)).agg(aggregates)]
+    else:
+        queries = [typed.select(aggregates)]
+    repeat = id_column is not None and id_column in names
+    if repeat:  # the ids' hashes sorted: a repeated id is a neighbour with the same hash
+        # filtered, not `drop_nulls` in the select: that would hold the ids to drop them
+        ids = typed.filter(pl.col(str(id_column)).is_not_null())
+        hashes = ids.select(pl.col(str(id_column)).hash().alias(_HASH)).sort(_HASH)
+        same = (pl.col(_HASH) == pl.col(_HASH).shift(1)).any()
+        queries.append(hashes.select(same.alias(_REPEAT)))
     found = collect_all(queries, name, scanned)
-    verdict = found[0].row(0, named=True)
-    if verdict[_BAD] or (len(found) > 1 and id_column in names and found[1].item()):
+    parts = found[0]
+    evidence = {c: parts.get_column(c).any() for c in parts.columns if c not in _COUNTS}
+    if evidence[_BAD] or (repeat and found[1].item()):
         return None
     rows = typed.drop(*problems, *retries, FILE, ROW)
-    numbers = [as_number(c) for c in text if verdict[c]]
+    numbers = [as_number(c) for c in text if all_numbers(evidence, c)]
     rows = rows.with_columns(numbers) if numbers else rows
-    return Checked(rows, int(verdict[_ROWS]), _day_counts(found[-1] if day is not None else None))
+    height = int(parts.get_column(_ROWS).sum())
+    return Checked(rows, height, _day_counts(parts if day is not None else None))
 
 
 def _local_day(schema: pl.Schema, column: str | None) -> pl.Expr | None:
@@ -111,11 +112,13 @@ def _local_day(schema: pl.Schema, column: str | None) -> pl.Expr | None:
 
 
 def _day_counts(counts: pl.DataFrame | None) -> DayCounts:
-    """The latest time and the rows per local day (as `freshness.day_counts` gives them)."""
+    """The latest time and the rows per local day (as `freshness.day_counts` gives them:
+    rows without a time are in no day)."""
     if counts is None:
         return None, {}
+    counts = counts.filter(pl.col(_DAY).is_not_null())
     latest: dt.datetime | dt.date | None = counts.get_column(_LATEST).max()  # type: ignore[assignment]
     daily = dict(
-        zip(counts.get_column(_DAY).to_list(), counts.get_column("rows").to_list(), strict=True)
+        zip(counts.get_column(_DAY).to_list(), counts.get_column(_ROWS).to_list(), strict=True)
     )
     return latest, daily

@@ -178,14 +178,26 @@ def as_number(column: str) -> pl.Expr:
     return pl.when(sane).then(numbers).alias(column)
 
 
-def all_numbers(column: str) -> pl.Expr:
-    """True when an untyped text column should be read as numbers: some value, every
-    value a number, and no code such as "007" (a number would lose the leading zeros)."""
+def number_evidence(column: str) -> list[pl.Expr]:
+    """Whether an untyped text column has some value, a value that is no number, and a
+    code such as "007" (a number would lose the leading zeros): three aggregates that
+    combine across parts of the rows by `any`, named `column` + `NUMBER_EVIDENCE`."""
     values = pl.col(column)
     some = values.is_not_null().any()
-    every = ~(values.is_not_null() & as_number(column).is_null()).any()
+    other = (values.is_not_null() & as_number(column).is_null()).any()
     code_like = values.str.contains(r"^\s*[+-]?0\d").any()
-    return (some & every & ~code_like).alias(column)
+    evidence = zip((some, other, code_like), NUMBER_EVIDENCE, strict=True)
+    return [e.alias(column + n) for e, n in evidence]
+
+
+NUMBER_EVIDENCE = ("\x00some", "\x00other", "\x00code")
+
+
+def all_numbers(evidence: dict[str, bool], column: str) -> bool:
+    """From `number_evidence` (combined): read the column as numbers — some value, every
+    value a number, no code."""
+    some, other, code = (bool(evidence[column + n]) for n in NUMBER_EVIDENCE)
+    return some and not other and not code
 
 
 def infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
@@ -193,6 +205,6 @@ def infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
     columns = untyped(df.schema, types)
     if not columns:
         return df
-    verdict = df.select(all_numbers(c) for c in columns).row(0, named=True)
-    casts = [as_number(c) for c in columns if verdict[c]]
+    evidence = df.select(e for c in columns for e in number_evidence(c)).row(0, named=True)
+    casts = [as_number(c) for c in columns if all_numbers(evidence, c)]
     return df.with_columns(casts) if casts else df

@@ -96,13 +96,14 @@ def collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.Da
         raise _unreadable(exc, name, scanned) from None
 
 
-def collect_all(
+def collect_each(
     frames: list[pl.LazyFrame], name: str, scanned: list[ScannedFile]
 ) -> list[pl.DataFrame]:
-    """Run several queries over one dataset together on the streaming engine (they share
-    the reading of the files); unreadable files are reported as by `collect`."""
+    """Run several queries over one dataset on the streaming engine, one after another:
+    run together they share no reading and hold far more (100 M calls: 6.7 GiB instead of
+    1.6); unreadable files are reported as by `collect`."""
     try:
-        return pl.collect_all(frames, engine="streaming")
+        return [frame.collect(engine="streaming") for frame in frames]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(exc, name, scanned) from None
 

@@ -22,7 +22,7 @@ from tpmkit.contract import DatasetContract
 from tpmkit.data import coerce, rules
 from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.freshness import DayCounts
-from tpmkit.data.read import collect_all
+from tpmkit.data.read import collect_each
 from tpmkit.data.sources import FILE, ROW, ScannedFile
 from tpmkit.data.typed import all_numbers, as_number, number_evidence, untyped
 from tpmkit.spec.models import Source
@@ -88,7 +88,7 @@ def check(
         hashes = ids.select(pl.col(str(id_column)).hash().alias(_HASH)).sort(_HASH)
         same = (pl.col(_HASH) == pl.col(_HASH).shift(1)).any()
         queries.append(hashes.select(same.alias(_REPEAT)))
-    found = collect_all(queries, name, scanned)
+    found = collect_each(queries, name, scanned)
     parts = found[0]
     evidence = {c: parts.get_column(c).any() for c in parts.columns if c not in _COUNTS}
     if evidence[_BAD] or (repeat and found[1].item()):

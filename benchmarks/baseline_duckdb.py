@@ -32,6 +32,8 @@ import duckdb
 import polars as pl
 import yaml
 
+from benchmarks.data import dataset_path
+
 TIMEZONE = "Europe/Berlin"
 METRIC_FILES = Path(__file__).resolve().parent.parent / "metrics"
 
@@ -504,7 +506,7 @@ def compute(folder: Path, fmt: str, threads: int | None = None) -> pl.DataFrame:
         con.execute(MACROS)
         con.execute(levels_sql())
         for dataset, schema in SCHEMAS.items():
-            path = Path(folder) / fmt / f"{dataset}.{fmt}"
+            path = dataset_path(Path(folder), fmt, dataset)
             con.execute(f"CREATE VIEW {dataset} AS {source_sql(path, fmt, schema)}")
         # Arrow PyCapsule stream into polars: like .pl(), without needing pyarrow installed
         return pl.DataFrame(con.sql(QUERY))

@@ -30,6 +30,8 @@ from typing import Any
 import polars as pl
 import yaml
 
+from benchmarks.data import dataset_path
+
 TZ = "Europe/Berlin"
 METRICS = Path(__file__).resolve().parent.parent / "metrics"  # the built-in metric files
 KEYS = ["week", "agent_id"]
@@ -75,7 +77,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 
 def _scan(folder: Path, fmt: str, dataset: str) -> pl.LazyFrame:
     """Lazy scan of one canonical file, typed, with absent optional columns as nulls."""
-    path = folder / fmt / f"{dataset}.{fmt}"
+    path = dataset_path(folder, fmt, dataset)
     schema = SCHEMAS[dataset]
     if fmt == "parquet":
         lf = pl.scan_parquet(path)

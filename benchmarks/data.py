@@ -57,6 +57,13 @@ COLUMNS = {"calls": CALLS, "tickets": TICKETS, "qa": QA, "schedule": SCHEDULE, "
 WHOLE = {"calls": ("csat", "nps"), "tickets": ("csat", "reopens")}  # written as integers
 
 
+def dataset_path(folder: Path, fmt: str, dataset: str) -> Path:
+    """A dataset's file, or the glob of its part files (a folder of them, as a roster-fixed
+    scale writes them): what the baselines and the project's sources read."""
+    parts = folder / fmt / dataset
+    return parts / f"*.{fmt}" if parts.is_dir() else folder / fmt / f"{dataset}.{fmt}"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where the files of one scale live."""
@@ -64,7 +71,7 @@ class Layout:
     folder: Path
 
     def file(self, dataset: str, fmt: str) -> Path:
-        return self.folder / fmt / f"{dataset}.{fmt}"
+        return dataset_path(self.folder, fmt, dataset)
 
     def project(self, fmt: str) -> Path:
         return self.folder / f"tpmkit-{fmt}.yaml"
@@ -235,7 +242,7 @@ def _csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def project_text(fmt: str) -> str:
+def project_text(fmt: str, parts: bool = False) -> str:
     lines = [
         "# tpmkit benchmark project (written by benchmarks/data.py)",
         "name: tpmkit benchmark",
@@ -243,16 +250,33 @@ def project_text(fmt: str) -> str:
         "metrics: [builtin]",
         "sources:",
     ]
-    lines += [f"  {d}: {{path: {fmt}/{d}.{fmt}}}" for d in DATASETS]
+    if parts:
+        lines += [f"  {d}: {{path: '{fmt}/{d}/*.{fmt}'}}" for d in DATASETS]
+    else:
+        lines += [f"  {d}: {{path: {fmt}/{d}.{fmt}}}" for d in DATASETS]
     return "\n".join(lines) + "\n"
 
 
-def generate(folder: Path, calls: int) -> Layout:
-    """Write the data set for about `calls` calls (whole replicas) into `folder`."""
+def generate(
+    folder: Path,
+    calls: int,
+    agents: int | None = None,
+    weeks: int = 13,
+    formats: tuple[str, ...] = ("parquet", "csv"),
+) -> Layout:
+    """Write the data set for about `calls` calls (whole replicas) into `folder`; with
+    `agents`, a fixed roster over `weeks` weeks instead (`generate_fixed_roster`)."""
     layout = Layout(folder)
     marker = folder / "READY"
     want = f"calls={calls}\n"
+    if agents is not None:
+        want += f"agents={agents} weeks={weeks} formats={','.join(formats)}\n"
     if marker.exists() and marker.read_text() == want:
+        return layout
+    if agents is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        generate_fixed_roster(folder, calls, agents, weeks, formats)
+        marker.write_text(want)
         return layout
     frames = example_frames()
     replicas = max(1, math.ceil(calls / frames["calls"].height))
@@ -272,3 +296,98 @@ def generate(folder: Path, calls: int) -> Layout:
         layout.project(fmt).write_text(project_text(fmt))
     marker.write_text(want)
     return layout
+
+
+BLOCK_WEEKS = 13  # the example's span: a block of replicas covers it, shifted by whole blocks
+PART_REPLICAS = 40  # replicas per part file (about a million calls): bounded memory
+
+
+def fixed_roster(
+    frames: dict[str, pl.DataFrame], name: str, replicas: range, copies: int, blocks: int
+) -> pl.DataFrame:
+    """Replicas `replicas` of one example dataset. Replica `r` of a call, ticket or QA
+    evaluation is shifted to time block `r % blocks` (13 weeks each) and handled by agent
+    copy `(r // blocks) % copies`: the roster stays `copies` × 60 agents however many calls
+    there are, and the calls spread over `blocks` × 13 weeks. Ids and customers get the
+    replica suffix as in `scaled`. A schedule replica is one agent copy (`r // blocks`) in
+    one block; a roster replica is one agent copy."""
+    block = pl.col("_r") % blocks
+    copy = (pl.col("_r") // blocks) % copies
+    week_shift = pl.duration(weeks=block * BLOCK_WEEKS)
+    noise_shift = pl.duration(seconds=((pl.col("_r") // blocks) % REPLICAS_PER_AGENT_COPY) * 97)
+
+    def shifted(columns: list[str]) -> list[pl.Expr]:
+        return [pl.col(c) + week_shift + noise_shift for c in columns]
+
+    numbers = pl.LazyFrame({"_r": pl.int_range(replicas.start, replicas.stop, eager=True)})
+    frame = numbers.join(frames[name].lazy().with_row_index("_i"), how="cross").with_columns(
+        pl.col("_i").cast(pl.Int64), pl.col("_r").cast(pl.Int64)
+    )
+    frame = frame.with_columns(copy.alias("_c"))
+    if name == "calls":
+        frame = frame.with_columns(
+            _suffix("contact_id"),
+            _suffix("customer_id"),
+            _suffix("agent_id", "_c", 4),
+            *shifted(["offered_at"]),
+            pl.col("wait_seconds") + _noise(1, 7),
+            pl.col("talk_seconds") + _noise(2, 41),
+            pl.col("acw_seconds") + _noise(3, 13),
+        )
+    elif name == "tickets":
+        frame = frame.with_columns(
+            _suffix("ticket_id"),
+            _suffix("customer_id"),
+            _suffix("agent_id", "_c", 4),
+            *shifted(["created_at", "first_response_at", "resolved_at", "due_at"]),
+        )
+    elif name == "qa":
+        frame = frame.with_columns(
+            _suffix("evaluation_id"),
+            _suffix("contact_id"),
+            _suffix("calibration_id"),
+            _suffix("agent_id", "_c", 4),
+            _suffix("evaluator_id", "_c", 4),
+            *shifted(["evaluated_at", "interaction_at"]),
+        )
+    elif name == "schedule":  # one row per agent per day: every agent copy in every block
+        days = pl.duration(days=block * BLOCK_WEEKS * 7)
+        frame = frame.with_columns((pl.col("_r") // blocks).alias("_c")).with_columns(
+            _suffix("agent_id", "_c", 4),
+            (pl.col("date") + days).alias("date"),
+            pl.col("handle_seconds") + _noise(4, 120),
+            pl.col("available_seconds") + _noise(5, 120),
+        )
+    else:
+        frame = frame.with_columns(_suffix("agent_id", "_r", 4))
+    frame = frame.select(COLUMNS[name])
+    return frame.with_columns(pl.col(c).cast(pl.Int64) for c in WHOLE.get(name, ())).collect()
+
+
+def generate_fixed_roster(
+    folder: Path, calls: int, agents: int, weeks: int, formats: tuple[str, ...]
+) -> None:
+    """Write about `calls` calls over `weeks` weeks (whole 13-week blocks) handled by a
+    fixed roster of `agents` agents (whole copies of the example's 60), each dataset as
+    part files of `PART_REPLICAS` replicas in a folder (`calls/part-0000.parquet` …), the
+    way a cron job collects exports; written part by part, so memory stays bounded."""
+    frames = example_frames()
+    replicas = max(1, math.ceil(calls / frames["calls"].height))
+    handling = frames["agents"].filter(pl.col("role") == "agent").height  # 60
+    copies = max(1, round(agents / handling))
+    blocks = max(1, weeks // BLOCK_WEEKS)
+    counts = {"schedule": copies * blocks, "agents": copies}
+    for fmt in formats:
+        for name in DATASETS:
+            target = folder / fmt / name
+            target.mkdir(parents=True, exist_ok=True)
+            total = counts.get(name, replicas)
+            for number, first in enumerate(range(0, total, PART_REPLICAS)):
+                part = range(first, min(total, first + PART_REPLICAS))
+                chunk = fixed_roster(frames, name, part, copies, blocks)
+                path = target / f"part-{number:04d}.{fmt}"
+                if fmt == "parquet":
+                    chunk.write_parquet(path)
+                else:
+                    _csv_ready(chunk.lazy()).collect().write_csv(path)
+        (folder / f"tpmkit-{fmt}.yaml").write_text(project_text(fmt, parts=True))

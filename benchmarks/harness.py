@@ -33,6 +33,7 @@ TOLERANCE = 1e-9  # relative; sums in another order differ in the last bits
 # compared between tpmkit's own runs only (tests/test_workforce.py checks them by hand)
 UNBASELINED = ("headcount", "attrition_rate", "early_attrition_rate", "time_to_proficiency")
 BASELINES = ("polars", "duckdb")
+READ_ONCE = "read needed columns once"  # the floor (benchmarks/floor.py)
 
 
 @dataclass
@@ -177,9 +178,14 @@ def run_scale(
     formats: list[str],
     repeat: int,
     engines: tuple[str, ...] = ("duckdb",),
+    baselines: tuple[str, ...] = BASELINES,
+    roster: tuple[int, int] | None = None,
 ) -> None:
     print(f"== {calls:,} calls: generating / reusing data in {folder}", flush=True)
-    layout = generate(folder, calls)
+    if roster is None:
+        layout = generate(folder, calls)
+    else:  # a fixed roster over weeks: only the formats timed are written
+        layout = generate(folder, calls, roster[0], roster[1], tuple(formats))
     rows = layout.rows()
     report.rows[calls] = rows
     total = sum(rows[d] for d in DATASETS)
@@ -189,11 +195,17 @@ def run_scale(
         for fmt in formats:
             results: dict[str, Path] = {}
             plan: list[tuple[str, list[str]]] = []
-            for engine in ("polars", "duckdb"):
+            for engine in baselines:
                 results[engine] = out / f"{engine}-{fmt}.parquet"
                 plan.append((engine, baseline_command(engine, layout, fmt, results[engine])))
             results["tpmkit"] = out / f"tpmkit-{fmt}.parquet"
             plan.append(("tpmkit", tpmkit_command(layout, fmt, results["tpmkit"], None)))
+            # the floor: every column tpmkit's plan reads, read once (benchmarks/floor.py)
+            columns = out / f"columns-{fmt}.json"
+            floor = [sys.executable, "-m", "benchmarks.floor"]
+            project = str(layout.project(fmt))
+            subprocess.run([*floor, "columns", project, str(columns)], check=True)
+            plan.append((READ_ONCE, [*floor, "read", project, str(columns)]))
             for engine in engines:  # the Ibis engines (docs/engines.md), same records
                 tool = f"tpmkit --engine {engine}"
                 results[tool] = out / f"tpmkit-{engine}-{fmt}.parquet"
@@ -250,18 +262,21 @@ def run_scale(
 def table(report: Report) -> str:
     """The results as a Markdown table with the ratios to the baselines."""
     lines = [
-        "| calls | format | tool | wall s (median) | peak RSS MiB | rows/s | ÷ polars | ÷ DuckDB |",
-        "|---:|---|---|---:|---:|---:|---:|---:|",
+        "| calls | format | tool | wall s (median) | peak RSS MiB | rows/s | ÷ polars | ÷ DuckDB "
+        "| ÷ read once |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     walls = {(t.scale, t.fmt, t.tool): t.wall for t in report.timings}
+
+    def ratio(t: Timing, tool: str) -> str:
+        other = walls.get((t.scale, t.fmt, tool))
+        return f"{t.wall / other:.2f}" if other else "—"
+
     for t in report.timings:
-        polars_wall = walls.get((t.scale, t.fmt, "polars"))
-        duck_wall = walls.get((t.scale, t.fmt, "duckdb"))
-        ratio_p = f"{t.wall / polars_wall:.2f}" if polars_wall else "—"
-        ratio_d = f"{t.wall / duck_wall:.2f}" if duck_wall else "—"
         lines.append(
             f"| {t.scale:,} | {t.fmt} | {t.tool} | {t.wall:.2f} | {t.peak_rss_mb:,.0f} | "
-            f"{t.rows_per_second:,.0f} | {ratio_p} | {ratio_d} |"
+            f"{t.rows_per_second:,.0f} | {ratio(t, 'polars')} | {ratio(t, 'duckdb')} | "
+            f"{ratio(t, READ_ONCE)} |"
         )
     return "\n".join(lines)
 
@@ -282,10 +297,15 @@ def main(
     data_dir: Path,
     output: Path,
     engines: tuple[str, ...] = ("duckdb",),
+    baselines: tuple[str, ...] = BASELINES,
+    roster: tuple[int, int] | None = None,
 ) -> int:
     report = Report(machine(), datetime.now(UTC).isoformat(timespec="seconds"))
     for calls in scales:
-        run_scale(report, data_dir / f"calls-{calls}", calls, formats, repeat, engines)
+        folder = data_dir / f"calls-{calls}"
+        if roster is not None:
+            folder = data_dir / f"calls-{calls}-agents-{roster[0]}-weeks-{roster[1]}"
+        run_scale(report, folder, calls, formats, repeat, engines, baselines, roster)
     print()
     print(table(report))
     save(report, output)

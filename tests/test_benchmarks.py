@@ -43,6 +43,29 @@ def test_generated_data_scales_the_example(layout):
     assert rows["agents"] == 64  # 2 replicas share one copy of the roster
 
 
+def test_a_fixed_roster_spreads_the_calls_over_time_not_over_agents(tmp_path):
+    # 4 replicas, 2 blocks of 13 weeks, 120 agents: 2 roster copies of 60 handling agents
+    fixed = generate(tmp_path / "fixed", 4 * 25_049, agents=120, weeks=26, formats=("parquet",))
+    rows = fixed.rows()
+    assert rows["calls"] == 4 * 25_049
+    assert rows["agents"] == 2 * 64  # quality specialists come with each copy
+    calls = pl.scan_parquet(fixed.file("calls", "parquet"))
+    found = calls.select(
+        pl.col("agent_id").drop_nulls().n_unique().alias("agents"),
+        pl.col("contact_id").n_unique().alias("ids"),
+        ((pl.col("offered_at").max() - pl.col("offered_at").min()).dt.total_days()).alias("days"),
+    ).collect()
+    assert found.row(0) == (2 * 60, 4 * 25_049, found["days"][0])
+    assert 26 * 7 - 7 <= found["days"][0] < 26 * 7  # two 13-week blocks, not one
+    schedule = pl.scan_parquet(fixed.file("schedule", "parquet")).collect()
+    # one row per agent per day: each agent copy in each block, no day twice
+    assert schedule.height == 2 * 2 * example_frames()["schedule"].height
+    assert schedule.select(pl.struct("agent_id", "date").n_unique()).item() == schedule.height
+    # a glob of part files that both the project and the baselines read
+    assert "calls/*.parquet" in fixed.project("parquet").read_text()
+    assert baseline_polars.compute(fixed.folder, "parquet").height > 0
+
+
 def test_inputs_are_written_and_read_without_tpmkit():
     # a fresh interpreter: generating the data and running both baselines' modules
     # must not import any part of tpmkit

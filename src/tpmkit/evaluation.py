@@ -154,7 +154,12 @@ def run(
         if missing_parts:
             notes.append(unconfigured_note(missing_parts))
             selected = [m for m in selected if m.id not in missing_parts]
-    inputs = {name: Input(frame, loaded[name].time_column or "") for name, frame in frames.items()}
+    inputs = {
+        name: Input(
+            frame, loaded[name].time_column or "", _span(loaded[name]), loaded[name].rows_read
+        )
+        for name, frame in frames.items()
+    }
     asked = {m.id for m in selected}
     plain_ok = [m for m in everything if m.id not in unavailable]
     shown = [m.spec for m in selected if m.id in {p.id for p in plain_ok}]
@@ -281,8 +286,15 @@ def _annotation_spans(project: Definitions) -> pl.DataFrame | None:
 def _latest_day(dataset: Dataset) -> dt.date | None:
     latest = dataset.day_counts[0]  # the time column's latest value (None: none)
     if isinstance(latest, dt.datetime):
-        return latest.date()  # the frame's times are in the project time zone
+        return latest.date()
     return latest if isinstance(latest, dt.date) else None
+
+
+def _span(dataset: Dataset) -> tuple[dt.date, dt.date] | None:
+    """The first and last local day of a dataset's rows, from the day counts the load
+    already made (None: no time column, or no rows)."""
+    days = dataset.day_counts[1]
+    return (min(days), max(days)) if days else None
 
 
 def _attribute(
@@ -295,7 +307,7 @@ def _attribute(
     """Each dataset's frame with the dimensions it is grouped or filtered by attributed:
     its own column, then the roster (agent_id), then the queues (queue); a lookup dataset
     is read only when some dataset with its key needs a column it can supply."""
-    frames = {name: d.frame.lazy() for name, d in loaded.items()}
+    frames = {name: d.rows for name, d in loaded.items()}
     wants = {name: _dimensions(name, [*by, *needed[name]], loaded[name].columns) for name in loaded}
     tables: list[tuple[str, pl.DataFrame]] = []
     for lookup, key in ATTRIBUTION:

@@ -24,7 +24,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 
@@ -47,8 +47,8 @@ _views = itertools.count()
 
 @dataclass
 class CheckedParquet(Dataset):
-    """A dataset read and checked by DuckDB: `view` names it in the connection; `frame`
-    is its polars twin, a LazyFrame (see module doc)."""
+    """A dataset read and checked by DuckDB: `view` names it in the connection; `rows`
+    is its polars twin, a plan over the same files (see module doc)."""
 
     view: str = ""
     names: tuple[str, ...] = ()
@@ -127,7 +127,7 @@ def read_in_duckdb(
     counts = _day_counts(con, view, time_column, filled_types(columns, filled), timezone)
     return CheckedParquet(
         name,
-        cast(pl.DataFrame, twin),  # a LazyFrame: the evaluation only calls .lazy() on it
+        twin,  # the rows as a plan: polars reads them only where a kind needs polars
         [item.display for item in scanned],
         time_column,
         missing,

@@ -13,7 +13,7 @@ import polars as pl
 from tpmkit import __version__
 from tpmkit.contract import CANONICAL, DatasetContract
 from tpmkit.data import columns as cols
-from tpmkit.data import duplicates, rules
+from tpmkit.data import duplicates, rules, stream
 from tpmkit.data.cache import CsvCache
 from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.derive import apply_defaults, apply_derivations
@@ -35,10 +35,14 @@ __all__ = ["Dataset", "OnBadRows", "RowWindow", "load_dataset"]
 
 @dataclass
 class Dataset:
-    """A dataset ready for the engine: canonical columns, coerced, bad rows handled."""
+    """A dataset ready for the engine: canonical columns, coerced, bad rows handled.
+
+    `rows` is what the engine reads: the checked rows in memory, or — when the check ran as
+    a streaming pass (`stream.check`) — a plan that reads them again from the typed source,
+    so that each metric pass streams from the files instead of a held copy."""
 
     name: str
-    frame: pl.DataFrame
+    rows: pl.LazyFrame
     files: list[str]
     time_column: str | None
     missing: dict[str, str] = field(default_factory=dict)  # optional column -> why unavailable
@@ -46,16 +50,22 @@ class Dataset:
     quarantined: int = 0
     rejects_file: str | None = None
     deduplicated: int = 0  # rows left out by `dedupe: keep_last`
+    counted: DayCounts | None = None  # counted by the streaming check, else on first use
 
-    @property
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        """The rows in memory (read on first use when the load streamed)."""
+        return self.rows.collect()
+
+    @cached_property
     def columns(self) -> set[str]:
-        return set(self.frame.columns)
+        return set(self.rows.collect_schema().names())
 
     @cached_property
     def day_counts(self) -> DayCounts:
         """The latest timestamp and rows per local day (once per loaded dataset: the
         evaluations of one report share it)."""
-        return day_counts(self.frame, self.time_column)
+        return self.counted or day_counts(self.rows, self.time_column)
 
 
 def load_dataset(
@@ -112,10 +122,27 @@ def load_dataset(
         typed = typed.filter(keep)
     coerced = {c for c in wanted if c in types}
     id_column = source.id_column or (contract.id_column if contract else None)
-    if source.dedupe == "keep_last" and id_column in wanted:
+    marked = source.dedupe == "keep_last" and id_column in wanted
+    if marked:
         typed = duplicates.mark_repeats(typed, str(id_column))
     deduplicated = 0
-    df = _lean(typed, name, scanned, types, contract, source, wanted, timezone)
+    files = [s.display for s in scanned]
+    streamed = first_rows is None and stream.streamable(scanned, cache is not None) and not marked
+    if streamed:
+        checked = stream.check(
+            typed, name, scanned, contract, source, wanted, types, id_column, time_column
+        )
+        if checked is not None:
+            rows = apply_derivations(apply_defaults(checked.rows, contract), contract)
+            names = set(rows.collect_schema().names())
+            missing = {k: v for k, v in missing.items() if k not in names}
+            return Dataset(
+                name, rows, files, time_column, missing, checked.height, counted=checked.day_counts
+            )
+    # the streaming check found a problem: straight to the read that locates it
+    df = (
+        None if streamed else _lean(typed, name, scanned, types, contract, source, wanted, timezone)
+    )
     if df is not None:
         df, deduplicated = duplicates.drop_repeats(df)
         df = duplicates.flag_duplicates(df, id_column)
@@ -141,10 +168,10 @@ def load_dataset(
     df = apply_defaults(df, contract)
     df = apply_derivations(df, contract)
     missing = {k: v for k, v in missing.items() if k not in df.columns}
-    return Dataset(
+    dataset = Dataset(
         name,
-        df,
-        [s.display for s in scanned],
+        df.lazy(),
+        files,
         time_column,
         missing,
         rows_read,
@@ -152,6 +179,8 @@ def load_dataset(
         rejects_file,
         deduplicated,
     )
+    dataset.frame = df  # already in memory  # type: ignore[misc]
+    return dataset
 
 
 def _lean(

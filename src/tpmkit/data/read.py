@@ -97,20 +97,37 @@ def collect(frame: pl.LazyFrame, name: str, scanned: list[ScannedFile]) -> pl.Da
     try:
         return frame.collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        for item in scanned:  # the first file with a reason the user can act on
-            located = (
-                diagnose.failed_cast(name, item.display, item.path, item.source, str(exc))
-                or diagnose.unreadable(name, item.display, item.path, item.source)
-                if item.format == "csv"
-                else None
-            )
-            if located is not None:
-                raise located from None
-        hint = "check that it is UTF-8 CSV with one header line, or valid Parquet"
-        if "utf-8" in detail.lower() or "utf8" in detail.lower():
-            hint = "save the export as UTF-8 (or re-export it) and run again"
-        raise DataError(
-            f"dataset `{name}`: cannot read its export(s): {detail}",
-            [Issue("could not be parsed", file=item.display, hint=hint) for item in scanned],
-        ) from None
+        raise _unreadable(exc, name, scanned) from None
+
+
+def collect_each(
+    frames: list[pl.LazyFrame], name: str, scanned: list[ScannedFile]
+) -> list[pl.DataFrame]:
+    """Run several queries over one dataset on the streaming engine, one after another:
+    run together they share no reading and hold far more (100 M calls: 6.7 GiB instead of
+    1.6); unreadable files are reported as by `collect`."""
+    try:
+        return [frame.collect(engine="streaming") for frame in frames]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(exc, name, scanned) from None
+
+
+def _unreadable(exc: Exception, name: str, scanned: list[ScannedFile]) -> DataError:
+    """The data error for files polars could not read: the first with a located reason."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for item in scanned:  # the first file with a reason the user can act on
+        located = (
+            diagnose.failed_cast(name, item.display, item.path, item.source, str(exc))
+            or diagnose.unreadable(name, item.display, item.path, item.source)
+            if item.format == "csv"
+            else None
+        )
+        if located is not None:
+            return located
+    hint = "check that it is UTF-8 CSV with one header line, or valid Parquet"
+    if "utf-8" in detail.lower() or "utf8" in detail.lower():
+        hint = "save the export as UTF-8 (or re-export it) and run again"
+    return DataError(
+        f"dataset `{name}`: cannot read its export(s): {detail}",
+        [Issue("could not be parsed", file=item.display, hint=hint) for item in scanned],
+    )

@@ -165,20 +165,46 @@ def staged(
     return typed.with_columns(coerce.value_col(c).alias(c) for c in coerced).drop(temporary)
 
 
+def untyped(schema: pl.Schema, types: dict[str, str]) -> list[str]:
+    """The text columns no type is declared for: numbers when every value is one."""
+    return [c for c, dtype in schema.items() if c not in types and dtype == pl.String]
+
+
+def as_number(column: str) -> pl.Expr:
+    """An untyped text column's values as numbers (null where a value is none)."""
+    numbers = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
+    # "inf", "nan" or 1e308 are no numbers to add up (a sum could overflow): text
+    sane = numbers.is_finite() & (numbers.abs() <= coerce.LARGEST)
+    return pl.when(sane).then(numbers).alias(column)
+
+
+def number_evidence(column: str) -> list[pl.Expr]:
+    """Whether an untyped text column has some value, a value that is no number, and a
+    code such as "007" (a number would lose the leading zeros): three aggregates that
+    combine across parts of the rows by `any`, named `column` + `NUMBER_EVIDENCE`."""
+    values = pl.col(column)
+    some = values.is_not_null().any()
+    other = (values.is_not_null() & as_number(column).is_null()).any()
+    code_like = values.str.contains(r"^\s*[+-]?0\d").any()
+    evidence = zip((some, other, code_like), NUMBER_EVIDENCE, strict=True)
+    return [e.alias(column + n) for e, n in evidence]
+
+
+NUMBER_EVIDENCE = ("\x00some", "\x00other", "\x00code")
+
+
+def all_numbers(evidence: dict[str, bool], column: str) -> bool:
+    """From `number_evidence` (combined): read the column as numbers — some value, every
+    value a number, no code."""
+    some, other, code = (bool(evidence[column + n]) for n in NUMBER_EVIDENCE)
+    return some and not other and not code
+
+
 def infer_untyped(df: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
     """Columns without a declared type: numbers when every value is one, else text."""
-    casts = []
-    for column, dtype in df.schema.items():
-        if column in types or dtype != pl.String:
-            continue
-        values = df.get_column(column)
-        numbers = values.str.strip_chars().cast(pl.Float64, strict=False)
-        # "inf", "nan" or 1e308 are no numbers to add up (a sum could overflow): text
-        sane = numbers.is_finite() & (numbers.abs() <= coerce.LARGEST)
-        numbers = pl.select(pl.when(sane).then(numbers)).to_series()
-        # codes such as "007" stay text: a number would lose the leading zeros
-        code_like = values.str.contains(r"^\s*[+-]?0\d").any()
-        all_numbers = numbers.null_count() == values.null_count()
-        if values.null_count() < len(values) and all_numbers and not code_like:
-            casts.append(numbers.alias(column))
+    columns = untyped(df.schema, types)
+    if not columns:
+        return df
+    evidence = df.select(e for c in columns for e in number_evidence(c)).row(0, named=True)
+    casts = [as_number(c) for c in columns if all_numbers(evidence, c)]
     return df.with_columns(casts) if casts else df

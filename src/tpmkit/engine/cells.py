@@ -10,7 +10,7 @@ from tpmkit.engine import periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.engine.kinds import Aggregation, kind_of
 from tpmkit.engine.kinds.rows import component_columns
-from tpmkit.engine.window import START, Window, bounds, finite
+from tpmkit.engine.window import START, Window, bounds, finite, latest_of
 from tpmkit.spec.computes import Censor
 from tpmkit.spec.models import MetricSpec, Override
 
@@ -43,8 +43,7 @@ def prepare_rows(
     """Whole-dataset steps before rows are cut into periods: censoring at the horizon and
     the columns some kinds prepare (next repeat, group means)."""
     if censor is not None:
-        present = set(frame.collect_schema().names())
-        horizon = pl.max_horizontal(pl.col(c).max() for c in censor.horizon if c in present)
+        horizon = latest_of(frame, list(censor.horizon))
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
     for m in ready:

@@ -4,12 +4,12 @@ the passes over each dataset, stocks, formulas, then periods, levels, status and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tpmkit.engine import notes, periods, signals, status, trend
+from tpmkit.engine import notes, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import kind_of
@@ -39,10 +39,15 @@ class Input:
 
     frame: pl.LazyFrame
     time_column: str
+    # the first and last local day of its rows, when the load counted them (else a roster's
+    # periods are found by reading the time column again)
+    span: tuple[dt.date, dt.date] | None = None
+    rows: int | None = None  # how many, when the load counted them
 
 
 NOT_JUDGED = "__not_judged"  # why a record is not judged (null: judged); dropped at the end
 GroupKey = tuple[str, str, str]  # dataset, time column, censoring (as JSON, or "")
+SliceCells = Callable[[pl.LazyFrame, Window, bool], pl.LazyFrame]
 
 
 def _group_plain(
@@ -83,8 +88,7 @@ def records_from_cells(
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
-    table = pl.concat(wanted, how="diagonal_relaxed")
-    return finish(table, metrics, request, timezone, unavailable)
+    return finish(wanted, metrics, request, timezone, unavailable)
 
 
 def combine_formulas(
@@ -121,17 +125,17 @@ def local_cells(
 def _data_span(inputs: Mapping[str, Input], own: str, window: Window) -> Window:
     """The selected range, its open ends closed by the first and last day of the other
     datasets read with it: a roster has no time of its own, its periods are the data's."""
+    others = [(n, i) for n, i in inputs.items() if n != own and i.time_column]
+    spans = [i.span for _, i in others if i.span is not None]
     days = [
-        inputs[name]
-        .frame.select(
+        i.frame.select(
             pl.col(i.time_column).min().alias("a"), pl.col(i.time_column).max().alias("b")
-        )
-        .collect()
-        for name, i in inputs.items()
-        if name != own and i.time_column and i.time_column in i.frame.collect_schema().names()
+        ).collect()
+        for _, i in others
+        if i.span is None and i.time_column in i.frame.collect_schema().names()
     ]
-    firsts = [_day(d["a"][0]) for d in days if d["a"][0] is not None]
-    lasts = [_day(d["b"][0]) for d in days if d["b"][0] is not None]
+    firsts = [_day(d["a"][0]) for d in days if d["a"][0] is not None] + [a for a, _ in spans]
+    lasts = [_day(d["b"][0]) for d in days if d["b"][0] is not None] + [b for _, b in spans]
     return Window(
         window.start or (min(firsts) if firsts else None),
         window.end or (max(lasts) if lasts else None),
@@ -221,14 +225,51 @@ def compute_cells(
     def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
         return _cells(inputs, key, group, request, timezone, unavailable, segments, exact)
 
-    lazy = [cells_of(key, group, False) for key, group in groups.items()]
+    def slice_of(key: GroupKey, group: list[MetricSpec]) -> SliceCells:
+        def cells(rows: pl.LazyFrame, window: Window, exact: bool) -> pl.LazyFrame:
+            ready = {**inputs, key[0]: Input(rows, inputs[key[0]].time_column)}
+            own = replace(request, window=window)
+            return _cells(ready, key, group, own, timezone, unavailable, segments, exact)
+
+        return cells
+
     try:
-        frames = pl.collect_all(lazy, engine="streaming") if lazy else []
-        for i, (key, group) in enumerate(groups.items()):
-            if RECHECK in frames[i].columns:
-                if frames[i].get_column(RECHECK).any():  # two keys hashed alike: redo exactly
-                    frames[i] = cells_of(key, group, True).collect()
-                frames[i] = frames[i].drop(RECHECK)
+        # the plain passes together; then each pass that sorts its whole dataset (the
+        # repeat window) on its own, so that its sort does not hold memory beside them
+        # (10 M calls: 50 MiB less at the peak), over a long history slice by slice
+        long = {key for key, group in groups.items() if slices.reach(group) is not None}
+        whole = [key for key in groups if key not in long]
+        lazy = [cells_of(key, groups[key], False) for key in whole]
+        # run together they share no reading and each holds its buffers at the same time:
+        # over a long history (100 M calls: 4.2 GiB) one after another instead
+        if sum(i.rows or 0 for i in inputs.values()) > slices.SLICE_ROWS:
+            collected = [frame.collect(engine="streaming") for frame in lazy]
+        else:
+            collected = pl.collect_all(lazy, engine="streaming") if lazy else []
+        done = dict(zip(whole, collected, strict=True))
+        for key, group in groups.items():
+            if key not in done:
+                data = inputs[key[0]]
+                cut = slices.sliced(
+                    data.frame,
+                    key[1],
+                    data.rows,
+                    group,
+                    request.grain,
+                    request.window,
+                    timezone,
+                    slice_of(key, group),
+                )
+                whole_pass = cells_of(key, group, False)
+                done[key] = cut if cut is not None else whole_pass.collect(engine="streaming")
+        frames = []
+        for key, group in groups.items():
+            frame = done.pop(key)
+            if RECHECK in frame.columns:
+                if frame.get_column(RECHECK).any():  # two keys hashed alike: redo exactly
+                    frame = cells_of(key, group, True).collect()
+                frame = frame.drop(RECHECK)
+            frames.append(frame)
     except pl.exceptions.PolarsError:
         raise _culprits(groups, inputs, request, timezone, unavailable) from None
     cells: dict[str, pl.DataFrame] = {}
@@ -236,10 +277,13 @@ def compute_cells(
         parts = frame.partition_by("metric", as_dict=True)
         for spec in group:  # a metric with no row in range still has (no) cells
             cells[spec.id] = parts.get((spec.id,), frame.clear())
-    for spec in everything:  # kinds that compute their own cells (a stock)
-        kind = kind_of(spec.compute)
-        if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
-            cells[spec.id] = local_cells(spec, inputs, request, timezone)
+    # kinds that compute their own cells (a stock, time to proficiency): on the streaming
+    # engine, which their plans do not name; the default one holds all their rows at once
+    with pl.Config(engine_affinity="streaming"):
+        for spec in everything:
+            kind = kind_of(spec.compute)
+            if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
+                cells[spec.id] = local_cells(spec, inputs, request, timezone)
     return cells
 
 
@@ -307,22 +351,69 @@ def _formula_order(specs: list[MetricSpec], aliases: Mapping[str, str]) -> list[
     return ordered
 
 
+# Records finished at a time: labelling and judging widen the cells to some 35 columns and
+# copy them a few times over; a bounded part of whole metrics keeps that working set small
+# (1.4 M records: 1.5 GiB at once) and gives the same records, since every step works
+# within a metric's series.
+PART_ROWS = 200_000
+
+
 def finish(
-    table: pl.DataFrame,
+    cells: list[pl.DataFrame],
     metrics: list[MetricSpec],
     request: Request,
     timezone: str,
     unavailable: Mapping[str, str],
 ) -> pl.DataFrame:
-    """Add period bounds and labels, levels, status, gap, plan and trend; order the records."""
+    """Add period bounds and labels, levels, status, gap, plan and trend to the cells of
+    each metric (one frame a metric); the records in metric, period and group order."""
+    everything = pl.concat(cells, how="diagonal_relaxed")
+    bounds: tuple[object, object] | None = None
+    if request.grain == "all":  # the span of the data, over all metrics
+        first = everything.get_column("__first").min()
+        last = everything.get_column("__last").max()
+        bounds = _all_bounds(first, last, request.window, timezone)
+    origin = trend.origin(everything, request.grain)  # positions shared by all parts
+    del everything
+    parts: list[list[pl.DataFrame]] = [[]]
+    rows = 0
+    for frame in cells:
+        if rows and rows + frame.height > PART_ROWS:
+            parts.append([])
+            rows = 0
+        parts[-1].append(frame)
+        rows += frame.height
+    done = [
+        _finish_part(
+            pl.concat(part, how="diagonal_relaxed"),
+            metrics,
+            request,
+            timezone,
+            unavailable,
+            bounds,
+            origin,
+        )
+        for part in parts
+    ]
+    return pl.concat(done, how="vertical_relaxed") if len(done) > 1 else done[0]
+
+
+def _finish_part(
+    table: pl.DataFrame,
+    metrics: list[MetricSpec],
+    request: Request,
+    timezone: str,
+    unavailable: Mapping[str, str],
+    bounds: tuple[object, object] | None,
+    origin: float | None,
+) -> pl.DataFrame:
+    """`finish` for the cells of some whole metrics."""
     by = list(request.by)
     for column in ("sd", "numerator", "denominator", "scale"):  # e.g. no spread of a formula
         if column not in table.columns:
             table = table.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
-    if request.grain == "all":
-        first = table.get_column("__first").min()
-        last = table.get_column("__last").max()
-        start_at, end_at = _all_bounds(first, last, request.window, timezone)
+    if bounds is not None:
+        start_at, end_at = bounds
         # typed even when null (an export with no rows): later steps do time arithmetic
         moment = pl.Datetime("us", timezone)
         table = table.with_columns(
@@ -339,7 +430,8 @@ def finish(
     )
     table = table.join(labels, on=START, how="left", nulls_equal=True)
     table = notes.mark_excluded(table, request.notes, by)
-    table = trend.add_slope(table, ["metric", *by], request.grain)  # before the table widens
+    # before the table widens
+    table = trend.add_slope(table, ["metric", *by], request.grain, origin=origin)
     table = join_levels(table, metrics)
     table = table.with_columns(
         status.not_judged_reason(metrics, by, request.grain).alias(NOT_JUDGED)

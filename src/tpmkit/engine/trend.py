@@ -14,8 +14,28 @@ MIN_POINTS = 3
 TOLERANCE = 0.01
 
 
+def _position(grain: str) -> pl.Expr:
+    """A record's position in nominal periods; rounding absorbs DST (an hour is 1/168 of
+    a week) and the zone offset, and hours stay distinct across a DST change."""
+    days = pl.col("period_start").dt.epoch("us") / 86_400e6
+    return (days / periods.NOMINAL_DAYS[grain]).round(0)
+
+
+def origin(records: pl.DataFrame, grain: str) -> float | None:
+    """The first position of `records` (see `add_slope`; None when there is none)."""
+    if records.is_empty() or grain == "all":
+        return None
+    first = records.select(_position(grain).min()).item()
+    return None if first is None else float(first)
+
+
 def add_slope(
-    records: pl.DataFrame, keys: list[str], grain: str, window: int = WINDOW
+    records: pl.DataFrame,
+    keys: list[str],
+    grain: str,
+    window: int = WINDOW,
+    *,
+    origin: float | None = None,
 ) -> pl.DataFrame:
     """Add `slope` (least squares over the last `window` records of each metric × group
     series), `__level` (their mean) and `__fit` (the fitted line at the record), for
@@ -29,11 +49,10 @@ def add_slope(
             pl.lit(None, dtype=pl.Float64).alias("__fit"),
             pl.lit(None, dtype=pl.Float64).alias("__points"),
         )
-    # position in nominal periods; rounding absorbs DST (an hour is 1/168 of a week) and
-    # the zone offset, and hours stay distinct across a DST change
-    days = pl.col("period_start").dt.epoch("us") / 86_400e6
-    x = (days / periods.NOMINAL_DAYS[grain]).round(0)
-    x = x - x.min()  # small numbers: the sums below stay exact enough
+    x = _position(grain)
+    # small numbers: the sums below stay exact enough; `origin`, the first position of all
+    # records finished in parts, gives every part the same positions
+    x = x - (x.min() if origin is None else pl.lit(origin))
     counted = pl.col("value").is_not_null()
     if EXCLUDED in records.columns:
         counted = counted & ~pl.col(EXCLUDED)

@@ -99,10 +99,9 @@ def finish_records(
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
-    table = pl.concat(wanted, how="diagonal_relaxed")
     whole = replace(request, last=None)
     first = session.first
-    records = finish(table, metrics, whole, timezone, unavailable)
+    records = finish(wanted, metrics, whole, timezone, unavailable)
     if head is not None and first is not None:
         again = _finished_whole(metrics, everything, session, aliases)
         records = _stitch(head, records, metrics, again, first)

@@ -104,6 +104,12 @@ class Kind(ABC, Generic[C]):
         """How long after a period ends its value can be known."""
         return dt.timedelta(0)
 
+    def reach(self, compute: C, params: Params) -> dt.timedelta | None:
+        """For a kind whose preparation sorts the whole dataset (`own_pass`): how far after
+        a row the rows it is prepared from may lie, so that the pass can be cut into time
+        slices (engine/slices.py); None: no such bound."""
+        return None
+
     def prepare(
         self,
         frame: pl.LazyFrame,

@@ -11,6 +11,7 @@ import polars as pl
 
 from tpmkit.engine.kinds.base import Kind, issue
 from tpmkit.engine.kinds.rows import Aggregation, Parts, mask, prepared, safe_div
+from tpmkit.engine.window import HORIZON
 from tpmkit.errors import Issue
 from tpmkit.spec import expressions
 from tpmkit.spec.computes import NoRepeatCompute
@@ -68,6 +69,10 @@ class NoRepeat(Kind[NoRepeatCompute]):
         exact: bool = False,
     ) -> pl.LazyFrame:
         return with_next_later(frame, metric_id, compute.key, time_column, exact)
+
+    def reach(self, compute: NoRepeatCompute, params: Params) -> dt.timedelta | None:
+        """A row's repeat lies within the window after it."""
+        return dt.timedelta(seconds=window_seconds(compute, params))
 
     def recheck(self, metric_id: str, compute: NoRepeatCompute) -> pl.Expr | None:
         # a hash collision between two keys: see `with_next_later`
@@ -128,6 +133,8 @@ def with_next_later(
     about 1 in 10^26 for ten million keys.) Only the two hashes and the times are put in
     that order, and the result is put back in the rows' own order: moving text is slow."""
     t = pl.col(time_column)
+    # a time slice of the dataset carries the whole dataset's latest time (engine/slices.py)
+    horizon = pl.col(HORIZON).first() if HORIZON in frame.collect_schema().names() else t.max()
     order, group, check, times, later = (
         prepared(metric_id, n) for n in ("order", "group", "check", "times", "later")
     )
@@ -166,7 +173,7 @@ def with_next_later(
             .otherwise(pl.col(later))
             .gather(pl.col(order).arg_sort())  # back to the rows' own order
             .alias(later),
-            t.max().alias(prepared(metric_id, "horizon")),
+            horizon.alias(prepared(metric_id, "horizon")),
         )
         .drop(order, group, check, times)
     )

@@ -18,7 +18,7 @@ from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
-from tpmkit.engine.window import START, Window, bounds
+from tpmkit.engine.window import START, Window, bounds, collected, latest_of
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
 
@@ -45,12 +45,12 @@ def open_at_end(
     where = (
         row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )
-    present = set(frame.collect_schema().names())  # horizon columns may be absent
-    horizon = pl.max_horizontal(pl.col(c).max() for c in compute.horizon if c in present)
+    horizon = latest_of(frame, list(compute.horizon))  # horizon columns may be absent
     conditions = [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
     override = choose_override(conditions).alias("override")
     rows = frame.with_columns(horizon.alias("__h"), where.alias("__in"))
-    groups = rows.group_by(by).agg(override) if by else rows.select(override)
+    # each part read on its own (`collected`): sharing the rows would hold all of them
+    groups = collected(rows.group_by(by).agg(override) if by else rows.select(override))
     counted = rows.filter(pl.col("__in") & pl.col(compute.opened).is_not_null())
     opened, closed, h = pl.col(compute.opened), pl.col(compute.closed), pl.col("__h")
 
@@ -80,17 +80,19 @@ def open_at_end(
             *_components(pl.col("value").fill_null(0)),
         )
 
-    events = (
-        pl.concat(
-            [
-                counted.select(
-                    *by, periods.period_start(opened, grain).alias(START), pl.lit(1).alias("__d")
-                ),
-                counted.filter(closed.is_not_null()).select(
-                    *by, periods.period_start(closed, grain).alias(START), pl.lit(-1).alias("__d")
-                ),
-            ]
+    # +1 in the period a row was opened, -1 in the one it was closed
+    arrivals = collected(
+        counted.group_by(periods.period_start(opened, grain).alias(START), *by).agg(
+            pl.len().cast(pl.Int64).alias("__d")
         )
+    )
+    departures = collected(
+        counted.filter(closed.is_not_null())
+        .group_by(periods.period_start(closed, grain).alias(START), *by)
+        .agg(-pl.len().cast(pl.Int64).alias("__d"))
+    )
+    events = (
+        pl.concat([arrivals, departures.select(arrivals.collect_schema().names())])
         .group_by([START, *by])
         .agg(pl.col("__d").sum())
     )

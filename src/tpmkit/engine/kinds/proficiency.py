@@ -24,7 +24,7 @@ from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
-from tpmkit.engine.window import START, Window, bounds
+from tpmkit.engine.window import START, Window, bounds, collected, scalar
 from tpmkit.spec.computes import ProficiencyCompute
 from tpmkit.spec.fields import Params
 from tpmkit.spec.models import MetricSpec
@@ -40,7 +40,7 @@ def agent_times(frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompu
     )
     value = row_expr(compute.expr, spec.parameters)
     agent, team, hired = pl.col(compute.agent), pl.col(compute.team), pl.col(compute.hired)
-    first_day = pl.col(compute.at).min().dt.date()
+    first_day = scalar(frame, pl.col(compute.at).min().dt.date())  # not held row by row
     rows = frame.with_columns(first_day.alias("__first_day")).filter(
         where & agent.is_not_null() & hired.is_not_null()
     )
@@ -91,10 +91,14 @@ def proficiency_cells(
     median per period of hire and group."""
     conditions = [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
     override = choose_override(conditions).alias("override")
-    groups = frame.group_by(by).agg(override) if by else frame.select(override)
+    # each part read on its own: parts of one plan that share the rows make polars hold
+    # all of those rows to feed them (100 M calls: 7.6 GiB)
+    groups = collected(frame.group_by(by).agg(override) if by else frame.select(override))
     own = [b for b in by if b != compute.agent]
-    per_agent = frame.group_by(compute.agent).agg(*(pl.col(b).drop_nulls().last() for b in own))
-    times = agent_times(frame, spec, compute)
+    per_agent = collected(
+        frame.group_by(compute.agent).agg(*(pl.col(b).drop_nulls().last() for b in own))
+    )
+    times = collected(agent_times(frame, spec, compute))
     if by:
         extra = [b for b in by if b != compute.agent]
         times = times.join(

@@ -1,0 +1,123 @@
+"""The streaming check: every data rule over a dataset's typed source in one streaming
+pass of aggregates, so that the rows are never held in memory.
+
+A load that keeps the checked rows costs the whole dataset in memory (2.5 GiB at ten
+million calls) and is then scanned by every metric pass anyway. Nearly always every row is
+good, so the check asks only *whether* some rule is broken — one flag per row folded into
+`any`, the ids' 64-bit hashes sorted (a repeat is a neighbour with the same hash), the
+rows per local day for `check` — and the metric passes re-read the typed source (Parquet
+directly, a CSV export through the cache). Only when a rule is broken (or a cell needs
+the full coercion rules, or a hash repeats) does the load read the rows again the old
+way, locating every problem with its file, line, column and value (`load.load_dataset`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from tpmkit.contract import DatasetContract
+from tpmkit.data import coerce, rules
+from tpmkit.data.coerce import PROBLEM
+from tpmkit.data.freshness import DayCounts
+from tpmkit.data.read import collect_each
+from tpmkit.data.sources import FILE, ROW, ScannedFile
+from tpmkit.data.typed import all_numbers, as_number, number_evidence, untyped
+from tpmkit.spec.models import Source
+
+__all__ = ["Checked", "check", "streamable"]
+
+_BAD, _ROWS, _REPEAT, _HASH, _DAY, _LATEST = "__bad", "__rows", "__repeat", "__h", "__day", "__l"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A dataset whose every row keeps every rule: the plan that reads it, and what the
+    check counted on the way."""
+
+    rows: pl.LazyFrame  # the typed columns, without the check's own columns
+    height: int
+    day_counts: DayCounts
+
+
+def streamable(scanned: list[ScannedFile], cached: bool) -> bool:
+    """Whether re-reading the typed source is cheap: Parquet files, or CSV exports read
+    through the cache (an uncached CSV would be parsed again by every pass; a workbook or
+    an in-memory frame is held in memory by its reader anyway)."""
+    return all(s.format == "parquet" or (s.format == "csv" and cached) for s in scanned)
+
+
+def check(
+    typed: pl.LazyFrame,
+    name: str,
+    scanned: list[ScannedFile],
+    contract: DatasetContract | None,
+    source: Source,
+    wanted: list[str],
+    types: dict[str, str],
+    id_column: str | None,
+    time_column: str | None,
+) -> Checked | None:
+    """The checked rows when no row breaks a rule, else None (read them again to locate
+    the problems). Streaming queries, one after another; the id check holds one 64-bit
+    hash a row."""
+    schema = typed.collect_schema()
+    names = schema.names()
+    problems = [c for c in names if c.startswith(PROBLEM)]
+    retries = [c for c in names if c.startswith(coerce.RETRY)]
+    flags = [pl.col(c).is_not_null() for c in (*problems, *retries)]  # a retry: full rules
+    flags += [condition for _, condition, _ in rules.conditions(contract, source, wanted)]
+    text = untyped(schema, types)
+    aggregates = [
+        pl.len().alias(_ROWS),
+        (pl.any_horizontal(flags).any() if flags else pl.lit(False)).alias(_BAD),
+        *(e for c in text for e in number_evidence(c)),
+    ]
+    # the flags in one global aggregate: per local day (with the day counts) they cost
+    # 60 % more (10 M calls: 2.4 s instead of 1.5 s of CPU for the whole check)
+    queries = [typed.select(aggregates)]
+    day = _local_day(schema, time_column)
+    if day is not None:  # the rows per local day for `check` and the roster's span
+        stamped = typed.filter(pl.col(str(time_column)).is_not_null())
+        latest = pl.col(str(time_column)).max().alias(_LATEST)
+        queries.append(stamped.group_by(day.alias(_DAY)).agg(pl.len().alias(_ROWS), latest))
+    repeat = id_column is not None and id_column in names
+    if repeat:  # the ids' hashes sorted: a repeated id is a neighbour with the same hash
+        # filtered, not `drop_nulls` in the select: that would hold the ids to drop them
+        ids = typed.filter(pl.col(str(id_column)).is_not_null())
+        hashes = ids.select(pl.col(str(id_column)).hash().alias(_HASH)).sort(_HASH)
+        same = (pl.col(_HASH) == pl.col(_HASH).shift(1)).any()
+        queries.append(hashes.select(same.alias(_REPEAT)))
+    found = collect_each(queries, name, scanned)
+    evidence = found[0].row(0, named=True)
+    if evidence[_BAD] or (repeat and found[-1].item()):
+        return None
+    rows = typed.drop(*problems, *retries, FILE, ROW)
+    numbers = [as_number(c) for c in text if all_numbers(evidence, c)]
+    rows = rows.with_columns(numbers) if numbers else rows
+    days = _day_counts(found[1] if day is not None else None)
+    return Checked(rows, int(evidence[_ROWS]), days)
+
+
+def _local_day(schema: pl.Schema, column: str | None) -> pl.Expr | None:
+    """A row's local day (times are in the project time zone), or None when the time
+    column is absent or no timestamp or date."""
+    if not column or column not in schema:
+        return None
+    dtype = schema[column]
+    if isinstance(dtype, pl.Datetime):
+        return pl.col(column).dt.date()
+    return pl.col(column) if isinstance(dtype, pl.Date) else None
+
+
+def _day_counts(counts: pl.DataFrame | None) -> DayCounts:
+    """The latest time and the rows per local day (as `freshness.day_counts` gives them)."""
+    if counts is None:
+        return None, {}
+    latest: dt.datetime | dt.date | None = counts.get_column(_LATEST).max()  # type: ignore[assignment]
+    daily = dict(
+        zip(counts.get_column(_DAY).to_list(), counts.get_column(_ROWS).to_list(), strict=True)
+    )
+    return latest, daily

@@ -168,9 +168,12 @@ def test_the_example_report_carries_units_annotations_and_leavers_apart():
         role="operations_manager", now=now, cache=False, why=False
     )
     markdown = to_markdown(report)
-    assert "| Time to proficiency (2026-W34) | 10.0 weeks | Not judged | — | 8.0 weeks |" in (
+    # judged monthly, so it is no tile of the weekly glance (the cadence line names it); its
+    # value keeps its unit in the metrics table
+    assert "| Time to proficiency (2026-W34) | 10.0 weeks | 5 | Not judged | 8.0 weeks |" in (
         markdown
     )
+    assert "judged monthly — run with --period month or longer:" in markdown
     # the outage of 2026-W41 on system_response_p95, inside the 8 weeks the report shows
     assert "- System response time (p95) 2026-W41: CRM slowdown (excluded)" in markdown
     context = workforce_context(report.people.workforce)

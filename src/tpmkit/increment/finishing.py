@@ -15,7 +15,7 @@ reasons, everything is finished (and stored for the next run)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -119,17 +119,7 @@ def mixed(
     stock and a flow): then every cached cell is needed."""
     again = _finished_whole(metrics, everything, session, aliases)
     specs = {s.id: s for s in everything}
-
-    def reads_cached(metric_id: str, trail: frozenset[str]) -> bool:
-        spec = specs.get(metric_id)
-        if spec is None or metric_id in trail:
-            return False
-        if kind_of(spec.compute).plan != "metrics":
-            return metric_id in session.cacheable
-        inputs = formula_inputs(spec, aliases)
-        return any(reads_cached(i, trail | {metric_id}) for _, i in inputs)
-
-    return any(reads_cached(m, frozenset()) for m in again)
+    return any(_through_formulas(m, specs, session, aliases, any) for m in again)
 
 
 def _finished_whole(
@@ -140,16 +130,28 @@ def _finished_whole(
 ) -> set[str]:
     """The metrics whose cells are not all from the cells cache: finished whole."""
     specs = {s.id: s for s in everything}
+    return {s.id for s in metrics if not _through_formulas(s.id, specs, session, aliases, all)}
 
-    def cached(metric_id: str, trail: frozenset[str]) -> bool:
-        spec = specs.get(metric_id)
-        if spec is None or metric_id in trail:
-            return False
-        if kind_of(spec.compute).plan != "metrics":
-            return metric_id in session.cacheable
-        return all(cached(i, trail | {metric_id}) for _, i in formula_inputs(spec, aliases))
 
-    return {s.id for s in metrics if not cached(s.id, frozenset())}
+def _through_formulas(
+    metric_id: str,
+    specs: Mapping[str, MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+    combine: Callable[[Iterable[bool]], bool],
+    trail: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether a metric's cells come from the cells cache, followed through formulas to
+    the metrics they read: `all` of its inputs (wholly cached) or `any` (reads a cached one)."""
+    spec = specs.get(metric_id)
+    if spec is None or metric_id in trail:
+        return False
+    if kind_of(spec.compute).plan != "metrics":
+        return metric_id in session.cacheable
+    return combine(
+        _through_formulas(i, specs, session, aliases, combine, trail | {metric_id})
+        for _, i in formula_inputs(spec, aliases)
+    )
 
 
 def _stitch(

@@ -258,6 +258,9 @@ def test_annotate_creates_the_file_neutralises_formulas_and_reads_back(make):
         (["--from", "2026-01-12", "--metric", "ahtt"], "did you mean `aht`?"),
         (["--from", "2026-01-12", "--kind", "outgae"], "did you mean `outage`?"),
         (["--from", "2026-01-12", "--group", "team"], "--group team: write COLUMN=VALUE"),
+        # a group on a column the data do not have would mark no chart (review of issue 20)
+        (["--from", "2026-01-12", "--group", "teem=Red"], "no column `teem`"),
+        (["--from", "2026-01-12", "--group", "nosuch=1"], "e.g. team, site, vendor"),
     ],
 )
 def test_annotate_refuses_bad_input_with_the_flag_named(make, args, message):
@@ -294,6 +297,21 @@ def test_a_bad_annotations_file_is_located_by_line_and_column(make):
     assert result.exit_code == 2 and "annotations.csv:3:1" in result.output
     with pytest.raises(DataError):
         api.load(path).annotate("more", start="2026-01-13")
+
+
+def test_validate_locates_a_group_on_a_column_the_data_do_not_have(make):
+    path = make.project(
+        PROJECT,
+        files={
+            "calls.csv": weekly_calls([300]),
+            "annotations.csv": (
+                "from,text,group,value\n2026-01-12,fine,agent_id,a1\n2026-01-12,x,teem,Red\n"
+            ),
+        },
+    )
+    result = runner.invoke(app, ["validate", "-p", str(path)])
+    assert result.exit_code == 2
+    assert "annotations.csv:3:3: error: group: no column `teem`" in result.output
 
 
 def test_an_unknown_column_is_named_with_a_suggestion(make):

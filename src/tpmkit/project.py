@@ -432,10 +432,11 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
 def _annotation_issues(project: Definitions) -> list[Issue]:
     """The located problems of the project's annotations file (docs/annotations.md)."""
     from tpmkit.annotations import read
+    from tpmkit.annotations.add import group_columns
     from tpmkit.errors import TpmkitError
 
     try:
-        read(project, {*project.metrics, *project.aliases})
+        read(project, {*project.metrics, *project.aliases}, group_columns(project))
     except TpmkitError as exc:
         return exc.issues or [Issue(exc.message)]
     return []

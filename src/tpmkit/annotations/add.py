@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from tpmkit.annotations.model import Annotation, moment
-from tpmkit.annotations.store import append
+from tpmkit.annotations.store import GROUP_HINT, append
 from tpmkit.contract import ANNOTATION_KINDS
 from tpmkit.errors import Issue, UsageError, did_you_mean
 from tpmkit.spec.loader import Definitions
@@ -24,6 +24,14 @@ def _when(parameter: str, given: When | None) -> dt.date | dt.datetime | None:
         return moment(given)
     except ValueError as exc:
         raise UsageError(f"annotation {parameter}: {exc}") from None
+
+
+def group_columns(project: Definitions) -> set[str]:
+    """The columns an annotation may be scoped to: any the project's data can be grouped
+    by (the exports' own, and what the roster and the queues attribute)."""
+    from tpmkit.data.schema import available_columns
+
+    return {c for columns in available_columns(project).values() for c in columns}
 
 
 def annotate(
@@ -56,6 +64,10 @@ def annotate(
     column, value = pairs[0] if pairs else (None, None)
     if column is not None and (not str(column).strip() or not str(value).strip()):
         raise UsageError("annotation group: give a column and a value, e.g. team=Berlin Tech")
+    known = group_columns(project)
+    if column is not None and column not in known:
+        hint = did_you_mean(str(column), known) or GROUP_HINT
+        raise UsageError(f"annotation group: no column `{column}` to group the data by; {hint}")
     try:
         note = Annotation.model_validate(
             {

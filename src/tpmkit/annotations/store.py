@@ -56,9 +56,17 @@ def _restored(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA) else cell
 
 
-def read(project: Definitions, known_metrics: set[str] | None = None) -> list[Annotation]:
+GROUP_HINT = "a column of the exports or the roster, e.g. team, site, vendor, queue or channel"
+
+
+def read(
+    project: Definitions,
+    known_metrics: set[str] | None = None,
+    known_groups: set[str] | None = None,
+) -> list[Annotation]:
     """Every annotation of the project (none when there is no file); a bad row is a
-    DataError naming the file, line, column and value, and how to fix it."""
+    DataError naming the file, line, column and value, and how to fix it. With
+    `known_groups`, a `group` that names no column the data can be grouped by is one too."""
     path = store_path(project)
     declared = "annotations" in project.spec.sources
     if not path.exists():
@@ -87,11 +95,23 @@ def read(project: Definitions, known_metrics: set[str] | None = None) -> list[An
             ],
         )
     text = path.read_text(encoding=_encoding(project))
-    return _parse(text, str(path), _separator(project), _names(project), known_metrics or set())
+    return _parse(
+        text,
+        str(path),
+        _separator(project),
+        _names(project),
+        known_metrics or set(),
+        known_groups or set(),
+    )
 
 
 def _parse(
-    text: str, display: str, separator: str, names: dict[str, str], known: set[str]
+    text: str,
+    display: str,
+    separator: str,
+    names: dict[str, str],
+    known: set[str],
+    groups: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Annotation]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     header = next(reader, None)
@@ -142,6 +162,19 @@ def _parse(
             hint = did_you_mean(note.metric, known) or "see `tpmkit metrics list`"
             issues.append(
                 Issue(f"metric: unknown metric `{note.metric}`", display, line, column, hint=hint)
+            )
+            continue
+        if note.group is not None and groups and note.group not in groups:
+            column = columns.index("group") + 1
+            hint = did_you_mean(note.group, groups) or GROUP_HINT
+            issues.append(
+                Issue(
+                    f"group: no column `{note.group}` to group the data by",
+                    display,
+                    line,
+                    column,
+                    hint=hint,
+                )
             )
             continue
         notes.append(note)

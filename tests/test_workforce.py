@@ -165,6 +165,8 @@ def test_tenure_band_on_each_contacts_own_local_day(make):
         ">365": 500.0,
         None: (700.0 + 900.0) / 2,
     }
+    # in tenure order, not as text ("181-365" sorted before "31-90"); no band last
+    assert list(values) == ["0-30", "31-90", "181-365", ">365", None]
 
 
 def test_tenure_band_in_explain_and_by_with_team(make):

@@ -267,6 +267,9 @@ ROSTER_DIMENSIONS = (
 # a dimension the roster does not hold but gives: the tenure band on each row's own day,
 # from the roster's hire_date (kpi-catalogue.md, "workforce"; data/attribution.py)
 TENURE_BAND = "tenure_band"
+# tenure bands in days on a row's own day, 0 on the hire day (kpi-catalogue.md)
+TENURE_BANDS = ((30, "0-30"), (90, "31-90"), (180, "91-180"), (365, "181-365"))
+OVER_A_YEAR = ">365"
 QUEUE_DIMENSIONS = ("team", "site", "vendor", "line_of_business")
 # Where a row's dimension comes from when its own column is null, in order: the lookup
 # dataset and the row's column it is joined on (data-contract.md, "Dimensions").

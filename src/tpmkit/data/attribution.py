@@ -9,10 +9,9 @@ from typing import Any
 
 import polars as pl
 
+from tpmkit.contract import OVER_A_YEAR, TENURE_BANDS
+
 LOOKUP = "__lookup_{key}_{column}"  # a joined column before it is merged into its dimension
-# tenure bands in days on a row's own day, 0 on the hire day (kpi-catalogue.md)
-TENURE_BANDS = ((30, "0-30"), (90, "31-90"), (180, "91-180"), (365, "181-365"))
-OVER_A_YEAR = ">365"
 
 
 def tenure_band(day: pl.Expr, hired: pl.Expr) -> pl.Expr:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from tpmkit.contract import OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
 from tpmkit.engine import notes, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
@@ -479,8 +480,17 @@ def _finish_part(
     table = table.with_columns(
         pl.col("metric").replace_strict(order, return_dtype=pl.Int32).alias("__order")
     )
-    table = table.sort(["__order", START, *by], nulls_last=True)
+    table = table.sort(["__order", START, *(_sort_key(c) for c in by)], nulls_last=True)
     return table.select(*ordered_columns(by))
+
+
+def _sort_key(column: str) -> pl.Expr:
+    """A grouping column as records are ordered: tenure bands by tenure (0-30 before
+    181-365), every other column by its value."""
+    if column != TENURE_BAND:
+        return pl.col(column)
+    bands = [label for _, label in TENURE_BANDS] + [OVER_A_YEAR]
+    return pl.col(column).replace_strict(bands, list(range(len(bands))), default=None)
 
 
 def _partial_periods(

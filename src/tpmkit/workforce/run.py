@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tpmkit.data.attribution import OVER_A_YEAR, TENURE_BANDS
+from tpmkit.contract import OVER_A_YEAR, TENURE_BANDS
 from tpmkit.errors import UsageError
 from tpmkit.needs import Need
 from tpmkit.workforce.model import NotProficient, WorkforceView

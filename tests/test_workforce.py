@@ -190,6 +190,8 @@ def test_explain_splits_a_change_by_tenure_band(make):
     labels = {s.key["tenure_band"] for s in decomposition.segments}
     # January's contacts: 0-30 (c1), 181-365 (c3), >365 (c4), no band (c5); February: 31-90
     assert {"0-30", "31-90", "181-365", ">365"} <= {str(v) for v in labels}
+    # a band does not say what it is: its label does ("why: … 91-180 +0.4 pp" read as noise)
+    assert "tenure 0-30 days" in {s.label for s in decomposition.segments}
 
 
 # Time to proficiency: team A's veterans handle at 300 s; the January cohort (h1..h4) and

@@ -29,8 +29,14 @@ RELATIVE = 1e-9  # how closely contributions must add up to the change
 UNASSIGNED = "unassigned"  # a null segment value: the rows no dimension reaches (as shown)
 
 
-def _label(value: Any) -> str:
-    return UNASSIGNED if value is None else str(value)
+# values that do not say what they are ("91-180") are named with their dimension
+NAMED = {"tenure_band": "tenure {} days"}
+
+
+def _label(value: Any, column: str = "") -> str:
+    if value is None:
+        return UNASSIGNED
+    return NAMED.get(column, "{}").format(value)
 
 
 def method_of(spec: MetricSpec, records: pl.DataFrame, specs: Mapping[str, MetricSpec]) -> Method:
@@ -324,7 +330,7 @@ def _segments(
         out.append(
             Segment(
                 key=key,
-                label=" / ".join(_label(row[c]) for c in keys) if dims else "all",
+                label=" / ".join(_label(row[c], c) for c in keys) if dims else "all",
                 before=row["r_0"],
                 after=row["r_1"],
                 weight_before=row["w_0"],

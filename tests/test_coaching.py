@@ -198,6 +198,10 @@ def test_cli_table_json_markdown(make):
     assert len(found["sessions"]) == 8 and found["window_weeks"] == 4
     markdown = runner.invoke(app, [*base, "--format", "markdown", "--coach", "Ben"])
     assert markdown.exit_code == 0
+    # Ben's sessions name no metric: the table says so once, at its end (it was said on
+    # stderr too, so twice on a terminal: review of issue 20)
+    untargeted = runner.invoke(app, ["coaching", "--project", str(path)])
+    assert untargeted.output.count("session(s) name no metric") == 1
     assert "### By coach" in markdown.stdout and "| Ben |" in markdown.stdout
     # a bad flag value: exit 2 with the flag named, no traceback
     wrong = runner.invoke(app, [*base, "--coach", "Zed"])

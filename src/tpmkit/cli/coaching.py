@@ -57,7 +57,7 @@ def coaching(
             cache=cache_choice(no_cache, cache_dir),
             progress=step,
         )
-    if not quiet:
+    if not quiet and output_format is not CoachingFormat.table:  # the table ends with them
         notes_to_stderr(found.notes)
     if output_format is CoachingFormat.json:
         sys.stdout.write(render.to_json(found))

@@ -271,6 +271,14 @@ def test_annotate_refuses_bad_input_with_the_flag_named(make, args, message):
     assert not (path.parent / "annotations.csv").exists()
 
 
+def test_an_empty_text_is_said_once_with_its_field(make):
+    path = make.project(PROJECT, files={"calls.csv": weekly_calls([300] * 3)})
+    result = runner.invoke(app, ["annotate", "-p", str(path), "--from", "2026-01-12", ""])
+    assert result.exit_code == 2
+    assert result.output.count("at least 1 character") == 1
+    assert "annotation text: String should have at least 1 character" in result.output
+
+
 def test_a_bad_annotations_file_is_located_by_line_and_column(make):
     path = make.project(
         PROJECT,

@@ -78,6 +78,32 @@ WAIT = (
 )
 
 
+def test_bad_settings_are_one_plain_error_each(make):
+    # `completeness: bool | {min_share}`: a bad min_share also failed the boolean member
+    # ("Input should be a valid boolean") and named the class; a duration's error began
+    # "Value error," (review of issue 18)
+    extra = ", completeness: {min_share: 1.5}, freshness: {max_age: 3x}"
+    project = make.project(
+        PROJECT.format(extra=extra), metrics={"wait": WAIT}, files={"calls.csv": "x\n"}
+    )
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 2
+    assert "2 error(s)" in result.output
+    assert "`sources.calls.completeness.min_share`: Input should be less than or equal to 1" in (
+        result.output
+    )
+    assert "`sources.calls.freshness.max_age`: `3x` is not a duration" in result.output
+    assert "boolean" not in result.output and "Value error" not in result.output
+    # a word that is neither: the boolean member's error is the one said
+    project = make.project(
+        PROJECT.format(extra=", completeness: maybe"),
+        metrics={"wait": WAIT},
+        files={"calls.csv": "x\n"},
+    )
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 2 and "`sources.calls.completeness`" in result.output
+
+
 def daily_calls(counts: dict[dt.date, int]) -> str:
     """`counts[day]` answered calls with a 10 s wait on each day, spread from 08:00 on."""
     lines = ["contact_id,offered_at,agent_id,answered,wait_seconds"]

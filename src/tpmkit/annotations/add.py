@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from tpmkit.annotations.model import Annotation, moment
 from tpmkit.annotations.store import GROUP_HINT, append
 from tpmkit.contract import ANNOTATION_KINDS
-from tpmkit.errors import Issue, UsageError, did_you_mean
+from tpmkit.errors import UsageError, did_you_mean
 from tpmkit.spec.loader import Definitions
 
 When = str | dt.date | dt.datetime
@@ -82,9 +82,14 @@ def annotate(
             }
         )
     except ValidationError as exc:
-        message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        message = "; ".join(
+            ".".join(str(p) for p in e["loc"]) + ": " + str(e["msg"]).removeprefix("Value error, ")
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
         if "is before" in message:
             raise UsageError(f"end {end} is before start {start}") from None
-        raise UsageError(f"annotation: {message}", [Issue(message)]) from None
+        raise UsageError(f"annotation {message}") from None
     append(project, note)
     return note

@@ -116,7 +116,16 @@ def pydantic_issues(
                 )
             )
         else:
-            message = error["msg"]
+            message = str(error["msg"]).removeprefix("Value error, ")
+            here = _strip_members(loc)
+            if (kind.endswith("_type") or kind.endswith("_parsing")) and any(
+                len(deeper := _strip_members(tuple(e["loc"]))) > len(here)
+                and deeper[: len(here)] == here
+                for e in errors
+            ):
+                # `bool | Model`: a mapping was meant as the model, whose own error is deeper
+                # and says what is wrong; "should be a valid boolean" would only mislead
+                continue
             # `float | Band` unions report one error per member; keep the first, readable one
             if any(i.message.startswith(f"`{_dotted(_strip_members(loc))}`") for i in issues):
                 continue
@@ -139,6 +148,8 @@ _MEMBER_NAMES = {
     "Thresholds",
     "Baseline",
     "Target",
+    "Completeness",
+    "Freshness",
 }
 
 

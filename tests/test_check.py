@@ -127,6 +127,10 @@ def test_at_judges_a_named_period_even_in_progress(gate_project):
     assert result.exit_code == 1 and "FAIL wait 2026-W11: 99.0s" in result.stdout
     unknown = run(gate_project([10]), "--at", "2026-W12")
     assert unknown.exit_code == 2 and "no such period" in unknown.output
+    # a whole label of another year is not "meant" as a look-alike week (review of issue 18)
+    next_year = run(gate_project([10]), "--at", "2027-W10")
+    assert next_year.exit_code == 2 and "no such period" in next_year.output
+    assert "did you mean" not in next_year.output and "2026-W10" in next_year.output
 
 
 def test_bad_definition_and_bad_data_exit_2(gate_project, make):

@@ -131,9 +131,17 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 def period_hint(word: str, labels: Sequence[str]) -> str | None:
     """A 'did you mean' for a period label: a close match, else the latest label that ends
-    with what was typed (`W13` → `2026-W13`)."""
+    with what was typed (`W13` → `2026-W13`). A whole label the data do not reach
+    (`2027-W01`) gets none: a look-alike week of another year would mislead."""
+    if labels and _shape(word) == _shape(labels[0]):
+        return None
     hint = did_you_mean(word, labels)
     ending = [label for label in labels if label.endswith(word)]
     if hint is None and ending:
         hint = f"did you mean `{ending[-1]}`?"
     return hint
+
+
+def _shape(label: str) -> str:
+    """A period label with its digits blanked: `2026-W41` and `2027-W01` share one."""
+    return "".join("9" if c.isdigit() else c for c in label)

@@ -278,6 +278,7 @@ class Project(Definitions):
             group=group,
             kind=kind,
             exclude=exclude,
+            groups=group_columns(self),
         )
 
     def scorecard(
@@ -429,10 +430,17 @@ def validate(project_file: Path | str, rows: int | None = 10_000) -> list[Issue]
     return by_location(issues)
 
 
+def group_columns(project: Definitions) -> set[str]:
+    """The columns an annotation may be scoped to: any the project's data can be grouped
+    by (the exports' own, and what the roster and the queues attribute)."""
+    from tpmkit.data.schema import available_columns
+
+    return {c for columns in available_columns(project).values() for c in columns}
+
+
 def _annotation_issues(project: Definitions) -> list[Issue]:
     """The located problems of the project's annotations file (docs/annotations.md)."""
     from tpmkit.annotations import read
-    from tpmkit.annotations.add import group_columns
     from tpmkit.errors import TpmkitError
 
     try:

@@ -26,14 +26,6 @@ def _when(parameter: str, given: When | None) -> dt.date | dt.datetime | None:
         raise UsageError(f"annotation {parameter}: {exc}") from None
 
 
-def group_columns(project: Definitions) -> set[str]:
-    """The columns an annotation may be scoped to: any the project's data can be grouped
-    by (the exports' own, and what the roster and the queues attribute)."""
-    from tpmkit.data.schema import available_columns
-
-    return {c for columns in available_columns(project).values() for c in columns}
-
-
 def annotate(
     project: Definitions,
     text: str,
@@ -44,6 +36,7 @@ def annotate(
     group: Mapping[str, str] | None = None,
     kind: str | None = None,
     exclude: bool = False,
+    groups: set[str] | None = None,
 ) -> Annotation:
     """Append a note to the project's annotations file (created with its header) and
     return it; a date-only `start` without `end` is that whole day, a date-only `end`
@@ -64,8 +57,8 @@ def annotate(
     column, value = pairs[0] if pairs else (None, None)
     if column is not None and (not str(column).strip() or not str(value).strip()):
         raise UsageError("annotation group: give a column and a value, e.g. team=Berlin Tech")
-    known = group_columns(project)
-    if column is not None and column not in known:
+    known = groups or set()
+    if column is not None and groups is not None and column not in known:
         hint = did_you_mean(str(column), known) or GROUP_HINT
         raise UsageError(f"annotation group: no column `{column}` to group the data by; {hint}")
     try:

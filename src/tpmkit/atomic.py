@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +12,13 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path; on success it replaces `target`, on failure it is removed."""
+    """Yield a temporary path; on success it replaces `target`, on failure it is removed.
+    A target that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is
+    written through instead: renaming over it would replace the device itself."""
+    if target.exists() and not target.is_file() and not target.is_dir():
+        with _written_through(target) as tmp_path:
+            yield tmp_path
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -28,6 +35,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def _written_through(target: Path) -> Iterator[Path]:
+    """A temporary file (in the temporary directory, not beside a device) whose bytes are
+    copied into `target` on success."""
+    fd, tmp = tempfile.mkstemp(prefix="tpmkit-", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as source, open(target, "wb") as sink:
+            shutil.copyfileobj(source, sink)
+    finally:
+        tmp_path.unlink(missing_ok=True)
 
 
 def write_text(target: Path, text: str) -> None:

@@ -73,3 +73,15 @@ def test_a_label_gives_its_period(label, grain, start, end):
 )
 def test_what_is_not_a_label_of_the_grain_is_none(label, grain):
     assert period_of(label, grain, TZ) is None
+
+
+def test_a_lag_is_elapsed_time_across_dst():
+    # Thu 2 Apr 2026 00:30 CEST less 10 days (240 h) is Sun 22 Mar 23:30 CET (spring DST
+    # came between): day 22 Mar has not had its 10 days yet, so 21 Mar is the latest day.
+    # Subtracting in wall-clock time gave 23 Mar 00:30 and judged 22 Mar (review).
+    lag = dt.timedelta(days=10)
+    assert latest_complete(at(2026, 4, 2, 0, 30), "day", TZ, lag).label == "2026-03-21"
+    assert latest_complete(at(2026, 4, 2, 1, 30), "day", TZ, lag).label == "2026-03-22"
+    # a naive run time is local to the project's zone, with the same rule
+    naive = dt.datetime(2026, 4, 2, 0, 30)
+    assert latest_complete(naive, "day", TZ, lag).label == "2026-03-21"

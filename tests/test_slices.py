@@ -85,3 +85,36 @@ def test_the_example_gives_the_same_records_sliced(monkeypatch):
     cut = loaded.evaluate(["fcr_repeat"], **options).records
     assert_frame_equal(whole, cut)
     assert whole.filter(pl.col("value").is_not_null()).height > 20
+
+
+# Spring DST in Berlin: Sun 2026-03-29 02:00 -> 03:00. K1 calls Sun 22 Mar 23:30 CET and
+# again Thu 2 Apr 00:15 CEST: 9 days 23 h 45 min later (elapsed), inside a 10-day window.
+DST_CALLS = """\
+contact_id,offered_at,agent_id,customer_id,answered,wait_seconds
+k1,2026-03-22 23:30:00,a1,K1,Y,5
+k2,2026-04-02 00:15:00,a1,K1,Y,5
+f1,2026-03-20 10:00:00,a1,F1,Y,5
+f2,2026-04-20 10:00:00,a1,F2,Y,5
+"""
+DST_FCR = (
+    "id: fcr\nname: FCR\nunit: percent\ndirection: higher_is_better\ndataset: calls\n"
+    "compute: {kind: no_repeat_within, where: answered, key: customer_id, window_days: 10}\n"
+)
+
+
+def test_a_slice_reaches_its_window_in_elapsed_time_across_spring_dst(make, monkeypatch):
+    # the slice of W12 (16-22 Mar) keeps rows up to its end + 10 days; added to a zoned
+    # datetime that was wall-clock time, an hour short across the spring change, so k2 was
+    # cut off and k1 counted as resolved (review, 2026-12-01)
+    path = make.project(
+        PROJECT.replace("[builtin]", "[metrics/]"),
+        metrics={"fcr": DST_FCR},
+        files={"calls.csv": DST_CALLS},
+    )
+    whole = by_key(evaluate_records(path, ["fcr"], period="week", cache=False))
+    monkeypatch.setattr(slices, "SLICE_ROWS", 1)  # a slice a week
+    cut = by_key(evaluate_records(path, ["fcr"], period="week", cache=False))
+    week12 = cut[("fcr", "2026-W12")]
+    # by hand: f1 (no repeat) resolved, k1 repeated by k2 within 10 days: 1 of 2
+    assert (week12["numerator"], week12["denominator"], week12["value"]) == (1.0, 2.0, 50.0)
+    assert cut == whole

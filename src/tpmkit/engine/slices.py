@@ -74,7 +74,10 @@ def sliced(
         # the slice's rows, with those a repeat window reaches after it
         keep = instant >= _midnight(a, timezone)
         if b is not None:
-            keep = keep & (instant <= _midnight(b, timezone) + ahead)
+            # the window is elapsed time: add it in UTC (a zoned datetime adds wall-clock
+            # time, an hour short across the spring change)
+            end = _midnight(b, timezone)
+            keep = keep & (instant <= (end.astimezone(dt.UTC) + ahead).astimezone(end.tzinfo))
         rows_of = frame.filter(keep).with_columns(pl.lit(latest).alias(HORIZON))
         own = _within(window, a, b)
         if own is None:

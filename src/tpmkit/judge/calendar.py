@@ -56,8 +56,11 @@ def latest_complete(
     moment: dt.datetime, grain: str, timezone: str, lag: dt.timedelta = dt.timedelta(0)
 ) -> Period:
     """The last period that has ended, and whose `lag` (a repeat-contact window) has passed,
-    by `moment`: the one before the period `moment - lag` falls in."""
-    return earlier(containing(moment - lag, grain, timezone), grain, timezone)
+    by `moment`: the one before the period `moment - lag` falls in (`lag` is elapsed time,
+    taken in UTC: a zoned datetime would subtract wall-clock time across a DST change)."""
+    local = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    since = local.astimezone(dt.UTC) - lag
+    return earlier(containing(since, grain, timezone), grain, timezone)
 
 
 def period_of(label: str, grain: str, timezone: str) -> Period | None:

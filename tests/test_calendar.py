@@ -85,3 +85,11 @@ def test_a_lag_is_elapsed_time_across_dst():
     # a naive run time is local to the project's zone, with the same rule
     naive = dt.datetime(2026, 4, 2, 0, 30)
     assert latest_complete(naive, "day", TZ, lag).label == "2026-03-21"
+
+
+def test_the_gate_adds_a_window_in_elapsed_time():
+    from tpmkit.judge.gate import _after
+
+    # 22 Mar 00:00 CET + 240 h = 1 Apr 01:00 CEST (spring DST came between)
+    end = _after(at(2026, 3, 22), dt.timedelta(days=10))
+    assert end == at(2026, 4, 1, 1) and end - at(2026, 3, 22) == dt.timedelta(hours=240)

@@ -281,9 +281,11 @@ def judged_periods(
             str(p["period"])
             for p in periods
             if p["period_end"] is not None
-            and p["period_end"] + lag <= moment
+            and _after(p["period_end"], lag) <= moment
             and reach is not None
-            and (p["period_end"].astimezone(zone) + lag - dt.timedelta(microseconds=1)).date()
+            and (
+                _after(p["period_end"], lag).astimezone(zone) - dt.timedelta(microseconds=1)
+            ).date()
             <= reach
         ]
         return complete[-1] if complete else None
@@ -425,3 +427,9 @@ def _verdict(
         projected,
         record.get("control_signal"),
     )
+
+
+def _after(moment: dt.datetime, lag: dt.timedelta) -> dt.datetime:
+    """`moment` plus `lag` of elapsed time (in UTC: a zoned datetime adds wall-clock time,
+    an hour off across a DST change)."""
+    return moment.astimezone(dt.UTC) + lag if moment.tzinfo else moment + lag

@@ -121,6 +121,7 @@ def finish_records(
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
     if head is not None and first is not None:
         again = _finished_whole(metrics, everything, session, aliases)
+        records = _without_context(records, again, first)
         records = _stitch(head, records, metrics, again, first)
     session.keep_finished(key_, records)
     return _last(records, request)
@@ -171,15 +172,22 @@ def _through_formulas(
     )
 
 
+def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.DataFrame:
+    """The records to keep of those finished now: those from `first` on, and every record
+    of the metrics finished whole. The context before `first` (often more than half of
+    them) is the last run's too: a copy without it frees that memory before those are read."""
+    whole = pl.Series(sorted(again), dtype=pl.String).implode()
+    return records.filter(pl.col("metric").is_in(whole) | (pl.col(START).dt.epoch("us") >= first))
+
+
 def _stitch(
     head: pl.LazyFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
 ) -> pl.DataFrame:
-    """Per metric, in the metrics' order: the last run's records before `first`, then the
-    new ones. Both are ordered by metric, then period and group, so each metric's records
-    are one run of rows and those before `first` a prefix of it: only those prefixes are
-    read from `head`, and the result is slices of the two, put together without sorting
-    or copying."""
-    moment = pl.Series([first], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    """Per metric, in the metrics' order: the last run's records before `first` (none for
+    the metrics in `again`), then the new ones (`tail`, without its context). Both are
+    ordered by metric, then period and group, so each metric's records are one run of
+    rows: only the rows wanted are read from `head`, and the result is slices of the two,
+    put together without sorting or copying."""
     kept = pl.Series([s.id for s in metrics if s.id not in again], dtype=pl.String)
     before = pl.col(START).dt.epoch("us") < first
     olds = _runs(
@@ -191,9 +199,7 @@ def _stitch(
         if spec.id in olds:
             parts.append(olds[spec.id])
         if spec.id in news:
-            part = news[spec.id]
-            cut = 0 if spec.id in again else _before(part, moment)
-            parts.append(part.slice(cut))
+            parts.append(news[spec.id])
     if not parts:
         return tail.clear()
     return pl.concat(parts, how="vertical_relaxed", rechunk=False)
@@ -210,13 +216,6 @@ def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
         out[str(metric)] = records.slice(offset, length)
         offset += length
     return out
-
-
-def _before(records: pl.DataFrame, moment: pl.Series) -> int:
-    """How many of one metric's records (ordered by period) start before `moment`."""
-    starts = records.get_column(START)
-    at = moment.dt.convert_time_zone(str(starts.dtype.time_zone))  # type: ignore[attr-defined]
-    return int(starts.search_sorted(at.item(), side="left"))
 
 
 def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:

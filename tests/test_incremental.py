@@ -350,3 +350,36 @@ def test_a_lost_chunk_is_a_miss_not_a_wrong_number(weekly):
     got = run(weekly, steps=steps)
     assert not any(s.startswith("records cache: reading") for s in steps)  # all files read
     same_records(got.records, run(weekly, cache=False).records)
+
+
+def test_unreadable_finished_records_are_a_miss_not_a_wrong_number(weekly):
+    """The last run's finished records are read late, after the cells are finished: when
+    they cannot be read then, every record is finished from the cells instead."""
+    run(weekly)
+    add(weekly, *NEW_WEEK)
+    (finished,) = cache_folder(weekly).glob("*/finished/*.parquet")
+    finished.write_bytes(b"not parquet at all")
+    steps: list[str] = []
+    got = run(weekly, steps=steps)
+    assert "records cache: reading 3 of 4 files of calls" in steps  # the cells still served
+    same_records(got.records, run(weekly, cache=False).records)
+    assert not list(cache_folder(weekly).glob("*/finished/.*"))  # no hold left behind
+    (again,) = cache_folder(weekly).glob("*/finished/*.parquet")  # replaced, readable
+    assert pl.read_parquet(again).height == got.records.height
+
+
+def test_finished_records_deleted_after_the_state_was_read_are_still_read(tmp_path):
+    """A concurrent save deletes the finished records the state named; the run holds a
+    link to them from the moment it decides to use them, so it still reads them."""
+    from tpmkit.increment import store
+
+    folder = tmp_path / "context"
+    records = pl.DataFrame({"metric": ["a", "b"], "value": [1.0, 2.0]})
+    store.write_atomically(folder / "finished" / "r.parquet", records)
+    held = store.hold(folder, "r.parquet")
+    assert held is not None
+    (folder / "finished" / "r.parquet").unlink()  # the other run's clean-up
+    assert pl.read_parquet(held).equals(records)
+    store.release(held)
+    assert not list((folder / "finished").iterdir())
+    assert store.hold(folder, "r.parquet") is None  # gone before the hold: a miss

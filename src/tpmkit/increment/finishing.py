@@ -48,12 +48,17 @@ def key(
     )
 
 
+class Unreadable(Exception):
+    """The last run's finished records could not be read (the run finishes everything)."""
+
+
 def context(
-    head: pl.DataFrame, fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
+    head: pl.LazyFrame, fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
 ) -> set[int] | None:
     """The periods before the first recomputed one whose cached cells are finished again
     as context: for the groups with a recomputed cell, their series' first records and
-    the `HISTORY` records before it (from the last run's records); None: all."""
+    the `HISTORY` records before it (from the last run's records, of which only the keys
+    are read); None: all. Raises `Unreadable`."""
     first = session.first
     if first is None:
         return None
@@ -63,10 +68,11 @@ def context(
         for m, f in fresh.items()
         if m in session.cacheable
     ]
-    old = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
+    keys = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
     if by and tails:
         groups = pl.concat(tails, how="vertical_relaxed").unique()
-        old = old.join(groups, on=by, how="semi", nulls_equal=True)
+        keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True)
+    old = _collect(keys)
     if old.is_empty():
         return set()
     per_series = old.group_by(["metric", *by]).agg(
@@ -78,6 +84,14 @@ def context(
     return periods | set(per_series.get_column("__first").explode().unique().to_list())
 
 
+def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
+    """Read from the last run's records; `Unreadable` when they cannot be."""
+    try:
+        return frame.collect()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise Unreadable(str(exc)) from exc
+
+
 def finish_records(
     session: Session,
     cells: dict[str, pl.DataFrame],
@@ -87,13 +101,14 @@ def finish_records(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
-    head: pl.DataFrame | None,
+    head: pl.LazyFrame | None,
     key_: str,
 ) -> pl.DataFrame:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
     metrics, only the `context` periods and those from the first recomputed one: the
-    records before that period are `head`'s."""
+    records before that period are `head`'s, read only now (after the cells are finished
+    and dropped: `cells` is emptied) and only those rows. Raises `Unreadable`."""
     by = list(request.by)
     combine_formulas(cells, everything, by, aliases, unavailable)
     wanted = [cells[s.id] for s in metrics if s.id in cells]
@@ -102,8 +117,11 @@ def finish_records(
     whole = replace(request, last=None)
     first = session.first
     records = finish(wanted, metrics, whole, timezone, unavailable)
+    del wanted
+    cells.clear()  # finished (and staged by the caller): not held while `head` is read
     if head is not None and first is not None:
         again = _finished_whole(metrics, everything, session, aliases)
+        records = _without_context(records, again, first)
         records = _stitch(head, records, metrics, again, first)
     session.keep_finished(key_, records)
     return _last(records, request)
@@ -154,25 +172,34 @@ def _through_formulas(
     )
 
 
+def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.DataFrame:
+    """The records to keep of those finished now: those from `first` on, and every record
+    of the metrics finished whole. The context before `first` (often more than half of
+    them) is the last run's too: a copy without it frees that memory before those are read."""
+    whole = pl.Series(sorted(again), dtype=pl.String).implode()
+    return records.filter(pl.col("metric").is_in(whole) | (pl.col(START).dt.epoch("us") >= first))
+
+
 def _stitch(
-    head: pl.DataFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
+    head: pl.LazyFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
 ) -> pl.DataFrame:
-    """Per metric, in the metrics' order: the last run's records before `first`, then the
-    new ones. Both are ordered by metric, then period and group, so each metric's records
-    are one run of rows and those before `first` a prefix of it: the result is slices of
-    the two, put together without sorting or copying."""
-    moment = pl.Series([first], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    olds, news = _runs(head), _runs(tail)
+    """Per metric, in the metrics' order: the last run's records before `first` (none for
+    the metrics in `again`), then the new ones (`tail`, without its context). Both are
+    ordered by metric, then period and group, so each metric's records are one run of
+    rows: only the rows wanted are read from `head`, and the result is slices of the two,
+    put together without sorting or copying."""
+    kept = pl.Series([s.id for s in metrics if s.id not in again], dtype=pl.String)
+    before = pl.col(START).dt.epoch("us") < first
+    olds = _runs(
+        _collect(head.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
+    )
+    news = _runs(tail)
     parts = []
     for spec in metrics:
-        if spec.id not in again and spec.id in olds:
-            part = olds[spec.id]
-            cut = _before(part, moment)
-            parts.append(part.slice(0, cut).select(tail.columns))
+        if spec.id in olds:
+            parts.append(olds[spec.id])
         if spec.id in news:
-            part = news[spec.id]
-            cut = 0 if spec.id in again else _before(part, moment)
-            parts.append(part.slice(cut))
+            parts.append(news[spec.id])
     if not parts:
         return tail.clear()
     return pl.concat(parts, how="vertical_relaxed", rechunk=False)
@@ -189,13 +216,6 @@ def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
         out[str(metric)] = records.slice(offset, length)
         offset += length
     return out
-
-
-def _before(records: pl.DataFrame, moment: pl.Series) -> int:
-    """How many of one metric's records (ordered by period) start before `moment`."""
-    starts = records.get_column(START)
-    at = moment.dt.convert_time_zone(str(starts.dtype.time_zone))  # type: ignore[attr-defined]
-    return int(starts.search_sorted(at.item(), side="left"))
 
 
 def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:

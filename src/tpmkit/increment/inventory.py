@@ -177,7 +177,7 @@ def _store(
     if "__id" in frame.columns:
         ids = folder / f"{key}.ids.parquet"
         hashes = frame.select(pl.col("__id").drop_nulls())
-        write_atomically(ids, hashes, parquet=True)
+        write_atomically(ids, hashes)
     summary = FileSummary(
         key, frame.height, tuple(sorted(item.canonical)), spans, days, latest, ids
     )

@@ -37,10 +37,36 @@ def compute(
     cacheable = set(session.cacheable) & ids
     fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
     key = finishing.key(metrics, unavailable, aliases)
-    head = None
     plain = request.notes is None and not session.compacting
-    if plain and not finishing.mixed(metrics, everything, session, aliases):
-        head = session.finished(key)
+    stitch = plain and not finishing.mixed(metrics, everything, session, aliases)
+    args = (session, metrics, everything, inputs, whole_inputs, request, timezone, aliases)
+    try:
+        return _compute(*args, unavailable, fresh, key, stitch)
+    except finishing.Unreadable:  # the last run's records: finish every record instead
+        return _compute(*args, unavailable, fresh, key, False)
+    finally:
+        session.release()
+
+
+def _compute(
+    session: Session,
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+    fresh: dict[str, pl.DataFrame],
+    key: str,
+    stitch: bool,
+) -> pl.DataFrame:
+    """`compute` from the cells recomputed (`fresh`); with `stitch`, the records before
+    the first recomputed period are the last run's (if they were finished with `key`).
+    Raises `finishing.Unreadable` when those cannot be read."""
+    cacheable = set(session.cacheable) & {s.id for s in everything}
+    head = session.finished(key) if stitch else None
     by = list(request.by)
     periods = finishing.context(head, fresh, session, by) if head is not None else None
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
@@ -68,6 +94,7 @@ def compute(
         cells.update(
             compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
         )
+    session.stage(cells)
     records = finishing.finish_records(
         session,
         cells,
@@ -81,7 +108,7 @@ def compute(
         key,
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
-        session.save(cells)
+        session.save()
     return records
 
 

@@ -55,6 +55,8 @@ class Session:
     columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
     done: tuple[str, pl.DataFrame] | None = None  # this run's finished records, their key
     index: pl.DataFrame | None = None  # the cached cells to serve: metric, period, chunk
+    staged: tuple[dict[str, Any], pl.DataFrame | None] | None = None  # `stage`: state, cells
+    held: Path | None = None  # the hold on the last run's finished records (`finished`)
 
     @property
     def first(self) -> int | None:
@@ -93,15 +95,23 @@ class Session:
             self.cached[str(metric)] = frame.select([c for c in columns if c in frame.columns])
         return True
 
-    def finished(self, key: str) -> pl.DataFrame | None:
-        """The last run's finished records when they were finished with `key`."""
+    def finished(self, key: str) -> pl.LazyFrame | None:
+        """The last run's finished records when they were finished with `key`, as a lazy
+        scan (read late and only in part: the run would otherwise hold them all while it
+        computes); `release` when done. Reading them may fail (a corrupt file)."""
         entry = self.state.get("finished") or {}
-        if entry.get("key") != key:
+        if entry.get("key") != key or not isinstance(entry.get("file"), str):
             return None
-        try:
-            return pl.read_ipc(self.folder / "finished" / str(entry["file"]))
-        except (OSError, KeyError, pl.exceptions.PolarsError):
-            return None
+        self.release()
+        self.held = store.hold(self.folder, entry["file"])
+        # Parquet (not Arrow IPC): read back in under half the memory. An `.arrow` file of
+        # an older tpmkit fails to read as Parquet: everything is finished, and replaced
+        return pl.scan_parquet(self.held) if self.held is not None else None
+
+    def release(self) -> None:
+        """Drop the hold on the last run's finished records."""
+        store.release(self.held)
+        self.held = None
 
     def keep_finished(self, key: str, records: pl.DataFrame) -> None:
         """Store these finished records with the state (`save`)."""
@@ -155,10 +165,12 @@ class Session:
                 old = old.select([c for c in fresh.columns if c in old.columns])
                 fresh = pl.concat([fresh, old], how="diagonal_relaxed").select(fresh.columns)
             out[metric] = fresh
+        self.cached = {}  # now in `out`: not held twice
         return out
 
-    def save(self, cells: Mapping[str, pl.DataFrame]) -> None:
-        """Store the cells of the closed periods recomputed now, and the new state."""
+    def stage(self, cells: Mapping[str, pl.DataFrame]) -> None:
+        """Prepare the state to save and the cells it stores (those of the closed periods
+        recomputed now), so that `cells` can be dropped before the records are stitched."""
         state: dict[str, Any] = {
             "datasets": dict(self.state.get("datasets", {})),
             "metrics": {},
@@ -199,4 +211,9 @@ class Session:
                 "periods": served,
             }
         chunk = pl.concat(fresh, how="diagonal_relaxed") if fresh else None
-        store.save(self.folder, state, chunk, self.done)
+        self.staged = (state, chunk)
+
+    def save(self) -> None:
+        """Store the `stage`d cells and state, and the finished records kept."""
+        if self.staged is not None:
+            store.save(self.folder, *self.staged, self.done)

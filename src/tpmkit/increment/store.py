@@ -8,7 +8,9 @@ and renamed into place, and a new state is published by renaming `state.json` ov
 one, under an exclusive lock (`lock`), so two runs saving at once take turns; chunks no
 state names any more are deleted under the same lock. A reader takes the state and its
 chunks without the lock: a chunk deleted under it (a concurrent save) or unreadable is a
-miss — the run computes everything afresh — never a wrong number."""
+miss — the run computes everything afresh — never a wrong number. The last run's finished
+records are read lazily, late in the run (`hold`): a hard link taken first keeps them
+readable even if a concurrent save deletes them in between."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,18 +28,16 @@ import polars as pl
 
 FORMAT = 1  # bump when the layout of the state or a chunk changes
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
+STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
 
 
-def write_atomically(target: Path, content: bytes | pl.DataFrame, parquet: bool = False) -> None:
-    """Write `content` (bytes, or a frame: as Parquet, or as Arrow IPC — faster to write
-    and read back whole — when the name ends in `.arrow`) to `target` through a unique
+def write_atomically(target: Path, content: bytes | pl.DataFrame) -> None:
+    """Write `content` (bytes, or a frame: as Parquet) to `target` through a unique
     temporary file renamed into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        if isinstance(content, pl.DataFrame) and target.suffix == ".arrow":
-            content.write_ipc(temporary, compression="lz4")
-        elif isinstance(content, pl.DataFrame):
+        if isinstance(content, pl.DataFrame):
             content.write_parquet(temporary)
         else:
             temporary.write_bytes(content)
@@ -88,6 +89,24 @@ def read_chunks(folder: Path, wanted: pl.DataFrame) -> pl.DataFrame | None:
     return pl.concat(parts, how="diagonal_relaxed")
 
 
+def hold(folder: Path, name: str) -> Path | None:
+    """A private hard link to the finished records `name` (None: gone or unlinkable),
+    for `release` once read."""
+    source = folder / "finished" / name
+    held = source.with_name(f".{name}.{uuid.uuid4().hex}.held")
+    try:
+        os.link(source, held)
+    except OSError:
+        return None
+    return held
+
+
+def release(held: Path | None) -> None:
+    """Drop a `hold`."""
+    if held is not None:
+        held.unlink(missing_ok=True)
+
+
 def save(
     folder: Path,
     state: dict[str, Any],
@@ -99,12 +118,12 @@ def save(
     Errors writing the cache are the caller's to report."""
     with locked(folder):
         if finished is not None:
-            name = f"{uuid.uuid4().hex}.arrow"
+            name = f"{uuid.uuid4().hex}.parquet"
             write_atomically(folder / "finished" / name, finished[1])
             state["finished"] = {"key": finished[0], "file": name}
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "chunks" / name, chunk, parquet=True)
+            write_atomically(folder / "chunks" / name, chunk)
             for entry in state["metrics"].values():
                 entry["periods"] = {
                     at: (name if served == "" else served)
@@ -124,9 +143,13 @@ def save(
             if old.name not in named:
                 old.unlink(missing_ok=True)
         kept = (state.get("finished") or {}).get("file")
-        for old in (folder / "finished").glob("*.arrow"):
-            if old.name != kept:
+        for old in (folder / "finished").glob("*.*"):
+            if old.name != kept and old.suffix in (".parquet", ".arrow"):
                 old.unlink(missing_ok=True)
+        for old in (folder / "finished").glob(".*.held"):
+            with contextlib.suppress(OSError):
+                if time.time() - old.stat().st_mtime > STALE_HOLD:
+                    old.unlink()
 
 
 def chunk_count(state: dict[str, Any]) -> int:

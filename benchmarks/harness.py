@@ -112,13 +112,20 @@ def measure(command: list[str]) -> tuple[float, float]:
 def tpmkit_command(
     layout: Layout, fmt: str, output: Path, cache: Path | None, engine: str = "polars"
 ) -> list[str]:
+    return evaluate_command(layout.project(fmt), output, cache, "agent_id", engine)
+
+
+def evaluate_command(
+    project: Path, output: Path, cache: Path | None, by: str, engine: str = "polars"
+) -> list[str]:
+    """`tpmkit evaluate` of the whole catalogue by `by` × ISO week, records to `output`."""
     command = [
         str(Path(sys.executable).with_name("tpmkit")),
         "evaluate",
         "-p",
-        str(layout.project(fmt)),
+        str(project),
         "--by",
-        "agent_id",
+        by,
         "--period",
         "week",
         "--format",

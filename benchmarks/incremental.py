@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks.data import TIMEZONE, example_frames, scaled
-from benchmarks.harness import disagreements, machine
+from benchmarks.harness import disagreements, evaluate_command, machine
 
 # a small launcher (as benchmarks/rss.py) that also reports the command's CPU time: on a
 # machine shared with other jobs, wall time waits for a core, CPU time does not
@@ -136,25 +136,6 @@ def generate(folder: Path, calls: int) -> Path:
     return folder
 
 
-def _command(project: Path, output: Path, cache: Path | None, by: str) -> list[str]:
-    command = [
-        str(Path(sys.executable).with_name("tpmkit")),
-        "evaluate",
-        "-p",
-        str(project),
-        "--by",
-        by,
-        "--period",
-        "week",
-        "--format",
-        "parquet",
-        "--output",
-        str(output),
-        "--quiet",
-    ]
-    return [*command, "--cache-dir", str(cache)] if cache else [*command, "--no-cache"]
-
-
 def _last_week(folder: Path) -> list[Path]:
     last = sorted((folder / "calls").glob("*.parquet"))[-1].name
     return [folder / name / last for name in TIME if (folder / name / last).exists()]
@@ -178,7 +159,7 @@ def run(folder: Path, calls: int, repeat: int, by: str) -> dict[str, object]:
         held = work / "held"
         held.mkdir()
         for _ in range(repeat):
-            wall, cpu, rss = measure(_command(project, work / "full.parquet", None, by))
+            wall, cpu, rss = measure(evaluate_command(project, work / "full.parquet", None, by))
             timings["full"].append(wall)
             cpus["full"].append(cpu)
             peaks["full"] = max(peaks["full"], rss)
@@ -200,7 +181,7 @@ def run(folder: Path, calls: int, repeat: int, by: str) -> dict[str, object]:
                         for path in new:
                             shutil.copy2(held / f"{path.parent.name}-{path.name}", path)
                     wall, cpu, rss = measure(
-                        _command(project, work / f"{output}.parquet", cache, by)
+                        evaluate_command(project, work / f"{output}.parquet", cache, by)
                     )
                     timings[step].append(wall)
                     cpus[step].append(cpu)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,31 +191,43 @@ def _replicate(frame: pl.DataFrame, count: int, name: str) -> pl.LazyFrame:
     return out.with_columns(pl.col("_i").cast(pl.Int64), pl.col("_r").cast(pl.Int64))
 
 
-def scaled(frames: dict[str, pl.DataFrame], replicas: int) -> dict[str, pl.LazyFrame]:
-    """The example grown to `replicas` copies (see the module docstring)."""
-    copies = math.ceil(replicas / REPLICAS_PER_AGENT_COPY)
-    calls = _replicate(frames["calls"], replicas, "calls").with_columns(
-        _suffix("contact_id"),
-        _suffix("customer_id"),
-        _suffix("agent_id", "_c", 4),
-        *_shift(["offered_at"]),
-        pl.col("wait_seconds") + _noise(1, 7),
-        pl.col("talk_seconds") + _noise(2, 41),
-        pl.col("acw_seconds") + _noise(3, 13),
-    )
-    tickets = _replicate(frames["tickets"], replicas, "tickets").with_columns(
-        _suffix("ticket_id"),
-        _suffix("customer_id"),
-        _suffix("agent_id", "_c", 4),
-        *_shift(["created_at", "first_response_at", "resolved_at", "due_at"]),
-    )
-    qa = _replicate(frames["qa"], replicas, "qa").with_columns(
+def _varied(name: str, shift: Callable[[list[str]], list[pl.Expr]]) -> list[pl.Expr]:
+    """How a replica of a call, ticket or QA evaluation differs from the example's row:
+    ids and customers suffixed by the replica, the agent by its copy (`_c`), times moved
+    by `shift`, durations given noise."""
+    if name == "calls":
+        return [
+            _suffix("contact_id"),
+            _suffix("customer_id"),
+            _suffix("agent_id", "_c", 4),
+            *shift(["offered_at"]),
+            pl.col("wait_seconds") + _noise(1, 7),
+            pl.col("talk_seconds") + _noise(2, 41),
+            pl.col("acw_seconds") + _noise(3, 13),
+        ]
+    if name == "tickets":
+        return [
+            _suffix("ticket_id"),
+            _suffix("customer_id"),
+            _suffix("agent_id", "_c", 4),
+            *shift(["created_at", "first_response_at", "resolved_at", "due_at"]),
+        ]
+    return [
         _suffix("evaluation_id"),
         _suffix("contact_id"),
         _suffix("calibration_id"),
         _suffix("agent_id", "_c", 4),
         _suffix("evaluator_id", "_c", 4),
-        *_shift(["evaluated_at", "interaction_at"]),
+        *shift(["evaluated_at", "interaction_at"]),
+    ]
+
+
+def scaled(frames: dict[str, pl.DataFrame], replicas: int) -> dict[str, pl.LazyFrame]:
+    """The example grown to `replicas` copies (see the module docstring)."""
+    copies = math.ceil(replicas / REPLICAS_PER_AGENT_COPY)
+    calls, tickets, qa = (
+        _replicate(frames[name], replicas, name).with_columns(_varied(name, _shift))
+        for name in ("calls", "tickets", "qa")
     )
     schedule = _replicate(frames["schedule"], copies, "schedule").with_columns(
         _suffix("agent_id", "_r", 4),
@@ -324,32 +337,8 @@ def fixed_roster(
         pl.col("_i").cast(pl.Int64), pl.col("_r").cast(pl.Int64)
     )
     frame = frame.with_columns(copy.alias("_c"))
-    if name == "calls":
-        frame = frame.with_columns(
-            _suffix("contact_id"),
-            _suffix("customer_id"),
-            _suffix("agent_id", "_c", 4),
-            *shifted(["offered_at"]),
-            pl.col("wait_seconds") + _noise(1, 7),
-            pl.col("talk_seconds") + _noise(2, 41),
-            pl.col("acw_seconds") + _noise(3, 13),
-        )
-    elif name == "tickets":
-        frame = frame.with_columns(
-            _suffix("ticket_id"),
-            _suffix("customer_id"),
-            _suffix("agent_id", "_c", 4),
-            *shifted(["created_at", "first_response_at", "resolved_at", "due_at"]),
-        )
-    elif name == "qa":
-        frame = frame.with_columns(
-            _suffix("evaluation_id"),
-            _suffix("contact_id"),
-            _suffix("calibration_id"),
-            _suffix("agent_id", "_c", 4),
-            _suffix("evaluator_id", "_c", 4),
-            *shifted(["evaluated_at", "interaction_at"]),
-        )
+    if name in ("calls", "tickets", "qa"):
+        frame = frame.with_columns(_varied(name, shifted))
     elif name == "schedule":  # one row per agent per day: every agent copy in every block
         days = pl.duration(days=block * BLOCK_WEEKS * 7)
         frame = frame.with_columns((pl.col("_r") // blocks).alias("_c")).with_columns(

@@ -26,24 +26,20 @@ from typing import Any
 
 import polars as pl
 
+from tpmkit.atomic import atomic_path
+
 FORMAT = 1  # bump when the layout of the state or a chunk changes
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
 
 
 def write_atomically(target: Path, content: bytes | pl.DataFrame) -> None:
-    """Write `content` (bytes, or a frame: as Parquet) to `target` through a unique
-    temporary file renamed into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    """Write `content` (bytes, or a frame: as Parquet) to `target` atomically."""
+    with atomic_path(target) as temporary:
         if isinstance(content, pl.DataFrame):
             content.write_parquet(temporary)
         else:
             temporary.write_bytes(content)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

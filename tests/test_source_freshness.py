@@ -674,4 +674,6 @@ def test_report_now_sets_the_period_and_names_the_missing_export(make, tmp_path)
         "(usually 210 rows a week)" in late
     )
     bad = runner.invoke(app, ["report", "-p", str(project), "-o", str(out), "--now", "soon"])
-    assert bad.exit_code == 2 and "now soon: not a date or time" in bad.output
+    assert (
+        bad.exit_code == 2 and "error: --now soon: not a date or time" in bad.output
+    )  # the flag, named

@@ -46,7 +46,7 @@ FLAGS: list[tuple[str, str]] = [
     (r"^give either last or start/end, not both", "give either --last or --from/--to, not both"),
     (r"^(last|cadence) must", r"--\1 must"),
     (r"^fail_on must", "--fail-on must"),
-    (r"^(by|at|agent|vs|coach) (\S+): ", r"--\1 \2: "),
+    (r"^(by|at|agent|vs|coach|now) (\S+): ", r"--\1 \2: "),
     (r"^metric (\S+): a coaching effect", r"--metric \1: a coaching effect"),
     (r"^window must", "--window must"),
     (r"choose other periods with at and vs", "choose other periods with --at and --vs"),

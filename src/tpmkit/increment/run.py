@@ -5,17 +5,27 @@ finished (`finishing`) and the state saved."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
 from tpmkit.engine.compute import Input, Request, compute_cells
 from tpmkit.engine.kinds import kind_of
-from tpmkit.increment import finishing, reach
+from tpmkit.increment import finishing, parts, reach
 from tpmkit.increment.session import Session
 from tpmkit.planning import ReadPlan
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
+
+
+class WholeInputs(Protocol):
+    """Reads datasets from every file (or, `paths`, from these files), attributed."""
+
+    def __call__(
+        self, names: set[str], every: bool, paths: Mapping[str, list[Path]] | None
+    ) -> dict[str, Input]: ...
 
 
 def compute(
@@ -23,7 +33,7 @@ def compute(
     metrics: list[MetricSpec],
     everything: list[MetricSpec],
     inputs: Mapping[str, Input],
-    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
+    whole_inputs: WholeInputs,
     request: Request,
     timezone: str,
     aliases: Mapping[str, str],
@@ -53,7 +63,7 @@ def _compute(
     metrics: list[MetricSpec],
     everything: list[MetricSpec],
     inputs: Mapping[str, Input],
-    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
+    whole_inputs: WholeInputs,
     request: Request,
     timezone: str,
     aliases: Mapping[str, str],
@@ -72,7 +82,7 @@ def _compute(
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
         head = None
         partial = {n for n, p in session.parts.items() if p.partial}
-        given = {**inputs, **(whole_inputs(partial, True) if partial else {})}
+        given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
         session.reset(fresh)
     cells = session.merge(fresh)
@@ -82,10 +92,18 @@ def _compute(
         for i in whole
         if kind_of(next(s for s in everything if s.id == i).compute).plan != "metrics"
     }
+    by_parts = [s for s in everything if s.id in whole and parts.supported(s, session)]
+    if by_parts:  # from every file's parts: only the files without them are read
+
+        def read(paths: Mapping[str, list[Path]]) -> dict[str, Input]:
+            return whole_inputs(set(paths), False, paths)
+
+        cells.update(parts.cells(session, by_parts, inputs, read, request, timezone))
+        whole -= {s.id for s in by_parts}
     if whole:
         partial = {n for n, p in session.parts.items() if p.partial}
         datasets = {str(s.dataset) for s in everything if s.id in whole}
-        full = whole_inputs(datasets & partial, False) if datasets & partial else {}
+        full = whole_inputs(datasets & partial, False, None) if datasets & partial else {}
         given = {
             **_spans(session, inputs),
             **{n: i for n, i in inputs.items() if n not in partial},

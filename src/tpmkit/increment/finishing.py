@@ -53,7 +53,7 @@ class Unreadable(Exception):
 
 
 def context(
-    head: pl.LazyFrame, fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
+    heads: list[pl.LazyFrame], fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
 ) -> set[int] | None:
     """The periods before the first recomputed one whose cached cells are finished again
     as context: for the groups with a recomputed cell, their series' first records and
@@ -68,6 +68,7 @@ def context(
         for m, f in fresh.items()
         if m in session.cacheable
     ]
+    head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
     keys = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
     if by and tails:
         groups = pl.concat(tails, how="vertical_relaxed").unique()
@@ -101,7 +102,7 @@ def finish_records(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
-    head: pl.LazyFrame | None,
+    heads: list[pl.LazyFrame] | None,
     key_: str,
 ) -> pl.DataFrame:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
@@ -119,11 +120,14 @@ def finish_records(
     records = finish(wanted, metrics, whole, timezone, unavailable)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
-    if head is not None and first is not None:
-        again = _finished_whole(metrics, everything, session, aliases)
+    kept = kept_metrics(metrics, everything, session, aliases)
+    since = None
+    if heads is not None and first is not None:
+        again = {s.id for s in metrics} - kept
         records = _without_context(records, again, first)
-        records = _stitch(head, records, metrics, again, first)
-    session.keep_finished(key_, records)
+        records = _stitch(heads, records, metrics, again, first)
+        since = first
+    session.keep_finished(key_, records, since, kept)
     return _last(records, request)
 
 
@@ -138,6 +142,17 @@ def mixed(
     again = _finished_whole(metrics, everything, session, aliases)
     specs = {s.id: s for s in everything}
     return any(_through_formulas(m, specs, session, aliases, any) for m in again)
+
+
+def kept_metrics(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> set[str]:
+    """The metrics whose records before the first recomputed period are the last run's
+    (those not finished whole)."""
+    return {s.id for s in metrics} - _finished_whole(metrics, everything, session, aliases)
 
 
 def _finished_whole(
@@ -181,23 +196,30 @@ def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.D
 
 
 def _stitch(
-    head: pl.LazyFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
+    heads: list[pl.LazyFrame],
+    tail: pl.DataFrame,
+    metrics: list[MetricSpec],
+    again: set[str],
+    first: int,
 ) -> pl.DataFrame:
     """Per metric, in the metrics' order: the last run's records before `first` (none for
-    the metrics in `again`), then the new ones (`tail`, without its context). Both are
-    ordered by metric, then period and group, so each metric's records are one run of
-    rows: only the rows wanted are read from `head`, and the result is slices of the two,
-    put together without sorting or copying."""
+    the metrics in `again`), segment by segment, then the new ones (`tail`, without its
+    context). All are ordered by metric, then period and group, and the segments follow
+    each other in time, so each metric's records are runs of rows: only the rows wanted
+    are read from `heads`, and the result is slices of them, put together without sorting
+    or copying."""
     kept = pl.Series([s.id for s in metrics if s.id not in again], dtype=pl.String)
     before = pl.col(START).dt.epoch("us") < first
-    olds = _runs(
-        _collect(head.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
-    )
+    olds = [
+        _runs(
+            _collect(h.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
+        )
+        for h in heads
+    ]
     news = _runs(tail)
     parts = []
     for spec in metrics:
-        if spec.id in olds:
-            parts.append(olds[spec.id])
+        parts += [old[spec.id] for old in olds if spec.id in old]
         if spec.id in news:
             parts.append(news[spec.id])
     if not parts:

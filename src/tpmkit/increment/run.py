@@ -76,7 +76,8 @@ def _compute(
     the first recomputed period are the last run's (if they were finished with `key`).
     Raises `finishing.Unreadable` when those cannot be read."""
     cacheable = set(session.cacheable) & {s.id for s in everything}
-    head = session.finished(key) if stitch else None
+    kept = finishing.kept_metrics(metrics, everything, session, aliases)
+    head = session.finished(key, kept) if stitch else None
     by = list(request.by)
     periods = finishing.context(head, fresh, session, by) if head is not None else None
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything

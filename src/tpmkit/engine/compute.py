@@ -365,9 +365,11 @@ def finish(
     request: Request,
     timezone: str,
     unavailable: Mapping[str, str],
+    limits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend to the cells of
-    each metric (one frame a metric); the records in metric, period and group order."""
+    each metric (one frame a metric); the records in metric, period and group order.
+    `limits`: control limits given per series (`signals.add_signals`)."""
     everything = pl.concat(cells, how="diagonal_relaxed")
     bounds: tuple[object, object] | None = None
     if request.grain == "all":  # the span of the data, over all metrics
@@ -393,6 +395,7 @@ def finish(
             unavailable,
             bounds,
             origin,
+            limits,
         )
         for part in parts
     ]
@@ -407,6 +410,7 @@ def _finish_part(
     unavailable: Mapping[str, str],
     bounds: tuple[object, object] | None,
     origin: float | None,
+    limits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`finish` for the cells of some whole metrics."""
     by = list(request.by)
@@ -445,7 +449,7 @@ def _finish_part(
         trend.trend().alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
-    table = signals.add_signals(table, ["metric", *by], request.grain)
+    table = signals.add_signals(table, ["metric", *by], request.grain, limits)
     table = signals.quiet(table, list(status.cadence_reasons(metrics, request.grain)))
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them;

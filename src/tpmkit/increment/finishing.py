@@ -53,15 +53,21 @@ class Unreadable(Exception):
 
 
 def context(
-    heads: list[pl.LazyFrame], fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
-) -> set[int] | None:
+    heads: list[pl.LazyFrame],
+    fresh: Mapping[str, pl.DataFrame],
+    session: Session,
+    by: list[str],
+    kept: set[str],
+) -> tuple[set[int] | None, pl.DataFrame | None]:
     """The periods before the first recomputed one whose cached cells are finished again
-    as context: for the groups with a recomputed cell, their series' first records and
-    the `HISTORY` records before it (from the last run's records, of which only the keys
-    are read); None: all. Raises `Unreadable`."""
+    as context, for the groups with a recomputed cell: the `HISTORY` records before it,
+    and the first records of the series with fewer than `signals.CONTROL_WINDOW` before
+    it; with the control limits of the others, from their first records in the last
+    run's records (of which only the keys and values are read; only for the `kept`
+    metrics, those not finished whole). None: all. Raises `Unreadable`."""
     first = session.first
     if first is None:
-        return None
+        return None, None
     at = pl.col(START).dt.epoch("us")
     tails = [
         f.filter(at >= first).select(by) if by else f.filter(at >= first).select(pl.lit(1))
@@ -69,20 +75,41 @@ def context(
         if m in session.cacheable
     ]
     head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
-    keys = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
+    keys = head.select("metric", *by, at.alias("__at"), "value").filter(pl.col("__at") < first)
     if by and tails:
         groups = pl.concat(tails, how="vertical_relaxed").unique()
         keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True)
     old = _collect(keys)
     if old.is_empty():
-        return set()
-    per_series = old.group_by(["metric", *by]).agg(
+        return set(), None
+    series = ["metric", *by]
+    per_series = old.group_by(series).agg(
         pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
         pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
     )
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
     periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
-    return periods | set(per_series.get_column("__first").explode().unique().to_list())
+    # as `signals._control` computes them, over the series' first records in period order
+    opening = pl.col("__at").rank("ordinal").over(series) <= signals.CONTROL_WINDOW
+    limits = (
+        old.filter(opening)
+        .sort([*series, "__at"], nulls_last=True)
+        .group_by(series, maintain_order=True)
+        .agg(
+            pl.col("value").mean().alias("__mean"),
+            pl.col("value").std().alias("__sd"),
+            pl.col("value").count().alias("__count"),
+            pl.len().alias("__records"),
+        )
+    )
+    young = limits.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
+    firsts = per_series.join(young, on=series, how="semi", nulls_equal=True)
+    periods |= set(firsts.get_column("__first").explode().unique().drop_nulls().to_list())
+    mature = (pl.col("__records") >= signals.CONTROL_WINDOW) & pl.col("metric").is_in(
+        pl.Series(sorted(kept), dtype=pl.String).implode()
+    )
+    given = limits.filter(mature).drop("__records")
+    return periods, given
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -104,6 +131,7 @@ def finish_records(
     unavailable: dict[str, str],
     heads: list[pl.LazyFrame] | None,
     key_: str,
+    limits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
@@ -117,7 +145,7 @@ def finish_records(
         return empty_records(by, timezone)
     whole = replace(request, last=None)
     first = session.first
-    records = finish(wanted, metrics, whole, timezone, unavailable)
+    records = finish(wanted, metrics, whole, timezone, unavailable, limits)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
     kept = kept_metrics(metrics, everything, session, aliases)

@@ -79,9 +79,9 @@ def _compute(
     kept = finishing.kept_metrics(metrics, everything, session, aliases)
     head = session.finished(key, kept) if stitch else None
     by = list(request.by)
-    periods = finishing.context(head, fresh, session, by) if head is not None else None
+    periods, limits = finishing.context(head, fresh, session, by, kept) if head else (None, None)
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
-        head = None
+        head, limits = None, None
         partial = {n for n, p in session.parts.items() if p.partial}
         given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
@@ -125,6 +125,7 @@ def _compute(
         dict(unavailable),
         head,
         key,
+        limits,
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()

@@ -13,7 +13,7 @@ import pytest
 
 from test_incremental import HEADER, METRICS, same_records
 from tpmkit import project as api
-from tpmkit.engine import signals
+from tpmkit.engine import signals, trend
 from tpmkit.increment import finishing
 
 START = dt.datetime(2026, 1, 5, 9)  # Monday of 2026-W02
@@ -28,6 +28,8 @@ def week_rows(week: int) -> str:
         at = START + dt.timedelta(weeks=week, hours=i * 11)
         wait = 40 if week >= 12 else 20 + 2 * (week % 3)
         rows.append(f"a{week}-{i},{at:%Y-%m-%d %H:%M:%S},K{week}{i},Y,{wait},A\n")
+        if i < 3:  # queue C: 10, 10, 11 every week, a mean of 31/3 (not exact in binary)
+            rows.append(f"c{week}-{i},{at:%Y-%m-%d %H:%M:%S},M{week}{i},Y,{10 + i // 2},C\n")
         if week >= 10:
             rows.append(f"b{week}-{i},{at:%Y-%m-%d %H:%M:%S},L{week}{i},Y,{30 + week % 2},B\n")
     return "".join(rows)
@@ -84,3 +86,23 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
         .to_list()
     )
     assert weeks == [f"2026-W{w:02d}" for w in range(7, 14)]
+
+
+def test_the_trend_positions_are_the_full_runs(history, monkeypatch):
+    """The least-squares fit counts periods from the first record's: with fewer records
+    finished, that origin must still be the full run's (else the fitted slopes differ in
+    their last bits — 0 against 3e-14 for a flat series at 10 M calls)."""
+    run(history)
+    given: list[float | None] = []
+    real = finishing.finish
+
+    def spy(*args, **kwargs):
+        given.append(args[6] if len(args) > 6 else kwargs.get("origin"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(finishing, "finish", spy)
+    (history.parent / "calls/13.csv").write_text(HEAD + week_rows(13))
+    ours = run(history)
+    full = run(history, cache=False)
+    assert given == [trend.origin(full, "week")]
+    assert ours.get_column("slope").equals(full.get_column("slope"))

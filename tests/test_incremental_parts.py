@@ -100,7 +100,12 @@ def add(project: Path, name: str, rows: str, header: str) -> None:
     (project.parent / name).write_text(header + rows)
 
 
-def test_a_cohort_proficient_in_the_new_week_and_a_ticket_resolved_in_it(weekly):
+def test_a_cohort_proficient_in_the_new_week_and_a_ticket_resolved_in_it(weekly, monkeypatch):
+    from tpmkit.increment import finishing
+
+    found: list[set[str]] = []
+    real = finishing.stable
+    monkeypatch.setattr(finishing, "stable", lambda *a: found.append(real(*a)) or found[-1])
     first = values(run(weekly))
     # W10 cohort: n2 proficient in W10 (100 <= 200), done 9 March: 6/7 weeks; n1 and n3
     # censored at the end of W12: 2 of 3 censored, so no value
@@ -124,6 +129,10 @@ def test_a_cohort_proficient_in_the_new_week_and_a_ticket_resolved_in_it(weekly)
     # horizon 31 March: W13 is t2, t4, t5 (t3, from the W11 file, resolved on 24 March)
     assert new[("backlog", "2026-W13")] == (3.0, 3)
     assert new[("backlog", "2026-W12")] == (3.0, 3)
+    # the backlog's cells before the first recomputed week (W12) are the last run's: its
+    # records there are served; the W10 cohort's changed: time to proficiency is finished
+    # whole
+    assert found == [{"backlog"}]
     # neither dataset was read whole: the old weeks came from their parts
     assert steps.count("reading calls") == 1
     assert steps.count("reading tickets") == 1

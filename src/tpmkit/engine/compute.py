@@ -366,17 +366,21 @@ def finish(
     timezone: str,
     unavailable: Mapping[str, str],
     limits: pl.DataFrame | None = None,
+    origin: float | None = None,
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend to the cells of
     each metric (one frame a metric); the records in metric, period and group order.
-    `limits`: control limits given per series (`signals.add_signals`)."""
+    `limits`: control limits given per series (`signals.add_signals`); `origin`: the
+    trend's first position when records before these cells are finished elsewhere (an
+    incremental run's; default: these cells' first)."""
     everything = pl.concat(cells, how="diagonal_relaxed")
     bounds: tuple[object, object] | None = None
     if request.grain == "all":  # the span of the data, over all metrics
         first = everything.get_column("__first").min()
         last = everything.get_column("__last").max()
         bounds = _all_bounds(first, last, request.window, timezone)
-    origin = trend.origin(everything, request.grain)  # positions shared by all parts
+    if origin is None:  # positions shared by all parts
+        origin = trend.origin(everything, request.grain)
     del everything
     parts: list[list[pl.DataFrame]] = [[]]
     rows = 0

@@ -132,6 +132,7 @@ def finish_records(
     heads: list[pl.LazyFrame] | None,
     key_: str,
     limits: pl.DataFrame | None = None,
+    stable: tuple[set[str], set[int]] = (set(), set()),
 ) -> pl.DataFrame:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
@@ -140,23 +141,47 @@ def finish_records(
     and dropped: `cells` is emptied) and only those rows. Raises `Unreadable`."""
     by = list(request.by)
     combine_formulas(cells, everything, by, aliases, unavailable)
+    first = session.first
+    steady, periods = stable if heads is not None and first is not None else (set(), set())
+    at = pl.col(START).dt.epoch("us")
+    for metric in steady & set(cells):  # as the cached metrics: the context and the new
+        known = pl.Series(sorted(periods), dtype=pl.Int64).implode()
+        cells[metric] = cells[metric].filter(at.is_in(known) | (at >= first))
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
     whole = replace(request, last=None)
-    first = session.first
-    records = finish(wanted, metrics, whole, timezone, unavailable, limits)
+    kept = kept_metrics(metrics, everything, session, aliases)
+    origin = None
+    if heads is not None and first is not None:  # the full run's: over the stitched records
+        origin = _origin(heads, wanted, kept | steady, first, request.grain)
+    records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
-    kept = kept_metrics(metrics, everything, session, aliases)
     since = None
     if heads is not None and first is not None:
-        again = {s.id for s in metrics} - kept
+        again = {s.id for s in metrics} - kept - steady
         records = _without_context(records, again, first)
         records = _stitch(heads, records, metrics, again, first)
         since = first
     session.keep_finished(key_, records, since, kept)
     return _last(records, request)
+
+
+def _origin(
+    heads: list[pl.LazyFrame],
+    cells: list[pl.DataFrame],
+    kept: set[str],
+    first: int,
+    grain: str,
+) -> float | None:
+    """The trend's first position over the records of the run: the last run's kept ones
+    before `first` and those finished now (the fitted lines' last bits depend on it)."""
+    names = pl.Series(sorted(kept), dtype=pl.String).implode()
+    before = pl.col("metric").is_in(names) & (pl.col(START).dt.epoch("us") < first)
+    heads_first = [_collect(h.filter(before).select(pl.col(START).min())) for h in heads]
+    starts = pl.concat([*(c.select(START) for c in cells), *heads_first], how="vertical_relaxed")
+    return trend.origin(starts, grain)
 
 
 def mixed(
@@ -170,6 +195,50 @@ def mixed(
     again = _finished_whole(metrics, everything, session, aliases)
     specs = {s.id: s for s in everything}
     return any(_through_formulas(m, specs, session, aliases, any) for m in again)
+
+
+def stable(
+    heads: list[pl.LazyFrame],
+    cells: Mapping[str, pl.DataFrame],
+    everything: list[MetricSpec],
+    first: int | None,
+    by: list[str],
+) -> set[str]:
+    """The whole-dataset metrics (`cells`, computed now from every file) without overrides
+    whose cells before `first` are exactly those of the last run's records there (every
+    period and group; value, n and components): their records there are the last run's,
+    so only their context and new records are finished. Raises `Unreadable`."""
+    specs = {s.id: s for s in everything}
+    candidates = sorted(m for m in cells if m in specs and not specs[m].overrides)
+    if first is None or not candidates:
+        return set()
+    head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
+    at = pl.col(START).dt.epoch("us")
+    names = pl.Series(candidates, dtype=pl.String).implode()
+    try:
+        present = set(head.collect_schema().names())
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise Unreadable(str(exc)) from exc
+    columns = [c for c in ("value", "n", "numerator", "denominator", "scale", "sd") if c in present]
+    old = _collect(
+        head.filter(pl.col("metric").is_in(names) & (at < first)).select(
+            "metric", START, *by, *columns
+        )
+    )
+    olds = old.partition_by("metric", as_dict=True)
+    out = set()
+    keys = [START, *by]
+    for metric in candidates:
+        new = cells[metric].filter(at < first)
+        mine = olds.get((metric,), old.clear())
+        shared = [c for c in columns if c in new.columns]
+        if new.height != mine.height or any(c not in new.columns for c in columns if c != "sd"):
+            continue
+        ours = new.select(*keys, *shared).sort(keys, nulls_last=True)
+        theirs = mine.select(*keys, *shared).cast(ours.schema).sort(keys, nulls_last=True)
+        if ours.equals(theirs):
+            out.add(metric)
+    return out
 
 
 def kept_metrics(

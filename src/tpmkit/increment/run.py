@@ -79,20 +79,68 @@ def _compute(
     kept = finishing.kept_metrics(metrics, everything, session, aliases)
     head = session.finished(key, kept) if stitch else None
     by = list(request.by)
-    periods, limits = finishing.context(head, fresh, session, by, kept) if head else (None, None)
+    extra = _whole_cells(
+        session, everything, inputs, whole_inputs, request, timezone, aliases, unavailable
+    )
+    # whole-dataset metrics whose cells before the first recomputed period are those of
+    # the last run's records: their records there are the last run's too
+    stable = finishing.stable(head, extra, everything, session.first, by) if head else set()
+    periods, limits = (
+        finishing.context(
+            head, {**fresh, **{m: extra[m] for m in stable}}, session, by, kept | stable
+        )
+        if head
+        else (None, None)
+    )
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
-        head, limits = None, None
+        head, limits, stable = None, None, set()
         partial = {n for n, p in session.parts.items() if p.partial}
         given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
         session.reset(fresh)
     cells = session.merge(fresh)
+    cells.update(extra)
+    del extra
+    session.stage(cells)
+    records = finishing.finish_records(
+        session,
+        cells,
+        metrics,
+        everything,
+        request,
+        timezone,
+        aliases,
+        dict(unavailable),
+        head,
+        key,
+        limits,
+        (stable, periods or set()),
+    )
+    with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
+        session.save()
+    return records
+
+
+def _whole_cells(
+    session: Session,
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    whole_inputs: WholeInputs,
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> dict[str, pl.DataFrame]:
+    """The cells of the whole-dataset metrics: from every file's parts (`parts`), or from
+    every file (only the columns they use)."""
+    cacheable = set(session.cacheable)
     whole = {s.id for s in everything if s.id not in cacheable} & session.whole
     whole = {
         i
         for i in whole
         if kind_of(next(s for s in everything if s.id == i).compute).plan != "metrics"
     }
+    cells: dict[str, pl.DataFrame] = {}
     by_parts = [s for s in everything if s.id in whole and parts.supported(s, session)]
     if by_parts:  # from every file's parts: only the files without them are read
 
@@ -113,23 +161,7 @@ def _compute(
         cells.update(
             compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
         )
-    session.stage(cells)
-    records = finishing.finish_records(
-        session,
-        cells,
-        metrics,
-        everything,
-        request,
-        timezone,
-        aliases,
-        dict(unavailable),
-        head,
-        key,
-        limits,
-    )
-    with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
-        session.save()
-    return records
+    return cells
 
 
 def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:

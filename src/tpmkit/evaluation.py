@@ -170,9 +170,19 @@ def run(
     try:
         if session is not None:
 
-            def whole(names: set[str], every: bool) -> dict[str, Input]:  # all files
+            def whole(
+                names: set[str], every: bool, paths: Mapping[str, list[Path]] | None
+            ) -> dict[str, Input]:  # all files (`paths`: these)
                 needed = increment.whole_columns(project, plan, session, names, every)
-                full = {n: read(n, needed[n] | set(by) | _keys(n, plan, by, given)) for n in names}
+                full = {
+                    n: read(
+                        n,
+                        needed[n] | set(by) | _keys(n, plan, by, given),
+                        None,
+                        paths.get(n) if paths else None,
+                    )
+                    for n in names
+                }
                 frames = _attribute(full, needed, by, read, given)
                 _add_optional_columns(everything, frames, project.spec.timezone)
                 return {n: Input(f, full[n].time_column or "") for n, f in frames.items()}

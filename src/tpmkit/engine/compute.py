@@ -365,16 +365,22 @@ def finish(
     request: Request,
     timezone: str,
     unavailable: Mapping[str, str],
+    limits: pl.DataFrame | None = None,
+    origin: float | None = None,
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend to the cells of
-    each metric (one frame a metric); the records in metric, period and group order."""
+    each metric (one frame a metric); the records in metric, period and group order.
+    `limits`: control limits given per series (`signals.add_signals`); `origin`: the
+    trend's first position when records before these cells are finished elsewhere (an
+    incremental run's; default: these cells' first)."""
     everything = pl.concat(cells, how="diagonal_relaxed")
     bounds: tuple[object, object] | None = None
     if request.grain == "all":  # the span of the data, over all metrics
         first = everything.get_column("__first").min()
         last = everything.get_column("__last").max()
         bounds = _all_bounds(first, last, request.window, timezone)
-    origin = trend.origin(everything, request.grain)  # positions shared by all parts
+    if origin is None:  # positions shared by all parts
+        origin = trend.origin(everything, request.grain)
     del everything
     parts: list[list[pl.DataFrame]] = [[]]
     rows = 0
@@ -393,6 +399,7 @@ def finish(
             unavailable,
             bounds,
             origin,
+            limits,
         )
         for part in parts
     ]
@@ -407,6 +414,7 @@ def _finish_part(
     unavailable: Mapping[str, str],
     bounds: tuple[object, object] | None,
     origin: float | None,
+    limits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`finish` for the cells of some whole metrics."""
     by = list(request.by)
@@ -445,7 +453,7 @@ def _finish_part(
         trend.trend().alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
-    table = signals.add_signals(table, ["metric", *by], request.grain)
+    table = signals.add_signals(table, ["metric", *by], request.grain, limits)
     table = signals.quiet(table, list(status.cadence_reasons(metrics, request.grain)))
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them;

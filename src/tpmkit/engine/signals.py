@@ -71,8 +71,12 @@ def _first_past(threshold: str, fit: pl.Expr, slope: pl.Expr, worse_up: pl.Expr)
     return pl.when(moving & level.is_not_null() & (k <= HORIZON)).then(k)
 
 
-def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFrame:
-    """Add the fields of the module docstring; `table` must be ordered by series, period."""
+def add_signals(
+    table: pl.DataFrame, keys: list[str], grain: str, limits: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Add the fields of the module docstring; `table` must be ordered by series, period.
+    `limits` (`keys` and `__mean`, `__sd`, `__count`): the control limits of the series it
+    names, when their first records are not in `table` (an incremental run's)."""
     if table.is_empty() or grain == "all":
         return table.with_columns(
             *(pl.lit(None, dtype=pl.Float64).alias(c) for c in FLOAT_FIELDS),
@@ -132,7 +136,9 @@ def add_signals(table: pl.DataFrame, keys: list[str], grain: str) -> pl.DataFram
     )
     table = table.with_columns(_ahead_labels(table, "__k", grain).alias("projected_breach_period"))
     table = _glide(table, grain)
-    return _control(table).drop("__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up")
+    return _control(table, keys, limits).drop(
+        "__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up"
+    )
 
 
 def quiet(table: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
@@ -172,7 +178,9 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
     ).drop("__kt")
 
 
-def _control(table: pl.DataFrame) -> pl.DataFrame:
+def _control(
+    table: pl.DataFrame, keys: list[str], given: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Control limits from each series' first kept records; signals against them. The
     table is ordered by series, so positions and runs come from running indices."""
     kept = ~pl.col(EXCLUDED) if EXCLUDED in table.columns else pl.lit(True)
@@ -189,6 +197,12 @@ def _control(table: pl.DataFrame) -> pl.DataFrame:
             pl.col("value").count().alias("__count"),
         )
     )
+    if given is not None:  # these series' limits instead of those of their first records here
+        named = table.filter(pl.col("__new")).select("__series", *keys)
+        known = named.join(given, on=keys, how="inner", nulls_equal=True).drop(keys)
+        limits = pl.concat(
+            [limits.join(known, on="__series", how="anti"), known], how="diagonal_relaxed"
+        )
     table = table.join(limits, on="__series", how="left", maintain_order="left")
     usable = (pl.col("__count") >= CONTROL_MIN) & (pl.col("__sd") > 0) & pl.col("__kept")
     deviation = pl.col("value") - pl.col("__mean")

@@ -53,35 +53,63 @@ class Unreadable(Exception):
 
 
 def context(
-    head: pl.LazyFrame, fresh: Mapping[str, pl.DataFrame], session: Session, by: list[str]
-) -> set[int] | None:
+    heads: list[pl.LazyFrame],
+    fresh: Mapping[str, pl.DataFrame],
+    session: Session,
+    by: list[str],
+    kept: set[str],
+) -> tuple[set[int] | None, pl.DataFrame | None]:
     """The periods before the first recomputed one whose cached cells are finished again
-    as context: for the groups with a recomputed cell, their series' first records and
-    the `HISTORY` records before it (from the last run's records, of which only the keys
-    are read); None: all. Raises `Unreadable`."""
+    as context, for the groups with a recomputed cell: the `HISTORY` records before it,
+    and the first records of the series with fewer than `signals.CONTROL_WINDOW` before
+    it; with the control limits of the others, from their first records in the last
+    run's records (of which only the keys and values are read; only for the `kept`
+    metrics, those not finished whole). None: all. Raises `Unreadable`."""
     first = session.first
     if first is None:
-        return None
+        return None, None
     at = pl.col(START).dt.epoch("us")
     tails = [
         f.filter(at >= first).select(by) if by else f.filter(at >= first).select(pl.lit(1))
         for m, f in fresh.items()
         if m in session.cacheable
     ]
-    keys = head.select("metric", *by, at.alias("__at")).filter(pl.col("__at") < first)
+    head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
+    keys = head.select("metric", *by, at.alias("__at"), "value").filter(pl.col("__at") < first)
     if by and tails:
         groups = pl.concat(tails, how="vertical_relaxed").unique()
         keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True)
     old = _collect(keys)
     if old.is_empty():
-        return set()
-    per_series = old.group_by(["metric", *by]).agg(
+        return set(), None
+    series = ["metric", *by]
+    per_series = old.group_by(series).agg(
         pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
         pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
     )
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
     periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
-    return periods | set(per_series.get_column("__first").explode().unique().to_list())
+    # as `signals._control` computes them, over the series' first records in period order
+    opening = pl.col("__at").rank("ordinal").over(series) <= signals.CONTROL_WINDOW
+    limits = (
+        old.filter(opening)
+        .sort([*series, "__at"], nulls_last=True)
+        .group_by(series, maintain_order=True)
+        .agg(
+            pl.col("value").mean().alias("__mean"),
+            pl.col("value").std().alias("__sd"),
+            pl.col("value").count().alias("__count"),
+            pl.len().alias("__records"),
+        )
+    )
+    young = limits.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
+    firsts = per_series.join(young, on=series, how="semi", nulls_equal=True)
+    periods |= set(firsts.get_column("__first").explode().unique().drop_nulls().to_list())
+    mature = (pl.col("__records") >= signals.CONTROL_WINDOW) & pl.col("metric").is_in(
+        pl.Series(sorted(kept), dtype=pl.String).implode()
+    )
+    given = limits.filter(mature).drop("__records")
+    return periods, given
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -101,8 +129,10 @@ def finish_records(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
-    head: pl.LazyFrame | None,
+    heads: list[pl.LazyFrame] | None,
     key_: str,
+    limits: pl.DataFrame | None = None,
+    stable: tuple[set[str], set[int]] = (set(), set()),
 ) -> pl.DataFrame:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
@@ -111,20 +141,47 @@ def finish_records(
     and dropped: `cells` is emptied) and only those rows. Raises `Unreadable`."""
     by = list(request.by)
     combine_formulas(cells, everything, by, aliases, unavailable)
+    first = session.first
+    steady, periods = stable if heads is not None and first is not None else (set(), set())
+    at = pl.col(START).dt.epoch("us")
+    for metric in steady & set(cells):  # as the cached metrics: the context and the new
+        known = pl.Series(sorted(periods), dtype=pl.Int64).implode()
+        cells[metric] = cells[metric].filter(at.is_in(known) | (at >= first))
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
     whole = replace(request, last=None)
-    first = session.first
-    records = finish(wanted, metrics, whole, timezone, unavailable)
+    kept = kept_metrics(metrics, everything, session, aliases)
+    origin = None
+    if heads is not None and first is not None:  # the full run's: over the stitched records
+        origin = _origin(heads, wanted, kept | steady, first, request.grain)
+    records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
-    if head is not None and first is not None:
-        again = _finished_whole(metrics, everything, session, aliases)
+    since = None
+    if heads is not None and first is not None:
+        again = {s.id for s in metrics} - kept - steady
         records = _without_context(records, again, first)
-        records = _stitch(head, records, metrics, again, first)
-    session.keep_finished(key_, records)
+        records = _stitch(heads, records, metrics, again, first)
+        since = first
+    session.keep_finished(key_, records, since, kept)
     return _last(records, request)
+
+
+def _origin(
+    heads: list[pl.LazyFrame],
+    cells: list[pl.DataFrame],
+    kept: set[str],
+    first: int,
+    grain: str,
+) -> float | None:
+    """The trend's first position over the records of the run: the last run's kept ones
+    before `first` and those finished now (the fitted lines' last bits depend on it)."""
+    names = pl.Series(sorted(kept), dtype=pl.String).implode()
+    before = pl.col("metric").is_in(names) & (pl.col(START).dt.epoch("us") < first)
+    heads_first = [_collect(h.filter(before).select(pl.col(START).min())) for h in heads]
+    starts = pl.concat([*(c.select(START) for c in cells), *heads_first], how="vertical_relaxed")
+    return trend.origin(starts, grain)
 
 
 def mixed(
@@ -138,6 +195,61 @@ def mixed(
     again = _finished_whole(metrics, everything, session, aliases)
     specs = {s.id: s for s in everything}
     return any(_through_formulas(m, specs, session, aliases, any) for m in again)
+
+
+def stable(
+    heads: list[pl.LazyFrame],
+    cells: Mapping[str, pl.DataFrame],
+    everything: list[MetricSpec],
+    first: int | None,
+    by: list[str],
+) -> set[str]:
+    """The whole-dataset metrics (`cells`, computed now from every file) without overrides
+    whose cells before `first` are exactly those of the last run's records there (every
+    period and group; value, n and components): their records there are the last run's,
+    so only their context and new records are finished. Raises `Unreadable`."""
+    specs = {s.id: s for s in everything}
+    candidates = sorted(m for m in cells if m in specs and not specs[m].overrides)
+    if first is None or not candidates:
+        return set()
+    head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
+    at = pl.col(START).dt.epoch("us")
+    names = pl.Series(candidates, dtype=pl.String).implode()
+    try:
+        present = set(head.collect_schema().names())
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise Unreadable(str(exc)) from exc
+    columns = [c for c in ("value", "n", "numerator", "denominator", "scale", "sd") if c in present]
+    old = _collect(
+        head.filter(pl.col("metric").is_in(names) & (at < first)).select(
+            "metric", START, *by, *columns
+        )
+    )
+    olds = old.partition_by("metric", as_dict=True)
+    out = set()
+    keys = [START, *by]
+    for metric in candidates:
+        new = cells[metric].filter(at < first)
+        mine = olds.get((metric,), old.clear())
+        shared = [c for c in columns if c in new.columns]
+        if new.height != mine.height or any(c not in new.columns for c in columns if c != "sd"):
+            continue
+        ours = new.select(*keys, *shared).sort(keys, nulls_last=True)
+        theirs = mine.select(*keys, *shared).cast(ours.schema).sort(keys, nulls_last=True)
+        if ours.equals(theirs):
+            out.add(metric)
+    return out
+
+
+def kept_metrics(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> set[str]:
+    """The metrics whose records before the first recomputed period are the last run's
+    (those not finished whole)."""
+    return {s.id for s in metrics} - _finished_whole(metrics, everything, session, aliases)
 
 
 def _finished_whole(
@@ -181,23 +293,30 @@ def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.D
 
 
 def _stitch(
-    head: pl.LazyFrame, tail: pl.DataFrame, metrics: list[MetricSpec], again: set[str], first: int
+    heads: list[pl.LazyFrame],
+    tail: pl.DataFrame,
+    metrics: list[MetricSpec],
+    again: set[str],
+    first: int,
 ) -> pl.DataFrame:
     """Per metric, in the metrics' order: the last run's records before `first` (none for
-    the metrics in `again`), then the new ones (`tail`, without its context). Both are
-    ordered by metric, then period and group, so each metric's records are one run of
-    rows: only the rows wanted are read from `head`, and the result is slices of the two,
-    put together without sorting or copying."""
+    the metrics in `again`), segment by segment, then the new ones (`tail`, without its
+    context). All are ordered by metric, then period and group, and the segments follow
+    each other in time, so each metric's records are runs of rows: only the rows wanted
+    are read from `heads`, and the result is slices of them, put together without sorting
+    or copying."""
     kept = pl.Series([s.id for s in metrics if s.id not in again], dtype=pl.String)
     before = pl.col(START).dt.epoch("us") < first
-    olds = _runs(
-        _collect(head.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
-    )
+    olds = [
+        _runs(
+            _collect(h.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
+        )
+        for h in heads
+    ]
     news = _runs(tail)
     parts = []
     for spec in metrics:
-        if spec.id in olds:
-            parts.append(olds[spec.id])
+        parts += [old[spec.id] for old in olds if spec.id in old]
         if spec.id in news:
             parts.append(news[spec.id])
     if not parts:

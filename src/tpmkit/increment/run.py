@@ -5,17 +5,27 @@ finished (`finishing`) and the state saved."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
 from tpmkit.engine.compute import Input, Request, compute_cells
 from tpmkit.engine.kinds import kind_of
-from tpmkit.increment import finishing, reach
+from tpmkit.increment import finishing, parts, reach
 from tpmkit.increment.session import Session
 from tpmkit.planning import ReadPlan
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
+
+
+class WholeInputs(Protocol):
+    """Reads datasets from every file (or, `paths`, from these files), attributed."""
+
+    def __call__(
+        self, names: set[str], every: bool, paths: Mapping[str, list[Path]] | None
+    ) -> dict[str, Input]: ...
 
 
 def compute(
@@ -23,7 +33,7 @@ def compute(
     metrics: list[MetricSpec],
     everything: list[MetricSpec],
     inputs: Mapping[str, Input],
-    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
+    whole_inputs: WholeInputs,
     request: Request,
     timezone: str,
     aliases: Mapping[str, str],
@@ -53,7 +63,7 @@ def _compute(
     metrics: list[MetricSpec],
     everything: list[MetricSpec],
     inputs: Mapping[str, Input],
-    whole_inputs: Callable[[set[str], bool], dict[str, Input]],
+    whole_inputs: WholeInputs,
     request: Request,
     timezone: str,
     aliases: Mapping[str, str],
@@ -66,34 +76,31 @@ def _compute(
     the first recomputed period are the last run's (if they were finished with `key`).
     Raises `finishing.Unreadable` when those cannot be read."""
     cacheable = set(session.cacheable) & {s.id for s in everything}
-    head = session.finished(key) if stitch else None
+    kept = finishing.kept_metrics(metrics, everything, session, aliases)
+    head = session.finished(key, kept) if stitch else None
     by = list(request.by)
-    periods = finishing.context(head, fresh, session, by) if head is not None else None
+    extra = _whole_cells(
+        session, everything, inputs, whole_inputs, request, timezone, aliases, unavailable
+    )
+    # whole-dataset metrics whose cells before the first recomputed period are those of
+    # the last run's records: their records there are the last run's too
+    stable = finishing.stable(head, extra, everything, session.first, by) if head else set()
+    periods, limits = (
+        finishing.context(
+            head, {**fresh, **{m: extra[m] for m in stable}}, session, by, kept | stable
+        )
+        if head
+        else (None, None)
+    )
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
-        head = None
+        head, limits, stable = None, None, set()
         partial = {n for n, p in session.parts.items() if p.partial}
-        given = {**inputs, **(whole_inputs(partial, True) if partial else {})}
+        given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
         session.reset(fresh)
     cells = session.merge(fresh)
-    whole = {s.id for s in everything if s.id not in cacheable} & session.whole
-    whole = {
-        i
-        for i in whole
-        if kind_of(next(s for s in everything if s.id == i).compute).plan != "metrics"
-    }
-    if whole:
-        partial = {n for n, p in session.parts.items() if p.partial}
-        datasets = {str(s.dataset) for s in everything if s.id in whole}
-        full = whole_inputs(datasets & partial, False) if datasets & partial else {}
-        given = {
-            **_spans(session, inputs),
-            **{n: i for n, i in inputs.items() if n not in partial},
-            **full,
-        }
-        cells.update(
-            compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
-        )
+    cells.update(extra)
+    del extra
     session.stage(cells)
     records = finishing.finish_records(
         session,
@@ -106,10 +113,55 @@ def _compute(
         dict(unavailable),
         head,
         key,
+        limits,
+        (stable, periods or set()),
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()
     return records
+
+
+def _whole_cells(
+    session: Session,
+    everything: list[MetricSpec],
+    inputs: Mapping[str, Input],
+    whole_inputs: WholeInputs,
+    request: Request,
+    timezone: str,
+    aliases: Mapping[str, str],
+    unavailable: dict[str, str],
+) -> dict[str, pl.DataFrame]:
+    """The cells of the whole-dataset metrics: from every file's parts (`parts`), or from
+    every file (only the columns they use)."""
+    cacheable = set(session.cacheable)
+    whole = {s.id for s in everything if s.id not in cacheable} & session.whole
+    whole = {
+        i
+        for i in whole
+        if kind_of(next(s for s in everything if s.id == i).compute).plan != "metrics"
+    }
+    cells: dict[str, pl.DataFrame] = {}
+    by_parts = [s for s in everything if s.id in whole and parts.supported(s, session)]
+    if by_parts:  # from every file's parts: only the files without them are read
+
+        def read(paths: Mapping[str, list[Path]]) -> dict[str, Input]:
+            return whole_inputs(set(paths), False, paths)
+
+        cells.update(parts.cells(session, by_parts, inputs, read, request, timezone))
+        whole -= {s.id for s in by_parts}
+    if whole:
+        partial = {n for n, p in session.parts.items() if p.partial}
+        datasets = {str(s.dataset) for s in everything if s.id in whole}
+        full = whole_inputs(datasets & partial, False, None) if datasets & partial else {}
+        given = {
+            **_spans(session, inputs),
+            **{n: i for n, i in inputs.items() if n not in partial},
+            **full,
+        }
+        cells.update(
+            compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
+        )
+    return cells
 
 
 def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:

@@ -53,10 +53,10 @@ class Session:
     cached: dict[str, pl.DataFrame]  # metric -> cells of the periods served from the cache
     state: dict[str, Any]  # as read
     columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
-    done: tuple[str, pl.DataFrame] | None = None  # this run's finished records, their key
+    done: tuple[str, pl.DataFrame, int | None, set[str]] | None = None  # `keep_finished`
     index: pl.DataFrame | None = None  # the cached cells to serve: metric, period, chunk
     staged: tuple[dict[str, Any], pl.DataFrame | None] | None = None  # `stage`: state, cells
-    held: Path | None = None  # the hold on the last run's finished records (`finished`)
+    held: list[Path] = field(default_factory=list)  # holds on the last run's records
 
     @property
     def first(self) -> int | None:
@@ -95,27 +95,48 @@ class Session:
             self.cached[str(metric)] = frame.select([c for c in columns if c in frame.columns])
         return True
 
-    def finished(self, key: str) -> pl.LazyFrame | None:
-        """The last run's finished records when they were finished with `key`, as a lazy
-        scan (read late and only in part: the run would otherwise hold them all while it
-        computes); `release` when done. Reading them may fail (a corrupt file)."""
+    def finished(self, key: str, kept: set[str]) -> list[pl.LazyFrame] | None:
+        """The last run's finished records when they were finished with `key` and hold
+        the records of `kept` (the metrics not finished whole): per stored segment
+        (`store.segments`), oldest first, a lazy scan of the rows it serves (read late and
+        only in part: the run would otherwise hold them all while it computes); `release`
+        when done. Reading them may fail (a corrupt file)."""
         entry = self.state.get("finished") or {}
-        if entry.get("key") != key or not isinstance(entry.get("file"), str):
+        chain = store.segments(self.state)
+        if entry.get("key") != key or not chain or not kept <= set(entry.get("kept") or []):
             return None
         self.release()
-        self.held = store.hold(self.folder, entry["file"])
-        # Parquet (not Arrow IPC): read back in under half the memory. An `.arrow` file of
-        # an older tpmkit fails to read as Parquet: everything is finished, and replaced
-        return pl.scan_parquet(self.held) if self.held is not None else None
+        heads = []
+        at = pl.col(START).dt.epoch("us")
+        for i, segment in enumerate(chain):
+            held = store.hold(self.folder, segment["file"])
+            if held is None:  # deleted by a concurrent save: finish everything
+                self.release()
+                return None
+            self.held.append(held)
+            # Parquet (not Arrow IPC): read back in under half the memory
+            frame = pl.scan_parquet(held)
+            lo, hi = segment.get("from"), chain[i + 1].get("from") if i + 1 < len(chain) else None
+            if lo is not None:
+                frame = frame.filter(at >= int(lo))
+            if hi is not None:
+                frame = frame.filter(at < int(hi))
+            heads.append(frame)
+        return heads
 
     def release(self) -> None:
-        """Drop the hold on the last run's finished records."""
-        store.release(self.held)
-        self.held = None
+        """Drop the holds on the last run's finished records."""
+        for held in self.held:
+            store.release(held)
+        self.held = []
 
-    def keep_finished(self, key: str, records: pl.DataFrame) -> None:
-        """Store these finished records with the state (`save`)."""
-        self.done = (key, records)
+    def keep_finished(
+        self, key: str, records: pl.DataFrame, since: int | None, kept: set[str]
+    ) -> None:
+        """Store these finished records with the state (`save`): with `since` (the first
+        recomputed period, when the records before it are the last run's), only those from
+        it on, as a segment after the last run's."""
+        self.done = (key, records, since, kept)
 
     def paths(self, name: str) -> list[Path] | None:
         """The files of `name` to read (None: every file, as without the cache)."""
@@ -215,5 +236,19 @@ class Session:
 
     def save(self) -> None:
         """Store the `stage`d cells and state, and the finished records kept."""
-        if self.staged is not None:
-            store.save(self.folder, *self.staged, self.done)
+        if self.staged is None:
+            return
+        finished = None
+        if self.done is not None:
+            key, records, since, kept = self.done
+            chain = store.segments(self.state)
+            same = (self.state.get("finished") or {}).get("key") == key
+            if since is not None and same and chain and len(chain) < store.MAX_SEGMENTS:
+                # the segments from `since` on are replaced by this run's records
+                chain = [s for s in chain if s.get("from") is None or int(s["from"]) < since]
+                before = set((self.state.get("finished") or {}).get("kept") or [])
+                records = records.filter(pl.col(START).dt.epoch("us") >= since)
+                finished = store.Finished(key, records, since, chain, sorted(before & kept))
+            else:
+                finished = store.Finished(key, records, None, [], sorted(kept))
+        store.save(self.folder, *self.staged, finished)

@@ -10,7 +10,10 @@ state names any more are deleted under the same lock. A reader takes the state a
 chunks without the lock: a chunk deleted under it (a concurrent save) or unreadable is a
 miss — the run computes everything afresh — never a wrong number. The last run's finished
 records are read lazily, late in the run (`hold`): a hard link taken first keeps them
-readable even if a concurrent save deletes them in between."""
+readable even if a concurrent save deletes them in between. They are stored in segments:
+a run that reuses the last run's records before its first recomputed period stores only
+its records from that period on (a week's, not the whole history's), after the segments
+it read; past `MAX_SEGMENTS`, or when it finished every record, one segment holds all."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from tpmkit.atomic import atomic_path
 FORMAT = 1  # bump when the layout of the state or a chunk changes
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
+MAX_SEGMENTS = 8  # more than this: the run's finished records are stored whole, as one
 
 
 def write_atomically(target: Path, content: bytes | pl.DataFrame) -> None:
@@ -107,16 +112,22 @@ def save(
     folder: Path,
     state: dict[str, Any],
     chunk: pl.DataFrame | None,
-    finished: tuple[str, pl.DataFrame] | None = None,
+    finished: Finished | None = None,
 ) -> None:
     """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
-    `finished` records with their key); chunks and records no longer named are deleted.
-    Errors writing the cache are the caller's to report."""
+    finished records: a new segment after the `Finished` ones); chunks and records no
+    longer named are deleted. Errors writing the cache are the caller's to report."""
     with locked(folder):
-        if finished is not None:
+        # a segment a concurrent save deleted: not stored, the next run finishes everything
+        chain = finished.segments if finished is not None else []
+        if finished is not None and all((folder / "finished" / s["file"]).exists() for s in chain):
             name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "finished" / name, finished[1])
-            state["finished"] = {"key": finished[0], "file": name}
+            write_atomically(folder / "finished" / name, finished.records)
+            state["finished"] = {
+                "key": finished.key,
+                "kept": finished.kept,
+                "segments": [*chain, {"file": name, "from": finished.since}],
+            }
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
             write_atomically(folder / "chunks" / name, chunk)
@@ -138,14 +149,36 @@ def save(
         for old in (folder / "chunks").glob("*.parquet"):
             if old.name not in named:
                 old.unlink(missing_ok=True)
-        kept = (state.get("finished") or {}).get("file")
+        kept = {s["file"] for s in segments(state)}
         for old in (folder / "finished").glob("*.*"):
-            if old.name != kept and old.suffix in (".parquet", ".arrow"):
+            if old.name not in kept and old.suffix in (".parquet", ".arrow"):
                 old.unlink(missing_ok=True)
         for old in (folder / "finished").glob(".*.held"):
             with contextlib.suppress(OSError):
                 if time.time() - old.stat().st_mtime > STALE_HOLD:
                     old.unlink()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A run's finished records to store: those from period `since` (epoch µs; None:
+    all) appended to the last run's `segments`; `kept` the metrics whose records before
+    `since` the segments hold (not finished whole)."""
+
+    key: str
+    records: pl.DataFrame
+    since: int | None
+    segments: list[dict[str, Any]]
+    kept: list[str]
+
+
+def segments(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The finished records' segments the state names (file, `from` period), oldest first:
+    segment i holds the records from its `from` (the first: all) to the next one's."""
+    found = (state.get("finished") or {}).get("segments")
+    if not isinstance(found, list):
+        return []
+    return [s for s in found if isinstance(s, dict) and isinstance(s.get("file"), str)]
 
 
 def chunk_count(state: dict[str, Any]) -> int:

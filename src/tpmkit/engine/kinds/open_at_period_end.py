@@ -100,8 +100,24 @@ def open_at_end(
         periods.period_start(opened, grain).min().alias("first"),
         periods.period_start(h, grain).first().dt.offset_by(periods.span(grain, -1)).alias("last"),
     ).collect()
+    return stock_cells(span, groups, events, spec, grain, by, timezone, window)
+
+
+def stock_cells(
+    span: pl.DataFrame,
+    groups: pl.LazyFrame,
+    deltas: pl.LazyFrame,
+    spec: MetricSpec,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
+) -> pl.DataFrame:
+    """The stock's cells from its per-period changes, over the periods from `span`'s
+    `first` (the first period a row was opened in) to its `last` (the last one ended by
+    the horizon); an incremental run gives the changes summed over files."""
     grid = _grid(span["first"][0], span["last"][0], grain, timezone).lazy()
-    return running_stock(grid, groups, events, spec, by, timezone, window).collect()
+    return running_stock(grid, groups, deltas, spec, by, timezone, window).collect()
 
 
 def running_stock(

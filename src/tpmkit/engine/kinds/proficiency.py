@@ -16,6 +16,7 @@ after the first day of data count (earlier hires' first weeks are not in the dat
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import ClassVar
 
 import polars as pl
@@ -24,7 +25,7 @@ from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
-from tpmkit.engine.window import START, Window, bounds, collected, scalar
+from tpmkit.engine.window import START, Window, bounds, collected
 from tpmkit.spec.computes import ProficiencyCompute
 from tpmkit.spec.fields import Params
 from tpmkit.spec.models import MetricSpec
@@ -32,22 +33,44 @@ from tpmkit.spec.models import MetricSpec
 WEEK = dt.timedelta(days=7)
 
 
-def agent_times(frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompute) -> pl.LazyFrame:
-    """Per agent hired in the data range: hire date, team, weeks to proficiency (or to
-    their last week with data) and `proficient` (False: censored)."""
+def agent_weeks(
+    frame: pl.LazyFrame,
+    spec: MetricSpec,
+    compute: ProficiencyCompute,
+    keys: Sequence[str] = (),
+) -> pl.LazyFrame:
+    """Per agent, team, hire date and ISO week (`__week`), and `keys`: the sum (`__sum`)
+    and count (`__rows`) of `expr` over the rows counted — additive, so the weeks of
+    several files add up (an incremental run caches them per file, `increment.parts`)."""
     where = (
         row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )
     value = row_expr(compute.expr, spec.parameters)
-    agent, team, hired = pl.col(compute.agent), pl.col(compute.team), pl.col(compute.hired)
-    first_day = scalar(frame, pl.col(compute.at).min().dt.date())  # not held row by row
-    rows = frame.with_columns(first_day.alias("__first_day")).filter(
-        where & agent.is_not_null() & hired.is_not_null()
+    agent, hired = pl.col(compute.agent), pl.col(compute.hired)
+    return (
+        frame.filter(where & agent.is_not_null() & hired.is_not_null())
+        .group_by(
+            *keys,
+            compute.agent,
+            compute.team,
+            compute.hired,
+            periods.period_start(pl.col(compute.at), "week").alias("__week"),
+        )
+        .agg(value.sum().alias("__sum"), value.is_not_null().sum().alias("__rows"))
     )
-    weeks = rows.group_by(
-        compute.agent, compute.team, compute.hired, "__first_day",
-        periods.period_start(pl.col(compute.at), "week").alias("__week"),
-    ).agg(value.mean().alias("__mean"), value.is_not_null().sum().alias("__rows"))  # fmt: skip
+
+
+def times_from_weeks(
+    weeks: pl.LazyFrame, first_day: dt.date | None, compute: ProficiencyCompute
+) -> pl.LazyFrame:
+    """`agent_times` from the agents' weeks (`agent_weeks`, summed over files) and the
+    first day of data."""
+    team, hired = pl.col(compute.team), pl.col(compute.hired)
+    weeks = weeks.with_columns(
+        # the mean of `expr` (null when no row had a value)
+        pl.when(pl.col("__rows") > 0).then(pl.col("__sum") / pl.col("__rows")).alias("__mean"),
+        pl.lit(first_day, dtype=pl.Date).alias("__first_day"),
+    )
     counted = pl.col("__rows") >= compute.min_contacts
     median = pl.col("__mean").filter(counted).median().over(compute.team, "__week")
     at_or_better = (
@@ -78,6 +101,19 @@ def agent_times(frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompu
     )
 
 
+def agent_times(frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompute) -> pl.LazyFrame:
+    """Per agent hired in the data range: hire date, team, weeks to proficiency (or to
+    their last week with data) and `proficient` (False: censored)."""
+    first_day = frame.select(pl.col(compute.at).min().dt.date()).collect(engine="streaming")
+    weeks = collected(agent_weeks(frame, spec, compute))
+    return times_from_weeks(weeks, first_day.item(), compute)
+
+
+def last_of_own(frame: pl.LazyFrame, agent: str, own: list[str]) -> pl.LazyFrame:
+    """Per agent: the last non-null value of each of the groups `own` (in row order)."""
+    return frame.group_by(agent).agg(*(pl.col(b).drop_nulls().last() for b in own))
+
+
 def proficiency_cells(
     frame: pl.LazyFrame,
     spec: MetricSpec,
@@ -95,10 +131,24 @@ def proficiency_cells(
     # all of those rows to feed them (100 M calls: 7.6 GiB)
     groups = collected(frame.group_by(by).agg(override) if by else frame.select(override))
     own = [b for b in by if b != compute.agent]
-    per_agent = collected(
-        frame.group_by(compute.agent).agg(*(pl.col(b).drop_nulls().last() for b in own))
-    )
+    per_agent = collected(last_of_own(frame, compute.agent, own))
     times = collected(agent_times(frame, spec, compute))
+    return cohort_cells(times, groups, per_agent, spec, compute, grain, by, timezone, window)
+
+
+def cohort_cells(
+    times: pl.LazyFrame,
+    groups: pl.LazyFrame,
+    per_agent: pl.LazyFrame,
+    spec: MetricSpec,
+    compute: ProficiencyCompute,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
+) -> pl.DataFrame:
+    """The cells from the agents' times (`agent_times`), the groups with their override
+    and each agent's last value of the other groups (`last_of_own`)."""
     if by:
         extra = [b for b in by if b != compute.agent]
         times = times.join(

@@ -1,0 +1,145 @@
+"""Incremental runs store their finished records in segments (issue 21 item 3): a run that
+took the records before its first recomputed week from the last run stores only its own,
+from that week on, after the segments it read — not the whole history again — and the
+records of every run still equal a full run's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from test_incremental import HEADER, METRICS, same_records
+from tpmkit import project as api
+from tpmkit.increment import store
+
+WEEKS = 14
+START = dt.datetime(2026, 1, 5, 9)  # a Monday (2026-W02)
+
+
+def week_rows(week: int, wait_shift: int = 0) -> str:
+    rows = []
+    for i in range(12):
+        at = START + dt.timedelta(weeks=week, hours=i * 11)
+        queue = "A" if i % 2 else "B"
+        wait = 20 + (week * 7 + i * 3) % 11 + (40 if week >= 9 and queue == "A" else 0)
+        rows.append(
+            f"w{week}-{i},{at:%Y-%m-%d %H:%M:%S},K{(week * 12 + i) % 50},Y,"
+            f"{wait + wait_shift},{queue}\n"
+        )
+    return "".join(rows)
+
+
+HEAD = HEADER.strip() + ",queue\n"
+
+
+@pytest.fixture
+def weeks(make):
+    project = make.project(
+        "name: Weeks\ntimezone: Europe/Berlin\nmetrics: [metrics/]\n"
+        'sources:\n  calls: {path: "calls/*.csv"}\n',
+        metrics={k: v for k, v in METRICS.items() if k != "backlog"},
+        files={f"calls/{w:02d}.csv": HEAD + week_rows(w) for w in range(8)},
+    )
+    return project
+
+
+def run(project: Path, cache: bool = True) -> pl.DataFrame:
+    return api.load(project).evaluate(period="week", by="queue", cache=cache).records
+
+
+def state(project: Path) -> dict:
+    (found,) = (project.parent / ".tpmkit/cache/records").glob("*/state.json")
+    return json.loads(found.read_text())
+
+
+def segment_files(project: Path) -> list[Path]:
+    return sorted((project.parent / ".tpmkit/cache/records").glob("*/finished/*.parquet"))
+
+
+def check(project: Path) -> pl.DataFrame:
+    ours, full = run(project), run(project, cache=False)
+    same_records(ours.drop("period_start"), full.drop("period_start"))
+    assert ours.get_column("period_start").equals(full.get_column("period_start"))
+    return ours
+
+
+def test_each_week_added_stores_only_its_own_records(weeks):
+    run(weeks)  # 8 weeks: one segment, every record
+    (first,) = segment_files(weeks)
+    everything = pl.read_parquet(first).height
+    for week in range(8, 11):
+        (weeks.parent / f"calls/{week:02d}.csv").write_text(HEAD + week_rows(week))
+        records = check(weeks)
+        chain = state(weeks)["finished"]["segments"]
+        assert len(chain) == week - 6  # one more per run
+        newest = pl.read_parquet(
+            weeks.parent / ".tpmkit/cache/records" / _where(weeks) / chain[-1]["file"]
+        )
+        # the new segment starts at the first recomputed week: the last run's open week
+        starts = newest.get_column("period_start").dt.epoch("us").unique().sort().to_list()
+        assert starts[0] == chain[-1]["from"]
+        assert newest.height < everything / 2
+        # the segments together hold exactly this run's records
+        assert sum(_served(weeks, s, chain) for s in range(len(chain))) == records.height
+
+
+def _where(project: Path) -> str:
+    (found,) = (project.parent / ".tpmkit/cache/records").glob("*/state.json")
+    return f"{found.parent.name}/finished"
+
+
+def _served(project: Path, i: int, chain: list[dict]) -> int:
+    frame = pl.read_parquet(
+        project.parent / ".tpmkit/cache/records" / _where(project) / chain[i]["file"]
+    )
+    at = frame.get_column("period_start").dt.epoch("us")
+    lo = chain[i]["from"]
+    hi = chain[i + 1]["from"] if i + 1 < len(chain) else None
+    keep = pl.Series([True] * frame.height)
+    if lo is not None:
+        keep &= at >= lo
+    if hi is not None:
+        keep &= at < hi
+    return int(keep.sum())
+
+
+def test_past_the_limit_one_segment_holds_every_record(weeks, monkeypatch):
+    monkeypatch.setattr(store, "MAX_SEGMENTS", 2)
+    run(weeks)
+    for week in range(8, 11):
+        (weeks.parent / f"calls/{week:02d}.csv").write_text(HEAD + week_rows(week))
+        check(weeks)
+        assert len(state(weeks)["finished"]["segments"]) == [2, 1, 2][week - 8]
+    assert len(segment_files(weeks)) == 2  # the replaced segments are deleted
+
+
+def test_a_changed_old_week_replaces_the_later_segments(weeks):
+    run(weeks)
+    for week in range(8, 10):
+        (weeks.parent / f"calls/{week:02d}.csv").write_text(HEAD + week_rows(week))
+        run(weeks)
+    assert len(state(weeks)["finished"]["segments"]) == 3
+    # week 3 re-exported with other waits: from week 3 on, every record is finished again
+    (weeks.parent / "calls/03.csv").write_text(HEAD + week_rows(3, wait_shift=5))
+    check(weeks)
+    chain = state(weeks)["finished"]["segments"]
+    assert len(chain) == 2 and chain[0]["from"] is None
+    # week 3 starts Monday 26 January; FCR's 10-day window reaches back into the week of
+    # 12 January (Berlin midnight: 23:00 UTC the day before), the first week recomputed
+    monday = dt.datetime(2026, 1, 11, 23, tzinfo=dt.UTC)
+    assert chain[1]["from"] == int(monday.timestamp()) * 1_000_000
+    assert len(segment_files(weeks)) == 2
+
+
+def test_a_lost_segment_is_a_miss_not_a_wrong_number(weeks):
+    run(weeks)
+    (weeks.parent / "calls/08.csv").write_text(HEAD + week_rows(8))
+    run(weeks)
+    segment_files(weeks)[0].unlink()  # one of the two
+    (weeks.parent / "calls/09.csv").write_text(HEAD + week_rows(9))
+    check(weeks)
+    assert len(state(weeks)["finished"]["segments"]) == 1  # stored whole again

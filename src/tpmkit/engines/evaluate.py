@@ -41,9 +41,12 @@ def compute_on(
     unavailable: Mapping[str, str],
     helpers: list[MetricSpec],
     views: Mapping[str, tuple[str, set[str]]] | None = None,
+    ready: Mapping[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Records of `metrics` computed on `backend` (see `compute_records_ibis`); `views`:
-    dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read."""
+    dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read; `ready`:
+    dataset -> its backend table as the evaluation made it (a `table:` source checked in
+    the database, `tpmkit.data.in_tables`)."""
     timezone = project.spec.timezone
     backend.local_times(timezone)
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
@@ -52,7 +55,9 @@ def compute_on(
         if name not in used:
             continue
         read = (views or {}).get(name)
-        if read is not None and unchanged(name, i.frame, read[1], used[name]):
+        if name in (ready or {}):
+            table = _instants(backend, (ready or {})[name], i.time_column, timezone)
+        elif read is not None and unchanged(name, i.frame, read[1], used[name]):
             table = _instants(backend, backend.view(read[0]), i.time_column, timezone)
         else:
             table = backend.upload(name, i.frame, i.time_column, timezone)

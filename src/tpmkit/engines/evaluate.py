@@ -21,7 +21,7 @@ from tpmkit.engine.compute import Input, Request, segment_flags
 from tpmkit.engine.kinds import columns_used, horizon_columns, kind_of
 from tpmkit.engines.backend import Backend
 from tpmkit.engines.compute import TableInput, compute_records_ibis
-from tpmkit.spec.computes import OpenAtEndCompute
+from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
 
 if TYPE_CHECKING:
@@ -88,7 +88,9 @@ def backend_columns(
     used: dict[str, set[str]] = {}
     for spec in everything:
         kind = kind_of(spec.compute)
-        on_backend = kind.plan == "rows" or isinstance(spec.compute, OpenAtEndCompute)
+        on_backend = kind.plan == "rows" or isinstance(
+            spec.compute, OpenAtEndCompute | ProficiencyCompute
+        )
         if spec.id in unavailable or not on_backend or spec.dataset not in inputs:
             continue
         columns = used.setdefault(str(spec.dataset), set(request.by))

@@ -35,25 +35,43 @@ WEEK = dt.timedelta(days=7)
 def agent_times(frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompute) -> pl.LazyFrame:
     """Per agent hired in the data range: hire date, team, weeks to proficiency (or to
     their last week with data) and `proficient` (False: censored)."""
+    first_day = scalar(frame, pl.col(compute.at).min().dt.date())  # not held row by row
+    return times_from_weeks(weekly_means(frame, spec, compute), first_day, compute)
+
+
+def weekly_means(
+    frame: pl.LazyFrame, spec: MetricSpec, compute: ProficiencyCompute
+) -> pl.LazyFrame:
+    """The heavy step over the rows: per agent, team, hire date and local week start
+    (`__week`), the mean of `expr` (`__mean`) and its non-null rows (`__rows`), over the
+    `where` rows with an agent and a hire date (the Ibis engines compute the same on the
+    backend, `tpmkit.engines.kinds.proficiency`)."""
     where = (
         row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )
     value = row_expr(compute.expr, spec.parameters)
-    agent, team, hired = pl.col(compute.agent), pl.col(compute.team), pl.col(compute.hired)
-    first_day = scalar(frame, pl.col(compute.at).min().dt.date())  # not held row by row
-    rows = frame.with_columns(first_day.alias("__first_day")).filter(
-        where & agent.is_not_null() & hired.is_not_null()
-    )
-    weeks = rows.group_by(
-        compute.agent, compute.team, compute.hired, "__first_day",
+    agent, hired = pl.col(compute.agent), pl.col(compute.hired)
+    rows = frame.filter(where & agent.is_not_null() & hired.is_not_null())
+    return rows.group_by(
+        compute.agent, compute.team, compute.hired,
         periods.period_start(pl.col(compute.at), "week").alias("__week"),
     ).agg(value.mean().alias("__mean"), value.is_not_null().sum().alias("__rows"))  # fmt: skip
+
+
+def times_from_weeks(
+    weeks: pl.LazyFrame, first_day: pl.Expr, compute: ProficiencyCompute
+) -> pl.LazyFrame:
+    """`agent_times` from the `weekly_means` (small: agents × weeks) and the first local
+    day of the data: each week compared with its team's median, then per agent."""
+    team, hired = pl.col(compute.team), pl.col(compute.hired)
     counted = pl.col("__rows") >= compute.min_contacts
     median = pl.col("__mean").filter(counted).median().over(compute.team, "__week")
     at_or_better = (
         pl.col("__mean") <= median if compute.better == "lower" else pl.col("__mean") >= median
     )
-    weeks = weeks.with_columns((counted & at_or_better).fill_null(False).alias("__ok"))
+    weeks = weeks.with_columns(
+        (counted & at_or_better).fill_null(False).alias("__ok"), first_day.alias("__first_day")
+    )
     week_end = (periods.period_end(pl.col("__week"), "week")).dt.date()
     return (
         weeks.filter(pl.col("__week").dt.date() >= hired.cast(pl.Date).dt.truncate("1w"))
@@ -99,6 +117,23 @@ def proficiency_cells(
         frame.group_by(compute.agent).agg(*(pl.col(b).drop_nulls().last() for b in own))
     )
     times = collected(agent_times(frame, spec, compute))
+    return cohort_cells(times, groups, per_agent, spec, compute, grain, by, timezone, window)
+
+
+def cohort_cells(
+    times: pl.LazyFrame,
+    groups: pl.LazyFrame,
+    per_agent: pl.LazyFrame,
+    spec: MetricSpec,
+    compute: ProficiencyCompute,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    window: Window,
+) -> pl.DataFrame:
+    """The client step of `proficiency_cells`, from the per-agent times (`agent_times`),
+    each group's override (`groups`) and each agent's own groups (`per_agent`): the
+    Kaplan–Meier median per period of hire and group (both engines run this code)."""
     if by:
         extra = [b for b in by if b != compute.agent]
         times = times.join(

@@ -1,0 +1,68 @@
+"""Issue 19 item 2: `time_to_proficiency` on the Ibis engines — the per-agent, per-week
+means over the contacts computed on the backend (`tpmkit.engines.kinds.proficiency`), the
+Kaplan–Meier median per cohort finished on the client by the polars plan's own code —
+against medians worked out by hand (tests/engines/cohorts.py) and against polars."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("ibis", reason="the Ibis engines need tpmkit[duckdb]")
+
+from engines.agree import differences
+from engines.cohorts import EXPECTED, write_cohorts
+from tpmkit.project import load
+
+
+@pytest.fixture(scope="module")
+def cohorts(tmp_path_factory):
+    return load(write_cohorts(tmp_path_factory.mktemp("cohorts")))
+
+
+def _cells(records, by):
+    return {
+        (r["period"], *(r[b] for b in by)): (r["value"], r["n"])
+        for r in records.filter(records["metric"] == "ttp").iter_rows(named=True)
+    }
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+@pytest.mark.parametrize(("grain", "by"), list(EXPECTED), ids=lambda v: str(v))
+def test_medians_by_hand(cohorts, engine, grain, by):
+    records = cohorts.with_engine(engine).evaluate(period=grain, by=list(by)).records
+    assert _cells(records, by) == EXPECTED[(grain, by)]
+
+
+CASES = [("day", []), ("week", ["team"]), ("quarter", ["agent_id"]), ("all", ["team"])]
+
+
+@pytest.mark.parametrize(("grain", "by"), CASES, ids=[f"{g}-{'-'.join(b)}" for g, b in CASES])
+def test_duckdb_agrees_with_polars(cohorts, grain, by):
+    reference = cohorts.evaluate(period=grain, by=by).records
+    assert reference.height > 0
+    assert (
+        differences(
+            reference, cohorts.with_engine("duckdb").evaluate(period=grain, by=by).records, by
+        )
+        == []
+    )
+
+
+def test_the_weekly_means_are_computed_on_the_backend(cohorts, monkeypatch):
+    """The polars plan's heavy step (`weekly_means`, over every call) does not run on
+    the DuckDB engine; its client step (`times_from_weeks`) does, on the backend's means."""
+    import tpmkit.engine.kinds.proficiency as plan
+
+    calls = {"weekly_means": 0, "times_from_weeks": 0}
+    for name in calls:
+        real = getattr(plan, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(plan, name, counted)
+    cohorts.with_engine("duckdb").evaluate(period="month")
+    assert calls == {"weekly_means": 0, "times_from_weeks": 1}
+    cohorts.evaluate(period="month")  # the polars engine runs both
+    assert calls == {"weekly_means": 1, "times_from_weeks": 2}

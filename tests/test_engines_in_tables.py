@@ -235,3 +235,31 @@ def test_a_read_window_is_a_filter_in_the_database(pristine, reads):
     assert "calls" not in reads["tables"]
     ours = {s.name: (s.rows_read, s.latest, s.daily) for s in evaluation.datasets}
     assert ours == {s.name: (s.rows_read, s.latest, s.daily) for s in reference.datasets}
+
+
+@pytest.mark.parametrize("name", ["calls", "tickets", "qa", "schedule", "costs"])
+def test_the_view_and_its_twin_are_the_readers_frame(pristine, name):
+    """What the engine computes on (the view) and what polars would read if it had to
+    (the twin, read from the table only when collected) are the frame tpmkit's reader
+    makes of the same table: the same columns, types, values and defaults."""
+    from tpmkit.data import load_dataset
+    from tpmkit.data.in_tables import fetch, read_in_engine
+    from tpmkit.engines.backend import open_backend
+    from tpmkit.engines.tables import TableFrames
+
+    project = load(pristine).definitions
+    spec = project.spec
+    backend = open_backend("duckdb", spec.connection, project.root)
+    tables = TableFrames({}, {name: name}, str(spec.connection), project.root)
+    checked = read_in_engine(backend, name, spec.sources[name], tables, spec.timezone, None)
+    assert checked is not None
+    reader = load_dataset(name, spec.sources[name], project.root, spec.timezone, frame=tables[name])
+    expected = reader.frame.select(sorted(checked.columns))
+    twin = checked.rows.collect().select(expected.columns)
+    assert twin.equals(expected) and twin.schema == expected.schema
+    instants = [c for c, t in expected.schema.items() if isinstance(t, pl.Datetime)]
+    view = fetch(checked.view).select(expected.columns)
+    view = view.with_columns(pl.col(instants).dt.convert_time_zone(spec.timezone))
+    assert view.equals(expected)
+    assert checked.rows.select(pl.len()).collect().item() == checked.rows_read == reader.rows_read
+    backend.close()

@@ -66,3 +66,35 @@ def test_the_weekly_means_are_computed_on_the_backend(cohorts, monkeypatch):
     assert calls == {"weekly_means": 0, "times_from_weeks": 1}
     cohorts.evaluate(period="month")  # the polars engine runs both
     assert calls == {"weekly_means": 1, "times_from_weeks": 2}
+
+
+def test_over_parquet_the_roster_is_joined_on_the_backend(tmp_path, monkeypatch):
+    """DuckDB reads the Parquet calls itself (`in_duckdb`); the kind takes the hire date and
+    team from the roster joined on the backend, and the other passes keep the plain view:
+    the calls are not uploaded from polars, and polars' heavy step does not run."""
+    import tpmkit.engine.kinds.proficiency as plan
+    from engines.cohorts import parquet_cohorts
+    from tpmkit.engines.backend import Backend
+
+    uploaded: list[str] = []
+    real_upload, real_weekly = Backend.upload, plan.weekly_means
+
+    def upload(self, name, *args, **kwargs):
+        uploaded.append(name)
+        return real_upload(self, name, *args, **kwargs)
+
+    def weekly_means(*args, **kwargs):
+        uploaded.append("polars weekly means")
+        return real_weekly(*args, **kwargs)
+
+    monkeypatch.setattr(Backend, "upload", upload)
+    monkeypatch.setattr(plan, "weekly_means", weekly_means)
+    project = load(parquet_cohorts(tmp_path)).with_engine("duckdb")
+    for (grain, by), expected in EXPECTED.items():
+        uploaded.clear()
+        records = project.evaluate(["ttp"], period=grain, by=list(by)).records
+        assert _cells(records, by) == expected
+        assert "polars weekly means" not in uploaded
+        assert any(name.startswith("lookup_") for name in uploaded)  # the roster's columns
+        if not by:  # grouped by a roster column, a Parquet dataset is uploaded as ever
+            assert "calls" not in uploaded

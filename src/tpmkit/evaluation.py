@@ -209,7 +209,7 @@ def run(
             )
         else:
             from tpmkit.data.in_duckdb import CheckedParquet
-            from tpmkit.data.in_tables import CheckedTable, as_evaluated
+            from tpmkit.data.in_tables import on_backend
             from tpmkit.engines.evaluate import compute_on
 
             views = {
@@ -217,18 +217,10 @@ def run(
                 for name, d in loaded.items()
                 if isinstance(d, CheckedParquet)
             }
-            ready = {  # a table checked in the engine, attributed there too
-                name: as_evaluated(
-                    backend,
-                    d,
-                    frames[name],
-                    attributed.get("wants", {}).get(name, []),
-                    attributed.get("tables", []),
-                    project.spec.timezone,
-                )
-                for name, d in loaded.items()
-                if isinstance(d, CheckedTable) and name in frames
-            }
+            # tables checked in the database, and the lookups joined there (in_tables)
+            ready, cohorts = on_backend(
+                backend, loaded, frames, attributed, [m.spec for m in plain_ok], project
+            )
             records = compute_on(
                 backend,
                 shown,
@@ -238,7 +230,8 @@ def run(
                 unavailable=unavailable,
                 helpers=helpers,
                 views=views,
-                ready={name: t for name, t in ready.items() if t is not None},
+                ready=ready,
+                cohorts=cohorts,
             )
     except ComputeError as exc:
         raise _located(exc, project) from None
@@ -332,7 +325,7 @@ def _attribute(
     its own column, then the roster (agent_id), then the queues (queue); a lookup dataset
     is read only when some dataset with its key needs a column it can supply. `how`
     receives the dimensions asked of each dataset and the lookups, for an engine that
-    attributes on its backend (`tpmkit.data.in_tables.as_evaluated`)."""
+    attributes on its backend (`tpmkit.data.in_tables.on_backend`)."""
     frames = {name: d.rows for name, d in loaded.items()}
     wants = {name: _dimensions(name, [*by, *needed[name]], loaded[name].columns) for name in loaded}
     tables: list[tuple[str, pl.DataFrame]] = []

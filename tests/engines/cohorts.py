@@ -98,3 +98,24 @@ def write_cohorts(root: Path) -> Path:
     path = root / "tpmkit.yaml"
     path.write_text(yaml, encoding="utf-8")
     return path
+
+
+def parquet_cohorts(root: Path) -> Path:
+    """The same project with its two datasets as typed Parquet files, as tpmkit's reader
+    makes them (read and checked by DuckDB itself on the DuckDB engine); its tpmkit.yaml."""
+    import polars as pl
+
+    from tpmkit.data import load_dataset
+    from tpmkit.project import load
+
+    csv = write_cohorts(root / "csv")
+    spec = load(csv).definitions.spec
+    for name, file in (("calls", "calls"), ("agents", "roster")):
+        frame = load_dataset(name, spec.sources[name], csv.parent, spec.timezone).frame
+        if name == "calls":  # an export that has them (absent, the evaluation adds them)
+            frame = frame.with_columns(hold_seconds=pl.lit(0.0), acw_seconds=pl.lit(0.0))
+        frame.write_parquet(csv.parent / f"{file}.parquet")
+    path = csv.parent / "tpmkit-parquet.yaml"
+    text = csv.read_text(encoding="utf-8").replace(".csv}", ".parquet}")
+    path.write_text(text, encoding="utf-8")
+    return path

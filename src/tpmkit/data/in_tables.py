@@ -17,8 +17,8 @@ it). A bad value is never dropped.
 
 The dataset's `view` is an Ibis expression over the table; its `rows` a polars plan that
 reads the table's columns to the client only if something in polars collects it (a pass
-that needs a column the evaluation made on the client and `as_evaluated` cannot make on
-the backend). `as_evaluated` attributes the lookups' dimensions (the roster, the queues:
+that needs a column the evaluation made on the client and `on_backend` cannot make on
+the backend). `on_backend` attributes the lookups' dimensions (the roster, the queues:
 small, read to the client by the reader, uploaded as temporary tables) by a join on the
 backend, as `tpmkit.data.attribution.attribute` does in polars.
 """
@@ -41,9 +41,9 @@ from tpmkit.data.frames import scan_frame
 from tpmkit.data.freshness import DayCounts
 from tpmkit.data.load import Dataset
 from tpmkit.data.read import RowWindow
-from tpmkit.spec.models import Source
+from tpmkit.spec.models import MetricSpec, Source
 
-__all__ = ["CheckedTable", "as_evaluated", "fetch", "read_in_engine"]
+__all__ = ["CheckedTable", "fetch", "on_backend", "read_in_engine"]
 
 _LOOKUPS = {lookup for lookup, _ in ATTRIBUTION}  # joined by polars in the evaluation
 _NUMBERS = ("int", "float", "duration")
@@ -383,25 +383,65 @@ def _day_counts(backend: Any, view: Any, column: str | None, timezone: str) -> D
     return instant, daily
 
 
-def as_evaluated(
+def on_backend(
     backend: Any,
-    dataset: CheckedTable,
+    loaded: Mapping[str, Dataset],
+    frames: Mapping[str, pl.LazyFrame],
+    attributed: Mapping[str, Any],
+    metrics: Sequence[MetricSpec],
+    project: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The datasets the backend holds as the evaluation made them in polars: each table
+    checked in the database (every pass computes on it), and — for `time_to_proficiency`
+    over a Parquet view (`in_duckdb`), which takes the hire date and team from the roster
+    — the view with the lookups joined (that kind alone computes on it, the other passes
+    keep the plain view). `attributed`: what `_attribute` joined (`wants`, `tables`)."""
+    from tpmkit.data.in_duckdb import CheckedParquet
+
+    timezone = project.spec.timezone
+    wants, lookups = attributed.get("wants", {}), attributed.get("tables", [])
+    cohort_kind = {str(m.dataset) for m in metrics if m.compute.kind == "time_to_proficiency"}
+    ready: dict[str, Any] = {}
+    cohorts: dict[str, Any] = {}
+    for name, dataset in loaded.items():
+        if name not in frames:
+            continue
+        if isinstance(dataset, CheckedTable):
+            found = _as_evaluated(
+                backend, name, dataset.view, frames[name], wants.get(name, []), lookups, timezone
+            )
+            if found is not None:
+                ready[name] = found
+        elif isinstance(dataset, CheckedParquet) and name in cohort_kind:
+            view = backend.view(dataset.view)
+            found = _as_evaluated(
+                backend, name, view, frames[name], wants.get(name, []), lookups, timezone
+            )
+            if found is not None:
+                cohorts[name] = found
+    return ready, cohorts
+
+
+def _as_evaluated(
+    backend: Any,
+    name: str,
+    expr: Any,
     frame: pl.LazyFrame,
     dimensions: Sequence[str],
     lookups: Sequence[tuple[str, pl.DataFrame]],
     timezone: str,
 ) -> Any:
-    """The dataset on the backend as the evaluation made `frame` in polars: `dimensions`
-    attributed from `lookups` ((key, table), as `tpmkit.data.attribution.attribute`, the
-    tables uploaded) and absent optional columns added (a duration as 0, anything else
-    empty, as the evaluation adds them); None when `frame` has something else (a tenure
-    band: the evaluation then uploads `frame`, reading the table to the client)."""
+    """Dataset `name` on the backend (`expr`) as the evaluation made `frame` in polars:
+    `dimensions` attributed from `lookups` ((key, table), as
+    `tpmkit.data.attribution.attribute`, the tables uploaded) and absent optional columns
+    added (a duration as 0, anything else empty, as the evaluation adds them); None when
+    `frame` has something else (a tenure band: the evaluation then uploads `frame`, which
+    reads the rows to the client)."""
     import ibis
     from ibis.formats.polars import PolarsType
 
     if TENURE_BAND in dimensions:
         return None
-    expr = dataset.view
     present = set(expr.columns)
     merged: dict[str, list[Any]] = {}
     if dimensions and lookups:
@@ -430,7 +470,7 @@ def as_evaluated(
             }
         )
     schema = frame.collect_schema()
-    contract = CANONICAL.get(dataset.name)
+    contract = CANONICAL.get(name)
     added = {}
     for column, dtype in schema.items():
         if column in expr.columns:

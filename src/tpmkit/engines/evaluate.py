@@ -42,11 +42,13 @@ def compute_on(
     helpers: list[MetricSpec],
     views: Mapping[str, tuple[str, set[str]]] | None = None,
     ready: Mapping[str, Any] | None = None,
+    cohorts: Mapping[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Records of `metrics` computed on `backend` (see `compute_records_ibis`); `views`:
     dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read; `ready`:
     dataset -> its backend table as the evaluation made it (a `table:` source checked in
-    the database, `tpmkit.data.in_tables`)."""
+    the database, `tpmkit.data.in_tables`); `cohorts`: dataset -> its view with the
+    roster joined, for `time_to_proficiency` alone."""
     timezone = project.spec.timezone
     backend.local_times(timezone)
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
@@ -61,7 +63,10 @@ def compute_on(
             table = _instants(backend, backend.view(read[0]), i.time_column, timezone)
         else:
             table = backend.upload(name, i.frame, i.time_column, timezone)
-        tables[name] = TableInput(table, i.time_column)
+        cohort = (cohorts or {}).get(name)
+        if cohort is not None:
+            cohort = _instants(backend, cohort, i.time_column, timezone)
+        tables[name] = TableInput(table, i.time_column, cohort)
     return compute_records_ibis(
         metrics,
         tables,
@@ -95,6 +100,10 @@ def backend_columns(
             continue
         columns = used.setdefault(str(spec.dataset), set(request.by))
         columns |= columns_used(spec.compute, spec.parameters) | set(horizon_columns(spec.compute))
+        if isinstance(spec.compute, ProficiencyCompute):
+            # the hire date and team come from the roster: a Parquet view without them
+            # stays the other passes' table (the kind gets the view with the roster joined)
+            columns -= {spec.compute.hired, spec.compute.team} - set(request.by)
         columns.add(spec.time_column or inputs[str(spec.dataset)].time_column)
         for override in [*spec.overrides, *flags.get(spec.id, {}).values()]:
             columns |= set(override.when)

@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import polars as pl
 
 from tpmkit.engine.in_force import choose_override
+from tpmkit.engine.kinds import columns_used
 from tpmkit.engine.kinds import proficiency as plan
 from tpmkit.engine.window import Window
 from tpmkit.engines.cells import override_condition, period_key, to_instants
@@ -25,7 +26,17 @@ from tpmkit.engines.results import collect
 from tpmkit.spec.computes import ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
 
-__all__ = ["proficiency_cells_ibis"]
+__all__ = ["proficiency_cells_ibis", "readable"]
+
+
+def readable(table: ir.Table, spec: MetricSpec, by: list[str]) -> bool:
+    """True when `table` has every column the kind reads (the roster's hire date and
+    team attributed on the backend, the group columns, the overrides' columns)."""
+    compute = spec.compute
+    assert isinstance(compute, ProficiencyCompute)
+    wanted = columns_used(compute, spec.parameters) | set(by)
+    wanted |= {c for o in spec.overrides for c in o.when}
+    return wanted <= set(table.columns)
 
 
 def proficiency_cells_ibis(

@@ -11,6 +11,7 @@ pytest.importorskip("ibis", reason="the Ibis engines need tpmkit[duckdb]")
 
 from engines.agree import differences
 from engines.cohorts import EXPECTED, write_cohorts
+from engines.warehouse import EXAMPLE
 from tpmkit.project import load
 
 
@@ -98,3 +99,32 @@ def test_over_parquet_the_roster_is_joined_on_the_backend(tmp_path, monkeypatch)
         assert any(name.startswith("lookup_") for name in uploaded)  # the roster's columns
         if not by:  # grouped by a roster column, a Parquet dataset is uploaded as ever
             assert "calls" not in uploaded
+
+
+@pytest.mark.parametrize("backend", ["bigquery", "snowflake", "trino"])
+def test_the_weekly_means_compile_for_the_backends_not_run(backend):
+    """The heavy step is plain SQL (a grouped mean and count, the week cut with the
+    backend's own local-time and epoch functions): it compiles for every backend."""
+    import ibis
+
+    from tpmkit.engines.dialect import Dialect
+    from tpmkit.engines.kinds.proficiency import weekly_query
+
+    project = load(EXAMPLE / "tpmkit.yaml")
+    spec = project.definitions.metrics["time_to_proficiency"].spec
+    calls = ibis.table(
+        {
+            "offered_at": "timestamp('UTC')",
+            "agent_id": "string",
+            "answered": "boolean",
+            "talk_seconds": "float64",
+            "hold_seconds": "float64",
+            "acw_seconds": "float64",
+            "team": "string",
+            "hire_date": "date",
+        },
+        name="calls",
+    )
+    query = weekly_query(calls, Dialect(backend), spec, calls["offered_at"], "Europe/Berlin")
+    sql = ibis.to_sql(query, dialect=backend)
+    assert "Europe/Berlin" in sql and "GROUP BY" in sql.upper()

@@ -26,7 +26,7 @@ from tpmkit.engines.results import collect
 from tpmkit.spec.computes import ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
 
-__all__ = ["proficiency_cells_ibis", "readable"]
+__all__ = ["proficiency_cells_ibis", "readable", "weekly_query"]
 
 
 def readable(table: ir.Table, spec: MetricSpec, by: list[str]) -> bool:
@@ -57,21 +57,22 @@ def proficiency_cells_ibis(
     groups = _groups(table, spec, by)
     per_agent = _per_agent(table, dialect, compute, moment, by)
     first_day = _first_day(table, dialect, moment, timezone)
-    weeks = _weekly_means(table, dialect, spec, compute, moment, timezone)
+    weeks = _weekly_means(table, dialect, spec, moment, timezone)
     times = plan.times_from_weeks(weeks.lazy(), first_day, compute).collect().lazy()
     return plan.cohort_cells(times, groups, per_agent, spec, compute, grain, by, timezone, window)
 
 
-def _weekly_means(
+def weekly_query(
     table: ir.Table,
     dialect: Dialect,
     spec: MetricSpec,
-    compute: ProficiencyCompute,
     moment: ir.TimestampValue,
     timezone: str,
-) -> pl.DataFrame:
-    """`weekly_means` of the polars plan, on the backend: the local week start comes back
-    as epoch µs of its wall-clock time and is made an instant here, as a pass does."""
+) -> ir.Table:
+    """The query of `weekly_means` (built, not run: `ibis.to_sql` shows it for any
+    backend); the local week start as epoch µs of its wall-clock time, `__week`."""
+    compute = spec.compute
+    assert isinstance(compute, ProficiencyCompute)
     rows = Rows(table, dialect, compute.at, timezone)
     keep = table[compute.agent].notnull() & table[compute.hired].notnull()
     if compute.where:
@@ -80,11 +81,22 @@ def _weekly_means(
     prepared = table.mutate(
         __week=period_key(moment, dialect, "week", timezone), __value=value
     ).filter(keep)
-    grouped = prepared.group_by([compute.agent, compute.team, compute.hired, "__week"]).aggregate(
+    return prepared.group_by([compute.agent, compute.team, compute.hired, "__week"]).aggregate(
         __mean=dialect.real(prepared["__value"].mean()),
         __rows=prepared["__value"].count(),
     )
-    frame = collect(grouped)
+
+
+def _weekly_means(
+    table: ir.Table,
+    dialect: Dialect,
+    spec: MetricSpec,
+    moment: ir.TimestampValue,
+    timezone: str,
+) -> pl.DataFrame:
+    """`weekly_means` of the polars plan, on the backend: the week start is made an
+    instant here, as a pass makes its period starts."""
+    frame = collect(weekly_query(table, dialect, spec, moment, timezone))
     return frame.with_columns(to_instants(frame, "__week", "week", timezone).alias("__week"))
 
 

@@ -22,7 +22,13 @@ from tpmkit.project import load
 # read to the client on purpose: the lookups the evaluation joins in polars (small), and
 # the example's custom datasets, whose columns have no contract type (the reader infers them)
 READ = {"agents", "queues", "incidents", "system_events"}
-CASES = [("week", ["team"]), ("hour", []), ("month", ["vendor"]), ("all", ["agent_id"])]
+CASES = [
+    ("week", ["team"]),
+    ("hour", []),
+    ("month", ["vendor"]),
+    ("all", ["agent_id"]),
+    ("week", ["tenure_band"]),  # on each call's own local day, from the joined hire date
+]
 
 
 @pytest.fixture(scope="module")

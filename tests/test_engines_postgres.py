@@ -166,3 +166,12 @@ def test_a_bad_value_in_a_postgres_table_is_located_as_before(server, typed, rea
     ]
     assert runs[1].records.get_column("quarantined").to_list() == [1]
     assert differences(runs[0].records, runs[1].records, []) == []
+
+
+def test_a_tenure_band_is_made_in_postgres(typed, reads):
+    by = ["team", "tenure_band"]
+    reference = load(EXAMPLE / "tpmkit.yaml").evaluate(period="month", by=by, cache=False)
+    records = load(typed).with_engine("postgres").evaluate(period="month", by=by).records
+    assert records.get_column("tenure_band").n_unique() > 3
+    assert differences(reference.records, records, by) == []
+    assert set(reads) <= {"agents", "queues", "incidents", "system_events"}

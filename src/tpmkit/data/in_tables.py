@@ -33,7 +33,14 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.contract import ATTRIBUTION, CANONICAL, TENURE_BAND, DatasetContract
+from tpmkit.contract import (
+    ATTRIBUTION,
+    CANONICAL,
+    OVER_A_YEAR,
+    TENURE_BAND,
+    TENURE_BANDS,
+    DatasetContract,
+)
 from tpmkit.data import coerce
 from tpmkit.data import columns as cols
 from tpmkit.data.attribution import LOOKUP
@@ -398,7 +405,7 @@ def on_backend(
     keep the plain view). `attributed`: what `_attribute` joined (`wants`, `tables`)."""
     from tpmkit.data.in_duckdb import CheckedParquet
 
-    timezone = project.spec.timezone
+    tz = project.spec.timezone
     wants, lookups = attributed.get("wants", {}), attributed.get("tables", [])
     cohort_kind = {str(m.dataset) for m in metrics if m.compute.kind == "time_to_proficiency"}
     ready: dict[str, Any] = {}
@@ -407,41 +414,55 @@ def on_backend(
         if name not in frames:
             continue
         if isinstance(dataset, CheckedTable):
-            found = _as_evaluated(
-                backend, name, dataset.view, frames[name], wants.get(name, []), lookups, timezone
-            )
+            found = _as_evaluated(backend, dataset, dataset.view, frames[name], wants, lookups, tz)
             if found is not None:
                 ready[name] = found
         elif isinstance(dataset, CheckedParquet) and name in cohort_kind:
             view = backend.view(dataset.view)
-            found = _as_evaluated(
-                backend, name, view, frames[name], wants.get(name, []), lookups, timezone
-            )
+            found = _as_evaluated(backend, dataset, view, frames[name], wants, lookups, tz)
             if found is not None:
                 cohorts[name] = found
     return ready, cohorts
 
 
+def _tenure_band(backend: Any, expr: Any, time_column: str, timezone: str) -> Any:
+    """`tpmkit.data.attribution.tenure_band` on the backend: the band of each row on its
+    own local day from the hire date; null without a hire date or before it."""
+    import ibis
+
+    moment = expr[time_column]
+    if moment.type().is_timestamp():
+        backend.local_times(timezone)  # DuckDB: the offset macro
+        day = backend.dialect.local(moment, timezone).date()
+    else:
+        day = moment
+    days = day.delta(expr["hire_date"].cast("date"), unit="day")
+    empty = ibis.null("string")
+    cases = [(days.isnull(), empty), (days < 0, empty)]
+    cases += [(days <= limit, ibis.literal(label)) for limit, label in TENURE_BANDS]
+    return ibis.cases(*cases, else_=ibis.literal(OVER_A_YEAR))
+
+
 def _as_evaluated(
     backend: Any,
-    name: str,
+    dataset: Dataset,
     expr: Any,
     frame: pl.LazyFrame,
-    dimensions: Sequence[str],
+    wants: Mapping[str, Sequence[str]],
     lookups: Sequence[tuple[str, pl.DataFrame]],
     timezone: str,
 ) -> Any:
-    """Dataset `name` on the backend (`expr`) as the evaluation made `frame` in polars:
-    `dimensions` attributed from `lookups` ((key, table), as
-    `tpmkit.data.attribution.attribute`, the tables uploaded) and absent optional columns
-    added (a duration as 0, anything else empty, as the evaluation adds them); None when
-    `frame` has something else (a tenure band: the evaluation then uploads `frame`, which
-    reads the rows to the client)."""
+    """`dataset` on the backend (`expr`) as the evaluation made `frame` in polars: the
+    dimensions it `wants` attributed from `lookups` ((key, table), as
+    `tpmkit.data.attribution.attribute`, the tables uploaded), its tenure band, and absent
+    optional columns added (a duration as 0, anything else empty, as the evaluation adds
+    them); None when `frame` has something else (the evaluation then uploads `frame`,
+    which reads the rows to the client)."""
+    name, time_column = dataset.name, dataset.time_column
+    dimensions = wants.get(name, [])
     import ibis
     from ibis.formats.polars import PolarsType
 
-    if TENURE_BAND in dimensions:
-        return None
     present = set(expr.columns)
     merged: dict[str, list[Any]] = {}
     if dimensions and lookups:
@@ -469,6 +490,10 @@ def _as_evaluated(
                 for d, found in merged.items()
             }
         )
+    if TENURE_BAND in dimensions and TENURE_BAND not in present:
+        if time_column is None or {"hire_date", time_column} - set(expr.columns):
+            return None
+        expr = expr.mutate(**{TENURE_BAND: _tenure_band(backend, expr, time_column, timezone)})
     schema = frame.collect_schema()
     contract = CANONICAL.get(name)
     added = {}

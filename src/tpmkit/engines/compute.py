@@ -108,7 +108,7 @@ def compute_records_ibis(
                 # a kind with no Ibis plan (the roster's headcount and attrition) computes
                 # its cells with polars from the rows tpmkit read: small roster tables, the
                 # same records as the polars engine (and time to proficiency where the
-                # backend lacks the roster's columns: a Parquet view with a tenure band)
+                # backend table lacks the roster's columns)
                 cells[spec.id] = local_cells(spec, local, request, timezone)
             continue
         if spec.dataset in inputs:

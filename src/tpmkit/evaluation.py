@@ -208,8 +208,8 @@ def run(
                 helpers=helpers,
             )
         else:
+            from tpmkit.data.backend_attribution import on_backend
             from tpmkit.data.in_duckdb import CheckedParquet
-            from tpmkit.data.in_tables import on_backend
             from tpmkit.engines.evaluate import compute_on
 
             views = {
@@ -217,7 +217,7 @@ def run(
                 for name, d in loaded.items()
                 if isinstance(d, CheckedParquet)
             }
-            # tables checked in the database, and the lookups joined there (in_tables)
+            # tables checked in the database, and the lookups joined there
             ready, cohorts = on_backend(
                 backend, loaded, frames, attributed, [m.spec for m in plain_ok], project
             )
@@ -325,7 +325,7 @@ def _attribute(
     its own column, then the roster (agent_id), then the queues (queue); a lookup dataset
     is read only when some dataset with its key needs a column it can supply. `how`
     receives the dimensions asked of each dataset and the lookups, for an engine that
-    attributes on its backend (`tpmkit.data.in_tables.on_backend`)."""
+    attributes on its backend (`tpmkit.data.backend_attribution`)."""
     frames = {name: d.rows for name, d in loaded.items()}
     wants = {name: _dimensions(name, [*by, *needed[name]], loaded[name].columns) for name in loaded}
     tables: list[tuple[str, pl.DataFrame]] = []

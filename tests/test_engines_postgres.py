@@ -15,8 +15,14 @@ pytest.importorskip("psycopg", reason="PostgreSQL sources need tpmkit[postgres]"
 
 from engines.agree import differences
 from engines.pg import PASSWORD, cluster, server_binaries
-from engines.warehouse import EXAMPLE, postgres_project, postgres_tables
-from tpmkit.errors import DefinitionError
+from engines.warehouse import (
+    EXAMPLE,
+    postgres_project,
+    postgres_tables,
+    postgres_typed_tables,
+    typed_project,
+)
+from tpmkit.errors import DataError, DefinitionError
 from tpmkit.project import load
 
 if server_binaries() is None:
@@ -36,6 +42,7 @@ def server():
 
             loader = connect_source(running.url, Path("."))
             postgres_tables(loader.con)
+            postgres_typed_tables(loader.con)
             loader.close()
             yield running
     finally:
@@ -98,3 +105,73 @@ def _one_call():
             "talk_seconds": [60.0],
         }
     )
+
+
+@pytest.fixture(scope="module")
+def typed(server, tmp_path_factory):
+    """The example as tpmkit loads it, as typed PostgreSQL tables (timestamptz, date,
+    boolean, double precision, text)."""
+    return typed_project(tmp_path_factory.mktemp("pg-typed"), server.url)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The datasets whose rows tpmkit's reader read from a table."""
+    import tpmkit.engines.backend as backend
+
+    seen: list[str] = []
+    real = backend.read_table
+
+    def read_table(source, name, table, rows=None):
+        seen.append(name if rows is None else f"{name} (columns)")
+        return real(source, name, table, rows)
+
+    monkeypatch.setattr(backend, "read_table", read_table)
+    return seen
+
+
+@pytest.mark.parametrize(("grain", "by"), [("week", ["team"]), ("all", ["team"]), ("hour", [])])
+def test_typed_tables_are_checked_and_computed_in_postgres(typed, from_files, reads, grain, by):
+    records = load(typed).with_engine("postgres").evaluate(period=grain, by=by).records
+    assert differences(from_files[(grain, tuple(by))], records, by) == []
+    # only the lookups (joined on the backend after the reader read them) and the untyped
+    # custom datasets went to the client
+    assert set(reads) <= {"agents", "queues", "incidents", "system_events"}
+
+
+def test_a_bad_value_in_a_postgres_table_is_located_as_before(server, typed, reads):
+    from tpmkit.engines.backend import connect_source
+
+    con = connect_source(server.url, Path("."))
+    con.con.raw_sql(
+        "CREATE TABLE broken_calls AS SELECT * FROM typed_calls;"
+        "UPDATE broken_calls SET wait_seconds = -5 WHERE contact_id = "
+        "(SELECT contact_id FROM typed_calls LIMIT 1 OFFSET 2)"
+    )
+    con.close()
+    path = typed.with_name("broken.yaml")  # beside the metrics folder it names
+    text = typed.read_text(encoding="utf-8").replace("table: typed_calls", "table: broken_calls")
+    path.write_text(text, encoding="utf-8")
+    messages = []
+    for engine in ("postgres", "polars"):
+        with pytest.raises(DataError) as caught:
+            load(path).with_engine(engine).evaluate(["asa"], period="week")
+        messages.append(str(caught.value) + "\n".join(str(i) for i in caught.value.issues))
+        assert "calls" in reads  # the broken table went to tpmkit's reader
+    assert messages[0] == messages[1]
+    assert "table `broken_calls`" in messages[0] and "wait_seconds" in messages[0]
+    runs = [
+        load(path).with_engine(e).evaluate(["asa"], period="all", on_bad_rows="quarantine")
+        for e in ("polars", "postgres")
+    ]
+    assert runs[1].records.get_column("quarantined").to_list() == [1]
+    assert differences(runs[0].records, runs[1].records, []) == []
+
+
+def test_a_tenure_band_is_made_in_postgres(typed, reads):
+    by = ["team", "tenure_band"]
+    reference = load(EXAMPLE / "tpmkit.yaml").evaluate(period="month", by=by, cache=False)
+    records = load(typed).with_engine("postgres").evaluate(period="month", by=by).records
+    assert records.get_column("tenure_band").n_unique() > 3
+    assert differences(reference.records, records, by) == []
+    assert set(reads) <= {"agents", "queues", "incidents", "system_events"}

@@ -69,3 +69,17 @@ def test_spark_local_agrees_with_polars(spark, edges, grain, by):
     assert reference.height > 0
     assert differences(reference, records, by) == []
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+
+
+def test_spark_time_to_proficiency_matches_the_medians_by_hand(spark, tmp_path):
+    """The weekly means on Spark, the Kaplan–Meier step on the client (tests/engines/cohorts.py)."""
+    from engines.cohorts import EXPECTED, write_cohorts
+
+    cohorts = load(write_cohorts(tmp_path)).with_engine("spark")
+    for (grain, by), expected in EXPECTED.items():
+        records = cohorts.evaluate(period=grain, by=list(by)).records
+        found = {
+            (r["period"], *(r[b] for b in by)): (r["value"], r["n"])
+            for r in records.iter_rows(named=True)
+        }
+        assert found == expected

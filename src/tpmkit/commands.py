@@ -120,8 +120,11 @@ class Evaluator:
             lookups = dict(ATTRIBUTION)
             for name in {*spec.sources, *data}:
                 source = spec.sources.get(name) or Source(path=frame_label(name))
+                # a table source: its columns only, not its rows (engines/tables.py)
+                header = getattr(data, "header", data.get)
                 try:
-                    scanned = scan(name, source, self.project.root, data.get(name))
+                    frame = header(name) if name in data else None
+                    scanned = scan(name, source, self.project.root, frame)
                 except TpmkitError:
                     if name in lookups:  # a roster that cannot be read is not "no roster"
                         raise

@@ -109,6 +109,14 @@ def run(
                 if found is not None:
                     loads[key] = found
                     return found
+            elif backend is not None:  # a table checked where it is
+                from tpmkit.data.in_tables import read_in_engine
+
+                tz = project.spec.timezone
+                table = read_in_engine(backend, name, sources.get(name), data, tz, columns, rows_in)
+                if table is not None:
+                    loads[key] = table
+                    return table
             # an in-memory frame goes through the same mapping, coercion and rules as a file
             given = {"frame": data[name]} if name in data else {}
             loads[key] = load_dataset(
@@ -136,7 +144,8 @@ def run(
         )
         for name in sorted(plan.needed)
     }
-    frames = _attribute(loaded, plan.needed, by, read, given)
+    attributed: dict[str, Any] = {}  # how: for the tables checked in the engine
+    frames = _attribute(loaded, plan.needed, by, read, given, attributed)
     if frames:
         known = {c for f in frames.values() for c in f.collect_schema().names()}
         check_group_columns(by, known | (loaded["agents"].columns if "agents" in loaded else set()))
@@ -209,6 +218,7 @@ def run(
                 helpers=helpers,
             )
         else:
+            from tpmkit.data.backend_attribution import on_backend
             from tpmkit.data.in_duckdb import CheckedParquet
             from tpmkit.engines.evaluate import compute_on
 
@@ -217,6 +227,10 @@ def run(
                 for name, d in loaded.items()
                 if isinstance(d, CheckedParquet)
             }
+            # tables checked in the database, and the lookups joined there
+            ready, cohorts = on_backend(
+                backend, loaded, frames, attributed, [m.spec for m in plain_ok], project
+            )
             records = compute_on(
                 backend,
                 shown,
@@ -226,6 +240,8 @@ def run(
                 unavailable=unavailable,
                 helpers=helpers,
                 views=views,
+                ready=ready,
+                cohorts=cohorts,
             )
     except ComputeError as exc:
         raise _located(exc, project) from None
@@ -313,10 +329,13 @@ def _attribute(
     by: list[str],
     read: Callable[[str, set[str]], Dataset],
     given: set[str],
+    how: dict[str, Any] | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """Each dataset's frame with the dimensions it is grouped or filtered by attributed:
     its own column, then the roster (agent_id), then the queues (queue); a lookup dataset
-    is read only when some dataset with its key needs a column it can supply."""
+    is read only when some dataset with its key needs a column it can supply. `how`
+    receives the dimensions asked of each dataset and the lookups, for an engine that
+    attributes on its backend (`tpmkit.data.backend_attribution`)."""
     frames = {name: d.rows for name, d in loaded.items()}
     wants = {name: _dimensions(name, [*by, *needed[name]], loaded[name].columns) for name in loaded}
     tables: list[tuple[str, pl.DataFrame]] = []
@@ -335,6 +354,8 @@ def _attribute(
         table = loaded.get(lookup) or read(lookup, {key, *asked, *extra})
         loaded.setdefault(lookup, table)
         tables.append((key, table.frame))
+    if how is not None:
+        how.update(wants={n: _with_hire(c) for n, c in wants.items()}, tables=tables)
     for name, cols in wants.items():
         if cols and tables and name not in {lookup for lookup, _ in ATTRIBUTION}:
             frames[name] = attribute(frames[name], _with_hire(cols), tables)

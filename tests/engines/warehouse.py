@@ -77,3 +77,52 @@ def postgres_project(root: Path, url: str) -> Path:
     text = path.read_text(encoding="utf-8").replace("duckdb://warehouse.duckdb", url)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def loaded_frames() -> dict[str, object]:
+    """The example's datasets as tpmkit's reader makes them (canonical names, contract
+    types: instants with the project's zone, dates, booleans, numbers, text)."""
+    from tpmkit.data import load_dataset
+    from tpmkit.project import load
+
+    project = load(EXAMPLE / "tpmkit.yaml").definitions
+    return {
+        name: load_dataset(name, project.spec.sources[name], EXAMPLE, project.spec.timezone).frame
+        for name in TABLES
+    }
+
+
+def typed_project(root: Path, url: str | None = None) -> Path:
+    """A copy of the example project whose sources are the example as loaded by tpmkit
+    (`loaded_frames`), written as typed tables with canonical columns: of warehouse.duckdb,
+    or (`url`) the tables `typed_<dataset>` of the PostgreSQL database at `url`
+    (`postgres_typed_tables`)."""
+    if url is None:
+        import duckdb
+
+        root.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(root / "warehouse.duckdb"))
+        for table, frame in loaded_frames().items():
+            con.register("loaded", frame.to_arrow())  # type: ignore[attr-defined]
+            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM loaded')
+            con.unregister("loaded")
+        con.close()
+    shutil.copytree(EXAMPLE / "metrics", root / "metrics", dirs_exist_ok=True)
+    shutil.copy(EXAMPLE / "annotations.csv", root / "annotations.csv")
+    text = (EXAMPLE / "tpmkit.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"\n    # an ACD export.*\n", "\n", text)
+    text = re.sub(r"\n    columns:\n(      .*\n)+", "\n", text)  # already canonical
+    for table, file in TABLES.items():
+        text = text.replace(f"path: data/{file}", f"table: {'typed_' if url else ''}{table}")
+    connection = url or "duckdb://warehouse.duckdb"
+    text = text.replace("sources:\n", f"connection: {connection}\nsources:\n", 1)
+    path = root / "tpmkit.yaml"
+    path.write_text(text + "cache: false\n", encoding="utf-8")
+    return path
+
+
+def postgres_typed_tables(con: object) -> None:
+    """The example as loaded by tpmkit, as typed tables `typed_<dataset>` on an Ibis
+    PostgreSQL connection `con` (timestamptz, date, boolean, double precision, text)."""
+    for table, frame in loaded_frames().items():
+        con.create_table(f"typed_{table}", frame.to_arrow(), overwrite=True)  # type: ignore[attr-defined]

@@ -174,9 +174,9 @@ def connect_source(connection: str, root: Path) -> Backend:
     )
 
 
-def read_table(backend: Backend, name: str, table: str) -> pl.DataFrame:
+def read_table(backend: Backend, name: str, table: str, rows: int | None = None) -> pl.DataFrame:
     """A `table:` source's rows as a frame for tpmkit's reader (which maps, types and
-    checks it as it does an export)."""
+    checks it as it does an export); `rows`: only the first ones (0: the columns)."""
     try:
         found = backend.table(table)
     except Exception as exc:  # each backend raises its own "no such table"
@@ -184,6 +184,8 @@ def read_table(backend: Backend, name: str, table: str) -> pl.DataFrame:
             f"dataset `{name}`: cannot read table `{table}`",
             [Issue(str(exc).splitlines()[0], hint=f"check `sources.{name}.table`")],
         ) from None
+    if rows is not None:
+        found = found.limit(rows)
     frame = pl.from_arrow(found.to_pyarrow())
     assert isinstance(frame, pl.DataFrame)  # a table, not a column
     return frame

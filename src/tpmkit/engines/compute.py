@@ -24,7 +24,7 @@ from tpmkit.engines.cells import aggregate
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.stock import stock_cells
 from tpmkit.errors import ComputeError
-from tpmkit.spec.computes import OpenAtEndCompute
+from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.expressions import ExpressionError
 from tpmkit.spec.models import MetricSpec
 
@@ -33,10 +33,13 @@ __all__ = ["TableInput", "compute_records_ibis"]
 
 @dataclass(frozen=True)
 class TableInput:
-    """A dataset as a backend table (its time column an instant, TIMESTAMPTZ)."""
+    """A dataset as a backend table (its time column an instant, TIMESTAMPTZ); `cohorts`:
+    the table with the roster's hire date and team joined, when `table` (a Parquet view)
+    has them not (for `time_to_proficiency`)."""
 
     table: ir.Table
     time_column: str
+    cohorts: ir.Table | None = None
 
 
 def compute_records_ibis(
@@ -89,11 +92,23 @@ def compute_records_ibis(
         kind = kind_of(spec.compute)
         if kind.plan != "cells" or spec.id in unavailable:
             continue
+        if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
+            # the weekly means over the contacts on the backend, the cohorts on the client
+            from tpmkit.engines.kinds.proficiency import proficiency_cells_ibis, readable
+
+            source = inputs[str(spec.dataset)]
+            table = source.cohorts if source.cohorts is not None else source.table
+            if readable(table, spec, by):
+                cells[spec.id] = proficiency_cells_ibis(
+                    table, dialect, spec, request.grain, by, timezone, request.window
+                )
+                continue
         if not isinstance(spec.compute, OpenAtEndCompute):
             if local is not None and spec.dataset in local:
-                # a kind with no Ibis plan (the roster's headcount and attrition, time to
-                # proficiency) computes its cells with polars from the rows tpmkit read:
-                # small roster tables, the same records as the polars engine
+                # a kind with no Ibis plan (the roster's headcount and attrition) computes
+                # its cells with polars from the rows tpmkit read: small roster tables, the
+                # same records as the polars engine (and time to proficiency where the
+                # backend table lacks the roster's columns)
                 cells[spec.id] = local_cells(spec, local, request, timezone)
             continue
         if spec.dataset in inputs:

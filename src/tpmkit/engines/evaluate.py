@@ -21,7 +21,7 @@ from tpmkit.engine.compute import Input, Request, segment_flags
 from tpmkit.engine.kinds import columns_used, horizon_columns, kind_of
 from tpmkit.engines.backend import Backend
 from tpmkit.engines.compute import TableInput, compute_records_ibis
-from tpmkit.spec.computes import OpenAtEndCompute
+from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
 
 if TYPE_CHECKING:
@@ -41,9 +41,14 @@ def compute_on(
     unavailable: Mapping[str, str],
     helpers: list[MetricSpec],
     views: Mapping[str, tuple[str, set[str]]] | None = None,
+    ready: Mapping[str, Any] | None = None,
+    cohorts: Mapping[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Records of `metrics` computed on `backend` (see `compute_records_ibis`); `views`:
-    dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read."""
+    dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read; `ready`:
+    dataset -> its backend table as the evaluation made it (a `table:` source checked in
+    the database, `tpmkit.data.in_tables`); `cohorts`: dataset -> its view with the
+    roster joined, for `time_to_proficiency` alone."""
     timezone = project.spec.timezone
     backend.local_times(timezone)
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
@@ -52,11 +57,16 @@ def compute_on(
         if name not in used:
             continue
         read = (views or {}).get(name)
-        if read is not None and unchanged(name, i.frame, read[1], used[name]):
+        if name in (ready or {}):
+            table = _instants(backend, (ready or {})[name], i.time_column, timezone)
+        elif read is not None and unchanged(name, i.frame, read[1], used[name]):
             table = _instants(backend, backend.view(read[0]), i.time_column, timezone)
         else:
             table = backend.upload(name, i.frame, i.time_column, timezone)
-        tables[name] = TableInput(table, i.time_column)
+        cohort = (cohorts or {}).get(name)
+        if cohort is not None:
+            cohort = _instants(backend, cohort, i.time_column, timezone)
+        tables[name] = TableInput(table, i.time_column, cohort)
     return compute_records_ibis(
         metrics,
         tables,
@@ -83,11 +93,17 @@ def backend_columns(
     used: dict[str, set[str]] = {}
     for spec in everything:
         kind = kind_of(spec.compute)
-        on_backend = kind.plan == "rows" or isinstance(spec.compute, OpenAtEndCompute)
+        on_backend = kind.plan == "rows" or isinstance(
+            spec.compute, OpenAtEndCompute | ProficiencyCompute
+        )
         if spec.id in unavailable or not on_backend or spec.dataset not in inputs:
             continue
         columns = used.setdefault(str(spec.dataset), set(request.by))
         columns |= columns_used(spec.compute, spec.parameters) | set(horizon_columns(spec.compute))
+        if isinstance(spec.compute, ProficiencyCompute):
+            # the hire date and team come from the roster: a Parquet view without them
+            # stays the other passes' table (the kind gets the view with the roster joined)
+            columns -= {spec.compute.hired, spec.compute.team} - set(request.by)
         columns.add(spec.time_column or inputs[str(spec.dataset)].time_column)
         for override in [*spec.overrides, *flags.get(spec.id, {}).values()]:
             columns |= set(override.when)

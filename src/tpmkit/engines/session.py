@@ -40,20 +40,17 @@ class EngineSession:
 
     def with_tables(self, data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """`data` with a frame for each `table:` source not given there, read from the
-        project's connection (a given frame wins, as it does over files)."""
+        project's connection when the reader first asks for it (a given frame wins, as it
+        does over files; a table the engine checks in place is never read,
+        `tpmkit.data.in_tables`)."""
         spec = self.project.spec
         tables = {
-            name: source.table
+            name: str(source.table)
             for name, source in spec.sources.items()
             if source.table and name not in (data or {})
         }
         if not tables or spec.connection is None:
             return data
-        from tpmkit.engines.backend import connect_source, read_table
+        from tpmkit.engines.tables import TableFrames
 
-        source = connect_source(spec.connection, self.project.root)
-        try:
-            read = {name: read_table(source, name, str(table)) for name, table in tables.items()}
-        finally:
-            source.close()
-        return {**read, **(data or {})}
+        return TableFrames(data or {}, tables, spec.connection, self.project.root)

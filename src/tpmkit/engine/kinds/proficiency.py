@@ -39,9 +39,11 @@ def agent_weeks(
     compute: ProficiencyCompute,
     keys: Sequence[str] = (),
 ) -> pl.LazyFrame:
-    """Per agent, team, hire date and ISO week (`__week`), and `keys`: the sum (`__sum`)
-    and count (`__rows`) of `expr` over the rows counted — additive, so the weeks of
-    several files add up (an incremental run caches them per file, `increment.parts`)."""
+    """The heavy step over the rows: per agent, team, hire date and local week start
+    (`__week`), and `keys`, the sum (`__sum`) and non-null count (`__rows`) of `expr` over
+    the `where` rows with an agent and a hire date — additive, so the weeks of several
+    files add up (an incremental run caches them per file, `increment.parts`); the Ibis
+    engines compute the same on the backend (`tpmkit.engines.kinds.proficiency`)."""
     where = (
         row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )
@@ -63,8 +65,9 @@ def agent_weeks(
 def times_from_weeks(
     weeks: pl.LazyFrame, first_day: dt.date | None, compute: ProficiencyCompute
 ) -> pl.LazyFrame:
-    """`agent_times` from the agents' weeks (`agent_weeks`, summed over files) and the
-    first day of data."""
+    """`agent_times` from the agents' weeks (`agent_weeks`: small, agents × weeks, summed
+    over files or computed on a backend) and the first local day of the data: each week
+    compared with its team's median, then per agent."""
     team, hired = pl.col(compute.team), pl.col(compute.hired)
     weeks = weeks.with_columns(
         # the mean of `expr` (null when no row had a value)
@@ -147,8 +150,10 @@ def cohort_cells(
     timezone: str,
     window: Window,
 ) -> pl.DataFrame:
-    """The cells from the agents' times (`agent_times`), the groups with their override
-    and each agent's last value of the other groups (`last_of_own`)."""
+    """The client step of `proficiency_cells`, from the per-agent times (`agent_times`),
+    each group's override (`groups`) and each agent's last value of the other groups
+    (`last_of_own`): the Kaplan–Meier median per period of hire and group (every engine
+    runs this code)."""
     if by:
         extra = [b for b in by if b != compute.agent]
         times = times.join(

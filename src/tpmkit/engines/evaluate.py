@@ -11,7 +11,7 @@ roster, for the kinds computed with polars) are not uploaded at all."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -19,8 +19,10 @@ import polars as pl
 from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
 from tpmkit.engine.compute import Input, Request, segment_flags
 from tpmkit.engine.kinds import columns_used, horizon_columns, kind_of
+from tpmkit.engines import compiled
 from tpmkit.engines.backend import Backend
 from tpmkit.engines.compute import TableInput, compute_records_ibis
+from tpmkit.engines.queries import CompiledRunner
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
 
@@ -47,27 +49,67 @@ def compute_on(
     timezone = project.spec.timezone
     backend.local_times(timezone)
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
-    tables = {}
+    tables: dict[str, TableInput] = {}
+    described: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {}
     for name, i in inputs.items():
         if name not in used:
             continue
         read = (views or {}).get(name)
         if read is not None and unchanged(name, i.frame, read[1], used[name]):
-            table = _instants(backend, backend.view(read[0]), i.time_column, timezone)
+            how, table_name = "view", read[0]
         else:
-            table = backend.upload(name, i.frame, i.time_column, timezone)
-        tables[name] = TableInput(table, i.time_column)
-    return compute_records_ibis(
-        metrics,
-        tables,
-        backend.dialect,
-        request,
-        timezone,
+            how, table_name = "upload", backend.upload(name, i.frame, i.time_column, timezone)
+        make = _maker(backend, table_name, i.time_column, timezone, how == "view")
+        if backend.raw is None:  # Spark, PostgreSQL: the table itself, now
+            made = make()
+            tables[name] = TableInput(make, i.time_column, set(made.columns), made)
+            continue
+        columns = backend.columns(table_name)
+        described[name] = (table_name, how, i.time_column, columns)
+        tables[name] = TableInput(make, i.time_column, {c for c, _ in columns})
+    arguments: dict[str, Any] = {
+        "aliases": project.aliases,
+        "unavailable": unavailable,
+        "helpers": helpers,
+        "local": inputs,
+    }
+    if backend.raw is None:
+        return compute_records_ibis(
+            metrics, tables, backend.dialect, request, timezone, **arguments
+        )
+    key = compiled.cache_key(
+        dialect=backend.dialect.name,
+        zones=backend.dialect.zones,
+        timezone=timezone,
+        grain=request.grain,
+        by=list(request.by),
+        window=(_iso(request.window.start), _iso(request.window.end)),
+        metrics=metrics,
+        helpers=helpers,
         aliases=project.aliases,
         unavailable=unavailable,
-        helpers=helpers,
-        local=inputs,
+        tables=described,
     )
+    runner = CompiledRunner(backend.raw, compiled.load(key))
+    records = compute_records_ibis(
+        metrics, tables, backend.dialect, request, timezone, runner=runner, **arguments
+    )
+    if runner.added:
+        compiled.store(key, runner.known)
+    return records
+
+
+def _maker(
+    backend: Backend, table_name: str, time_column: str, timezone: str, view: bool
+) -> Callable[[], Any]:
+    """What makes a table's Ibis table (a view DuckDB read: its time column an instant)."""
+    if view:
+        return lambda: _instants(backend, backend.view(table_name), time_column, timezone)
+    return lambda: backend.view(table_name)
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def backend_columns(

@@ -220,3 +220,25 @@ def test_releasing_memory_keeps_the_limit():
         limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
     assert len(set(limits)) == 1
     assert con.execute("SELECT 42").fetchone()[0] == 42
+
+
+def test_result_types_are_kept_exactly():
+    # the types a result is cast to on a hit: by name, or as Arrow IPC for the rest
+    from tpmkit.engines.compiled import _schema, _schema_text
+
+    schema = pl.Schema(
+        {
+            "metric\x00agg_count": pl.Int64(),
+            "__first": pl.Datetime("us", "Europe/Berlin"),
+            "naive": pl.Datetime("ns"),
+            "sum": pl.Decimal(38, 0),
+            "agent_id": pl.String(),
+            "flag": pl.Boolean(),
+            "listed": pl.List(pl.Int64()),
+        }
+    )
+    text = json.loads(json.dumps(_schema_text(schema)))
+    assert _schema(text) == schema
+    assert text[0] == ["metric\x00agg_count", "Int64"]
+    with pytest.raises(ValueError):
+        _schema([["x", "Datetime days"]])

@@ -39,7 +39,7 @@ from tpmkit.spec.models import MetricSpec
 __all__ = ["FORMAT", "KEEP", "VARIABLE", "cache_key", "folder", "load", "store"]
 
 VARIABLE = "TPMKIT_COMPILED_CACHE"
-FORMAT = 1  # of an entry; a change makes every entry a miss
+FORMAT = 2  # of an entry; a change makes every entry a miss
 KEEP = 256  # entries kept (the newest by use)
 
 
@@ -164,12 +164,58 @@ def _prune(where: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def _schema_text(schema: pl.Schema) -> str:
-    """A result's column names and polars types, exactly (an empty frame as Arrow IPC)."""
-    buffer = pl.DataFrame(schema=schema).write_ipc(None)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+# result types written by name (reading Arrow IPC for each query costs more than the rest
+# of a hit); any other type as an empty one-column frame in Arrow IPC
+_PLAIN = {
+    str(t): t
+    for t in (
+        pl.Int8(),
+        pl.Int16(),
+        pl.Int32(),
+        pl.Int64(),
+        pl.UInt8(),
+        pl.UInt16(),
+        pl.UInt32(),
+        pl.UInt64(),
+        pl.Float32(),
+        pl.Float64(),
+        pl.Boolean(),
+        pl.String(),
+        pl.Date(),
+        pl.Null(),
+        pl.Binary(),
+    )
+}
 
 
-def _schema(text: Any) -> pl.Schema:
-    frame = pl.read_ipc(io.BytesIO(base64.b64decode(str(text), validate=True)))
-    return frame.schema
+def _schema_text(schema: pl.Schema) -> list[list[str]]:
+    """A result's column names and polars types, exactly."""
+    return [[name, _type_text(dtype)] for name, dtype in schema.items()]
+
+
+def _type_text(dtype: pl.DataType) -> str:
+    if str(dtype) in _PLAIN and _PLAIN[str(dtype)] == dtype:
+        return str(dtype)
+    if isinstance(dtype, pl.Datetime):
+        return f"Datetime {dtype.time_unit} {dtype.time_zone or ''}".rstrip()
+    buffer = pl.DataFrame(schema={"c": dtype}).write_ipc(None)
+    return "ipc " + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _schema(columns: Any) -> pl.Schema:
+    return pl.Schema({str(name): _type(str(text)) for name, text in columns})
+
+
+def _type(text: str) -> pl.DataType:
+    kind, _, rest = text.partition(" ")
+    if not rest and kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind == "Datetime":
+        unit, _, zone = rest.partition(" ")
+        if unit not in ("ms", "us", "ns"):
+            raise ValueError(f"time unit {unit!r}")
+        return pl.Datetime(unit, zone or None)  # type: ignore[arg-type]
+    if kind == "ipc":
+        frame = pl.read_ipc(io.BytesIO(base64.b64decode(rest, validate=True)))
+        return frame.schema["c"]
+    raise ValueError(f"unknown type {text!r}")

@@ -32,7 +32,6 @@ from typing import Any
 
 import polars as pl
 
-import tpmkit
 from tpmkit.engines.queries import Compiled
 from tpmkit.spec.models import MetricSpec
 
@@ -90,10 +89,11 @@ def cache_key(
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """The code the SQL comes from: tpmkit's source files (path, size, modification time:
-    an edited file is new code even at the same version), and Ibis, sqlglot and DuckDB,
+    an edited file is new code even at the same version; `__init__.py` holds the version),
+    and Ibis, sqlglot and DuckDB,
     each by version and by its package file (a reinstall changes it)."""
-    parts: list[str] = [tpmkit.__version__]
-    root = os.path.dirname(tpmkit.__file__)
+    parts: list[str] = []
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package's
     for folder, subfolders, files in os.walk(root):  # faster than Path.rglob
         subfolders.sort()
         for name in sorted(files):

@@ -252,3 +252,36 @@ def test_no_kept_query_makes_duckdb_materialise_a_table(cache, project_file):
     queries = json.loads(path.read_text())["queries"]
     assert any("SELECT MAX" in q["sql"] for q in queries.values())  # horizons in the SQL
     assert [name for name, q in queries.items() if q["sql"].lstrip().startswith("WITH")] == []
+
+
+def test_kept_sql_that_fails_is_compiled_again(cache, project_file):
+    # SQL that no longer runs (a table renamed by code the key did not tell apart) is
+    # built and compiled again, and the entry rewritten; never a traceback
+    first = duckdb_records(project_file)
+    [path] = entries(cache)
+    entry = json.loads(path.read_text())
+    for name, query in entry["queries"].items():
+        if name.startswith("pass "):
+            query["sql"] = "SELECT * FROM no_such_table"
+    path.write_text(json.dumps(entry))
+    again = duckdb_records(project_file)
+    assert differences(first, again, ["team"]) == []
+    rewritten = json.loads(path.read_text())["queries"]
+    assert "no_such_table" not in " ".join(q["sql"] for q in rewritten.values())
+
+
+def test_a_read_only_cache_still_serves_its_entries(cache, project_file, monkeypatch):
+    first = duckdb_records(project_file)
+    [path] = entries(cache)
+    entry = json.loads(path.read_text())
+    for name, query in entry["queries"].items():
+        if name.startswith("pass "):
+            query["sql"] += " LIMIT 0"  # shows whether the entry is read
+    path.write_text(json.dumps(entry))
+
+    def refused(*args, **kwargs):  # a folder mounted read-only (root ignores chmod)
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(compiled.os, "utime", refused)
+    altered = duckdb_records(project_file)
+    assert altered.filter(pl.col("value").is_not_null()).height < first.height

@@ -20,6 +20,7 @@ that is not filled: the run's records are the same either way."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -126,9 +127,10 @@ def load(key: str) -> dict[str, Compiled]:
             name: Compiled(query["sql"], _schema(query["schema"]))
             for name, query in entry["queries"].items()
         }
-        os.utime(path)  # used: kept longer
     except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
         return {}
+    with contextlib.suppress(OSError):  # a folder only read still serves its entries
+        os.utime(path)  # used: kept longer
     return found
 
 

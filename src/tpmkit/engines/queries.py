@@ -53,9 +53,16 @@ class CompiledRunner(Runner):
     def run(self, name: str, build: Build) -> pl.DataFrame:
         """The rows of the query `name`: its SQL as compiled before, else compiled now."""
         found = self.known.get(name)
-        if found is None:
-            found = compile_query(*build())
-            self.known[name] = self.added[name] = found
+        if found is not None:
+            try:
+                return self._fetch(found)
+            except Exception:  # SQL kept by code the key did not tell apart: compile again
+                pass
+        found = compile_query(*build())
+        self.known[name] = self.added[name] = found
+        return self._fetch(found)
+
+    def _fetch(self, found: Compiled) -> pl.DataFrame:
         # through the Arrow stream interface: no pyarrow (a tenth of a second to import)
         frame = typed(pl.DataFrame(self.con.sql(found.sql)), found.schema)
         release(self.con)

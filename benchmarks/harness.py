@@ -34,6 +34,9 @@ TOLERANCE = 1e-9  # relative; sums in another order differ in the last bits
 UNBASELINED = ("headcount", "attrition_rate", "early_attrition_rate", "time_to_proficiency")
 BASELINES = ("polars", "duckdb")
 READ_ONCE = "read needed columns once"  # the floor (benchmarks/floor.py)
+# the DuckDB engine's compiled-query cache (tpmkit.engines.compiled): timed kept (a run after
+# the first) and off (every query built and compiled with Ibis); never the user's own
+COMPILED_CACHE = "TPMKIT_COMPILED_CACHE"
 
 
 @dataclass
@@ -95,13 +98,15 @@ def machine() -> dict[str, str]:
     }
 
 
-def measure(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one run of `command`; a failure stops the run."""
+def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one run of `command` (`env`: variables set for
+    it); a failure stops the run."""
     launched = subprocess.run(
         [sys.executable, "-m", "benchmarks.rss", *command],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     result = json.loads(launched.stdout.strip().splitlines()[-1])
     if result["code"] != 0:
@@ -213,14 +218,23 @@ def run_scale(
             project = str(layout.project(fmt))
             subprocess.run([*floor, "columns", project, str(columns)], check=True)
             plan.append((READ_ONCE, [*floor, "read", project, str(columns)]))
+            settings: dict[str, dict[str, str]] = {}
             for engine in engines:  # the Ibis engines (docs/engines.md), same records
                 tool = f"tpmkit --engine {engine}"
                 results[tool] = out / f"tpmkit-{engine}-{fmt}.parquet"
                 plan.append((tool, tpmkit_command(layout, fmt, results[tool], None, engine)))
+                if engine == "duckdb":  # with its queries compiled before, and compiling
+                    kept = str(out / "compiled")
+                    settings[tool] = {COMPILED_CACHE: kept}
+                    measure(plan[-1][1], settings[tool])  # fills it: not timed
+                    cold = f"{tool} (compiling)"
+                    results[cold] = out / f"tpmkit-{engine}-compiling-{fmt}.parquet"
+                    plan.append((cold, tpmkit_command(layout, fmt, results[cold], None, engine)))
+                    settings[cold] = {COMPILED_CACHE: "off"}
             for tool, command in plan:
                 seconds, peak = [], 0.0
                 for _ in range(repeat):
-                    wall, rss = measure(command)
+                    wall, rss = measure(command, settings.get(tool))
                     seconds.append(wall)
                     peak = max(peak, rss)
                 timing = Timing(calls, fmt, tool, seconds, peak, total)
@@ -255,6 +269,7 @@ def run_scale(
                 "duckdb",
                 "tpmkit (cache)",
                 *(f"tpmkit --engine {e}" for e in engines),
+                *(f"tpmkit --engine {e} (compiling)" for e in engines),
             ]
             for other in others:
                 if other in results:

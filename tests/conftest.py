@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,10 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 # Either variable rewrites golden files; the generated docs name the second.
 UPDATE_GOLDEN = ("TPMKIT_UPDATE_GOLDEN", "TPMKIT_UPDATE_DOCS")
 DIFF_LINES = 60  # enough to see the change, short enough to read in a failure
+# the DuckDB engine's compiled-query cache (tpmkit.engines.compiled) of this test session:
+# never the user's, shared by the session's tests (and the commands they start), so that
+# later evaluations of the same definitions run the compiled SQL
+os.environ["TPMKIT_COMPILED_CACHE"] = tempfile.mkdtemp(prefix="tpmkit-compiled-")
 
 
 class ProjectFactory:

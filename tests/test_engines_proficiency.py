@@ -1,5 +1,5 @@
 """Issue 19 item 2: `time_to_proficiency` on the Ibis engines — the per-agent, per-week
-means over the contacts computed on the backend (`tpmkit.engines.kinds.proficiency`), the
+means over the contacts computed on the backend (`tpmkit.engines.proficiency`), the
 Kaplan–Meier median per cohort finished on the client by the polars plan's own code —
 against medians worked out by hand (tests/engines/cohorts.py) and against polars."""
 
@@ -69,10 +69,10 @@ def test_the_agent_weeks_are_computed_on_the_backend(cohorts, monkeypatch):
     assert calls == {"agent_weeks": 1, "times_from_weeks": 2}
 
 
-def test_over_parquet_the_roster_is_joined_on_the_backend(tmp_path, monkeypatch):
-    """DuckDB reads the Parquet calls itself (`in_duckdb`); the kind takes the hire date and
-    team from the roster joined on the backend, and the other passes keep the plain view:
-    the calls are not uploaded from polars, and polars' heavy step does not run."""
+def test_over_parquet_polars_reads_the_files_and_the_calls_stay_in_duckdb(tmp_path, monkeypatch):
+    """DuckDB reads the Parquet calls itself (`in_duckdb`); its view has no hire date or
+    team (they are the roster's), so the kind computes with polars from the same files,
+    and the calls are not uploaded to DuckDB for it (the passes keep the plain view)."""
     import tpmkit.engine.kinds.proficiency as plan
     from engines.cohorts import parquet_cohorts
     from tpmkit.engines.backend import Backend
@@ -85,7 +85,7 @@ def test_over_parquet_the_roster_is_joined_on_the_backend(tmp_path, monkeypatch)
         return real_upload(self, name, *args, **kwargs)
 
     def agent_weeks(*args, **kwargs):
-        uploaded.append("polars weekly means")
+        uploaded.append("polars weekly sums")
         return real_weekly(*args, **kwargs)
 
     monkeypatch.setattr(Backend, "upload", upload)
@@ -95,10 +95,11 @@ def test_over_parquet_the_roster_is_joined_on_the_backend(tmp_path, monkeypatch)
         uploaded.clear()
         records = project.evaluate(["ttp"], period=grain, by=list(by)).records
         assert _cells(records, by) == expected
-        assert "polars weekly means" not in uploaded
-        assert any(name.startswith("lookup_") for name in uploaded)  # the roster's columns
-        if not by:  # grouped by a roster column, a Parquet dataset is uploaded as ever
-            assert "calls" not in uploaded
+        if by:  # grouped by a roster column, a Parquet dataset is uploaded as ever, with
+            # the roster's columns: the kind then computes on the backend
+            assert "calls" in uploaded and "polars weekly sums" not in uploaded
+        else:
+            assert "calls" not in uploaded and "polars weekly sums" in uploaded
 
 
 @pytest.mark.parametrize("backend", ["bigquery", "snowflake", "trino"])
@@ -108,7 +109,7 @@ def test_the_agent_weeks_compile_for_the_backends_not_run(backend):
     import ibis
 
     from tpmkit.engines.dialect import Dialect
-    from tpmkit.engines.kinds.proficiency import weekly_query
+    from tpmkit.engines.proficiency import weekly_query
 
     project = load(EXAMPLE / "tpmkit.yaml")
     spec = project.definitions.metrics["time_to_proficiency"].spec

@@ -228,9 +228,7 @@ def run(
                 if isinstance(d, CheckedParquet)
             }
             # tables checked in the database, and the lookups joined there
-            ready, cohorts = on_backend(
-                backend, loaded, frames, attributed, [m.spec for m in plain_ok], project
-            )
+            ready = on_backend(backend, loaded, frames, attributed, project.spec.timezone)
             records = compute_on(
                 backend,
                 shown,
@@ -241,7 +239,6 @@ def run(
                 helpers=helpers,
                 views=views,
                 ready=ready,
-                cohorts=cohorts,
             )
     except ComputeError as exc:
         raise _located(exc, project) from None

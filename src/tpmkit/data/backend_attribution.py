@@ -1,11 +1,11 @@
-"""The lookups' dimensions attributed on the backend, for the datasets an Ibis engine
-holds itself (a `table:` source checked in the database, `tpmkit.data.in_tables`; a
-Parquet view, `tpmkit.data.in_duckdb`): the roster (by `agent_id`) and the queues (by
-`queue`) — small, read to the client by tpmkit's reader — uploaded as temporary tables and
-joined there, as `tpmkit.data.attribution.attribute` joins them in polars (the row's own
-value first, then each lookup in order), with the tenure band on each row's own local day
-and the absent optional columns the evaluation adds; so the large dataset is not read to
-the client to be attributed and uploaded again.
+"""The lookups' dimensions attributed on the backend, for the tables an Ibis engine holds
+itself (a `table:` source checked in the database, `tpmkit.data.in_tables`): the roster
+(by `agent_id`) and the queues (by `queue`) — small, read to the client by tpmkit's
+reader — uploaded as temporary tables and joined there, as
+`tpmkit.data.attribution.attribute` joins them in polars (the row's own value first, then
+each lookup in order), with the tenure band on each row's own local day and the absent
+optional columns the evaluation adds; so the large table is not read to the client to be
+attributed and uploaded again.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from tpmkit.contract import CANONICAL, OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
 from tpmkit.data.attribution import LOOKUP
 from tpmkit.data.in_tables import CheckedTable
 from tpmkit.data.load import Dataset
-from tpmkit.spec.models import MetricSpec
 
 __all__ = ["on_backend"]
 
@@ -32,34 +31,22 @@ def on_backend(
     loaded: Mapping[str, Dataset],
     frames: Mapping[str, pl.LazyFrame],
     attributed: Mapping[str, Any],
-    metrics: Sequence[MetricSpec],
-    project: Any,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The datasets the backend holds as the evaluation made them in polars: each table
-    checked in the database (every pass computes on it), and — for `time_to_proficiency`
-    over a Parquet view (`in_duckdb`), which takes the hire date and team from the roster
-    — the view with the lookups joined (that kind alone computes on it, the other passes
-    keep the plain view). `attributed`: what `_attribute` joined (`wants`, `tables`)."""
-    from tpmkit.data.in_duckdb import CheckedParquet
-
-    tz = project.spec.timezone
+    timezone: str,
+) -> dict[str, Any]:
+    """The tables checked in the database (`tpmkit.data.in_tables`) as the evaluation made
+    them in polars, each an Ibis table every pass computes on; a table whose evaluation
+    added what the backend cannot make is left out (the evaluation uploads its frame).
+    `attributed`: what `_attribute` joined (`wants`, `tables`)."""
     wants, lookups = attributed.get("wants", {}), attributed.get("tables", [])
-    cohort_kind = {str(m.dataset) for m in metrics if m.compute.kind == "time_to_proficiency"}
     ready: dict[str, Any] = {}
-    cohorts: dict[str, Any] = {}
     for name, dataset in loaded.items():
-        if name not in frames:
-            continue
-        if isinstance(dataset, CheckedTable):
-            found = _as_evaluated(backend, dataset, dataset.view, frames[name], wants, lookups, tz)
+        if name in frames and isinstance(dataset, CheckedTable):
+            found = _as_evaluated(
+                backend, dataset, dataset.view, frames[name], wants, lookups, timezone
+            )
             if found is not None:
                 ready[name] = found
-        elif isinstance(dataset, CheckedParquet) and name in cohort_kind:
-            view = backend.view(dataset.view)
-            found = _as_evaluated(backend, dataset, view, frames[name], wants, lookups, tz)
-            if found is not None:
-                cohorts[name] = found
-    return ready, cohorts
+    return ready
 
 
 def _tenure_band(backend: Any, expr: Any, time_column: str, timezone: str) -> Any:
@@ -115,7 +102,9 @@ def _as_evaluated(
                 pl.col(key).alias(joined_key), *(pl.col(d).alias(names[d]) for d in supplied)
             )
             # a name of its own: another dataset's join may take other columns of it
-            uploaded = backend.upload(f"lookup_{next(_uploads)}", right.lazy(), "", timezone)
+            uploaded = backend.view(
+                backend.upload(f"lookup_{next(_uploads)}", right.lazy(), "", timezone)
+            )
             # a null key never matches: an abandoned call reaches no agent
             expr = expr.left_join(uploaded, expr[key] == uploaded[joined_key]).drop(joined_key)
             for d in supplied:

@@ -42,16 +42,31 @@ def _ibis() -> Any:
 
 @dataclass
 class Backend:
-    """An open Ibis backend and the dialect of its functions."""
+    """An open Ibis backend and the dialect of its functions. On DuckDB the backend holds
+    DuckDB's own connection (`raw`) and makes the Ibis backend over it only when a query
+    must be built with Ibis: a run whose SQL is compiled already (`tpmkit.engines.compiled`)
+    never imports Ibis."""
 
-    con: Any
+    ibis_con: Any  # the Ibis backend; None on DuckDB until first needed
     dialect: Dialect
     attached: bool = False  # a DuckDB file attached read-only as `warehouse`
-    uploaded: dict[str, Any] = field(default_factory=dict)
+    uploaded: dict[str, str] = field(default_factory=dict)  # dataset -> its table
+    raw: Any = None  # DuckDB's own connection
+    made: dict[str, Any] = field(default_factory=dict)  # table -> its Ibis table, if made
+
+    @property
+    def con(self) -> Any:
+        """The Ibis backend (on DuckDB, made over the connection on first use)."""
+        if self.ibis_con is None:
+            self.ibis_con = _ibis().duckdb.from_connection(self.raw)
+        return self.ibis_con
 
     def close(self) -> None:
         """Close the connection (a database session: its temporary tables go with it)."""
-        self.con.disconnect()
+        if self.raw is not None:
+            self.raw.close()
+        else:
+            self.con.disconnect()
 
     def local_times(self, zone: str) -> None:
         """On DuckDB, the wall-clock time in `zone` by offset arithmetic from now on (a
@@ -61,17 +76,20 @@ class Backend:
             return
         from tpmkit.zone_offsets import local_macro
 
-        self.con.raw_sql(local_macro(zone))
+        self.raw.execute(local_macro(zone))
         self.dialect = replace(self.dialect, zones=(*self.dialect.zones, zone))
 
     def duckdb(self) -> Any:
         """The DuckDB connection itself, where tpmkit's reader reads Parquet exports in
         SQL (`tpmkit.data.in_duckdb`); None on any other backend."""
-        return self.con.con if self.dialect.name == "duckdb" else None
+        return self.raw
 
     def view(self, name: str) -> Any:
-        """A view of the connection (a dataset read and checked by DuckDB)."""
-        return self.con.table(name)
+        """A view or table of the connection (a dataset read and checked by DuckDB, or one
+        uploaded), as an Ibis table."""
+        if name not in self.made:
+            self.made[name] = self.con.table(name)
+        return self.made[name]
 
     def table(self, name: str) -> Any:
         """A table of the connection's database."""
@@ -79,9 +97,9 @@ class Backend:
             return self.con.table(name, database=_WAREHOUSE)
         return self.con.table(name)
 
-    def upload(self, name: str, frame: pl.LazyFrame, time_column: str, timezone: str) -> Any:
-        """A dataset's frame as a backend table; its time column an instant (a date column
-        is local midnight, as the polars engine reads it)."""
+    def upload(self, name: str, frame: pl.LazyFrame, time_column: str, timezone: str) -> str:
+        """A dataset's frame as a backend table, named; its time column an instant (a date
+        column is local midnight, as the polars engine reads it)."""
         schema = frame.collect_schema()
         casts = [
             pl.col(c).cast(pl.String)
@@ -97,20 +115,26 @@ class Backend:
             # pandas would turn a missing number into NaN, which Spark keeps as a number
             session = self.con._session
             session.createDataFrame(data.to_arrow()).createOrReplaceTempView(table_name)
-            self.uploaded[name] = self.con.table(table_name)
+            self.made[table_name] = self.con.table(table_name)
         elif self.dialect.name == "duckdb":
             # DuckDB scans the Arrow buffers in place: no copy of the rows; text goes as
             # Arrow string views, polars' own layout (the default, large strings, copies
             # every text column: a tenth of a second and its size again at 1 M calls)
             arrow = data.to_arrow(compat_level=pl.CompatLevel.newest())
-            self.con.con.register(table_name, arrow)
-            self.uploaded[name] = self.con.table(table_name)
+            self.raw.register(table_name, arrow)
+            self.made.pop(table_name, None)  # a new table under the name
         else:
             # a temporary table: gone with the session, never written into the database
-            self.uploaded[name] = self.con.create_table(
+            self.made[table_name] = self.con.create_table(
                 table_name, data.to_arrow(), temp=True, overwrite=True
             )
-        return self.uploaded[name]
+        self.uploaded[name] = table_name
+        return table_name
+
+    def columns(self, name: str) -> list[tuple[str, str]]:
+        """A DuckDB view's or table's columns and their types, as DuckDB describes them."""
+        rows = self.raw.execute(f"DESCRIBE {_ident(name)}").fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
 
 
 def open_backend(
@@ -118,9 +142,8 @@ def open_backend(
 ) -> Backend:
     """The backend for `engine` (duckdb, spark or postgres); `connection` names the
     database of `table:` sources (for postgres, also where the metrics are computed)."""
-    ibis = _ibis()
     if engine == "spark":
-        return Backend(_spark(ibis, spark, session), Dialect("pyspark"))
+        return Backend(_spark(_ibis(), spark, session), Dialect("pyspark"))
     if engine == "postgres":
         if not connection or urlsplit(connection).scheme not in ("postgres", "postgresql"):
             raise DefinitionError(
@@ -130,13 +153,19 @@ def open_backend(
         return connect_source(connection, root)
     if engine != "duckdb":
         raise UsageError(f"unknown engine `{engine}`: use polars, duckdb or spark")
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET TimeZone = 'UTC'")
-    con.raw_sql("SET enable_progress_bar = false")  # stderr belongs to tpmkit
-    backend = Backend(con, Dialect("duckdb"))
+    try:
+        import duckdb
+    except ImportError:
+        _ibis()  # says which extra to install
+        raise
+    raw = duckdb.connect()
+    raw.execute("SET TimeZone = 'UTC'")
+    raw.execute("SET enable_progress_bar = false")  # stderr belongs to tpmkit
+    raw.execute("SET python_enable_replacements = false")  # as Ibis sets it: no magic names
+    backend = Backend(None, Dialect("duckdb"), raw=raw)
     if connection and connection.startswith("duckdb://") and connection != "duckdb://":
         path = _duckdb_path(connection, root)
-        con.raw_sql(f"ATTACH '{_quoted(str(path))}' AS {_WAREHOUSE} (READ_ONLY)")
+        raw.execute(f"ATTACH '{_quoted(str(path))}' AS {_WAREHOUSE} (READ_ONLY)")
         backend.attached = True
     return backend
 
@@ -200,6 +229,10 @@ def _duckdb_path(connection: str, root: Path) -> Path:
             [Issue(f"no file {path}", hint="the path is relative to the project file")],
         )
     return path
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _quoted(text: str) -> str:

@@ -5,10 +5,10 @@ the client by the polars engine's own code (judging stays in Python)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-import ibis.expr.types as ir
 import polars as pl
 
 from tpmkit.engine.compute import (
@@ -20,8 +20,9 @@ from tpmkit.engine.compute import (
     segment_flags,
 )
 from tpmkit.engine.kinds import kind_of
-from tpmkit.engines.cells import aggregate
 from tpmkit.engines.dialect import Dialect
+from tpmkit.engines.passes import pass_meta, run_pass
+from tpmkit.engines.queries import Runner
 from tpmkit.engines.stock import stock_cells
 from tpmkit.errors import ComputeError
 from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
@@ -31,15 +32,22 @@ from tpmkit.spec.models import MetricSpec
 __all__ = ["TableInput", "compute_records_ibis"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class TableInput:
-    """A dataset as a backend table (its time column an instant, TIMESTAMPTZ); `cohorts`:
-    the table with the roster's hire date and team joined, when `table` (a Parquet view)
-    has them not (for `time_to_proficiency`)."""
+    """A dataset as a backend table (its time column an instant, TIMESTAMPTZ): `make`
+    makes its Ibis table, on first use (a compiled query needs none), `columns` are its
+    columns."""
 
-    table: ir.Table
+    make: Callable[[], Any]
     time_column: str
-    cohorts: ir.Table | None = None
+    columns: set[str]
+    made: Any = field(default=None, repr=False)
+
+    def table(self) -> Any:
+        """The Ibis table (made once)."""
+        if self.made is None:
+            self.made = self.make()
+        return self.made
 
 
 def compute_records_ibis(
@@ -53,9 +61,11 @@ def compute_records_ibis(
     unavailable: Mapping[str, str] | None = None,
     helpers: list[MetricSpec] | None = None,
     local: Mapping[str, Input] | None = None,
+    runner: Runner | None = None,
 ) -> pl.DataFrame:
     """Records for `metrics` computed on the backend of `inputs` (see module doc); `local`:
-    the same datasets as polars frames, for the kinds with no Ibis plan."""
+    the same datasets as polars frames, for the kinds with no Ibis plan; `runner`: how the
+    queries run (default: through Ibis; `CompiledRunner`: compiled SQL on DuckDB)."""
     aliases = aliases or {}
     unavailable = dict(unavailable or {})
     by = list(request.by)
@@ -64,12 +74,22 @@ def compute_records_ibis(
     segments = segment_flags(everything, aliases, by)
     cells: dict[str, pl.DataFrame] = {}
     failures: dict[str, str] = {}
-    for (dataset, time_column, _), group in groups.items():
+    runner = runner or Runner()
+    for index, ((dataset, time_column, _), group) in enumerate(groups.items()):
         source = inputs[dataset]
         censor = getattr(group[0].compute, "censor", None)
-        try:
-            frame = aggregate(
-                source.table,
+        meta = pass_meta(group, time_column, unavailable, segments, source.columns)
+
+        def build(
+            source: TableInput = source,
+            group: list[MetricSpec] = group,
+            time_column: str = time_column,
+            censor: Any = censor,
+        ) -> Any:
+            from tpmkit.engines.cells import plan_pass
+
+            planned = plan_pass(
+                source.table(),
                 dialect,
                 group,
                 time_column,
@@ -81,6 +101,12 @@ def compute_records_ibis(
                 segments,
                 censor,
             )
+            return planned.query, planned.aliases
+
+        try:
+            name = f"pass {index}"
+            grain = request.grain
+            frame = run_pass(runner, name, build, meta, group, grain, by, timezone, unavailable)
         except (LookupError, NotImplementedError, ExpressionError) as exc:
             # a kind, function or percentile the backend cannot do: named, located later
             failures.update({s.id: str(exc) for s in group})
@@ -93,28 +119,46 @@ def compute_records_ibis(
         if kind.plan != "cells" or spec.id in unavailable:
             continue
         if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
-            # the weekly means over the contacts on the backend, the cohorts on the client
-            from tpmkit.engines.kinds.proficiency import proficiency_cells_ibis, readable
+            # the weekly sums over the contacts on the backend, the cohorts on the client,
+            # where the backend table has the roster's hire date and team (a table checked
+            # in the database and attributed there, or a dataset uploaded from polars)
+            from tpmkit.engines.proficiency import proficiency_cells_ibis, readable
 
             source = inputs[str(spec.dataset)]
-            table = source.cohorts if source.cohorts is not None else source.table
-            if readable(table, spec, by):
+            if readable(source.columns, spec, by):
                 cells[spec.id] = proficiency_cells_ibis(
-                    table, dialect, spec, request.grain, by, timezone, request.window
+                    runner,
+                    f"proficiency {spec.id}",
+                    source.table,
+                    dialect,
+                    spec,
+                    request.grain,
+                    by,
+                    timezone,
+                    request.window,
                 )
                 continue
         if not isinstance(spec.compute, OpenAtEndCompute):
             if local is not None and spec.dataset in local:
                 # a kind with no Ibis plan (the roster's headcount and attrition) computes
                 # its cells with polars from the rows tpmkit read: small roster tables, the
-                # same records as the polars engine (and time to proficiency where the
-                # backend table lacks the roster's columns)
+                # same records as the polars engine (and time to proficiency over a Parquet
+                # view, which lacks the roster's columns: polars reads the same files)
                 cells[spec.id] = local_cells(spec, local, request, timezone)
             continue
         if spec.dataset in inputs:
             source = inputs[str(spec.dataset)]
             cells[spec.id] = stock_cells(
-                source.table, dialect, spec, request.grain, by, timezone, request.window
+                runner,
+                f"stock {spec.id}",
+                source.table,
+                source.columns,
+                dialect,
+                spec,
+                request.grain,
+                by,
+                timezone,
+                request.window,
             )
     if failures:
         raise ComputeError(failures)

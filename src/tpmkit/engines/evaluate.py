@@ -11,7 +11,7 @@ roster, for the kinds computed with polars) are not uploaded at all."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -19,8 +19,10 @@ import polars as pl
 from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
 from tpmkit.engine.compute import Input, Request, segment_flags
 from tpmkit.engine.kinds import columns_used, horizon_columns, kind_of
+from tpmkit.engines import compiled
 from tpmkit.engines.backend import Backend
 from tpmkit.engines.compute import TableInput, compute_records_ibis
+from tpmkit.engines.queries import CompiledRunner
 from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
 
@@ -42,42 +44,87 @@ def compute_on(
     helpers: list[MetricSpec],
     views: Mapping[str, tuple[str, set[str]]] | None = None,
     ready: Mapping[str, Any] | None = None,
-    cohorts: Mapping[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Records of `metrics` computed on `backend` (see `compute_records_ibis`); `views`:
     dataset -> (its DuckDB view, the view's columns), for datasets DuckDB read; `ready`:
     dataset -> its backend table as the evaluation made it (a `table:` source checked in
-    the database, `tpmkit.data.in_tables`); `cohorts`: dataset -> its view with the
-    roster joined, for `time_to_proficiency` alone."""
+    the database, `tpmkit.data.in_tables`)."""
     timezone = project.spec.timezone
     backend.local_times(timezone)
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
-    tables = {}
+    tables: dict[str, TableInput] = {}
+    described: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {}
     for name, i in inputs.items():
         if name not in used:
             continue
         read = (views or {}).get(name)
         if name in (ready or {}):
-            table = _instants(backend, (ready or {})[name], i.time_column, timezone)
-        elif read is not None and unchanged(name, i.frame, read[1], used[name]):
-            table = _instants(backend, backend.view(read[0]), i.time_column, timezone)
+            # an Ibis expression over a database table (renamed, attributed): built with
+            # Ibis, so the queries over it are too (the compiled SQL is keyed by tables
+            # DuckDB describes, see below)
+            made = _instants(backend, (ready or {})[name], i.time_column, timezone)
+            tables[name] = TableInput(_given(made), i.time_column, set(made.columns), made)
+            continue
+        if read is not None and unchanged(name, i.frame, read[1], used[name]):
+            how, table_name = "view", read[0]
         else:
-            table = backend.upload(name, i.frame, i.time_column, timezone)
-        cohort = (cohorts or {}).get(name)
-        if cohort is not None:
-            cohort = _instants(backend, cohort, i.time_column, timezone)
-        tables[name] = TableInput(table, i.time_column, cohort)
-    return compute_records_ibis(
-        metrics,
-        tables,
-        backend.dialect,
-        request,
-        timezone,
+            how, table_name = "upload", backend.upload(name, i.frame, i.time_column, timezone)
+        make = _maker(backend, table_name, i.time_column, timezone, how == "view")
+        if backend.raw is None:  # Spark, PostgreSQL: the table itself, now
+            made = make()
+            tables[name] = TableInput(make, i.time_column, set(made.columns), made)
+            continue
+        columns = backend.columns(table_name)
+        described[name] = (table_name, how, i.time_column, columns)
+        tables[name] = TableInput(make, i.time_column, {c for c, _ in columns})
+    arguments: dict[str, Any] = {
+        "aliases": project.aliases,
+        "unavailable": unavailable,
+        "helpers": helpers,
+        "local": inputs,
+    }
+    if backend.raw is None or ready:
+        return compute_records_ibis(
+            metrics, tables, backend.dialect, request, timezone, **arguments
+        )
+    key = compiled.cache_key(
+        dialect=backend.dialect.name,
+        zones=backend.dialect.zones,
+        timezone=timezone,
+        grain=request.grain,
+        by=list(request.by),
+        window=(_iso(request.window.start), _iso(request.window.end)),
+        metrics=metrics,
+        helpers=helpers,
         aliases=project.aliases,
         unavailable=unavailable,
-        helpers=helpers,
-        local=inputs,
+        tables=described,
     )
+    runner = CompiledRunner(backend.raw, compiled.load(key))
+    records = compute_records_ibis(
+        metrics, tables, backend.dialect, request, timezone, runner=runner, **arguments
+    )
+    if runner.added:
+        compiled.store(key, runner.known)
+    return records
+
+
+def _maker(
+    backend: Backend, table_name: str, time_column: str, timezone: str, view: bool
+) -> Callable[[], Any]:
+    """What makes a table's Ibis table (a view DuckDB read: its time column an instant)."""
+    if view:
+        return lambda: _instants(backend, backend.view(table_name), time_column, timezone)
+    return lambda: backend.view(table_name)
+
+
+def _given(table: Any) -> Callable[[], Any]:
+    """A maker of a table already made."""
+    return lambda: table
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def backend_columns(
@@ -102,7 +149,7 @@ def backend_columns(
         columns |= columns_used(spec.compute, spec.parameters) | set(horizon_columns(spec.compute))
         if isinstance(spec.compute, ProficiencyCompute):
             # the hire date and team come from the roster: a Parquet view without them
-            # stays the other passes' table (the kind gets the view with the roster joined)
+            # stays the passes' table (the kind then computes with polars from the files)
             columns -= {spec.compute.hired, spec.compute.team} - set(request.by)
         columns.add(spec.time_column or inputs[str(spec.dataset)].time_column)
         for override in [*spec.overrides, *flags.get(spec.id, {}).values()]:

@@ -1,30 +1,32 @@
 """`open_at_period_end` (a stock) on Ibis: the +1/−1 events per period and group, the
-groups' overrides and the horizon are computed on the backend; the running sum over the
-grid of periods (small: periods × groups) is made on the client exactly as the polars
-plan makes it (`tpmkit.engine.kinds.open_at_period_end`)."""
+groups' overrides and the horizon are computed on the backend (`tpmkit.engines.
+stock_queries`); the running sum over the grid of periods (small: periods × groups) is made
+on the client exactly as the polars plan makes it (`tpmkit.engine.kinds.open_at_period_end`).
+Nothing here imports Ibis: compiled queries run without it (`tpmkit.engines.queries`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
 import polars as pl
 
 from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override
 from tpmkit.engine.kinds.open_at_period_end import _components, _grid, running_stock
 from tpmkit.engine.window import START, Window
-from tpmkit.engines.cells import PERIOD, override_condition, period_key, to_instants, utc_instant
 from tpmkit.engines.dialect import Dialect
-from tpmkit.engines.kinds.base import Rows
-from tpmkit.engines.results import collect
+from tpmkit.engines.passes import PERIOD, to_instants, utc_instant
+from tpmkit.engines.queries import Runner
 from tpmkit.spec.computes import OpenAtEndCompute
 from tpmkit.spec.models import MetricSpec
 
 
 def stock_cells(
-    table: ir.Table,
+    runner: Runner,
+    name: str,
+    table: Callable[[], Any],
+    columns: set[str],
     dialect: Dialect,
     spec: MetricSpec,
     grain: str,
@@ -32,58 +34,57 @@ def stock_cells(
     timezone: str,
     window: Window,
 ) -> pl.DataFrame:
-    """Cells (metric, period_start, groups, value, n, override, components) of a stock."""
+    """Cells (metric, period_start, groups, value, n, override, components) of a stock;
+    `table` makes the dataset's Ibis table (only where a query must be built), `columns`
+    are its columns, `name` names the stock's queries."""
+    q = _Queries()
     compute = spec.compute
     assert isinstance(compute, OpenAtEndCompute)
-    present = [c for c in compute.horizon if c in table.columns]
-    latest = [dialect.scalar(table, dialect.epoch_us(table[c]).max()) for c in present]
-    known = [v for v in latest if v is not None]
-    horizon = max(known) if known else None  # epoch µs
-    groups = _groups(table, spec, by)
-    counted = table.filter(table[compute.opened].notnull())
-    where = Rows(table, dialect, "", timezone).mask(compute.where, spec.parameters)
-    if where is not None:
-        counted = counted.filter(where)
-    if grain == "all":
-        return _at_horizon(counted, dialect, spec, compute, groups, by, timezone, horizon)
-    return _over_periods(
-        counted, dialect, spec, compute, groups, grain, by, timezone, window, horizon
-    )
-
-
-def _groups(table: ir.Table, spec: MetricSpec, by: list[str]) -> pl.DataFrame:
-    """Every group of the whole table with the override it is judged by."""
-    conditions = {f"o{i}": override_condition(table, o).all() for i, o in enumerate(spec.overrides)}
-    if conditions:
-        query = table.group_by(by).aggregate(**conditions) if by else table.aggregate(**conditions)
-        found: pl.DataFrame = collect(query)
+    present = [c for c in compute.horizon if c in columns]
+    horizon = None  # epoch µs
+    if present:
+        latest = runner.run(f"{name} horizon", lambda: q.horizons(table(), dialect, present))
+        known = [v for v in latest.row(0) if v is not None]
+        horizon = max(known) if known else None
+    if spec.overrides or by:
+        found = runner.run(f"{name} groups", lambda: q.groups(table(), spec, by))
     else:
-        found = collect(table.select(*by).distinct()) if by else pl.DataFrame({"__one": [1]})
+        found = pl.DataFrame({"__one": [1]})
     choose = choose_override([(i, pl.col(f"o{i}")) for i in range(len(spec.overrides))])
-    return found.with_columns(choose.alias("override")).select(*by, "override")
+    groups = found.with_columns(choose.alias("override")).select(*by, "override")
+    if grain == "all":
+        got = runner.run(
+            f"{name} at horizon",
+            lambda: q.at_horizon(table(), dialect, spec, by, timezone, present, horizon),
+        )
+        return _at_horizon(got, spec, groups, by, timezone, horizon)
+    events = runner.run(
+        f"{name} events", lambda: q.events(table(), dialect, spec, grain, by, timezone)
+    )
+    first = runner.run(
+        f"{name} first", lambda: q.first_opening(table(), dialect, spec, grain, timezone)
+    )
+    return _over_periods(events, first, spec, groups, grain, by, timezone, window, horizon)
+
+
+class _Queries:
+    """`tpmkit.engines.stock_queries`, imported (with Ibis) only when a query is built."""
+
+    def __getattr__(self, name: str) -> Any:
+        from tpmkit.engines import stock_queries
+
+        return getattr(stock_queries, name)
 
 
 def _at_horizon(
-    counted: ir.Table,
-    dialect: Dialect,
+    got: pl.DataFrame,
     spec: MetricSpec,
-    compute: OpenAtEndCompute,
     groups: pl.DataFrame,
     by: list[str],
     timezone: str,
     horizon: int | None,
 ) -> pl.DataFrame:
-    """The stock at the horizon (its last instant: a row opened at it is open, a row
-    closed at it is closed)."""
-    opened = dialect.epoch_us(counted[compute.opened])
-    closed = counted[compute.closed]
-    if horizon is None:
-        is_open: Any = ibis.literal(0)
-    else:
-        still = closed.isnull() | (dialect.epoch_us(closed) > horizon)
-        is_open = ibis.ifelse((opened <= horizon) & still, 1, 0)
-    query = counted.group_by(by) if by else counted
-    got = collect(query.aggregate(value=is_open.sum(), first=opened.min()))
+    """The stock at the horizon, every group."""
     first = got.get_column("first").min() if not got.is_empty() else None
     got = got.drop("first")
     cells = (
@@ -107,10 +108,9 @@ def _at_horizon(
 
 
 def _over_periods(
-    counted: ir.Table,
-    dialect: Dialect,
+    found: pl.DataFrame,
+    first: pl.DataFrame,
     spec: MetricSpec,
-    compute: OpenAtEndCompute,
     groups: pl.DataFrame,
     grain: str,
     by: list[str],
@@ -120,18 +120,10 @@ def _over_periods(
 ) -> pl.DataFrame:
     """The stock at the end of every period from the first opening to the last period
     ending by the horizon, every group in every period."""
-    opened = period_key(counted[compute.opened], dialect, grain, timezone)
-    opens = counted.select(*by, **{PERIOD: opened}).mutate(__d=ibis.literal(1))
-    ends = counted.filter(counted[compute.closed].notnull())
-    closed = period_key(ends[compute.closed], dialect, grain, timezone)
-    ends = ends.select(*by, **{PERIOD: closed}).mutate(__d=ibis.literal(-1))
-    events = opens.union(ends).group_by([PERIOD, *by]).aggregate(__d=ibis._["__d"].sum())
-    found = collect(events)
     found = found.with_columns(
         to_instants(found, PERIOD, grain, timezone).alias(START),
         pl.col("__d").cast(pl.Int64),
     ).drop(PERIOD)
-    first = collect(counted.aggregate(p=opened.min()))
     first_start = first.select(to_instants(first, "p", grain, timezone)).item()
     last_start = None
     if horizon is not None:

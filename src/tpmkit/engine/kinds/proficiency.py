@@ -43,7 +43,7 @@ def agent_weeks(
     (`__week`), and `keys`, the sum (`__sum`) and non-null count (`__rows`) of `expr` over
     the `where` rows with an agent and a hire date — additive, so the weeks of several
     files add up (an incremental run caches them per file, `increment.parts`); the Ibis
-    engines compute the same on the backend (`tpmkit.engines.kinds.proficiency`)."""
+    engines compute the same on the backend (`tpmkit.engines.proficiency`)."""
     where = (
         row_expr(compute.where, spec.parameters).fill_null(False) if compute.where else pl.lit(True)
     )

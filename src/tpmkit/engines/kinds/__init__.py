@@ -26,8 +26,9 @@ IBIS_KINDS: dict[str, Any] = {
     "no_repeat_within": IbisNoRepeat(),
     "deviation_from_group_mean": IbisDeviation(),
 }
-# `open_at_period_end` (a stock) has its own module, `tpmkit.engines.stock`; `formula`
-# combines cells on the client with the polars plan.
+# `open_at_period_end` (a stock) has its own module, `tpmkit.engines.stock`, and
+# `time_to_proficiency` `tpmkit.engines.proficiency` (neither imports Ibis until a query
+# is built); `formula` combines cells on the client with the polars plan.
 
 
 def ibis_kind(name: str) -> Any:

@@ -5,6 +5,7 @@ n and components are then computed on the client by the kind's own polars plan."
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +28,9 @@ class Rows:
     dialect: Dialect
     time_column: str
     timezone: str = "UTC"  # the project's: `date_part` reads local fields
+    # the pass's latest instant (epoch µs) over its rows as they came in: a subquery on
+    # DuckDB (`Dialect.horizon`), queried on first use elsewhere
+    latest: Callable[[], Any] | None = None
 
     def expr(self, text: str, params: Params) -> ir.Value:
         """A row expression (with `{parameter}` placeholders) over the table."""

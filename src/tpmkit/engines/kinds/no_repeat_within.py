@@ -27,14 +27,14 @@ class IbisNoRepeat:
         # skips rows at the same instant (no repeat) without a self-join
         following = ibis.window(group_by=key, order_by=table[EPOCH], range=(1, None))
         later = ibis.ifelse(key.notnull(), table[EPOCH].min().over(following), ibis.null())
-        # the latest instant of the whole table, one scalar queried first (a window over
-        # the whole table would move every row to one Spark partition)
-        latest = rows.dialect.scalar(table, table[EPOCH].max())
+        # the latest instant of the whole table, one scalar (`Rows.latest`: a subquery on
+        # DuckDB, else queried first; a window over the whole table would move every row
+        # to one Spark partition)
+        latest = rows.latest() if rows.latest else rows.dialect.horizon(table, [table[EPOCH].max()])
+        if not isinstance(latest, ir.Value):
+            latest = ibis.literal(latest, type="int64")
         return table.mutate(
-            **{
-                prepared(metric_id, "later"): later,
-                prepared(metric_id, "horizon"): ibis.literal(latest, type="int64"),
-            }
+            **{prepared(metric_id, "later"): later, prepared(metric_id, "horizon"): latest}
         )
 
     def reductions(

@@ -13,36 +13,41 @@ the client.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-import ibis.expr.types as ir
 import polars as pl
 
 from tpmkit.engine.in_force import choose_override
 from tpmkit.engine.kinds import columns_used
 from tpmkit.engine.kinds import proficiency as plan
 from tpmkit.engine.window import Window
-from tpmkit.engines.cells import override_condition, period_key, to_instants
 from tpmkit.engines.dialect import Dialect
-from tpmkit.engines.kinds.base import Rows
-from tpmkit.engines.results import collect
+from tpmkit.engines.passes import to_instants
+from tpmkit.engines.queries import Runner
 from tpmkit.spec.computes import ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 __all__ = ["proficiency_cells_ibis", "readable", "weekly_query"]
 
 
-def readable(table: ir.Table, spec: MetricSpec, by: list[str]) -> bool:
-    """True when `table` has every column the kind reads (the roster's hire date and
-    team attributed on the backend, the group columns, the overrides' columns)."""
+def readable(columns: Iterable[str], spec: MetricSpec, by: list[str]) -> bool:
+    """True when a table of `columns` has every column the kind reads (the roster's hire
+    date and team attributed on the backend, the group columns, the overrides' columns)."""
     compute = spec.compute
     assert isinstance(compute, ProficiencyCompute)
     wanted = columns_used(compute, spec.parameters) | set(by)
     wanted |= {c for o in spec.overrides for c in o.when}
-    return wanted <= set(table.columns)
+    return wanted <= set(columns)
 
 
 def proficiency_cells_ibis(
-    table: ir.Table,
+    runner: Runner,
+    name: str,
+    make: Callable[[], ir.Table],
     dialect: Dialect,
     spec: MetricSpec,
     grain: str,
@@ -50,18 +55,39 @@ def proficiency_cells_ibis(
     timezone: str,
     window: Window,
 ) -> pl.DataFrame:
-    """As `tpmkit.engine.kinds.proficiency.proficiency_cells`, the rows on the backend."""
+    """As `tpmkit.engine.kinds.proficiency.proficiency_cells`, the rows on the backend:
+    four small queries, run by `runner` as `name` and a suffix (so a compiled run builds
+    none of them, `tpmkit.engines.compiled`); `make` makes the table."""
     compute = spec.compute
     assert isinstance(compute, ProficiencyCompute)
-    moment = table[compute.at]
-    if moment.type().is_date():  # a date column other than the dataset's time column
-        moment = dialect.midnight(moment, timezone)
-    groups = _groups(table, spec, by)
-    per_agent = _per_agent(table, dialect, compute, moment, by)
-    first_day = _first_day(table, dialect, moment, timezone)
-    weeks = _agent_weeks(table, dialect, spec, moment, timezone)
-    times = plan.times_from_weeks(weeks.lazy(), first_day, compute).collect().lazy()
-    return plan.cohort_cells(times, groups, per_agent, spec, compute, grain, by, timezone, window)
+
+    def moment(table: ir.Table) -> ir.TimestampValue:
+        at = table[compute.at]
+        # a date column other than the dataset's time column: its local midnight
+        return dialect.midnight(at, timezone) if at.type().is_date() else at
+
+    conditions = [f"__o{i}" for i in range(len(spec.overrides))]
+    override = choose_override([(i, pl.col(n)) for i, n in enumerate(conditions)])
+    if by or conditions:
+        found = runner.run(f"{name} groups", lambda: (_groups(make(), spec, by), {}))
+        groups = found.lazy().select(*by, override.alias("override"))
+    else:  # one group, the whole table, no override (the polars plan's `frame.select`)
+        groups = pl.LazyFrame({"_": [0]}).select(override.alias("override"))
+    own = [b for b in by if b != compute.agent]
+    per_agent = runner.run(
+        f"{name} agents", lambda: (_per_agent(make(), dialect, compute, moment, own), {})
+    )
+    first = runner.run(
+        f"{name} first", lambda: (make().aggregate(v=dialect.epoch_us(moment(make())).min()), {})
+    ).item()
+    weeks = runner.run(
+        f"{name} weeks", lambda: (weekly_query(make(), dialect, spec, moment(make()), timezone), {})
+    )
+    weeks = weeks.with_columns(to_instants(weeks, "__week", "week", timezone).alias("__week"))
+    times = plan.times_from_weeks(weeks.lazy(), _day(first, timezone), compute).collect().lazy()
+    return plan.cohort_cells(
+        times, groups, per_agent.lazy(), spec, compute, grain, by, timezone, window
+    )
 
 
 def weekly_query(
@@ -73,6 +99,9 @@ def weekly_query(
 ) -> ir.Table:
     """The query of `agent_weeks` (built, not run: `ibis.to_sql` shows it for any
     backend); the local week start as epoch µs of its wall-clock time, `__week`."""
+    from tpmkit.engines.cells import period_key
+    from tpmkit.engines.kinds.base import Rows
+
     compute = spec.compute
     assert isinstance(compute, ProficiencyCompute)
     rows = Rows(table, dialect, compute.at, timezone)
@@ -89,24 +118,8 @@ def weekly_query(
     )
 
 
-def _agent_weeks(
-    table: ir.Table,
-    dialect: Dialect,
-    spec: MetricSpec,
-    moment: ir.TimestampValue,
-    timezone: str,
-) -> pl.DataFrame:
-    """`agent_weeks` of the polars plan, on the backend: the week start is made an
-    instant here, as a pass makes its period starts."""
-    frame = collect(weekly_query(table, dialect, spec, moment, timezone))
-    return frame.with_columns(to_instants(frame, "__week", "week", timezone).alias("__week"))
-
-
-def _first_day(
-    table: ir.Table, dialect: Dialect, moment: ir.TimestampValue, timezone: str
-) -> dt.date | None:
-    """The first local day of the data (all rows), as a literal."""
-    first = dialect.scalar(table, dialect.epoch_us(moment).min())
+def _day(first: Any, timezone: str) -> dt.date | None:
+    """The local day of an instant given as epoch µs (None: no rows)."""
     day = pl.select(
         pl.from_epoch(pl.lit(first, dtype=pl.Int64), time_unit="us")
         .dt.replace_time_zone("UTC")
@@ -117,35 +130,30 @@ def _first_day(
     return day
 
 
-def _groups(table: ir.Table, spec: MetricSpec, by: list[str]) -> pl.LazyFrame:
-    """Each group's override (the first whose condition holds on all its rows)."""
+def _groups(table: ir.Table, spec: MetricSpec, by: list[str]) -> ir.Table:
+    """Each group's override conditions (`__o0`, …: true on all its rows)."""
+    from tpmkit.engines.cells import override_condition
+
     conditions = {
         f"__o{i}": override_condition(table, o).all() for i, o in enumerate(spec.overrides)
     }
-    override = choose_override([(i, pl.col(n)) for i, n in enumerate(conditions)])
     if by:
-        query = table.group_by(by).aggregate(**conditions) if conditions else table[by].distinct()
-        return collect(query).lazy().select(*by, override.alias("override"))
-    # one group, the whole table (as the polars plan's `frame.select(override)`)
-    frame = collect(table.aggregate(**conditions)) if conditions else pl.DataFrame({"_": [0]})
-    return frame.lazy().select(override.alias("override"))
+        return table.group_by(by).aggregate(**conditions) if conditions else table[by].distinct()
+    return table.aggregate(**conditions)
 
 
 def _per_agent(
     table: ir.Table,
     dialect: Dialect,
     compute: ProficiencyCompute,
-    moment: ir.TimestampValue,
-    by: list[str],
-) -> pl.LazyFrame:
+    moment: Callable[[ir.Table], ir.TimestampValue],
+    own: list[str],
+) -> ir.Table:
     """Each agent's own value of each group column: the value of the agent's latest row
     where it is not null (the polars plan takes the last such row as read)."""
-    own = [b for b in by if b != compute.agent]
-    instant = dialect.epoch_us(moment)
+    instant = dialect.epoch_us(moment(table))
     if own:
-        query = table.group_by(compute.agent).aggregate(
+        return table.group_by(compute.agent).aggregate(
             **{b: table[b].argmax(instant, where=table[b].notnull()) for b in own}
         )
-    else:
-        query = table.select(compute.agent).distinct()
-    return collect(query).lazy()
+    return table.select(compute.agent).distinct()

@@ -142,27 +142,24 @@ def with_repeats(
     t = pl.col(time_column)
     # a time slice of the dataset carries the whole dataset's latest time (engine/slices.py)
     horizon = pl.col(HORIZON).first() if HORIZON in frame.collect_schema().names() else t.max()
-    order, group, check, times, later, hashed = (
-        prepared(metric_id, n) for n in ("order", "group", "check", "times", "later", "hash")
+    order, group, check, times, later = (
+        prepared(metric_id, n) for n in ("order", "group", "check", "times", "later")
     )
     first, second = key_hashes(key)
     if exact:
         frame = frame.with_columns(pl.arg_sort_by(pl.col(key), t).alias(order)).with_columns(
             pl.col(key).gather(pl.col(order)).alias(group), pl.lit(0).alias(check)
         )
-    else:  # each step is its own column so that no step (a hash of every key) runs twice
+    else:  # each step is its own column so that no step is computed twice
+        # (the key is hashed again after the sort rather than kept: 80 MB less at 10 M)
         frame = (
-            frame.with_columns(first.alias(hashed), t.arg_sort().alias(order))
+            frame.with_columns(t.arg_sort().alias(order))
+            .with_columns(first.gather(pl.col(order)).alias(group))
+            .with_columns(pl.col(order).sort_by(group, maintain_order=True).alias(order))
             .with_columns(
-                pl.col(order)
-                .sort_by(pl.col(hashed).gather(pl.col(order)), maintain_order=True)
-                .alias(order)
-            )
-            .with_columns(
-                pl.col(hashed).gather(pl.col(order)).alias(group),
+                first.gather(pl.col(order)).alias(group),
                 second.gather(pl.col(order)).alias(check),
             )
-            .drop(hashed)
         )
     at = pl.col(times)
     same_key = (pl.col(group).shift(-1) == pl.col(group)).fill_null(False)
@@ -175,20 +172,20 @@ def with_repeats(
         .backward_fill()
     )
     collision = (same_key & (pl.col(check) != pl.col(check).shift(-1))).any()
-    # in key order: the first later instant, and the end of the row's own window
-    limit = prepared(metric_id, "limit")
-    repeated = (pl.col(later) != _NO_LATER) & (pl.col(later) <= pl.col(limit))
+    # in key order: a first later instant by the end of the row's own window
+    limit = (t + window).dt.epoch("us").gather(pl.col(order))
+    repeated = (following != _NO_LATER) & (following <= limit)
     row = pl.col(order).cast(pl.UInt64)
-    packed = ((row * 2) + repeated.cast(pl.UInt64)).sort()  # row r lands at position r
+    packed = ((row * 2) + pl.col(later).cast(pl.UInt64)).sort()  # row r lands at position r
+    # the hashes and times are dropped before the last sort, which then holds no more
+    # than sorting the order to invert it did
     return (
-        frame.with_columns(
-            t.dt.epoch("us").gather(pl.col(order)).alias(times),
-            (t + window).dt.epoch("us").gather(pl.col(order)).alias(limit),
-        )
-        .with_columns(following.alias(later), collision.alias(prepared(metric_id, "collision")))
+        frame.with_columns(t.dt.epoch("us").gather(pl.col(order)).alias(times))
+        .with_columns(repeated.alias(later), collision.alias(prepared(metric_id, "collision")))
+        .drop(group, check, times)
         .with_columns(
             (packed % 2 == 1).alias(prepared(metric_id, "repeated")),
             horizon.alias(prepared(metric_id, "horizon")),
         )
-        .drop(order, group, check, times, later, limit)
+        .drop(order, later)
     )

@@ -69,7 +69,10 @@ def check(
     retries = [c for c in names if c.startswith(coerce.RETRY)]
     flags = [pl.col(c).is_not_null() for c in (*problems, *retries)]  # a retry: full rules
     flags += [condition for _, condition, _ in rules.conditions(contract, source, wanted)]
-    text = untyped(schema, types)
+    # the check's own columns (file, line, problems) are no data to read as numbers: their
+    # evidence (a trim, a cast and a pattern over every row) was a third of the check
+    internal = {*problems, *retries, FILE, ROW}
+    text = [c for c in untyped(schema, types) if c not in internal]
     aggregates = [
         pl.len().alias(_ROWS),
         (pl.any_horizontal(flags).any() if flags else pl.lit(False)).alias(_BAD),

@@ -484,13 +484,13 @@ def _finish_part(
         .otherwise(no_data)
         .alias("reason")
     )
-    if keyed is not None:
-        table = table.sort(order.OUTPUT, multithreaded=False)
-    else:
-        table = table.with_columns(
-            pl.col("metric").replace_strict(metric_order, return_dtype=pl.Int32).alias("__order")
-        )
-        table = table.sort(["__order", START, *(_sort_key(c) for c in by)], nulls_last=True)
+    if keyed is not None:  # the records' columns only, then sorted: less to move
+        wanted = table.select(*ordered_columns(by), order.OUTPUT)
+        return wanted.sort(order.OUTPUT, multithreaded=False).drop(order.OUTPUT)
+    table = table.with_columns(
+        pl.col("metric").replace_strict(metric_order, return_dtype=pl.Int32).alias("__order")
+    )
+    table = table.sort(["__order", START, *(_sort_key(c) for c in by)], nulls_last=True)
     return table.select(*ordered_columns(by))
 
 

@@ -43,12 +43,9 @@ def attribute(
         if not supplied:
             continue
         names = {d: LOOKUP.format(key=key, column=d) for d in supplied}
-        if _one_row_per_key(table, key, frame.collect_schema()[key]):
-            frame = frame.with_columns(_looked_up(table, key, d).alias(names[d]) for d in supplied)
-        else:
-            right = table.select(key, *(pl.col(d).alias(names[d]) for d in supplied)).lazy()
-            # a null key never matches: an abandoned call reaches no agent
-            frame = frame.join(right, on=key, how="left", coalesce=True)
+        right = table.select(key, *(pl.col(d).alias(names[d]) for d in supplied)).lazy()
+        # a null key never matches: an abandoned call reaches no agent
+        frame = frame.join(right, on=key, how="left", coalesce=True)
         for d in supplied:
             merged.setdefault(d, [pl.col(d)] if d in present else []).append(pl.col(names[d]))
         temporary.extend(names.values())
@@ -58,24 +55,3 @@ def attribute(
         (pl.coalesce(sources) if len(sources) > 1 else sources[0]).alias(d)
         for d, sources in merged.items()
     ).drop(temporary)
-
-
-def _one_row_per_key(table: pl.DataFrame, key: str, dtype: pl.DataType) -> bool:
-    """Whether each key of `table` has one row (the roster checks its ids), of the same
-    type as the dataset's key: then a lookup is a mapping of values, not a join."""
-    keys = table.get_column(key).drop_nulls()
-    return table.schema[key] == dtype and keys.n_unique() == keys.len()
-
-
-def _looked_up(table: pl.DataFrame, key: str, column: str) -> pl.Expr:
-    """`column` of the lookup row with the row's `key` (null when none has it, or the key
-    is null), as a mapping of values: unlike a join it is left out of every pass that
-    does not use it (10 M calls: 0.4 s of CPU a pass that reads all columns), and it
-    does not move the rows' other columns."""
-    known = table.filter(pl.col(key).is_not_null())
-    return pl.col(key).replace_strict(
-        known.get_column(key),
-        known.get_column(column),
-        default=None,
-        return_dtype=table.schema[column],
-    )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 import polars as pl
 
-from tpmkit.engine import periods, starts
+from tpmkit.engine import periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.engine.kinds import Aggregation, kind_of
 from tpmkit.engine.kinds.rows import component_columns
@@ -65,7 +64,6 @@ def aggregate(
     segments: Mapping[str, Mapping[str, Override]] | None = None,
     censor: Censor | None = None,
     exact: bool = False,
-    days: tuple[dt.date, dt.date] | None = None,
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
@@ -74,8 +72,7 @@ def aggregate(
     in a formula metric's override segment (so formulas apply overrides like plain ones).
     `censor` drops rows after the data horizon before any cell is formed. Cells of a
     metric whose fast preparation needs redoing carry `RECHECK` true (see `Kind.recheck`);
-    `exact` prepares the slow, certain way. `days`: the first and last local day of the
-    rows' times, when known; their periods' starts are then looked up (`engine/starts.py`).
+    `exact` prepares the slow, certain way.
     """
     schema = frame.collect_schema()
     frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact)
@@ -86,23 +83,14 @@ def aggregate(
         frame = frame.filter(pl.col("__ts") >= start)
     if end is not None:
         frame = frame.filter(pl.col("__ts") < end)
+    if grain == "all":
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START))
+    else:
+        frame = frame.with_columns(periods.period_start(pl.col("__ts"), grain).alias(START))
     aggs: list[pl.Expr] = [
         pl.col("__ts").min().alias("__first"),
         pl.col("__ts").max().alias("__last"),
     ]
-    ts_type = frame.collect_schema()["__ts"]
-    zoned = isinstance(ts_type, pl.Datetime) and ts_type.time_zone == timezone
-    looked_up = False
-    if grain == "all":
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START))
-    elif days is not None and zoned and not exact:
-        edges = starts.starts_between(*days, periods.every(grain), timezone, ts_type)
-        start_of, outside = starts.lookup(pl.col("__ts"), edges)
-        frame = frame.with_columns(start_of.alias(START), outside.alias(starts.OUTSIDE))
-        aggs.append(pl.col(starts.OUTSIDE).any().alias(starts.OUTSIDE))
-        looked_up = True
-    else:
-        frame = frame.with_columns(periods.period_start(pl.col("__ts"), grain).alias(START))
     rows: dict[str, pl.Expr] = {}
     results: dict[str, Aggregation] = {}
     for spec in metrics:
@@ -133,7 +121,7 @@ def aggregate(
     if rows:
         frame = frame.with_columns(expr.alias(name) for name, expr in rows.items())
     grouped = frame.group_by([START, *by]).agg(aggs)
-    return cell_frames(grouped, metrics, results, unavailable, flags, by, outside=looked_up)
+    return cell_frames(grouped, metrics, results, unavailable, flags, by)
 
 
 def cell_frames(
@@ -145,13 +133,11 @@ def cell_frames(
     by: list[str],
     *,
     recheck: bool = True,
-    outside: bool = False,
 ) -> pl.LazyFrame:
     """The cells of every metric from the aggregates of a pass (one row per period and
     group, with each kind's aggregate columns, overrides and flags): also used by the Ibis
     engines, whose aggregates are computed on the backend. `recheck` false: the aggregates
-    were computed exactly (no `RECHECK` column). `outside`: the aggregates have
-    `starts.OUTSIDE`, which asks for the pass again as `RECHECK` does."""
+    were computed exactly (no `RECHECK` column)."""
     parts = []
     for spec in metrics:
         if spec.id in unavailable:
@@ -177,22 +163,13 @@ def cell_frames(
                 *components(results.get(spec.id), value),
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
-                *_recheck(spec, results, recheck, outside),
+                *(
+                    [pl.col(f"{spec.id}\x00recheck").alias(RECHECK)]
+                    if recheck
+                    and spec.id in results
+                    and kind_of(spec.compute).recheck(spec.id, spec.compute) is not None
+                    else []
+                ),
             )
         )
     return pl.concat(parts, how="diagonal_relaxed")
-
-
-def _recheck(
-    spec: MetricSpec, results: Mapping[str, Aggregation], recheck: bool, outside: bool
-) -> list[pl.Expr]:
-    """The cell's `RECHECK` column: its kind's own (e.g. two keys hashed alike) or a row
-    outside the looked-up periods; none when nothing can ask for the pass again."""
-    flags = [pl.col(starts.OUTSIDE)] if outside else []
-    if (
-        recheck
-        and spec.id in results
-        and kind_of(spec.compute).recheck(spec.id, spec.compute) is not None
-    ):
-        flags.append(pl.col(f"{spec.id}\x00recheck"))
-    return [pl.any_horizontal(flags).alias(RECHECK)] if flags else []

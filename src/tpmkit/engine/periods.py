@@ -10,7 +10,6 @@ __all__ = [
     "GRAINS",
     "NOMINAL_DAYS",
     "Grain",
-    "every",
     "instant",
     "label",
     "partial",
@@ -55,11 +54,6 @@ def instant(column: pl.Expr, dtype: pl.DataType, timezone: str) -> pl.Expr:
             naive.dt.offset_by("1h").dt.replace_time_zone(timezone, non_existent="null"),
         )
     return column
-
-
-def every(grain: str) -> str:
-    """The polars interval that truncates a time to its period of `grain`."""
-    return _EVERY[grain]
 
 
 def period_start(ts: pl.Expr, grain: str) -> pl.Expr:

@@ -229,7 +229,8 @@ def compute_cells(
 
     def slice_of(key: GroupKey, group: list[MetricSpec]) -> SliceCells:
         def cells(rows: pl.LazyFrame, window: Window, exact: bool) -> pl.LazyFrame:
-            ready = {**inputs, key[0]: Input(rows, inputs[key[0]].time_column)}
+            whole = inputs[key[0]]
+            ready = {**inputs, key[0]: Input(rows, whole.time_column, whole.span)}
             own = replace(request, window=window)
             return _cells(ready, key, group, own, timezone, unavailable, segments, exact)
 
@@ -268,9 +269,10 @@ def compute_cells(
         for key, group in groups.items():
             frame = done.pop(key)
             if RECHECK in frame.columns:
-                if frame.get_column(RECHECK).any():  # two keys hashed alike: redo exactly
+                # two keys hashed alike, or a row outside the known offsets: redo exactly
+                if frame.get_column(RECHECK).any():
                     frame = cells_of(key, group, True).collect()
-                frame = frame.drop(RECHECK)
+                frame = frame.drop(RECHECK, strict=False)
             frames.append(frame)
     except pl.exceptions.PolarsError:
         raise _culprits(groups, inputs, request, timezone, unavailable) from None
@@ -301,6 +303,7 @@ def _cells(
 ) -> pl.LazyFrame:
     """The cells of one pass: metrics of one dataset and time column."""
     dataset, time_column, _ = key
+    data = inputs[dataset]
     return aggregate(
         inputs[dataset].frame,
         group,
@@ -313,6 +316,8 @@ def _cells(
         segments,
         getattr(group[0].compute, "censor", None),
         exact=exact,
+        # the rows' local days, known for the dataset's own time column
+        days=data.span if time_column == data.time_column else None,
     )
 
 

@@ -69,7 +69,10 @@ def check(
     retries = [c for c in names if c.startswith(coerce.RETRY)]
     flags = [pl.col(c).is_not_null() for c in (*problems, *retries)]  # a retry: full rules
     flags += [condition for _, condition, _ in rules.conditions(contract, source, wanted)]
-    text = untyped(schema, types)
+    # the check's own columns (file, line, problems) are no data to read as numbers: their
+    # evidence (a trim, a cast and a pattern over every row) was a third of the check
+    internal = {*problems, *retries, FILE, ROW}
+    text = [c for c in untyped(schema, types) if c not in internal]
     aggregates = [
         pl.len().alias(_ROWS),
         (pl.any_horizontal(flags).any() if flags else pl.lit(False)).alias(_BAD),
@@ -80,9 +83,7 @@ def check(
     queries = [typed.select(aggregates)]
     day = _local_day(schema, time_column)
     if day is not None:  # the rows per local day for `check` and the roster's span
-        stamped = typed.filter(pl.col(str(time_column)).is_not_null())
-        latest = pl.col(str(time_column)).max().alias(_LATEST)
-        queries.append(stamped.group_by(day.alias(_DAY)).agg(pl.len().alias(_ROWS), latest))
+        queries.append(_per_day(typed, schema, str(time_column), day))
     repeat = id_column is not None and id_column in names
     if repeat:  # the ids' hashes sorted: a repeated id is a neighbour with the same hash
         # filtered, not `drop_nulls` in the select: that would hold the ids to drop them
@@ -94,11 +95,61 @@ def check(
     evidence = found[0].row(0, named=True)
     if evidence[_BAD] or (repeat and found[-1].item()):
         return None
+    if day is not None and _QUARTER in found[1].columns:
+        by_day = _days_of_quarters(found[1], schema[str(time_column)])
+        if by_day is None:  # some quarter hour spans two local days: count by the day
+            exact = _per_day(typed, schema, str(time_column), day, exact=True)
+            by_day = collect_each([exact], name, scanned)[0]
+        found[1] = by_day
     rows = typed.drop(*problems, *retries, FILE, ROW)
     numbers = [as_number(c) for c in text if all_numbers(evidence, c)]
     rows = rows.with_columns(numbers) if numbers else rows
     days = _day_counts(found[1] if day is not None else None)
     return Checked(rows, int(evidence[_ROWS]), days)
+
+
+_QUARTER = "__quarter"  # a row's quarter hour of UTC time
+_QUARTER_SECONDS = 900
+_PER_SECOND = {"ns": 1_000_000_000, "us": 1_000_000, "ms": 1_000}
+
+
+def _per_day(
+    typed: pl.LazyFrame, schema: pl.Schema, column: str, day: pl.Expr, exact: bool = False
+) -> pl.LazyFrame:
+    """The query counting rows (and the latest time) per local day.
+
+    A zoned time's local day converts every row to local time (10 M calls: 0.45 s of
+    CPU). Every zone's offset from UTC has been a whole number of quarter hours since the
+    1970s, so rows are counted per quarter hour of UTC time instead, which needs no
+    conversion, and the few quarter hours are then put on their local days
+    (`_days_of_quarters`), which checks that none spans two of them. `exact`: by the day
+    itself."""
+    stamped = typed.filter(pl.col(column).is_not_null())
+    latest = pl.col(column).max().alias(_LATEST)
+    dtype = schema[column]
+    if exact or not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
+        return stamped.group_by(day.alias(_DAY)).agg(pl.len().alias(_ROWS), latest)
+    unit = dtype.time_unit or "us"
+    quarter = pl.col(column).dt.epoch(unit) // (_QUARTER_SECONDS * _PER_SECOND[unit])
+    return stamped.group_by(quarter.alias(_QUARTER)).agg(pl.len().alias(_ROWS), latest)
+
+
+def _days_of_quarters(counts: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame | None:
+    """Counts per quarter hour of UTC time summed per local day (as `_per_day` would
+    count them by day), or None when a quarter hour spans two local days."""
+    assert isinstance(dtype, pl.Datetime)
+    unit = dtype.time_unit or "us"
+    length = _QUARTER_SECONDS * _PER_SECOND[unit]
+    start = (pl.col(_QUARTER) * length).cast(pl.Datetime(unit, "UTC"))
+    last = (pl.col(_QUARTER) * length + (length - 1)).cast(pl.Datetime(unit, "UTC"))
+
+    def local_day(instant: pl.Expr) -> pl.Expr:
+        return instant.dt.convert_time_zone(str(dtype.time_zone)).dt.date()
+
+    days = counts.with_columns(local_day(start).alias(_DAY), local_day(last).alias("__to"))
+    if days.filter(pl.col(_DAY) != pl.col("__to")).height:
+        return None
+    return days.group_by(_DAY).agg(pl.col(_ROWS).sum(), pl.col(_LATEST).max())
 
 
 def _local_day(schema: pl.Schema, column: str | None) -> pl.Expr | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import polars as pl
 
-from tpmkit.engine import periods
+from tpmkit.engine import local_periods, periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.engine.kinds import Aggregation, kind_of
 from tpmkit.engine.kinds.rows import component_columns
@@ -64,6 +65,7 @@ def aggregate(
     segments: Mapping[str, Mapping[str, Override]] | None = None,
     censor: Censor | None = None,
     exact: bool = False,
+    days: tuple[dt.date, dt.date] | None = None,
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
@@ -72,7 +74,9 @@ def aggregate(
     in a formula metric's override segment (so formulas apply overrides like plain ones).
     `censor` drops rows after the data horizon before any cell is formed. Cells of a
     metric whose fast preparation needs redoing carry `RECHECK` true (see `Kind.recheck`);
-    `exact` prepares the slow, certain way.
+    `exact` prepares the slow, certain way. `days`: the first and last local day of the
+    rows' times, when known: rows are then grouped by their local period as a number
+    (`engine/local_periods.py`) and each cell's start truncated once.
     """
     schema = frame.collect_schema()
     frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact)
@@ -83,14 +87,28 @@ def aggregate(
         frame = frame.filter(pl.col("__ts") >= start)
     if end is not None:
         frame = frame.filter(pl.col("__ts") < end)
-    if grain == "all":
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START))
-    else:
-        frame = frame.with_columns(periods.period_start(pl.col("__ts"), grain).alias(START))
     aggs: list[pl.Expr] = [
         pl.col("__ts").min().alias("__first"),
         pl.col("__ts").max().alias("__last"),
     ]
+    ts_type = frame.collect_schema()["__ts"]
+    period = START  # the column cells are grouped by
+    if grain == "all":
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START))
+    elif (
+        days is not None
+        and not exact
+        and grain in local_periods.GRAINS
+        and ts_type == pl.Datetime("us", timezone)
+    ):
+        key, outside = local_periods.period_key(pl.col("__ts"), grain, *days, timezone)
+        frame = frame.with_columns(
+            key.alias(local_periods.KEY), outside.alias(local_periods.OUTSIDE)
+        )
+        aggs.append(pl.col(local_periods.OUTSIDE).any().alias(local_periods.OUTSIDE))
+        period = local_periods.KEY
+    else:
+        frame = frame.with_columns(periods.period_start(pl.col("__ts"), grain).alias(START))
     rows: dict[str, pl.Expr] = {}
     results: dict[str, Aggregation] = {}
     for spec in metrics:
@@ -120,8 +138,12 @@ def aggregate(
                 flags.setdefault(flag, []).append(spec.id)
     if rows:
         frame = frame.with_columns(expr.alias(name) for name, expr in rows.items())
-    grouped = frame.group_by([START, *by]).agg(aggs)
-    return cell_frames(grouped, metrics, results, unavailable, flags, by)
+    grouped = frame.group_by([period, *by]).agg(aggs)
+    looked_up = period != START
+    if looked_up:  # every row of a cell has its local period: truncate the first one
+        first = periods.period_start(pl.col("__first"), grain).alias(START)
+        grouped = grouped.with_columns(first).drop(period)
+    return cell_frames(grouped, metrics, results, unavailable, flags, by, outside=looked_up)
 
 
 def cell_frames(
@@ -133,11 +155,13 @@ def cell_frames(
     by: list[str],
     *,
     recheck: bool = True,
+    outside: bool = False,
 ) -> pl.LazyFrame:
     """The cells of every metric from the aggregates of a pass (one row per period and
     group, with each kind's aggregate columns, overrides and flags): also used by the Ibis
     engines, whose aggregates are computed on the backend. `recheck` false: the aggregates
-    were computed exactly (no `RECHECK` column)."""
+    were computed exactly (no `RECHECK` column). `outside`: the aggregates have
+    `local_periods.OUTSIDE`, which asks for the pass again as `RECHECK` does."""
     parts = []
     for spec in metrics:
         if spec.id in unavailable:
@@ -163,13 +187,22 @@ def cell_frames(
                 *components(results.get(spec.id), value),
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
-                *(
-                    [pl.col(f"{spec.id}\x00recheck").alias(RECHECK)]
-                    if recheck
-                    and spec.id in results
-                    and kind_of(spec.compute).recheck(spec.id, spec.compute) is not None
-                    else []
-                ),
+                *_recheck(spec, results, recheck, outside),
             )
         )
     return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _recheck(
+    spec: MetricSpec, results: Mapping[str, Aggregation], recheck: bool, outside: bool
+) -> list[pl.Expr]:
+    """The cell's `RECHECK` column: its kind's own (e.g. two keys hashed alike) or a row
+    outside the range of known offsets; none when nothing can ask for the pass again."""
+    flags = [pl.col(local_periods.OUTSIDE)] if outside else []
+    if (
+        recheck
+        and spec.id in results
+        and kind_of(spec.compute).recheck(spec.id, spec.compute) is not None
+    ):
+        flags.append(pl.col(f"{spec.id}\x00recheck"))
+    return [pl.any_horizontal(flags).alias(RECHECK)] if flags else []

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from tpmkit.contract import OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
-from tpmkit.engine import notes, periods, signals, slices, status, trend
+from tpmkit.engine import notes, order, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import kind_of
@@ -228,7 +229,8 @@ def compute_cells(
 
     def slice_of(key: GroupKey, group: list[MetricSpec]) -> SliceCells:
         def cells(rows: pl.LazyFrame, window: Window, exact: bool) -> pl.LazyFrame:
-            ready = {**inputs, key[0]: Input(rows, inputs[key[0]].time_column)}
+            whole = inputs[key[0]]
+            ready = {**inputs, key[0]: Input(rows, whole.time_column, whole.span)}
             own = replace(request, window=window)
             return _cells(ready, key, group, own, timezone, unavailable, segments, exact)
 
@@ -267,9 +269,10 @@ def compute_cells(
         for key, group in groups.items():
             frame = done.pop(key)
             if RECHECK in frame.columns:
-                if frame.get_column(RECHECK).any():  # two keys hashed alike: redo exactly
+                # two keys hashed alike, or a row outside the known offsets: redo exactly
+                if frame.get_column(RECHECK).any():
                     frame = cells_of(key, group, True).collect()
-                frame = frame.drop(RECHECK)
+                frame = frame.drop(RECHECK, strict=False)
             frames.append(frame)
     except pl.exceptions.PolarsError:
         raise _culprits(groups, inputs, request, timezone, unavailable) from None
@@ -300,6 +303,7 @@ def _cells(
 ) -> pl.LazyFrame:
     """The cells of one pass: metrics of one dataset and time column."""
     dataset, time_column, _ = key
+    data = inputs[dataset]
     return aggregate(
         inputs[dataset].frame,
         group,
@@ -312,6 +316,8 @@ def _cells(
         segments,
         getattr(group[0].compute, "censor", None),
         exact=exact,
+        # the rows' local days, known for the dataset's own time column
+        days=data.span if time_column == data.time_column else None,
     )
 
 
@@ -357,6 +363,7 @@ def _formula_order(specs: list[MetricSpec], aliases: Mapping[str, str]) -> list[
 # (1.4 M records: 1.5 GiB at once) and gives the same records, since every step works
 # within a metric's series.
 PART_ROWS = 200_000
+FINISHING_THREADS = 2
 
 
 def finish(
@@ -390,19 +397,15 @@ def finish(
             rows = 0
         parts[-1].append(frame)
         rows += frame.height
-    done = [
-        _finish_part(
-            pl.concat(part, how="diagonal_relaxed"),
-            metrics,
-            request,
-            timezone,
-            unavailable,
-            bounds,
-            origin,
-            limits,
-        )
-        for part in parts
-    ]
+
+    def finished(part: list[pl.DataFrame]) -> pl.DataFrame:
+        table = pl.concat(part, how="diagonal_relaxed")
+        return _finish_part(table, metrics, request, timezone, unavailable, bounds, origin, limits)
+
+    # two parts at a time: each is a chain of small steps, mostly on one core, and polars
+    # lets go of Python's lock while it works (10 M calls: finishing 2.0 -> 1.1 s of wall)
+    with ThreadPoolExecutor(max_workers=FINISHING_THREADS) as pool:
+        done = list(pool.map(finished, parts))
     return pl.concat(done, how="vertical_relaxed") if len(done) > 1 else done[0]
 
 
@@ -439,8 +442,12 @@ def _finish_part(
     )
     table = table.join(labels, on=START, how="left", nulls_equal=True)
     table = notes.mark_excluded(table, request.notes, by)
-    # before the table widens
-    table = trend.add_slope(table, ["metric", *by], request.grain, origin=origin)
+    metric_order = {s.id: i for i, s in enumerate(metrics)}
+    # before the table widens: the two orders as packed integers (engine/order.py)
+    keyed = order.with_orders(table, by, metric_order, _sort_key)
+    table = keyed if keyed is not None else table
+    series = order.SERIES if keyed is not None else None
+    table = trend.add_slope(table, ["metric", *by], request.grain, origin=origin, order=series)
     table = join_levels(table, metrics)
     table = table.with_columns(
         status.not_judged_reason(metrics, by, request.grain).alias(NOT_JUDGED)
@@ -484,9 +491,11 @@ def _finish_part(
         .otherwise(no_data)
         .alias("reason")
     )
-    order = {s.id: i for i, s in enumerate(metrics)}
+    if keyed is not None:  # the records' columns only, then sorted: less to move
+        wanted = table.select(*ordered_columns(by), order.OUTPUT)
+        return wanted.sort(order.OUTPUT, multithreaded=False).drop(order.OUTPUT)
     table = table.with_columns(
-        pl.col("metric").replace_strict(order, return_dtype=pl.Int32).alias("__order")
+        pl.col("metric").replace_strict(metric_order, return_dtype=pl.Int32).alias("__order")
     )
     table = table.sort(["__order", START, *(_sort_key(c) for c in by)], nulls_last=True)
     return table.select(*ordered_columns(by))

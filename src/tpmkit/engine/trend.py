@@ -36,12 +36,15 @@ def add_slope(
     window: int = WINDOW,
     *,
     origin: float | None = None,
+    order: str | None = None,
 ) -> pl.DataFrame:
     """Add `slope` (least squares over the last `window` records of each metric × group
     series), `__level` (their mean) and `__fit` (the fitted line at the record), for
     `trend()` and the projections of `signals`. The records come back ordered by
     series and period. A record marked `__excluded` (an annotation with `exclude`) keeps
-    its place in the window but its value is left out of the fit."""
+    its place in the window but its value is left out of the fit. `order`: a column that
+    sorts the records by series and period (engine/order.py), else they are sorted by
+    `keys` and period."""
     if records.is_empty() or grain == "all":
         return records.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("slope"),
@@ -62,7 +65,10 @@ def add_slope(
 
     # Sorted by series and period, the last `window` rows of a series are the row and the
     # `window - 1` before it that belong to the same series: plain shifts, no grouping.
-    ordered = records.sort([*keys, "period_start"], nulls_last=True)
+    if order is not None:
+        ordered = records.sort(order, multithreaded=False)
+    else:
+        ordered = records.sort([*keys, "period_start"], nulls_last=True)
     new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
     position = pl.int_range(pl.len(), dtype=pl.Int64)
     start = pl.when(new_series | (position == 0)).then(position).forward_fill()

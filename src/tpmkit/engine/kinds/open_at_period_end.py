@@ -96,9 +96,11 @@ def open_at_end(
         .group_by([START, *by])
         .agg(pl.col("__d").sum())
     )
+    # the earliest period start is the start of the earliest period (truncation keeps the
+    # order of instants): one value truncated rather than every row
     span = counted.select(
-        periods.period_start(opened, grain).min().alias("first"),
-        periods.period_start(h, grain).first().dt.offset_by(periods.span(grain, -1)).alias("last"),
+        periods.period_start(opened.min(), grain).alias("first"),
+        periods.period_start(h.first(), grain).dt.offset_by(periods.span(grain, -1)).alias("last"),
     ).collect()
     return stock_cells(span, groups, events, spec, grain, by, timezone, window)
 

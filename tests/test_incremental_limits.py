@@ -106,3 +106,48 @@ def test_the_trend_positions_are_the_full_runs(history, monkeypatch):
     full = run(history, cache=False)
     assert given == [trend.origin(full, "week")]
     assert ours.get_column("slope").equals(full.get_column("slope"))
+
+
+def test_series_summaries_by_hand_in_or_out_of_order():
+    """`_per_series` reads a series' first and last records as heads and tails of the
+    last run's records (in period order); out of that order it sorts first — the same
+    summaries either way."""
+    # queue A: 10 weeks, values 1..10 — first 8: mean 4.5, sd sqrt(6) = 2.449 (sample);
+    # the 7th-last record is week 4 (weeks 4..10); queue B: 3 weeks (young), one null
+    old = pl.DataFrame(
+        {
+            "metric": ["asa"] * 13,
+            "queue": ["A"] * 10 + ["B"] * 3,
+            "__at": [*range(1, 11), 8, 9, 10],
+            "value": [float(v) for v in range(1, 11)] + [5.0, None, 7.0],
+        }
+    )
+    expected = {
+        ("A",): (4, 4.5, 6**0.5, 8, 8),
+        ("B",): (8, 6.0, 2**0.5, 2, 3),
+    }
+
+    def summaries(frame: pl.DataFrame) -> dict[tuple[str], tuple[object, ...]]:
+        out = finishing._per_series(frame, ["metric", "queue"])
+        assert out.columns == [
+            "metric",
+            "queue",
+            "__from",
+            "__mean",
+            "__sd",
+            "__count",
+            "__records",
+        ]
+        return {
+            (r["queue"],): (r["__from"], r["__mean"], r["__sd"], r["__count"], r["__records"])
+            for r in out.iter_rows(named=True)
+        }
+
+    ordered = summaries(old)
+    shuffled = summaries(old.sample(fraction=1.0, shuffle=True, seed=7))
+    for found in (ordered, shuffled):
+        assert found.keys() == expected.keys()
+        for series, values in expected.items():
+            assert found[series][0] == values[0]
+            assert found[series][1:3] == pytest.approx(values[1:3])
+            assert found[series][3:] == values[3:]

@@ -78,38 +78,47 @@ def context(
     keys = head.select("metric", *by, at.alias("__at"), "value").filter(pl.col("__at") < first)
     if by and tails:
         groups = pl.concat(tails, how="vertical_relaxed").unique()
-        keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True)
+        # in the records' order (`_per_series` relies on it)
+        keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left")
     old = _collect(keys)
     if old.is_empty():
         return set(), None
     series = ["metric", *by]
-    per_series = old.group_by(series).agg(
-        pl.col("__at").sort(descending=True).head(HISTORY).min().alias("__from"),
-        pl.col("__at").sort().head(signals.CONTROL_WINDOW).alias("__first"),
-    )
+    per_series = _per_series(old, series)
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
     periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
-    # as `signals._control` computes them, over the series' first records in period order
-    opening = pl.col("__at").rank("ordinal").over(series) <= signals.CONTROL_WINDOW
-    limits = (
-        old.filter(opening)
-        .sort([*series, "__at"], nulls_last=True)
-        .group_by(series, maintain_order=True)
-        .agg(
-            pl.col("value").mean().alias("__mean"),
-            pl.col("value").std().alias("__sd"),
-            pl.col("value").count().alias("__count"),
-            pl.len().alias("__records"),
-        )
-    )
-    young = limits.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
-    firsts = per_series.join(young, on=series, how="semi", nulls_equal=True)
-    periods |= set(firsts.get_column("__first").explode().unique().drop_nulls().to_list())
+    young = per_series.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
+    if not young.is_empty():  # all their records: fewer than the control window
+        firsts = old.join(young, on=series, how="semi", nulls_equal=True)
+        periods |= set(firsts.get_column("__at").unique().to_list())
     mature = (pl.col("__records") >= signals.CONTROL_WINDOW) & pl.col("metric").is_in(
         pl.Series(sorted(kept), dtype=pl.String).implode()
     )
-    given = limits.filter(mature).drop("__records")
+    given = per_series.filter(mature).select(*series, "__mean", "__sd", "__count")
     return periods, given
+
+
+def _per_series(old: pl.DataFrame, series: list[str], ordered: bool = False) -> pl.DataFrame:
+    """Per series of `old` (the last run's keys and values): `__from`, the period of its
+    `HISTORY`-th last record; its control limits as `signals._control` computes them, over
+    its first `signals.CONTROL_WINDOW` records in period order (`__mean`, `__sd`,
+    `__count`); and `__records`, how many of those it has. The last run's records are in
+    metric, then period order (`_stitch`), and a group keeps its rows' order: so the first
+    and last records are heads and tails, with no sort of the millions of rows (which took
+    most of the context's time). Records out of that order are sorted first."""
+    window = signals.CONTROL_WINDOW
+    opening = pl.col("value").head(window)
+    aggregated = old.group_by(series).agg(
+        pl.col("__at").tail(HISTORY).first().alias("__from"),
+        opening.mean().alias("__mean"),
+        opening.std().alias("__sd"),
+        opening.count().alias("__count"),
+        pl.len().clip(upper_bound=window).alias("__records"),
+        pl.col("__at").diff().min().alias("__step"),  # > 0: strictly in period order
+    )
+    if not ordered and (aggregated.get_column("__step") <= 0).any():
+        return _per_series(old.sort([*series, "__at"], nulls_last=True), series, True)
+    return aggregated.drop("__step")
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
@@ -33,8 +33,10 @@ from tpmkit.spec.models import MetricSpec
 if TYPE_CHECKING:
     from tpmkit.increment.session import Session
 
-# records before the first recomputed period: a trend window ending at it, a run reaching it
-HISTORY = max(trend.WINDOW, signals.RUN)
+# records before the first recomputed period: a trend window ending at it (the record and
+# `trend.WINDOW - 1` before it), a run reaching it (`signals.RUN - 1` before it), a change
+# against the previous record
+HISTORY = max(trend.WINDOW, signals.RUN) - 1
 
 
 def key(
@@ -48,6 +50,14 @@ def key(
     )
 
 
+class Context(NamedTuple):
+    """What the last run's records say of the context (see `context`)."""
+
+    periods: set[int] | None  # the cached periods read (None: all)
+    limits: pl.DataFrame | None  # series keys, `__mean`, `__sd`, `__count`
+    starts: pl.DataFrame | None  # series keys, `__start`: its first period finished again
+
+
 class Unreadable(Exception):
     """The last run's finished records could not be read (the run finishes everything)."""
 
@@ -58,21 +68,23 @@ def context(
     session: Session,
     by: list[str],
     kept: set[str],
-) -> tuple[set[int] | None, pl.DataFrame | None]:
+) -> Context:
     """The periods before the first recomputed one whose cached cells are finished again
     as context, for the groups with a recomputed cell: the `HISTORY` records before it,
     and the first records of the series with fewer than `signals.CONTROL_WINDOW` before
     it; with the control limits of the others, from their first records in the last
     run's records (of which only the keys and values are read; only for the `kept`
-    metrics, those not finished whole). None: all. Raises `Unreadable`."""
+    metrics, those not finished whole), and each series' first period needed (its
+    `HISTORY`-th last, or its first when young: `finish_records` finishes no earlier
+    cell of it). Raises `Unreadable`."""
     first = session.first
     if first is None:
-        return None, None
+        return Context(None, None, None)
     at = pl.col(START).dt.epoch("us")
     tails = [
         f.filter(at >= first).select(by) if by else f.filter(at >= first).select(pl.lit(1))
         for m, f in fresh.items()
-        if m in session.cacheable
+        if m in session.cacheable or m in kept  # with the whole-dataset metrics reused
     ]
     head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
     keys = head.select("metric", *by, at.alias("__at"), "value").filter(pl.col("__at") < first)
@@ -82,7 +94,7 @@ def context(
         keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left")
     old = _collect(keys)
     if old.is_empty():
-        return set(), None
+        return Context(set(), None, None)
     series = ["metric", *by]
     per_series = _per_series(old, series)
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
@@ -95,7 +107,10 @@ def context(
         pl.Series(sorted(kept), dtype=pl.String).implode()
     )
     given = per_series.filter(mature).select(*series, "__mean", "__sd", "__count")
-    return periods, given
+    young_ = pl.col("__records") < signals.CONTROL_WINDOW
+    start = pl.when(young_).then(pl.col("__first")).otherwise(pl.col("__from"))
+    starts = per_series.select(*series, start.alias("__start"))
+    return Context(periods, given, starts)
 
 
 def _per_series(old: pl.DataFrame, series: list[str], ordered: bool = False) -> pl.DataFrame:
@@ -110,6 +125,7 @@ def _per_series(old: pl.DataFrame, series: list[str], ordered: bool = False) -> 
     opening = pl.col("value").head(window)
     aggregated = old.group_by(series).agg(
         pl.col("__at").tail(HISTORY).first().alias("__from"),
+        pl.col("__at").first().alias("__first"),
         opening.mean().alias("__mean"),
         opening.std().alias("__sd"),
         opening.count().alias("__count"),
@@ -142,12 +158,14 @@ def finish_records(
     key_: str,
     limits: pl.DataFrame | None = None,
     stable: tuple[set[str], set[int]] = (set(), set()),
+    starts: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
     metrics, only the `context` periods and those from the first recomputed one: the
     records before that period are `head`'s, read only now (after the cells are finished
-    and dropped: `cells` is emptied) and only those rows. Raises `Unreadable`."""
+    and dropped: `cells` is emptied) and only those rows; of the cells before it, only
+    each series' from its `starts` (`context`) are finished. Raises `Unreadable`."""
     by = list(request.by)
     combine_formulas(cells, everything, by, aliases, unavailable)
     first = session.first
@@ -156,11 +174,14 @@ def finish_records(
     for metric in steady & set(cells):  # as the cached metrics: the context and the new
         known = pl.Series(sorted(periods), dtype=pl.Int64).implode()
         cells[metric] = cells[metric].filter(at.is_in(known) | (at >= first))
+    kept = kept_metrics(metrics, everything, session, aliases)
+    if heads is not None and first is not None and starts is not None:
+        for metric in (kept | steady) & set(cells):
+            cells[metric] = _series_context(cells[metric], starts, metric, by, first)
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
     whole = replace(request, last=None)
-    kept = kept_metrics(metrics, everything, session, aliases)
     origin = None
     if heads is not None and first is not None:  # the full run's: over the stitched records
         origin = _origin(heads, wanted, kept | steady, first, request.grain)
@@ -175,6 +196,22 @@ def finish_records(
         since = first
     session.keep_finished(key_, records, since, kept)
     return _last(records, request)
+
+
+def _series_context(
+    cells: pl.DataFrame, starts: pl.DataFrame, metric: str, by: list[str], first: int
+) -> pl.DataFrame:
+    """A metric's cells from `first` on, and before it only each series' from its start
+    (`context`): the periods read are those of the series reaching furthest back, the
+    other series need fewer (a fifth of the records finished at 10 M calls by agent). A
+    series without a start (none in the last run's records) keeps every cell given."""
+    at = pl.col(START).dt.epoch("us")
+    mine = starts.filter(pl.col("metric") == metric).drop("metric")
+    if not by:  # one series
+        return cells if mine.is_empty() else cells.filter(at >= min(first, mine.item(0, 0)))
+    joined = cells.join(mine, on=by, how="left", nulls_equal=True, maintain_order="left")
+    start = pl.col("__start")
+    return joined.filter((at >= first) | start.is_null() | (at >= start)).drop("__start")
 
 
 def _origin(

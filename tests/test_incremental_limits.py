@@ -204,3 +204,21 @@ def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, 
         for q in ("D", "E")
     }
     assert found == {"D": [7, 8, 9, 10, 11, 12, 13, 14], "E": [4, 5, 6, 7, 8, 9, 13, 14]}
+
+
+def test_records_in_order_across_segments():
+    """Two segments of the last run's records, each in metric, then period order: the
+    series are in period order when each metric's second run of rows starts after its
+    first ends (weeks 1-2 then 3), not when it starts earlier (weeks 1-2 then 2)."""
+
+    def segments(later: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "metric": ["aht", "aht", "asa", "asa", "aht", "asa"],
+                "__at": [1, 2, 1, 2, later, later],
+            }
+        )
+
+    assert finishing._in_order(segments(3))
+    assert not finishing._in_order(segments(2))
+    assert not finishing._in_order(pl.DataFrame({"metric": ["aht", "aht"], "__at": [2, 1]}))

@@ -5,13 +5,15 @@ A finished record depends on its own cell and on the records of its series befor
 after: the trend is fitted on the last `trend.WINDOW` records, a change is against the
 previous record, a run counts consecutive records back (at least `signals.RUN` of them
 decide it), and control limits come from the series' first `signals.CONTROL_WINDOW`
-records. So for the series with a record in a recomputed period, their first records and
-the `HISTORY` records before the first recomputed period are finished with the new ones,
-as context; those context records, and every record before that period, are taken from
-the last run. Metrics whose cells do not come from the cells cache (a stock, the roster's
-counts, and formulas over them) are finished whole. With annotations that `exclude`
-periods (which change which records count), a different metric set, definitions or
-reasons, everything is finished (and stored for the next run)."""
+records. So for the series with a record in a recomputed period, each series' own
+`HISTORY` records before the first recomputed period (all of them for a series with fewer
+than `signals.CONTROL_WINDOW`) are finished with the new ones, as context, and the control
+limits of the others are taken from the last run's records; those context records, and
+every record before that period, are the last run's. Metrics whose cells do not come
+from the cells cache (a stock, the roster's counts, and formulas over them) are finished
+whole. With annotations that `exclude` periods (which change which records count), a
+different metric set, definitions or reasons, everything is finished (and stored for the
+next run)."""
 
 from __future__ import annotations
 
@@ -113,28 +115,43 @@ def context(
     return Context(periods, given, starts)
 
 
-def _per_series(old: pl.DataFrame, series: list[str], ordered: bool = False) -> pl.DataFrame:
+def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
     """Per series of `old` (the last run's keys and values): `__from`, the period of its
-    `HISTORY`-th last record; its control limits as `signals._control` computes them, over
-    its first `signals.CONTROL_WINDOW` records in period order (`__mean`, `__sd`,
-    `__count`); and `__records`, how many of those it has. The last run's records are in
-    metric, then period order (`_stitch`), and a group keeps its rows' order: so the first
-    and last records are heads and tails, with no sort of the millions of rows (which took
-    most of the context's time). Records out of that order are sorted first."""
+    `HISTORY`-th last record, and `__first`, of its first; its control limits as
+    `signals._control` computes them, over its first `signals.CONTROL_WINDOW` records in
+    period order (`__mean`, `__sd`, `__count`); and `__records`, how many of those it has.
+    The last run's records are in metric, then period order (`_stitch`), and a group keeps
+    its rows' order: so the first and last records are heads and tails, with no sort of
+    the millions of rows (which took most of the context's time). Records out of that
+    order are sorted first."""
+    if not _in_order(old):
+        old = old.sort([*series, "__at"], nulls_last=True)
     window = signals.CONTROL_WINDOW
     opening = pl.col("value").head(window)
-    aggregated = old.group_by(series).agg(
+    return old.group_by(series).agg(
         pl.col("__at").tail(HISTORY).first().alias("__from"),
         pl.col("__at").first().alias("__first"),
         opening.mean().alias("__mean"),
         opening.std().alias("__sd"),
         opening.count().alias("__count"),
         pl.len().clip(upper_bound=window).alias("__records"),
-        pl.col("__at").diff().min().alias("__step"),  # > 0: strictly in period order
     )
-    if not ordered and (aggregated.get_column("__step") <= 0).any():
-        return _per_series(old.sort([*series, "__at"], nulls_last=True), series, True)
-    return aggregated.drop("__step")
+
+
+def _in_order(old: pl.DataFrame) -> bool:
+    """True when each metric's rows are in strictly later periods than its earlier rows'
+    or in the same period (so each series' rows are in period order): within each run of
+    a metric's rows, and from one run of it to its next (a segment after another). Two
+    vectorised passes, not a check per series (half the time of the summaries)."""
+    runs = old.select(pl.col("metric").rle_id().alias("__run"), "metric", "__at")
+    same_run = pl.col("__run") == pl.col("__run").shift(1)
+    if runs.select((same_run & (pl.col("__at").diff() < 0)).any()).item():
+        return False
+    spans = runs.group_by("__run", maintain_order=True).agg(
+        pl.col("metric").first(), pl.col("__at").min().alias("__lo"), pl.col("__at").max()
+    )
+    before = pl.col("__at").shift(1).over("metric")
+    return not spans.select((pl.col("__lo") <= before).any()).item()
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:

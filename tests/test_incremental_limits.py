@@ -51,7 +51,7 @@ def run(project: Path, cache: bool = True) -> pl.DataFrame:
 
 def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     run(history)
-    seen: list[tuple[set[int] | None, pl.DataFrame | None]] = []
+    seen: list[finishing.Context] = []
     real = finishing.context
 
     def spy(*args, **kwargs):
@@ -67,7 +67,7 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     # sd 1.669; 40 in weeks 12 and 13 is beyond 21.75 + 3 × 1.669 = 26.76
     asa = ours.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A"))
     assert asa.get_column("control_signal").to_list()[-2:] == ["outside_limits"] * 2
-    ((periods, limits),) = seen
+    ((periods, limits, _),) = seen
     assert limits is not None and periods is not None
     given = limits.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A")).row(0, named=True)
     assert given["__mean"] == pytest.approx(21.75)
@@ -77,7 +77,8 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     # queue B has 2 records before it (W12, W13): its limits are not given, its first
     # weeks are context
     assert limits.filter(pl.col("queue") == "B").is_empty()
-    # the context: the 7 weeks before W14 (W07-W13), not queue A's first weeks (W02-W06)
+    # the context: the 6 weeks before W14 (W08-W13: a trend window of 6 records needs 5
+    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W07)
     weeks = sorted(
         pl.Series(sorted(periods), dtype=pl.Int64)
         .cast(pl.Datetime("us", "UTC"))
@@ -85,7 +86,7 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
         .dt.strftime("%G-W%V")
         .to_list()
     )
-    assert weeks == [f"2026-W{w:02d}" for w in range(7, 14)]
+    assert weeks == [f"2026-W{w:02d}" for w in range(8, 14)]
 
 
 def test_the_trend_positions_are_the_full_runs(history, monkeypatch):
@@ -106,3 +107,118 @@ def test_the_trend_positions_are_the_full_runs(history, monkeypatch):
     full = run(history, cache=False)
     assert given == [trend.origin(full, "week")]
     assert ours.get_column("slope").equals(full.get_column("slope"))
+
+
+def test_series_summaries_by_hand_in_or_out_of_order():
+    """`_per_series` reads a series' first and last records as heads and tails of the
+    last run's records (in period order); out of that order it sorts first — the same
+    summaries either way."""
+    # queue A: 10 weeks, values 1..10 — first 8: mean 4.5, sd sqrt(6) = 2.449 (sample);
+    # the 6th-last record (`HISTORY`) is week 5 (weeks 5..10); queue B: 3 weeks (young),
+    # one null, its first week 8
+    old = pl.DataFrame(
+        {
+            "metric": ["asa"] * 13,
+            "queue": ["A"] * 10 + ["B"] * 3,
+            "__at": [*range(1, 11), 8, 9, 10],
+            "value": [float(v) for v in range(1, 11)] + [5.0, None, 7.0],
+        }
+    )
+    expected = {
+        ("A",): (5, 1, 4.5, 6**0.5, 8, 8),
+        ("B",): (8, 8, 6.0, 2**0.5, 2, 3),
+    }
+
+    def summaries(frame: pl.DataFrame) -> dict[tuple[str], tuple[object, ...]]:
+        out = finishing._per_series(frame, ["metric", "queue"])
+        fields = ["__from", "__first", "__mean", "__sd", "__count", "__records"]
+        assert out.columns == ["metric", "queue", *fields]
+        return {(r["queue"],): tuple(r[f] for f in fields) for r in out.iter_rows(named=True)}
+
+    ordered = summaries(old)
+    shuffled = summaries(old.sample(fraction=1.0, shuffle=True, seed=7))
+    for found in (ordered, shuffled):
+        assert found.keys() == expected.keys()
+        for series, values in expected.items():
+            assert found[series][:2] == values[:2]
+            assert found[series][2:4] == pytest.approx(values[2:4])
+            assert found[series][4:] == values[4:]
+
+
+def runs_rows(week: int) -> str:
+    """Queue D's ASA: 10, 14, 10, 14, 10, 14, 10 in weeks 0-6, then 13 from week 7 on;
+    queue E: 20 in weeks 0-9 and 13-14, nothing in weeks 10-12 (a series with a gap)."""
+    rows = []
+    for i in range(2):
+        at = START + dt.timedelta(weeks=week, hours=i * 11)
+        wait = 13 if week >= 7 else (10 if week % 2 == 0 else 14)
+        rows.append(f"d{week}-{i},{at:%Y-%m-%d %H:%M:%S},D{week}{i},Y,{wait},D\n")
+        if week <= 9 or week >= 13:
+            rows.append(f"e{week}-{i},{at:%Y-%m-%d %H:%M:%S},E{week}{i},Y,20,E\n")
+    return "".join(rows)
+
+
+def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, monkeypatch):
+    """The context is each series' `HISTORY` records before the first recomputed week:
+    enough for a run of `signals.RUN` ending on it, and no more for a series whose
+    `HISTORY`-th last record is more recent than another series'."""
+    project = make.project(
+        "name: Runs\ntimezone: Europe/Berlin\nmetrics: [metrics/]\n"
+        'sources:\n  calls: {path: "calls/*.csv"}\n',
+        metrics={"asa": METRICS["asa"]},
+        files={f"calls/{w:02d}.csv": HEAD + runs_rows(w) for w in range(14)},
+    )
+    run(project)
+    finished: list[pl.DataFrame] = []
+    real = finishing.finish
+
+    def spy(cells, *args, **kwargs):
+        finished.append(pl.concat(cells, how="diagonal_relaxed"))
+        return real(cells, *args, **kwargs)
+
+    monkeypatch.setattr(finishing, "finish", spy)
+    (project.parent / "calls/14.csv").write_text(HEAD + runs_rows(14))
+    ours = run(project)
+    full = run(project, cache=False)
+    same_records(ours.drop("period_start"), full.drop("period_start"))
+    # by hand: D's first 8 values 10, 14, 10, 14, 10, 14, 10, 13 — mean 95/8 = 11.875, sd
+    # sqrt(28.875 / 7) = 2.031, so 13 is within the limits but above the mean: weeks 7-13
+    # are the 7th value above it in a row on week 13 (the first recomputed, the last
+    # run's open week), and week 14 the 8th
+    d = ours.filter(pl.col("queue") == "D").sort("period_start")
+    assert d.get_column("control_signal").to_list()[-9:] == [None] * 7 + ["run_above"] * 2
+    assert (
+        d.get_column("control_signal").to_list()
+        == full.filter(pl.col("queue") == "D")
+        .sort("period_start")
+        .get_column("control_signal")
+        .to_list()
+    )
+    # the cells finished: from week 13 on, and before it D's 6 weeks 7-12 and E's 6
+    # records, weeks 4-9 (E reaches further back; D is not finished from week 4)
+    (cells,) = finished
+    local = pl.col("period_start").dt.replace_time_zone(None).dt.date()
+    week = (local - pl.lit(START.date())).dt.total_days() // 7
+    found = {
+        q: sorted(cells.filter(pl.col("queue") == q).select(week).to_series().to_list())
+        for q in ("D", "E")
+    }
+    assert found == {"D": [7, 8, 9, 10, 11, 12, 13, 14], "E": [4, 5, 6, 7, 8, 9, 13, 14]}
+
+
+def test_records_in_order_across_segments():
+    """Two segments of the last run's records, each in metric, then period order: the
+    series are in period order when each metric's second run of rows starts after its
+    first ends (weeks 1-2 then 3), not when it starts earlier (weeks 1-2 then 2)."""
+
+    def segments(later: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "metric": ["aht", "aht", "asa", "asa", "aht", "asa"],
+                "__at": [1, 2, 1, 2, later, later],
+            }
+        )
+
+    assert finishing._in_order(segments(3))
+    assert not finishing._in_order(segments(2))
+    assert not finishing._in_order(pl.DataFrame({"metric": ["aht", "aht"], "__at": [2, 1]}))

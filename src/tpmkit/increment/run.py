@@ -85,15 +85,15 @@ def _compute(
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
     stable = finishing.stable(head, extra, everything, session.first, by) if head else set()
-    periods, limits = (
+    periods, limits, starts = (
         finishing.context(
             head, {**fresh, **{m: extra[m] for m in stable}}, session, by, kept | stable
         )
         if head
-        else (None, None)
+        else finishing.Context(None, None, None)
     )
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
-        head, limits, stable = None, None, set()
+        head, limits, stable, starts = None, None, set(), None
         partial = {n for n, p in session.parts.items() if p.partial}
         given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
@@ -115,6 +115,7 @@ def _compute(
         key,
         limits,
         (stable, periods or set()),
+        starts,
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()

@@ -78,12 +78,18 @@ def read_chunks(folder: Path, wanted: pl.DataFrame) -> pl.DataFrame | None:
     parts = []
     try:
         for (chunk,), rows in wanted.partition_by("chunk", as_dict=True).items():
-            cells = pl.read_parquet(folder / "chunks" / str(chunk))
             keys = rows.select("metric", "__at")
+            # the periods filtered in the scan: only their rows are decoded whole (an
+            # incremental run wants a few weeks of a chunk that holds the whole year)
+            periods = keys.get_column("__at").unique().implode()
+            at = pl.col("period_start").dt.epoch("us")
             parts.append(
-                cells.with_columns(pl.col("period_start").dt.epoch("us").alias("__at"))
-                .join(keys, on=["metric", "__at"], how="semi")
+                pl.scan_parquet(folder / "chunks" / str(chunk))
+                .filter(at.is_in(periods))
+                .with_columns(at.alias("__at"))
+                .join(keys.lazy(), on=["metric", "__at"], how="semi")
                 .drop("__at")
+                .collect()
             )
     except (OSError, pl.exceptions.PolarsError):
         return None

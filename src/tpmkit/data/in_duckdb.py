@@ -31,8 +31,8 @@ import polars as pl
 from tpmkit.contract import ATTRIBUTION, CANONICAL, DatasetContract
 from tpmkit.data import coerce
 from tpmkit.data import columns as cols
+from tpmkit.data.checked import CheckedInEngine, derivable
 from tpmkit.data.freshness import DayCounts
-from tpmkit.data.load import Dataset
 from tpmkit.data.read import scan
 from tpmkit.data.sources import FILE, ROW
 from tpmkit.duckdb_memory import release
@@ -47,23 +47,11 @@ _views = itertools.count()
 
 
 @dataclass
-class CheckedParquet(Dataset):
+class CheckedParquet(CheckedInEngine):
     """A dataset read and checked by DuckDB: `view` names it in the connection; `rows`
     is its polars twin, a plan over the same files (see module doc)."""
 
     view: str = ""
-    names: tuple[str, ...] = ()
-    counts: DayCounts = (None, {})
-
-    @property
-    def columns(self) -> set[str]:
-        """The dataset's columns (without resolving the lazy twin)."""
-        return set(self.names)
-
-    @property  # computed in SQL with the check: nothing to cache
-    def day_counts(self) -> DayCounts:
-        """The latest time and rows per local day, counted by DuckDB."""
-        return self.counts
 
 
 @dataclass(frozen=True)
@@ -111,7 +99,7 @@ def read_in_duckdb(
             return None
         columns[column] = found
     filled = _defaults(columns, contract)
-    if filled is None or _derivable(contract, set(filled)):
+    if filled is None or derivable(contract, set(filled)):
         return None
     files = [str(item.path) for item in scanned]
     scan_sql = "read_parquet([" + ", ".join(_text(f) for f in files) + "])"
@@ -231,14 +219,6 @@ def filled_types(
         c: columns[c].dtype if c in columns else pl.select(expr).to_series().dtype
         for c, (_, expr) in filled.items()
     }
-
-
-def _derivable(contract: DatasetContract | None, present: set[str]) -> bool:
-    """True when the reader would derive a column (calls' answered from answered_at)."""
-    return any(
-        d.column not in present and set(d.inputs) <= present
-        for d in (contract.derivations if contract else ())
-    )
 
 
 def _rules(

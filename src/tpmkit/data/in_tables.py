@@ -33,9 +33,9 @@ import polars as pl
 from tpmkit.contract import ATTRIBUTION, CANONICAL, DatasetContract
 from tpmkit.data import coerce
 from tpmkit.data import columns as cols
+from tpmkit.data.checked import CheckedInEngine, derivable
 from tpmkit.data.frames import scan_frame
 from tpmkit.data.freshness import DayCounts
-from tpmkit.data.load import Dataset
 from tpmkit.data.read import RowWindow
 from tpmkit.spec.models import Source
 
@@ -46,23 +46,11 @@ _NUMBERS = ("int", "float", "duration")
 
 
 @dataclass
-class CheckedTable(Dataset):
+class CheckedTable(CheckedInEngine):
     """A `table:` dataset checked by the database: `view` is it as an Ibis expression on
     the engine's backend; `rows` its polars twin, read only if collected."""
 
     view: Any = None
-    names: tuple[str, ...] = ()
-    counts: DayCounts = (None, {})
-
-    @property
-    def columns(self) -> set[str]:
-        """The dataset's columns (without reading the table)."""
-        return set(self.names)
-
-    @property  # computed in SQL with the check: nothing to cache
-    def day_counts(self) -> DayCounts:
-        """The latest time and rows per local day, counted by the database."""
-        return self.counts
 
 
 @dataclass(frozen=True)
@@ -129,7 +117,7 @@ def read_in_engine(
             return None
         columns[column] = found
     filled = _defaults(columns, contract)
-    if filled is None or _derivable(contract, set(filled)):
+    if filled is None or derivable(contract, set(filled)):
         return None
     id_column = source.id_column or (contract.id_column if contract else None)
     checked = _check(raw, columns, _rules(columns, contract, source), id_column)
@@ -266,14 +254,6 @@ def _defaults(
         else:
             out[spec.name] = (literal, pl.lit(default))
     return out
-
-
-def _derivable(contract: DatasetContract | None, present: set[str]) -> bool:
-    """True when the reader would derive a column (calls' answered from answered_at)."""
-    return any(
-        d.column not in present and set(d.inputs) <= present
-        for d in (contract.derivations if contract else ())
-    )
 
 
 def _rules(

@@ -170,6 +170,9 @@ app.command()(handled(catalogue.init))
 def main() -> None:
     """Console-script entry point; a closed pipe is quiet: a command cut short by it exits
     0 (1 means a breach), one that finished keeps its code."""
+    from tpmkit.allocator import return_memory_sooner
+
+    return_memory_sooner()  # before polars starts: it reads the setting once
     try:
         app()
     except SystemExit as exc:

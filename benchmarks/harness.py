@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks import LAUNCH_ENVIRONMENT
 from benchmarks.data import DATASETS, Layout, generate
 
 KEY = ["metric", "period", "agent_id"]
@@ -106,7 +107,7 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[floa
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, **(env or {})},
+        env={**LAUNCH_ENVIRONMENT, **(env or {})},
     )
     result = json.loads(launched.stdout.strip().splitlines()[-1])
     if result["code"] != 0:

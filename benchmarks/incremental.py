@@ -31,6 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks import LAUNCH_ENVIRONMENT
 from benchmarks.data import TIMEZONE, example_frames, scaled
 from benchmarks.harness import disagreements, evaluate_command, machine
 
@@ -52,7 +53,11 @@ print(json.dumps({"wall": wall, "cpu": used.ru_utime + used.ru_stime,
 def measure(command: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of one run of `command`."""
     launched = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _LAUNCHER, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=LAUNCH_ENVIRONMENT,
     )
     result = json.loads(launched.stdout.strip().splitlines()[-1])
     if result["code"] != 0:

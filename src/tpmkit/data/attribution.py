@@ -26,6 +26,24 @@ def tenure_band(day: pl.Expr, hired: pl.Expr) -> pl.Expr:
     return done
 
 
+def lookup_plan(
+    present: set[str],
+    dimensions: Sequence[str],
+    lookups: Sequence[tuple[str, pl.DataFrame]],
+) -> list[tuple[str, pl.DataFrame, dict[str, str]]]:
+    """The joins that attribute `dimensions` to a dataset of columns `present`, in order of
+    precedence: each lookup (key, table) whose key the dataset has and that supplies some
+    dimension, with the temporary name each supplied dimension takes in the join."""
+    plan = []
+    for key, table in lookups:
+        if key not in present or key not in table.columns:
+            continue
+        supplied = [d for d in dict.fromkeys(dimensions) if d != key and d in table.columns]
+        if supplied:
+            plan.append((key, table, {d: LOOKUP.format(key=key, column=d) for d in supplied}))
+    return plan
+
+
 def attribute(
     frame: pl.LazyFrame,
     dimensions: Sequence[str],
@@ -36,13 +54,8 @@ def attribute(
     present = set(frame.collect_schema().names())
     merged: dict[str, list[pl.Expr]] = {}  # dimension -> its sources, in order
     temporary: list[str] = []
-    for key, table in lookups:
-        if key not in present or key not in table.columns:
-            continue
-        supplied = [d for d in dict.fromkeys(dimensions) if d != key and d in table.columns]
-        if not supplied:
-            continue
-        names = {d: LOOKUP.format(key=key, column=d) for d in supplied}
+    for key, table, names in lookup_plan(present, dimensions, lookups):
+        supplied = list(names)
         right = table.select(key, *(pl.col(d).alias(names[d]) for d in supplied)).lazy()
         # a null key never matches: an abandoned call reaches no agent
         frame = frame.join(right, on=key, how="left", coalesce=True)

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.contract import CANONICAL, OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
-from tpmkit.data.attribution import LOOKUP
+from tpmkit.data.attribution import LOOKUP, lookup_plan
 from tpmkit.data.in_tables import CheckedTable
 from tpmkit.data.load import Dataset
 
@@ -90,13 +90,8 @@ def _as_evaluated(
     present = set(expr.columns)
     merged: dict[str, list[Any]] = {}
     if dimensions and lookups:
-        for key, table in lookups:
-            if key not in present or key not in table.columns:
-                continue
-            supplied = [d for d in dict.fromkeys(dimensions) if d != key and d in table.columns]
-            if not supplied:
-                continue
-            names = {d: LOOKUP.format(key=key, column=d) for d in supplied}
+        for key, table, names in lookup_plan(present, dimensions, lookups):
+            supplied = list(names)
             joined_key = LOOKUP.format(key=key, column=key)
             right = table.select(
                 pl.col(key).alias(joined_key), *(pl.col(d).alias(names[d]) for d in supplied)

@@ -11,7 +11,7 @@ from tpmkit.contract import DatasetContract
 from tpmkit.data.freshness import DayCounts
 from tpmkit.data.load import Dataset
 
-__all__ = ["CheckedInEngine", "derivable"]
+__all__ = ["CheckedInEngine", "defaults", "derivable"]
 
 
 @dataclass
@@ -40,3 +40,18 @@ def derivable(contract: DatasetContract | None, present: set[str]) -> bool:
         d.column not in present and set(d.inputs) <= present
         for d in (contract.derivations if contract else ())
     )
+
+
+def defaults(contract: DatasetContract | None) -> list[tuple[str, str | int | float]] | None:
+    """The contract's column defaults the engines can write as literals (text, a whole
+    number, a number), as `tpmkit.data.derive.apply_defaults` applies them; None when one
+    is of another kind (the reader then reads the dataset)."""
+    found: list[tuple[str, str | int | float]] = []
+    for spec in contract.columns if contract else ():
+        default = spec.default
+        if default is None:
+            continue
+        if isinstance(default, bool) or not isinstance(default, str | int | float):
+            return None
+        found.append((spec.name, default))
+    return found

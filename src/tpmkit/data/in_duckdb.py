@@ -31,7 +31,7 @@ import polars as pl
 from tpmkit.contract import ATTRIBUTION, CANONICAL, DatasetContract
 from tpmkit.data import coerce
 from tpmkit.data import columns as cols
-from tpmkit.data.checked import CheckedInEngine, derivable
+from tpmkit.data.checked import CheckedInEngine, defaults, derivable
 from tpmkit.data.freshness import DayCounts
 from tpmkit.data.read import scan
 from tpmkit.data.sources import FILE, ROW
@@ -195,19 +195,17 @@ def _defaults(
     """Each column's final SQL and polars values, with the contract's defaults as the
     reader applies them (`tpmkit.data.derive.apply_defaults`): an empty value filled, a
     column the read lacks added as the default itself."""
+    given = defaults(contract)
+    if given is None:
+        return None
     out = {c: (k.sql, k.polars) for c, k in columns.items()}
-    for spec in contract.columns if contract else ():
-        if spec.default is None:
-            continue
-        default = spec.default
-        if isinstance(default, bool) or not isinstance(default, str | int | float):
-            return None
+    for name, default in given:
         literal = _literal(default)
-        if spec.name in out:
-            sql, expr = out[spec.name]
-            out[spec.name] = (f"COALESCE({sql}, {literal})", expr.fill_null(default))
+        if name in out:
+            sql, expr = out[name]
+            out[name] = (f"COALESCE({sql}, {literal})", expr.fill_null(default))
         else:
-            out[spec.name] = (literal, pl.lit(default))
+            out[name] = (literal, pl.lit(default))
     return out
 
 

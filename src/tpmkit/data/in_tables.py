@@ -33,7 +33,7 @@ import polars as pl
 from tpmkit.contract import ATTRIBUTION, CANONICAL, DatasetContract
 from tpmkit.data import coerce
 from tpmkit.data import columns as cols
-from tpmkit.data.checked import CheckedInEngine, derivable
+from tpmkit.data.checked import CheckedInEngine, defaults, derivable
 from tpmkit.data.frames import scan_frame
 from tpmkit.data.freshness import DayCounts
 from tpmkit.data.read import RowWindow
@@ -238,21 +238,19 @@ def _defaults(
     reader applies them (`tpmkit.data.derive.apply_defaults`)."""
     import ibis
 
+    given = defaults(contract)
+    if given is None:
+        return None
     out = {c: (k.value, k.polars) for c, k in columns.items()}
-    for spec in contract.columns if contract else ():
-        if spec.default is None:
-            continue
-        default = spec.default
-        if isinstance(default, bool) or not isinstance(default, str | int | float):
-            return None
+    for name, default in given:
         # pl.lit(0) is an Int32, as the reader adds it
         kind = {str: "string", int: "int32", float: "float64"}[type(default)]
         literal = ibis.literal(default, type=kind)
-        if spec.name in out:
-            value, expr = out[spec.name]
-            out[spec.name] = (ibis.coalesce(value, literal), expr.fill_null(default))
+        if name in out:
+            value, expr = out[name]
+            out[name] = (ibis.coalesce(value, literal), expr.fill_null(default))
         else:
-            out[spec.name] = (literal, pl.lit(default))
+            out[name] = (literal, pl.lit(default))
     return out
 
 

@@ -114,6 +114,25 @@ def test_a_password_in_the_connection_is_refused(tmp_path):
     assert "TPMKIT_DB_PASSWORD" in shown and "secret" not in shown
 
 
+def test_validate_refuses_a_password_even_where_no_source_reads_the_connection(tmp_path):
+    # the project file is committed whether or not a run opens the connection; the
+    # message is located and never repeats the URL
+    (tmp_path / "tpmkit.yaml").write_text(
+        "name: t\nconnection: postgres://ann:s3cret-pw@localhost/db\nsources: {}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tpmkit", "validate", "-p", str(tmp_path / "tpmkit.yaml")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    shown = done.stdout + done.stderr
+    assert done.returncode == 2
+    assert "tpmkit.yaml:2:13" in shown and "TPMKIT_DB_PASSWORD" in shown
+    assert "s3cret" not in shown and "Traceback" not in shown
+
+
 def test_the_cli_computes_on_duckdb_from_tables(tmp_path):
     path = table_project(tmp_path)
     env = {**os.environ, "NO_COLOR": "1"}

@@ -22,10 +22,10 @@ import polars as pl
 from tpmkit.engine import periods
 from tpmkit.engines.dialect import Dialect
 from tpmkit.errors import DefinitionError, Issue, UsageError
+from tpmkit.spec.engine import PASSWORD_VARIABLE
 
 __all__ = ["PASSWORD_VARIABLE", "Backend", "open_backend", "read_table"]
 
-PASSWORD_VARIABLE = "TPMKIT_DB_PASSWORD"
 _WAREHOUSE = "warehouse"  # the name an attached DuckDB file has
 
 
@@ -177,17 +177,7 @@ def connect_source(connection: str, root: Path) -> Backend:
     if scheme == "duckdb":
         return open_backend("duckdb", connection, root)
     if scheme in ("postgres", "postgresql"):
-        parts = urlsplit(connection)
-        if parts.password:
-            raise DefinitionError(
-                "the connection URL holds a password",
-                [
-                    Issue(
-                        "a password in tpmkit.yaml would be committed with it",
-                        hint=f"remove it and set the environment variable {PASSWORD_VARIABLE}",
-                    )
-                ],
-            )
+        parts = urlsplit(connection)  # no password in it: refused when the project loads
         con = ibis.postgres.connect(
             user=parts.username,
             password=os.environ.get(PASSWORD_VARIABLE),

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
+from pydantic_core import PydanticCustomError
 
 from tpmkit.spec.base import Strict
+
+PASSWORD_VARIABLE = "TPMKIT_DB_PASSWORD"
+SECRET = "holds_secret"  # the kind of a validation error whose value is not shown
 
 EngineName = Literal["polars", "duckdb", "spark", "postgres"]
 
@@ -29,3 +34,17 @@ class SparkSettings(Strict):
     conf: dict[str, str] = Field(
         default_factory=dict, description="Spark configuration, e.g. spark.executor.memory: 4g"
     )
+
+
+def without_password(connection: str | None) -> str | None:
+    """`connection` as given; an error of the kind `SECRET` (whose value the message of
+    the issue never repeats) when the URL holds a password: project files are committed,
+    the password belongs in the environment."""
+    if connection and urlsplit(connection).password:
+        raise PydanticCustomError(
+            SECRET,
+            "the connection URL holds a password, which would be committed with "
+            "tpmkit.yaml: remove it and set the environment variable {variable}",
+            {"variable": PASSWORD_VARIABLE},
+        )
+    return connection

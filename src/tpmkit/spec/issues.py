@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tpmkit.errors import Issue, did_you_mean
+from tpmkit.spec.engine import SECRET
 from tpmkit.spec.yamlfile import LocatedDoc, Path_
 
 
@@ -130,7 +131,9 @@ def pydantic_issues(
             if any(i.message.startswith(f"`{_dotted(_strip_members(loc))}`") for i in issues):
                 continue
             given = error.get("input")
-            if isinstance(given, str | int | float) and not isinstance(given, bool):
+            if kind == SECRET:
+                pass  # the value holds a secret: never repeated
+            elif isinstance(given, str | int | float) and not isinstance(given, bool):
                 message += f" (got {given!r})"  # the value as read, to find it quickly
             issues.append(doc.issue(full, f"`{_dotted(_strip_members(loc))}`: {message}"))
     return issues

@@ -7,7 +7,7 @@ import threading
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from tpmkit.spec import sourcechecks, sourceopts
@@ -20,7 +20,13 @@ from tpmkit.spec.computes import (
     compute_annotation,
     kind_name,
 )
-from tpmkit.spec.engine import CONNECTION_HELP, ENGINE_HELP, EngineName, SparkSettings
+from tpmkit.spec.engine import (
+    CONNECTION_HELP,
+    ENGINE_HELP,
+    EngineName,
+    SparkSettings,
+    without_password,
+)
 from tpmkit.vocabulary import Level
 
 Scalar = str | int | float | bool
@@ -478,6 +484,11 @@ class ProjectSpec(Strict):
     engine: EngineName = Field("polars", description=ENGINE_HELP)
     connection: str | None = Field(None, description=CONNECTION_HELP)
     spark: SparkSettings = Field(default_factory=SparkSettings)
+
+    @field_validator("connection")
+    @classmethod
+    def _no_password(cls, connection: str | None) -> str | None:
+        return without_password(connection)
 
     @model_validator(mode="after")
     def _tables_need_connection(self) -> ProjectSpec:

@@ -83,3 +83,95 @@ def test_spark_time_to_proficiency_matches_the_medians_by_hand(spark, tmp_path):
             for r in records.iter_rows(named=True)
         }
         assert found == expected
+
+
+# Tables of the Spark session's own catalog (engine: spark, no `connection:`), as a
+# Databricks job finds them: checked and computed in Spark, never read to the client.
+# Read through tpmkit's reader on purpose: the lookups joined by the evaluation (small)
+# and the example's custom datasets (no contract types to check in place).
+LOOKUPS_AND_CUSTOM = {"agents", "queues", "incidents", "system_events"}
+
+
+@pytest.fixture(scope="module")
+def catalog(spark, tmp_path_factory):
+    from engines.warehouse import spark_project
+
+    return spark_project(tmp_path_factory.mktemp("catalog"), spark, "contact_center")
+
+
+@pytest.fixture
+def table_reads(monkeypatch):
+    """The datasets tpmkit's reader read from a table (`read_table`)."""
+    import tpmkit.engines.backend as backend
+
+    seen: list[str] = []
+    real = backend.read_table
+
+    def read_table(source, name, table, rows=None):
+        seen.append(name if rows is None else f"{name} (columns)")
+        return real(source, name, table, rows)
+
+    monkeypatch.setattr(backend, "read_table", read_table)
+    return seen
+
+
+def test_catalog_tables_are_checked_and_computed_in_spark(spark, catalog, table_reads):
+    from engines.warehouse import EXAMPLE
+
+    reference = load(EXAMPLE / "tpmkit.yaml").evaluate(period="week", by=["team"], cache=False)
+    evaluation = load(catalog).evaluate(period="week", by=["team"])  # engine: spark, the file
+    assert evaluation.records.height == reference.records.height > 50
+    assert differences(reference.records, evaluation.records, ["team"]) == []
+    assert set(table_reads) <= LOOKUPS_AND_CUSTOM  # calls, tickets, QA … stayed in Spark
+    ours = {s.name: (s.rows_read, s.latest, s.daily) for s in evaluation.datasets}
+    assert ours == {s.name: (s.rows_read, s.latest, s.daily) for s in reference.datasets}
+
+
+def _replace_calls(spark, project, change) -> None:
+    """The project's calls table with `change` (a polars expression list) applied."""
+    import polars as pl
+
+    path = project.parent / "lake" / "calls.parquet"
+    frame = pl.read_parquet(path).with_row_index("__i").with_columns(change).drop("__i")
+    path.unlink()
+    frame.write_parquet(path)
+    spark.sql("DROP TABLE broken.calls")  # its columns' types are taken again from the file
+    spark.sql(f"CREATE TABLE broken.calls USING parquet LOCATION '{path}'")
+
+
+def test_a_broken_catalog_table_is_located_by_the_reader(spark, tmp_path, table_reads):
+    import polars as pl
+
+    from engines.warehouse import spark_project
+    from tpmkit.errors import DataError
+
+    project = spark_project(tmp_path, spark, "broken")
+    third = pl.col("__i") == 2
+    _replace_calls(
+        spark, project, [pl.when(third).then(-5.0).otherwise("wait_seconds").alias("wait_seconds")]
+    )
+    with pytest.raises(DataError) as caught:
+        load(project).evaluate(["asa"], period="week")
+    message = str(caught.value) + "\n" + "\n".join(str(i) for i in caught.value.issues)
+    assert "broken.calls" in message and "row 3" in message
+    assert "wait_seconds" in message and "-5" in message
+    assert "calls" in table_reads  # Spark found the broken rule; the reader named the cell
+
+
+def test_wall_clock_times_in_a_catalog_table_are_placed_in_the_zone(spark, tmp_path, table_reads):
+    """A `TIMESTAMP_NTZ` column holds wall-clock times: the reader places them in the
+    project's zone, as it does an export's; a `TIMESTAMP` is an instant already."""
+    import polars as pl
+
+    from engines.warehouse import EXAMPLE, spark_project
+
+    project = spark_project(tmp_path, spark, "broken")
+    wall = pl.col("offered_at").dt.replace_time_zone(None)  # Europe/Berlin wall-clock time
+    _replace_calls(spark, project, [wall])
+    types = {f.name: type(f.dataType).__name__ for f in spark.table("broken.calls").schema.fields}
+    assert types["offered_at"] == "TimestampNTZType"
+    metrics = ["aht", "service_level", "abandon_rate"]
+    reference = load(EXAMPLE / "tpmkit.yaml").evaluate(metrics, period="week", cache=False)
+    records = load(project).evaluate(metrics, period="week").records
+    assert differences(reference.records, records, []) == []
+    assert "calls" in table_reads  # wall-clock times go through the reader

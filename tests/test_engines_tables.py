@@ -166,3 +166,26 @@ def test_the_cli_computes_on_duckdb_from_tables(tmp_path):
     reference, other = (pl.DataFrame(json.loads(r.stdout)) for r in ran)
     assert reference.height > 10
     assert differences(reference, other, []) == []
+
+
+def test_spark_tables_need_no_connection_but_need_spark(tmp_path):
+    """With `engine: spark` and no `connection:`, `table:` names a table of the Spark
+    session's catalog; another engine cannot read it and says how to run it."""
+    from typer.testing import CliRunner
+
+    from tpmkit.cli.app import app
+
+    (tmp_path / "tpmkit.yaml").write_text(
+        "name: t\nengine: spark\nsources:\n  calls: {table: main.cc.calls}\n", encoding="utf-8"
+    )
+    project = load(tmp_path / "tpmkit.yaml")
+    assert project.definitions.spec.sources["calls"].table == "main.cc.calls"
+    with pytest.raises(DefinitionError) as caught:
+        project.with_engine("duckdb").evaluate(["aht"], period="week")
+    text = str(caught.value) + "\n".join(str(i) for i in caught.value.issues)
+    assert "Spark's catalog" in text and "--engine spark" in text
+    result = CliRunner().invoke(
+        app, ["evaluate", "-p", str(tmp_path / "tpmkit.yaml"), "--engine", "polars", "aht"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--engine spark" in result.output and "Traceback" not in result.output

@@ -126,3 +126,24 @@ def postgres_typed_tables(con: object) -> None:
     PostgreSQL connection `con` (timestamptz, date, boolean, double precision, text)."""
     for table, frame in loaded_frames().items():
         con.create_table(f"typed_{table}", frame.to_arrow(), overwrite=True)  # type: ignore[attr-defined]
+
+
+def spark_project(root: Path, session: object, database: str) -> Path:
+    """A copy of the example project on `engine: spark` with no `connection:`: its sources
+    are the tables `<database>.<dataset>` of the Spark session's catalog, Parquet-backed
+    tables over the example as loaded by tpmkit (`loaded_frames`; an instant is Spark's
+    `TIMESTAMP`), as a Databricks job would find them."""
+    lake = root / "lake"
+    lake.mkdir(parents=True, exist_ok=True)
+    sql = session.sql  # type: ignore[attr-defined]
+    sql(f"CREATE DATABASE IF NOT EXISTS {database}")
+    for table, frame in loaded_frames().items():
+        path = lake / f"{table}.parquet"
+        frame.write_parquet(path)  # type: ignore[attr-defined]
+        sql(f"DROP TABLE IF EXISTS {database}.{table}")
+        sql(f"CREATE TABLE {database}.{table} USING parquet LOCATION '{path}'")
+    path = typed_project(root, url="unused")
+    text = path.read_text(encoding="utf-8").replace("connection: unused\n", "engine: spark\n")
+    text = text.replace("table: typed_", f"table: {database}.")
+    path.write_text(text, encoding="utf-8")
+    return path

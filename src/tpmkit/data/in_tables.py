@@ -1,8 +1,9 @@
 """`table:` sources checked and computed in the database that holds them, on the engine
 that computes there (DuckDB with `connection: duckdb://file.duckdb` attached read-only;
-PostgreSQL with `engine: postgres`): the same columns, types and data rules as tpmkit's
-reader, checked by one aggregate query built with Ibis, so the rows are not copied to the
-client. `tpmkit.data.in_duckdb` does the same for Parquet files on DuckDB.
+PostgreSQL with `engine: postgres`; Spark, for the tables of its session's catalog): the
+same columns, types and data rules as tpmkit's reader, checked by one aggregate query
+built with Ibis, so the rows are not copied to the client. `tpmkit.data.in_duckdb` does
+the same for Parquet files on DuckDB.
 
 Only what the reader would pass through unchanged is read this way: columns already typed
 as the contract wants them (an instant with a time zone, a date, a boolean, a number,
@@ -63,11 +64,13 @@ class _Column:
     problems: tuple[Any, ...] = ()
 
 
-def in_place(backend: Any) -> bool:
+def in_place(backend: Any, tables: Any) -> bool:
     """True when the engine's backend holds the `table:` sources itself (a DuckDB file
-    attached, or the PostgreSQL database it computes in)."""
+    attached, the PostgreSQL database it computes in, or the Spark session whose catalog
+    the tables are read from)."""
     name = str(backend.dialect.name)
-    return (name == "duckdb" and bool(backend.attached)) or name == "postgres"
+    own = getattr(tables, "backend", None) is backend  # Spark: the session's catalog
+    return (name == "duckdb" and bool(backend.attached)) or name == "postgres" or own
 
 
 def read_in_engine(
@@ -83,9 +86,12 @@ def read_in_engine(
     columns to read, None: all; `rows_in`: only the rows in that time range, as the
     reader reads them); None when the reader must read it (a frame given for it, not
     plain, not typed as the contract wants, or some row breaks a rule)."""
+    from tpmkit.engines.backend import with_instants
     from tpmkit.engines.tables import TableFrames
 
-    if not isinstance(data, TableFrames) or name not in data.tables or not in_place(backend):
+    if not isinstance(data, TableFrames) or name not in data.tables:
+        return None
+    if not in_place(backend, data):
         return None
     if source is None or name in _LOOKUPS or not _plain(source):
         return None
@@ -93,7 +99,7 @@ def read_in_engine(
         table = backend.table(data.tables[name])
     except Exception:  # each backend raises its own "no such table": the reader names it
         return None
-    header = fetch(table.limit(0))
+    header = with_instants(backend, data.tables[name], fetch(table.limit(0)))
     scanned = scan_frame(header, source, name)
     if scanned.derive:
         return None

@@ -7,6 +7,7 @@ Connections are Ibis URLs: `duckdb://warehouse.duckdb` (relative to the project 
 attached read-only, so tpmkit never writes into it), `duckdb://` (in memory),
 `postgres://user@host:port/db` (the password from `TPMKIT_DB_PASSWORD`, never from the
 project file). A password written in the URL is refused: project files are committed.
+On Spark without a `connection:`, tables are the session's catalog's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tpmkit.engines.dialect import Dialect
 from tpmkit.errors import DefinitionError, Issue, UsageError
 from tpmkit.spec.engine import PASSWORD_VARIABLE
 
-__all__ = ["PASSWORD_VARIABLE", "Backend", "open_backend", "read_table"]
+__all__ = ["PASSWORD_VARIABLE", "Backend", "open_backend", "read_table", "with_instants"]
 
 _WAREHOUSE = "warehouse"  # the name an attached DuckDB file has
 
@@ -95,6 +96,11 @@ class Backend:
         """A table of the connection's database."""
         if self.attached:
             return self.con.table(name, database=_WAREHOUSE)
+        if self.dialect.name == "pyspark" and "." in name:
+            # a catalog's qualified name, `db.table` or `catalog.db.table`: Ibis would
+            # quote it whole as one name
+            *database, table = name.split(".")
+            return self.con.table(table, database=tuple(database) if database[1:] else database[0])
         return self.con.table(name)
 
     def upload(self, name: str, frame: pl.LazyFrame, time_column: str, timezone: str) -> str:
@@ -207,7 +213,25 @@ def read_table(backend: Backend, name: str, table: str, rows: int | None = None)
         found = found.limit(rows)
     frame = pl.from_arrow(found.to_pyarrow())
     assert isinstance(frame, pl.DataFrame)  # a table, not a column
-    return frame
+    return with_instants(backend, table, frame)
+
+
+def with_instants(backend: Backend, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame`, read from `table`, with its instants zoned. Spark's `TIMESTAMP` is an
+    instant, but Arrow brings it without its zone, as wall-clock time in the session's
+    zone (pinned to UTC): it is put back in UTC, so the reader does not take it for
+    wall-clock time in the project's zone; a `TIMESTAMP_NTZ` (wall-clock time) stays as
+    it is. Other backends give zoned instants already."""
+    if backend.dialect.name != "pyspark":
+        return frame
+    fields = backend.con._session.table(table).schema.fields
+    instants = {f.name for f in fields if type(f.dataType).__name__ == "TimestampType"}
+    zoned = [
+        pl.col(c).dt.replace_time_zone("UTC")
+        for c, dtype in frame.schema.items()
+        if c in instants and isinstance(dtype, pl.Datetime) and dtype.time_zone is None
+    ]
+    return frame.with_columns(zoned) if zoned else frame
 
 
 def _duckdb_path(connection: str, root: Path) -> Path:

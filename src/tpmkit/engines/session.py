@@ -1,5 +1,6 @@
 """The engine of one command: the project's `engine:` (or `--engine`), its backend opened
-once on first use, and the `table:` sources read from the project's `connection:`. Ibis
+once on first use, and the `table:` sources read from the project's `connection:` (or,
+on Spark without one, from the session's catalog). Ibis
 is imported only when an Ibis engine or a table source is used."""
 
 from __future__ import annotations
@@ -40,17 +41,28 @@ class EngineSession:
 
     def with_tables(self, data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """`data` with a frame for each `table:` source not given there, read from the
-        project's connection when the reader first asks for it (a given frame wins, as it
-        does over files; a table the engine checks in place is never read,
-        `tpmkit.data.in_tables`)."""
+        project's connection (no connection on Spark: the session's catalog) when the
+        reader first asks for it (a given frame wins, as it does over files; a table the
+        engine checks in place is never read, `tpmkit.data.in_tables`)."""
         spec = self.project.spec
         tables = {
             name: str(source.table)
             for name, source in spec.sources.items()
             if source.table and name not in (data or {})
         }
-        if not tables or spec.connection is None:
+        if not tables:
             return data
         from tpmkit.engines.tables import TableFrames
 
-        return TableFrames(data or {}, tables, spec.connection, self.project.root)
+        if spec.connection is not None:
+            return TableFrames(data or {}, tables, spec.connection, self.project.root)
+        if self.name != "spark":  # the project file says spark; --engine said otherwise
+            from tpmkit.errors import DefinitionError, Issue
+
+            raise DefinitionError(
+                f"source `{next(iter(tables))}` is a table of Spark's catalog (the project "
+                "has no `connection:`), which only the Spark engine reads",
+                [Issue(f"engine `{self.name}`", hint="run with --engine spark")],
+            )
+        # the tables of the Spark session's own catalog: read (and checked) through it
+        return TableFrames(data or {}, tables, None, self.project.root, self.backend())

@@ -1,5 +1,6 @@
 """The `table:` sources of a command as frames for tpmkit's reader, each read from the
-project's `connection:` only when the reader asks for it (once per command).
+project's `connection:` (or the engine's own backend: the Spark session's catalog) only
+when the reader asks for it (once per command).
 
 A table the engine can check and compute on where it is (`tpmkit.data.in_tables`) is then
 never read to the client; `header` gives a table's columns without its rows (the
@@ -8,6 +9,7 @@ grouping columns a scorecard or report offers)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,35 @@ class TableFrames(Mapping[str, Any]):
     first use; a given frame wins over a table, as it does over files."""
 
     def __init__(
-        self, given: Mapping[str, Any], tables: Mapping[str, str], connection: str, root: Path
+        self,
+        given: Mapping[str, Any],
+        tables: Mapping[str, str],
+        connection: str | None,
+        root: Path,
+        backend: Any = None,
     ) -> None:
         self.given = dict(given)
         self.tables = {name: table for name, table in tables.items() if name not in self.given}
         self.connection = connection
         self.root = root
+        self.backend = backend  # the engine's backend holding the tables (Spark), if so
         self._read: dict[str, pl.DataFrame] = {}
+
+    @contextmanager
+    def _source(self) -> Iterator[Any]:
+        """The backend the tables are read from: the engine's own (left open), or one
+        opened on the connection for this read."""
+        if self.backend is not None:
+            yield self.backend
+            return
+        from tpmkit.engines.backend import connect_source
+
+        assert self.connection is not None  # a TableFrames has one or the other
+        source = connect_source(self.connection, self.root)
+        try:
+            yield source
+        finally:
+            source.close()
 
     def __getitem__(self, name: str) -> Any:
         if name in self.given:
@@ -35,13 +59,10 @@ class TableFrames(Mapping[str, Any]):
         if name not in self.tables:
             raise KeyError(name)
         if name not in self._read:
-            from tpmkit.engines.backend import connect_source, read_table
+            from tpmkit.engines.backend import read_table
 
-            source = connect_source(self.connection, self.root)
-            try:
+            with self._source() as source:
                 self._read[name] = read_table(source, name, self.tables[name])
-            finally:
-                source.close()
         return self._read[name]
 
     def __contains__(self, name: object) -> bool:
@@ -58,10 +79,7 @@ class TableFrames(Mapping[str, Any]):
         with no rows (one `LIMIT 0` query)."""
         if name in self.given or name in self._read or name not in self.tables:
             return self[name]
-        from tpmkit.engines.backend import connect_source, read_table
+        from tpmkit.engines.backend import read_table
 
-        source = connect_source(self.connection, self.root)
-        try:
+        with self._source() as source:
             return read_table(source, name, self.tables[name], rows=0)
-        finally:
-            source.close()

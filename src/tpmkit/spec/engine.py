@@ -23,7 +23,8 @@ ENGINE_HELP = (
 CONNECTION_HELP = (
     "the database `table:` sources are read from, as an Ibis URL: duckdb://warehouse.duckdb "
     "(relative to the project file) or postgres://user@host/db (the password from the "
-    "environment variable TPMKIT_DB_PASSWORD, never written here)"
+    "environment variable TPMKIT_DB_PASSWORD, never written here); with engine: spark and "
+    "no connection, `table:` names a table of the Spark session's catalog"
 )
 
 

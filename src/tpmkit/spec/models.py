@@ -278,7 +278,10 @@ class Source(Strict):
 
     path: str = Field("", description="the export file(s), a path or glob")
     table: str | None = Field(
-        None, description="a table of the project's `connection:` database, instead of files"
+        None,
+        description="a table of the project's `connection:` database (with engine: spark and "
+        "no connection:, of the Spark session's catalog, e.g. main.contact_center.calls), "
+        "instead of files",
     )
     format: Literal["csv", "parquet", "excel"] | None = None
     sheet: str | None = Field(None, description="excel: the worksheet (default: the first)")
@@ -493,9 +496,10 @@ class ProjectSpec(Strict):
     @model_validator(mode="after")
     def _tables_need_connection(self) -> ProjectSpec:
         tables = [name for name, source in self.sources.items() if source.table]
-        if tables and not self.connection:
+        if tables and not self.connection and self.engine != "spark":
             raise ValueError(
                 f"source `{tables[0]}` reads a `table:`, so the project needs a `connection:` "
-                "(e.g. connection: duckdb://warehouse.duckdb)"
+                "(e.g. connection: duckdb://warehouse.duckdb), or `engine: spark` to read "
+                "the tables of the Spark session's catalog"
             )
         return self

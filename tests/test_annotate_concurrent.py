@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tpmkit.annotations.lock import exclusive, lock_path
 from tpmkit.errors import UsageError
+from tpmkit.locks import exclusive, lock_path
 
 PROJECT = """\
 name: notes

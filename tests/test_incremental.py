@@ -383,3 +383,23 @@ def test_finished_records_deleted_after_the_state_was_read_are_still_read(tmp_pa
     store.release(held)
     assert not list((folder / "finished").iterdir())
     assert store.hold(folder, "r.parquet") is None  # gone before the hold: a miss
+
+
+def test_a_save_waits_for_another_runs_save_and_then_says_who(tmp_path, monkeypatch):
+    """Saves take turns on the context folder's lock (`tpmkit.locks`, as annotate's); a
+    save that cannot get it in time names the lock and the other writer."""
+    from tpmkit.errors import UsageError
+    from tpmkit.increment import store
+    from tpmkit.locks import exclusive
+
+    monkeypatch.setattr(store, "SAVE_WAIT", 0.2)
+    with (
+        exclusive(tmp_path / "state.json", writer="run saving the records cache"),
+        pytest.raises(UsageError) as caught,
+        store.locked(tmp_path),
+    ):
+        pass
+    text = str(caught.value) + " ".join(str(i) for i in caught.value.issues)
+    assert "state.json is locked" in text and "run saving the records cache" in text
+    with store.locked(tmp_path):  # released: the next save gets it at once
+        pass

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tpmkit.annotations.lock import exclusive
 from tpmkit.annotations.model import Annotation
 from tpmkit.atomic import atomic_path
 from tpmkit.contract import ANNOTATION_KINDS, ANNOTATIONS
 from tpmkit.errors import DataError, Issue, UsageError, did_you_mean
+from tpmkit.locks import exclusive
 from tpmkit.spec.loader import Definitions
 
 FILE = "annotations.csv"
@@ -229,7 +229,7 @@ def _located(
 def append(project: Definitions, note: Annotation) -> Path:
     """Add `note` to the project's annotations file, creating it with its header; the file
     is replaced atomically and its existing rows are kept byte for byte. Runs at once take
-    turns (annotations/lock.py): none loses another's row."""
+    turns (tpmkit/locks.py): none loses another's row."""
     path = store_path(project)
     with exclusive(path):
         return _append(project, note, path)

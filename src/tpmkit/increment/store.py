@@ -5,20 +5,20 @@ the tpmkit and polars versions), holding immutable chunks of cells (Parquet) and
 
 Writers never expose a partial file: every file is written under a unique temporary name
 and renamed into place, and a new state is published by renaming `state.json` over the old
-one, under an exclusive lock (`lock`), so two runs saving at once take turns; chunks no
-state names any more are deleted under the same lock. A reader takes the state and its
-chunks without the lock: a chunk deleted under it (a concurrent save) or unreadable is a
-miss — the run computes everything afresh — never a wrong number. The last run's finished
-records are read lazily, late in the run (`hold`): a hard link taken first keeps them
-readable even if a concurrent save deletes them in between. They are stored in segments:
-a run that reuses the last run's records before its first recomputed period stores only
-its records from that period on (a week's, not the whole history's), after the segments
-it read; past `MAX_SEGMENTS`, or when it finished every record, one segment holds all."""
+one, under an exclusive lock (`.state.json.lock`, `tpmkit.locks`), so two runs saving at
+once take turns; chunks no state names any more are deleted under the same lock. A reader
+takes the state and its chunks without the lock: a chunk deleted under it (a concurrent
+save) or unreadable is a miss — the run computes everything afresh — never a wrong number.
+The last run's finished records are read lazily, late in the run (`hold`): a hard link
+taken first keeps them readable even if a concurrent save deletes them in between. They
+are stored in segments: a run that reuses the last run's records before its first
+recomputed period stores only its records from that period on (a week's, not the whole
+history's), after the segments it read; past `MAX_SEGMENTS`, or when it finished every
+record, one segment holds all."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
@@ -31,6 +31,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import atomic_path
+from tpmkit.locks import exclusive
 
 FORMAT = 1  # bump when the layout of the state or a chunk changes
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
@@ -47,16 +48,14 @@ def write_atomically(target: Path, content: bytes | pl.DataFrame) -> None:
             temporary.write_bytes(content)
 
 
+SAVE_WAIT = 600.0  # seconds a save waits for another run's save (writing 7.85 M records: ~3 s)
+
+
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """Hold the folder's exclusive lock (saves take turns)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive(folder / "state.json", wait=SAVE_WAIT, writer="run saving the records cache"):
+        yield
 
 
 def read_state(folder: Path) -> dict[str, Any]:

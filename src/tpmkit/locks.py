@@ -1,12 +1,13 @@
-"""One writer at a time for annotations.csv: `tpmkit annotate` reads the file, adds a row
-and replaces it atomically, so two runs at once would each write the rows they read and
-one note would be lost. The read-modify-write runs while holding a lock file beside the
-notes (`.annotations.csv.lock`).
+"""One writer at a time for a file tpmkit reads, changes and replaces: `tpmkit annotate`
+appending to annotations.csv (two runs at once would each write the rows they read, and
+one note would be lost), and a run saving the records cache (`tpmkit.increment.store`:
+two saves would each publish a state without the other's chunks). The read-modify-write
+runs while holding a lock file beside the target (`.annotations.csv.lock`).
 
 Where the system has `fcntl` (Linux, macOS) the lock is `flock` on that file: the kernel
 releases it when the holder exits, even killed, so it never goes stale and the file is
 left in place. Elsewhere the lock file itself is the lock, created with O_CREAT | O_EXCL
-and removed on release; a run waits up to `WAIT` seconds for it, then says which file to
+and removed on release; a run waits up to `wait` seconds for it, then says which file to
 remove if no other run holds it."""
 
 from __future__ import annotations
@@ -35,18 +36,25 @@ def lock_path(target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive(target: Path, *, wait: float = WAIT, use_flock: bool = HAS_FLOCK) -> Iterator[None]:
+def exclusive(
+    target: Path,
+    *,
+    wait: float = WAIT,
+    use_flock: bool = HAS_FLOCK,
+    writer: str = "`tpmkit annotate`",
+) -> Iterator[None]:
     """Hold the lock of `target` for the block: flock where the system has it, else an
-    exclusively created lock file (`use_flock=False`, also how the tests exercise it)."""
+    exclusively created lock file (`use_flock=False`, also how the tests exercise it);
+    `writer` names the other run in the message when the wait is over."""
     path = lock_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    held = _flocked(path, wait) if use_flock else _created(path, wait)
+    held = _flocked(path, wait, writer) if use_flock else _created(path, wait, writer)
     with held:
         yield
 
 
 @contextlib.contextmanager
-def _flocked(path: Path, wait: float) -> Iterator[None]:
+def _flocked(path: Path, wait: float, writer: str) -> Iterator[None]:
     import fcntl
 
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -58,7 +66,7 @@ def _flocked(path: Path, wait: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise _busy(path, wait, stale=False) from None
+                    raise _busy(path, wait, writer, stale=False) from None
                 time.sleep(_POLL)
         try:
             yield
@@ -69,7 +77,7 @@ def _flocked(path: Path, wait: float) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _created(path: Path, wait: float) -> Iterator[None]:
+def _created(path: Path, wait: float, writer: str) -> Iterator[None]:
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -77,7 +85,7 @@ def _created(path: Path, wait: float) -> Iterator[None]:
             break
         except FileExistsError:
             if time.monotonic() > deadline:
-                raise _busy(path, wait, stale=True) from None
+                raise _busy(path, wait, writer, stale=True) from None
             time.sleep(_POLL)
     try:
         os.write(fd, str(os.getpid()).encode())
@@ -88,14 +96,14 @@ def _created(path: Path, wait: float) -> Iterator[None]:
             path.unlink()
 
 
-def _busy(path: Path, wait: float, *, stale: bool) -> UsageError:
-    notes = path.with_name(path.name.removeprefix(".").removesuffix(".lock"))
+def _busy(path: Path, wait: float, writer: str, *, stale: bool) -> UsageError:
+    target = path.with_name(path.name.removeprefix(".").removesuffix(".lock"))
     hint = (
-        f"another `tpmkit annotate` is writing; if none is running, remove {path}"
+        f"another {writer} is writing; if none is running, remove {path}"
         if stale
-        else "another `tpmkit annotate` is writing; try again when it has finished"
+        else f"another {writer} is writing; try again when it has finished"
     )
     return UsageError(
-        f"{notes} is locked by another writer (waited {wait:g} s)",
+        f"{target} is locked by another writer (waited {wait:g} s)",
         [Issue(hint, str(path), severity="hint")],
     )

@@ -164,7 +164,7 @@ def roster_cells(
 
 def _bands(roster: pl.LazyFrame) -> pl.LazyFrame:
     """The tenure bands, in order; with the null band when someone has no hire date."""
-    labels: list[str | None] = [label for _, label in TENURE_BANDS] + [OVER_A_YEAR]
+    labels: list[str | None] = [*(label for _, label in TENURE_BANDS), OVER_A_YEAR]
     if roster.select(pl.col("__h").is_null().any()).collect().item():
         labels.append(None)
     return pl.LazyFrame({TENURE_BAND: pl.Series(labels, dtype=pl.String)})

@@ -179,6 +179,28 @@ def test_tenure_bands_add_up_to_the_whole(make):
         assert sums[key][1] == record["n"], key
 
 
+def test_explain_splits_a_headcount_change_by_band_and_team(make):
+    """A headcount adds up across teams and tenure bands: its change splits by difference."""
+    import tpmkit
+
+    path = make.project(PROJECT, files={"agents.csv": ROSTER})
+    project = tpmkit.load(path)
+    options = {"period": "month", "at": "2026-03", "vs": "2026-01"}
+    explanation = project.explain("headcount", by=["tenure_band"], **options)
+    (decomposition,) = explanation.decompositions
+    parts = {s.key["tenure_band"]: s.contribution for s in decomposition.segments}
+    # 31 January: a12 (0-30), a11 (181-365), a04..a10 (>365) -> 9; 31 March: a04 and a05
+    # left on 03-01 and 03-31 (a05 still counts on her last day): a12 78 days (31-90), a11
+    # now 393 days (>365), a05..a10 (>365) -> 8
+    assert parts == {"0-30": -1.0, "31-90": 1.0, "91-180": 0.0, "181-365": -1.0, ">365": 0.0}
+    assert sum(parts.values()) == decomposition.change == -1.0
+    explanation = project.explain("headcount", by=["team"], **options)
+    (decomposition,) = explanation.decompositions
+    # North: a05 a06 a07 a11 a12 -> the same five; South: a04 a08 a09 a10 -> a08 a09 a10
+    parts = {s.key["team"]: s.contribution for s in decomposition.segments}
+    assert parts == {"North": 0.0, "South": -1.0}
+
+
 def test_early_attrition_is_not_split_by_tenure_band(make):
     from tpmkit.errors import UsageError
 

@@ -111,6 +111,11 @@ def test_the_operations_manager_sees_the_workforce(make):
     assert aht["0-30"]["value"] == pytest.approx(600.0)
     assert aht["31-90"]["value"] == pytest.approx((300 + 290 + 600 + 300) / 4)
     assert aht[">365"]["value"] == pytest.approx(300.0)
+    # first, how many people each band holds on W08's last day, Sunday 02-22: h5 (20
+    # days); h1 h2 h3 h4 (41-48 days); v1 v2 (v3 left on the 20th)
+    assert view.bands[0]["metric"] == "headcount"
+    counts = {band: r["value"] for band, r in view.bands[0]["bands"].items()}
+    assert counts == {"0-30": 1.0, "31-90": 4.0, "91-180": 0.0, "181-365": 0.0, ">365": 2.0}
     html = to_html(report)
     assert '<h2 id="workforce">Workforce</h2>' in html
     assert "h3 (A, hired 2026-01-05)" in html

@@ -4,6 +4,7 @@ issue 20 item 1), every expected value computed by hand below."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -127,6 +128,91 @@ def test_a_roster_without_leave_dates_still_has_a_headcount(make):
     # 1 Dec: x1 -> 1; 31 Dec: 2; no leavers -> 0 %
     assert index[("attrition_rate", "2025-12")]["value"] == 0.0
 
+
+def test_headcount_and_attrition_by_tenure_band(make):
+    """Each person in the band of their tenure on the day counted (0 on the hire day)."""
+    path = make.project(PROJECT, files={"agents.csv": ROSTER})
+    options = {"period": "month", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 1, 31)}
+    records = evaluate_records(path, ["headcount", "attrition_rate"], by=["tenure_band"], **options)
+    index = by_key(records, "tenure_band")
+    # 1 January (first day), tenure: a01 47 days (31-90); a10 360 and a11 304 (181-365);
+    # a02..a09 over a year (>365) -> 1, 2, 8.
+    # 31 January (last day): a12 19 days (0-30); a11 334 (181-365); a10 now 390 and
+    # a04..a09 (>365) -> 1, 1, 7 (9 in all, the month's headcount).
+    headcount = {b: index[("headcount", "2026-01", b)]["value"] for b in BANDS}
+    assert headcount == {"0-30": 1.0, "31-90": 0.0, "91-180": 0.0, "181-365": 1.0, ">365": 7.0}
+    # leavers on their leave date: a01 after 55 days (31-90); a02 and a03 (>365)
+    scale = 365.25 / 31 * 100
+    attrition = {b: index[("attrition_rate", "2026-01", b)] for b in BANDS}
+    assert {b: r["n"] for b, r in attrition.items()} == {
+        "0-30": 0,
+        "31-90": 1,
+        "91-180": 0,
+        "181-365": 0,
+        ">365": 2,
+    }
+    assert attrition["0-30"]["value"] == 0.0  # nobody left; mean headcount (0 + 1) / 2
+    assert attrition["31-90"]["value"] == pytest.approx(1 / 0.5 * scale)  # (1 + 0) / 2
+    assert attrition["91-180"]["value"] is None  # nobody in the band on either day
+    assert attrition["181-365"]["value"] == 0.0  # (2 + 1) / 2, no leaver
+    assert attrition[">365"]["value"] == pytest.approx(2 / 7.5 * scale)  # (8 + 7) / 2
+    # bands in tenure order, each month
+    assert [r["tenure_band"] for r in records if r["metric"] == "headcount"] == BANDS
+
+
+def test_tenure_bands_add_up_to_the_whole(make):
+    """Over the example's roster, every month: the bands' headcounts sum to the
+    headcount, their leavers to the leavers."""
+    options = {"period": "month", "start": dt.date(2025, 1, 1), "end": dt.date(2026, 11, 30)}
+    metrics = ["headcount", "attrition_rate"]
+    project = Path(__file__).resolve().parents[1] / "examples" / "contact-center" / "tpmkit.yaml"
+    whole = by_key(evaluate_records(project, metrics, cache=False, **options))
+    banded = evaluate_records(project, metrics, by=["tenure_band"], cache=False, **options)
+    sums: dict[tuple[str, str], tuple[float, int]] = {}
+    for r in banded:
+        value, n = sums.get((r["metric"], r["period"]), (0.0, 0))
+        sums[(r["metric"], r["period"])] = (value + (r["value"] or 0.0), n + r["n"])
+    assert len(sums) == len(whole) == 2 * 23
+    for key, record in whole.items():
+        if key[0] == "headcount":
+            assert sums[key][0] == record["value"], key
+        assert sums[key][1] == record["n"], key
+
+
+def test_explain_splits_a_headcount_change_by_band_and_team(make):
+    """A headcount adds up across teams and tenure bands: its change splits by difference."""
+    import tpmkit
+
+    path = make.project(PROJECT, files={"agents.csv": ROSTER})
+    project = tpmkit.load(path)
+    options = {"period": "month", "at": "2026-03", "vs": "2026-01"}
+    explanation = project.explain("headcount", by=["tenure_band"], **options)
+    (decomposition,) = explanation.decompositions
+    parts = {s.key["tenure_band"]: s.contribution for s in decomposition.segments}
+    # 31 January: a12 (0-30), a11 (181-365), a04..a10 (>365) -> 9; 31 March: a04 and a05
+    # left on 03-01 and 03-31 (a05 still counts on her last day): a12 78 days (31-90), a11
+    # now 393 days (>365), a05..a10 (>365) -> 8
+    assert parts == {"0-30": -1.0, "31-90": 1.0, "91-180": 0.0, "181-365": -1.0, ">365": 0.0}
+    assert sum(parts.values()) == decomposition.change == -1.0
+    explanation = project.explain("headcount", by=["team"], **options)
+    (decomposition,) = explanation.decompositions
+    # North: a05 a06 a07 a11 a12 -> the same five; South: a04 a08 a09 a10 -> a08 a09 a10
+    parts = {s.key["team"]: s.contribution for s in decomposition.segments}
+    assert parts == {"North": 0.0, "South": -1.0}
+
+
+def test_early_attrition_is_not_split_by_tenure_band(make):
+    from tpmkit.errors import UsageError
+
+    path = make.project(PROJECT, files={"agents.csv": ROSTER})
+    with pytest.raises(UsageError) as caught:
+        evaluate_records(path, ["early_attrition_rate"], period="month", by=["tenure_band"])
+    text = "\n".join(str(i) for i in caught.value.issues)
+    assert "early_attrition_rate: cannot group by tenure_band" in text
+    assert "headcount and attrition_rate by tenure band" in text
+
+
+BANDS = ["0-30", "31-90", "91-180", "181-365", ">365"]
 
 CALLS_PROJECT = """
 name: Tenure

@@ -29,6 +29,7 @@ from tpmkit.planning import (
     ReadPlan,
     check_group_columns,
     datasets_of,
+    made_dimensions,
     plan_compute,
     plan_reads,
     unconfigured,
@@ -148,7 +149,8 @@ def run(
     frames = _attribute(loaded, plan.needed, by, read, given, attributed)
     if frames:
         known = {c for f in frames.values() for c in f.collect_schema().names()}
-        check_group_columns(by, known | (loaded["agents"].columns if "agents" in loaded else set()))
+        known |= loaded["agents"].columns if "agents" in loaded else set()
+        check_group_columns(by, known | made_dimensions(everything, set(frames)))
     notes.extend(_add_optional_columns(everything, frames, project.spec.timezone))
     unavailable = plan_compute(
         project,

@@ -171,7 +171,11 @@ def plan_compute(
         if spec.id in unavailable or kinds.over_metrics(spec.compute):
             continue
         columns = schemas[str(spec.dataset)]
-        absent = [c for c in by if c not in columns]
+        reasons = [r for r in (kinds.not_grouped_by(spec.compute, c) for c in by) if r]
+        if reasons:
+            grouping[spec.id] = f"{UNGROUPABLE} {'; '.join(reasons)}"
+            continue
+        absent = [c for c in by if c not in columns | kinds.own_dimensions(spec.compute)]
         if absent:
             grouping[spec.id] = (
                 f"{UNGROUPABLE} {', '.join(absent)}: dataset `{spec.dataset}` has no such column"
@@ -244,6 +248,13 @@ def _formula_grouping(
                     )
                     changed = True
                     break
+
+
+def made_dimensions(metrics: list[MetricDef], datasets: set[str]) -> set[str]:
+    """The grouping columns the metrics' kinds make themselves over the datasets read (the
+    roster's tenure band), which no dataset has."""
+    made = (kinds.own_dimensions(m.spec.compute) for m in metrics if m.spec.dataset in datasets)
+    return set().union(*made)
 
 
 def check_group_columns(by: list[str], known: set[str]) -> None:

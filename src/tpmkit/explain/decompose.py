@@ -43,7 +43,7 @@ def method_of(spec: MetricSpec, records: pl.DataFrame, specs: Mapping[str, Metri
     """How the metric's change splits: from its kind, its components and, for a formula,
     its shape and its inputs' kinds."""
     kind = spec.compute.kind
-    if kind in DIFFERENCES:
+    if kind in DIFFERENCES or _headcount(spec):
         return "difference"
     if kind == "formula":
         return "quotient" if quotient_inputs(spec, specs) else "own_shift"
@@ -56,6 +56,12 @@ def method_of(spec: MetricSpec, records: pl.DataFrame, specs: Mapping[str, Metri
         )
         return "mix_rate" if has_parts else "own_shift"  # a statistic's median has no parts
     return "own_shift"
+
+
+def _headcount(spec: MetricSpec) -> bool:
+    """A roster headcount: people on the period's last day, which add up across teams and
+    tenure bands like a count."""
+    return spec.compute.kind == "roster" and getattr(spec.compute, "measure", None) == "headcount"
 
 
 def quotient_inputs(spec: MetricSpec, specs: Mapping[str, MetricSpec]) -> tuple[str, str] | None:

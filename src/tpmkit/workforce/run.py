@@ -175,8 +175,9 @@ def _roster_columns(project: Definitions) -> set[str]:
 def _bands(
     project: Definitions, evaluate: Evaluator, grain: str, period: str | None
 ) -> list[dict[str, Any]]:
-    """Per agent metric: its value in each tenure band in `period`."""
-    metrics = [m for m in BAND_METRICS if m in project.metrics]
+    """Per agent metric: its value in each tenure band in `period`; first, how many people
+    each band holds at the period's end (the headcount), to read the others by."""
+    metrics = [m for m in ("headcount", *BAND_METRICS) if m in project.metrics]
     if not metrics or period is None:
         return []
     try:

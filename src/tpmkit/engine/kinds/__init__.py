@@ -35,7 +35,9 @@ __all__ = [
     "horizon_columns",
     "kind_of",
     "needs_whole_dataset",
+    "not_grouped_by",
     "over_metrics",
+    "own_dimensions",
     "register",
     "unregister",
 ]
@@ -68,6 +70,16 @@ def over_metrics(compute: ComputeSpec) -> bool:
 def columns_used(compute: ComputeSpec, params: Params) -> set[str]:
     """Dataset columns a compute spec reads."""
     return kind_of(compute).columns(compute, params)
+
+
+def own_dimensions(compute: ComputeSpec) -> frozenset[str]:
+    """Grouping columns the kind makes itself (see `Kind.own_dimensions`)."""
+    return kind_of(compute).own_dimensions(compute)
+
+
+def not_grouped_by(compute: ComputeSpec, column: str) -> str | None:
+    """Why a compute spec cannot be grouped by `column` (see `Kind.not_grouped_by`)."""
+    return kind_of(compute).not_grouped_by(compute, column)
 
 
 def horizon_columns(compute: ComputeSpec) -> list[str]:

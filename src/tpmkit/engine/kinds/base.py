@@ -79,6 +79,16 @@ class Kind(ABC, Generic[C]):
             used.update(expressions.parse(expressions.substitute(text, params)).columns)
         return used
 
+    def own_dimensions(self, compute: C) -> frozenset[str]:
+        """Grouping columns the kind makes itself from the columns it reads (the roster's
+        tenure band, on each day it counts), which its dataset need not have."""
+        return frozenset()
+
+    def not_grouped_by(self, compute: C, column: str) -> str | None:
+        """Why the kind cannot be grouped by `column` although its dataset has it or it
+        is a dimension tpmkit makes; None when it can."""
+        return None
+
     def horizon(self, compute: C) -> list[str]:
         """Columns whose latest value makes the data horizon (any of them may be absent)."""
         censor = getattr(compute, "censor", None)

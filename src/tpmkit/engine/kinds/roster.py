@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from tpmkit.contract import OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
+from tpmkit.data.attribution import tenure_band
 from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
@@ -98,12 +100,15 @@ def roster_cells(
     )
     conditions = [(i, override_condition(o).all()) for i, o in enumerate(spec.overrides)]
     override = choose_override(conditions).alias("override")
-    groups = frame.group_by(by).agg(override) if by else frame.select(override)
+    keys = [b for b in by if b != TENURE_BAND]  # the roster's own columns
+    groups = frame.group_by(keys).agg(override) if keys else frame.select(override)
     roster = frame.filter(where).select(
-        *by,
+        *keys,
         pl.col(compute.hired).cast(pl.Date).alias("__h"),
         pl.col(compute.left).cast(pl.Date).alias("__l"),
     )
+    if TENURE_BAND in by:  # every band in every group, and no band without a hire date
+        groups = groups.join(_bands(roster), how="cross")
     first, last = _span(roster, window)
     if first is None or last is None or last < first:
         return _empty(spec, by, timezone, groups)
@@ -123,10 +128,14 @@ def roster_cells(
         (leaving & hired.is_not_null() & ((left - hired) < early)).alias("__early_out"),
         (hired.is_not_null() & (hired > day1 - early) & (hired <= day2)).alias("__hires"),
     )
-    counts = [pl.col(c).sum().cast(pl.Int64) for c in ("__hc1", "__hc2", "__out", "__early_out")]
-    counted = pairs.group_by([START, _FIRST, _LAST, *by]).agg(
-        *counts, pl.col("__hires").sum().cast(pl.Int64)
-    )
+    if TENURE_BAND in by:
+        counted = _banded(pairs, keys)
+    else:
+        counts = [
+            pl.col(c).sum().cast(pl.Int64)
+            for c in ("__hc1", "__hc2", "__out", "__early_out", "__hires")
+        ]
+        counted = pairs.group_by([START, _FIRST, _LAST, *by]).agg(*counts)
     # every group in every period, including a team whose roster rows the `where` left out
     table = (
         grid.join(groups, how="cross")
@@ -150,6 +159,47 @@ def roster_cells(
         )
         .sort(START, *by, nulls_last=True)
         .collect()
+    )
+
+
+def _bands(roster: pl.LazyFrame) -> pl.LazyFrame:
+    """The tenure bands, in order; with the null band when someone has no hire date."""
+    labels: list[str | None] = [*(label for _, label in TENURE_BANDS), OVER_A_YEAR]
+    if roster.select(pl.col("__h").is_null().any()).collect().item():
+        labels.append(None)
+    return pl.LazyFrame({TENURE_BAND: pl.Series(labels, dtype=pl.String)})
+
+
+def _banded(pairs: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """The counts per tenure band, each person in the band of their tenure on the day
+    they are counted: the period's first day for the first-day headcount, its last day
+    for the headcount, the leave date for a leaver (so one person may count in two bands
+    of one period, as they pass from one to the next)."""
+    hired = pl.col("__h")
+    cells = [START, _FIRST, _LAST, *keys]
+    one = pl.lit(1, dtype=pl.Int64)
+    events = pl.concat(
+        [
+            pairs.filter("__hc1").select(
+                *cells, tenure_band(pl.col(_FIRST), hired).alias(TENURE_BAND), one.alias("__hc1")
+            ),
+            pairs.filter("__hc2").select(
+                *cells, tenure_band(pl.col(_LAST), hired).alias(TENURE_BAND), one.alias("__hc2")
+            ),
+            pairs.filter("__out").select(
+                *cells,
+                tenure_band(pl.col("__l"), hired).alias(TENURE_BAND),
+                one.alias("__out"),
+                pl.col("__early_out").cast(pl.Int64),
+            ),
+        ],
+        how="diagonal",
+    )
+    counts = ("__hc1", "__hc2", "__out", "__early_out", "__hires")
+    return (
+        events.with_columns(pl.lit(0, dtype=pl.Int64).alias("__hires"))
+        .group_by([*cells, TENURE_BAND])
+        .agg(pl.col(c).sum().cast(pl.Int64) for c in counts)
     )
 
 
@@ -202,6 +252,20 @@ class Roster(Kind[RosterCompute]):
 
     def needs_whole_dataset(self, compute: RosterCompute) -> bool:
         return True
+
+    def own_dimensions(self, compute: RosterCompute) -> frozenset[str]:
+        # each person's band on each day counted, from the hire date (early attrition
+        # refuses it: `not_grouped_by`)
+        return frozenset({TENURE_BAND})
+
+    def not_grouped_by(self, compute: RosterCompute, column: str) -> str | None:
+        if column == TENURE_BAND and compute.measure == "early_attrition":
+            return (
+                f"tenure_band: early attrition counts people in their first "
+                f"{compute.early_days} days, all of one tenure range by definition; group "
+                "headcount and attrition_rate by tenure band instead"
+            )
+        return None
 
     def cells(
         self,

@@ -20,9 +20,10 @@ from tpmkit.contract import (
     TENURE_BAND,
 )
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
-from tpmkit.data.attribution import attribute, tenure_band
+from tpmkit.data.attribution import attribute
 from tpmkit.data.cache import CsvCache
 from tpmkit.engine.compute import Input, Request, compute_records
+from tpmkit.engine.tenure import tenure_band
 from tpmkit.engine.window import Window
 from tpmkit.errors import ComputeError, DefinitionError, Issue
 from tpmkit.planning import (

@@ -5,25 +5,10 @@ filling only what is still null. A row that no lookup reaches keeps a null value
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
 
-from tpmkit.contract import OVER_A_YEAR, TENURE_BANDS
-
 LOOKUP = "__lookup_{key}_{column}"  # a joined column before it is merged into its dimension
-
-
-def tenure_band(day: pl.Expr, hired: pl.Expr) -> pl.Expr:
-    """The tenure band of each row on its own local `day` from the hire date; null
-    without a hire date or before it (a contact logged before the roster's hire date is
-    not given a band it cannot have)."""
-    days = (day - hired.cast(pl.Date)).dt.total_days()
-    band: Any = pl.when(days < 0).then(None)  # a Then, then ChainedThens
-    for limit, label in TENURE_BANDS:
-        band = band.when(days <= limit).then(pl.lit(label))
-    done: pl.Expr = band.when(days.is_not_null()).then(pl.lit(OVER_A_YEAR)).otherwise(None)
-    return done
 
 
 def lookup_plan(

@@ -50,7 +50,7 @@ def on_backend(
 
 
 def _tenure_band(backend: Any, expr: Any, time_column: str, timezone: str) -> Any:
-    """`tpmkit.data.attribution.tenure_band` on the backend: the band of each row on its
+    """`tpmkit.engine.tenure.tenure_band` on the backend: the band of each row on its
     own local day from the hire date; null without a hire date or before it."""
     import ibis
 

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tpmkit.contract import OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
-from tpmkit.data.attribution import tenure_band
 from tpmkit.engine import periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
+from tpmkit.engine.tenure import tenure_band
 from tpmkit.engine.window import START, Window
 from tpmkit.spec.computes import RosterCompute
 from tpmkit.spec.models import MetricSpec

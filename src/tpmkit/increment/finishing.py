@@ -27,10 +27,12 @@ from tpmkit.engine import periods, signals, trend
 from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
+from tpmkit.increment import store
 from tpmkit.increment.inventory import shape_key
 from tpmkit.records import empty_records
 from tpmkit.spec.hashing import definition_hash
 from tpmkit.spec.models import MetricSpec
+from tpmkit.stitched import Stitched
 
 if TYPE_CHECKING:
     from tpmkit.increment.session import Session
@@ -176,7 +178,7 @@ def finish_records(
     limits: pl.DataFrame | None = None,
     stable: tuple[set[str], set[int]] = (set(), set()),
     starts: pl.DataFrame | None = None,
-) -> pl.DataFrame:
+) -> pl.DataFrame | Stitched:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
     metrics, only the `context` periods and those from the first recomputed one: the
@@ -205,14 +207,16 @@ def finish_records(
     records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
-    since = None
-    if heads is not None and first is not None:
-        again = {s.id for s in metrics} - kept - steady
-        records = _without_context(records, again, first)
-        records = _stitch(heads, records, metrics, again, first)
-        since = first
-    session.keep_finished(key_, records, since, kept)
-    return _last(records, request)
+    if heads is None or first is None:
+        session.keep_finished(key_, records, None, kept)
+        return _last(records, request)
+    again = {s.id for s in metrics} - kept - steady
+    records = _without_context(records, again, first)
+    stitched = _stitch(session, records, metrics, again, first)
+    session.keep_finished(key_, stitched, first, kept)
+    if request.last is not None:
+        return _last(stitched.collect(), request)
+    return stitched
 
 
 def _series_context(
@@ -356,48 +360,26 @@ def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.D
 
 
 def _stitch(
-    heads: list[pl.LazyFrame],
+    session: Session,
     tail: pl.DataFrame,
     metrics: list[MetricSpec],
     again: set[str],
     first: int,
-) -> pl.DataFrame:
+) -> Stitched:
     """Per metric, in the metrics' order: the last run's records before `first` (none for
     the metrics in `again`), segment by segment, then the new ones (`tail`, without its
     context). All are ordered by metric, then period and group, and the segments follow
-    each other in time, so each metric's records are runs of rows: only the rows wanted
-    are read from `heads`, and the result is slices of them, put together without sorting
-    or copying."""
-    kept = pl.Series([s.id for s in metrics if s.id not in again], dtype=pl.String)
-    before = pl.col(START).dt.epoch("us") < first
-    olds = [
-        _runs(
-            _collect(h.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
-        )
-        for h in heads
-    ]
-    news = _runs(tail)
-    parts = []
-    for spec in metrics:
-        parts += [old[spec.id] for old in olds if spec.id in old]
-        if spec.id in news:
-            parts.append(news[spec.id])
-    if not parts:
-        return tail.clear()
-    return pl.concat(parts, how="vertical_relaxed", rechunk=False)
+    each other in time, so each metric's records are runs of rows: they stay in the
+    segments' files until they are written (copied) or read (`tpmkit.stitched`)."""
+    stored, held = session.hand_over()
+    kept = {s.id for s in metrics if s.id not in again}
+    cut = [replace(s, hi=first if s.hi is None else min(s.hi, first)) for s in stored]
 
+    def release() -> None:
+        for path in held:
+            store.release(path)
 
-def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Each metric's run of rows (records are grouped by metric), as zero-copy slices."""
-    runs = records.get_column("metric").rle()
-    out: dict[str, pl.DataFrame] = {}
-    offset = 0
-    for length, metric in zip(
-        runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
-    ):
-        out[str(metric)] = records.slice(offset, length)
-        offset += length
-    return out
+    return Stitched(cut, tail, [s.id for s in metrics], kept, release)
 
 
 def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:

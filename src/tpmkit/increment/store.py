@@ -31,8 +31,11 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import atomic_path
+from tpmkit.stitched import write_segment
 
-FORMAT = 1  # bump when the layout of the state or a chunk changes
+# bump when the layout of the state or a chunk changes (2: finished records in row groups
+# per metric and period, with every output column and a content hash)
+FORMAT = 2
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
 MAX_SEGMENTS = 8  # more than this: the run's finished records are stored whole, as one
@@ -128,11 +131,12 @@ def save(
         chain = finished.segments if finished is not None else []
         if finished is not None and all((folder / "finished" / s["file"]).exists() for s in chain):
             name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "finished" / name, finished.records)
+            groups, digest = write_segment(folder / "finished" / name, finished.records)
+            segment = {"file": name, "from": finished.since, "hash": digest, "groups": groups}
             state["finished"] = {
                 "key": finished.key,
                 "kept": finished.kept,
-                "segments": [*chain, {"file": name, "from": finished.since}],
+                "segments": [*chain, segment],
             }
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"

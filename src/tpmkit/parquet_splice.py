@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import struct
 from collections.abc import Sequence
@@ -34,7 +35,15 @@ _RG_COLUMNS, _RG_NUM_ROWS, _RG_FILE_OFFSET, _RG_ORDINAL = 1, 3, 5, 7
 _CC_FILE_OFFSET, _CC_META = 2, 3
 _CC_PAGE_INDEX = {4, 5, 6, 7}  # offset and column index locations: not copied
 _CM_SIZE, _CM_DATA, _CM_INDEX, _CM_DICT = 7, 9, 10, 11
+_CM_OFFSETS = (_CM_DATA, _CM_INDEX, _CM_DICT)
 _CM_BLOOM = {14, 15}
+
+
+# which fields of a footer are parsed: a field id -> the spec of its struct (or of each
+# struct of its list); the others stay bytes
+Spec = dict[int, "Spec"]
+# FileMetaData.row_groups -> RowGroup.columns -> ColumnChunk.meta_data
+FOOTER: Spec = {4: {1: {3: {}}}}
 
 
 class Mismatch(Exception):
@@ -61,9 +70,10 @@ class _Reader:
         n = self.varint()
         return (n >> 1) ^ -(n & 1)
 
-    def struct(self) -> list[list[Any]]:
-        """[field id, type, value] per field; a value is raw bytes except for structs
-        (field lists) and lists of structs (lists of field lists)."""
+    def struct(self, spec: Spec) -> list[list[Any]]:
+        """[field id, type, value] per field; a value is raw bytes, except for the fields
+        `spec` names (a struct, or a list of structs): parsed, with the spec it maps to
+        (the rest of a footer is only copied: parsing it all cost as much as the copy)."""
         fields: list[list[Any]] = []
         last = 0
         while True:
@@ -73,24 +83,24 @@ class _Reader:
                 return fields
             kind, delta = head & 0x0F, head >> 4
             last = last + delta if delta else self.zigzag()
-            fields.append([last, kind, self.value(kind)])
+            fields.append([last, kind, self.value(kind, spec.get(last))])
 
-    def value(self, kind: int) -> Any:
+    def value(self, kind: int, spec: Spec | None) -> Any:
         if kind in (_TRUE, _FALSE):
             return b""
-        if kind == _STRUCT:
-            return self.struct()
+        if kind == _STRUCT and spec is not None:
+            return self.struct(spec)
         if kind in (_LIST, _SET):
             head = self.data[self.at]
             self.at += 1
             size, element = head >> 4, head & 0x0F
             if size == 15:
                 size = self.varint()
-            if element == _STRUCT:
-                return [self.struct() for _ in range(size)]
+            if element == _STRUCT and spec is not None:
+                return [self.struct(spec) for _ in range(size)]
             start = self.at
             for _ in range(size):
-                self.skip(element)
+                self._element(element)
             return (head, size, self.data[start : self.at])
         start = self.at
         self.skip(kind)
@@ -109,7 +119,14 @@ class _Reader:
             length = self.varint()  # not `self.at += self.varint()`: that reads `at` first
             self.at += length
         elif kind == _STRUCT:
-            self.struct()
+            while True:
+                head = self.data[self.at]
+                self.at += 1
+                if head == 0:
+                    return
+                if not head >> 4:
+                    self.zigzag()
+                self.skip(head & 0x0F)
         elif kind in (_LIST, _SET):
             head = self.data[self.at]
             self.at += 1
@@ -158,7 +175,9 @@ def _write_struct(fields: list[list[Any]], out: bytearray) -> None:
             out.append(kind)
             out += _zigzag(field_id)
         last = field_id
-        if kind == _STRUCT:
+        if kind == _STRUCT and isinstance(value, bytes):  # copied as read
+            out += value
+        elif kind == _STRUCT:
             _write_struct(value, out)
         elif kind in (_LIST, _SET) and isinstance(value, list):  # a list of structs
             size = len(value)
@@ -184,13 +203,20 @@ def _get(fields: list[list[Any]], field_id: int) -> Any:
 
 
 def _int(raw: bytes | None) -> int | None:
-    return None if raw is None else _Reader(raw).zigzag()
+    """A zigzag varint (i16, i32, i64) as read."""
+    if raw is None:
+        return None
+    n = 0
+    for byte in reversed(raw):  # 7 bits a byte, least significant first
+        n = (n << 7) | (byte & 0x7F)
+    return (n >> 1) ^ -(n & 1)
 
 
 def _set(fields: list[list[Any]], field_id: int, kind: int, value: Any) -> None:
-    for f in fields:
+    """Set a field of `fields` (a new field list: the old one may be a source's)."""
+    for i, f in enumerate(fields):
         if f[0] == field_id:
-            f[1], f[2] = kind, value
+            fields[i] = [field_id, kind, value]
             return
     fields.append([field_id, kind, value])
 
@@ -226,7 +252,7 @@ def open_source(where: Path | bytes) -> Source:
                 raw = handle.read(size)
         if tail[4:] != MAGIC:
             raise Mismatch("not a Parquet file")
-        return Source(where, _Reader(raw).struct())
+        return Source(where, _Reader(raw).struct(FOOTER))
     except (OSError, IndexError, struct.error, ValueError) as exc:
         raise Mismatch(str(exc)) from exc
 
@@ -239,11 +265,30 @@ def encode(frame: pl.DataFrame, group_rows: int | None = None) -> Source:
     return open_source(buffer.getvalue())
 
 
-def _chunk_span(meta: list[list[Any]]) -> tuple[int, int]:
-    data = int(_int(_get(meta, _CM_DATA)) or 0)
-    dictionary = _int(_get(meta, _CM_DICT))
+def _moved(
+    fields: list[list[Any]], delta: int, ids: tuple[int, ...], drop: set[int]
+) -> list[list[Any]]:
+    """`fields` without `drop`, the offsets `ids` moved by `delta` (0: unset, kept)."""
+    out = []
+    for field in fields:
+        field_id = field[0]
+        if field_id in drop:
+            continue
+        if field_id in ids:
+            old = _int(field[2]) or 0
+            if old > 0:
+                field = [field_id, _I64, _zigzag(max(old + delta, 0))]
+        out.append(field)
+    return out
+
+
+def _span(meta: list[list[Any]]) -> tuple[int, int]:
+    """Where a column chunk's pages start (its dictionary page, if any), and their size."""
+    found = {f[0]: f[2] for f in meta if f[0] in (_CM_DATA, _CM_DICT, _CM_SIZE)}
+    data = _int(found.get(_CM_DATA)) or 0
+    dictionary = _int(found.get(_CM_DICT))
     start = dictionary if dictionary is not None and 0 < dictionary < data else data
-    return start, int(_int(_get(meta, _CM_SIZE)) or 0)
+    return start, _int(found.get(_CM_SIZE)) or 0
 
 
 def splice(target: Path, parts: Sequence[tuple[Source, int]]) -> None:
@@ -261,34 +306,39 @@ def splice(target: Path, parts: Sequence[tuple[Source, int]]) -> None:
         out.write(MAGIC)
         at = len(MAGIC)
         for source, index in parts:
-            if [_get(source.footer, _FILE_SCHEMA), _get(source.footer, _FILE_METADATA)] != (schema):
-                raise Mismatch("the row groups' schemas differ")
-            group = [list(f) for f in source.groups[index]]
-            columns: list[list[list[Any]]] = []
-            for chunk in _get(group, _RG_COLUMNS):
-                chunk = [list(f) for f in chunk if f[0] not in _CC_PAGE_INDEX]
-                meta = [list(f) for f in _get(chunk, _CC_META) if f[0] not in _CM_BLOOM]
-                start, size = _chunk_span(meta)
-                if not isinstance(source.where, bytes) and id(source) not in handles:
-                    handles[id(source)] = stack.enter_context(open(source.where, "rb"))
-                _copy(source, start, size, out, at, handles.get(id(source)))
-                delta = at - start
-                for field_id in (_CM_DATA, _CM_INDEX, _CM_DICT):
-                    old = _int(_get(meta, field_id))
-                    if old is not None and old > 0:
-                        _set(meta, field_id, _I64, _zigzag(old + delta))
-                _set(chunk, _CC_META, _STRUCT, meta)
-                old = _int(_get(chunk, _CC_FILE_OFFSET))
-                if old is not None:
-                    _set(chunk, _CC_FILE_OFFSET, _I64, _zigzag(max(old + delta, 0)))
-                if not columns:
-                    _set(group, _RG_FILE_OFFSET, _I64, _zigzag(at))
-                columns.append(chunk)
-                at += size
-            _set(group, _RG_COLUMNS, _LIST, columns)
+            if id(source) not in handles:
+                if [_get(source.footer, _FILE_SCHEMA), _get(source.footer, _FILE_METADATA)] != (
+                    schema
+                ):
+                    raise Mismatch("the row groups' schemas differ")
+                where = source.where
+                handles[id(source)] = (
+                    None if isinstance(where, bytes) else stack.enter_context(open(where, "rb"))
+                )
+            group = source.groups[index]
+            chunks = _get(group, _RG_COLUMNS)
+            metas = [_get(c, _CC_META) for c in chunks]
+            spans = [_span(m) for m in metas]
+            # a row group's chunks follow each other (polars puts a copy of each chunk's
+            # metadata after its pages): the whole span is copied at once
+            if not all(a + n <= b for (a, n), (b, _) in itertools.pairwise(spans)):
+                raise Mismatch("a row group's column chunks are not in order")
+            first_start, end = spans[0][0], spans[-1][0] + spans[-1][1]
+            delta = at - first_start
+            _copy(source, first_start, end - first_start, out, at, handles[id(source)])
+            moved = []
+            for chunk, meta, (start, _) in zip(chunks, metas, spans, strict=True):
+                # the chunk's offset: where its pages now start (as parquet-mr writes it)
+                chunk = [f for f in chunk if f[0] not in _CC_PAGE_INDEX]
+                _set(chunk, _CC_FILE_OFFSET, _I64, _zigzag(start + delta))
+                _set(chunk, _CC_META, _STRUCT, _moved(meta, delta, _CM_OFFSETS, _CM_BLOOM))
+                moved.append(chunk)
+            group = _moved(group, delta, (_RG_FILE_OFFSET,), set())
+            _set(group, _RG_COLUMNS, _LIST, moved)
             _set(group, _RG_ORDINAL, _I16, _zigzag(len(groups)))
             groups.append(group)
             rows += source.rows(index)
+            at += end - first_start
         footer = [list(f) for f in first]
         _set(footer, _FILE_ROW_GROUPS, _LIST, groups)
         _set(footer, _FILE_NUM_ROWS, _I64, _zigzag(rows))

@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -79,8 +80,17 @@ class Stitched:
         self.stored, self.tail, self.order = stored, tail, order
         self.kept = [m for m in order if m in kept]
         self.extra: list[pl.DataFrame] = []
+        self.saved: Stored | None = None  # `adopt`
         self._frame: pl.DataFrame | None = None
         self._release = weakref.finalize(self, release)
+        self._holds: list[Any] = []  # weakref.finalize of each adopted hold
+
+    def adopt(self, saved: Stored, hold: Path) -> None:
+        """`saved`: the new records from its `lo` on, as stored in row groups for the next
+        run (the output copies them instead of encoding them again); `hold` is released
+        with the others."""
+        self.saved = saved
+        self._holds.append(weakref.finalize(self, hold.unlink, missing_ok=True))
 
     @property
     def columns(self) -> list[str]:
@@ -140,8 +150,13 @@ class Stitched:
                 if parts
                 else self.tail.clear()
             )
-            self._release()
+            self._let_go()
         return self._frame
+
+    def _let_go(self) -> None:
+        self._release()
+        for hold in self._holds:
+            hold()
 
     def write_parquet(self, target: Path) -> None:
         """Write the records to `target` as Parquet, atomically: the stored row groups
@@ -157,7 +172,7 @@ class Stitched:
             self.collect().write_parquet(temporary)
 
         write_with(target, writer)
-        self._release()
+        self._let_go()
 
     def _splice(self, target: Path) -> None:
         parts: list[tuple[splice.Source, int]] = []
@@ -177,6 +192,7 @@ class Stitched:
         ]
         cut = [_cut_rows(s, self.kept, self.columns) for s in self.stored]
         news = _runs(self.tail)
+        saved = None if self.saved is None else splice.open_source(self.saved.path)
         kept = set(self.kept)
         for metric in self.order:
             for i, segment in enumerate(self.stored if metric in kept else []):
@@ -195,7 +211,18 @@ class Stitched:
                     elif served == "cut":
                         mine = (pl.col("metric") == m) & _at().is_between(lo, hi)
                         pending.append(cut[i].filter(mine))
-            if metric in news:
+            if metric in news and saved is not None and self.saved and self.saved.groups:
+                # the records from the saved segment's start on are its row groups
+                start = self.saved.lo or 0
+                ours = [g for g, (m, _, _) in enumerate(self.saved.groups) if m == metric]
+                later = news[metric].filter(_at() >= start).height
+                if later != sum(saved.rows(g) for g in ours):  # not the same records
+                    raise splice.Mismatch("the saved segment does not hold the new records")
+                pending.append(news[metric].filter(_at() < start))
+                if ours:
+                    flush()
+                    parts.extend((saved, g) for g in ours)
+            elif metric in news:
                 pending.append(news[metric])
         pending.extend(self.extra)
         flush()

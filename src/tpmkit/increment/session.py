@@ -63,6 +63,7 @@ class Session:
     staged: tuple[dict[str, Any], pl.DataFrame | None] | None = None  # `stage`: state, cells
     held: list[Path] = field(default_factory=list)  # holds on the last run's records
     stored: list[Stored] = field(default_factory=list)  # `finished`: what each one serves
+    saved: dict[str, Any] | None = None  # the segment `save` stored
 
     @property
     def first(self) -> int | None:
@@ -282,7 +283,20 @@ class Session:
             else:
                 records = held.collect() if isinstance(held, Stitched) else held
                 finished = store.Finished(key, _zero(records), None, [], sorted(kept))
-        store.save(self.folder, *self.staged, finished)
+        self.saved = store.save(self.folder, *self.staged, finished)
+
+    def saved_segment(self) -> tuple[Stored, Path] | None:
+        """The segment `save` stored from this run's first recomputed period on, in row
+        groups, and a hold on it (for the output to copy, not encode again); None when
+        there is none or it is already gone."""
+        entry = self.saved
+        if entry is None or entry.get("from") is None or not entry.get("groups"):
+            return None
+        held = store.hold(self.folder, entry["file"])
+        if held is None:
+            return None
+        groups = [(str(m), int(a), int(b)) for m, a, b in entry["groups"]]
+        return Stored(held, int(entry["from"]), None, groups), held
 
 
 def _zero(records: pl.DataFrame) -> pl.DataFrame:

@@ -122,10 +122,12 @@ def save(
     state: dict[str, Any],
     chunk: pl.DataFrame | None,
     finished: Finished | None = None,
-) -> None:
+) -> dict[str, Any] | None:
     """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
     finished records: a new segment after the `Finished` ones); chunks and records no
-    longer named are deleted. Errors writing the cache are the caller's to report."""
+    longer named are deleted. Returns the new segment's entry (None: none stored). Errors
+    writing the cache are the caller's to report."""
+    segment = None
     with locked(folder):
         # a segment a concurrent save deleted: not stored, the next run finishes everything
         chain = finished.segments if finished is not None else []
@@ -167,6 +169,7 @@ def save(
             with contextlib.suppress(OSError):
                 if time.time() - old.stat().st_mtime > STALE_HOLD:
                     old.unlink()
+    return segment
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from tpmkit.engine import periods, signals, trend
 from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
-from tpmkit.increment import store
+from tpmkit.increment import store, summaries
 from tpmkit.increment.inventory import shape_key
 from tpmkit.records import empty_records
 from tpmkit.spec.hashing import definition_hash
@@ -90,23 +90,31 @@ def context(
         for m, f in fresh.items()
         if m in session.cacheable or m in kept  # with the whole-dataset metrics reused
     ]
-    head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
-    keys = head.select("metric", *by, at.alias("__at"), "value").filter(pl.col("__at") < first)
-    if by and tails:
-        groups = pl.concat(tails, how="vertical_relaxed").unique()
-        # in the records' order (`_per_series` relies on it)
-        keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left")
-    old = _collect(keys)
-    if old.is_empty():
-        return Context(set(), None, None)
+    groups = pl.concat(tails, how="vertical_relaxed").unique() if by and tails else None
     series = ["metric", *by]
-    per_series = _per_series(old, series)
-    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
-    periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
-    young = per_series.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
-    if not young.is_empty():  # all their records: fewer than the control window
-        firsts = old.join(young, on=series, how="semi", nulls_equal=True)
-        periods |= set(firsts.get_column("__at").unique().to_list())
+    summary = _from_summary(session.series, groups, first, by)
+    if summary is not None:  # no record read
+        per_series, periods = summary
+        if per_series.is_empty():
+            return Context(set(), None, None)
+    else:
+        head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
+        keys = head.select("metric", *by, at.alias("__at"), "value")
+        keys = keys.filter(pl.col("__at") < first)
+        if groups is not None:  # in the records' order (`_per_series` relies on it)
+            keys = keys.join(
+                groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left"
+            )
+        old = _collect(keys)
+        if old.is_empty():
+            return Context(set(), None, None)
+        per_series = _per_series(old, series)
+        since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+        periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
+        young = per_series.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
+        if not young.is_empty():  # all their records: fewer than the control window
+            firsts = old.join(young, on=series, how="semi", nulls_equal=True)
+            periods |= set(firsts.get_column("__at").unique().to_list())
     mature = (pl.col("__records") >= signals.CONTROL_WINDOW) & pl.col("metric").is_in(
         pl.Series(sorted(kept), dtype=pl.String).implode()
     )
@@ -115,6 +123,41 @@ def context(
     start = pl.when(young_).then(pl.col("__first")).otherwise(pl.col("__from"))
     starts = per_series.select(*series, start.alias("__start"))
     return Context(periods, given, starts)
+
+
+def _from_summary(
+    summary: pl.DataFrame | None, groups: pl.DataFrame | None, first: int, by: list[str]
+) -> tuple[pl.DataFrame, set[int]] | None:
+    """What `_per_series` gives, and the periods to read, from the last run's records'
+    summary (`summaries`) cut at `first`, for the series of `groups`; None when there is
+    no summary or one of those series' is not exact there (then the records are read)."""
+    if summary is None:
+        return None
+    cut = summaries.cut(summary, first)
+    if groups is not None:
+        cut = cut.join(groups, on=by, how="semi", nulls_equal=True)
+    if not cut.get_column("valid").all():
+        return None
+    head, recent = pl.col("head"), pl.col("recent")
+    per_series = cut.select(
+        "metric",
+        *by,
+        recent.list.tail(HISTORY).list.first().alias("__from"),
+        pl.col("first").alias("__first"),
+        head.list.mean().alias("__mean"),
+        head.list.std().alias("__sd"),
+        head.list.eval(pl.element().is_not_null()).list.sum().cast(pl.UInt32).alias("__count"),
+        pl.col("count").clip(upper_bound=signals.CONTROL_WINDOW).alias("__records"),
+    )
+    if per_series.is_empty():
+        return per_series, set()
+    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+    young = pl.col("count") < signals.CONTROL_WINDOW  # all their periods
+    later = recent.list.filter(pl.element() >= since)
+    wanted = cut.select(pl.when(young).then(recent).otherwise(later).alias("recent"))
+    wanted = wanted.explode("recent")
+    periods = {int(a) for a in wanted.get_column("recent").drop_nulls().unique().to_list()}
+    return per_series, periods
 
 
 def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
@@ -126,7 +169,7 @@ def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
     its rows' order: so the first and last records are heads and tails, with no sort of
     the millions of rows (which took most of the context's time). Records out of that
     order are sorted first."""
-    if not _in_order(old):
+    if not summaries.in_order(old):
         old = old.sort([*series, "__at"], nulls_last=True)
     window = signals.CONTROL_WINDOW
     opening = pl.col("value").head(window)
@@ -138,22 +181,6 @@ def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
         opening.count().alias("__count"),
         pl.len().clip(upper_bound=window).alias("__records"),
     )
-
-
-def _in_order(old: pl.DataFrame) -> bool:
-    """True when each metric's rows are in strictly later periods than its earlier rows'
-    or in the same period (so each series' rows are in period order): within each run of
-    a metric's rows, and from one run of it to its next (a segment after another). Two
-    vectorised passes, not a check per series (half the time of the summaries)."""
-    runs = old.select(pl.col("metric").rle_id().alias("__run"), "metric", "__at")
-    same_run = pl.col("__run") == pl.col("__run").shift(1)
-    if runs.select((same_run & (pl.col("__at").diff() < 0)).any()).item():
-        return False
-    spans = runs.group_by("__run", maintain_order=True).agg(
-        pl.col("metric").first(), pl.col("__at").min().alias("__lo"), pl.col("__at").max()
-    )
-    before = pl.col("__at").shift(1).over("metric")
-    return not spans.select((pl.col("__lo") <= before).any()).item()
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -208,12 +235,12 @@ def finish_records(
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
     if heads is None or first is None:
-        session.keep_finished(key_, records, None, kept)
+        session.keep_finished(key_, records, None, kept, by)
         return _last(records, request)
     again = {s.id for s in metrics} - kept - steady
     records = _without_context(records, again, first)
     stitched = _stitch(session, records, metrics, again, first)
-    session.keep_finished(key_, stitched, first, kept)
+    session.keep_finished(key_, stitched, first, kept, by)
     if request.last is not None:
         return _last(stitched.collect(), request)
     return stitched

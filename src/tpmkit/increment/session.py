@@ -14,7 +14,7 @@ import polars as pl
 
 from tpmkit.contract import ATTRIBUTION
 from tpmkit.engine.window import START
-from tpmkit.increment import store
+from tpmkit.increment import store, summaries
 from tpmkit.increment.inventory import FileSummary
 from tpmkit.records import DatasetSummary
 from tpmkit.stitched import Stitched, Stored, file_hash
@@ -64,6 +64,8 @@ class Session:
     held: list[Path] = field(default_factory=list)  # holds on the last run's records
     stored: list[Stored] = field(default_factory=list)  # `finished`: what each one serves
     saved: dict[str, Any] | None = None  # the segment `save` stored
+    series: pl.DataFrame | None = None  # `finished`: its series summary (`summaries`)
+    by: list[str] = field(default_factory=list)  # `keep_finished`: the grouping
 
     @property
     def first(self) -> int | None:
@@ -145,7 +147,24 @@ class Session:
                     None if groups is None else [(str(m), int(a), int(b)) for m, a, b in groups],
                 )
             )
+        self.series = self._read_summary(entry.get("summary"))
         return heads
+
+    def _read_summary(self, entry: Any) -> pl.DataFrame | None:
+        """The last run's records' summary (None: none, changed or unreadable)."""
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            return None
+        held = store.hold(self.folder, entry["file"])
+        if held is None:
+            return None
+        try:
+            if file_hash(held) != entry.get("hash"):
+                return None
+            return pl.read_parquet(held)
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+        finally:
+            store.release(held)
 
     def release(self) -> None:
         """Drop the holds on the last run's finished records."""
@@ -161,12 +180,18 @@ class Session:
         return out
 
     def keep_finished(
-        self, key: str, records: pl.DataFrame | Stitched, since: int | None, kept: set[str]
+        self,
+        key: str,
+        records: pl.DataFrame | Stitched,
+        since: int | None,
+        kept: set[str],
+        by: list[str],
     ) -> None:
         """Store these finished records with the state (`save`): with `since` (the first
         recomputed period, when the records before it are the last run's), only those from
         it on, as a segment after the last run's."""
         self.done = (key, records, since, kept)
+        self.by = by
 
     def paths(self, name: str) -> list[Path] | None:
         """The files of `name` to read (None: every file, as without the cache)."""
@@ -279,10 +304,16 @@ class Session:
                 before = set((self.state.get("finished") or {}).get("kept") or [])
                 new = held.tail if isinstance(held, Stitched) else held
                 records = new.filter(pl.col(START).dt.epoch("us") >= since)
-                finished = store.Finished(key, _zero(records), since, chain, sorted(before & kept))
+                summary = None
+                if self.series is not None:  # the old records' summary, with these added
+                    summary = summaries.add(summaries.cut(self.series, since), records, self.by)
+                finished = store.Finished(
+                    key, _zero(records), since, chain, sorted(before & kept), summary
+                )
             else:
                 records = held.collect() if isinstance(held, Stitched) else held
-                finished = store.Finished(key, _zero(records), None, [], sorted(kept))
+                summary = summaries.of_records(records, self.by)
+                finished = store.Finished(key, _zero(records), None, [], sorted(kept), summary)
         self.saved = store.save(self.folder, *self.staged, finished)
 
     def saved_segment(self) -> tuple[Stored, Path] | None:

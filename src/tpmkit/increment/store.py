@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import atomic_path
-from tpmkit.stitched import write_segment
+from tpmkit.stitched import file_hash, write_segment
 
 # bump when the layout of the state or a chunk changes (2: finished records in row groups
 # per metric and period, with every output column and a content hash)
@@ -140,6 +140,11 @@ def save(
                 "kept": finished.kept,
                 "segments": [*chain, segment],
             }
+            if finished.summary is not None:
+                summary = f"{uuid.uuid4().hex}.summary"  # Parquet
+                write_atomically(folder / "finished" / summary, finished.summary)
+                digest = file_hash(folder / "finished" / summary)
+                state["finished"]["summary"] = {"file": summary, "hash": digest}
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
             write_atomically(folder / "chunks" / name, chunk)
@@ -162,8 +167,11 @@ def save(
             if old.name not in named:
                 old.unlink(missing_ok=True)
         kept = {s["file"] for s in segments(state)}
+        described = (state.get("finished") or {}).get("summary")
+        if isinstance(described, dict) and isinstance(described.get("file"), str):
+            kept.add(described["file"])
         for old in (folder / "finished").glob("*.*"):
-            if old.name not in kept and old.suffix in (".parquet", ".arrow"):
+            if old.name not in kept and old.suffix in (".parquet", ".arrow", ".summary"):
                 old.unlink(missing_ok=True)
         for old in (folder / "finished").glob(".*.held"):
             with contextlib.suppress(OSError):
@@ -183,6 +191,7 @@ class Finished:
     since: int | None
     segments: list[dict[str, Any]]
     kept: list[str]
+    summary: pl.DataFrame | None = None  # of the records the segments serve (`summaries`)
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -80,7 +80,8 @@ def test_each_week_added_the_output_copies_the_old_rows_and_equals_a_full_run(
         total = pl.read_parquet(output).height
         encoded.append(spliced["rows"] / total)
         same_as_full(weeks, output)
-        assert not list(weeks.parent.glob(".tpmkit/cache/records/*/finished/.*"))  # released
+        del result  # the holds on the segments go with the records
+        assert not list(weeks.parent.glob(".tpmkit/cache/records/*/finished/.*"))
     if tail == 4:  # the weeks recomputed are in row groups of their own: the rest copied
         assert all(share < 0.5 for share in encoded) and cut["rows"] == 0
     else:  # every old row group reaches into a recomputed week: cut, read, encoded
@@ -92,6 +93,10 @@ def test_read_as_a_frame_the_records_are_the_same(weeks, spliced, tmp_path):
     (weeks.parent / "calls/08.csv").write_text(HEAD + week_rows(8))
     written, read = evaluate(weeks), evaluate(weeks)
     files.write_parquet(written.held, tmp_path / "out.parquet")
+    # still readable after the write (`--record` reads them), though a later run's save
+    # deleted the segments they were copied from
+    evaluate(weeks)
+    assert pl.read_parquet(tmp_path / "out.parquet").equals(written.records)
     assert isinstance(read.held, stitched.Stitched)
     written_rows = pl.read_parquet(tmp_path / "out.parquet")
     assert written_rows.schema == read.records.schema

@@ -171,8 +171,8 @@ class Stitched:
                     pass  # written whole below
             self.collect().write_parquet(temporary)
 
+        # the holds stay until the records are read or dropped: `--record` reads them after
         write_with(target, writer)
-        self._let_go()
 
     def _splice(self, target: Path) -> None:
         parts: list[tuple[splice.Source, int]] = []

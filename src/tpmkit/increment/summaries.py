@@ -83,19 +83,21 @@ def add(summary: pl.DataFrame, records: pl.DataFrame, by: list[str]) -> pl.DataF
     later periods)."""
     series = ["metric", *by]
     new = of_records(records, by).drop("valid")
-    both = summary.join(
-        new, on=series, how="full", coalesce=True, nulls_equal=True, maintain_order="left_right"
-    )
+    both = summary.join(new, on=series, how="full", coalesce=True, nulls_equal=True)
     empty = pl.lit([], dtype=pl.List(pl.Int64))
+    values = pl.lit([], dtype=pl.List(pl.Float64))
+    head = pl.col("head")
     return both.select(
         *series,
         pl.coalesce("first", "first_right").alias("first"),
         (pl.col("count").fill_null(0) + pl.col("count_right").fill_null(0)).alias("count"),
-        pl.concat_list(
-            pl.col("head").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
-            pl.col("head_right").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
+        pl.when(head.list.len() >= HEAD)  # a full head stays (most series)
+        .then(head)
+        .otherwise(
+            pl.concat_list(
+                head.fill_null(values), pl.col("head_right").fill_null(values)
+            ).list.head(HEAD)
         )
-        .list.head(HEAD)
         .alias("head"),
         pl.concat_list(pl.col("recent").fill_null(empty), pl.col("recent_right").fill_null(empty))
         .list.tail(RECENT)

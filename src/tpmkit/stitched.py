@@ -264,25 +264,7 @@ def write_segment(target: Path, records: pl.DataFrame) -> tuple[list[Group] | No
     whole) and the file's content hash (checked before its bytes are copied)."""
     groups: list[Group] | None = None
     if records.height >= SPLICE_MIN and not records.is_empty():
-        at = _at()
-        rank = at.rank("dense").over("metric").cast(pl.Int64)
-        bucket = pl.max_horizontal(rank - (rank.max().over("metric") - TAIL), 0)
-        pieces = (
-            records.select(
-                pl.struct(pl.col("metric").rle_id(), bucket).rle_id().alias("__piece"),
-                "metric",
-                at.alias("__at"),
-            )
-            .with_row_index("__row")
-            .group_by("__piece", maintain_order=True)
-            .agg(
-                pl.col("metric").first(),
-                pl.col("__row").first().alias("__offset"),
-                pl.len().alias("__rows"),
-                pl.col("__at").min().alias("__lo"),
-                pl.col("__at").max().alias("__hi"),
-            )
-        )
+        pieces = _pieces(records)
         encoded = []
         groups = []
         for metric, offset, rows, lo, hi in pieces.select(
@@ -299,6 +281,29 @@ def write_segment(target: Path, records: pl.DataFrame) -> tuple[list[Group] | No
     if groups is None:
         write_with(target, lambda temporary: records.write_parquet(temporary))
     return groups, file_hash(target)
+
+
+def _pieces(records: pl.DataFrame) -> pl.DataFrame:
+    """The row groups of a segment: per run of a metric's rows, one for its periods before
+    its last `TAIL` and one for each of those (`metric`, `__offset`, `__rows`, `__lo`,
+    `__hi`). From the runs of rows with the same metric and period (a few thousand for
+    millions of records), not from the rows: ranking every row cost 0.5 s at 7.85 M."""
+    runs = (
+        records.select(pl.struct("metric", _at().alias("__at")).rle().alias("__run"))
+        .unnest("__run")
+        .unnest("value")
+        .with_columns((pl.col("len").cum_sum() - pl.col("len")).alias("__offset"))
+    )
+    rank = pl.col("__at").rank("dense").over("metric").cast(pl.Int64)
+    bucket = pl.max_horizontal(rank - (rank.max().over("metric") - TAIL), 0)
+    piece = pl.struct(pl.col("metric").rle_id(), bucket).rle_id()
+    return runs.group_by(piece.alias("__piece"), maintain_order=True).agg(
+        pl.col("metric").first(),
+        pl.col("__offset").first(),
+        pl.col("len").sum().alias("__rows"),
+        pl.col("__at").min().alias("__lo"),
+        pl.col("__at").max().alias("__hi"),
+    )
 
 
 def file_hash(path: Path) -> str:

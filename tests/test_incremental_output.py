@@ -164,3 +164,30 @@ def test_a_segment_changed_on_disk_is_never_copied(weeks, spliced, tmp_path):
     same_as_full(weeks, tmp_path / "out.parquet")
     chain = state(weeks)["finished"]["segments"]
     assert len(chain) == 1 and chain[0]["from"] is None  # stored whole again
+
+
+def test_the_command_writes_the_copied_output_and_records_the_run(weeks, spliced, tmp_path):
+    """`tpmkit evaluate --format parquet --output` on an incremental run, with `--record`
+    (which reads the records after the file is written): the file is a full run's."""
+    from typer.testing import CliRunner
+
+    from tpmkit.cli import app
+
+    def cli(*args: str) -> None:
+        done = CliRunner().invoke(
+            app, ["evaluate", "-p", str(weeks), *args], catch_exceptions=False
+        )
+        assert done.exit_code == 0, done.output
+
+    common = ["--by", "queue", "--period", "week", "--format", "parquet", "--quiet"]
+    cli(*common, "--output", str(tmp_path / "fill.parquet"))
+    (weeks.parent / "calls/08.csv").write_text(HEAD + week_rows(8))
+    spliced["rows"] = 0
+    cli(*common, "--output", str(tmp_path / "week-8.parquet"), "--record")
+    written = pl.read_parquet(tmp_path / "week-8.parquet")
+    assert 0 <= spliced["rows"] < written.height / 2  # copied
+    same_as_full(weeks, tmp_path / "week-8.parquet")
+    from tpmkit import history
+
+    recorded = history.load(api.load(weeks))  # the records, read after the file was written
+    assert len(recorded.runs) == 1 and recorded.records.height == written.height

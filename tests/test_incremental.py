@@ -144,6 +144,8 @@ def poison(project: Path, metric: str, period_start: str, value: float) -> None:
     the cache is served)."""
     found = 0
     for chunk in cache_folder(project).glob("*/*/*.*"):  # chunks/ (Parquet), finished/ (IPC)
+        if chunk.suffix == ".summary":  # the records' series summary: no cell, no record
+            continue
         arrow = chunk.suffix == ".arrow"
         cells = pl.read_ipc(chunk) if arrow else pl.read_parquet(chunk)
         hit = (pl.col("metric") == metric) & (

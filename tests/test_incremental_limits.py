@@ -14,7 +14,7 @@ import pytest
 from test_incremental import HEADER, METRICS, same_records
 from tpmkit import project as api
 from tpmkit.engine import signals, trend
-from tpmkit.increment import finishing
+from tpmkit.increment import finishing, summaries
 
 START = dt.datetime(2026, 1, 5, 9)  # Monday of 2026-W02
 HEAD = HEADER.strip() + ",queue\n"
@@ -219,6 +219,6 @@ def test_records_in_order_across_segments():
             }
         )
 
-    assert finishing._in_order(segments(3))
-    assert not finishing._in_order(segments(2))
-    assert not finishing._in_order(pl.DataFrame({"metric": ["aht", "aht"], "__at": [2, 1]}))
+    assert summaries.in_order(segments(3))
+    assert not summaries.in_order(segments(2))
+    assert not summaries.in_order(pl.DataFrame({"metric": ["aht", "aht"], "__at": [2, 1]}))

@@ -38,6 +38,7 @@ from tpmkit.planning import (
 )
 from tpmkit.records import DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
+from tpmkit.stitched import Stitched
 from tpmkit.vocabulary import Status
 
 __all__ = ["Loads", "run"]
@@ -456,14 +457,17 @@ def _add_optional_columns(
 
 
 def _add_missing(
-    records: pl.DataFrame,
+    records: pl.DataFrame | Stitched,
     selected: list[MetricDef],
     unavailable: dict[str, str],
     by: list[str],
     timezone: str,
-) -> pl.DataFrame:
+) -> pl.DataFrame | Stitched:
     """One no_data record (period `all`) for each metric that produced no cells at all."""
-    present = set(records.get_column("metric").unique()) if not records.is_empty() else set()
+    if isinstance(records, Stitched):
+        present = records.metrics()
+    else:
+        present = set(records.get_column("metric").unique()) if not records.is_empty() else set()
     rows = []
     from tpmkit.engine.in_force import levels_table
     from tpmkit.engine.status import NO_THRESHOLDS, level_reasons
@@ -500,22 +504,31 @@ def _add_missing(
         )
     if not rows:
         return records
+    if isinstance(records, Stitched):  # after its rows, with the new records' schema
+        base = records.tail
+        extra = pl.DataFrame(rows, schema={k: v for k, v in base.schema.items() if k in rows[0]})
+        records.append(pl.concat([base.clear(), extra], how="diagonal_relaxed"))
+        return records
     base = records if not records.is_empty() else empty_records(by, timezone)
     extra = pl.DataFrame(rows, schema={k: v for k, v in base.schema.items() if k in rows[0]})
     return pl.concat([base, extra], how="diagonal_relaxed").select(base.columns)
 
 
 def _add_quarantine(
-    records: pl.DataFrame,
+    records: pl.DataFrame | Stitched,
     project: Definitions,
     everything: list[MetricDef],
     loaded: dict[str, Dataset],
-) -> pl.DataFrame:
+) -> pl.DataFrame | Stitched:
     """`quarantined`: rows left out of the datasets behind each record's metric."""
     counts = {
         m.id: sum(loaded[d].quarantined for d in datasets_of(project, m) if d in loaded)
         for m in everything
     }
+    if isinstance(records, Stitched):
+        if not any(counts.values()):  # always: an incremental run reads with `fail`
+            return records.with_zero("quarantined")
+        records = records.collect()
     return records.with_columns(
         pl.col("metric")
         .replace_strict(counts, default=0, return_dtype=pl.Int64)

@@ -16,6 +16,7 @@ from tpmkit.spec.models import MetricSpec
 
 if TYPE_CHECKING:
     from tpmkit.explain.model import Decomposition
+    from tpmkit.stitched import Stitched
 
 # The reason given to a metric that the asked grouping does not apply to (its dataset, or
 # a formula input's, lacks a grouping column): such a metric is shown, never judged.
@@ -99,9 +100,11 @@ class DatasetSummary:
 class Evaluation:
     """Records (the output contract, one per metric × period × group) plus how they were
     made; `definitions` are the specs of the metrics asked for, in order, so a judge needs
-    nothing else to read them."""
+    nothing else to read them. An incremental run's records stay in the records cache's
+    files (`tpmkit.stitched.Stitched`) until `records` is read: a Parquet output copies
+    them from there (`held`)."""
 
-    records: pl.DataFrame
+    _records: pl.DataFrame | Stitched
     datasets: list[DatasetSummary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     by: list[str] = field(default_factory=list)
@@ -117,6 +120,18 @@ class Evaluation:
     # metric id -> why the data cannot compute it at all (no source for its dataset, a
     # column its export lacks): "not configured", never judged or scored against anyone
     unavailable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def records(self) -> pl.DataFrame:
+        """The records, one frame (read from the records cache on first use)."""
+        if not isinstance(self._records, pl.DataFrame):
+            self._records = self._records.collect()
+        return self._records
+
+    @property
+    def held(self) -> pl.DataFrame | Stitched:
+        """The records as held: a frame, or not yet read from the records cache."""
+        return self._records
 
     def explain(self, metric: str, *, at: str = "latest", vs: str = "previous") -> Decomposition:
         """Why `metric` moved from the `vs` period (previous, baseline or a label) to `at`

@@ -161,12 +161,12 @@ def _render(
 ) -> None:
     from tpmkit.render import files
 
-    records = result.records
     notes_to_stderr(result.notes)
-    if output_format is Format.parquet:
+    if output_format is Format.parquet:  # an incremental run's records copied, not read
         assert output is not None
-        files.write_parquet(records, output)
+        files.write_parquet(result.held, output)
         return
+    records = result.records
     if output_format is Format.json:
         text = files.to_json(records)
     elif output_format is Format.csv:

@@ -27,10 +27,12 @@ from tpmkit.engine import periods, signals, trend
 from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
+from tpmkit.increment import store, summaries
 from tpmkit.increment.inventory import shape_key
 from tpmkit.records import empty_records
 from tpmkit.spec.hashing import definition_hash
 from tpmkit.spec.models import MetricSpec
+from tpmkit.stitched import Stitched
 
 if TYPE_CHECKING:
     from tpmkit.increment.session import Session
@@ -88,23 +90,31 @@ def context(
         for m, f in fresh.items()
         if m in session.cacheable or m in kept  # with the whole-dataset metrics reused
     ]
-    head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
-    keys = head.select("metric", *by, at.alias("__at"), "value").filter(pl.col("__at") < first)
-    if by and tails:
-        groups = pl.concat(tails, how="vertical_relaxed").unique()
-        # in the records' order (`_per_series` relies on it)
-        keys = keys.join(groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left")
-    old = _collect(keys)
-    if old.is_empty():
-        return Context(set(), None, None)
+    groups = pl.concat(tails, how="vertical_relaxed").unique() if by and tails else None
     series = ["metric", *by]
-    per_series = _per_series(old, series)
-    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
-    periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
-    young = per_series.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
-    if not young.is_empty():  # all their records: fewer than the control window
-        firsts = old.join(young, on=series, how="semi", nulls_equal=True)
-        periods |= set(firsts.get_column("__at").unique().to_list())
+    summary = _from_summary(session.series, groups, first, by)
+    if summary is not None:  # no record read
+        per_series, periods = summary
+        if per_series.is_empty():
+            return Context(set(), None, None)
+    else:
+        head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
+        keys = head.select("metric", *by, at.alias("__at"), "value")
+        keys = keys.filter(pl.col("__at") < first)
+        if groups is not None:  # in the records' order (`_per_series` relies on it)
+            keys = keys.join(
+                groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left"
+            )
+        old = _collect(keys)
+        if old.is_empty():
+            return Context(set(), None, None)
+        per_series = _per_series(old, series)
+        since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+        periods = set(old.filter(pl.col("__at") >= since).get_column("__at").unique().to_list())
+        young = per_series.filter(pl.col("__records") < signals.CONTROL_WINDOW).select(series)
+        if not young.is_empty():  # all their records: fewer than the control window
+            firsts = old.join(young, on=series, how="semi", nulls_equal=True)
+            periods |= set(firsts.get_column("__at").unique().to_list())
     mature = (pl.col("__records") >= signals.CONTROL_WINDOW) & pl.col("metric").is_in(
         pl.Series(sorted(kept), dtype=pl.String).implode()
     )
@@ -113,6 +123,41 @@ def context(
     start = pl.when(young_).then(pl.col("__first")).otherwise(pl.col("__from"))
     starts = per_series.select(*series, start.alias("__start"))
     return Context(periods, given, starts)
+
+
+def _from_summary(
+    summary: pl.DataFrame | None, groups: pl.DataFrame | None, first: int, by: list[str]
+) -> tuple[pl.DataFrame, set[int]] | None:
+    """What `_per_series` gives, and the periods to read, from the last run's records'
+    summary (`summaries`) cut at `first`, for the series of `groups`; None when there is
+    no summary or one of those series' is not exact there (then the records are read)."""
+    if summary is None:
+        return None
+    cut = summaries.cut(summary, first)
+    if groups is not None:
+        cut = cut.join(groups, on=by, how="semi", nulls_equal=True)
+    if not cut.get_column("valid").all():
+        return None
+    head, recent = pl.col("head"), pl.col("recent")
+    per_series = cut.select(
+        "metric",
+        *by,
+        recent.list.tail(HISTORY).list.first().alias("__from"),
+        pl.col("first").alias("__first"),
+        head.list.mean().alias("__mean"),
+        head.list.std().alias("__sd"),
+        head.list.eval(pl.element().is_not_null()).list.sum().cast(pl.UInt32).alias("__count"),
+        pl.col("count").clip(upper_bound=signals.CONTROL_WINDOW).alias("__records"),
+    )
+    if per_series.is_empty():
+        return per_series, set()
+    since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
+    young = pl.col("count") < signals.CONTROL_WINDOW  # all their periods
+    later = recent.list.filter(pl.element() >= since)
+    wanted = cut.select(pl.when(young).then(recent).otherwise(later).alias("recent"))
+    wanted = wanted.explode("recent")
+    periods = {int(a) for a in wanted.get_column("recent").drop_nulls().unique().to_list()}
+    return per_series, periods
 
 
 def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
@@ -124,7 +169,7 @@ def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
     its rows' order: so the first and last records are heads and tails, with no sort of
     the millions of rows (which took most of the context's time). Records out of that
     order are sorted first."""
-    if not _in_order(old):
+    if not summaries.in_order(old):
         old = old.sort([*series, "__at"], nulls_last=True)
     window = signals.CONTROL_WINDOW
     opening = pl.col("value").head(window)
@@ -136,22 +181,6 @@ def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
         opening.count().alias("__count"),
         pl.len().clip(upper_bound=window).alias("__records"),
     )
-
-
-def _in_order(old: pl.DataFrame) -> bool:
-    """True when each metric's rows are in strictly later periods than its earlier rows'
-    or in the same period (so each series' rows are in period order): within each run of
-    a metric's rows, and from one run of it to its next (a segment after another). Two
-    vectorised passes, not a check per series (half the time of the summaries)."""
-    runs = old.select(pl.col("metric").rle_id().alias("__run"), "metric", "__at")
-    same_run = pl.col("__run") == pl.col("__run").shift(1)
-    if runs.select((same_run & (pl.col("__at").diff() < 0)).any()).item():
-        return False
-    spans = runs.group_by("__run", maintain_order=True).agg(
-        pl.col("metric").first(), pl.col("__at").min().alias("__lo"), pl.col("__at").max()
-    )
-    before = pl.col("__at").shift(1).over("metric")
-    return not spans.select((pl.col("__lo") <= before).any()).item()
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -176,7 +205,7 @@ def finish_records(
     limits: pl.DataFrame | None = None,
     stable: tuple[set[str], set[int]] = (set(), set()),
     starts: pl.DataFrame | None = None,
-) -> pl.DataFrame:
+) -> pl.DataFrame | Stitched:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
     metrics, only the `context` periods and those from the first recomputed one: the
@@ -205,14 +234,16 @@ def finish_records(
     records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
-    since = None
-    if heads is not None and first is not None:
-        again = {s.id for s in metrics} - kept - steady
-        records = _without_context(records, again, first)
-        records = _stitch(heads, records, metrics, again, first)
-        since = first
-    session.keep_finished(key_, records, since, kept)
-    return _last(records, request)
+    if heads is None or first is None:
+        session.keep_finished(key_, records, None, kept, by)
+        return _last(records, request)
+    again = {s.id for s in metrics} - kept - steady
+    records = _without_context(records, again, first)
+    stitched = _stitch(session, records, metrics, again, first)
+    session.keep_finished(key_, stitched, first, kept, by)
+    if request.last is not None:
+        return _last(stitched.collect(), request)
+    return stitched
 
 
 def _series_context(
@@ -356,48 +387,26 @@ def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.D
 
 
 def _stitch(
-    heads: list[pl.LazyFrame],
+    session: Session,
     tail: pl.DataFrame,
     metrics: list[MetricSpec],
     again: set[str],
     first: int,
-) -> pl.DataFrame:
+) -> Stitched:
     """Per metric, in the metrics' order: the last run's records before `first` (none for
     the metrics in `again`), segment by segment, then the new ones (`tail`, without its
     context). All are ordered by metric, then period and group, and the segments follow
-    each other in time, so each metric's records are runs of rows: only the rows wanted
-    are read from `heads`, and the result is slices of them, put together without sorting
-    or copying."""
-    kept = pl.Series([s.id for s in metrics if s.id not in again], dtype=pl.String)
-    before = pl.col(START).dt.epoch("us") < first
-    olds = [
-        _runs(
-            _collect(h.filter(pl.col("metric").is_in(kept.implode()) & before).select(tail.columns))
-        )
-        for h in heads
-    ]
-    news = _runs(tail)
-    parts = []
-    for spec in metrics:
-        parts += [old[spec.id] for old in olds if spec.id in old]
-        if spec.id in news:
-            parts.append(news[spec.id])
-    if not parts:
-        return tail.clear()
-    return pl.concat(parts, how="vertical_relaxed", rechunk=False)
+    each other in time, so each metric's records are runs of rows: they stay in the
+    segments' files until they are written (copied) or read (`tpmkit.stitched`)."""
+    stored, held = session.hand_over()
+    kept = {s.id for s in metrics if s.id not in again}
+    cut = [replace(s, hi=first if s.hi is None else min(s.hi, first)) for s in stored]
 
+    def release() -> None:
+        for path in held:
+            store.release(path)
 
-def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Each metric's run of rows (records are grouped by metric), as zero-copy slices."""
-    runs = records.get_column("metric").rle()
-    out: dict[str, pl.DataFrame] = {}
-    offset = 0
-    for length, metric in zip(
-        runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
-    ):
-        out[str(metric)] = records.slice(offset, length)
-        offset += length
-    return out
+    return Stitched(cut, tail, [s.id for s in metrics], kept, release)
 
 
 def _last(records: pl.DataFrame, request: Request) -> pl.DataFrame:

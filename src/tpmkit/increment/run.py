@@ -18,6 +18,7 @@ from tpmkit.increment.session import Session
 from tpmkit.planning import ReadPlan
 from tpmkit.spec.loader import Definitions
 from tpmkit.spec.models import MetricSpec
+from tpmkit.stitched import Stitched
 
 
 class WholeInputs(Protocol):
@@ -38,11 +39,12 @@ def compute(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
-) -> pl.DataFrame:
+) -> pl.DataFrame | Stitched:
     """Records of `metrics` (see `tpmkit.engine.compute.compute_records`): the cacheable
     metrics' cells recomputed for the periods to recompute and taken from the cache for
     the others, the whole-dataset metrics' cells from all the files, then finished as on
-    a full run; the cache is saved."""
+    a full run; the cache is saved. The records before the first recomputed period stay
+    in the last run's files (`Stitched`) when they are the last run's."""
     ids = {s.id for s in everything}
     cacheable = set(session.cacheable) & ids
     fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
@@ -71,7 +73,7 @@ def _compute(
     fresh: dict[str, pl.DataFrame],
     key: str,
     stitch: bool,
-) -> pl.DataFrame:
+) -> pl.DataFrame | Stitched:
     """`compute` from the cells recomputed (`fresh`); with `stitch`, the records before
     the first recomputed period are the last run's (if they were finished with `key`).
     Raises `finishing.Unreadable` when those cannot be read."""
@@ -119,6 +121,9 @@ def _compute(
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()
+    saved = session.saved_segment() if isinstance(records, Stitched) else None
+    if isinstance(records, Stitched) and saved is not None:  # the new records, encoded once
+        records.adopt(*saved)
     return records
 
 

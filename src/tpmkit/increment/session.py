@@ -14,9 +14,14 @@ import polars as pl
 
 from tpmkit.contract import ATTRIBUTION
 from tpmkit.engine.window import START
-from tpmkit.increment import store
+from tpmkit.increment import store, summaries
 from tpmkit.increment.inventory import FileSummary
 from tpmkit.records import DatasetSummary
+from tpmkit.stitched import Stitched, Stored, file_hash
+
+# the output's column of quarantined rows: 0 in every incremental run (it reads with
+# `on_bad_rows: fail`), stored with the finished records so that they are the output's rows
+QUARANTINED = "quarantined"
 
 LOOKUPS = {lookup for lookup, _ in ATTRIBUTION}
 AT = "__at"
@@ -53,10 +58,14 @@ class Session:
     cached: dict[str, pl.DataFrame]  # metric -> cells of the periods served from the cache
     state: dict[str, Any]  # as read
     columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
-    done: tuple[str, pl.DataFrame, int | None, set[str]] | None = None  # `keep_finished`
+    done: tuple[str, pl.DataFrame | Stitched, int | None, set[str]] | None = None
     index: pl.DataFrame | None = None  # the cached cells to serve: metric, period, chunk
     staged: tuple[dict[str, Any], pl.DataFrame | None] | None = None  # `stage`: state, cells
     held: list[Path] = field(default_factory=list)  # holds on the last run's records
+    stored: list[Stored] = field(default_factory=list)  # `finished`: what each one serves
+    saved: dict[str, Any] | None = None  # the segment `save` stored
+    series: pl.DataFrame | None = None  # `finished`: its series summary (`summaries`)
+    by: list[str] = field(default_factory=list)  # `keep_finished`: the grouping
 
     @property
     def first(self) -> int | None:
@@ -114,6 +123,13 @@ class Session:
                 self.release()
                 return None
             self.held.append(held)
+            try:  # its bytes may be copied into the output as they are: check them first
+                intact = file_hash(held) == segment.get("hash")
+            except OSError:
+                intact = False
+            if not intact:
+                self.release()
+                return None
             # Parquet (not Arrow IPC): read back in under half the memory
             frame = pl.scan_parquet(held)
             lo, hi = segment.get("from"), chain[i + 1].get("from") if i + 1 < len(chain) else None
@@ -122,21 +138,60 @@ class Session:
             if hi is not None:
                 frame = frame.filter(at < int(hi))
             heads.append(frame)
+            groups = segment.get("groups")
+            self.stored.append(
+                Stored(
+                    held,
+                    None if lo is None else int(lo),
+                    None if hi is None else int(hi),
+                    None if groups is None else [(str(m), int(a), int(b)) for m, a, b in groups],
+                )
+            )
+        self.series = self._read_summary(entry.get("summary"))
         return heads
+
+    def _read_summary(self, entry: Any) -> pl.DataFrame | None:
+        """The last run's records' summary (None: none, changed or unreadable)."""
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            return None
+        held = store.hold(self.folder, entry["file"])
+        if held is None:
+            return None
+        try:
+            if file_hash(held) != entry.get("hash"):
+                return None
+            return pl.read_parquet(held)
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+        finally:
+            store.release(held)
 
     def release(self) -> None:
         """Drop the holds on the last run's finished records."""
         for held in self.held:
             store.release(held)
-        self.held = []
+        self.held, self.stored = [], []
+
+    def hand_over(self) -> tuple[list[Stored], list[Path]]:
+        """The segments read (`finished`) and their holds, now the caller's to release
+        (records that stay in them until they are written or read)."""
+        out = (self.stored, self.held)
+        self.stored, self.held = [], []
+        return out
 
     def keep_finished(
-        self, key: str, records: pl.DataFrame, since: int | None, kept: set[str]
+        self,
+        key: str,
+        records: pl.DataFrame | Stitched,
+        since: int | None,
+        kept: set[str],
+        by: list[str],
     ) -> None:
         """Store these finished records with the state (`save`): with `since` (the first
         recomputed period, when the records before it are the last run's), only those from
         it on, as a segment after the last run's."""
         self.done = (key, records, since, kept)
+        self.by = by
 
     def paths(self, name: str) -> list[Path] | None:
         """The files of `name` to read (None: every file, as without the cache)."""
@@ -240,15 +295,43 @@ class Session:
             return
         finished = None
         if self.done is not None:
-            key, records, since, kept = self.done
+            key, held, since, kept = self.done
             chain = store.segments(self.state)
             same = (self.state.get("finished") or {}).get("key") == key
             if since is not None and same and chain and len(chain) < store.MAX_SEGMENTS:
                 # the segments from `since` on are replaced by this run's records
                 chain = [s for s in chain if s.get("from") is None or int(s["from"]) < since]
                 before = set((self.state.get("finished") or {}).get("kept") or [])
-                records = records.filter(pl.col(START).dt.epoch("us") >= since)
-                finished = store.Finished(key, records, since, chain, sorted(before & kept))
+                new = held.tail if isinstance(held, Stitched) else held
+                records = new.filter(pl.col(START).dt.epoch("us") >= since)
+                summary = None
+                if self.series is not None:  # the old records' summary, with these added
+                    summary = summaries.add(summaries.cut(self.series, since), records, self.by)
+                finished = store.Finished(
+                    key, _zero(records), since, chain, sorted(before & kept), summary
+                )
             else:
-                finished = store.Finished(key, records, None, [], sorted(kept))
-        store.save(self.folder, *self.staged, finished)
+                records = held.collect() if isinstance(held, Stitched) else held
+                summary = summaries.of_records(records, self.by)
+                finished = store.Finished(key, _zero(records), None, [], sorted(kept), summary)
+        self.saved = store.save(self.folder, *self.staged, finished)
+
+    def saved_segment(self) -> tuple[Stored, Path] | None:
+        """The segment `save` stored from this run's first recomputed period on, in row
+        groups, and a hold on it (for the output to copy, not encode again); None when
+        there is none or it is already gone."""
+        entry = self.saved
+        if entry is None or entry.get("from") is None or not entry.get("groups"):
+            return None
+        held = store.hold(self.folder, entry["file"])
+        if held is None:
+            return None
+        groups = [(str(m), int(a), int(b)) for m, a, b in entry["groups"]]
+        return Stored(held, int(entry["from"]), None, groups), held
+
+
+def _zero(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with the output's `QUARANTINED` column (0: see there)."""
+    if QUARANTINED in records.columns:
+        return records
+    return records.with_columns(pl.lit(0, dtype=pl.Int64).alias(QUARANTINED))

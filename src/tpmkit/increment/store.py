@@ -32,8 +32,11 @@ import polars as pl
 
 from tpmkit.atomic import atomic_path
 from tpmkit.locks import exclusive
+from tpmkit.stitched import file_hash, write_segment
 
-FORMAT = 1  # bump when the layout of the state or a chunk changes
+# bump when the layout of the state or a chunk changes (2: finished records in row groups
+# per metric and period, with every output column and a content hash)
+FORMAT = 2
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
 MAX_SEGMENTS = 8  # more than this: the run's finished records are stored whole, as one
@@ -118,21 +121,29 @@ def save(
     state: dict[str, Any],
     chunk: pl.DataFrame | None,
     finished: Finished | None = None,
-) -> None:
+) -> dict[str, Any] | None:
     """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
     finished records: a new segment after the `Finished` ones); chunks and records no
-    longer named are deleted. Errors writing the cache are the caller's to report."""
+    longer named are deleted. Returns the new segment's entry (None: none stored). Errors
+    writing the cache are the caller's to report."""
+    segment = None
     with locked(folder):
         # a segment a concurrent save deleted: not stored, the next run finishes everything
         chain = finished.segments if finished is not None else []
         if finished is not None and all((folder / "finished" / s["file"]).exists() for s in chain):
             name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "finished" / name, finished.records)
+            groups, digest = write_segment(folder / "finished" / name, finished.records)
+            segment = {"file": name, "from": finished.since, "hash": digest, "groups": groups}
             state["finished"] = {
                 "key": finished.key,
                 "kept": finished.kept,
-                "segments": [*chain, {"file": name, "from": finished.since}],
+                "segments": [*chain, segment],
             }
+            if finished.summary is not None:
+                summary = f"{uuid.uuid4().hex}.summary"  # Parquet
+                write_atomically(folder / "finished" / summary, finished.summary)
+                digest = file_hash(folder / "finished" / summary)
+                state["finished"]["summary"] = {"file": summary, "hash": digest}
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
             write_atomically(folder / "chunks" / name, chunk)
@@ -155,13 +166,17 @@ def save(
             if old.name not in named:
                 old.unlink(missing_ok=True)
         kept = {s["file"] for s in segments(state)}
+        described = (state.get("finished") or {}).get("summary")
+        if isinstance(described, dict) and isinstance(described.get("file"), str):
+            kept.add(described["file"])
         for old in (folder / "finished").glob("*.*"):
-            if old.name not in kept and old.suffix in (".parquet", ".arrow"):
+            if old.name not in kept and old.suffix in (".parquet", ".arrow", ".summary"):
                 old.unlink(missing_ok=True)
         for old in (folder / "finished").glob(".*.held"):
             with contextlib.suppress(OSError):
                 if time.time() - old.stat().st_mtime > STALE_HOLD:
                     old.unlink()
+    return segment
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,7 @@ class Finished:
     since: int | None
     segments: list[dict[str, Any]]
     kept: list[str]
+    summary: pl.DataFrame | None = None  # of the records the segments serve (`summaries`)
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:

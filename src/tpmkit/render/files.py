@@ -10,6 +10,7 @@ import polars as pl
 from tpmkit.atomic import write_text, write_with
 from tpmkit.render.statuses import look
 from tpmkit.render.values import fmt_gap, fmt_level, fmt_value, group_label
+from tpmkit.stitched import Stitched
 
 ISO = "%Y-%m-%dT%H:%M:%S%:z"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -90,8 +91,12 @@ def to_markdown(
     return "\n".join(lines) + "\n"
 
 
-def write_parquet(records: pl.DataFrame, target: Path) -> None:
-    """Parquet with native types (timestamps keep their time zone)."""
+def write_parquet(records: pl.DataFrame | Stitched, target: Path) -> None:
+    """Parquet with native types (timestamps keep their time zone); records still in the
+    records cache's files are copied from there (`Stitched.write_parquet`)."""
+    if isinstance(records, Stitched):
+        records.write_parquet(target)
+        return
     write_with(target, lambda tmp: records.write_parquet(tmp))
 
 

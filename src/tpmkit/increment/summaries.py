@@ -1,0 +1,106 @@
+"""Each series' summary of the last run's finished records, stored beside their segments,
+so that an incremental run's context (`finishing.context`) needs no scan of them.
+
+The context asks, per series (metric and groups) of the records before the first
+recomputed period: its first period, how many records it has, its first
+`signals.CONTROL_WINDOW` values (control limits) and its last `finishing.HISTORY` periods.
+Reading 7.7 M records' keys and values and grouping them cost 0.8 s of CPU at 10 M calls
+by agent. A summary keeps, per series of the records the segments serve: `first`,
+`count`, `head` (the first values, in period order) and `recent` (its last `RECENT`
+periods). A run that keeps the records before its first recomputed period `cut`s the
+summary there (the records after it are the ones it replaces) and `add`s its own records:
+the summary of the new chain, with no old record read. A series whose `recent` periods do
+not reach back to the cut is marked not `valid`: the context then scans, as before."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tpmkit.engine import signals
+from tpmkit.engine.window import START
+
+RECENT = 16  # periods a series keeps: a cut up to 16 periods back stays exact
+HEAD = signals.CONTROL_WINDOW
+
+
+def in_order(old: pl.DataFrame) -> bool:
+    """True when each metric's rows (`metric`, `__at`) are in strictly later periods than
+    its earlier rows' or in the same period (so each series' rows are in period order):
+    within each run of a metric's rows, and from one run of it to its next (a segment
+    after another). Two vectorised passes, not a check per series."""
+    runs = old.select(pl.col("metric").rle_id().alias("__run"), "metric", "__at")
+    same_run = pl.col("__run") == pl.col("__run").shift(1)
+    if runs.select((same_run & (pl.col("__at").diff() < 0)).any()).item():
+        return False
+    spans = runs.group_by("__run", maintain_order=True).agg(
+        pl.col("metric").first(), pl.col("__at").min().alias("__lo"), pl.col("__at").max()
+    )
+    before = pl.col("__at").shift(1).over("metric")
+    return not spans.select((pl.col("__lo") <= before).any()).item()
+
+
+def _keys(records: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """The records' series keys, period (`__at`) and value, each series in period order."""
+    keys = records.select("metric", *by, pl.col(START).dt.epoch("us").alias("__at"), "value")
+    if not in_order(keys):
+        keys = keys.sort(["metric", *by, "__at"], nulls_last=True, maintain_order=True)
+    return keys
+
+
+def of_records(records: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """The summary of `records` (finished records, grouped by metric)."""
+    return (
+        _keys(records, by)
+        .group_by(["metric", *by], maintain_order=True)
+        .agg(
+            pl.col("__at").first().alias("first"),
+            pl.len().cast(pl.Int64).alias("count"),
+            pl.col("value").head(HEAD).alias("head"),
+            pl.col("__at").tail(RECENT).alias("recent"),
+        )
+        .with_columns(pl.lit(True).alias("valid"))
+    )
+
+
+def cut(summary: pl.DataFrame, first: int) -> pl.DataFrame:
+    """The summary of the records before period `first` (epoch µs): a series whose
+    `recent` periods do not hold all of its periods from `first` on is not `valid`."""
+    recent = pl.col("recent")
+    removed = recent.list.eval(pl.element() >= first).list.sum()
+    # the periods not in `recent` are before its first: none is cut if that is not after
+    covered = (recent.list.len() < RECENT) | (recent.list.min() <= first)
+    count = pl.col("count") - removed
+    return summary.with_columns(
+        count.alias("count"),
+        recent.list.filter(pl.element() < first).alias("recent"),
+        pl.col("head").list.head(pl.min_horizontal(count, HEAD)).alias("head"),
+        (pl.col("valid") & covered).alias("valid"),
+    ).filter(pl.col("count") > 0)
+
+
+def add(summary: pl.DataFrame, records: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """The summary of the records `summary` describes followed by `records` (all in
+    later periods)."""
+    series = ["metric", *by]
+    new = of_records(records, by).drop("valid")
+    both = summary.join(new, on=series, how="full", coalesce=True, nulls_equal=True)
+    empty = pl.lit([], dtype=pl.List(pl.Int64))
+    values = pl.lit([], dtype=pl.List(pl.Float64))
+    head = pl.col("head")
+    return both.select(
+        *series,
+        pl.coalesce("first", "first_right").alias("first"),
+        (pl.col("count").fill_null(0) + pl.col("count_right").fill_null(0)).alias("count"),
+        pl.when(head.list.len() >= HEAD)  # a full head stays (most series)
+        .then(head)
+        .otherwise(
+            pl.concat_list(
+                head.fill_null(values), pl.col("head_right").fill_null(values)
+            ).list.head(HEAD)
+        )
+        .alias("head"),
+        pl.concat_list(pl.col("recent").fill_null(empty), pl.col("recent_right").fill_null(empty))
+        .list.tail(RECENT)
+        .alias("recent"),
+        pl.col("valid").fill_null(True).alias("valid"),
+    )

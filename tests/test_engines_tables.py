@@ -89,7 +89,7 @@ def test_a_source_has_a_path_or_a_table_not_both(tmp_path):
     )
     with pytest.raises(DefinitionError) as caught:
         load(tmp_path / "tpmkit.yaml")
-    assert "either `path:`" in "\n".join(str(i) for i in caught.value.issues)
+    assert "not both" in "\n".join(str(i) for i in caught.value.issues)
 
 
 def test_a_missing_database_file_and_table_are_named(tmp_path):
@@ -189,3 +189,47 @@ def test_spark_tables_need_no_connection_but_need_spark(tmp_path):
     )
     assert result.exit_code == 2, result.output
     assert "--engine spark" in result.output and "Traceback" not in result.output
+
+
+def test_validate_opens_each_table_without_its_rows(tmp_path):
+    """validate names a table the connection does not have, and a mapped column a table
+    lacks, at their lines; a project whose tables are all there is valid."""
+    from tpmkit.project import validate
+
+    path = table_project(tmp_path)
+    assert [i for i in validate(path) if i.severity == "error"] == []
+    text = path.read_text(encoding="utf-8").replace("table: tickets", "table: tickts", 1)
+    text = text.replace('"Queue": queue', '"Queue Name": queue', 1)
+    path.write_text(text, encoding="utf-8")
+    issues = validate(path)
+    line = 1 + next(i for i, t in enumerate(text.splitlines()) if "table: tickts" in t)
+    missing = next(i for i in issues if "tickts" in i.message)
+    assert (missing.severity, missing.line) == ("error", line)
+    assert "cannot read table `tickts`" in missing.message
+    mapped = next(i for i in issues if "Queue Name" in i.message)
+    assert mapped.severity == "warning" and "not in table `calls`" in mapped.message
+
+
+def test_validate_says_it_does_not_open_sparks_catalog(tmp_path):
+    from tpmkit.project import validate
+
+    (tmp_path / "tpmkit.yaml").write_text(
+        "name: t\nengine: spark\nsources:\n  calls: {table: main.cc.calls}\n", encoding="utf-8"
+    )
+    (issue,) = [i for i in validate(tmp_path / "tpmkit.yaml") if "Spark" in i.message]
+    assert issue.severity == "warning" and issue.line == 2
+    assert "not opened by validate" in issue.message and "tpmkit check" in str(issue.hint)
+
+
+def test_a_missing_engine_package_says_which_extra(tmp_path, monkeypatch):
+    """With Ibis installed but not DuckDB (tpmkit[spark] alone), --engine duckdb names the
+    extra to install instead of failing as a bug."""
+    import sys
+
+    from tpmkit.engines.backend import open_backend
+    from tpmkit.errors import UsageError
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb raises ImportError
+    with pytest.raises(UsageError) as caught:
+        open_backend("duckdb", None, tmp_path)
+    assert "pip install 'tpmkit[duckdb]'" in str(caught.value)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tpmkit.contract import CANONICAL
+from tpmkit.contract import CANONICAL, TENURE_BAND
 from tpmkit.data import RowWindow
 from tpmkit.engine import kinds
 from tpmkit.engine.compute import formula_inputs
@@ -166,14 +166,16 @@ def plan_compute(
     cannot have is a UsageError when the metrics were named."""
     unavailable = dict(plan.unavailable)
     grouping: dict[str, str] = {}
+    refused: set[str] = set()
     for metric in plan.everything:
         spec = metric.spec
         if spec.id in unavailable or kinds.over_metrics(spec.compute):
             continue
         columns = schemas[str(spec.dataset)]
         reasons = [r for r in (kinds.not_grouped_by(spec.compute, c) for c in by) if r]
-        if reasons:
+        if reasons:  # the kind's own reason: another column would not help
             grouping[spec.id] = f"{UNGROUPABLE} {'; '.join(reasons)}"
+            refused.add(spec.id)
             continue
         absent = [c for c in by if c not in columns | kinds.own_dimensions(spec.compute)]
         if absent:
@@ -197,7 +199,9 @@ def plan_compute(
             [
                 Issue(
                     f"{m}: {reason}",
-                    hint="group by a column every input has (e.g. site), or leave this metric out",
+                    hint="leave this metric out"
+                    if m in refused
+                    else "group by a column every input has (e.g. site), or leave this metric out",
                 )
                 for m, reason in grouping.items()
                 if m in asked
@@ -270,7 +274,8 @@ def check_group_columns(by: list[str], known: set[str]) -> None:
         )
     for column in by:
         if column not in known:
-            hint = did_you_mean(column, sorted(known))
+            # the tenure band is made from the roster's hire date, not read: suggest it too
+            hint = did_you_mean(column, sorted(known | {TENURE_BAND}))
             raise NoSuchColumn(
                 f"by {column}: no dataset these metrics read has a column `{column}`"
                 + (f"; {hint}" if hint else ""),

@@ -120,8 +120,8 @@ def handled(func: F) -> F:
                 raise
             sys.stderr.write(
                 f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in tpmkit. Re-run with --debug for the traceback "
-                "and report it.\n"
+                "This is a bug in tpmkit. Re-run as `tpmkit --debug <command> ...` for "
+                "the traceback and report it.\n"
             )
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS, TENURE_BAND
 from tpmkit.data.sources import scan_file, source_files
 from tpmkit.errors import DataError, DefinitionError, Issue, TpmkitError
@@ -62,10 +64,10 @@ def schema_issues(project: Definitions, rows: int | None = None) -> list[Issue]:
     first `rows` rows of each file; None: every row)."""
     from tpmkit.data.load import load_dataset
 
-    issues: list[Issue] = []
+    issues: list[Issue] = table_issues(project)
     for name, source in project.spec.sources.items():
         if source.table:
-            continue  # read from the connection when evaluated, with the same rules
+            continue  # its values are read and checked when evaluated, with the same rules
         path = ("sources", name, "path")
         try:
             files = source_files(source, project.root, name)
@@ -110,6 +112,62 @@ def schema_issues(project: Definitions, rows: int | None = None) -> list[Issue]:
                 )
             )
     return issues
+
+
+def table_issues(project: Definitions) -> list[Issue]:
+    """Each `table:` source's table opened without its rows: a table the connection does
+    not have, or without a column `columns:` maps, is named at its line. The tables of
+    Spark's catalog are not opened (that starts a Spark session): said once."""
+    tables = {n: s for n, s in project.spec.sources.items() if s.table}
+    if not tables:
+        return []
+    connection = project.spec.connection
+    if connection is None:
+        return [
+            project.doc.issue(
+                ("engine",),
+                f"the tables of Spark's catalog ({', '.join(tables)}) are not opened by "
+                "validate, which starts no Spark session",
+                severity="warning",
+                hint="`tpmkit check` reads them, with the same rules as an export's",
+            )
+        ]
+    from tpmkit.engines.backend import connect_source, read_table
+
+    try:
+        backend = connect_source(connection, project.root)
+    except TpmkitError as exc:
+        return [project.doc.issue(("connection",), exc.message, hint=_first_hint(exc))]
+    except Exception as exc:  # the driver's own "cannot connect"
+        return [project.doc.issue(("connection",), f"cannot connect: {str(exc).strip()[:200]}")]
+    issues: list[Issue] = []
+    try:
+        for name, source in tables.items():
+            where = ("sources", name, "table")
+            try:
+                header = read_table(backend, name, str(source.table), rows=0)
+            except TpmkitError as exc:
+                issues.append(project.doc.issue(where, exc.message, hint=_first_hint(exc)))
+                continue
+            for export in (e for e in source.columns if e not in header.columns):
+                issues.append(
+                    project.doc.issue(
+                        ("sources", name, "columns", export),
+                        f"mapped column `{export}` is not in table `{source.table}`",
+                        key=True,
+                        severity="warning",
+                        hint=_suggest(export, tuple(header.columns)),
+                    )
+                )
+    finally:
+        backend.close()
+    return issues
+
+
+def _first_hint(exc: Any) -> str | None:
+    """The first issue of an error, as a hint."""
+    issue = (exc.issues or [None])[0]
+    return None if issue is None else " ".join(x for x in (issue.message, issue.hint) if x)
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str | None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 
-from tpmkit.contract import OVER_A_YEAR, TENURE_BANDS
+from tpmkit.contract import OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
 
-__all__ = ["tenure_band"]
+__all__ = ["in_tenure_order", "tenure_band"]
 
 
 def tenure_band(day: pl.Expr, hired: pl.Expr) -> pl.Expr:
@@ -23,3 +23,12 @@ def tenure_band(day: pl.Expr, hired: pl.Expr) -> pl.Expr:
         band = band.when(days <= limit).then(pl.lit(label))
     done: pl.Expr = band.when(days.is_not_null()).then(pl.lit(OVER_A_YEAR)).otherwise(None)
     return done
+
+
+def in_tenure_order(column: str) -> pl.Expr:
+    """A grouping column as records are ordered: tenure bands by tenure (`0-30` before
+    `181-365`, no band last), every other column by its value."""
+    if column != TENURE_BAND:
+        return pl.col(column)
+    bands = [*(label for _, label in TENURE_BANDS), OVER_A_YEAR]
+    return pl.col(column).replace_strict(bands, list(range(len(bands))), default=None)

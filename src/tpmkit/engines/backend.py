@@ -30,6 +30,11 @@ __all__ = ["PASSWORD_VARIABLE", "Backend", "open_backend", "read_table", "with_i
 _WAREHOUSE = "warehouse"  # the name an attached DuckDB file has
 
 
+def _missing(extra: str, what: str) -> UsageError:
+    """The error for an optional dependency that is not installed."""
+    return UsageError(f"{what} need the optional dependencies: pip install 'tpmkit[{extra}]'")
+
+
 def _ibis() -> Any:
     try:
         import ibis
@@ -162,8 +167,7 @@ def open_backend(
     try:
         import duckdb
     except ImportError:
-        _ibis()  # says which extra to install
-        raise
+        raise _missing("duckdb", "engine: duckdb and duckdb:// connections") from None
     raw = duckdb.connect()
     raw.execute("SET TimeZone = 'UTC'")
     raw.execute("SET enable_progress_bar = false")  # stderr belongs to tpmkit
@@ -184,6 +188,10 @@ def connect_source(connection: str, root: Path) -> Backend:
         return open_backend("duckdb", connection, root)
     if scheme in ("postgres", "postgresql"):
         parts = urlsplit(connection)  # no password in it: refused when the project loads
+        try:
+            import psycopg  # noqa: F401  (Ibis' PostgreSQL driver)
+        except ImportError:
+            raise _missing("postgres", "postgres:// connections") from None
         con = ibis.postgres.connect(
             user=parts.username,
             password=os.environ.get(PASSWORD_VARIABLE),
@@ -202,18 +210,35 @@ def connect_source(connection: str, root: Path) -> Backend:
 def read_table(backend: Backend, name: str, table: str, rows: int | None = None) -> pl.DataFrame:
     """A `table:` source's rows as a frame for tpmkit's reader (which maps, types and
     checks it as it does an export); `rows`: only the first ones (0: the columns)."""
+    hint = f"check `sources.{name}.table`"
+    if backend.dialect.name == "pyspark" and not _in_catalog(backend, table):
+        raise DefinitionError(
+            f"dataset `{name}`: no table `{table}` in the Spark session's catalog",
+            [Issue(f"{hint}: a table, db.table or catalog.db.table the session can read")],
+        )
     try:
         found = backend.table(table)
     except Exception as exc:  # each backend raises its own "no such table"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        if not first or table.endswith(first):  # Ibis names only the table: say what
+            first = "no such table"
         raise DefinitionError(
-            f"dataset `{name}`: cannot read table `{table}`",
-            [Issue(str(exc).splitlines()[0], hint=f"check `sources.{name}.table`")],
+            f"dataset `{name}`: cannot read table `{table}`", [Issue(first, hint=hint)]
         ) from None
     if rows is not None:
         found = found.limit(rows)
     frame = pl.from_arrow(found.to_pyarrow())
     assert isinstance(frame, pl.DataFrame)  # a table, not a column
     return with_instants(backend, table, frame)
+
+
+def _in_catalog(backend: Backend, table: str) -> bool:
+    """Whether the Spark session can read `table` (an unknown catalog or database raises
+    in Spark, with a message about its own internals)."""
+    try:
+        return bool(backend.con._session.catalog.tableExists(table))
+    except Exception:
+        return False
 
 
 def with_instants(backend: Backend, table: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -260,10 +285,17 @@ def _spark(ibis: Any, settings: Any, session: Any) -> Any:
             from pyspark.sql import SparkSession
         except ImportError:
             raise UsageError("engine: spark needs pip install 'tpmkit[spark]'") from None
+        session = SparkSession.getActiveSession()  # a notebook's or spark-submit's
+    if session is None:
+        from pyspark.sql import SparkSession
+
         builder = SparkSession.builder.master(settings.master if settings else "local[2]")
         for key, value in (settings.conf if settings else {}).items():
             builder = builder.config(key, value)
         builder = builder.config("spark.sql.session.timeZone", "UTC")
+        # a session tpmkit starts draws no progress bars: stderr belongs to tpmkit
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
         session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")  # tpmkit's own session: quiet
     session.conf.set("spark.sql.session.timeZone", "UTC")
     return ibis.pyspark.connect(session)

@@ -62,7 +62,13 @@ class EngineSession:
             raise DefinitionError(
                 f"source `{next(iter(tables))}` is a table of Spark's catalog (the project "
                 "has no `connection:`), which only the Spark engine reads",
-                [Issue(f"engine `{self.name}`", hint="run with --engine spark")],
+                [
+                    Issue(
+                        f"engine `{self.name}`",
+                        hint="run with --engine spark, or name the database holding the "
+                        "tables in `connection:`",
+                    )
+                ],
             )
         # the tables of the Spark session's own catalog: read (and checked) through it
         return TableFrames(data or {}, tables, None, self.project.root, self.backend())

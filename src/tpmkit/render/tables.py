@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tpmkit.engine.tenure import in_tenure_order
 from tpmkit.render.fit import fit, show
 from tpmkit.render.statuses import LOOKS, TREND_WORDS, look
 from tpmkit.render.terminal import group_cell, stdout
@@ -166,7 +167,9 @@ def trend_rows(records: pl.DataFrame, by: list[str], last: int) -> list[dict[str
 
     rows = []
     keys = ["metric", *by]
-    ordered = records.sort([*keys, "period_start"], nulls_last=True)
+    # bands in tenure order, as the records have them (not as text: 181-365 before 31-90)
+    order = [pl.col("metric"), *(in_tenure_order(c) for c in by), pl.col("period_start")]
+    ordered = records.sort(order, nulls_last=True)
     for _, series in ordered.group_by(keys, maintain_order=True):
         items = series.to_dicts()
         latest = items[-1]

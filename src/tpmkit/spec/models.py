@@ -336,7 +336,9 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _path_or_table(self) -> Source:
-        if bool(self.path) == bool(self.table):
+        if self.path and self.table:
+            raise ValueError("a source has `path:` (export files) or `table:`, not both")
+        if not self.path and not self.table:
             raise ValueError("a source needs either `path:` (export files) or `table:`")
         return self
 

@@ -242,14 +242,12 @@ def compute_cells(
         # (10 M calls: 50 MiB less at the peak), over a long history slice by slice
         long = {key for key, group in groups.items() if slices.reach(group) is not None}
         whole = [key for key in groups if key not in long]
-        lazy = [cells_of(key, groups[key], False) for key in whole]
-        # run together they share no reading and each holds its buffers at the same time:
-        # over a long history (100 M calls: 4.2 GiB) one after another instead
-        if sum(i.rows or 0 for i in inputs.values()) > slices.SLICE_ROWS:
-            collected = [frame.collect(engine="streaming") for frame in lazy]
-        else:
-            collected = pl.collect_all(lazy, engine="streaming") if lazy else []
-        done = dict(zip(whole, collected, strict=True))
+        # in batches of about `SLICE_ROWS` rows (slices.batches): memory stays bounded
+        done: dict[GroupKey, pl.DataFrame] = {}
+        for batch in slices.batches([inputs[key[0]].rows for key in whole]):
+            keys = [whole[i] for i in batch]
+            lazy = [cells_of(key, groups[key], False) for key in keys]
+            done.update(zip(keys, pl.collect_all(lazy, engine="streaming"), strict=True))
         for key, group in groups.items():
             if key not in done:
                 data = inputs[key[0]]

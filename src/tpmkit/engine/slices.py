@@ -14,7 +14,7 @@ time). Small datasets are not cut: below `SLICE_ROWS` rows one pass is cheaper.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -24,7 +24,7 @@ from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import HORIZON, Window, bounds
 from tpmkit.spec.models import MetricSpec
 
-__all__ = ["SLICE_ROWS", "reach", "sliced", "wanted"]
+__all__ = ["SLICE_ROWS", "batches", "reach", "sliced", "wanted"]
 
 SLICE_ROWS = 12_000_000  # rows a slice is cut to hold, about
 _WHOLE_DAYS = ("day", "week", "month", "quarter", "year")  # periods start at midnight
@@ -37,6 +37,26 @@ def reach(group: list[MetricSpec]) -> dt.timedelta | None:
     if not reaches or any(r is None for r in reaches):
         return None
     return max(r for r in reaches if r is not None)
+
+
+def batches(weights: Sequence[int | None]) -> list[list[int]]:
+    """Passes to run together, as lists of indices into `weights` (each pass's rows; None:
+    not counted): the heaviest first, each batch filled to about `SLICE_ROWS` rows (first
+    fit), a heavier pass on its own. Passes run together hold their buffers at the same
+    time (all of them at 100 M calls: 4.2 GiB), yet one after another the small ones each
+    wait for a core they barely use (10 M calls: the tickets' five passes ran at 1.0 core
+    for 0.8 s of wall)."""
+    order = sorted(range(len(weights)), key=lambda i: -(weights[i] or 0))
+    filled: list[tuple[int, list[int]]] = []  # (rows, indices)
+    for index in order:
+        rows = weights[index] or 0
+        fit = next((n for n, (held, _) in enumerate(filled) if held + rows <= SLICE_ROWS), None)
+        if fit is None:
+            filled.append((rows, [index]))
+        else:
+            held, members = filled[fit]
+            filled[fit] = (held + rows, [*members, index])
+    return [members for _, members in filled]
 
 
 def wanted(group: list[MetricSpec], rows: int | None, grain: str) -> bool:

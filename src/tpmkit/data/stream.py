@@ -118,9 +118,10 @@ TOGETHER_ROWS = 12_000_000
 def _small(scanned: list[ScannedFile]) -> bool:
     """Whether the dataset is Parquet of at most `TOGETHER_ROWS` rows (counted from the
     files' metadata, not read)."""
-    if not all(s.format == "parquet" and s.path is not None for s in scanned):
+    paths = [s.path for s in scanned if s.format == "parquet" and s.path is not None]
+    if len(paths) != len(scanned):
         return False
-    rows = sum(pl.scan_parquet(s.path).select(pl.len()).collect().item() for s in scanned)
+    rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in paths)
     return bool(rows <= TOGETHER_ROWS)
 
 

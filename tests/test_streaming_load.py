@@ -142,3 +142,10 @@ def test_the_queries_run_together_or_one_after_another_alike(
     with pytest.raises(DataError) as caught:
         load(tmp_path, calls(contact_id=["c1", "c2", "c1", "c4"]))
     assert "duplicate contact_id (first in" in "".join(str(i) for i in caught.value.issues)
+
+
+def test_an_unreadable_parquet_export_is_a_located_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "calls.parquet").write_bytes(b"PAR1 this is no parquet file PAR1")
+    with pytest.raises(DataError) as caught:
+        load_dataset("calls", Source(path="calls.parquet"), tmp_path, ZONE)
+    assert "calls" in caught.value.message

@@ -121,7 +121,10 @@ def _small(scanned: list[ScannedFile]) -> bool:
     paths = [s.path for s in scanned if s.format == "parquet" and s.path is not None]
     if len(paths) != len(scanned):
         return False
-    rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in paths)
+    try:
+        rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in paths)
+    except (pl.exceptions.PolarsError, OSError):  # unreadable: reported by the queries
+        return False
     return bool(rows <= TOGETHER_ROWS)
 
 

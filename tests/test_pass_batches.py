@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 import tpmkit.engine.slices as slices
 from conftest import REPO
 from tpmkit import project as api
+from tpmkit.data import stream
 
 
 def test_batches_fill_to_the_budget_heaviest_first(monkeypatch):
@@ -44,7 +45,18 @@ def test_records_are_the_same_however_the_passes_are_batched(monkeypatch):
         return collect_all(frames, **options)
 
     monkeypatch.setattr(slices, "SLICE_ROWS", 1)  # every pass alone
+    monkeypatch.setattr(stream, "TOGETHER_ROWS", 0)  # and no check's queries at once
     monkeypatch.setattr(pl, "collect_all", counted)
     alone = run()
     assert calls and set(calls) == {1} and len(calls) > 3
     assert_frame_equal(together, alone)
+
+
+def test_a_whole_dataset_pass_runs_beside_its_datasets_batch():
+    calls, tickets, qa = ("calls", "t", ""), ("tickets", "t", ""), ("qa", "t", "")
+    repeat = ("calls", "t", "own pass: fcr_repeat")
+    assert slices.beside([[calls], [tickets, qa]], [repeat]) == [[calls, repeat], [tickets, qa]]
+    assert slices.beside([[tickets], [calls]], [repeat]) == [[tickets], [calls, repeat]]
+    # no pass of its dataset: the first batch; no batch at all: alone
+    assert slices.beside([[tickets]], [repeat]) == [[tickets, repeat]]
+    assert slices.beside([], [repeat]) == [[repeat]]

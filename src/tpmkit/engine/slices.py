@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import polars as pl
 
@@ -24,7 +25,7 @@ from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import HORIZON, Window, bounds
 from tpmkit.spec.models import MetricSpec
 
-__all__ = ["SLICE_ROWS", "batches", "reach", "sliced", "wanted"]
+__all__ = ["SLICE_ROWS", "batches", "beside", "reach", "sliced", "wanted"]
 
 SLICE_ROWS = 12_000_000  # rows a slice is cut to hold, about
 _WHOLE_DAYS = ("day", "week", "month", "quarter", "year")  # periods start at midnight
@@ -57,6 +58,25 @@ def batches(weights: Sequence[int | None]) -> list[list[int]]:
             held, members = filled[fit]
             filled[fit] = (held + rows, [*members, index])
     return [members for _, members in filled]
+
+
+Key = TypeVar("Key", bound=tuple[str, ...])
+
+
+def beside(batches: list[list[Key]], whole: list[Key]) -> list[list[Key]]:
+    """`batches` (pass keys whose first part is the dataset) with each of `whole` (passes
+    that sort their whole dataset, one no larger than `SLICE_ROWS` rows) added to the first
+    batch holding a pass of its dataset, else to the first batch, else alone."""
+    joined = [list(b) for b in batches]
+    for key in whole:
+        home = next((b for b in joined if any(k[0] == key[0] for k in b)), None)
+        if home is None and joined:
+            home = joined[0]
+        if home is None:
+            joined.append([key])
+        else:
+            home.append(key)
+    return joined
 
 
 def wanted(group: list[MetricSpec], rows: int | None, grain: str) -> bool:

@@ -150,7 +150,11 @@ def run(
         known = {c for f in frames.values() for c in f.collect_schema().names()}
         check_group_columns(by, known | (loaded["agents"].columns if "agents" in loaded else set()))
     notes.extend(_add_optional_columns(everything, frames, project.spec.timezone))
-    lean = _lean_frames(loaded, frames, attributed, everything, project.spec.timezone)
+    lean = (  # the polars engine's passes only
+        _lean_frames(loaded, frames, attributed, everything, project.spec.timezone)
+        if backend is None
+        else {}
+    )
     unavailable = plan_compute(
         project,
         plan,

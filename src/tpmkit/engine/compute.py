@@ -244,9 +244,8 @@ def compute_cells(
     try:
         # the plain passes in batches of about `SLICE_ROWS` rows (slices.batches); a pass
         # that sorts its whole dataset (the repeat window) beside its dataset's batch when
-        # the dataset is no larger (10 M calls: the two calls passes on 1.3 and 1.6 cores
-        # one after another, 2.7 s of wall; at once the same peak), else on its own, over
-        # a long history slice by slice
+        # the dataset is no larger (10 M calls: the same peak, and no pass waits for the
+        # tail of another), else on its own, over a long history slice by slice
         long = {key for key, group in groups.items() if slices.reach(group) is not None}
         whole = [key for key in groups if key not in long]
         done: dict[GroupKey, pl.DataFrame] = {}

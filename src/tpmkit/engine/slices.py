@@ -44,9 +44,9 @@ def batches(weights: Sequence[int | None]) -> list[list[int]]:
     """Passes to run together, as lists of indices into `weights` (each pass's rows; None:
     not counted): the heaviest first, each batch filled to about `SLICE_ROWS` rows (first
     fit), a heavier pass on its own. Passes run together hold their buffers at the same
-    time (all of them at 100 M calls: 4.2 GiB), yet one after another the small ones each
-    wait for a core they barely use (10 M calls: the tickets' five passes ran at 1.0 core
-    for 0.8 s of wall)."""
+    time (all of them at 100 M calls: 4.2 GiB), yet one after another each small pass's
+    start and tail leave a core idle (10 M calls: six passes one after another, where
+    the sum of all datasets' rows, 12.9 M, was over the old all-or-nothing limit)."""
     order = sorted(range(len(weights)), key=lambda i: -(weights[i] or 0))
     filled: list[tuple[int, list[int]]] = []  # (rows, indices)
     for index in order:

@@ -115,3 +115,37 @@ def test_a_cached_csv_export_streams_from_the_cache(tmp_path: Path) -> None:
     assert_frame_equal(first.frame, uncached.frame)
     assert_frame_equal(second.frame, uncached.frame)
     assert second.day_counts[1] == {dt.date(2026, 1, 5): 1, dt.date(2026, 1, 6): 1}
+
+
+@pytest.mark.parametrize("limit", [0, 12_000_000])
+def test_the_queries_run_together_or_one_after_another_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A small Parquet dataset's check queries run at once over one reading (at most
+    `TOGETHER_ROWS` rows, counted from the metadata); a larger one's one after another:
+    the same counts, and the same located error for a repeated id."""
+    from tpmkit.data import read, stream
+
+    monkeypatch.setattr(stream, "TOGETHER_ROWS", limit)
+    ran: list[bool] = []
+    each = read.collect_each
+
+    def spy(frames, name, scanned, together=False):  # type: ignore[no-untyped-def]
+        ran.append(together)
+        return each(frames, name, scanned, together)
+
+    monkeypatch.setattr(stream, "collect_each", spy)
+    dataset = load(tmp_path, calls())
+    assert ran == [limit >= 4]  # four rows
+    assert dataset.rows_read == 4
+    assert dataset.day_counts[1] == {dt.date(2026, 1, 5): 3, dt.date(2026, 1, 6): 1}
+    with pytest.raises(DataError) as caught:
+        load(tmp_path, calls(contact_id=["c1", "c2", "c1", "c4"]))
+    assert "duplicate contact_id (first in" in "".join(str(i) for i in caught.value.issues)
+
+
+def test_an_unreadable_parquet_export_is_a_located_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "calls.parquet").write_bytes(b"PAR1 this is no parquet file PAR1")
+    with pytest.raises(DataError) as caught:
+        load_dataset("calls", Source(path="calls.parquet"), tmp_path, ZONE)
+    assert "calls" in caught.value.message

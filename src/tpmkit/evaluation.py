@@ -154,6 +154,11 @@ def run(
         known |= loaded["agents"].columns if "agents" in loaded else set()
         check_group_columns(by, known | made_dimensions(everything, set(frames)))
     notes.extend(_add_optional_columns(everything, frames, project.spec.timezone))
+    lean = (  # the polars engine's passes only
+        _lean_frames(loaded, frames, attributed, everything, project.spec.timezone)
+        if backend is None
+        else {}
+    )
     unavailable = plan_compute(
         project,
         plan,
@@ -169,7 +174,11 @@ def run(
             selected = [m for m in selected if m.id not in missing_parts]
     inputs = {
         name: Input(
-            frame, loaded[name].time_column or "", _span(loaded[name]), loaded[name].rows_read
+            frame,
+            loaded[name].time_column or "",
+            _span(loaded[name]),
+            loaded[name].rows_read,
+            *lean.get(name, (None, frozenset())),
         )
         for name, frame in frames.items()
     }
@@ -363,6 +372,33 @@ def _attribute(
             if TENURE_BAND in cols:
                 frames[name] = _add_tenure_band(frames[name], loaded[name], cols)
     return frames
+
+
+def _lean_frames(
+    loaded: dict[str, Dataset],
+    frames: dict[str, pl.LazyFrame],
+    attributed: dict[str, Any],
+    everything: list[MetricDef],
+    timezone: str,
+) -> dict[str, tuple[pl.LazyFrame, frozenset[str]]]:
+    """For each dataset the lookups attribute columns to: its rows without them (with the
+    same optional columns added) and the names of those columns, for the passes that read
+    none of them (`engine.compute.Input.lean`). A looked-up column the dataset has of its
+    own is left out of the lean rows too: a pass that read it unexpectedly fails loudly
+    rather than read the column unattributed."""
+    if not attributed.get("tables"):
+        return {}
+    lookups = {lookup for lookup, _ in ATTRIBUTION}
+    wanted = {
+        name: frozenset({*cols, *([TENURE_BAND] if TENURE_BAND in cols else [])})
+        for name, cols in attributed["wants"].items()
+        if cols and name in frames and name not in lookups
+    }
+    lean = {name: loaded[name].rows for name in wanted}
+    _add_optional_columns(everything, lean, timezone)
+    return {
+        name: (frame.drop(wanted[name], strict=False), wanted[name]) for name, frame in lean.items()
+    }
 
 
 def _with_hire(cols: list[str]) -> list[str]:

@@ -8,7 +8,9 @@ boolean, a number, text), named as the contract names them, with no mapping, der
 row filter, deduplication or read window. The rules are one aggregate query over the
 files (a value that is not finite, too large, negative for a duration, outside the
 contract's range, not whole for an integer, an empty required value, timestamps out of
-order, a score above its maximum, a repeated id); when any row breaks one, `None` is
+order, a score above its maximum, a repeated id), less the rules the files' own Parquet
+statistics prove (`tpmkit.data.parquet_stats`: a range, a required value present), which
+need no read; when any row breaks one, `None` is
 returned and the reader reads the dataset again, naming every bad cell with its file and
 row (or quarantining it), exactly as without the engine. A bad value is never dropped.
 
@@ -33,6 +35,7 @@ from tpmkit.data import coerce
 from tpmkit.data import columns as cols
 from tpmkit.data.checked import CheckedInEngine, defaults, derivable
 from tpmkit.data.freshness import DayCounts
+from tpmkit.data.parquet_stats import Rule, holds, statistics
 from tpmkit.data.read import scan
 from tpmkit.data.sources import FILE, ROW
 from tpmkit.duckdb_memory import release
@@ -61,7 +64,7 @@ class _Column:
     sql: str
     polars: pl.Expr
     dtype: pl.DataType
-    problems: tuple[str, ...] = ()
+    problems: tuple[Rule, ...] = ()
 
 
 def read_in_duckdb(
@@ -104,7 +107,10 @@ def read_in_duckdb(
     files = [str(item.path) for item in scanned]
     scan_sql = "read_parquet([" + ", ".join(_text(f) for f in files) + "])"
     id_column = source.id_column or (contract.id_column if contract else None)
-    checked = _check(con, scan_sql, columns, _rules(columns, contract, source), id_column)
+    rules = _rules(columns, contract, source)
+    proofs = statistics(con, files) if any(r.column for r in rules) else {}
+    unproven = [r.sql for r in rules if not holds(r, proofs)]
+    checked = _check(con, scan_sql, columns, unproven, id_column)
     if checked is None:
         return None
     view = f"tpmkit_read_{name}_{next(_views)}"
@@ -172,20 +178,22 @@ def _column(
     v = f"CAST({q} AS DOUBLE)"
     # the rules as aggregates over the whole column (min and max are cheap, vectorised):
     # DuckDB orders NaN above every number, so a NaN makes max() NaN, not finite
-    low, high, largest = f"min({v})", f"max({v})", repr(coerce.LARGEST)
+    low, high, largest = f"min({v})", f"max({v})", coerce.LARGEST
     problems = []
-    if dtype.is_float():  # NaN or infinity: "not a number"
-        problems.append(f"NOT isfinite({high}) OR NOT isfinite({low})")
-    if type_ == "duration":
-        problems += [f"{low} < 0", f"{high} > {largest}"]
-    else:
-        problems += [f"{low} < -{largest}", f"{high} > {largest}"]
+    if dtype.is_float():  # NaN or infinity: "not a number" (never proven by statistics)
+        problems.append(Rule(f"NOT isfinite({high}) OR NOT isfinite({low})"))
+    bounds: list[tuple[float | None, float | None]] = [
+        (0.0 if type_ == "duration" else -largest, largest)
+    ]
+    if spec is not None:
+        bounds.append((_float(spec.minimum), _float(spec.maximum)))
+    for below, above in bounds:
+        if below is not None:
+            problems.append(Rule(f"{low} < {below!r}", column, below=below))
+        if above is not None:
+            problems.append(Rule(f"{high} > {above!r}", column, above=above))
     if type_ == "int" and dtype.is_float():
-        problems.append(f"count_if({v} <> round({v})) > 0")
-    if spec is not None and spec.minimum is not None:
-        problems.append(f"{low} < {float(spec.minimum)!r}")
-    if spec is not None and spec.maximum is not None:
-        problems.append(f"{high} > {float(spec.maximum)!r}")
+        problems.append(Rule(f"count_if({v} <> round({v})) > 0"))
     return _Column(v, value, pl.Float64(), tuple(problems))
 
 
@@ -221,7 +229,7 @@ def filled_types(
 
 def _rules(
     columns: dict[str, _Column], contract: DatasetContract | None, source: Source
-) -> list[str]:
+) -> list[Rule]:
     """The rules across columns (`tpmkit.data.rules.conditions`) as aggregates that are
     true when some row breaks them, on the coerced values before defaults, as the reader
     checks them; with each column's own rules."""
@@ -231,14 +239,16 @@ def _rules(
     may_be_empty = set(contract.may_be_empty) if contract else set()
     for column in cols.required(contract, source):
         if column in present and column not in may_be_empty:
-            broken.append(f"count({value[column]}) < count(*)")
+            text = columns[column].dtype == pl.String  # an empty text is a missing value
+            sql = f"count({value[column]}) < count(*)"
+            broken.append(Rule(sql, column, filled=True, text=text))
     for earlier, later in contract.ordered if contract else ():
         if earlier in present and later in present:
-            broken.append(f"count_if({value[later]} < {value[earlier]}) > 0")
+            broken.append(Rule(f"count_if({value[later]} < {value[earlier]}) > 0"))
     for column, limit, default in contract.not_above if contract else ():
         if column in present:
             bound = f"COALESCE({value[limit]}, {default!r})" if limit in present else repr(default)
-            broken.append(f"count_if({value[column]} > {bound}) > 0")
+            broken.append(Rule(f"count_if({value[column]} > {bound}) > 0"))
     return broken
 
 
@@ -290,6 +300,10 @@ def _day_counts(
         .dt.convert_time_zone(timezone)
     ).item()
     return moment, daily
+
+
+def _float(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _literal(value: str | int | float) -> str:

@@ -1,18 +1,22 @@
-"""Records are finished in parts of whole metrics (tpmkit.engine.compute.finish): some
-`PARTS` of them even when the records are few, so that each part's copies are freed
-before the next part's are made (issue 19, item 5: the DuckDB engine's peak memory at
-1 M calls). The parts never change the records."""
+"""Issue 19, item 5 (the DuckDB engine's peak memory at 1 M calls): records are finished
+in parts of whole metrics (tpmkit.engine.compute.finish), some `PARTS` of them even when
+the records are few, so that each part's copies are freed before the next part's are
+made; and a Parquet output is written in row groups of `ROW_GROUP_ROWS`. Neither changes
+the records."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from tpmkit.engine import compute
 from tpmkit.engine.compute import part_rows
 from tpmkit.project import load
+from tpmkit.render.files import ROW_GROUP_ROWS, write_parquet
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contact-center"
 
@@ -37,3 +41,15 @@ def test_parts_of_one_metric_each_give_the_records_of_one_part(tmp_path, monkeyp
     parted = project.evaluate(**options).records
     assert whole.height > 100 and whole.get_column("metric").n_unique() > 10
     assert_frame_equal(whole, parted)
+
+
+def test_a_parquet_output_is_written_in_row_groups(tmp_path):
+    # 25,001 records: groups of 10,000, 10,000 and 5,001 rows, read back the same
+    pq = pytest.importorskip("pyarrow.parquet", reason="reads the row groups")
+    assert ROW_GROUP_ROWS == 10_000
+    records = pl.DataFrame({"metric": ["aht"] * 25_001, "value": [float(i) for i in range(25_001)]})
+    write_parquet(records, tmp_path / "r.parquet")
+    meta = pq.ParquetFile(tmp_path / "r.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [10_000, 10_000, 5_001]
+    assert_frame_equal(pl.read_parquet(tmp_path / "r.parquet"), records)

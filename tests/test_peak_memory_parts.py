@@ -22,11 +22,11 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contact-center"
 
 
 def test_the_part_size_by_hand():
-    # 153,028 records (1 M calls by agent and ISO week) in 16 parts: 9,565 each, raised to
-    # the smallest part of 10,000
-    assert part_rows(153_028) == 10_000
-    assert part_rows(1_400_000) == 87_500  # 10 M calls: 1.4 M records / 16
+    # 153,028 records (1 M calls by agent and ISO week) in 8 parts: 19,128.5, rounded up
+    assert part_rows(153_028) == 19_129
+    assert part_rows(1_400_000) == 175_000  # 10 M calls: 1.4 M records / 8
     assert part_rows(5_000_000) == 200_000  # at most PART_ROWS
+    assert part_rows(40_000) == 10_000  # 5,000 raised to the smallest part
     assert part_rows(0) == 10_000
 
 

@@ -4,6 +4,8 @@ DuckDB, and a bad value still goes back to the reader, which names its file and 
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,12 @@ pytest.importorskip("ibis", reason="the Ibis engines need tpmkit[duckdb]")
 import duckdb
 
 from engines.fixtures import write_project
-from tpmkit.data.in_duckdb import read_in_duckdb
+from tpmkit import zone_offsets
+from tpmkit.data.in_duckdb import SPAN, read_in_duckdb
 from tpmkit.data.load import load_dataset
-from tpmkit.data.parquet_stats import ColumnStats, Rule, holds, statistics
+from tpmkit.data.parquet_stats import ColumnStats, Rule, holds, span, statistics
+from tpmkit.engines.backend import Backend
+from tpmkit.engines.dialect import Dialect
 from tpmkit.errors import DataError
 from tpmkit.project import load
 
@@ -66,7 +71,7 @@ def test_the_statistics_of_every_row_group_of_every_file(tmp_path):
     found = statistics(connection(), two_files(tmp_path))
     # smallest of 1.0 and 0.5; largest of 2.0 and 7.0; one null (a's second row group,
     # all null, has no smallest value and is passed over)
-    assert found["wait"] == ColumnStats(low=0.5, high=7.0, low_text="0.5", nulls=1)
+    assert found["wait"] == ColumnStats(low=0.5, high=7.0, low_text="0.5", nulls=1, high_text="7.0")
     assert found["id"].low_text == "b" and found["id"].nulls == 0
     assert found["id"].low is None  # texts are not numbers
 
@@ -171,3 +176,93 @@ def test_a_bad_value_is_still_named_by_the_reader_with_its_file_and_row(tmp_path
         load_dataset("calls", changed, root, ZONE)
     located = [i for i in raised.value.issues if i.file and "bad.parquet" in i.file]
     assert any("row 4" in i.message and "9" in i.message for i in located), located
+
+
+# -- the span of the instants, and the local-time macro it keeps small ---------------------
+
+
+def epoch_us(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text).timestamp()) * 1_000_000
+
+
+def test_the_span_of_the_time_columns_by_hand(tmp_path):
+    path = tmp_path / "t.parquet"
+    utc = pl.Datetime("us", "UTC")
+    pl.DataFrame(
+        {
+            "a": pl.Series(["2026-03-01T10:00:00", "2026-02-01T00:00:00"]).str.to_datetime(),
+            "b": pl.Series(["2026-05-01T08:30:00", None]).str.to_datetime(),
+            "day": [dt.date(2026, 1, 15), dt.date(2026, 6, 30)],
+        }
+    ).with_columns(pl.col("a", "b").dt.replace_time_zone("UTC").cast(utc)).write_parquet(path)
+    found = statistics(connection(), [str(path)])
+    # a and b: from a's 2026-02-01 00:00 (before its 03-01) to b's 2026-05-01 08:30 (its
+    # null left out); a and the day: from the day 2026-01-15 to the day 2026-06-30 (each
+    # its UTC midnight)
+    assert span(found, ["a", "b"]) == (
+        epoch_us("2026-02-01T00:00:00+00:00"),
+        epoch_us("2026-05-01T08:30:00+00:00"),
+    )
+    assert span(found, ["a", "day"]) == (
+        epoch_us("2026-01-15T00:00:00+00:00"),
+        epoch_us("2026-06-30T00:00:00+00:00"),
+    )
+    assert span(found, []) is None
+    bare = tmp_path / "bare.parquet"
+    pl.read_parquet(path).write_parquet(bare, statistics=False)
+    assert span(statistics(connection(), [str(bare)]), ["a"]) is None
+
+
+def test_the_macro_bounds_are_whole_utc_years_with_two_days_to_spare():
+    year = lambda y: epoch_us(f"{y}-01-01T00:00:00+00:00")  # noqa: E731
+    middle = (epoch_us("2026-08-17T06:01:04+00:00"), epoch_us("2026-11-15T14:17:05+00:00"))
+    assert zone_offsets.macro_bounds(middle) == (year(2026), year(2027))
+    # 2026-01-01 01:00 UTC less two days is in 2025; 2026-12-30 plus two days in 2027
+    edges = (epoch_us("2026-01-01T01:00:00+00:00"), epoch_us("2026-12-30T00:00:00+00:00"))
+    assert zone_offsets.macro_bounds(edges) == (year(2025), year(2028))
+    assert zone_offsets.macro_bounds(None) == (0, year(2100))
+    assert zone_offsets.macro_bounds((-(10**15), 10**18)) == (0, year(2100))
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Africa/Casablanca"]
+)
+def test_a_macro_for_a_span_gives_the_same_wall_clock_times(zone):
+    # within the span's years the offsets of polars' rules (the whole-range macro's, itself
+    # tested against polars), outside them DuckDB's own timezone(); Berlin's 2026 macro has
+    # its two changes only
+    middle = (epoch_us("2026-08-17T06:01:04+00:00"), epoch_us("2026-11-15T14:17:05+00:00"))
+    small = zone_offsets.local_macro(zone, middle)
+    if zone == "Europe/Berlin":
+        assert small.count("CASE WHEN epoch_us(t) <") == 3  # the range, and two changes
+    found = zone_offsets.offsets(zone)
+    low, high = zone_offsets.macro_bounds(middle)
+    rng = random.Random(5)
+    inside = [s + d for s, _ in found.changes if low <= s < high for d in (-1, 0, 1)]
+    inside += [rng.randrange(low, high) for _ in range(2000)] + [low, high - 1]
+    outside = [low - 1, high, epoch_us("1999-07-01T12:00:00+00:00")]
+    con = connection()
+    name = zone_offsets.local_macro_name(zone)
+    con.execute(zone_offsets.local_macro(zone))
+    points = ", ".join(str(p) for p in inside)
+    sql = f"SELECT epoch_us({name}(make_timestamptz(x))) FROM unnest([{points}]) AS u(x)"
+    whole = con.execute(sql).fetchall()
+    con.execute(small)
+    assert con.execute(sql).fetchall() == whole
+    for p in outside:
+        at = f"make_timestamptz({p})"
+        got = con.execute(f"SELECT {name}({at}) = timezone('{zone}', {at})").fetchone()[0]
+        assert got, p
+
+
+def test_the_reader_keeps_the_span_beside_its_view_for_the_engine(calls):
+    root, frame, source = calls
+    con = connection()
+    got = read_in_duckdb(con, "calls", as_parquet(root, frame, source, "span"), root, ZONE, None)
+    assert got is not None and got.span is not None
+    times = frame.get_column("offered_at").dt.epoch("us")
+    assert got.span == (times.min(), times.max())  # offered_at: the calls' one time column
+    backend = Backend(None, Dialect("duckdb"), raw=con)
+    assert SPAN == "tpmkit_span_"  # the name the engine reads (it imports no tpmkit.data)
+    assert backend.span(got.view) == got.span
+    assert backend.span("no such view") is None

@@ -35,26 +35,31 @@ from tpmkit.data import coerce
 from tpmkit.data import columns as cols
 from tpmkit.data.checked import CheckedInEngine, defaults, derivable
 from tpmkit.data.freshness import DayCounts
-from tpmkit.data.parquet_stats import Rule, holds, statistics
+from tpmkit.data.parquet_stats import Rule, holds, span, statistics
 from tpmkit.data.read import scan
 from tpmkit.data.sources import FILE, ROW
 from tpmkit.duckdb_memory import release
 from tpmkit.spec.models import Source
 from tpmkit.zone_offsets import local_macro, local_macro_name
 
-__all__ = ["CheckedParquet", "read_in_duckdb"]
+__all__ = ["SPAN", "CheckedParquet", "read_in_duckdb"]
 
 _LOOKUPS = {lookup for lookup, _ in ATTRIBUTION}  # joined by polars in the evaluation
 _NUMBERS = ("int", "float", "duration")
 _views = itertools.count()
+# a DuckDB variable beside each view: the first and last instant of its time columns, by
+# the files' statistics, for the local-time macro of the queries over it (`Backend.span`)
+SPAN = "tpmkit_span_"
 
 
 @dataclass
 class CheckedParquet(CheckedInEngine):
     """A dataset read and checked by DuckDB: `view` names it in the connection; `rows`
-    is its polars twin, a plan over the same files (see module doc)."""
+    is its polars twin, a plan over the same files (see module doc); `span`: the first
+    and last instant of its time columns by the files' statistics (None: not known)."""
 
     view: str = ""
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def read_in_duckdb(
     scan_sql = "read_parquet([" + ", ".join(_text(f) for f in files) + "])"
     id_column = source.id_column or (contract.id_column if contract else None)
     rules = _rules(columns, contract, source)
-    proofs = statistics(con, files) if any(r.column for r in rules) else {}
+    proofs = statistics(con, files)
     unproven = [r.sql for r in rules if not holds(r, proofs)]
     checked = _check(con, scan_sql, columns, unproven, id_column)
     if checked is None:
@@ -119,7 +124,12 @@ def read_in_duckdb(
     twin = pl.scan_parquet(files).select(expr.alias(c) for c, (_, expr) in filled.items())
     missing = cols.missing_columns(name, scanned, contract)
     missing = {k: v for k, v in missing.items() if k not in filled}
-    counts = _day_counts(con, view, time_column, filled_types(columns, filled), timezone)
+    times = [c for c, k in columns.items() if isinstance(k.dtype, pl.Datetime | pl.Date)]
+    instants = span(proofs, times)
+    if instants is not None:
+        con.execute(f"SET VARIABLE {_ident(SPAN + view)} = [{instants[0]}, {instants[1]}]")
+    final = filled_types(columns, filled)
+    counts = _day_counts(con, view, time_column, final, timezone, instants)
     release(con)  # the check's buffers (90 MB at 1 M calls) are not kept for the passes
     return CheckedParquet(
         name,
@@ -131,6 +141,7 @@ def read_in_duckdb(
         view=view,
         names=tuple(filled),
         counts=counts,
+        span=instants,
     )
 
 
@@ -271,7 +282,12 @@ def _check(
 
 
 def _day_counts(
-    con: Any, view: str, column: str | None, types: dict[str, pl.DataType], timezone: str
+    con: Any,
+    view: str,
+    column: str | None,
+    types: dict[str, pl.DataType],
+    timezone: str,
+    instants: tuple[int, int] | None,
 ) -> DayCounts:
     """As `tpmkit.data.freshness.day_counts`: the latest time and rows per local day."""
     if not column or column not in types:
@@ -280,7 +296,7 @@ def _day_counts(
     if types[column] == pl.Date:
         day, latest = q, f"max({q})"
     elif isinstance(types[column], pl.Datetime):
-        con.execute(local_macro(timezone))  # ICU's timezone() per row is slow
+        con.execute(local_macro(timezone, instants))  # ICU's timezone() per row is slow
         day = f"CAST({local_macro_name(timezone)}({q}) AS DATE)"
         latest = f"max(epoch_us({q}))"
     else:

@@ -8,15 +8,19 @@ a NaN is never proven absent here: the check still looks for it), a null count, 
 required text a smallest value that is not empty. Anything else is left to the check,
 which reads the column; a broken rule is still found there and the reader then names the
 bad cell with its file and row. Statistics never prove a rule broken: they only spare a
-read where they show it holds."""
+read where they show it holds.
+
+The same footers give the span of a dataset's instants (`span`), which keeps the DuckDB
+macro of local times small (`tpmkit.zone_offsets.local_macro`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ColumnStats", "Rule", "holds", "statistics"]
+__all__ = ["ColumnStats", "Rule", "holds", "span", "statistics"]
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,14 @@ class Rule:
 class ColumnStats:
     """One column over all row groups: its smallest and largest value as numbers (None:
     some row group's are missing, not numbers or not finite), as the files' own text
-    (`low_text`; None: some are missing), and its nulls (None: some count is missing)."""
+    (`low_text`, `high_text`; None: some are missing), and its nulls (None: some count is
+    missing)."""
 
     low: float | None
     high: float | None
     low_text: str | None
     nulls: int | None
+    high_text: str | None = None
 
 
 def statistics(con: Any, files: list[str]) -> dict[str, ColumnStats]:
@@ -64,6 +70,7 @@ def _summary(groups: list[tuple[Any, ...]]) -> ColumnStats:
     lows: list[float] = []
     highs: list[float] = []
     texts: list[str] = []
+    tops: list[str] = []
     numbers = text = True
     counted = True
     for rows, null_count, low, high in groups:
@@ -77,6 +84,7 @@ def _summary(groups: list[tuple[Any, ...]]) -> ColumnStats:
             numbers = text = False
             continue
         texts.append(str(low))
+        tops.append(str(high))
         a, b = _number(low), _number(high)
         if a is None or b is None:
             numbers = False
@@ -88,6 +96,7 @@ def _summary(groups: list[tuple[Any, ...]]) -> ColumnStats:
         max(highs) if numbers and highs else None,
         min(texts) if text and texts else None,
         nulls if counted else None,
+        max(tops) if text and tops else None,
     )
 
 
@@ -109,3 +118,33 @@ def holds(rule: Rule, found: dict[str, ColumnStats]) -> bool:
     if rule.below is not None and (stats.low is None or stats.low < rule.below):
         return False
     return rule.above is None or (stats.high is not None and stats.high <= rule.above)
+
+
+def span(found: dict[str, ColumnStats], columns: list[str]) -> tuple[int, int] | None:
+    """The first and last instant (epoch µs; a date: its UTC midnight) among the values of
+    the time `columns`, as the statistics give them; None when some column has none."""
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for column in columns:
+        stats = found.get(column)
+        low = _instant(stats.low_text) if stats else None
+        high = _instant(stats.high_text) if stats else None
+        if low is None or high is None:
+            return None
+        firsts.append(low)
+        lasts.append(high)
+    return (min(firsts), max(lasts)) if firsts else None
+
+
+def _instant(text: str | None) -> int | None:
+    """A timestamp or date as DuckDB writes a statistic, as epoch µs (a naive one: as UTC,
+    a day either way is within the macro's margin)."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)

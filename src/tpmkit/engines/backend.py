@@ -53,7 +53,6 @@ class Backend:
     uploaded: dict[str, str] = field(default_factory=dict)  # dataset -> its table
     raw: Any = None  # DuckDB's own connection
     made: dict[str, Any] = field(default_factory=dict)  # table -> its Ibis table, if made
-    spans: dict[str, tuple[int, int] | None] = field(default_factory=dict)  # zone -> macro's
 
     @property
     def con(self) -> Any:
@@ -76,12 +75,10 @@ class Backend:
         macro then binds faster), None: any."""
         if self.dialect.name != "duckdb":
             return
-        if zone in self.dialect.zones and self.spans.get(zone) == span:
-            return
         from tpmkit.zone_offsets import local_macro
 
+        # made each time (~1 ms): the reader's day counts make it for one dataset's span
         self.raw.execute(local_macro(zone, span))  # the same name: compiled SQL uses it
-        self.spans[zone] = span
         if zone not in self.dialect.zones:
             self.dialect = replace(self.dialect, zones=(*self.dialect.zones, zone))
 

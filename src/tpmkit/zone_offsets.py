@@ -6,6 +6,12 @@ DuckDB's own `timezone(zone, t)` goes through ICU for each row, about half a sec
 million rows — more than the rest of a pass. The macro adds the offset in force, chosen by
 a balanced tree of comparisons on the instant's epoch microseconds (some eight of them for
 a zone with daylight saving time), and falls back to `timezone()` outside 1970–2100.
+
+DuckDB binds a macro anew wherever a query uses it, and binding the tree of 1970–2100 (some
+260 changes for a zone with daylight saving time) costs 5–15 ms each time. Given the span
+of the instants it will see (the data's, from the Parquet files' statistics), the macro
+holds only the changes of the whole UTC years around that span (a handful), and falls back
+to `timezone()` outside them: the same wall-clock times, bound in a fraction of the time.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from functools import lru_cache
 
 import polars as pl
 
-__all__ = ["Offsets", "local_macro", "local_macro_name", "offsets"]
+__all__ = ["Offsets", "local_macro", "local_macro_name", "macro_bounds", "offsets"]
 
 _START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _END = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -75,12 +81,16 @@ def local_macro_name(zone: str) -> str:
     return "tpmkit_local_" + hashlib.sha1(zone.encode()).hexdigest()[:12]
 
 
-def local_macro(zone: str) -> str:
+def local_macro(zone: str, span: tuple[int, int] | None = None) -> str:
     """`CREATE … MACRO` of `local_macro_name(zone)`: the wall-clock time (a naive
-    TIMESTAMP) of the TIMESTAMPTZ argument, exactly as `timezone(zone, t)` gives it."""
+    TIMESTAMP) of the TIMESTAMPTZ argument, exactly as `timezone(zone, t)` gives it;
+    `span`: the first and last instant (epoch µs) the queries will mostly see (see the
+    module doc), None: 1970–2100."""
     found = offsets(zone)
-    starts = [start for start, _ in found.changes]
-    values = [found.first, *(after for _, after in found.changes)]
+    low, high = macro_bounds(span)
+    changes = [(start, after) for start, after in found.changes if low < start < high]
+    starts = [start for start, _ in changes]
+    values = [found.at(low), *(after for _, after in changes)]
 
     def tree(first: int, last: int) -> str:  # offsets values[first..last]
         if first == last:
@@ -92,10 +102,28 @@ def local_macro(zone: str) -> str:
         )
 
     zone_text = "'" + zone.replace("'", "''") + "'"
-    low, high = int(_START.timestamp()) * _US, int(_END.timestamp()) * _US
     return (
         f"CREATE OR REPLACE TEMP MACRO {local_macro_name(zone)}(t) AS "
         f"CASE WHEN epoch_us(t) < {low} OR epoch_us(t) >= {high} "
         f"THEN timezone({zone_text}, t) "
         f"ELSE make_timestamp(epoch_us(t) + ({tree(0, len(values) - 1)})) END"
     )
+
+
+def macro_bounds(span: tuple[int, int] | None) -> tuple[int, int]:
+    """The instants (epoch µs, the first one included) the macro computes by itself: the
+    whole UTC years around `span` widened by two days (a date's local midnight lies up to
+    a day off its UTC one), within 1970–2100; None: all of 1970–2100."""
+    low, high = int(_START.timestamp()) * _US, int(_END.timestamp()) * _US
+    if span is None:
+        return low, high
+    margin = 2 * 86_400 * _US
+    first = _moment(max(span[0] - margin, low)).year
+    last = _moment(min(span[1] + margin, high - 1)).year
+    start = dt.datetime(first, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(last + 1, 1, 1, tzinfo=dt.UTC)
+    return max(low, int(start.timestamp()) * _US), min(high, int(end.timestamp()) * _US)
+
+
+def _moment(epoch_us: int) -> dt.datetime:
+    return _START + dt.timedelta(microseconds=epoch_us)

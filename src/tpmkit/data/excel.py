@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import fastexcel
 import polars as pl
 
 from tpmkit.errors import DataError, Issue
@@ -37,9 +37,14 @@ TYPED = "__typed_"  # a column's cells as their type gives them, before the choi
 # 1900 system; 1899-12-30 is the serial-0 date other readers use) and the 1904 system's
 DAY_ZERO = (dt.date(1899, 12, 30), dt.date(1899, 12, 31), dt.date(1904, 1, 1))
 
+if TYPE_CHECKING:  # imported where a workbook is read: its library is 4 MiB in memory
+    import fastexcel
+
 
 def read_sheet(path: Path, name: str | None) -> pl.DataFrame:
     """The worksheet `name` (None: the first) as text, see the module docstring."""
+    import fastexcel
+
     try:
         reader = fastexcel.read_excel(path)
         sheet = _sheet(reader, name, path)
@@ -92,6 +97,8 @@ def _typed_columns(
     """Each column with the type its cells have (None: text, or cells of several types).
     The sheet is read once; only when fastexcel cannot type some column (a duration among
     texts) is each column read on its own."""
+    import fastexcel
+
     try:
         frame = pl.DataFrame(reader.load_sheet(sheet, schema_sample_rows=None))
         return {c: _unless_text(frame.get_column(c)) for c in names}
@@ -100,6 +107,8 @@ def _typed_columns(
 
 
 def _typed(reader: fastexcel.ExcelReader, sheet: str | int, column: str) -> pl.Series | None:
+    import fastexcel
+
     try:
         frame = pl.DataFrame(
             reader.load_sheet(sheet, use_columns=[column], schema_sample_rows=None)

@@ -8,7 +8,9 @@ boolean, a number, text), named as the contract names them, with no mapping, der
 row filter, deduplication or read window. The rules are one aggregate query over the
 files (a value that is not finite, too large, negative for a duration, outside the
 contract's range, not whole for an integer, an empty required value, timestamps out of
-order, a score above its maximum, a repeated id); when any row breaks one, `None` is
+order, a score above its maximum, a repeated id), less the rules the files' own Parquet
+statistics prove (`tpmkit.data.parquet_stats`: a range, a required value present), which
+need no read; when any row breaks one, `None` is
 returned and the reader reads the dataset again, naming every bad cell with its file and
 row (or quarantining it), exactly as without the engine. A bad value is never dropped.
 
@@ -33,25 +35,31 @@ from tpmkit.data import coerce
 from tpmkit.data import columns as cols
 from tpmkit.data.checked import CheckedInEngine, defaults, derivable
 from tpmkit.data.freshness import DayCounts
+from tpmkit.data.parquet_stats import Rule, holds, span, statistics
 from tpmkit.data.read import scan
 from tpmkit.data.sources import FILE, ROW
 from tpmkit.duckdb_memory import release
 from tpmkit.spec.models import Source
 from tpmkit.zone_offsets import local_macro, local_macro_name
 
-__all__ = ["CheckedParquet", "read_in_duckdb"]
+__all__ = ["SPAN", "CheckedParquet", "read_in_duckdb"]
 
 _LOOKUPS = {lookup for lookup, _ in ATTRIBUTION}  # joined by polars in the evaluation
 _NUMBERS = ("int", "float", "duration")
 _views = itertools.count()
+# a DuckDB variable beside each view: the first and last instant of its time columns, by
+# the files' statistics, for the local-time macro of the queries over it (`Backend.span`)
+SPAN = "tpmkit_span_"
 
 
 @dataclass
 class CheckedParquet(CheckedInEngine):
     """A dataset read and checked by DuckDB: `view` names it in the connection; `rows`
-    is its polars twin, a plan over the same files (see module doc)."""
+    is its polars twin, a plan over the same files (see module doc); `span`: the first
+    and last instant of its time columns by the files' statistics (None: not known)."""
 
     view: str = ""
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ class _Column:
     sql: str
     polars: pl.Expr
     dtype: pl.DataType
-    problems: tuple[str, ...] = ()
+    problems: tuple[Rule, ...] = ()
 
 
 def read_in_duckdb(
@@ -104,7 +112,10 @@ def read_in_duckdb(
     files = [str(item.path) for item in scanned]
     scan_sql = "read_parquet([" + ", ".join(_text(f) for f in files) + "])"
     id_column = source.id_column or (contract.id_column if contract else None)
-    checked = _check(con, scan_sql, columns, _rules(columns, contract, source), id_column)
+    rules = _rules(columns, contract, source)
+    proofs = statistics(con, files)
+    unproven = [r.sql for r in rules if not holds(r, proofs)]
+    checked = _check(con, scan_sql, columns, unproven, id_column)
     if checked is None:
         return None
     view = f"tpmkit_read_{name}_{next(_views)}"
@@ -113,7 +124,12 @@ def read_in_duckdb(
     twin = pl.scan_parquet(files).select(expr.alias(c) for c, (_, expr) in filled.items())
     missing = cols.missing_columns(name, scanned, contract)
     missing = {k: v for k, v in missing.items() if k not in filled}
-    counts = _day_counts(con, view, time_column, filled_types(columns, filled), timezone)
+    times = [c for c, k in columns.items() if isinstance(k.dtype, pl.Datetime | pl.Date)]
+    instants = span(proofs, times)
+    if instants is not None:
+        con.execute(f"SET VARIABLE {_ident(SPAN + view)} = [{instants[0]}, {instants[1]}]")
+    final = filled_types(columns, filled)
+    counts = _day_counts(con, view, time_column, final, timezone, instants)
     release(con)  # the check's buffers (90 MB at 1 M calls) are not kept for the passes
     return CheckedParquet(
         name,
@@ -125,6 +141,7 @@ def read_in_duckdb(
         view=view,
         names=tuple(filled),
         counts=counts,
+        span=instants,
     )
 
 
@@ -172,20 +189,22 @@ def _column(
     v = f"CAST({q} AS DOUBLE)"
     # the rules as aggregates over the whole column (min and max are cheap, vectorised):
     # DuckDB orders NaN above every number, so a NaN makes max() NaN, not finite
-    low, high, largest = f"min({v})", f"max({v})", repr(coerce.LARGEST)
+    low, high, largest = f"min({v})", f"max({v})", coerce.LARGEST
     problems = []
-    if dtype.is_float():  # NaN or infinity: "not a number"
-        problems.append(f"NOT isfinite({high}) OR NOT isfinite({low})")
-    if type_ == "duration":
-        problems += [f"{low} < 0", f"{high} > {largest}"]
-    else:
-        problems += [f"{low} < -{largest}", f"{high} > {largest}"]
+    if dtype.is_float():  # NaN or infinity: "not a number" (never proven by statistics)
+        problems.append(Rule(f"NOT isfinite({high}) OR NOT isfinite({low})"))
+    bounds: list[tuple[float | None, float | None]] = [
+        (0.0 if type_ == "duration" else -largest, largest)
+    ]
+    if spec is not None:
+        bounds.append((_float(spec.minimum), _float(spec.maximum)))
+    for below, above in bounds:
+        if below is not None:
+            problems.append(Rule(f"{low} < {below!r}", column, below=below))
+        if above is not None:
+            problems.append(Rule(f"{high} > {above!r}", column, above=above))
     if type_ == "int" and dtype.is_float():
-        problems.append(f"count_if({v} <> round({v})) > 0")
-    if spec is not None and spec.minimum is not None:
-        problems.append(f"{low} < {float(spec.minimum)!r}")
-    if spec is not None and spec.maximum is not None:
-        problems.append(f"{high} > {float(spec.maximum)!r}")
+        problems.append(Rule(f"count_if({v} <> round({v})) > 0"))
     return _Column(v, value, pl.Float64(), tuple(problems))
 
 
@@ -221,7 +240,7 @@ def filled_types(
 
 def _rules(
     columns: dict[str, _Column], contract: DatasetContract | None, source: Source
-) -> list[str]:
+) -> list[Rule]:
     """The rules across columns (`tpmkit.data.rules.conditions`) as aggregates that are
     true when some row breaks them, on the coerced values before defaults, as the reader
     checks them; with each column's own rules."""
@@ -231,14 +250,16 @@ def _rules(
     may_be_empty = set(contract.may_be_empty) if contract else set()
     for column in cols.required(contract, source):
         if column in present and column not in may_be_empty:
-            broken.append(f"count({value[column]}) < count(*)")
+            text = columns[column].dtype == pl.String  # an empty text is a missing value
+            sql = f"count({value[column]}) < count(*)"
+            broken.append(Rule(sql, column, filled=True, text=text))
     for earlier, later in contract.ordered if contract else ():
         if earlier in present and later in present:
-            broken.append(f"count_if({value[later]} < {value[earlier]}) > 0")
+            broken.append(Rule(f"count_if({value[later]} < {value[earlier]}) > 0"))
     for column, limit, default in contract.not_above if contract else ():
         if column in present:
             bound = f"COALESCE({value[limit]}, {default!r})" if limit in present else repr(default)
-            broken.append(f"count_if({value[column]} > {bound}) > 0")
+            broken.append(Rule(f"count_if({value[column]} > {bound}) > 0"))
     return broken
 
 
@@ -261,7 +282,12 @@ def _check(
 
 
 def _day_counts(
-    con: Any, view: str, column: str | None, types: dict[str, pl.DataType], timezone: str
+    con: Any,
+    view: str,
+    column: str | None,
+    types: dict[str, pl.DataType],
+    timezone: str,
+    instants: tuple[int, int] | None,
 ) -> DayCounts:
     """As `tpmkit.data.freshness.day_counts`: the latest time and rows per local day."""
     if not column or column not in types:
@@ -270,7 +296,7 @@ def _day_counts(
     if types[column] == pl.Date:
         day, latest = q, f"max({q})"
     elif isinstance(types[column], pl.Datetime):
-        con.execute(local_macro(timezone))  # ICU's timezone() per row is slow
+        con.execute(local_macro(timezone, instants))  # ICU's timezone() per row is slow
         day = f"CAST({local_macro_name(timezone)}({q}) AS DATE)"
         latest = f"max(epoch_us({q}))"
     else:
@@ -290,6 +316,10 @@ def _day_counts(
         .dt.convert_time_zone(timezone)
     ).item()
     return moment, daily
+
+
+def _float(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _literal(value: str | int | float) -> str:

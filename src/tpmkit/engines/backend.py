@@ -74,16 +74,28 @@ class Backend:
         else:
             self.con.disconnect()
 
-    def local_times(self, zone: str) -> None:
+    def local_times(self, zone: str, span: tuple[int, int] | None = None) -> None:
         """On DuckDB, the wall-clock time in `zone` by offset arithmetic from now on (a
         macro of `tpmkit.zone_offsets`, the same instants as `timezone()`, which goes
-        through ICU for each row)."""
-        if self.dialect.name != "duckdb" or zone in self.dialect.zones:
+        through ICU for each row); `span`: the instants the next queries read (their
+        macro then binds faster), None: any."""
+        if self.dialect.name != "duckdb":
             return
         from tpmkit.zone_offsets import local_macro
 
-        self.raw.execute(local_macro(zone))
-        self.dialect = replace(self.dialect, zones=(*self.dialect.zones, zone))
+        # made each time (~1 ms): the reader's day counts make it for one dataset's span
+        self.raw.execute(local_macro(zone, span))  # the same name: compiled SQL uses it
+        if zone not in self.dialect.zones:
+            self.dialect = replace(self.dialect, zones=(*self.dialect.zones, zone))
+
+    def span(self, view: str) -> tuple[int, int] | None:
+        """The first and last instant of a view's time columns, as the reader that made it
+        kept them beside it (`tpmkit.data.in_duckdb.SPAN`); None: not known."""
+        if self.raw is None:
+            return None
+        name = "tpmkit_span_" + view  # the reader's SPAN (tpmkit.data is not imported here)
+        found = self.raw.execute(f"SELECT getvariable('{_quoted(name)}')").fetchone()[0]
+        return (int(found[0]), int(found[1])) if found else None
 
     def duckdb(self) -> Any:
         """The DuckDB connection itself, where tpmkit's reader reads Parquet exports in

@@ -50,10 +50,10 @@ def compute_on(
     dataset -> its backend table as the evaluation made it (a `table:` source checked in
     the database, `tpmkit.data.in_tables`)."""
     timezone = project.spec.timezone
-    backend.local_times(timezone)
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
     tables: dict[str, TableInput] = {}
     described: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {}
+    spans: list[tuple[int, int] | None] = []  # of the instants the queries read
     for name, i in inputs.items():
         if name not in used:
             continue
@@ -67,8 +67,10 @@ def compute_on(
             continue
         if read is not None and unchanged(name, i.frame, read[1], used[name]):
             how, table_name = "view", read[0]
+            spans.append(backend.span(table_name))
         else:
             how, table_name = "upload", backend.upload(name, i.frame, i.time_column, timezone)
+            spans.append(None)
         make = _maker(backend, table_name, i.time_column, timezone, how == "view")
         if backend.raw is None:  # Spark, PostgreSQL: the table itself, now
             made = make()
@@ -77,6 +79,12 @@ def compute_on(
         columns = backend.columns(table_name)
         described[name] = (table_name, how, i.time_column, columns)
         tables[name] = TableInput(make, i.time_column, {c for c, _ in columns})
+    # the local-time macro for the instants read, when every table's are known (a table
+    # uploaded or checked in the database: any instant); before the key, which has the zones
+    known = [s for s in spans if s is not None]
+    whole = bool(known) and len(known) == len(spans) and not ready
+    span = (min(a for a, _ in known), max(b for _, b in known)) if whole else None
+    backend.local_times(timezone, span)
     arguments: dict[str, Any] = {
         "aliases": project.aliases,
         "unavailable": unavailable,

@@ -91,13 +91,19 @@ def to_markdown(
     return "\n".join(lines) + "\n"
 
 
+# rows a Parquet row group holds: the writer keeps a whole group encoded in memory before it
+# writes it (1 M calls' 153 K records in one group: 26 MiB more at the peak; in groups of
+# this size: 14 MiB, written as fast)
+ROW_GROUP_ROWS = 10_000
+
+
 def write_parquet(records: pl.DataFrame | Stitched, target: Path) -> None:
     """Parquet with native types (timestamps keep their time zone); records still in the
     records cache's files are copied from there (`Stitched.write_parquet`)."""
     if isinstance(records, Stitched):
         records.write_parquet(target)
         return
-    write_with(target, lambda tmp: records.write_parquet(tmp))
+    write_with(target, lambda tmp: records.write_parquet(tmp, row_group_size=ROW_GROUP_ROWS))
 
 
 def write(text: str, target: Path) -> None:

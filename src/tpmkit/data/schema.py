@@ -73,17 +73,7 @@ def schema_issues(project: Definitions, rows: int | None = None) -> list[Issue]:
             files = source_files(source, project.root, name)
             for file in files:
                 scanned = scan_file(file, source, project.root, name)
-                missing_maps = [e for e in source.columns if e not in scanned.raw_names]
-                for export in missing_maps:
-                    issues.append(
-                        project.doc.issue(
-                            ("sources", name, "columns", export),
-                            f"mapped column `{export}` is not in {scanned.display}",
-                            key=True,
-                            severity="warning",
-                            hint=_suggest(export, scanned.raw_names),
-                        )
-                    )
+                issues += _unmapped(project, name, scanned.raw_names, scanned.display)
             data = load_dataset(name, source, project.root, project.spec.timezone, first_rows=rows)
             if data.rows_read == 0:  # every metric of it would be no_data: say why now
                 issues.append(
@@ -149,19 +139,26 @@ def table_issues(project: Definitions) -> list[Issue]:
             except TpmkitError as exc:
                 issues.append(project.doc.issue(where, exc.message, hint=_first_hint(exc)))
                 continue
-            for export in (e for e in source.columns if e not in header.columns):
-                issues.append(
-                    project.doc.issue(
-                        ("sources", name, "columns", export),
-                        f"mapped column `{export}` is not in table `{source.table}`",
-                        key=True,
-                        severity="warning",
-                        hint=_suggest(export, tuple(header.columns)),
-                    )
-                )
+            issues += _unmapped(project, name, tuple(header.columns), f"table `{source.table}`")
     finally:
         backend.close()
     return issues
+
+
+def _unmapped(project: Definitions, name: str, present: tuple[str, ...], where: str) -> list[Issue]:
+    """A warning at each column the source's `columns:` maps that `where` does not have."""
+    source = project.spec.sources[name]
+    return [
+        project.doc.issue(
+            ("sources", name, "columns", export),
+            f"mapped column `{export}` is not in {where}",
+            key=True,
+            severity="warning",
+            hint=_suggest(export, present),
+        )
+        for export in source.columns
+        if export not in present
+    ]
 
 
 def _first_hint(exc: Any) -> str | None:

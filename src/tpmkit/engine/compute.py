@@ -10,12 +10,12 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tpmkit.contract import OVER_A_YEAR, TENURE_BAND, TENURE_BANDS
 from tpmkit.engine import notes, order, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import columns_used, kind_of
 from tpmkit.engine.kinds.formula import SEGMENT
+from tpmkit.engine.tenure import in_tenure_order
 from tpmkit.engine.window import START, Window
 from tpmkit.errors import ComputeError
 from tpmkit.records import empty_records, ordered_columns
@@ -485,7 +485,7 @@ def _finish_part(
     table = notes.mark_excluded(table, request.notes, by)
     metric_order = {s.id: i for i, s in enumerate(metrics)}
     # before the table widens: the two orders as packed integers (engine/order.py)
-    keyed = order.with_orders(table, by, metric_order, _sort_key)
+    keyed = order.with_orders(table, by, metric_order, in_tenure_order)
     table = keyed if keyed is not None else table
     series = order.SERIES if keyed is not None else None
     table = trend.add_slope(table, ["metric", *by], request.grain, origin=origin, order=series)
@@ -538,17 +538,8 @@ def _finish_part(
     table = table.with_columns(
         pl.col("metric").replace_strict(metric_order, return_dtype=pl.Int32).alias("__order")
     )
-    table = table.sort(["__order", START, *(_sort_key(c) for c in by)], nulls_last=True)
+    table = table.sort(["__order", START, *(in_tenure_order(c) for c in by)], nulls_last=True)
     return table.select(*ordered_columns(by))
-
-
-def _sort_key(column: str) -> pl.Expr:
-    """A grouping column as records are ordered: tenure bands by tenure (0-30 before
-    181-365), every other column by its value."""
-    if column != TENURE_BAND:
-        return pl.col(column)
-    bands = [label for _, label in TENURE_BANDS] + [OVER_A_YEAR]
-    return pl.col(column).replace_strict(bands, list(range(len(bands))), default=None)
 
 
 def _partial_periods(

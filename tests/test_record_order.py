@@ -8,8 +8,8 @@ import datetime as dt
 
 import polars as pl
 
-from tpmkit.engine.compute import _sort_key
 from tpmkit.engine.order import OUTPUT, SERIES, with_orders
+from tpmkit.engine.tenure import in_tenure_order
 
 UTC = dt.UTC
 W1, W2 = dt.datetime(2026, 1, 5, tzinfo=UTC), dt.datetime(2026, 1, 12, tzinfo=UTC)
@@ -27,7 +27,7 @@ def table() -> pl.DataFrame:
 
 
 def test_output_order_is_metric_as_listed_then_period_then_group() -> None:
-    keyed = with_orders(table(), ["team"], {"b": 0, "a": 1}, _sort_key)
+    keyed = with_orders(table(), ["team"], {"b": 0, "a": 1}, in_tenure_order)
     assert keyed is not None
     rows = keyed.sort(OUTPUT).select("metric", "period_start", "team").rows()
     assert rows == [
@@ -42,7 +42,7 @@ def test_output_order_is_metric_as_listed_then_period_then_group() -> None:
 
 
 def test_series_order_keeps_each_series_together_periods_ascending() -> None:
-    keyed = with_orders(table(), ["team"], {"b": 0, "a": 1}, _sort_key)
+    keyed = with_orders(table(), ["team"], {"b": 0, "a": 1}, in_tenure_order)
     assert keyed is not None
     rows = keyed.sort(SERIES).select("metric", "team", "period_start").rows()
     series: dict[tuple[object, object], list[object]] = {}
@@ -73,9 +73,9 @@ def test_tenure_bands_in_tenure_order_and_no_groups() -> None:
             "tenure_band": pl.String,
         },
     )
-    keyed = with_orders(bands, ["tenure_band"], {"m": 0}, _sort_key)
+    keyed = with_orders(bands, ["tenure_band"], {"m": 0}, in_tenure_order)
     assert keyed is not None
     assert keyed.sort(OUTPUT)["tenure_band"].to_list() == ["0-30", "31-90", "181-365", ">365"]
-    plain = with_orders(table().drop("team"), [], {"b": 0, "a": 1}, _sort_key)
+    plain = with_orders(table().drop("team"), [], {"b": 0, "a": 1}, in_tenure_order)
     assert plain is not None
     assert plain.sort(OUTPUT)["metric"].to_list() == ["b", "b", "b", "b", "a", "a", "a"]

@@ -274,7 +274,7 @@ def run(
     names = {m.id: m.spec.name for m in selected}
     hits, misses = (cache.hits, cache.misses) if cache else (0, 0)
     return Evaluation(
-        records,
+        records,  # type: ignore[arg-type]  # a Stitched is read on first use (records._Held)
         summaries,
         notes,
         list(by),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -96,6 +96,25 @@ class DatasetSummary:
     daily: dict[dt.date, int] = field(default_factory=dict)
 
 
+_HELD = "_records"
+
+
+class _Held:
+    """`Evaluation.records`: whatever was given (a frame or a `Stitched`) is kept as it
+    is, and read into one frame the first time `records` is read."""
+
+    def __get__(self, evaluation: Any, owner: Any = None) -> pl.DataFrame:
+        if evaluation is None:  # the dataclass asks for a default: there is none
+            raise AttributeError("records")
+        value = evaluation.__dict__[_HELD]
+        if not isinstance(value, pl.DataFrame):
+            value = evaluation.__dict__[_HELD] = value.collect()
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, evaluation: Any, value: pl.DataFrame | Stitched) -> None:
+        evaluation.__dict__[_HELD] = value
+
+
 @dataclass
 class Evaluation:
     """Records (the output contract, one per metric × period × group) plus how they were
@@ -104,7 +123,10 @@ class Evaluation:
     files (`tpmkit.stitched.Stitched`) until `records` is read: a Parquet output copies
     them from there (`held`)."""
 
-    _records: pl.DataFrame | Stitched
+    # a frame, or an incremental run's records still in the records cache's files (a
+    # `Stitched`), read on first use: `Evaluation(records=...)`, `dataclasses.replace` and
+    # assignment work as on a plain field
+    records: pl.DataFrame = _Held()  # type: ignore[assignment]
     datasets: list[DatasetSummary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     by: list[str] = field(default_factory=list)
@@ -122,16 +144,10 @@ class Evaluation:
     unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
-    def records(self) -> pl.DataFrame:
-        """The records, one frame (read from the records cache on first use)."""
-        if not isinstance(self._records, pl.DataFrame):
-            self._records = self._records.collect()
-        return self._records
-
-    @property
     def held(self) -> pl.DataFrame | Stitched:
         """The records as held: a frame, or not yet read from the records cache."""
-        return self._records
+        held: pl.DataFrame | Stitched = self.__dict__[_HELD]
+        return held
 
     def explain(self, metric: str, *, at: str = "latest", vs: str = "previous") -> Decomposition:
         """Why `metric` moved from the `vs` period (previous, baseline or a label) to `at`

@@ -136,9 +136,13 @@ def _from_summary(
     cut = summaries.cut(summary, first)
     if groups is not None:
         cut = cut.join(groups, on=by, how="semi", nulls_equal=True)
-    if not cut.get_column("valid").all():
-        return None
     head, recent = pl.col("head"), pl.col("recent")
+    # what is left of `recent` must hold the context: the last HISTORY periods, and all
+    # of a young series' (whose records all count towards its control limits)
+    young = pl.col("count") < signals.CONTROL_WINDOW
+    enough = recent.list.len() >= pl.when(young).then(pl.col("count")).otherwise(HISTORY)
+    if not cut.select(pl.col("valid") & enough).to_series().all():
+        return None
     per_series = cut.select(
         "metric",
         *by,
@@ -152,7 +156,6 @@ def _from_summary(
     if per_series.is_empty():
         return per_series, set()
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
-    young = pl.col("count") < signals.CONTROL_WINDOW  # all their periods
     later = recent.list.filter(pl.element() >= since)
     wanted = cut.select(pl.when(young).then(recent).otherwise(later).alias("recent"))
     wanted = wanted.explode("recent")

@@ -102,18 +102,35 @@ def hold(folder: Path, name: str) -> Path | None:
     """A private hard link to the finished records `name` (None: gone or unlinkable),
     for `release` once read."""
     source = folder / "finished" / name
-    held = source.with_name(f".{name}.{uuid.uuid4().hex}.held")
+    # its age in its name: a hard link has the records' own times, which may be weeks old
+    held = source.with_name(f".{name}.{time.time_ns()}.{uuid.uuid4().hex}.held")
     try:
         os.link(source, held)
     except OSError:
         return None
+    _HOLDING.add(held)
     return held
 
 
 def release(held: Path | None) -> None:
     """Drop a `hold`."""
     if held is not None:
+        _HOLDING.discard(held)
         held.unlink(missing_ok=True)
+
+
+_HOLDING: set[Path] = set()  # this process's holds: never cleaned up as stale
+
+
+def _stale(path: Path, now: float) -> bool:
+    """Whether a hold (by the time in its name) or a temporary file (by its own time) was
+    left by a run that died: older than `STALE_HOLD`."""
+    if path in _HOLDING:
+        return False
+    parts = path.name.rsplit(".", 3)  # .<records>.<ns>.<uuid>.held
+    if path.suffix == ".held" and len(parts) == 4 and parts[1].isdigit():
+        return now - int(parts[1]) / 1e9 > STALE_HOLD
+    return now - path.stat().st_mtime > STALE_HOLD
 
 
 def save(
@@ -172,9 +189,14 @@ def save(
         for old in (folder / "finished").glob("*.*"):
             if old.name not in kept and old.suffix in (".parquet", ".arrow", ".summary"):
                 old.unlink(missing_ok=True)
+        now = time.time()
         for old in (folder / "finished").glob(".*.held"):
             with contextlib.suppress(OSError):
-                if time.time() - old.stat().st_mtime > STALE_HOLD:
+                if _stale(old, now):
+                    old.unlink()
+        for old in (*(folder / "finished").glob(".*.tmp"), *(folder / "chunks").glob(".*.tmp")):
+            with contextlib.suppress(OSError):  # a write a run was killed in
+                if _stale(old, now):
                     old.unlink()
     return segment
 

@@ -19,7 +19,7 @@ import polars as pl
 from tpmkit.engine import signals
 from tpmkit.engine.window import START
 
-RECENT = 16  # periods a series keeps: a cut up to 16 periods back stays exact
+RECENT = 16  # periods a series keeps: a cut up to about 10 periods back stays exact
 HEAD = signals.CONTROL_WINDOW
 
 
@@ -67,8 +67,10 @@ def cut(summary: pl.DataFrame, first: int) -> pl.DataFrame:
     `recent` periods do not hold all of its periods from `first` on is not `valid`."""
     recent = pl.col("recent")
     removed = recent.list.eval(pl.element() >= first).list.sum()
-    # the periods not in `recent` are before its first: none is cut if that is not after
-    covered = (recent.list.len() < RECENT) | (recent.list.min() <= first)
+    # the periods not in `recent` are before its first: none is cut if that is not after;
+    # `recent` holds every period of a series only when it holds `count` of them (a
+    # short `recent` may be what an earlier cut left)
+    covered = (recent.list.len() >= pl.col("count")) | (recent.list.min() <= first)
     count = pl.col("count") - removed
     return summary.with_columns(
         count.alias("count"),

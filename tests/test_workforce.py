@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from conftest import by_key, evaluate_records
@@ -352,3 +353,18 @@ def test_agents_not_yet_proficient_are_listed(make):
         ("h3", "A", dt.date(2026, 1, 5)),
         ("h5", "A", dt.date(2026, 2, 2)),
     ]
+
+
+def test_a_grouping_some_metrics_cannot_have_is_said_once():
+    """Evaluating every metric by tenure band: those whose data cannot be split that way
+    keep one record saying why, and one note names them all (a summary shows no reason)."""
+    import tpmkit
+
+    project = Path(__file__).resolve().parents[1] / "examples" / "contact-center" / "tpmkit.yaml"
+    result = tpmkit.load(project).evaluate(period="month", by=["tenure_band"], cache=False)
+    (note,) = [n for n in result.notes if n.startswith("not grouped by tenure_band")]
+    for metric in ("cost_per_contact", "total_cost", "early_attrition_rate"):
+        assert metric in note
+        (record,) = result.records.filter(pl.col("metric") == metric).to_dicts()
+        assert "cannot group by" in record["reason"]
+    assert "aht" not in note.split(":", 1)[1]

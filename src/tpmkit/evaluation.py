@@ -36,7 +36,7 @@ from tpmkit.planning import (
     unconfigured,
     unconfigured_note,
 )
-from tpmkit.records import DatasetSummary, Evaluation, empty_records
+from tpmkit.records import UNGROUPABLE, DatasetSummary, Evaluation, empty_records
 from tpmkit.spec.loader import Definitions, MetricDef
 from tpmkit.stitched import Stitched
 from tpmkit.vocabulary import Status
@@ -172,6 +172,14 @@ def run(
         if missing_parts:
             notes.append(unconfigured_note(missing_parts))
             selected = [m for m in selected if m.id not in missing_parts]
+        # not splittable as asked: each has one record saying why, which a summary table
+        # does not show; said once here
+        ungrouped = [m.id for m in selected if UNGROUPABLE in unavailable.get(m.id, "")]
+        if ungrouped:
+            notes.append(
+                f"not grouped by {', '.join(by)} (their data cannot be split that way; "
+                f"each record says why): {', '.join(ungrouped)}"
+            )
     inputs = {
         name: Input(
             frame,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from tpmkit.contract import CANONICAL
 from tpmkit.data import formats
 from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.formats import SAMPLE
@@ -122,7 +123,7 @@ def data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Data
                 label = f"{export}` (`{group.column}`)"
             else:
                 label = f"{export}`"
-            where = "" if text else f"row {group.rows[0] + 1}, "
+            where = "" if text else f"row {group.rows[0] + 1}{_named(name, item, first)}, "
             message = f"{where}column `{label}: {group.rule}: " + (
                 "(empty)" if example is None else repr(example)
             )
@@ -151,13 +152,23 @@ def data_error(name: str, cells: list[Cell], scanned: list[ScannedFile]) -> Data
             )
     rows = len({(c.file, c.row) for c in cells})
     quarantine = 'on_bad_rows="quarantine"'  # the CLI names it as its flag
+    source = "table" if any(s.display.startswith("table ") for s in scanned) else "export"
     return DataError(
         f"dataset `{name}`: {len(cells)} bad value(s) in {rows} row(s); nothing was computed. "
-        f"Fix the export, or re-run with {quarantine} to leave those rows out",
+        f"Fix the {source}, or re-run with {quarantine} to leave those rows out",
         issues,
         total=len(cells),
         covered=sum(len(g.rows) for g in shown),
     )
+
+
+def _named(name: str, item: ScannedFile, row: dict[str, object]) -> str:
+    """The row's id, where a row number alone does not find it (a Parquet file or a
+    table, whose rows have no fixed order for the tools that open them)."""
+    contract = CANONICAL.get(name)
+    column = contract.id_column if contract else None
+    value = row.get(item.canonical.get(column, column)) if column else None
+    return "" if value is None else f" ({column} {value})"
 
 
 def _fix_hint(rule: str) -> str | None:

@@ -79,7 +79,9 @@ def test_table_sources_need_a_connection(tmp_path):
     )
     with pytest.raises(DefinitionError) as caught:
         load(tmp_path / "tpmkit.yaml")
-    assert "needs a `connection:`" in "\n".join(str(i) for i in caught.value.issues)
+    (issue,) = caught.value.issues
+    assert "needs a `connection:`" in issue.message
+    assert issue.line == 3  # at the source's `table:`, not the document
 
 
 def test_a_source_has_a_path_or_a_table_not_both(tmp_path):

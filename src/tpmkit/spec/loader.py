@@ -211,6 +211,16 @@ def load_project(project_file: Path | str) -> tuple[Definitions, list[Issue]]:
         raise DefinitionError(f"{display} is invalid", issues)
     project = Definitions(spec, file, doc)
     for name, source in spec.sources.items():
+        if source.table and not spec.connection and spec.engine != "spark":
+            issues.append(
+                doc.issue(
+                    ("sources", name, "table"),
+                    f"source `{name}` reads a `table:`, so the project needs a `connection:` "
+                    "(e.g. connection: duckdb://warehouse.duckdb), or `engine: spark` to read "
+                    "the tables of the Spark session's catalog",
+                )
+            )
+    for name, source in spec.sources.items():
         for export in source.columns:
             mark = doc.locate(("sources", name, "columns", export), key=True)
             if mark is not None:

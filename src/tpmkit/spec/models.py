@@ -495,13 +495,3 @@ class ProjectSpec(Strict):
     def _no_password(cls, connection: str | None) -> str | None:
         return without_password(connection)
 
-    @model_validator(mode="after")
-    def _tables_need_connection(self) -> ProjectSpec:
-        tables = [name for name, source in self.sources.items() if source.table]
-        if tables and not self.connection and self.engine != "spark":
-            raise ValueError(
-                f"source `{tables[0]}` reads a `table:`, so the project needs a `connection:` "
-                "(e.g. connection: duckdb://warehouse.duckdb), or `engine: spark` to read "
-                "the tables of the Spark session's catalog"
-            )
-        return self

@@ -190,6 +190,7 @@ def test_explain_splits_a_headcount_change_by_band_and_team(make):
     explanation = project.explain("headcount", by=["tenure_band"], **options)
     (decomposition,) = explanation.decompositions
     parts = {s.key["tenure_band"]: s.contribution for s in decomposition.segments}
+    assert any("move from band to band" in n for n in decomposition.notes)
     # 31 January: a12 (0-30), a11 (181-365), a04..a10 (>365) -> 9; 31 March: a04 and a05
     # left on 03-01 and 03-31 (a05 still counts on her last day): a12 78 days (31-90), a11
     # now 393 days (>365), a05..a10 (>365) -> 8

@@ -134,6 +134,11 @@ def decompose(
             [Issue("choose other periods with at and vs", severity="hint")],
         )
     notes = _coverage(method, first, last, totals)
+    if "tenure_band" in dims and _headcount(spec):
+        notes.append(
+            "people move from band to band as they serve: a band's change is its joiners "
+            "and leavers and the people who moved into or out of it, not only leavers"
+        )
     segments = _segments(table, dims, method, spec.min_sample)
     inputs = quotient_inputs(spec, specs or {}) if method == "quotient" else None
     return Decomposition(

@@ -235,6 +235,52 @@ def test_the_engine_reports_a_bad_value_with_its_file_and_row(tmp_path, edges):
     assert reference.get_column("quarantined").max() == 1
 
 
+def ids_copy(tmp_path: Path, edges, ids: list[str | None]) -> object:
+    """The calls' Parquet with `customer_id` set to `ids` (repeated to the file's length)
+    and named the id column: an id that may be empty, as a project may choose one."""
+    frame = pl.read_parquet(edges.root / "parquet" / "calls.parquet")
+    unique = [f"u{i}" for i in range(frame.height)]
+    values = (ids + unique)[: frame.height]
+    frame = frame.with_columns(pl.Series("customer_id", values, dtype=pl.String))
+    path = tmp_path / "calls.parquet"
+    frame.write_parquet(path)
+    update = {"path": str(path), "id_column": "customer_id"}
+    return edges.spec.sources["calls"].model_copy(update=update)
+
+
+def test_a_repeated_id_beside_empty_ids_goes_back_to_the_reader(tmp_path, edges):
+    # DuckDB hashes NULL to a value: counted among the distinct hashes, an empty id would
+    # hide one repeat ('a', 'a', NULL: two ids, two distinct hashes); the id column is
+    # required, so the empty ids send the dataset to the reader, which names both
+    source = ids_copy(tmp_path, edges, ["a", "a", None, None, ""])
+    assert read_in_duckdb(connection(), "calls", source, edges.root, ZONE, None) is None
+    with pytest.raises(DataError) as raised:  # the reader names the repeat
+        load_dataset("calls", source, edges.root, ZONE, None)
+    messages = [i.message for i in raised.value.issues]
+    assert any("duplicate customer_id" in m for m in messages), messages
+
+
+def test_a_repeat_claimed_by_a_hash_collision_still_gives_the_readers_records(edges, monkeypatch):
+    # two ids with one 64-bit hash cannot be written down; what such a collision does is
+    # make the check claim a repeat: the dataset then goes to the reader, which compares
+    # the ids themselves (no repeat) and the records are those of the polars engine
+    import tpmkit.data.in_duckdb as in_duckdb
+
+    checked = in_duckdb._check
+    claimed: list[str] = []
+
+    def collided(con, scan_sql, columns, broken, id_column):
+        if "calls" in scan_sql:
+            claimed.append(scan_sql)
+            return None
+        return checked(con, scan_sql, columns, broken, id_column)
+
+    monkeypatch.setattr(in_duckdb, "_check", collided)
+    reference, other = both(edges, period="week")
+    assert claimed
+    assert differences(reference, other, []) == []
+
+
 def test_what_the_reader_must_read_is_not_read_in_duckdb(tmp_path, edges):
     con = connection()
     calls = edges.spec.sources["calls"]

@@ -268,7 +268,11 @@ def _check(
 ) -> int | None:
     """The rows, or None when some row breaks a rule or an id repeats: one query. Ids are
     compared by their 64-bit hashes (an eighth of the memory of the texts at 10 M rows):
-    a collision only sends the dataset to the reader, which compares the ids themselves."""
+    a collision can only claim a repeat that is not there, which sends the dataset to the
+    reader, which compares the ids themselves and finds none — never a wrong number.
+    DuckDB hashes NULL to a value of its own, which would hide one repeat among empty ids
+    ('a', 'a', NULL: two ids, two hashes); the id column is required (`columns.required`),
+    so an empty id already breaks a rule here and the reader reads the dataset."""
     parts = ["count(*)"]
     if broken:
         parts.append(" OR ".join(f"COALESCE({b}, false)" for b in broken))

@@ -327,7 +327,7 @@ class Session:
         if held is None:
             return None
         groups = [(str(m), int(a), int(b)) for m, a, b in entry["groups"]]
-        return Stored(held, int(entry["from"]), None, groups), held
+        return Stored(held, int(entry["from"]), None, groups, entry.get("footer")), held
 
 
 def _zero(records: pl.DataFrame) -> pl.DataFrame:

@@ -141,15 +141,16 @@ def save(
 ) -> dict[str, Any] | None:
     """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
     finished records: a new segment after the `Finished` ones); chunks and records no
-    longer named are deleted. Returns the new segment's entry (None: none stored). Errors
+    longer named are deleted. Returns the new segment's entry (None: none stored), with
+    its footer under "footer" (not in the state: the output copies its row groups). Errors
     writing the cache are the caller's to report."""
-    segment = None
+    segment, footer = None, None
     with locked(folder):
         # a segment a concurrent save deleted: not stored, the next run finishes everything
         chain = finished.segments if finished is not None else []
         if finished is not None and all((folder / "finished" / s["file"]).exists() for s in chain):
             name = f"{uuid.uuid4().hex}.parquet"
-            groups, digest = write_segment(folder / "finished" / name, finished.records)
+            groups, digest, footer = write_segment(folder / "finished" / name, finished.records)
             segment = {"file": name, "from": finished.since, "hash": digest, "groups": groups}
             state["finished"] = {
                 "key": finished.key,
@@ -198,7 +199,7 @@ def save(
             with contextlib.suppress(OSError):  # a write a run was killed in
                 if _stale(old, now):
                     old.unlink()
-    return segment
+    return None if segment is None else {**segment, "footer": footer}
 
 
 @dataclass(frozen=True)

@@ -206,12 +206,12 @@ def save(
 
 
 def _write_summary(
-    folder: Path, summary: pl.DataFrame | Callable[[], pl.DataFrame] | None
+    folder: Path, summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None
 ) -> dict[str, str] | None:
     """Write the records' summary (made first if a function); its state entry."""
-    if summary is None:
-        return None
     frame = summary() if callable(summary) else summary
+    if frame is None:
+        return None
     name = f"{uuid.uuid4().hex}.summary"  # Parquet
     write_atomically(folder / "finished" / name, frame)
     return {"file": name, "hash": file_hash(folder / "finished" / name)}
@@ -229,7 +229,7 @@ class Finished:
     segments: list[dict[str, Any]]
     kept: list[str]
     # of the records the segments serve (`summaries`; a function: made while they are saved)
-    summary: pl.DataFrame | Callable[[], pl.DataFrame] | None = None
+    summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None = None
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -48,23 +47,15 @@ def compute(
     in the last run's files (`Stitched`) when they are the last run's."""
     ids = {s.id for s in everything}
     cacheable = set(session.cacheable) & ids
-    whole_args = (session, everything, inputs, whole_inputs, request, timezone, aliases)
-    # the whole-dataset metrics' cells beside the recomputed periods' (independent; each
-    # mostly one core of polars, which lets the other thread run): 0.4 s less wall time
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-whole") as pool:
-        whole = pool.submit(_whole_cells, *whole_args, unavailable)
-        # an error here is raised (as before) once the thread is done, not the thread's
-        own = (everything, inputs, request, timezone, aliases, unavailable, cacheable)
-        fresh = compute_cells(*own)
-    extra = whole.result()
+    fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
     key = finishing.key(metrics, unavailable, aliases)
     plain = request.notes is None and not session.compacting
     stitch = plain and not finishing.mixed(metrics, everything, session, aliases)
     args = (session, metrics, everything, inputs, whole_inputs, request, timezone, aliases)
     try:
-        return _compute(*args, unavailable, fresh, extra, key, stitch)
+        return _compute(*args, unavailable, fresh, key, stitch)
     except finishing.Unreadable:  # the last run's records: finish every record instead
-        return _compute(*args, unavailable, fresh, extra, key, False)
+        return _compute(*args, unavailable, fresh, key, False)
     finally:
         session.release()
 
@@ -80,18 +71,19 @@ def _compute(
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
     fresh: dict[str, pl.DataFrame],
-    extra: dict[str, pl.DataFrame],
     key: str,
     stitch: bool,
 ) -> pl.DataFrame | Stitched:
-    """`compute` from the cells recomputed (`fresh`) and the whole-dataset metrics'
-    (`extra`, `_whole_cells`); with `stitch`, the records before the first recomputed
-    period are the last run's (if they were finished with `key`). Raises
-    `finishing.Unreadable` when those cannot be read."""
+    """`compute` from the cells recomputed (`fresh`); with `stitch`, the records before
+    the first recomputed period are the last run's (if they were finished with `key`).
+    Raises `finishing.Unreadable` when those cannot be read."""
     cacheable = set(session.cacheable) & {s.id for s in everything}
     kept = finishing.kept_metrics(metrics, everything, session, aliases)
     head = session.finished(key, kept) if stitch else None
     by = list(request.by)
+    extra = _whole_cells(
+        session, everything, inputs, whole_inputs, request, timezone, aliases, unavailable
+    )
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
     stable = finishing.stable(head, extra, everything, session.first, by) if head else set()
@@ -110,6 +102,7 @@ def _compute(
         session.reset(fresh)
     cells = session.merge(fresh)
     cells.update(extra)
+    del extra
     session.stage(cells)
     records = finishing.finish_records(
         session,

@@ -127,3 +127,26 @@ def test_incremental_runs_take_the_context_from_the_summary(weeks, monkeypatch):
         (weeks.parent / f"calls/{week:02d}.csv").write_text(HEAD + week_rows(week))
         check(weeks)  # equal to a full run
     assert not scans  # no record read for the context
+
+
+def test_a_lost_summary_is_made_again_from_the_records_kept(weeks, monkeypatch):
+    from test_incremental_segments import _where, state
+
+    check(weeks)  # fills the cache and its summary
+    folder = weeks.parent / ".tpmkit/cache/records" / _where(weeks)
+    (folder / state(weeks)["finished"]["summary"]["file"]).unlink()  # e.g. overlapping runs
+    scans = []
+    real = finishing._per_series
+    monkeypatch.setattr(finishing, "_per_series", lambda *a: scans.append(1) or real(*a))
+    (weeks.parent / "calls/08.csv").write_text(HEAD + week_rows(8))
+    ours = check(weeks)  # the context scanned, once
+    assert scans == [1]
+    # the summary is back, and it is the summary of the records the segments serve
+    entry = state(weeks)["finished"]
+    back = pl.read_parquet(folder / entry["summary"]["file"])
+    served = ours.filter(pl.col("metric").is_in(entry["kept"]))
+    expected = summaries.of_records(served, ["queue"])
+    assert back.sort("metric", "queue").equals(expected.sort("metric", "queue"))
+    (weeks.parent / "calls/09.csv").write_text(HEAD + week_rows(9))
+    check(weeks)  # equal to a full run, and no record read for the context
+    assert scans == [1]

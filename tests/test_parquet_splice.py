@@ -36,7 +36,12 @@ def test_row_groups_of_files_and_frames_put_together_read_back_in_order(tmp_path
     assert len(on_disk.groups) == 3
     encoded_b, encoded_c = splice.encode(b), splice.encode(c)
     parts = [(on_disk, 0), (on_disk, 1), (encoded_b, 0), (on_disk, 2), (encoded_c, 0)]
-    splice.splice(tmp_path / "out.parquet", parts)
+    written = splice.splice(tmp_path / "out.parquet", parts)
+    # the footer returned is the one a reader parses back (the output copies from it)
+    assert written == splice.open_source(tmp_path / "out.parquet").footer
+    copied = splice.Source(tmp_path / "out.parquet", written)  # its last row group: c
+    splice.splice(tmp_path / "again.parquet", [(copied, 4)])
+    assert pl.read_parquet(tmp_path / "again.parquet").equals(c)
     expected = pl.concat([a.slice(0, 800), b, a.slice(800), c])
     back = pl.read_parquet(tmp_path / "out.parquet")
     assert back.schema == expected.schema  # the time zone kept

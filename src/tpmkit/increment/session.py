@@ -5,7 +5,8 @@ recomputed (`Part`), the cached cells served, the new state saved afterwards; ma
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,7 @@ class Session:
                     None if lo is None else int(lo),
                     None if hi is None else int(hi),
                     None if groups is None else [(str(m), int(a), int(b)) for m, a, b in groups],
-                )
+                ).prefetch()
             )
         self.series = self._read_summary(entry.get("summary"))
         return heads
@@ -304,15 +305,19 @@ class Session:
                 before = set((self.state.get("finished") or {}).get("kept") or [])
                 new = held.tail if isinstance(held, Stitched) else held
                 records = new.filter(pl.col(START).dt.epoch("us") >= since)
-                summary = None
+                summary: Callable[[], pl.DataFrame | None] | None = None
                 if self.series is not None:  # the old records' summary, with these added
-                    summary = summaries.add(summaries.cut(self.series, since), records, self.by)
+                    old, by = summaries.cut(self.series, since), self.by
+                    summary = functools.partial(summaries.add, old, records, by)
+                elif isinstance(held, Stitched):  # none (lost, changed): made again, once
+                    served, by = sorted(before & kept), self.by
+                    summary = functools.partial(_rebuilt, held.stored, served, since, records, by)
                 finished = store.Finished(
                     key, _zero(records), since, chain, sorted(before & kept), summary
                 )
             else:
                 records = held.collect() if isinstance(held, Stitched) else held
-                summary = summaries.of_records(records, self.by)
+                summary = functools.partial(summaries.of_records, records, self.by)
                 finished = store.Finished(key, _zero(records), None, [], sorted(kept), summary)
         self.saved = store.save(self.folder, *self.staged, finished)
 
@@ -327,7 +332,25 @@ class Session:
         if held is None:
             return None
         groups = [(str(m), int(a), int(b)) for m, a, b in entry["groups"]]
-        return Stored(held, int(entry["from"]), None, groups), held
+        return Stored(held, int(entry["from"]), None, groups, entry.get("footer")), held
+
+
+def _rebuilt(
+    stored: list[Stored], kept: list[str], since: int, records: pl.DataFrame, by: list[str]
+) -> pl.DataFrame | None:
+    """The summary of the records a new chain serves: the `kept` metrics' records before
+    `since` in the `stored` segments (their keys and values read), then `records`; None
+    when they cannot be read (the next run scans, as without a summary)."""
+    at = pl.col(START).dt.epoch("us")
+    columns = ["metric", *by, START, "value"]
+    try:
+        frames = [s.rows(kept).filter(at < since).select(columns).collect() for s in stored]
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    old = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    if old.is_empty():
+        return summaries.of_records(records, by)
+    return summaries.add(summaries.of_records(old, by), records, by)
 
 
 def _zero(records: pl.DataFrame) -> pl.DataFrame:

@@ -23,7 +23,8 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,26 +142,29 @@ def save(
 ) -> dict[str, Any] | None:
     """Publish a new state (with `chunk`, the cells it adds, if any, and the run's
     finished records: a new segment after the `Finished` ones); chunks and records no
-    longer named are deleted. Returns the new segment's entry (None: none stored). Errors
+    longer named are deleted. Returns the new segment's entry (None: none stored), with
+    its footer under "footer" (not in the state: the output copies its row groups). Errors
     writing the cache are the caller's to report."""
-    segment = None
+    segment, footer = None, None
     with locked(folder):
         # a segment a concurrent save deleted: not stored, the next run finishes everything
         chain = finished.segments if finished is not None else []
         if finished is not None and all((folder / "finished" / s["file"]).exists() for s in chain):
             name = f"{uuid.uuid4().hex}.parquet"
-            groups, digest = write_segment(folder / "finished" / name, finished.records)
+            # the summary made and written beside the segment (each mostly polars, one
+            # core): 0.15 s less wall time; an error in either is raised once both ended
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-summary") as pool:
+                summarised = pool.submit(_write_summary, folder, finished.summary)
+                written = write_segment(folder / "finished" / name, finished.records)
+            groups, digest, footer = written
             segment = {"file": name, "from": finished.since, "hash": digest, "groups": groups}
             state["finished"] = {
                 "key": finished.key,
                 "kept": finished.kept,
                 "segments": [*chain, segment],
             }
-            if finished.summary is not None:
-                summary = f"{uuid.uuid4().hex}.summary"  # Parquet
-                write_atomically(folder / "finished" / summary, finished.summary)
-                digest = file_hash(folder / "finished" / summary)
-                state["finished"]["summary"] = {"file": summary, "hash": digest}
+            if (summary := summarised.result()) is not None:
+                state["finished"]["summary"] = summary
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
             write_atomically(folder / "chunks" / name, chunk)
@@ -198,7 +202,19 @@ def save(
             with contextlib.suppress(OSError):  # a write a run was killed in
                 if _stale(old, now):
                     old.unlink()
-    return segment
+    return None if segment is None else {**segment, "footer": footer}
+
+
+def _write_summary(
+    folder: Path, summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None
+) -> dict[str, str] | None:
+    """Write the records' summary (made first if a function); its state entry."""
+    frame = summary() if callable(summary) else summary
+    if frame is None:
+        return None
+    name = f"{uuid.uuid4().hex}.summary"  # Parquet
+    write_atomically(folder / "finished" / name, frame)
+    return {"file": name, "hash": file_hash(folder / "finished" / name)}
 
 
 @dataclass(frozen=True)
@@ -212,7 +228,8 @@ class Finished:
     since: int | None
     segments: list[dict[str, Any]]
     kept: list[str]
-    summary: pl.DataFrame | None = None  # of the records the segments serve (`summaries`)
+    # of the records the segments serve (`summaries`; a function: made while they are saved)
+    summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None = None
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -75,3 +75,27 @@ def test_other_schemas_and_other_files_are_refused(tmp_path: Path):
         splice.open_source(tmp_path / "text.parquet")
     with pytest.raises(splice.Mismatch):
         splice.splice(tmp_path / "out.parquet", [])
+
+
+@pytest.mark.parametrize("kernel", ["refuses", "absent"])
+def test_row_groups_are_copied_in_pieces_where_the_kernel_cannot(tmp_path, monkeypatch, kernel):
+    """Another file system (copy_file_range refuses) or another system (no such call):
+    the bytes go through Python in pieces, to the same file."""
+    import os
+
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+
+        def refuse(*args: object) -> int:
+            raise OSError("not on this file system")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    monkeypatch.setattr(splice, "_PIECE", 1000)  # many pieces per row group
+    a = frame(0, 3000)
+    a.write_parquet(tmp_path / "a.parquet", row_group_size=1000)
+    on_disk = splice.open_source(tmp_path / "a.parquet")
+    splice.splice(tmp_path / "out.parquet", [(on_disk, 2), (on_disk, 0)])
+    expected = pl.concat([a.slice(2000, 1000), a.slice(0, 1000)])
+    assert pl.read_parquet(tmp_path / "out.parquet").equals(expected)
+    assert pq.read_table(tmp_path / "out.parquet").num_rows == 2000

@@ -372,9 +372,16 @@ def _copy(source: Source, start: int, size: int, out: Any, at: int, handle: Any)
             if done == 0:
                 raise Mismatch("the file ended early")
             copied += done
-    except (OSError, AttributeError):  # not on this file system: through a buffer
-        data = os.pread(handle.fileno(), size - copied, start + copied)
-        if len(data) != size - copied:
-            raise Mismatch("the file ended early") from None
-        os.pwrite(out.fileno(), data, at + copied)
+    except (OSError, AttributeError):  # not on this file system (or system): in pieces
+        handle.seek(start + copied)
+        out.seek(at + copied)
+        while copied < size:  # a row group is not held whole in memory
+            data = handle.read(min(_PIECE, size - copied))
+            if not data:
+                raise Mismatch("the file ended early") from None
+            out.write(data)
+            copied += len(data)
     out.seek(at + size)
+
+
+_PIECE = 8 << 20  # bytes copied at a time where the kernel cannot copy

@@ -494,4 +494,3 @@ class ProjectSpec(Strict):
     @classmethod
     def _no_password(cls, connection: str | None) -> str | None:
         return without_password(connection)
-

@@ -54,21 +54,16 @@ def reads(monkeypatch):
     """Every read of a table's rows to the client: the datasets tpmkit's reader read
     (`read_table`), and the height of every result the in-engine module fetched."""
     import tpmkit.data.in_tables as in_tables
-    import tpmkit.engines.backend as backend
+    from engines.warehouse import count_table_reads
 
-    seen: dict[str, list] = {"tables": [], "fetched": []}
-    real_read, real_fetch = backend.read_table, in_tables.fetch
-
-    def read_table(source, name, table, rows=None):
-        seen["tables"].append(name if rows is None else f"{name} (columns)")
-        return real_read(source, name, table, rows)
+    seen: dict[str, list] = {"tables": count_table_reads(monkeypatch), "fetched": []}
+    real_fetch = in_tables.fetch
 
     def fetch(expr):
         frame = real_fetch(expr)
         seen["fetched"].append(frame.height)
         return frame
 
-    monkeypatch.setattr(backend, "read_table", read_table)
     monkeypatch.setattr(in_tables, "fetch", fetch)
     return seen
 

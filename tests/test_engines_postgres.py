@@ -117,17 +117,9 @@ def typed(server, tmp_path_factory):
 @pytest.fixture
 def reads(monkeypatch):
     """The datasets whose rows tpmkit's reader read from a table."""
-    import tpmkit.engines.backend as backend
+    from engines.warehouse import count_table_reads
 
-    seen: list[str] = []
-    real = backend.read_table
-
-    def read_table(source, name, table, rows=None):
-        seen.append(name if rows is None else f"{name} (columns)")
-        return real(source, name, table, rows)
-
-    monkeypatch.setattr(backend, "read_table", read_table)
-    return seen
+    return count_table_reads(monkeypatch)
 
 
 @pytest.mark.parametrize(("grain", "by"), [("week", ["team"]), ("all", ["team"]), ("hour", [])])

@@ -102,17 +102,9 @@ def catalog(spark, tmp_path_factory):
 @pytest.fixture
 def table_reads(monkeypatch):
     """The datasets tpmkit's reader read from a table (`read_table`)."""
-    import tpmkit.engines.backend as backend
+    from engines.warehouse import count_table_reads
 
-    seen: list[str] = []
-    real = backend.read_table
-
-    def read_table(source, name, table, rows=None):
-        seen.append(name if rows is None else f"{name} (columns)")
-        return real(source, name, table, rows)
-
-    monkeypatch.setattr(backend, "read_table", read_table)
-    return seen
+    return count_table_reads(monkeypatch)
 
 
 def test_catalog_tables_are_checked_and_computed_in_spark(spark, catalog, table_reads):

@@ -147,3 +147,19 @@ def spark_project(root: Path, session: object, database: str) -> Path:
     text = text.replace("table: typed_", f"table: {database}.")
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def count_table_reads(monkeypatch: object) -> list[str]:
+    """The datasets tpmkit's reader reads from a table (`read_table`) from now on, in
+    order; a read of the columns alone as `<dataset> (columns)`."""
+    import tpmkit.engines.backend as backend
+
+    seen: list[str] = []
+    real = backend.read_table
+
+    def read_table(source, name, table, rows=None):  # type: ignore[no-untyped-def]
+        seen.append(name if rows is None else f"{name} (columns)")
+        return real(source, name, table, rows)
+
+    monkeypatch.setattr(backend, "read_table", read_table)  # type: ignore[attr-defined]
+    return seen

@@ -398,7 +398,7 @@ def _lean_frames(
         return {}
     lookups = {lookup for lookup, _ in ATTRIBUTION}
     wanted = {
-        name: frozenset({*cols, *([TENURE_BAND] if TENURE_BAND in cols else [])})
+        name: frozenset(cols)
         for name, cols in attributed["wants"].items()
         if cols and name in frames and name not in lookups
     }

@@ -299,8 +299,6 @@ def _spark(ibis: Any, settings: Any, session: Any) -> Any:
             raise UsageError("engine: spark needs pip install 'tpmkit[spark]'") from None
         session = SparkSession.getActiveSession()  # a notebook's or spark-submit's
     if session is None:
-        from pyspark.sql import SparkSession
-
         builder = SparkSession.builder.master(settings.master if settings else "local[2]")
         for key, value in (settings.conf if settings else {}).items():
             builder = builder.config(key, value)

@@ -121,9 +121,8 @@ def _compute(
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()
-    saved = session.saved_segment() if isinstance(records, Stitched) else None
-    if isinstance(records, Stitched) and saved is not None:  # the new records, encoded once
-        records.adopt(*saved)
+    if isinstance(records, Stitched) and (saved := session.saved_segment()) is not None:
+        records.adopt(*saved)  # the new records, encoded once
     return records
 
 

@@ -193,13 +193,16 @@ def save(
         for old in (folder / "finished").glob("*.*"):
             if old.name not in kept and old.suffix in (".parquet", ".arrow", ".summary"):
                 old.unlink(missing_ok=True)
+        # holds and temporary files (a write a run was killed in) left by runs that died
         now = time.time()
-        for old in (folder / "finished").glob(".*.held"):
+        finished_dir, chunks_dir = folder / "finished", folder / "chunks"
+        left = (
+            *finished_dir.glob(".*.held"),
+            *finished_dir.glob(".*.tmp"),
+            *chunks_dir.glob(".*.tmp"),
+        )
+        for old in left:
             with contextlib.suppress(OSError):
-                if _stale(old, now):
-                    old.unlink()
-        for old in (*(folder / "finished").glob(".*.tmp"), *(folder / "chunks").glob(".*.tmp")):
-            with contextlib.suppress(OSError):  # a write a run was killed in
                 if _stale(old, now):
                     old.unlink()
     return None if segment is None else {**segment, "footer": footer}

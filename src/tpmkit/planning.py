@@ -104,11 +104,7 @@ def rows_in_range(
 
 
 def _columns_needed(spec: MetricSpec, project: Definitions) -> set[str]:
-    used = kinds.columns_used(spec.compute, spec.parameters)
-    used.add(time_column(spec, project))
-    for override in spec.overrides:
-        used.update(override.when)
-    return used
+    return {*kinds.metric_columns(spec), time_column(spec, project)}
 
 
 def plan_reads(

@@ -13,7 +13,7 @@ import polars as pl
 from tpmkit.engine import notes, order, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
-from tpmkit.engine.kinds import columns_used, kind_of
+from tpmkit.engine.kinds import kind_of, metric_columns
 from tpmkit.engine.kinds.formula import SEGMENT
 from tpmkit.engine.tenure import in_tenure_order
 from tpmkit.engine.window import START, Window
@@ -337,17 +337,13 @@ def _pass_columns(
     by: list[str],
     segments: Mapping[str, Mapping[str, Override]],
 ) -> set[str]:
-    """The columns a pass reads: its metrics' own (as the read plan names them), their
-    overrides' and their formulas' segments' conditions, the censoring, the time and the
-    group columns."""
+    """The columns a pass reads: its metrics' own (as the read plan names them, with the
+    censoring and the overrides' conditions), their formulas' segments' conditions, the
+    time and the group columns."""
     used = {time_column, *by}
     for spec in group:
-        used |= columns_used(spec.compute, spec.parameters)
-        used.update(c for o in spec.overrides for c in o.when)
+        used |= metric_columns(spec)
         used.update(c for o in segments.get(spec.id, {}).values() for c in o.when)
-        censor = getattr(spec.compute, "censor", None)
-        if censor is not None:
-            used.update([censor.column, *censor.horizon])
     return used
 
 

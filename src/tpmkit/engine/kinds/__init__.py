@@ -25,6 +25,7 @@ from tpmkit.engine.kinds.statistic import Statistic
 from tpmkit.engine.kinds.sum import Sum
 from tpmkit.spec.computes import ComputeSpec
 from tpmkit.spec.fields import Params
+from tpmkit.spec.models import MetricSpec
 
 __all__ = [
     "KINDS",
@@ -34,6 +35,7 @@ __all__ = [
     "columns_used",
     "horizon_columns",
     "kind_of",
+    "metric_columns",
     "needs_whole_dataset",
     "not_grouped_by",
     "over_metrics",
@@ -80,6 +82,14 @@ def own_dimensions(compute: ComputeSpec) -> frozenset[str]:
 def not_grouped_by(compute: ComputeSpec, column: str) -> str | None:
     """Why a compute spec cannot be grouped by `column` (see `Kind.not_grouped_by`)."""
     return kind_of(compute).not_grouped_by(compute, column)
+
+
+def metric_columns(spec: MetricSpec) -> set[str]:
+    """Dataset columns a metric reads: its kind's (with the censoring's) and its
+    overrides' conditions'."""
+    used = columns_used(spec.compute, spec.parameters)
+    used.update(c for o in spec.overrides for c in o.when)
+    return used
 
 
 def horizon_columns(compute: ComputeSpec) -> list[str]:

@@ -221,6 +221,12 @@ def test_validate_says_it_does_not_open_sparks_catalog(tmp_path):
     (issue,) = [i for i in validate(tmp_path / "tpmkit.yaml") if "Spark" in i.message]
     assert issue.severity == "warning" and issue.line == 2
     assert "not opened by validate" in issue.message and "tpmkit check" in str(issue.hint)
+    # without engine: spark such a table is an error at its line, said once
+    (tmp_path / "tpmkit.yaml").write_text(
+        "name: t\nsources:\n  calls: {table: calls}\n", encoding="utf-8"
+    )
+    (issue,) = validate(tmp_path / "tpmkit.yaml")
+    assert (issue.severity, issue.line) == ("error", 3) and "needs a `connection:`" in issue.message
 
 
 def test_a_missing_engine_package_says_which_extra(tmp_path, monkeypatch):

@@ -119,6 +119,25 @@ def test_catalog_tables_are_checked_and_computed_in_spark(spark, catalog, table_
     assert ours == {s.name: (s.rows_read, s.latest, s.daily) for s in reference.datasets}
 
 
+def test_a_users_session_keeps_its_zone_and_tpmkit_computes_in_utc(spark, catalog, table_reads):
+    """A notebook's session in another zone: tpmkit computes (and reads the lookups'
+    tables) with the zone pinned to UTC, gives the polars records, and leaves the
+    session's zone as it found it. Without the pin, the instants read through Arrow would
+    be wall-clock times in New York and the DST days' durations an hour off."""
+    from engines.warehouse import EXAMPLE
+
+    zone = "spark.sql.session.timeZone"
+    reference = load(EXAMPLE / "tpmkit.yaml").evaluate(period="week", cache=False)
+    spark.conf.set(zone, "America/New_York")
+    try:
+        records = load(catalog).evaluate(period="week").records
+        assert spark.conf.get(zone) == "America/New_York"
+    finally:
+        spark.conf.set(zone, "UTC")
+    assert differences(reference.records, records, []) == []
+    assert table_reads  # the lookups were read to the client, in UTC too
+
+
 def _replace_calls(spark, project, change) -> None:
     """The project's calls table with `change` (a polars expression list) applied."""
     import polars as pl

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,23 +80,25 @@ class Evaluator:
                 project = self.project
                 if need.by and self.progress:
                     self.progress(f"grouping by {', '.join(need.by)}")
-                self.done[key] = run(
-                    project,
-                    [project.metrics[m] for m in need.metrics],
-                    explicit=need.explicit,
-                    period=need.period,
-                    by=list(need.by),
-                    start=need.start,
-                    end=need.end,
-                    last=need.last,
-                    on_bad_rows=self.on_bad_rows,
-                    rejects_dir=self.rejects_dir,
-                    cache=self.cache,
-                    progress=self.progress,
-                    data=self.data,
-                    loads=self.loads,
-                    backend=self.engine.backend(),
-                )
+                backend = self.engine.backend()
+                with backend.in_utc() if backend is not None else nullcontext():
+                    self.done[key] = run(
+                        project,
+                        [project.metrics[m] for m in need.metrics],
+                        explicit=need.explicit,
+                        period=need.period,
+                        by=list(need.by),
+                        start=need.start,
+                        end=need.end,
+                        last=need.last,
+                        on_bad_rows=self.on_bad_rows,
+                        rejects_dir=self.rejects_dir,
+                        cache=self.cache,
+                        progress=self.progress,
+                        data=self.data,
+                        loads=self.loads,
+                        backend=backend,
+                    )
                 self.metrics[key] = set(need.metrics)
             out[key] = self.done[key]
         return out

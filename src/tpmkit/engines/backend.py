@@ -13,6 +13,8 @@ On Spark without a `connection:`, tables are the session's catalog's.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from tpmkit.spec.engine import PASSWORD_VARIABLE
 __all__ = ["PASSWORD_VARIABLE", "Backend", "open_backend", "read_table", "with_instants"]
 
 _WAREHOUSE = "warehouse"  # the name an attached DuckDB file has
+SESSION_ZONE = "spark.sql.session.timeZone"
 
 
 def _missing(extra: str, what: str) -> UsageError:
@@ -73,6 +76,23 @@ class Backend:
             self.raw.close()
         else:
             self.con.disconnect()
+
+    @contextmanager
+    def in_utc(self) -> Iterator[None]:
+        """On Spark, the session's zone is UTC while tpmkit computes or reads (periods are
+        cut in the project's zone explicitly; another session zone shifts DST-crossing
+        differences and the instants Arrow brings), and the zone it had again after: a
+        notebook's session is the user's. Nothing to do on other backends."""
+        if self.dialect.name != "pyspark":
+            yield
+            return
+        conf = self.con._session.conf
+        before = conf.get(SESSION_ZONE)
+        conf.set(SESSION_ZONE, "UTC")
+        try:
+            yield
+        finally:
+            conf.set(SESSION_ZONE, before)
 
     def local_times(self, zone: str, span: tuple[int, int] | None = None) -> None:
         """On DuckDB, the wall-clock time in `zone` by offset arithmetic from now on (a
@@ -239,7 +259,8 @@ def read_table(backend: Backend, name: str, table: str, rows: int | None = None)
         ) from None
     if rows is not None:
         found = found.limit(rows)
-    frame = pl.from_arrow(found.to_pyarrow())
+    with backend.in_utc():
+        frame = pl.from_arrow(found.to_pyarrow())
     assert isinstance(frame, pl.DataFrame)  # a table, not a column
     return with_instants(backend, table, frame)
 
@@ -256,7 +277,7 @@ def _in_catalog(backend: Backend, table: str) -> bool:
 def with_instants(backend: Backend, table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """`frame`, read from `table`, with its instants zoned. Spark's `TIMESTAMP` is an
     instant, but Arrow brings it without its zone, as wall-clock time in the session's
-    zone (pinned to UTC): it is put back in UTC, so the reader does not take it for
+    zone (UTC while tpmkit reads, `Backend.in_utc`): it is put back in UTC, so the reader does not take it for
     wall-clock time in the project's zone; a `TIMESTAMP_NTZ` (wall-clock time) stays as
     it is. Other backends give zoned instants already."""
     if backend.dialect.name != "pyspark":
@@ -291,7 +312,7 @@ def _quoted(text: str) -> str:
 
 
 def _spark(ibis: Any, settings: Any, session: Any) -> Any:
-    """A Spark session (the given one, else a new one), its zone pinned to UTC."""
+    """A Spark session: the given one, else the active one, else a new one in UTC."""
     if session is None:
         try:
             from pyspark.sql import SparkSession
@@ -302,10 +323,14 @@ def _spark(ibis: Any, settings: Any, session: Any) -> Any:
         builder = SparkSession.builder.master(settings.master if settings else "local[2]")
         for key, value in (settings.conf if settings else {}).items():
             builder = builder.config(key, value)
-        builder = builder.config("spark.sql.session.timeZone", "UTC")
+        builder = builder.config(SESSION_ZONE, "UTC")
         # a session tpmkit starts draws no progress bars: stderr belongs to tpmkit
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")  # tpmkit's own session: quiet
-    session.conf.set("spark.sql.session.timeZone", "UTC")
-    return ibis.pyspark.connect(session)
+    # a session tpmkit did not start keeps its zone: Ibis pins it to UTC on connecting,
+    # so it is given back, and `Backend.in_utc` pins UTC only while tpmkit computes
+    before = session.conf.get(SESSION_ZONE)
+    con = ibis.pyspark.connect(session)
+    session.conf.set(SESSION_ZONE, before)
+    return con

@@ -277,9 +277,9 @@ def _in_catalog(backend: Backend, table: str) -> bool:
 def with_instants(backend: Backend, table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """`frame`, read from `table`, with its instants zoned. Spark's `TIMESTAMP` is an
     instant, but Arrow brings it without its zone, as wall-clock time in the session's
-    zone (UTC while tpmkit reads, `Backend.in_utc`): it is put back in UTC, so the reader does not take it for
-    wall-clock time in the project's zone; a `TIMESTAMP_NTZ` (wall-clock time) stays as
-    it is. Other backends give zoned instants already."""
+    zone (UTC while tpmkit reads, `Backend.in_utc`): it is put back in UTC, so the reader
+    does not take it for wall-clock time in the project's zone; a `TIMESTAMP_NTZ`
+    (wall-clock time) stays as it is. Other backends give zoned instants already."""
     if backend.dialect.name != "pyspark":
         return frame
     fields = backend.con._session.table(table).schema.fields

@@ -180,4 +180,7 @@ def main() -> None:
             sys.stdout.flush()
         except BrokenPipeError:
             closed_pipe()  # the command finished: its own exit code stands (check's 1)
+        from tpmkit.cli.leave import leave_now
+
+        leave_now(exc.code)  # the program's end, without the interpreter's teardown
         raise exc from None

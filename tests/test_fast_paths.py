@@ -50,7 +50,7 @@ def cells(frame: pl.DataFrame, *, exact: bool = False) -> dict[tuple, tuple]:
 
 def naive(frame: pl.DataFrame, window: dt.timedelta) -> dict[tuple, tuple]:
     """The definition, row by row in Python: the reference the engine must match."""
-    rows = frame.to_dicts()
+    rows = [r for r in frame.to_dicts() if r["offered_at"] is not None]  # no time: no contact
     horizon = max(r["offered_at"] for r in rows)
     out: dict[tuple, list[int]] = {}
     for r in rows:
@@ -95,6 +95,51 @@ calls_frames = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(calls_frames)
 def test_repeat_window_fast_and_exact_paths_match_the_definition(frame):
+    expected = naive(frame, dt.timedelta(days=2))
+    assert cells(frame) == expected
+    assert cells(frame, exact=True) == expected
+
+
+# times across centuries (before 1970 too) and at single microseconds, some rows without a
+# time: the fast path packs each row's time, as µs after the earliest, beside the key's hash
+LONG_AGO = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+long_frames = (
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.sampled_from([0, 2**40, 2**52, 2**52 + 1]),  # µs: the same day, 12 days, 142 years
+            st.integers(min_value=0, max_value=5 * 24),  # hours
+            st.integers(min_value=0, max_value=2),  # µs
+            st.booleans(),
+            st.booleans(),  # has a time
+        ),
+        min_size=1,
+        max_size=40,
+    )
+    .filter(lambda rows: any(r[5] for r in rows))
+    .map(
+        lambda rows: pl.DataFrame(
+            {
+                "customer_id": [r[0] for r in rows],
+                "offered_at": [
+                    LONG_AGO + dt.timedelta(microseconds=r[1] + r[3], hours=r[2]) if r[5] else None
+                    for r in rows
+                ],
+                "answered": [r[4] for r in rows],
+            },
+            schema={
+                "customer_id": pl.String,
+                "offered_at": pl.Datetime("us", "UTC"),
+                "answered": pl.Boolean,
+            },
+        )
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(long_frames)
+def test_repeat_window_fast_path_over_centuries_and_rows_without_time(frame):
     expected = naive(frame, dt.timedelta(days=2))
     assert cells(frame) == expected
     assert cells(frame, exact=True) == expected

@@ -107,12 +107,24 @@ class NoRepeat(Kind[NoRepeatCompute]):
 
 
 _NO_LATER = 2**63 - 1  # stands for "no later row of this key" while filling
+_WIDE = pl.UInt128  # the packed sort key: key hash | time | row
 
 
 def key_hashes(key: str) -> tuple[pl.Expr, pl.Expr]:
     """Two independent 64-bit hashes of a key: rows are grouped by the first; a pair of
     neighbours with equal first and different second hash reveals a collision."""
     return pl.col(key).hash(seed=20260817), pl.col(key).hash(seed=7)
+
+
+def _bits(count: pl.Expr) -> pl.Expr:
+    """Bits enough to write every whole number below `count` (≥ 1), as a scalar: one more
+    than the floor of its base-2 logarithm (never fewer than needed: a float rounds the
+    count to a power of two at worst, whose logarithm is exact)."""
+    return (count.cast(pl.Float64).log(2).floor() + 1).cast(pl.UInt32)
+
+
+def _power(bits: pl.Expr) -> pl.Expr:
+    return pl.lit(2, dtype=_WIDE).pow(bits)
 
 
 def with_repeats(
@@ -126,39 +138,62 @@ def with_repeats(
     """Per row, whether a row with the same key follows strictly later within `window`
     (`repeated`), and the latest instant of the dataset (`horizon`).
 
-    In the order of key and time a row's successor is its next contact; the rows of a run of equal
-    instants all take the instant after the run (a contact at the identical instant is no
-    repeat), filled back from the run's end; the last row of a key has none.
+    In the order of key and time a row's successor is its next contact; the rows of a run
+    of equal instants all take the instant after the run (a contact at the identical
+    instant is no repeat), filled back from the run's end; the last row of a key has none.
 
-    Sorting by (text key, time) is slow on millions of rows, so by default the rows are
-    sorted by time and then, stably, by a 64-bit hash of the key: two single-column sorts.
-    Two keys with the same hash would interleave: neighbours with the same hash whose
-    second, independent hash differs flag it in `collision`, and the caller prepares again
-    with `exact=True`, sorting by the key itself. (Both hashes equal for different keys:
-    about 1 in 10^26 for ten million keys.) Only the hashes and the times are put in that
-    order (moving text is slow), and the flags are put back in the rows' own order by
+    Sorting by (text key, time) is slow on millions of rows, so by default each row becomes
+    one 128-bit integer — the top bits of a 64-bit hash of its key, its time (µs after the
+    earliest, 0 for none) and its row number, each in as many bits as the data needs — and
+    those integers are sorted as plain values: the order of key and time, with each row's
+    number in its low bits (10 M calls: 0.9 s of CPU against 1.4 for sorting by time, then
+    stably by the hash, and gathering by the order; sorting values is three times as fast
+    as an `arg_sort`). The time takes the bits its span needs (µs: 43 for three months, 48
+    for nine years), the row number those the row count needs (24 for ten million), and
+    the hash the rest, up to 64 (61 at ten million calls over three months). Two keys whose hashes
+    share those top bits would interleave: neighbours with the same top bits whose second,
+    independent hash differs flag it in `collision`, and the caller prepares again with
+    `exact=True`, sorting by the key itself (both hashes equal for different keys: about
+    1 in 10^26 for ten million keys). The flags are put back in the rows' own order by
     sorting the numbers `row << 1 | repeated`: a sort of plain integers, twice as fast as
     finding the inverse of the order by sorting it (10 M calls: 0.26 s against 0.48 s)."""
     t = pl.col(time_column)
     # a time slice of the dataset carries the whole dataset's latest time (engine/slices.py)
     horizon = pl.col(HORIZON).first() if HORIZON in frame.collect_schema().names() else t.max()
-    order, group, check, times, later = (
-        prepared(metric_id, n) for n in ("order", "group", "check", "times", "later")
+    order, group, check, times, later, packed = (
+        prepared(metric_id, n) for n in ("order", "group", "check", "times", "later", "packed")
     )
     first, second = key_hashes(key)
     if exact:
         frame = frame.with_columns(pl.arg_sort_by(pl.col(key), t).alias(order)).with_columns(
-            pl.col(key).gather(pl.col(order)).alias(group), pl.lit(0).alias(check)
+            pl.col(key).gather(pl.col(order)).alias(group),
+            pl.lit(0).alias(check),
+            t.dt.epoch("us").gather(pl.col(order)).alias(times),
         )
     else:  # each step is its own column so that no step is computed twice
-        # (the key is hashed again after the sort rather than kept: 80 MB less at 10 M)
+        us = t.dt.epoch("us")
+        earliest = us.min()
+        span = (us.max() - earliest + 1).fill_null(1)  # time offsets: 1…span, 0 for none
+        row_bits, time_bits = _bits(pl.max_horizontal(pl.len(), 1)), _bits(span + 1)
+        low = row_bits + time_bits
+        hash_bits = (pl.lit(128, dtype=pl.Int64) - low).clip(1, 64).cast(pl.UInt32)
+        top = (first // pl.lit(2, dtype=pl.UInt64).pow(64 - hash_bits)).cast(_WIDE)
+        offset = (us - earliest + 1).fill_null(0).cast(_WIDE)
+        number = pl.int_range(pl.len(), dtype=pl.UInt64).cast(_WIDE)
+        key_order = (top * _power(low) + offset * _power(row_bits) + number).sort()
         frame = (
-            frame.with_columns(t.arg_sort().alias(order))
-            .with_columns(first.gather(pl.col(order)).alias(group))
-            .with_columns(pl.col(order).sort_by(group, maintain_order=True).alias(order))
+            frame.with_columns(key_order.alias(packed))
             .with_columns(
-                first.gather(pl.col(order)).alias(group),
+                (pl.col(packed) // _power(low)).cast(pl.UInt64).alias(group),
+                (pl.col(packed) % _power(row_bits)).cast(pl.UInt64).alias(order),
+                ((pl.col(packed) // _power(row_bits)) % _power(time_bits))
+                .cast(pl.Int64)
+                .alias(times),
+            )
+            .drop(packed)
+            .with_columns(
                 second.gather(pl.col(order)).alias(check),
+                pl.when(pl.col(times) > 0).then(pl.col(times) - 1 + earliest).alias(times),
             )
         )
     at = pl.col(times)
@@ -174,17 +209,18 @@ def with_repeats(
     collision = (same_key & (pl.col(check) != pl.col(check).shift(-1))).any()
     # in key order: a first later instant by the end of the row's own window
     limit = (t + window).dt.epoch("us").gather(pl.col(order))
-    repeated = (following != _NO_LATER) & (following <= limit)
+    # a row without a time has no window (null): false, or its null would sort first below
+    # and put every flag before it one row off
+    repeated = ((following != _NO_LATER) & (following <= limit)).fill_null(False)
     row = pl.col(order).cast(pl.UInt64)
-    packed = ((row * 2) + pl.col(later).cast(pl.UInt64)).sort()  # row r lands at position r
+    back = ((row * 2) + pl.col(later).cast(pl.UInt64)).sort()  # row r lands at position r
     # the hashes and times are dropped before the last sort, which then holds no more
     # than sorting the order to invert it did
     return (
-        frame.with_columns(t.dt.epoch("us").gather(pl.col(order)).alias(times))
-        .with_columns(repeated.alias(later), collision.alias(prepared(metric_id, "collision")))
+        frame.with_columns(repeated.alias(later), collision.alias(prepared(metric_id, "collision")))
         .drop(group, check, times)
         .with_columns(
-            (packed % 2 == 1).alias(prepared(metric_id, "repeated")),
+            (back % 2 == 1).alias(prepared(metric_id, "repeated")),
             horizon.alias(prepared(metric_id, "horizon")),
         )
         .drop(order, later)

@@ -219,3 +219,69 @@ def test_trend_by_shifted_sums_matches_a_direct_least_squares_fit():
             assert abs(slope - expected) < 1e-9, (group, end)
     flat = out.filter(pl.col("group") == "y").sort("period_start")
     assert flat.get_column("trend").drop_nulls().to_list()[-1] == "stable"
+
+
+BERLIN = "Europe/Berlin"
+BACKLOG = MetricSpec.model_validate(
+    {
+        "id": "backlog",
+        "name": "Backlog",
+        "unit": "count",
+        "direction": "lower_is_better",
+        "dataset": "tickets",
+        "compute": {
+            "kind": "open_at_period_end",
+            "opened": "created_at",
+            "closed": "resolved_at",
+            "horizon": ["created_at"],  # a close after the last opening lies past the horizon
+        },
+    }
+)
+# hours from 2026-03-20 (Berlin springs forward on 2026-03-29, falls back on 2026-10-25)
+AROUND_DST = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+tickets_frames = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b"]),
+        st.integers(min_value=0, max_value=24 * 230),  # opened: hours after AROUND_DST
+        st.one_of(st.none(), st.integers(min_value=0, max_value=24 * 40)),  # open for (h)
+    ),
+    min_size=1,
+    max_size=30,
+).map(
+    lambda rows: pl.DataFrame(
+        {
+            "agent_id": [r[0] for r in rows],
+            "created_at": [AROUND_DST + dt.timedelta(hours=r[1]) for r in rows],
+            "resolved_at": [
+                None if r[2] is None else AROUND_DST + dt.timedelta(hours=r[1] + r[2]) for r in rows
+            ],
+        },
+        schema={
+            "agent_id": pl.String,
+            "created_at": pl.Datetime("us", "UTC"),
+            "resolved_at": pl.Datetime("us", "UTC"),
+        },
+    ).with_columns(pl.col("created_at", "resolved_at").dt.convert_time_zone(BERLIN))
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tickets_frames, st.sampled_from(["day", "week", "month"]))
+def test_a_stock_counted_by_local_period_numbers_matches_the_truncation(frame, grain):
+    # the stock counts openings and closes per local period as numbers (across both DST
+    # changes); with no period grain known to that path it truncates every row instead
+    import pytest
+
+    from tpmkit.engine import local_periods
+    from tpmkit.engine.kinds.open_at_period_end import open_at_end
+
+    def stock() -> list[tuple]:
+        cells = open_at_end(
+            frame.lazy(), BACKLOG, BACKLOG.compute, grain, ["agent_id"], BERLIN, Window()
+        )
+        return sorted(cells.select("period_start", "agent_id", "value", "n").rows())
+
+    fast = stock()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local_periods, "GRAINS", ())
+        assert stock() == fast

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tpmkit.engine import notes, order, periods, signals, slices, status, trend
+from tpmkit.engine import local_periods, notes, order, periods, signals, slices, status, trend
 from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import kind_of, metric_columns
@@ -228,16 +228,21 @@ def compute_cells(
     if only is not None:
         everything = [s for s in everything if s.id in only]
     groups = _group_plain(everything, inputs)
+    # the local days of each pass's time column, for periods of whole days
+    whole_days = request.grain in local_periods.GRAINS
+    days = {k: _column_days(inputs[k[0]], k[1], timezone) if whole_days else None for k in groups}
 
     def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
-        return _cells(inputs, key, group, request, timezone, unavailable, segments, exact)
+        return _cells(
+            inputs, key, group, request, timezone, unavailable, segments, exact, days[key]
+        )
 
     def slice_of(key: GroupKey, group: list[MetricSpec]) -> SliceCells:
         def cells(rows: pl.LazyFrame, window: Window, exact: bool) -> pl.LazyFrame:
             whole = inputs[key[0]]
             ready = {**inputs, key[0]: Input(rows, whole.time_column, whole.span)}
             own = replace(request, window=window)
-            return _cells(ready, key, group, own, timezone, unavailable, segments, exact)
+            return _cells(ready, key, group, own, timezone, unavailable, segments, exact, days[key])
 
         return cells
 
@@ -305,8 +310,10 @@ def _cells(
     unavailable: Mapping[str, str],
     segments: Mapping[str, Mapping[str, Override]] | None = None,
     exact: bool = False,
+    days: tuple[dt.date, dt.date] | None = None,
 ) -> pl.LazyFrame:
-    """The cells of one pass: metrics of one dataset and time column."""
+    """The cells of one pass: metrics of one dataset and time column (`days`: the first and
+    last local day of that column's times, when known)."""
     dataset, time_column, _ = key
     data = inputs[dataset]
     frame = data.frame
@@ -326,9 +333,25 @@ def _cells(
         segments,
         getattr(group[0].compute, "censor", None),
         exact=exact,
-        # the rows' local days, known for the dataset's own time column
-        days=data.span if time_column == data.time_column else None,
+        days=days,
     )
+
+
+def _column_days(data: Input, column: str, timezone: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last local day of a pass's time `column`: for the dataset's own, as
+    the load counted them; for another, read from the rows (2.5 M tickets: 0.02 s of CPU,
+    where truncating every row to its local period in the pass took 0.15 s); None when
+    they are unknown or it is no zoned time."""
+    if column == data.time_column:
+        return data.span
+    rows = data.lean if data.lean is not None and column not in data.looked_up else data.frame
+    if rows.collect_schema().get(column) != pl.Datetime("us", timezone):
+        return None
+    found = rows.select(pl.col(column).min().alias("a"), pl.col(column).max().alias("b"))
+    first, last = found.collect(engine="streaming").row(0)
+    if not isinstance(first, dt.datetime) or not isinstance(last, dt.datetime):
+        return None
+    return first.date(), last.date()  # in the project time zone: local days
 
 
 def _pass_columns(

@@ -37,9 +37,23 @@ FCR = MetricSpec.model_validate(
 START = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
 
-def cells(frame: pl.DataFrame, *, exact: bool = False) -> dict[tuple, tuple]:
+def cells(frame: pl.DataFrame, *, exact: bool = False, known: bool = False) -> dict[tuple, tuple]:
+    # `known`: the rows' count and local days given, as the load counts them (the repeat
+    # window then sizes its sort key before it runs)
+    times = frame.get_column("offered_at").drop_nulls()
+    days = (times.min().date(), times.max().date()) if known and len(times) else None
     result = aggregate(
-        frame.lazy(), [FCR], "offered_at", "day", [], "UTC", Window(), {}, exact=exact
+        frame.lazy(),
+        [FCR],
+        "offered_at",
+        "day",
+        [],
+        "UTC",
+        Window(),
+        {},
+        exact=exact,
+        days=days,
+        row_count=frame.height if known else None,
     ).collect()
     return {
         (r["period_start"],): (r["value"], r["n"])
@@ -97,6 +111,7 @@ calls_frames = st.lists(
 def test_repeat_window_fast_and_exact_paths_match_the_definition(frame):
     expected = naive(frame, dt.timedelta(days=2))
     assert cells(frame) == expected
+    assert cells(frame, known=True) == expected
     assert cells(frame, exact=True) == expected
 
 
@@ -142,7 +157,45 @@ long_frames = (
 def test_repeat_window_fast_path_over_centuries_and_rows_without_time(frame):
     expected = naive(frame, dt.timedelta(days=2))
     assert cells(frame) == expected
+    assert cells(frame, known=True) == expected
     assert cells(frame, exact=True) == expected
+
+
+def test_rows_beyond_the_known_count_or_days_ask_for_the_exact_sort():
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "a"],
+            "offered_at": [START + dt.timedelta(hours=h) for h in (0, 1, 30, 300)],
+            "answered": [True] * 4,
+        },
+        schema={
+            "customer_id": pl.String,
+            "offered_at": pl.Datetime("us", "UTC"),
+            "answered": pl.Boolean,
+        },
+    )
+
+    def recheck(days: tuple[dt.date, dt.date], rows: int) -> bool:
+        args = (frame.lazy(), [FCR], "offered_at", "day", [], "UTC", Window(), {})
+        found = aggregate(*args, days=days, row_count=rows).collect()
+        return bool(found.get_column("__recheck").any())
+
+    first, last = START.date(), (START + dt.timedelta(hours=300)).date()
+    assert not recheck((first, last), 4)
+    assert recheck((first, last), 3)  # a fourth row needs another bit for its number
+    assert recheck((first, first), 4)  # the 12th day lies beyond the span sized for
+    # and the records are those of the exact sort all the same
+    from tpmkit.engine.compute import Input, Request, compute_records
+
+    def records(data: Input) -> list[tuple]:
+        found = compute_records([FCR], {"calls": data}, Request("day"), "UTC")
+        return found.select("period", "value", "n").rows()
+
+    truth = records(Input(frame.lazy(), "offered_at"))
+    assert records(Input(frame.lazy(), "offered_at", (first, first), 2)) == truth
+    # a's call at 0 h is repeated at 30 h, b's is not; a's at 30 h has no repeat within
+    # two days; at 300 h the window has not passed by the latest time
+    assert truth == [("2026-03-02", 50.0, 2), ("2026-03-03", 100.0, 1), ("2026-03-14", None, 0)]
 
 
 def test_a_hash_collision_is_detected_and_redone_exactly(monkeypatch):

@@ -10,6 +10,7 @@ import polars as pl
 from tpmkit.engine import local_periods, periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.engine.kinds import Aggregation, kind_of
+from tpmkit.engine.kinds.base import Extent
 from tpmkit.engine.kinds.rows import component_columns
 from tpmkit.engine.window import START, Window, bounds, finite, latest_of
 from tpmkit.spec.computes import Censor
@@ -40,16 +41,20 @@ def prepare_rows(
     unavailable: Mapping[str, str],
     censor: Censor | None,
     exact: bool = False,
+    extent: Extent | None = None,
 ) -> pl.LazyFrame:
     """Whole-dataset steps before rows are cut into periods: censoring at the horizon and
-    the columns some kinds prepare (next repeat, group means)."""
+    the columns some kinds prepare (next repeat, group means); `extent`: what is known of
+    the rows."""
     if censor is not None:
         horizon = latest_of(frame, list(censor.horizon))
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
     for m in ready:
         kind = kind_of(m.compute)
-        frame = kind.prepare(frame, m.id, m.compute, m.parameters, time_column, exact=exact)
+        frame = kind.prepare(
+            frame, m.id, m.compute, m.parameters, time_column, exact=exact, extent=extent
+        )
     return frame
 
 
@@ -66,6 +71,7 @@ def aggregate(
     censor: Censor | None = None,
     exact: bool = False,
     days: tuple[dt.date, dt.date] | None = None,
+    row_count: int | None = None,
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
@@ -76,10 +82,13 @@ def aggregate(
     metric whose fast preparation needs redoing carry `RECHECK` true (see `Kind.recheck`);
     `exact` prepares the slow, certain way. `days`: the first and last local day of the
     rows' times, when known: rows are then grouped by their local period as a number
-    (`engine/local_periods.py`) and each cell's start truncated once.
+    (`engine/local_periods.py`) and each cell's start truncated once. `row_count`: how
+    many rows `frame` has, when known (with `days`, a kind's preparation can size its sort
+    keys before it runs).
     """
     schema = frame.collect_schema()
-    frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact)
+    extent = Extent(row_count, days)
+    frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact, extent)
     ts = periods.instant(pl.col(time_column), schema[time_column], timezone)
     frame = frame.with_columns(ts.alias("__ts")).filter(pl.col("__ts").is_not_null())
     start, end = bounds(window, timezone)

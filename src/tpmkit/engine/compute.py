@@ -334,6 +334,7 @@ def _cells(
         getattr(group[0].compute, "censor", None),
         exact=exact,
         days=days,
+        row_count=data.rows,
     )
 
 

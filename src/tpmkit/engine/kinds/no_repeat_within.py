@@ -257,7 +257,11 @@ def with_repeats(
     if beyond is not None:
         collision = collision | beyond
     # in key order: a first later instant by the end of the row's own window
-    limit = (t + window).dt.epoch("us").gather(pl.col(order))
+    dtype = frame.collect_schema()[time_column]
+    if exact or not isinstance(dtype, pl.Datetime) or dtype.time_unit != "us":
+        limit = (t + window).dt.epoch("us").gather(pl.col(order))
+    else:  # µs since the epoch plus the window's µs: no gather by the order
+        limit = at + window.dt.total_microseconds()
     # a row without a time has no window: false (a null would be written as one)
     repeated = ((following != _NO_LATER) & (following <= limit)).fill_null(False)
     # the hashes and times are dropped before the flags are put back in the rows' order

@@ -72,6 +72,7 @@ def aggregate(
     exact: bool = False,
     days: tuple[dt.date, dt.date] | None = None,
     row_count: int | None = None,
+    carry: tuple[pl.Expr, ...] = (),
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
@@ -84,7 +85,8 @@ def aggregate(
     rows' times, when known: rows are then grouped by their local period as a number
     (`engine/local_periods.py`) and each cell's start truncated once. `row_count`: how
     many rows `frame` has, when known (with `days`, a kind's preparation can size its sort
-    keys before it runs).
+    keys before it runs). `carry`: more aggregates over all the pass's rows, given with
+    every cell (the load's deferred rule flags, `engine.compute.Input.check`).
     """
     schema = frame.collect_schema()
     extent = Extent(row_count, days)
@@ -145,6 +147,7 @@ def aggregate(
                 if flag not in flags:
                     aggs.append(override_condition(segment).all().alias(flag))
                 flags.setdefault(flag, []).append(spec.id)
+    aggs.extend(carry)
     if rows:
         frame = frame.with_columns(expr.alias(name) for name, expr in rows.items())
     grouped = frame.group_by([period, *by]).agg(aggs)
@@ -152,7 +155,10 @@ def aggregate(
     if looked_up:  # every row of a cell has its local period: truncate the first one
         first = periods.period_start(pl.col("__first"), grain).alias(START)
         grouped = grouped.with_columns(first).drop(period)
-    return cell_frames(grouped, metrics, results, unavailable, flags, by, outside=looked_up)
+    carried = [e.meta.output_name() for e in carry]
+    return cell_frames(
+        grouped, metrics, results, unavailable, flags, by, outside=looked_up, carried=carried
+    )
 
 
 def cell_frames(
@@ -165,12 +171,14 @@ def cell_frames(
     *,
     recheck: bool = True,
     outside: bool = False,
+    carried: list[str] | None = None,
 ) -> pl.LazyFrame:
     """The cells of every metric from the aggregates of a pass (one row per period and
     group, with each kind's aggregate columns, overrides and flags): also used by the Ibis
     engines, whose aggregates are computed on the backend. `recheck` false: the aggregates
     were computed exactly (no `RECHECK` column). `outside`: the aggregates have
-    `local_periods.OUTSIDE`, which asks for the pass again as `RECHECK` does."""
+    `local_periods.OUTSIDE`, which asks for the pass again as `RECHECK` does. `carried`:
+    more aggregate columns to keep with every metric's cells."""
     parts = []
     for spec in metrics:
         if spec.id in unavailable:
@@ -197,6 +205,7 @@ def cell_frames(
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
                 *_recheck(spec, results, recheck, outside),
+                *(carried or ()),
             )
         )
     return pl.concat(parts, how="diagonal_relaxed")

@@ -152,3 +152,13 @@ def test_a_selected_range_checks_in_the_load(make: ProjectFactory, verified: lis
     )
     assert verified == []
     assert by_key(records)[("offered", "2026-W02")]["value"] == 4
+
+
+def test_the_ids_own_rule_is_checked_beside_its_hashes(make: ProjectFactory, verified: list[str]):
+    # an empty id breaks the id's own rule: the load sees it with the hashes of the ids
+    # (which read the id anyway), before any pass, and names it
+    with pytest.raises(DataError) as raised:
+        evaluate_records(project(make, calls(contact_id=["C1", "", "C3", "C4"])), cache=False)
+    assert verified == []
+    assert "row 2" in raised.value.issues[0].message
+    assert "contact_id" in raised.value.issues[0].message

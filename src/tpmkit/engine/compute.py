@@ -243,10 +243,7 @@ def compute_cells(
     if only is not None:
         everything = [s for s in everything if s.id in only]
     groups = _group_plain(everything, inputs)
-    # the local days of each pass's time column, for periods of whole days
-    whole_days = request.grain in local_periods.GRAINS
-    days = {k: _column_days(inputs[k[0]], k[1], timezone) if whole_days else None for k in groups}
-
+    days: dict[GroupKey, tuple[dt.date, dt.date] | None] = {}  # of each pass's time column
     carriers = _carriers(groups, inputs, request)
 
     def cells_of(key: GroupKey, group: list[MetricSpec], exact: bool) -> pl.LazyFrame:
@@ -260,7 +257,7 @@ def compute_cells(
             unavailable,
             segments,
             exact,
-            days[key],
+            days.get(key),
             carry[0] if carry else None,
         )
 
@@ -269,11 +266,15 @@ def compute_cells(
             whole = inputs[key[0]]
             ready = {**inputs, key[0]: Input(rows, whole.time_column, whole.span)}
             own = replace(request, window=window)
-            return _cells(ready, key, group, own, timezone, unavailable, segments, exact, days[key])
+            return _cells(
+                ready, key, group, own, timezone, unavailable, segments, exact, days.get(key)
+            )
 
         return cells
 
     try:
+        if request.grain in local_periods.GRAINS:  # periods of whole days
+            days.update({k: _column_days(inputs[k[0]], k[1], timezone) for k in groups})
         for name, data in inputs.items():  # deferred flags no pass looks at: a query alone
             if data.check is not None and name not in carriers:
                 flags = data.frame.select(*_carried(data.check[0]))

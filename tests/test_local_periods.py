@@ -124,3 +124,53 @@ def test_the_pass_keeps_streaming() -> None:
     plan = aggregate(*args, days=(dt.date(2026, 3, 27), dt.date(2026, 3, 31)))
     # no literal series in the row-wise part: polars would hold every row for it
     assert "search_sorted" not in plan.explain() and "replace" not in plan.explain()
+
+
+def test_a_pass_over_another_time_column_uses_that_columns_own_local_days(monkeypatch) -> None:
+    # offered on Sunday evening (W13), answered after midnight CEST on Monday (W14) or on
+    # Friday: the pass over `answered_at` learns that column's first and last local day
+    # (its dataset's span is the offered days) and groups by its local weeks
+    stamps = [
+        (
+            dt.datetime(2026, 3, 29, 21, 30, tzinfo=UTC),
+            dt.datetime(2026, 3, 29, 22, 30, tzinfo=UTC),
+        ),
+        (dt.datetime(2026, 3, 27, 12, tzinfo=UTC), dt.datetime(2026, 3, 27, 12, 5, tzinfo=UTC)),
+        (dt.datetime(2026, 3, 29, 20, tzinfo=UTC), None),
+    ]
+    frame = pl.DataFrame(
+        {
+            "contact_id": ["a", "b", "c"],
+            "offered_at": [o for o, _ in stamps],
+            "answered_at": [a for _, a in stamps],
+        },
+        schema={
+            "contact_id": pl.String,
+            "offered_at": pl.Datetime("us", "UTC"),
+            "answered_at": pl.Datetime("us", "UTC"),
+        },
+    ).with_columns(pl.col("offered_at", "answered_at").dt.convert_time_zone("Europe/Berlin"))
+    answered = MetricSpec.model_validate(
+        {
+            "id": "answered",
+            "name": "Answered",
+            "unit": "count",
+            "dataset": "calls",
+            "time_column": "answered_at",
+            "compute": {"kind": "count"},
+        }
+    )
+    from tpmkit.engine import cells, local_periods
+
+    asked: list[tuple[dt.date, dt.date]] = []
+    real = local_periods.period_key
+
+    def spy(ts: pl.Expr, grain: str, first: dt.date, last: dt.date, zone: str):
+        asked.append((first, last))
+        return real(ts, grain, first, last, zone)
+
+    monkeypatch.setattr(cells.local_periods, "period_key", spy)
+    data = Input(frame.lazy(), "offered_at", (dt.date(2026, 3, 27), dt.date(2026, 3, 29)))
+    got = compute_records([answered], {"calls": data}, Request("week"), "Europe/Berlin")
+    assert asked == [(dt.date(2026, 3, 27), dt.date(2026, 3, 30))]  # Monday, local
+    assert {r["period"]: r["value"] for r in got.to_dicts()} == {"2026-W13": 1.0, "2026-W14": 1.0}

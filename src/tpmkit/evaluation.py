@@ -22,7 +22,8 @@ from tpmkit.contract import (
 from tpmkit.data import Dataset, OnBadRows, RowWindow, load_dataset
 from tpmkit.data.attribution import attribute
 from tpmkit.data.cache import CsvCache
-from tpmkit.engine.compute import Input, Request, compute_records
+from tpmkit.data.stream import UNCHECKED
+from tpmkit.engine.compute import Input, Request, UncheckedRows, compute_records
 from tpmkit.engine.tenure import tenure_band
 from tpmkit.engine.window import Window
 from tpmkit.errors import ComputeError, DefinitionError, Issue
@@ -68,6 +69,49 @@ def run(
 ) -> Evaluation:
     """Evaluate `selected` metrics (see `tpmkit.project.Project.evaluate`); `backend` (a
     `tpmkit.engines.backend.Backend`): compute on that Ibis backend instead of polars."""
+    arguments = dict(
+        explicit=explicit,
+        period=period,
+        by=by,
+        start=start,
+        end=end,
+        last=last,
+        on_bad_rows=on_bad_rows,
+        rejects_dir=rejects_dir,
+        cache=cache,
+        progress=progress,
+        data=data,
+        loads=loads,
+        backend=backend,
+    )
+    try:
+        return _run(project, selected, defer_checks=True, **arguments)
+    except UncheckedRows:  # a deferred rule flag was up: check those rows the whole way
+        return _run(project, selected, defer_checks=False, **arguments)
+
+
+def _run(
+    project: Definitions,
+    selected: list[MetricDef],
+    *,
+    explicit: bool,
+    period: str,
+    by: list[str],
+    start: dt.date | None,
+    end: dt.date | None,
+    last: int | None,
+    on_bad_rows: str,
+    rejects_dir: Path | None,
+    cache: CsvCache | None,
+    progress: Callable[[str], None] | None,
+    data: Mapping[str, Any] | None,
+    loads: Loads | None,
+    backend: Any,
+    defer_checks: bool,
+) -> Evaluation:
+    """`run`; `defer_checks`: a dataset's rule flags may be left to its first metric pass
+    (polars, a whole run with no selected range: `data.load_dataset(defer_check=True)`),
+    which raises `UncheckedRows` when one is up."""
     step = progress or (lambda message: None)
     data = data or {}
     loads = {} if loads is None else loads
@@ -92,14 +136,19 @@ def run(
         else None
     )
 
+    # the rule flags left to the passes: polars, a whole run (the passes see every row)
+    deferring = defer_checks and backend is None and session is None and not (start or end)
+    lookups = {lookup for lookup, _ in ATTRIBUTION}  # joined to others: no flags column
+
     def read(
         name: str,
         columns: set[str],
         rows_in: RowWindow | None = None,
         paths: list[Path] | None = None,
+        defer: bool = False,
     ) -> Dataset:
         window = (tuple(rows_in.columns), rows_in.start, rows_in.end) if rows_in else None
-        key = (name, frozenset(columns), window, mode, rejects_dir, tuple(paths or ()))
+        key = (name, frozenset(columns), window, mode, rejects_dir, tuple(paths or ()), defer)
         if key not in loads:
             step(f"reading {name}")
             in_engine = backend.duckdb() if backend is not None and name not in data else None
@@ -133,6 +182,7 @@ def run(
                 cache=cache,
                 rows_in=rows_in,
                 paths=paths,
+                defer_check=defer,
                 **given,
             )
         return loads[key]
@@ -144,6 +194,7 @@ def run(
             plan.needed[name] | set(by) | _keys(name, plan, by, given),
             plan.rows_in.get(name),
             session.paths(name) if session else None,
+            deferring and name not in lookups and name not in data,
         )
         for name in sorted(plan.needed)
     }
@@ -186,7 +237,9 @@ def run(
             loaded[name].time_column or "",
             _span(loaded[name]),
             loaded[name].rows_read,
-            *lean.get(name, (None, frozenset())),
+            lean=lean[name][0] if name in lean else None,
+            looked_up=lean[name][1] if name in lean else frozenset(),
+            check=(UNCHECKED, loaded[name].rows_read) if loaded[name].unchecked else None,
         )
         for name, frame in frames.items()
     }

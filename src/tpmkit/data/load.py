@@ -51,6 +51,9 @@ class Dataset:
     rejects_file: str | None = None
     deduplicated: int = 0  # rows left out by `dedupe: keep_last`
     counted: DayCounts | None = None  # counted by the streaming check, else on first use
+    # the check's rule flags are left to a metric pass: `rows` carry them in
+    # `stream.UNCHECKED` (`load_dataset(defer_check=True)`)
+    unchecked: bool = False
 
     @cached_property
     def frame(self) -> pl.DataFrame:
@@ -59,7 +62,7 @@ class Dataset:
 
     @cached_property
     def columns(self) -> set[str]:
-        return set(self.rows.collect_schema().names())
+        return set(self.rows.collect_schema().names()) - {stream.UNCHECKED}
 
     @cached_property
     def day_counts(self) -> DayCounts:
@@ -82,13 +85,17 @@ def load_dataset(
     first_rows: int | None = None,
     frame: Any = None,
     paths: list[Path] | None = None,
+    defer_check: bool = False,
 ) -> Dataset:
     """Read, map, coerce and check one dataset; only `needed` columns (None: all) are read,
     and with `rows_in` only the rows in that time range (rows outside it are not checked);
     `first_rows` reads only the first rows of each file (a sample, for `validate`).
     `frame` (a polars DataFrame or LazyFrame, or a pyarrow Table shaped like the export)
     replaces the source's files; `source` may then be None (no mapping). `paths`: read only
-    these of the source's files (an incremental run, `tpmkit.increment`)."""
+    these of the source's files (an incremental run, `tpmkit.increment`). `defer_check`:
+    a small Parquet dataset's rule flags may be left in the rows for the first metric
+    pass over all of them (`stream.check`; `Dataset.unchecked` says whether they were),
+    which must then make sure no flag is up (`engine.compute.Input.check`)."""
     if source is None:
         if frame is None:
             raise DataError(
@@ -130,14 +137,30 @@ def load_dataset(
     streamed = first_rows is None and stream.streamable(scanned, cache is not None) and not marked
     if streamed:
         checked = stream.check(
-            typed, name, scanned, contract, source, wanted, types, id_column, time_column
+            typed,
+            name,
+            scanned,
+            contract,
+            source,
+            wanted,
+            types,
+            id_column,
+            time_column,
+            defer=defer_check and keep is None,
         )
         if checked is not None:
             rows = apply_derivations(apply_defaults(checked.rows, contract), contract)
             names = set(rows.collect_schema().names())
             missing = {k: v for k, v in missing.items() if k not in names}
             return Dataset(
-                name, rows, files, time_column, missing, checked.height, counted=checked.day_counts
+                name,
+                rows,
+                files,
+                time_column,
+                missing,
+                checked.height,
+                counted=checked.day_counts,
+                unchecked=checked.deferred,
             )
     # the streaming check found a problem: straight to the read that locates it
     df = (

@@ -10,6 +10,7 @@ import polars as pl
 from tpmkit.engine import local_periods, periods
 from tpmkit.engine.in_force import NO_OVERRIDE, choose_override, override_condition
 from tpmkit.engine.kinds import Aggregation, kind_of
+from tpmkit.engine.kinds.base import Extent
 from tpmkit.engine.kinds.rows import component_columns
 from tpmkit.engine.window import START, Window, bounds, finite, latest_of
 from tpmkit.spec.computes import Censor
@@ -40,16 +41,20 @@ def prepare_rows(
     unavailable: Mapping[str, str],
     censor: Censor | None,
     exact: bool = False,
+    extent: Extent | None = None,
 ) -> pl.LazyFrame:
     """Whole-dataset steps before rows are cut into periods: censoring at the horizon and
-    the columns some kinds prepare (next repeat, group means)."""
+    the columns some kinds prepare (next repeat, group means); `extent`: what is known of
+    the rows."""
     if censor is not None:
         horizon = latest_of(frame, list(censor.horizon))
         frame = frame.filter(~(pl.col(censor.column) > horizon).fill_null(False))
     ready = [m for m in metrics if m.id not in unavailable]
     for m in ready:
         kind = kind_of(m.compute)
-        frame = kind.prepare(frame, m.id, m.compute, m.parameters, time_column, exact=exact)
+        frame = kind.prepare(
+            frame, m.id, m.compute, m.parameters, time_column, exact=exact, extent=extent
+        )
     return frame
 
 
@@ -66,6 +71,8 @@ def aggregate(
     censor: Censor | None = None,
     exact: bool = False,
     days: tuple[dt.date, dt.date] | None = None,
+    row_count: int | None = None,
+    carry: tuple[pl.Expr, ...] = (),
 ) -> pl.LazyFrame:
     """Cells of every metric in `metrics` (all on the same dataset and time column).
 
@@ -76,10 +83,14 @@ def aggregate(
     metric whose fast preparation needs redoing carry `RECHECK` true (see `Kind.recheck`);
     `exact` prepares the slow, certain way. `days`: the first and last local day of the
     rows' times, when known: rows are then grouped by their local period as a number
-    (`engine/local_periods.py`) and each cell's start truncated once.
+    (`engine/local_periods.py`) and each cell's start truncated once. `row_count`: how
+    many rows `frame` has, when known (with `days`, a kind's preparation can size its sort
+    keys before it runs). `carry`: more aggregates over all the pass's rows, given with
+    every cell (the load's deferred rule flags, `engine.compute.Input.check`).
     """
     schema = frame.collect_schema()
-    frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact)
+    extent = Extent(row_count, days)
+    frame = prepare_rows(frame, metrics, time_column, unavailable, censor, exact, extent)
     ts = periods.instant(pl.col(time_column), schema[time_column], timezone)
     frame = frame.with_columns(ts.alias("__ts")).filter(pl.col("__ts").is_not_null())
     start, end = bounds(window, timezone)
@@ -136,6 +147,7 @@ def aggregate(
                 if flag not in flags:
                     aggs.append(override_condition(segment).all().alias(flag))
                 flags.setdefault(flag, []).append(spec.id)
+    aggs.extend(carry)
     if rows:
         frame = frame.with_columns(expr.alias(name) for name, expr in rows.items())
     grouped = frame.group_by([period, *by]).agg(aggs)
@@ -143,7 +155,10 @@ def aggregate(
     if looked_up:  # every row of a cell has its local period: truncate the first one
         first = periods.period_start(pl.col("__first"), grain).alias(START)
         grouped = grouped.with_columns(first).drop(period)
-    return cell_frames(grouped, metrics, results, unavailable, flags, by, outside=looked_up)
+    carried = [e.meta.output_name() for e in carry]
+    return cell_frames(
+        grouped, metrics, results, unavailable, flags, by, outside=looked_up, carried=carried
+    )
 
 
 def cell_frames(
@@ -156,12 +171,14 @@ def cell_frames(
     *,
     recheck: bool = True,
     outside: bool = False,
+    carried: list[str] | None = None,
 ) -> pl.LazyFrame:
     """The cells of every metric from the aggregates of a pass (one row per period and
     group, with each kind's aggregate columns, overrides and flags): also used by the Ibis
     engines, whose aggregates are computed on the backend. `recheck` false: the aggregates
     were computed exactly (no `RECHECK` column). `outside`: the aggregates have
-    `local_periods.OUTSIDE`, which asks for the pass again as `RECHECK` does."""
+    `local_periods.OUTSIDE`, which asks for the pass again as `RECHECK` does. `carried`:
+    more aggregate columns to keep with every metric's cells."""
     parts = []
     for spec in metrics:
         if spec.id in unavailable:
@@ -188,6 +205,7 @@ def cell_frames(
                 override.cast(pl.Int32).alias("override"),
                 *(flag for flag, users in flags.items() if spec.id in users),
                 *_recheck(spec, results, recheck, outside),
+                *(carried or ()),
             )
         )
     return pl.concat(parts, how="diagonal_relaxed")

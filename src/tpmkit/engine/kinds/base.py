@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import polars as pl
@@ -33,6 +34,15 @@ Location = tuple[str | int, ...]  # a path inside the `compute:` block
 # "cells" computes its own cells from the dataset (a stock over a grid of periods);
 # "metrics" combines the cells of other metrics (a formula).
 Plan = Literal["rows", "cells", "metrics"]
+
+
+@dataclass(frozen=True)
+class Extent:
+    """What is known of a pass's rows before it runs: how many, and the first and last
+    local day of its time column (None: not known)."""
+
+    rows: int | None = None
+    days: tuple[dt.date, dt.date] | None = None
 
 
 class Kind(ABC, Generic[C]):
@@ -129,8 +139,10 @@ class Kind(ABC, Generic[C]):
         time_column: str,
         *,
         exact: bool = False,
+        extent: Extent | None = None,
     ) -> pl.LazyFrame:
-        """Columns computed over the whole dataset before rows are cut into periods."""
+        """Columns computed over the whole dataset before rows are cut into periods
+        (`extent`: what the load already knows of the rows)."""
         return frame
 
     def aggregation(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tpmkit.engine.kinds.base import Kind, over_rows
+from tpmkit.engine.kinds.base import Extent, Kind, over_rows
 from tpmkit.engine.kinds.rows import Aggregation, Parts, mask, only, prepared, row_expr
 from tpmkit.spec.computes import DeviationCompute
 from tpmkit.spec.fields import Params
@@ -32,6 +32,7 @@ class Deviation(Kind[DeviationCompute]):
         time_column: str,
         *,
         exact: bool = False,
+        extent: Extent | None = None,
     ) -> pl.LazyFrame:
         """Each row's absolute deviation from its group's mean, and the group's size."""
         values = only(mask(compute.where, params), row_expr(compute.expr, params).cast(pl.Float64))

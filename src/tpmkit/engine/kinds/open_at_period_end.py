@@ -10,11 +10,12 @@ every period, including 0.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 import polars as pl
 
-from tpmkit.engine import periods
+from tpmkit.engine import local_periods, periods
 from tpmkit.engine.in_force import choose_override, override_condition
 from tpmkit.engine.kinds.base import Kind, Plan
 from tpmkit.engine.kinds.rows import component_columns, row_expr
@@ -80,29 +81,68 @@ def open_at_end(
             *_components(pl.col("value").fill_null(0)),
         )
 
-    # +1 in the period a row was opened, -1 in the one it was closed
-    arrivals = collected(
-        counted.group_by(periods.period_start(opened, grain).alias(START), *by).agg(
-            pl.len().cast(pl.Int64).alias("__d")
-        )
+    # the earliest period start is the start of the earliest period (truncation keeps the
+    # order of instants): one value truncated rather than every row
+    span = counted.select(
+        periods.period_start(opened.min(), grain).alias("first"),
+        periods.period_start(h.first(), grain).dt.offset_by(periods.span(grain, -1)).alias("last"),
+        opened.min().alias("__a"),
+        h.first().alias("__b"),
+    ).collect()
+    # the local days from the first opening to the horizon: rows are counted per local
+    # period as a number there (`engine/local_periods.py`)
+    a, b = span["__a"][0], span["__b"][0]
+    days = (
+        (a.date(), b.date()) if isinstance(a, dt.datetime) and isinstance(b, dt.datetime) else None
     )
-    departures = collected(
-        counted.filter(closed.is_not_null())
-        .group_by(periods.period_start(closed, grain).alias(START), *by)
-        .agg(-pl.len().cast(pl.Int64).alias("__d"))
+    schema = counted.collect_schema()
+    # +1 in the period a row was opened, -1 in the one it was closed
+    arrivals = _per_period(counted, compute.opened, schema, 1, grain, by, timezone, days)
+    departures = _per_period(
+        counted.filter(closed.is_not_null()), compute.closed, schema, -1, grain, by, timezone, days
     )
     events = (
         pl.concat([arrivals, departures.select(arrivals.collect_schema().names())])
         .group_by([START, *by])
         .agg(pl.col("__d").sum())
     )
-    # the earliest period start is the start of the earliest period (truncation keeps the
-    # order of instants): one value truncated rather than every row
-    span = counted.select(
-        periods.period_start(opened.min(), grain).alias("first"),
-        periods.period_start(h.first(), grain).dt.offset_by(periods.span(grain, -1)).alias("last"),
-    ).collect()
-    return stock_cells(span, groups, events, spec, grain, by, timezone, window)
+    return stock_cells(span.drop("__a", "__b"), groups, events, spec, grain, by, timezone, window)
+
+
+def _per_period(
+    rows: pl.LazyFrame,
+    column: str,
+    schema: pl.Schema,
+    sign: int,
+    grain: str,
+    by: list[str],
+    timezone: str,
+    days: tuple[dt.date, dt.date] | None,
+) -> pl.LazyFrame:
+    """`sign` × the rows per period of their time `column` and group (`__d`), computed now.
+
+    Truncating each row's zoned time to its local period converts every row to local
+    time (2.5 M tickets: 0.2 s of CPU a query); within the known `days` the rows are
+    grouped by their local period as a number instead, and each group's period start
+    truncated once from its earliest time (every row of a group has the same period). A
+    time outside those days (a close after the horizon, say) counts the rows again by the
+    truncation."""
+    time = pl.col(column)
+    count = (pl.len().cast(pl.Int64) * sign).alias("__d")
+    if (
+        days is not None
+        and grain in local_periods.GRAINS
+        and schema[column] == pl.Datetime("us", timezone)
+    ):
+        key, outside = local_periods.period_key(time, grain, *days, timezone)
+        found = rows.group_by(key.alias(local_periods.KEY), *by).agg(
+            count, time.min().alias("__at"), outside.any().alias(local_periods.OUTSIDE)
+        )
+        counts = found.collect(engine="streaming")
+        if not counts.get_column(local_periods.OUTSIDE).any():
+            start = periods.period_start(pl.col("__at"), grain).alias(START)
+            return counts.lazy().select(start, *by, "__d")
+    return collected(rows.group_by(periods.period_start(time, grain).alias(START), *by).agg(count))
 
 
 def stock_cells(

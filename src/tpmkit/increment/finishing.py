@@ -7,9 +7,10 @@ previous record, a run counts consecutive records back (at least `signals.RUN` o
 decide it), and control limits come from the series' first `signals.CONTROL_WINDOW`
 records. So for the series with a record in a recomputed period, each series' own
 `HISTORY` records before the first recomputed period (all of them for a series with fewer
-than `signals.CONTROL_WINDOW`) are finished with the new ones, as context, and the control
-limits of the others are taken from the last run's records; those context records, and
-every record before that period, are the last run's. Metrics whose cells do not come
+than `signals.CONTROL_WINDOW`) are the context: their values are given to the trend and
+the signals of the new records (`trend.add_slope`, `signals.add_signals`), not finished
+again, and the control limits of the others are taken from the last run's records; every
+record before that period is the last run's. Metrics whose cells do not come
 from the cells cache (a stock, the roster's counts, and formulas over them) are finished
 whole. With annotations that `exclude` periods (which change which records count), a
 different metric set, definitions or reasons, everything is finished (and stored for the

@@ -69,8 +69,9 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     # sd 1.669; 40 in weeks 12 and 13 is beyond 21.75 + 3 × 1.669 = 26.76
     asa = ours.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A"))
     assert asa.get_column("control_signal").to_list()[-2:] == ["outside_limits"] * 2
-    ((periods, limits, _),) = seen
-    assert limits is not None and periods is not None
+    ((periods, limits, _, values),) = seen
+    assert limits is not None and values is not None
+    assert periods == set()  # the context's values from the summary: no cached cell read
     given = limits.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A")).row(0, named=True)
     assert given["__mean"] == pytest.approx(21.75)
     assert given["__sd"] == pytest.approx(1.6690459, rel=1e-6)
@@ -79,16 +80,18 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     # queue B has 2 records before it (W12, W13): its limits are not given, its first
     # weeks are context
     assert limits.filter(pl.col("queue") == "B").is_empty()
+
     # the context: the 6 weeks before W14 (W08-W13: a trend window of 6 records needs 5
-    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W07)
-    weeks = sorted(
-        pl.Series(sorted(periods), dtype=pl.Int64)
-        .cast(pl.Datetime("us", "UTC"))
-        .dt.convert_time_zone("Europe/Berlin")
-        .dt.strftime("%G-W%V")
-        .to_list()
-    )
-    assert weeks == [f"2026-W{w:02d}" for w in range(8, 14)]
+    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W07); B's 2 records
+    def weeks(queue: str) -> list[str]:
+        mine = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == queue))
+        return mine.get_column("period_start").dt.strftime("%G-W%V").to_list()
+
+    assert weeks("A") == [f"2026-W{w:02d}" for w in range(8, 14)]
+    assert weeks("B") == ["2026-W12", "2026-W13"]
+    # weeks 6-11 (W08-W13): 20 + 2 × (week mod 3)
+    a = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A"))
+    assert a.get_column("value").to_list() == [20.0, 22.0, 24.0, 20.0, 22.0, 24.0]
 
 
 def test_the_trend_positions_are_the_full_runs(history, monkeypatch):

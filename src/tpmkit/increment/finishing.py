@@ -61,6 +61,9 @@ class Context(NamedTuple):
     periods: set[int] | None  # the cached periods read (None: all)
     limits: pl.DataFrame | None  # series keys, `__mean`, `__sd`, `__count`
     starts: pl.DataFrame | None  # series keys, `__start`: its first period finished again
+    # the context's values (series keys, period start, value; from the summary): no
+    # cached cell before the first recomputed period is then read
+    values: pl.DataFrame | None = None
 
 
 class Unreadable(Exception):
@@ -94,10 +97,18 @@ def context(
     groups = pl.concat(tails, how="vertical_relaxed").unique() if by and tails else None
     series = ["metric", *by]
     summary = _from_summary(session.series, groups, first, by)
+    values = None
     if summary is not None:  # no record read
-        per_series, periods = summary
+        per_series, periods, values = summary
         if per_series.is_empty():
             return Context(set(), None, None)
+        if values is not None:  # nor any cell of the context
+            periods = set()
+            values = values.with_columns(
+                pl.from_epoch("period_start", time_unit="us")
+                .dt.replace_time_zone("UTC")
+                .dt.convert_time_zone(session.timezone)
+            )
     else:
         head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
         keys = head.select("metric", *by, at.alias("__at"), "value")
@@ -123,15 +134,17 @@ def context(
     young_ = pl.col("__records") < signals.CONTROL_WINDOW
     start = pl.when(young_).then(pl.col("__first")).otherwise(pl.col("__from"))
     starts = per_series.select(*series, start.alias("__start"))
-    return Context(periods, given, starts)
+    return Context(periods, given, starts, values)
 
 
 def _from_summary(
     summary: pl.DataFrame | None, groups: pl.DataFrame | None, first: int, by: list[str]
-) -> tuple[pl.DataFrame, set[int]] | None:
-    """What `_per_series` gives, and the periods to read, from the last run's records'
-    summary (`summaries`) cut at `first`, for the series of `groups`; None when there is
-    no summary or one of those series' is not exact there (then the records are read)."""
+) -> tuple[pl.DataFrame, set[int], pl.DataFrame | None] | None:
+    """What `_per_series` gives, the periods to read, and the context's values (series
+    keys, `period_start` in epoch µs, `value`; None when the summary has no values) from
+    the last run's records' summary (`summaries`) cut at `first`, for the series of
+    `groups`; None when there is no summary or one of those series' is not exact there
+    (then the records are read)."""
     if summary is None:
         return None
     cut = summaries.cut(summary, first)
@@ -155,13 +168,24 @@ def _from_summary(
         pl.col("count").clip(upper_bound=signals.CONTROL_WINDOW).alias("__records"),
     )
     if per_series.is_empty():
-        return per_series, set()
+        return per_series, set(), None
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
     later = recent.list.filter(pl.element() >= since)
     wanted = cut.select(pl.when(young).then(recent).otherwise(later).alias("recent"))
     wanted = wanted.explode("recent")
     periods = {int(a) for a in wanted.get_column("recent").drop_nulls().unique().to_list()}
-    return per_series, periods
+    values = None
+    if summaries.valued(cut):  # each series' own context: all of a young one's records
+        own = pl.when(young).then(pl.col("count")).otherwise(HISTORY)
+        aligned = pl.col("values").list.len() == recent.list.len()
+        if cut.select(aligned.all()).item():
+            values = cut.select(
+                "metric",
+                *by,
+                recent.list.tail(own).alias("period_start"),
+                pl.col("values").list.tail(own).alias("value"),
+            ).explode("period_start", "value")
+    return per_series, periods, values
 
 
 def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
@@ -209,6 +233,7 @@ def finish_records(
     limits: pl.DataFrame | None = None,
     stable: tuple[set[str], set[int]] = (set(), set()),
     starts: pl.DataFrame | None = None,
+    values: pl.DataFrame | None = None,
 ) -> pl.DataFrame | Stitched:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
@@ -237,6 +262,8 @@ def finish_records(
         origin = _origin(heads, wanted, kept | steady, first, request.grain)
         if starts is not None:  # the context: only what the new records' trend and signals read
             thin = _thin(cells, kept | steady, by, first)
+            if values is not None:  # the summary's, with no cell of it read
+                thin = _summarised(values, kept | steady, by)
             wanted = [cells[s.id] for s in metrics if s.id in cells]
     records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin, thin)
     del wanted
@@ -284,6 +311,13 @@ def _thin(
         thin.append(frame.filter(at < first).select("metric", *by, START, "value"))
         cells[metric] = frame.filter(at >= first)
     return pl.concat(thin, how="vertical_relaxed") if thin else None
+
+
+def _summarised(values: pl.DataFrame, metrics: set[str], by: list[str]) -> pl.DataFrame | None:
+    """The context's values (`context`) of `metrics`, as `_thin` gives them from cells."""
+    names = pl.Series(sorted(metrics), dtype=pl.String).implode()
+    mine = values.filter(pl.col("metric").is_in(names)).select("metric", *by, START, "value")
+    return None if mine.is_empty() else mine
 
 
 def _origin(

@@ -87,7 +87,7 @@ def _compute(
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
     stable = finishing.stable(head, extra, everything, session.first, by) if head else set()
-    periods, limits, starts = (
+    periods, limits, starts, values = (
         finishing.context(
             head, {**fresh, **{m: extra[m] for m in stable}}, session, by, kept | stable
         )
@@ -95,7 +95,7 @@ def _compute(
         else finishing.Context(None, None, None)
     )
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
-        head, limits, stable, starts = None, None, set(), None
+        head, limits, stable, starts, values = None, None, set(), None, None
         partial = {n for n, p in session.parts.items() if p.partial}
         given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
@@ -118,6 +118,7 @@ def _compute(
         limits,
         (stable, periods or set()),
         starts,
+        values,
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()

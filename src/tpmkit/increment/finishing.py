@@ -28,7 +28,7 @@ from tpmkit.engine import periods, signals, trend
 from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
-from tpmkit.increment import store, summaries
+from tpmkit.increment import fingerprints, store, summaries
 from tpmkit.increment.inventory import shape_key
 from tpmkit.records import empty_records
 from tpmkit.spec.hashing import definition_hash
@@ -355,15 +355,26 @@ def stable(
     everything: list[MetricSpec],
     first: int | None,
     by: list[str],
+    stored: Mapping[str, object] | None = None,
+    prints: fingerprints.Fingerprints | None = None,
 ) -> set[str]:
     """The whole-dataset metrics (`cells`, computed now from every file) without overrides
     whose cells before `first` are exactly those of the last run's records there (every
     period and group; value, n and components): their records there are the last run's,
-    so only their context and new records are finished. Raises `Unreadable`."""
+    so only their context and new records are finished. A metric with `stored`
+    fingerprints (the last run's, `fingerprints`) is compared by them with `prints` (its
+    cells'), the others with the records read back. Raises `Unreadable`."""
     specs = {s.id: s for s in everything}
     candidates = sorted(m for m in cells if m in specs and not specs[m].overrides)
     if first is None or not candidates:
         return set()
+    out = set()
+    if stored is not None and prints is not None:
+        known = [m for m in candidates if m in stored and m in prints]
+        out = {m for m in known if fingerprints.same_before(stored[m], prints[m], first)}
+        candidates = [m for m in candidates if m not in known]
+        if not candidates:
+            return out
     head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
     at = pl.col(START).dt.epoch("us")
     names = pl.Series(candidates, dtype=pl.String).implode()
@@ -378,7 +389,6 @@ def stable(
         )
     )
     olds = old.partition_by("metric", as_dict=True)
-    out = set()
     keys = [START, *by]
     for metric in candidates:
         new = cells[metric].filter(at < first)

@@ -32,6 +32,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import atomic_path
+from tpmkit.increment.fingerprints import STATE
 from tpmkit.locks import exclusive
 from tpmkit.stitched import file_hash, write_segment
 
@@ -163,6 +164,8 @@ def save(
                 "kept": finished.kept,
                 "segments": [*chain, segment],
             }
+            if finished.cells:
+                state["finished"][STATE] = finished.cells
             if (summary := summarised.result()) is not None:
                 state["finished"]["summary"] = summary
         if chunk is not None and not chunk.is_empty():
@@ -233,6 +236,8 @@ class Finished:
     kept: list[str]
     # of the records the segments serve (`summaries`; a function: made while they are saved)
     summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None = None
+    # the whole-dataset metrics' cells these records were finished from (`fingerprints`)
+    cells: dict[str, Any] | None = None
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -143,3 +143,13 @@ def test_a_lost_segment_is_a_miss_not_a_wrong_number(weeks):
     (weeks.parent / "calls/09.csv").write_text(HEAD + week_rows(9))
     check(weeks)
     assert len(state(weeks)["finished"]["segments"]) == 1  # stored whole again
+
+
+def test_cached_cells_are_stored_in_period_order(weeks):
+    """A chunk of cached cells holds its cells in period order, so that a run reading a
+    few of its periods skips the other row groups by their statistics."""
+    run(weeks)
+    (chunk,) = (weeks.parent / ".tpmkit").rglob("chunks/*.parquet")
+    cells = pl.read_parquet(chunk)
+    assert cells.height > 0 and cells.get_column("period_start").is_sorted()
+    assert cells.get_column("metric").n_unique() > 1  # several metrics, interleaved by period

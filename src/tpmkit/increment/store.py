@@ -32,6 +32,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import atomic_path
+from tpmkit.engine.window import START
 from tpmkit.increment.fingerprints import STATE
 from tpmkit.locks import exclusive
 from tpmkit.stitched import file_hash, write_segment
@@ -170,7 +171,11 @@ def save(
                 state["finished"]["summary"] = summary
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "chunks" / name, chunk)
+            # in period order: a run reads a few periods of a chunk that holds the year, and
+            # the row groups' statistics then let the reader skip the others (10 M calls by
+            # agent: 0.16 -> 0.02 s of CPU for one period; sorting 6.3 M cells at the first
+            # run costs 0.7 s, and the file is 41 MB instead of 72)
+            write_atomically(folder / "chunks" / name, chunk.sort(START, maintain_order=True))
             for entry in state["metrics"].values():
                 entry["periods"] = {
                     at: (name if served == "" else served)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -18,6 +19,7 @@ from tpmkit.increment import finishing, summaries
 
 START = dt.datetime(2026, 1, 5, 9)  # Monday of 2026-W02
 HEAD = HEADER.strip() + ",queue\n"
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def week_rows(week: int) -> str:
@@ -67,8 +69,9 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     # sd 1.669; 40 in weeks 12 and 13 is beyond 21.75 + 3 × 1.669 = 26.76
     asa = ours.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A"))
     assert asa.get_column("control_signal").to_list()[-2:] == ["outside_limits"] * 2
-    ((periods, limits, _),) = seen
-    assert limits is not None and periods is not None
+    ((periods, limits, _, values),) = seen
+    assert limits is not None and values is not None
+    assert periods == set()  # the context's values from the summary: no cached cell read
     given = limits.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A")).row(0, named=True)
     assert given["__mean"] == pytest.approx(21.75)
     assert given["__sd"] == pytest.approx(1.6690459, rel=1e-6)
@@ -77,16 +80,18 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     # queue B has 2 records before it (W12, W13): its limits are not given, its first
     # weeks are context
     assert limits.filter(pl.col("queue") == "B").is_empty()
+
     # the context: the 6 weeks before W14 (W08-W13: a trend window of 6 records needs 5
-    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W07)
-    weeks = sorted(
-        pl.Series(sorted(periods), dtype=pl.Int64)
-        .cast(pl.Datetime("us", "UTC"))
-        .dt.convert_time_zone("Europe/Berlin")
-        .dt.strftime("%G-W%V")
-        .to_list()
-    )
-    assert weeks == [f"2026-W{w:02d}" for w in range(8, 14)]
+    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W07); B's 2 records
+    def weeks(queue: str) -> list[str]:
+        mine = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == queue))
+        return mine.get_column("period_start").dt.strftime("%G-W%V").to_list()
+
+    assert weeks("A") == [f"2026-W{w:02d}" for w in range(8, 14)]
+    assert weeks("B") == ["2026-W12", "2026-W13"]
+    # weeks 6-11 (W08-W13): 20 + 2 × (week mod 3)
+    a = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A"))
+    assert a.get_column("value").to_list() == [20.0, 22.0, 24.0, 20.0, 22.0, 24.0]
 
 
 def test_the_trend_positions_are_the_full_runs(history, monkeypatch):
@@ -174,6 +179,7 @@ def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, 
 
     def spy(cells, *args, **kwargs):
         finished.append(pl.concat(cells, how="diagonal_relaxed"))
+        finished.append(args[-1])  # the context, as values (`finishing._thin`)
         return real(cells, *args, **kwargs)
 
     monkeypatch.setattr(finishing, "finish", spy)
@@ -194,16 +200,24 @@ def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, 
         .get_column("control_signal")
         .to_list()
     )
-    # the cells finished: from week 13 on, and before it D's 6 weeks 7-12 and E's 6
-    # records, weeks 4-9 (E reaches further back; D is not finished from week 4)
-    (cells,) = finished
+    # the cells finished: from week 13 on; the context given as values, not finished
+    # (round 9: it was finished as records and dropped): D's 6 weeks 7-12 and E's 6
+    # records, weeks 4-9 (E reaches further back; D has no context from week 4)
+    cells, context = finished
     local = pl.col("period_start").dt.replace_time_zone(None).dt.date()
     week = (local - pl.lit(START.date())).dt.total_days() // 7
-    found = {
-        q: sorted(cells.filter(pl.col("queue") == q).select(week).to_series().to_list())
-        for q in ("D", "E")
-    }
-    assert found == {"D": [7, 8, 9, 10, 11, 12, 13, 14], "E": [4, 5, 6, 7, 8, 9, 13, 14]}
+
+    def weeks(frame: pl.DataFrame) -> dict[str, list[int]]:
+        return {
+            q: sorted(frame.filter(pl.col("queue") == q).select(week).to_series().to_list())
+            for q in ("D", "E")
+        }
+
+    assert weeks(cells) == {"D": [13, 14], "E": [13, 14]}
+    assert weeks(context) == {"D": [7, 8, 9, 10, 11, 12], "E": [4, 5, 6, 7, 8, 9]}
+    assert context.columns == ["metric", "queue", "period_start", "value"]
+    d_values = context.filter(pl.col("queue") == "D").sort("period_start")
+    assert d_values.get_column("value").to_list() == [13.0] * 6
 
 
 def test_records_in_order_across_segments():
@@ -222,3 +236,60 @@ def test_records_in_order_across_segments():
     assert summaries.in_order(segments(3))
     assert not summaries.in_order(segments(2))
     assert not summaries.in_order(pl.DataFrame({"metric": ["aht", "aht"], "__at": [2, 1]}))
+
+
+def mixed_rows(week: int) -> str:
+    """Queue P every week with a rising wait (10 + week, 11 + week), queue Q in weeks 0-6
+    and 9-14 (a gap), queue R in weeks 0-13 only (absent from the new week), queue S from
+    week 14 on (new in it), queue T with 7 alternating weeks then a run of 25s."""
+    rows = []
+    for i in range(2):
+        at = START + dt.timedelta(weeks=week, hours=i * 11)
+        stamp = f"{at:%Y-%m-%d %H:%M:%S}"
+        rows.append(f"p{week}-{i},{stamp},P{week}{i},Y,{10 + week + i},P\n")
+        if week <= 6 or week >= 9:
+            rows.append(f"q{week}-{i},{stamp},Q{week}{i},Y,{30 - week % 4},Q\n")
+        if week <= 13:
+            rows.append(f"r{week}-{i},{stamp},R{week}{i},Y,{5 + week % 3},R\n")
+        if week >= 14:
+            rows.append(f"s{week}-{i},{stamp},S{week}{i},Y,{50 + i},S\n")
+        wait = (20 if week % 2 else 30) if week < 7 else 25
+        rows.append(f"t{week}-{i},{stamp},T{week}{i},Y,{wait},T\n")
+    return "".join(rows)
+
+
+def test_the_context_as_values_matches_a_full_run(make, monkeypatch):
+    """The context given as values (round 9), not finished: a series with a gap, one
+    absent from the new week, one new in it and a run crossing the first recomputed week
+    (T: 30, 20, … in weeks 0-6, mean 205/8 = 25.625 of its first 8 with week 7's 25,
+    then 25, below it, from week 7: the 7th in a row is week 13, the first recomputed) —
+    every record as a full run's, and no context record finished."""
+    project = make.project(
+        "name: Mixed\ntimezone: Europe/Berlin\nmetrics: [metrics/]\n"
+        'sources:\n  calls: {path: "calls/*.csv"}\n',
+        metrics={"asa": METRICS["asa"]},
+        files={f"calls/{w:02d}.csv": HEAD + mixed_rows(w) for w in range(14)},
+    )
+    run(project)
+    given: list[pl.DataFrame | None] = []
+    real = finishing.finish
+
+    def spy(cells, *args, **kwargs):
+        given.append(args[-1])
+        assert all(c.get_column("period_start").min() >= first for c in cells if c.height)
+        return real(cells, *args, **kwargs)
+
+    # week 13, the last run's open week, is the first recomputed
+    first = (START.replace(hour=0) + dt.timedelta(weeks=13)).replace(tzinfo=BERLIN)
+    monkeypatch.setattr(finishing, "finish", spy)
+    (project.parent / "calls/14.csv").write_text(HEAD + mixed_rows(14))
+    ours = run(project)
+    full = run(project, cache=False)
+    same_records(ours.drop("period_start"), full.drop("period_start"))
+    (context,) = given
+    assert context is not None
+    assert set(context.get_column("queue").unique().to_list()) == {"P", "Q", "R", "T"}
+    assert "S" in ours.get_column("queue").to_list()
+    t = ours.filter(pl.col("queue") == "T").sort("period_start")
+    assert t.get_column("control_signal").to_list()[-2:] == ["run_below"] * 2
+    assert t.get_column("control_signal").to_list()[-3] is None

@@ -225,3 +225,40 @@ def test_parts_are_kept_per_file_and_piece(weekly):
         [pl.read_parquet(p) for p in (folder / "ttp").glob("*.weeks.parquet")]
     ).filter(pl.col("agent_id") == "n1")
     assert sorted(weeks.select("__sum", "__rows").rows()) == [(600, 2)] * 3
+
+
+def test_a_metric_finished_whole_is_compared_with_its_records_next_time(weekly, monkeypatch):
+    """The whole-dataset metrics' cells before the first recomputed week are compared by
+    fingerprints kept in the state (round 9), not by reading the last run's records back.
+    A metric finished whole (its old cells changed: the W10 cohort in W13) gets no
+    fingerprint: the segments still hold its older records (W10: no value), so the next
+    run, whose cells before its first recomputed week are the same as this run's,
+    compares them with those records and finishes it whole again, instead of serving
+    them as unchanged."""
+    from tpmkit.increment import fingerprints, finishing
+
+    found: list[set[str]] = []
+    real = finishing.stable
+    monkeypatch.setattr(finishing, "stable", lambda *a: found.append(real(*a)) or found[-1])
+    read: list[str] = []
+    real_collect = finishing._collect
+
+    def collect(frame):  # the last run's records read to compare cells with (with `n`)
+        if "n" in frame.collect_schema().names():
+            read.append("records")
+        return real_collect(frame)
+
+    run(weekly)
+    add(weekly, *NEW_CALLS, HEADER)
+    add(weekly, *NEW_TICKETS, TICKET_HEADER)
+    monkeypatch.setattr(finishing, "_collect", collect)
+    run(weekly)
+    assert found == [{"backlog"}] and read == []  # both by fingerprints (the first run's)
+    state = next((weekly.parent / ".tpmkit").rglob("state.json")).read_text()
+    stored = __import__("json").loads(state)["finished"][fingerprints.STATE]
+    assert set(stored) == {"backlog"}  # ttp's records before W12 are not its cells'
+    add(weekly, "calls/2026-W14.csv", week_of_calls(14, 30, {**TALK, "n1": 100}), HEADER)
+    got = run(weekly)
+    same_records(got.records, run(weekly, cache=False).records)
+    assert values(got)[("ttp", "2026-W10")] == (4.0, 3)
+    assert found[-1] == {"backlog"} and read  # ttp compared with its records: changed

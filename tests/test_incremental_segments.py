@@ -143,3 +143,37 @@ def test_a_lost_segment_is_a_miss_not_a_wrong_number(weeks):
     (weeks.parent / "calls/09.csv").write_text(HEAD + week_rows(9))
     check(weeks)
     assert len(state(weeks)["finished"]["segments"]) == 1  # stored whole again
+
+
+def test_cached_cells_are_stored_in_period_order(weeks):
+    """A chunk of cached cells holds its cells in period order, so that a run reading a
+    few of its periods skips the other row groups by their statistics."""
+    run(weeks)
+    (chunk,) = (weeks.parent / ".tpmkit").rglob("chunks/*.parquet")
+    cells = pl.read_parquet(chunk)
+    assert cells.height > 0 and cells.get_column("period_start").is_sorted()
+    assert cells.get_column("metric").n_unique() > 1  # several metrics, interleaved by period
+
+
+def test_a_chunk_of_many_periods_is_stored_in_ranges_of_them():
+    """More periods than `store.BATCHES`: the cells are written in ranges of periods, each
+    range after the one before (every cell kept, nulls last)."""
+    from tpmkit.increment import store
+
+    hours = [dt.datetime(2026, 1, 5, tzinfo=dt.UTC) + dt.timedelta(hours=h) for h in range(200)]
+    chunk = pl.DataFrame(
+        {
+            "metric": ["a", "b"] * 200 + ["a"],
+            "period_start": [h for h in reversed(hours) for _ in range(2)] + [None],
+            "value": [float(i) for i in range(401)],
+        },
+        schema_overrides={"period_start": pl.Datetime("us", "UTC")},
+    )
+    ordered = store._in_period_order(chunk).collect()
+    assert ordered.height == chunk.height
+    assert ordered.sort("value").equals(chunk.sort("value"))
+    starts = ordered.get_column("period_start")
+    assert starts[-1] is None and starts.head(400).is_sorted() is False  # ranges, not a sort
+    per_range = -(-200 // store.BATCHES)  # 4 hours a range
+    ranks = (starts.head(400).rank("dense") - 1) // per_range
+    assert ranks.is_sorted()

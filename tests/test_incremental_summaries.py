@@ -68,18 +68,29 @@ def test_the_summary_gives_the_context_the_records_give(week):
     first = start(week)
     ours = finishing._from_summary(summaries.of_records(frame, ["queue"]), None, first, ["queue"])
     assert ours is not None
-    per_series, periods = ours
+    per_series, periods, values = ours
     theirs, their_periods = scanned(frame, first)
     keys = ["metric", "queue"]
     assert per_series.sort(keys).equals(theirs.select(per_series.columns).sort(keys))
     # the periods each series' context reads are among those the scan reads
     assert periods <= their_periods
+    # the context's values: each series' last HISTORY records before the cut (all of a
+    # young one's), as they are in the records
+    at = pl.col("period_start").dt.epoch("us")
+    before = frame.filter(at < first).with_columns(at).sort([*keys, "period_start"])
+    young = pl.len().over(keys) < 8
+    own = before.filter(young | (pl.int_range(pl.len()).over(keys) >= pl.len().over(keys) - 6))
+    assert values is not None
+    assert values.sort([*keys, "period_start"]).equals(own.select(values.columns))
     if week == 11:  # by hand: asa/B has 7 records before week 11 (0-3, 8-10)
         b = per_series.filter((pl.col("metric") == "asa") & (pl.col("queue") == "B")).row(
             0, named=True
         )
         assert b["__from"] == start(1) and b["__records"] == 7
         assert b["__count"] == 6  # one value missing
+        b_values = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == "B"))
+        # young (7 records): all of them
+        assert b_values.get_column("value").to_list() == [5.0, None, 7.0, 9.0, 4.0, 6.0, 8.0]
         a = per_series.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A")).row(
             0, named=True
         )
@@ -150,3 +161,22 @@ def test_a_lost_summary_is_made_again_from_the_records_kept(weeks, monkeypatch):
     (weeks.parent / "calls/09.csv").write_text(HEAD + week_rows(9))
     check(weeks)  # equal to a full run, and no record read for the context
     assert scans == [1]
+
+
+def test_a_summary_without_values_reads_the_context_from_cells():
+    """A summary written before it kept values (round 9) still gives the context's
+    series, limits and periods, but no values (the run then reads the context's cells
+    and gives their values), and keeps none when cut and added to."""
+    frame = records(SERIES)
+    older = summaries.of_records(frame, ["queue"]).drop("values")
+    ours = finishing._from_summary(older, None, start(11), ["queue"])
+    assert ours is not None
+    per_series, periods, values = ours
+    full = finishing._from_summary(
+        summaries.of_records(frame, ["queue"]), None, start(11), ["queue"]
+    )
+    assert full is not None
+    assert values is None and full[2] is not None
+    assert per_series.equals(full[0]) and periods == full[1]
+    later = summaries.add(summaries.cut(older, start(9)), frame.tail(3), ["queue"])
+    assert "values" not in later.columns

@@ -505,12 +505,14 @@ def finish(
     unavailable: Mapping[str, str],
     limits: pl.DataFrame | None = None,
     origin: float | None = None,
+    context: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Add period bounds and labels, levels, status, gap, plan and trend to the cells of
     each metric (one frame a metric); the records in metric, period and group order.
     `limits`: control limits given per series (`signals.add_signals`); `origin`: the
     trend's first position when records before these cells are finished elsewhere (an
-    incremental run's; default: these cells' first)."""
+    incremental run's; default: these cells' first); `context`: values of earlier records
+    of these series (`trend.add_slope`, `signals.add_signals`)."""
     everything = pl.concat(cells, how="diagonal_relaxed")
     bounds: tuple[object, object] | None = None
     if request.grain == "all":  # the span of the data, over all metrics
@@ -530,9 +532,15 @@ def finish(
         parts[-1].append(frame)
         rows += frame.height
 
+    earlier = {} if context is None else context.partition_by("metric", as_dict=True)
+
     def finished(part: list[pl.DataFrame]) -> pl.DataFrame:
         table = pl.concat(part, how="diagonal_relaxed")
-        return _finish_part(table, metrics, request, timezone, unavailable, bounds, origin, limits)
+        names = table.get_column("metric").unique().to_list()
+        mine = [earlier[(m,)] for m in names if (m,) in earlier]
+        before = pl.concat(mine) if mine else None
+        args = (metrics, request, timezone, unavailable, bounds, origin, limits, before)
+        return _finish_part(table, *args)
 
     # two parts at a time: each is a chain of small steps, mostly on one core, and polars
     # lets go of Python's lock while it works (10 M calls: finishing 2.0 -> 1.1 s of wall)
@@ -556,6 +564,7 @@ def _finish_part(
     bounds: tuple[object, object] | None,
     origin: float | None,
     limits: pl.DataFrame | None = None,
+    context: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`finish` for the cells of some whole metrics."""
     by = list(request.by)
@@ -585,7 +594,9 @@ def _finish_part(
     keyed = order.with_orders(table, by, metric_order, in_tenure_order)
     table = keyed if keyed is not None else table
     series = order.SERIES if keyed is not None else None
-    table = trend.add_slope(table, ["metric", *by], request.grain, origin=origin, order=series)
+    table = trend.add_slope(
+        table, ["metric", *by], request.grain, origin=origin, order=series, context=context
+    )
     table = join_levels(table, metrics)
     table = table.with_columns(
         status.not_judged_reason(metrics, by, request.grain).alias(NOT_JUDGED)
@@ -598,7 +609,7 @@ def _finish_part(
         trend.trend().alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
-    table = signals.add_signals(table, ["metric", *by], request.grain, limits)
+    table = signals.add_signals(table, ["metric", *by], request.grain, limits, context)
     table = signals.quiet(table, list(status.cadence_reasons(metrics, request.grain)))
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them;

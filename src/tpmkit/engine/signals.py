@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tpmkit.engine import periods
+from tpmkit.engine import periods, trend
 from tpmkit.engine.notes import EXCLUDED
 from tpmkit.vocabulary import Status, Trend
 
@@ -72,11 +72,19 @@ def _first_past(threshold: str, fit: pl.Expr, slope: pl.Expr, worse_up: pl.Expr)
 
 
 def add_signals(
-    table: pl.DataFrame, keys: list[str], grain: str, limits: pl.DataFrame | None = None
+    table: pl.DataFrame,
+    keys: list[str],
+    grain: str,
+    limits: pl.DataFrame | None = None,
+    context: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Add the fields of the module docstring; `table` must be ordered by series, period.
     `limits` (`keys` and `__mean`, `__sd`, `__count`): the control limits of the series it
-    names, when their first records are not in `table` (an incremental run's)."""
+    names, when their first records are not in `table` (an incremental run's). `context`
+    (`keys`, `period_start`, `value`): records of the same series before all of `table`'s,
+    finished elsewhere (an incremental run's): a change is against the last of them, runs
+    go on from them and a series' first records among them set its limits, exactly as if
+    they were in `table`; they are not returned."""
     if table.is_empty() or grain == "all":
         return table.with_columns(
             *(pl.lit(None, dtype=pl.Float64).alias(c) for c in FLOAT_FIELDS),
@@ -85,8 +93,23 @@ def add_signals(
     position = pl.int_range(pl.len(), dtype=pl.Int64)
     new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
     table = table.with_columns((new_series | (position == 0)).alias("__new"), position.alias("__i"))
+    kept = ~pl.col(EXCLUDED) if EXCLUDED in table.columns else pl.lit(True)
+    table = table.with_columns(kept.alias("__kept"))
+    # each row with what its series' earlier rows decide: `table`'s own, or with `context`
+    rows = table.select(
+        pl.col("__new").cum_sum().cast(pl.Int64).alias(trend.SERIES),
+        pl.lit(True).alias(trend.OWN),
+        pl.col("value").cast(pl.Float64),
+        "__kept",
+    )
+    if context is not None and not context.is_empty():
+        before = context.with_columns(pl.lit(True).alias("__kept"))  # no period excluded
+        rows = trend.seeded(table, keys, pl.col("__new"), before, ["value", "__kept"])
     value, baseline = pl.col("value"), pl.col("baseline")
-    previous = pl.when(~pl.col("__new")).then(value.shift(1))
+    series = pl.col(trend.SERIES)
+    earlier = rows.select(pl.when(series == series.shift(1)).then(value.shift(1)).alias("__prev"))
+    table = table.hstack(earlier.filter(rows.get_column(trend.OWN)))
+    previous = pl.col("__prev")
     direction, up = pl.col("direction"), pl.col("slope") > 0
     band = direction == "within_band"
     table = table.with_columns(
@@ -136,8 +159,8 @@ def add_signals(
     )
     table = table.with_columns(_ahead_labels(table, "__k", grain).alias("projected_breach_period"))
     table = _glide(table, grain)
-    return _control(table, keys, limits).drop(
-        "__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up"
+    return _control(table, rows, keys, limits).drop(
+        "__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up", "__kept", "__prev"
     )
 
 
@@ -179,18 +202,17 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
 
 
 def _control(
-    table: pl.DataFrame, keys: list[str], given: pl.DataFrame | None = None
+    table: pl.DataFrame, rows: pl.DataFrame, keys: list[str], given: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """Control limits from each series' first kept records; signals against them. The
-    table is ordered by series, so positions and runs come from running indices."""
-    kept = ~pl.col(EXCLUDED) if EXCLUDED in table.columns else pl.lit(True)
-    table = table.with_columns(kept.alias("__kept"), pl.col("__new").cum_sum().alias("__series"))
+    """Control limits from each series' first kept records; signals against them. `rows`
+    (`trend.seeded`'s columns, `value` and `__kept`): `table`'s rows, ordered by series,
+    with any records before them; positions and runs come from running indices."""
     # the record's place among its series' kept records (0 for the first)
-    place = pl.col("__kept").cast(pl.Int64).cum_sum().over("__series") - 1
-    table = table.with_columns(place.alias("__pos"))
+    place = pl.col("__kept").cast(pl.Int64).cum_sum().over(trend.SERIES) - 1
+    rows = rows.with_columns(place.alias("__pos"))
     limits = (
-        table.filter(pl.col("__kept") & (pl.col("__pos") < CONTROL_WINDOW))
-        .group_by("__series")
+        rows.filter(pl.col("__kept") & (pl.col("__pos") < CONTROL_WINDOW))
+        .group_by(trend.SERIES)
         .agg(
             pl.col("value").mean().alias("__mean"),
             pl.col("value").std().alias("__sd"),
@@ -198,27 +220,33 @@ def _control(
         )
     )
     if given is not None:  # these series' limits instead of those of their first records here
-        named = table.filter(pl.col("__new")).select("__series", *keys)
+        ids = pl.col("__new").cum_sum().cast(pl.Int64).alias(trend.SERIES)
+        named = table.select(ids, *keys, "__new").filter(pl.col("__new")).drop("__new")
         known = named.join(given, on=keys, how="inner", nulls_equal=True).drop(keys)
         limits = pl.concat(
-            [limits.join(known, on="__series", how="anti"), known], how="diagonal_relaxed"
+            [limits.join(known, on=trend.SERIES, how="anti"), known], how="diagonal_relaxed"
         )
-    table = table.join(limits, on="__series", how="left", maintain_order="left")
+    rows = rows.join(limits, on=trend.SERIES, how="left", maintain_order="left")
     usable = (pl.col("__count") >= CONTROL_MIN) & (pl.col("__sd") > 0) & pl.col("__kept")
     deviation = pl.col("value") - pl.col("__mean")
-    table = table.with_columns(
-        pl.when(usable & pl.col("value").is_not_null()).then(deviation.sign()).alias("__side")
+    rows = rows.with_columns(
+        usable.alias("__usable"),
+        pl.when(usable & pl.col("value").is_not_null()).then(deviation.sign()).alias("__side"),
     )
     # runs over the kept records only: an excluded period neither extends nor breaks one
-    runs = table.filter(pl.col("__kept")).select("__i", "__series", "__side")
     index = pl.int_range(pl.len(), dtype=pl.Int64)
-    run_start = pl.col("__series").ne_missing(pl.col("__series").shift(1)) | pl.col(
+    rows = rows.with_columns(index.alias("__row"))
+    runs = rows.filter(pl.col("__kept")).select("__row", trend.SERIES, "__side")
+    run_start = pl.col(trend.SERIES).ne_missing(pl.col(trend.SERIES).shift(1)) | pl.col(
         "__side"
     ).ne_missing(pl.col("__side").shift(1))
     runs = runs.with_columns(
         (index - pl.when(run_start).then(index).forward_fill() + 1).alias("__len")
-    ).select("__i", "__len")
-    table = table.join(runs, on="__i", how="left", maintain_order="left")
+    ).select("__row", "__len")
+    rows = rows.join(runs, on="__row", how="left", maintain_order="left")
+    mine = rows.filter(pl.col(trend.OWN)).select("__mean", "__sd", "__usable", "__side", "__len")
+    table = table.hstack(mine)
+    usable, deviation = pl.col("__usable"), pl.col("value") - pl.col("__mean")
     signal = (
         pl.when(usable & (deviation.abs() > 3 * pl.col("__sd")))
         .then(pl.lit("outside_limits"))
@@ -228,7 +256,7 @@ def _control(
         .then(pl.lit("run_below"))
     )
     return table.with_columns(signal.alias("control_signal")).drop(
-        "__series", "__pos", "__mean", "__sd", "__count", "__side", "__len", "__kept"
+        "__mean", "__sd", "__usable", "__side", "__len"
     )
 
 

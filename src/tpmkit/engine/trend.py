@@ -37,6 +37,7 @@ def add_slope(
     *,
     origin: float | None = None,
     order: str | None = None,
+    context: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Add `slope` (least squares over the last `window` records of each metric × group
     series), `__level` (their mean) and `__fit` (the fitted line at the record), for
@@ -44,7 +45,10 @@ def add_slope(
     series and period. A record marked `__excluded` (an annotation with `exclude`) keeps
     its place in the window but its value is left out of the fit. `order`: a column that
     sorts the records by series and period (engine/order.py), else they are sorted by
-    `keys` and period."""
+    `keys` and period. `context` (`keys`, `period_start`, `value`): records of the same
+    series before all of these, finished elsewhere (an incremental run's), whose values
+    count in the windows of the first records here exactly as if they were here; they
+    are not returned."""
     if records.is_empty() or grain == "all":
         return records.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("slope"),
@@ -53,46 +57,37 @@ def add_slope(
             pl.lit(None, dtype=pl.Float64).alias("__points"),
         )
     x = _position(grain)
+    if origin is None and context is not None and not context.is_empty():
+        firsts = [records.select(x.min()).item(), context.select(x.min()).item()]
+        origin = min((float(p) for p in firsts if p is not None), default=None)
     # small numbers: the sums below stay exact enough; `origin`, the first position of all
     # records finished in parts, gives every part the same positions
     x = x - (x.min() if origin is None else pl.lit(origin))
     counted = pl.col("value").is_not_null()
     if EXCLUDED in records.columns:
         counted = counted & ~pl.col(EXCLUDED)
-    present = counted.cast(pl.Float64)
-    xs = pl.when(counted).then(x).otherwise(0.0)
-    ys = pl.when(counted).then(pl.col("value")).otherwise(0.0)
 
-    # Sorted by series and period, the last `window` rows of a series are the row and the
-    # `window - 1` before it that belong to the same series: plain shifts, no grouping.
+    def terms(counted: pl.Expr) -> list[pl.Expr]:
+        return [
+            counted.cast(pl.Float64).alias("__p"),
+            pl.when(counted).then(x).otherwise(0.0).alias("__x"),
+            pl.when(counted).then(pl.col("value")).otherwise(0.0).alias("__y"),
+        ]
+
     if order is not None:
         ordered = records.sort(order, multithreaded=False)
     else:
         ordered = records.sort([*keys, "period_start"], nulls_last=True)
     new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
-    position = pl.int_range(pl.len(), dtype=pl.Int64)
-    start = pl.when(new_series | (position == 0)).then(position).forward_fill()
-    ordered = ordered.with_columns(
-        present.alias("__p"), xs.alias("__x"), ys.alias("__y"), start.alias("__start")
-    )
-    # weight 1 when the row `lag` rows up is in the same series, else 0
-    lags = [f"__in{lag}" for lag in range(window)]
-    ordered = ordered.with_columns(
-        (position - lag >= pl.col("__start")).cast(pl.Float64).alias(name)
-        for lag, name in enumerate(lags)
-    )
-
-    def roll(expr: pl.Expr) -> pl.Expr:
-        return pl.sum_horizontal(expr.shift(lag) * pl.col(name) for lag, name in enumerate(lags))
-
-    px, py = pl.col("__x"), pl.col("__y")
-    work = ordered.with_columns(
-        roll(pl.col("__p")).alias("__s"),
-        roll(px).alias("__sx"),
-        roll(py).alias("__sy"),
-        roll(px * py).alias("__sxy"),
-        roll(px * px).alias("__sxx"),
-    ).drop("__start", "__p", "__y", *lags)
+    ordered = ordered.with_columns(terms(counted))
+    if context is None or context.is_empty():
+        work = _sums(ordered, new_series, window)
+    else:  # the sums over the context's records and these, in series and period order
+        before = context.with_columns(terms(pl.col("value").is_not_null()))
+        both = seeded(ordered, keys, new_series, before, ["__p", "__x", "__y"])
+        both = _sums(both, pl.col(SERIES).ne_missing(pl.col(SERIES).shift(1)), window)
+        sums = ["__s", "__sx", "__sy", "__sxy", "__sxx"]
+        work = ordered.drop("__p", "__y").hstack(both.filter(pl.col(OWN)).select(sums))
     s, sx, sy = pl.col("__s"), pl.col("__sx"), pl.col("__sy")
     denominator = s * pl.col("__sxx") - sx * sx
     slope = (
@@ -106,6 +101,81 @@ def add_slope(
     return work.with_columns(fitted.alias("__fit"), s.alias("__points")).drop(
         "__s", "__sx", "__sy", "__sxy", "__sxx", "__x"
     )
+
+
+SERIES, OWN = "__series", "__own"  # of a `seeded` frame
+_HOUR = 3_600_000_000  # µs: periods are whole hours apart at least
+
+
+def seeded(
+    table: pl.DataFrame,
+    keys: list[str],
+    new_series: pl.Expr,
+    context: pl.DataFrame,
+    columns: list[str],
+) -> pl.DataFrame:
+    """`table`'s rows (ordered by series and period; `new_series` true on a series' first)
+    and the `context` records of their series (`keys`, `period_start`), all before them,
+    as one frame ordered by series and period: `SERIES` (an id per series of `table`),
+    `OWN` (true for `table`'s rows, which keep their order) and `columns` (both frames
+    have them). Context of a series not in `table` is left out: it decides nothing here."""
+    first = new_series | (pl.int_range(pl.len()) == 0)
+    ids = table.select(*keys, first.cum_sum().cast(pl.Int64).alias(SERIES), *columns)
+    heads = ids.filter(pl.col(SERIES).ne_missing(pl.col(SERIES).shift(1))).select(*keys, SERIES)
+    before = context.join(heads, on=keys, how="inner", nulls_equal=True)
+    hours = pl.col("period_start").dt.epoch("us") // _HOUR
+    before = before.with_columns(hours - hours.min())
+    # one integer to sort by (a sort by two columns costs four times as much): the series,
+    # then a context record's hour, then (after every hour) an own row's place
+    span = before.select(pl.col("period_start").max().fill_null(0)).item()
+    low = max(int(span) + 1, table.height).bit_length()
+    if heads.height.bit_length() + low + 1 > 62:  # too many to pack: sort by both
+        return _stacked(ids, before, columns).sort([SERIES, OWN, "__k"]).drop("__k")
+    inside = pl.col("__k") + pl.when(pl.col(OWN)).then(2**low).otherwise(0)
+    order = pl.col(SERIES) * 2 ** (low + 1) + inside
+    return _stacked(ids, before, columns).sort(order).drop("__k")
+
+
+def _stacked(ids: pl.DataFrame, before: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The own rows (`__k`: their place) over the context's (`__k`: their hour)."""
+    own = ids.select(
+        SERIES,
+        pl.lit(True).alias(OWN),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("__k"),
+        *columns,
+    )
+    thin = before.select(
+        SERIES, pl.lit(False).alias(OWN), pl.col("period_start").alias("__k"), *columns
+    )
+    return pl.concat([own, thin.cast(own.schema)])
+
+
+def _sums(frame: pl.DataFrame, new_series: pl.Expr, window: int) -> pl.DataFrame:
+    """`frame` (ordered by series and period, with `__p`, `__x`, `__y`) with the sums
+    over each row's window: `__s`, `__sx`, `__sy`, `__sxy`, `__sxx`."""
+    # Sorted by series and period, the last `window` rows of a series are the row and the
+    # `window - 1` before it that belong to the same series: plain shifts, no grouping.
+    position = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(new_series | (position == 0)).then(position).forward_fill()
+    frame = frame.with_columns(start.alias("__start"))
+    # weight 1 when the row `lag` rows up is in the same series, else 0
+    lags = [f"__in{lag}" for lag in range(window)]
+    frame = frame.with_columns(
+        (position - lag >= pl.col("__start")).cast(pl.Float64).alias(name)
+        for lag, name in enumerate(lags)
+    )
+
+    def roll(expr: pl.Expr) -> pl.Expr:
+        return pl.sum_horizontal(expr.shift(lag) * pl.col(name) for lag, name in enumerate(lags))
+
+    px, py = pl.col("__x"), pl.col("__y")
+    return frame.with_columns(
+        roll(pl.col("__p")).alias("__s"),
+        roll(px).alias("__sx"),
+        roll(py).alias("__sy"),
+        roll(px * py).alias("__sxy"),
+        roll(px * px).alias("__sxx"),
+    ).drop("__start", "__p", "__y", *lags)
 
 
 def trend() -> pl.Expr:

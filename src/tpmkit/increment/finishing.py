@@ -7,9 +7,10 @@ previous record, a run counts consecutive records back (at least `signals.RUN` o
 decide it), and control limits come from the series' first `signals.CONTROL_WINDOW`
 records. So for the series with a record in a recomputed period, each series' own
 `HISTORY` records before the first recomputed period (all of them for a series with fewer
-than `signals.CONTROL_WINDOW`) are finished with the new ones, as context, and the control
-limits of the others are taken from the last run's records; those context records, and
-every record before that period, are the last run's. Metrics whose cells do not come
+than `signals.CONTROL_WINDOW`) are the context: their values are given to the trend and
+the signals of the new records (`trend.add_slope`, `signals.add_signals`), not finished
+again, and the control limits of the others are taken from the last run's records; every
+record before that period is the last run's. Metrics whose cells do not come
 from the cells cache (a stock, the roster's counts, and formulas over them) are finished
 whole. With annotations that `exclude` periods (which change which records count), a
 different metric set, definitions or reasons, everything is finished (and stored for the
@@ -27,7 +28,7 @@ from tpmkit.engine import periods, signals, trend
 from tpmkit.engine.compute import Request, combine_formulas, finish, formula_inputs
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engine.window import START
-from tpmkit.increment import store, summaries
+from tpmkit.increment import fingerprints, store, summaries
 from tpmkit.increment.inventory import shape_key
 from tpmkit.records import empty_records
 from tpmkit.spec.hashing import definition_hash
@@ -60,6 +61,9 @@ class Context(NamedTuple):
     periods: set[int] | None  # the cached periods read (None: all)
     limits: pl.DataFrame | None  # series keys, `__mean`, `__sd`, `__count`
     starts: pl.DataFrame | None  # series keys, `__start`: its first period finished again
+    # the context's values (series keys, period start, value; from the summary): no
+    # cached cell before the first recomputed period is then read
+    values: pl.DataFrame | None = None
 
 
 class Unreadable(Exception):
@@ -93,10 +97,18 @@ def context(
     groups = pl.concat(tails, how="vertical_relaxed").unique() if by and tails else None
     series = ["metric", *by]
     summary = _from_summary(session.series, groups, first, by)
+    values = None
     if summary is not None:  # no record read
-        per_series, periods = summary
+        per_series, periods, values = summary
         if per_series.is_empty():
             return Context(set(), None, None)
+        if values is not None:  # nor any cell of the context
+            periods = set()
+            values = values.with_columns(
+                pl.from_epoch("period_start", time_unit="us")
+                .dt.replace_time_zone("UTC")
+                .dt.convert_time_zone(session.timezone)
+            )
     else:
         head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
         keys = head.select("metric", *by, at.alias("__at"), "value")
@@ -122,15 +134,17 @@ def context(
     young_ = pl.col("__records") < signals.CONTROL_WINDOW
     start = pl.when(young_).then(pl.col("__first")).otherwise(pl.col("__from"))
     starts = per_series.select(*series, start.alias("__start"))
-    return Context(periods, given, starts)
+    return Context(periods, given, starts, values)
 
 
 def _from_summary(
     summary: pl.DataFrame | None, groups: pl.DataFrame | None, first: int, by: list[str]
-) -> tuple[pl.DataFrame, set[int]] | None:
-    """What `_per_series` gives, and the periods to read, from the last run's records'
-    summary (`summaries`) cut at `first`, for the series of `groups`; None when there is
-    no summary or one of those series' is not exact there (then the records are read)."""
+) -> tuple[pl.DataFrame, set[int], pl.DataFrame | None] | None:
+    """What `_per_series` gives, the periods to read, and the context's values (series
+    keys, `period_start` in epoch µs, `value`; None when the summary has no values) from
+    the last run's records' summary (`summaries`) cut at `first`, for the series of
+    `groups`; None when there is no summary or one of those series' is not exact there
+    (then the records are read)."""
     if summary is None:
         return None
     cut = summaries.cut(summary, first)
@@ -154,13 +168,24 @@ def _from_summary(
         pl.col("count").clip(upper_bound=signals.CONTROL_WINDOW).alias("__records"),
     )
     if per_series.is_empty():
-        return per_series, set()
+        return per_series, set(), None
     since = int(per_series.get_column("__from").min())  # type: ignore[arg-type]
     later = recent.list.filter(pl.element() >= since)
     wanted = cut.select(pl.when(young).then(recent).otherwise(later).alias("recent"))
     wanted = wanted.explode("recent")
     periods = {int(a) for a in wanted.get_column("recent").drop_nulls().unique().to_list()}
-    return per_series, periods
+    values = None
+    if summaries.valued(cut):  # each series' own context: all of a young one's records
+        own = pl.when(young).then(pl.col("count")).otherwise(HISTORY)
+        aligned = pl.col("values").list.len() == recent.list.len()
+        if cut.select(aligned.all()).item():
+            values = cut.select(
+                "metric",
+                *by,
+                recent.list.tail(own).alias("period_start"),
+                pl.col("values").list.tail(own).alias("value"),
+            ).explode("period_start", "value")
+    return per_series, periods, values
 
 
 def _per_series(old: pl.DataFrame, series: list[str]) -> pl.DataFrame:
@@ -208,6 +233,7 @@ def finish_records(
     limits: pl.DataFrame | None = None,
     stable: tuple[set[str], set[int]] = (set(), set()),
     starts: pl.DataFrame | None = None,
+    values: pl.DataFrame | None = None,
 ) -> pl.DataFrame | Stitched:
     """The records of `metrics` from their cells (as `compute.records_from_cells`). With
     `head` (the last run's records, finished with `key_`), `cells` hold, for the cached
@@ -231,10 +257,15 @@ def finish_records(
     if not wanted:
         return empty_records(by, timezone)
     whole = replace(request, last=None)
-    origin = None
+    origin, thin = None, None
     if heads is not None and first is not None:  # the full run's: over the stitched records
         origin = _origin(heads, wanted, kept | steady, first, request.grain)
-    records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin)
+        if starts is not None:  # the context: only what the new records' trend and signals read
+            thin = _thin(cells, kept | steady, by, first)
+            if values is not None:  # the summary's, with no cell of it read
+                thin = _summarised(values, kept | steady, by)
+            wanted = [cells[s.id] for s in metrics if s.id in cells]
+    records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin, thin)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
     if heads is None or first is None:
@@ -263,6 +294,30 @@ def _series_context(
     joined = cells.join(mine, on=by, how="left", nulls_equal=True, maintain_order="left")
     start = pl.col("__start")
     return joined.filter((at >= first) | start.is_null() | (at >= start)).drop("__start")
+
+
+def _thin(
+    cells: dict[str, pl.DataFrame], metrics: set[str], by: list[str], first: int
+) -> pl.DataFrame | None:
+    """The context of `metrics` (their cells before `first`) as the values the trend and
+    the signals of the records from `first` on read of them (`trend.add_slope`,
+    `signals.add_signals`); those cells are left out of `cells`, not finished: their
+    records are the last run's (finishing them was two thirds of the records finished at
+    10 M calls by agent)."""
+    at = pl.col(START).dt.epoch("us")
+    thin = []
+    for metric in sorted(metrics & set(cells)):
+        frame = cells[metric]
+        thin.append(frame.filter(at < first).select("metric", *by, START, "value"))
+        cells[metric] = frame.filter(at >= first)
+    return pl.concat(thin, how="vertical_relaxed") if thin else None
+
+
+def _summarised(values: pl.DataFrame, metrics: set[str], by: list[str]) -> pl.DataFrame | None:
+    """The context's values (`context`) of `metrics`, as `_thin` gives them from cells."""
+    names = pl.Series(sorted(metrics), dtype=pl.String).implode()
+    mine = values.filter(pl.col("metric").is_in(names)).select("metric", *by, START, "value")
+    return None if mine.is_empty() else mine
 
 
 def _origin(
@@ -300,15 +355,26 @@ def stable(
     everything: list[MetricSpec],
     first: int | None,
     by: list[str],
+    stored: Mapping[str, object] | None = None,
+    prints: fingerprints.Fingerprints | None = None,
 ) -> set[str]:
     """The whole-dataset metrics (`cells`, computed now from every file) without overrides
     whose cells before `first` are exactly those of the last run's records there (every
     period and group; value, n and components): their records there are the last run's,
-    so only their context and new records are finished. Raises `Unreadable`."""
+    so only their context and new records are finished. A metric with `stored`
+    fingerprints (the last run's, `fingerprints`) is compared by them with `prints` (its
+    cells'), the others with the records read back. Raises `Unreadable`."""
     specs = {s.id: s for s in everything}
     candidates = sorted(m for m in cells if m in specs and not specs[m].overrides)
     if first is None or not candidates:
         return set()
+    out = set()
+    if stored is not None and prints is not None:
+        known = [m for m in candidates if m in stored and m in prints]
+        out = {m for m in known if fingerprints.same_before(stored[m], prints[m], first)}
+        candidates = [m for m in candidates if m not in known]
+        if not candidates:
+            return out
     head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
     at = pl.col(START).dt.epoch("us")
     names = pl.Series(candidates, dtype=pl.String).implode()
@@ -323,7 +389,6 @@ def stable(
         )
     )
     olds = old.partition_by("metric", as_dict=True)
-    out = set()
     keys = [START, *by]
     for metric in candidates:
         new = cells[metric].filter(at < first)

@@ -13,7 +13,7 @@ import polars as pl
 
 from tpmkit.engine.compute import Input, Request, compute_cells
 from tpmkit.engine.kinds import kind_of
-from tpmkit.increment import finishing, parts, reach
+from tpmkit.increment import fingerprints, finishing, parts, reach
 from tpmkit.increment.session import Session
 from tpmkit.planning import ReadPlan
 from tpmkit.spec.loader import Definitions
@@ -86,8 +86,15 @@ def _compute(
     )
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
-    stable = finishing.stable(head, extra, everything, session.first, by) if head else set()
-    periods, limits, starts = (
+    ours = fingerprints.of_cells(extra, extra)
+    stored = (session.state.get("finished") or {}).get(fingerprints.STATE)
+    stable = (
+        finishing.stable(head, extra, everything, session.first, by, stored, ours)
+        if head
+        else set()
+    )
+    session.fingerprints = (ours, stable)
+    periods, limits, starts, values = (
         finishing.context(
             head, {**fresh, **{m: extra[m] for m in stable}}, session, by, kept | stable
         )
@@ -95,7 +102,8 @@ def _compute(
         else finishing.Context(None, None, None)
     )
     if not session.load_cached(periods):  # a chunk removed under us: recompute everything
-        head, limits, stable, starts = None, None, set(), None
+        head, limits, stable, starts, values = None, None, set(), None, None
+        session.fingerprints = (ours, set())
         partial = {n for n, p in session.parts.items() if p.partial}
         given = {**inputs, **(whole_inputs(partial, True, None) if partial else {})}
         fresh = compute_cells(everything, given, request, timezone, aliases, unavailable, cacheable)
@@ -118,6 +126,7 @@ def _compute(
         limits,
         (stable, periods or set()),
         starts,
+        values,
     )
     with contextlib.suppress(OSError):  # a cache that cannot be written is skipped
         session.save()

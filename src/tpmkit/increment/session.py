@@ -16,6 +16,7 @@ import polars as pl
 from tpmkit.contract import ATTRIBUTION
 from tpmkit.engine.window import START
 from tpmkit.increment import store, summaries
+from tpmkit.increment.fingerprints import Fingerprints
 from tpmkit.increment.inventory import FileSummary
 from tpmkit.records import DatasetSummary
 from tpmkit.stitched import Stitched, Stored, file_hash
@@ -67,6 +68,9 @@ class Session:
     saved: dict[str, Any] | None = None  # the segment `save` stored
     series: pl.DataFrame | None = None  # `finished`: its series summary (`summaries`)
     by: list[str] = field(default_factory=list)  # `keep_finished`: the grouping
+    # the whole-dataset metrics' cells' fingerprints, and those whose records before the
+    # first recomputed period are the last run's (`finishing.stable`)
+    fingerprints: tuple[Fingerprints, set[str]] = field(default_factory=lambda: ({}, set()))
 
     @property
     def first(self) -> int | None:
@@ -312,13 +316,19 @@ class Session:
                 elif isinstance(held, Stitched):  # none (lost, changed): made again, once
                     served, by = sorted(before & kept), self.by
                     summary = functools.partial(_rebuilt, held.stored, served, since, records, by)
+                # only where the records kept are those the cells were finished to now
+                ours, steady = self.fingerprints
+                cells = {m: f for m, f in ours.items() if m in steady}
                 finished = store.Finished(
-                    key, _zero(records), since, chain, sorted(before & kept), summary
+                    key, _zero(records), since, chain, sorted(before & kept), summary, cells
                 )
             else:
                 records = held.collect() if isinstance(held, Stitched) else held
                 summary = functools.partial(summaries.of_records, records, self.by)
-                finished = store.Finished(key, _zero(records), None, [], sorted(kept), summary)
+                cells = self.fingerprints[0]  # every record finished from these cells
+                finished = store.Finished(
+                    key, _zero(records), None, [], sorted(kept), summary, cells
+                )
         self.saved = store.save(self.folder, *self.staged, finished)
 
     def saved_segment(self) -> tuple[Stored, Path] | None:

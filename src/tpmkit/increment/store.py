@@ -32,6 +32,8 @@ from typing import Any
 import polars as pl
 
 from tpmkit.atomic import atomic_path
+from tpmkit.engine.window import START
+from tpmkit.increment.fingerprints import STATE
 from tpmkit.locks import exclusive
 from tpmkit.stitched import file_hash, write_segment
 
@@ -43,13 +45,38 @@ STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that di
 MAX_SEGMENTS = 8  # more than this: the run's finished records are stored whole, as one
 
 
-def write_atomically(target: Path, content: bytes | pl.DataFrame) -> None:
+def write_atomically(target: Path, content: bytes | pl.DataFrame | pl.LazyFrame) -> None:
     """Write `content` (bytes, or a frame: as Parquet) to `target` atomically."""
     with atomic_path(target) as temporary:
         if isinstance(content, pl.DataFrame):
             content.write_parquet(temporary)
+        elif isinstance(content, pl.LazyFrame):
+            content.sink_parquet(temporary)
         else:
             temporary.write_bytes(content)
+
+
+BATCHES = 64  # at most this many ranges of periods in a chunk's order (`_in_period_order`)
+
+
+def _in_period_order(chunk: pl.DataFrame) -> pl.LazyFrame:
+    """The cells of `chunk` in period order, as a stream of ranges of periods (at most
+    `BATCHES`; one period each for a year of weeks). A run reads a few periods of a chunk
+    that holds the year: in that order the row groups' statistics let the reader skip the
+    others (10 M calls by agent: 0.16 -> 0.02 s of CPU for one period; the file is 41 MB
+    instead of 72). Streamed range by range, not sorted: a sort of 6.3 M cells held a
+    second copy of them (+1.3 GB) at the first run."""
+    at = pl.col(START)
+    starts = chunk.get_column(START).drop_nulls().unique().sort().to_list()
+    step = max(1, -(-len(starts) // BATCHES))
+    bounds = starts[::step]
+    ranges = [
+        chunk.lazy().filter((at >= lo) & (at < hi) if hi is not None else at >= lo)
+        for lo, hi in zip(bounds, [*bounds[1:], None], strict=True)
+    ]
+    if chunk.get_column(START).null_count():
+        ranges.append(chunk.lazy().filter(at.is_null()))
+    return pl.concat(ranges) if ranges else chunk.lazy()
 
 
 SAVE_WAIT = 600.0  # seconds a save waits for another run's save (writing 7.85 M records: ~3 s)
@@ -163,11 +190,13 @@ def save(
                 "kept": finished.kept,
                 "segments": [*chain, segment],
             }
+            if finished.cells:
+                state["finished"][STATE] = finished.cells
             if (summary := summarised.result()) is not None:
                 state["finished"]["summary"] = summary
         if chunk is not None and not chunk.is_empty():
             name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "chunks" / name, chunk)
+            write_atomically(folder / "chunks" / name, _in_period_order(chunk))
             for entry in state["metrics"].values():
                 entry["periods"] = {
                     at: (name if served == "" else served)
@@ -233,6 +262,8 @@ class Finished:
     kept: list[str]
     # of the records the segments serve (`summaries`; a function: made while they are saved)
     summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None = None
+    # the whole-dataset metrics' cells these records were finished from (`fingerprints`)
+    cells: dict[str, Any] | None = None
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,8 +6,11 @@ recomputed period: its first period, how many records it has, its first
 `signals.CONTROL_WINDOW` values (control limits) and its last `finishing.HISTORY` periods.
 Reading 7.7 M records' keys and values and grouping them cost 0.8 s of CPU at 10 M calls
 by agent. A summary keeps, per series of the records the segments serve: `first`,
-`count`, `head` (the first values, in period order) and `recent` (its last `RECENT`
-periods). A run that keeps the records before its first recomputed period `cut`s the
+`count`, `head` (the first values, in period order), `recent` (its last `RECENT`
+periods) and `values` (their values: the context's own, given to the trend and the
+signals of the new records instead of cells read and finished again; a summary written
+before it had them lacks them, and the context then reads cells as before). A run that
+keeps the records before its first recomputed period `cut`s the
 summary there (the records after it are the ones it replaces) and `add`s its own records:
 the summary of the new chain, with no old record read. A series whose `recent` periods do
 not reach back to the cut is marked not `valid`: the context then scans, as before."""
@@ -57,6 +60,7 @@ def of_records(records: pl.DataFrame, by: list[str]) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("count"),
             pl.col("value").head(HEAD).alias("head"),
             pl.col("__at").tail(RECENT).alias("recent"),
+            pl.col("value").tail(RECENT).alias("values"),
         )
         .with_columns(pl.lit(True).alias("valid"))
     )
@@ -72,9 +76,12 @@ def cut(summary: pl.DataFrame, first: int) -> pl.DataFrame:
     # short `recent` may be what an earlier cut left)
     covered = (recent.list.len() >= pl.col("count")) | (recent.list.min() <= first)
     count = pl.col("count") - removed
+    # `recent` is in period order: the periods cut are its last ones, and their values
+    values = [pl.col("values").list.head(recent.list.len() - removed)] if valued(summary) else []
     return summary.with_columns(
         count.alias("count"),
         recent.list.filter(pl.element() < first).alias("recent"),
+        *values,
         pl.col("head").list.head(pl.min_horizontal(count, HEAD)).alias("head"),
         (pl.col("valid") & covered).alias("valid"),
     ).filter(pl.col("count") > 0)
@@ -89,6 +96,18 @@ def add(summary: pl.DataFrame, records: pl.DataFrame, by: list[str]) -> pl.DataF
     empty = pl.lit([], dtype=pl.List(pl.Int64))
     values = pl.lit([], dtype=pl.List(pl.Float64))
     head = pl.col("head")
+    # a summary without values (an older one) gets none: its context reads cells
+    recent_values = (
+        [
+            pl.concat_list(
+                pl.col("values").fill_null(values), pl.col("values_right").fill_null(values)
+            )
+            .list.tail(RECENT)
+            .alias("values")
+        ]
+        if valued(summary)
+        else []
+    )
     return both.select(
         *series,
         pl.coalesce("first", "first_right").alias("first"),
@@ -104,5 +123,11 @@ def add(summary: pl.DataFrame, records: pl.DataFrame, by: list[str]) -> pl.DataF
         pl.concat_list(pl.col("recent").fill_null(empty), pl.col("recent_right").fill_null(empty))
         .list.tail(RECENT)
         .alias("recent"),
+        *recent_values,
         pl.col("valid").fill_null(True).alias("valid"),
     )
+
+
+def valued(summary: pl.DataFrame) -> bool:
+    """True when `summary` keeps its series' recent values (see the module docstring)."""
+    return "values" in summary.columns

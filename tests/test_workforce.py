@@ -78,6 +78,25 @@ def test_hired_and_leaving_inside_one_period(index):
     assert early["value"] == pytest.approx(100 / 3) and early["n"] == 3
 
 
+def test_attrition_without_anyone_on_either_day_says_why_it_has_no_value(make):
+    """Team East's only person joined on 2 February and left on 20 February: one leaver,
+    nobody on the first or the last day, so no rate (not 0 %, not infinite) — and the
+    record says why in the roster's words, not as a division by zero."""
+    roster = "agent_id,team,hire_date,leave_date\ne1,East,2026-02-02,2026-02-20\n"
+    roster += "w1,West,2025-01-01,\n"
+    path = make.project(PROJECT, files={"agents.csv": roster})
+    options = {"period": "month", "start": dt.date(2026, 2, 1), "end": dt.date(2026, 2, 28)}
+    records = evaluate_records(path, ["attrition_rate", "headcount"], by=["team"], **options)
+    index = by_key(records, "team")
+    east = index[("attrition_rate", "2026-02", "East")]
+    assert (east["value"], east["n"], east["status"]) == (None, 1, "no_data")
+    assert "nobody of this group employed on the period's first or last day" in east["reason"]
+    assert "zero denominator" not in east["reason"]
+    west = index[("attrition_rate", "2026-02", "West")]
+    assert (west["value"], west["n"], west["reason"]) == (0.0, 0, None)
+    assert index[("headcount", "2026-02", "East")]["value"] == 0.0
+
+
 def test_leaves_on_the_periods_first_and_last_day(index):
     # the leave date is the last working day: a04 counts on 1 March, a05 on 31 March
     # 1 March: 9 (a04 still in); 31 March: 9 - a04 = 8 (a05 still in on her last day)

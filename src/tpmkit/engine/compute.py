@@ -627,7 +627,11 @@ def _finish_part(
             pl.coalesce(
                 reasons,
                 # rows counted, yet no value: the kind's result was infinite or undefined
-                pl.when(pl.col("n") > 0).then(pl.lit(NOT_FINITE)),
+                pl.when(pl.col("n") > 0).then(
+                    pl.col("metric").replace_strict(
+                        no_value_reasons(metrics), default=NOT_FINITE, return_dtype=pl.String
+                    )
+                ),
                 pl.lit("no qualifying rows in this period and group"),
             )
         )
@@ -669,6 +673,12 @@ def _partial_periods(
 
 
 NOT_FINITE = "no finite value: a zero denominator, a division by zero or an overflow"
+
+
+def no_value_reasons(metrics: list[MetricSpec]) -> dict[str, str]:
+    """Per metric whose kind says it in its own words, why rows counted gave no value."""
+    said = {s.id: kind_of(s.compute).no_value(s.compute) for s in metrics}
+    return {metric: reason for metric, reason in said.items() if reason is not None}
 
 
 def _all_bounds(

@@ -99,6 +99,11 @@ class Kind(ABC, Generic[C]):
         is a dimension tpmkit makes; None when it can."""
         return None
 
+    def no_value(self, compute: C) -> str | None:
+        """Why a cell with rows counted (n > 0) has no value, in the kind's own words;
+        None: the general reason (a zero denominator, a division by zero, an overflow)."""
+        return None
+
     def horizon(self, compute: C) -> list[str]:
         """Columns whose latest value makes the data horizon (any of them may be absent)."""
         censor = getattr(compute, "censor", None)

@@ -279,6 +279,15 @@ class Roster(Kind[RosterCompute]):
     ) -> pl.DataFrame:
         return roster_cells(frame, spec, compute, grain, by, timezone, window)
 
+    def no_value(self, compute: RosterCompute) -> str | None:
+        if compute.measure == "attrition":  # n counts the leavers; the denominator is 0
+            return (
+                "leavers, but nobody of this group employed on the period's first or last "
+                "day: the average headcount is 0 (people who joined and left inside the "
+                "period, or a tenure band passed through)"
+            )
+        return None
+
     def describe(self, compute: RosterCompute) -> str:
         rows = f" among roster rows where `{compute.where}`" if compute.where else ""
         hired, left = f"`{compute.hired}`", f"`{compute.left}`"

@@ -89,6 +89,7 @@ def compute_records_ibis(
         largest = max((rows.get(key[0], 0) for _, (key, _) in passes), default=0)
         heavy = [p for p in passes if largest and rows.get(p[1][0][0], 0) == largest]
         passes = [*heavy, *(p for p in passes if p not in heavy)]
+        runner.ahead([f"pass {index}" for index, _ in passes])
         failed: dict[int, dict[str, str]] = {}
         for step, (index, ((dataset, time_column, _), group)) in enumerate(passes):
             source = inputs[dataset]
@@ -188,6 +189,8 @@ def compute_records_ibis(
     except BaseException:
         early.close()
         raise
+    finally:
+        runner.stop()
     if failures:
         early.close()
         raise ComputeError(failures)

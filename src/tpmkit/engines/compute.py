@@ -15,16 +15,18 @@ from tpmkit.engine.compute import (
     Input,
     Request,
     _group_plain,
+    combine_formulas,
     local_cells,
-    records_from_cells,
     segment_flags,
 )
 from tpmkit.engine.kinds import kind_of
 from tpmkit.engines.dialect import Dialect
+from tpmkit.engines.early import EarlyFinish
 from tpmkit.engines.passes import pass_meta, run_pass
 from tpmkit.engines.queries import Runner
 from tpmkit.engines.stock import stock_cells
 from tpmkit.errors import ComputeError
+from tpmkit.records import empty_records
 from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.expressions import ExpressionError
 from tpmkit.spec.models import MetricSpec
@@ -75,61 +77,103 @@ def compute_records_ibis(
     cells: dict[str, pl.DataFrame] = {}
     failures: dict[str, str] = {}
     runner = runner or Runner()
-    for index, ((dataset, time_column, _), group) in enumerate(groups.items()):
-        source = inputs[dataset]
-        censor = getattr(group[0].compute, "censor", None)
-        meta = pass_meta(group, time_column, unavailable, segments, source.columns)
 
-        def build(
-            source: TableInput = source,
-            group: list[MetricSpec] = group,
-            time_column: str = time_column,
-            censor: Any = censor,
-        ) -> Any:
-            from tpmkit.engines.cells import plan_pass
+    def gather() -> None:
+        """Every pass's and stock's cells into `cells` (a pass the backend cannot do: into
+        `failures`), each pass's records started early."""
+        passes = list(enumerate(groups.items()))
+        # the passes over the dataset with the most rows first (the long queries), then the
+        # records of their metrics are finished while the short ones run
+        # (`tpmkit.engines.early`); each pass keeps its name, and its compiled SQL
+        rows = {n: i.rows or 0 for n, i in (local or {}).items()}
+        largest = max((rows.get(key[0], 0) for _, (key, _) in passes), default=0)
+        heavy = [p for p in passes if largest and rows.get(p[1][0][0], 0) == largest]
+        passes = [*heavy, *(p for p in passes if p not in heavy)]
+        runner.ahead([f"pass {index}" for index, _ in passes])
+        failed: dict[int, dict[str, str]] = {}
+        for step, (index, ((dataset, time_column, _), group)) in enumerate(passes):
+            source = inputs[dataset]
+            censor = getattr(group[0].compute, "censor", None)
+            meta = pass_meta(group, time_column, unavailable, segments, source.columns)
 
-            planned = plan_pass(
-                source.table(),
-                dialect,
-                group,
-                time_column,
-                request.grain,
-                by,
-                timezone,
-                request.window,
-                unavailable,
-                segments,
-                censor,
-            )
-            return planned.query, planned.aliases
+            def build(
+                source: TableInput = source,
+                group: list[MetricSpec] = group,
+                time_column: str = time_column,
+                censor: Any = censor,
+            ) -> Any:
+                from tpmkit.engines.cells import plan_pass
 
-        try:
-            name = f"pass {index}"
-            grain = request.grain
-            frame = run_pass(runner, name, build, meta, group, grain, by, timezone, unavailable)
-        except (LookupError, NotImplementedError, ExpressionError) as exc:
-            # a kind, function or percentile the backend cannot do: named, located later
-            failures.update({s.id: str(exc) for s in group})
-            continue
-        parts = frame.partition_by("metric", as_dict=True)
-        for spec in group:
-            cells[spec.id] = parts.get((spec.id,), frame.clear())
-    for spec in everything:
-        kind = kind_of(spec.compute)
-        if kind.plan != "cells" or spec.id in unavailable:
-            continue
-        if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
-            # the weekly sums over the contacts on the backend, the cohorts on the client,
-            # where the backend table has the roster's hire date and team (a table checked
-            # in the database and attributed there, or a dataset uploaded from polars)
-            from tpmkit.engines.proficiency import proficiency_cells_ibis, readable
+                planned = plan_pass(
+                    source.table(),
+                    dialect,
+                    group,
+                    time_column,
+                    request.grain,
+                    by,
+                    timezone,
+                    request.window,
+                    unavailable,
+                    segments,
+                    censor,
+                )
+                return planned.query, planned.aliases
 
-            source = inputs[str(spec.dataset)]
-            if readable(source.columns, spec, by):
-                cells[spec.id] = proficiency_cells_ibis(
+            try:
+                name = f"pass {index}"
+                grain = request.grain
+                frame = run_pass(runner, name, build, meta, group, grain, by, timezone, unavailable)
+            except (LookupError, NotImplementedError, ExpressionError) as exc:
+                # a kind, function or percentile the backend cannot do: named, located later
+                failed[index] = {s.id: str(exc) for s in group}
+                continue
+            parts = frame.partition_by("metric", as_dict=True)
+            for spec in group:
+                cells[spec.id] = parts.get((spec.id,), frame.clear())
+            if step + 1 >= len(heavy):
+                early.offer(cells)
+        for index in sorted(failed):  # in the passes' own order, as they are named
+            failures.update(failed[index])
+        early.offer(cells)
+        for spec in everything:
+            kind = kind_of(spec.compute)
+            if kind.plan != "cells" or spec.id in unavailable:
+                continue
+            if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
+                # the weekly sums over the contacts on the backend, the cohorts on the client,
+                # where the backend table has the roster's hire date and team (a table checked
+                # in the database and attributed there, or a dataset uploaded from polars)
+                from tpmkit.engines.proficiency import proficiency_cells_ibis, readable
+
+                source = inputs[str(spec.dataset)]
+                if readable(source.columns, spec, by):
+                    cells[spec.id] = proficiency_cells_ibis(
+                        runner,
+                        f"proficiency {spec.id}",
+                        source.table,
+                        dialect,
+                        spec,
+                        request.grain,
+                        by,
+                        timezone,
+                        request.window,
+                    )
+                    continue
+            if not isinstance(spec.compute, OpenAtEndCompute):
+                if local is not None and spec.dataset in local:
+                    # a kind with no Ibis plan (the roster's headcount and attrition) computes
+                    # its cells with polars from the rows tpmkit read: small roster tables, the
+                    # same records as the polars engine (and time to proficiency over a Parquet
+                    # view, which lacks the roster's columns: polars reads the same files)
+                    cells[spec.id] = local_cells(spec, local, request, timezone)
+                continue
+            if spec.dataset in inputs:
+                source = inputs[str(spec.dataset)]
+                cells[spec.id] = stock_cells(
                     runner,
-                    f"proficiency {spec.id}",
+                    f"stock {spec.id}",
                     source.table,
+                    source.columns,
                     dialect,
                     spec,
                     request.grain,
@@ -137,29 +181,21 @@ def compute_records_ibis(
                     timezone,
                     request.window,
                 )
-                continue
-        if not isinstance(spec.compute, OpenAtEndCompute):
-            if local is not None and spec.dataset in local:
-                # a kind with no Ibis plan (the roster's headcount and attrition) computes
-                # its cells with polars from the rows tpmkit read: small roster tables, the
-                # same records as the polars engine (and time to proficiency over a Parquet
-                # view, which lacks the roster's columns: polars reads the same files)
-                cells[spec.id] = local_cells(spec, local, request, timezone)
-            continue
-        if spec.dataset in inputs:
-            source = inputs[str(spec.dataset)]
-            cells[spec.id] = stock_cells(
-                runner,
-                f"stock {spec.id}",
-                source.table,
-                source.columns,
-                dialect,
-                spec,
-                request.grain,
-                by,
-                timezone,
-                request.window,
-            )
+
+    # the records of the metrics whose cells are in are finished while later queries run
+    early = EarlyFinish(metrics, request, timezone, unavailable)
+    try:
+        gather()
+    except BaseException:
+        early.close()
+        raise
+    finally:
+        runner.stop()
     if failures:
+        early.close()
         raise ComputeError(failures)
-    return records_from_cells(cells, metrics, everything, request, timezone, aliases, unavailable)
+    combine_formulas(cells, everything, by, aliases, unavailable)
+    if not any(s.id in cells for s in metrics):
+        early.close()
+        return empty_records(by, timezone)
+    return early.records(cells, unavailable)

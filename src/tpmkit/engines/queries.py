@@ -8,6 +8,7 @@ Both type the result as Ibis types the query, so a compiled query gives the same
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,12 @@ class Runner:
         expr, names = build()
         return collect(expr).rename(dict(names))
 
+    def ahead(self, names: list[str]) -> None:
+        """The queries `names` will be asked for in this order (see `CompiledRunner`)."""
+
+    def stop(self) -> None:
+        """No query of ours runs on the connection any more once this returns."""
+
 
 class CompiledRunner(Runner):
     """Runs compiled SQL on a DuckDB connection; a query not compiled yet is built and
@@ -49,9 +56,42 @@ class CompiledRunner(Runner):
         self.con = con  # DuckDB's own connection
         self.known = dict(known)
         self.added: dict[str, Compiled] = {}
+        self._ahead: dict[str, Future[pl.DataFrame]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def ahead(self, names: list[str]) -> None:
+        """Run the queries `names` compiled before one after another on a thread of their
+        own, from now: DuckDB lets go of Python's lock while it computes, so the next query
+        runs while the caller works on the last one's rows. Only these queries use the
+        connection until the caller has taken them all (or `stop`)."""
+        names = [n for n in names if n in self.known and n not in self._ahead]
+        if not names:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="tpmkit-queries")
+        for name in names:
+            self._ahead[name] = self._pool.submit(self._fetch, self.known[name])
+
+    def stop(self) -> None:
+        """Cancel the queries run ahead not begun yet, and wait for the one under way."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._ahead.clear()
 
     def run(self, name: str, build: Build) -> pl.DataFrame:
         """The rows of the query `name`: its SQL as compiled before, else compiled now."""
+        ahead = self._ahead.pop(name, None)
+        if ahead is not None:
+            try:
+                frame = ahead.result()
+            except Exception:  # as below: compiled again (its error, if any, raised then)
+                self.stop()
+            else:
+                if not self._ahead:
+                    self.stop()
+                return frame
+        self.stop()  # the connection is this thread's alone
         found = self.known.get(name)
         if found is not None:
             try:

@@ -162,3 +162,35 @@ def test_the_ids_own_rule_is_checked_beside_its_hashes(make: ProjectFactory, ver
     assert verified == []
     assert "row 2" in raised.value.issues[0].message
     assert "contact_id" in raised.value.issues[0].message
+
+
+REPEAT = """
+id: repeat_free
+name: No repeat within a day
+unit: percent
+dataset: calls
+compute: {kind: no_repeat_within, key: agent_id, window_days: 1}
+"""
+
+
+def test_a_repeat_window_cut_in_time_slices_never_carries_the_flags(
+    make: ProjectFactory, monkeypatch: pytest.MonkeyPatch, verified: list[str]
+):
+    # A repeat window has a pass of its own, which is cut into time slices above
+    # `slices.SLICE_ROWS` rows (here 2), and slices carry no flags: such a pass must never
+    # be the one to look at them. With the wait averaged over `answered_at`, no pass over
+    # the calls' own time column is left, so the flags get a query of their own, which
+    # finds the broken wait — not a mean of 10, -5 and 20.
+    from tpmkit.engine import slices
+
+    monkeypatch.setattr(slices, "SLICE_ROWS", 2)
+    wait = WAIT + "time_column: answered_at\n"
+    bad = project(
+        make, calls(wait_seconds=[10.0, -5.0, 20.0, 40.0]), {"wait": wait, "repeat": REPEAT}
+    )
+    with pytest.raises(DataError) as raised:
+        evaluate_records(bad, cache=False, period="day")
+    assert verified == ["calls"]
+    assert "row 2 (contact_id C2), column `wait_seconds`: negative duration" in str(
+        raised.value.issues[0].message
+    )

@@ -185,17 +185,15 @@ def compute_records_ibis(
     # the records of the metrics whose cells are in are finished while later queries run
     early = EarlyFinish(metrics, request, timezone, unavailable)
     try:
-        gather()
-    except BaseException:
-        early.close()
-        raise
+        try:
+            gather()
+        finally:
+            runner.stop()
+        if failures:
+            raise ComputeError(failures)
+        combine_formulas(cells, everything, by, aliases, unavailable)
+        if not any(s.id in cells for s in metrics):
+            return empty_records(by, timezone)
+        return early.records(cells, unavailable)
     finally:
-        runner.stop()
-    if failures:
-        early.close()
-        raise ComputeError(failures)
-    combine_formulas(cells, everything, by, aliases, unavailable)
-    if not any(s.id in cells for s in metrics):
-        early.close()
-        return empty_records(by, timezone)
-    return early.records(cells, unavailable)
+        early.close()  # on every way out: no part left finishing

@@ -27,7 +27,8 @@ def leave_now(code: object) -> None:
         code = 0
     if not isinstance(code, int) or not _is_program():
         return
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not _main()):
+    main = threading.main_thread()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main):
         return  # Python would wait for it
     atexit._run_exitfuncs()  # what Python runs first at exit (they may still print)
     try:
@@ -36,10 +37,6 @@ def leave_now(code: object) -> None:
     except (BrokenPipeError, OSError):
         return  # the normal way says it as it always has
     os._exit(code)
-
-
-def _main() -> threading.Thread:
-    return threading.main_thread()
 
 
 def _is_program() -> bool:

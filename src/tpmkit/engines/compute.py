@@ -89,15 +89,7 @@ def compute_records_ibis(
         largest = max((rows.get(key[0], 0) for _, (key, _) in passes), default=0)
         heavy = [p for p in passes if largest and rows.get(p[1][0][0], 0) == largest]
         passes = [*heavy, *(p for p in passes if p not in heavy)]
-        routes = _cell_routes(everything, inputs, local, unavailable, by)
-        # the stocks' and kinds' queries follow the passes on the same thread
-        families = [f"{route} {spec.id}" for spec, route in routes if route != "local"]
-        runner.ahead([f"pass {index}" for index, _ in passes], families)
-        # the kinds computed with polars (the roster's counts) need no query: computed
-        # while the first queries run, not after the last
-        for spec, route in routes:
-            if route == "local":
-                cells[spec.id] = local_cells(spec, local or {}, request, timezone)
+        runner.ahead([f"pass {index}" for index, _ in passes])
         failed: dict[int, dict[str, str]] = {}
         for step, (index, ((dataset, time_column, _), group)) in enumerate(passes):
             source = inputs[dataset]
@@ -143,33 +135,45 @@ def compute_records_ibis(
         for index in sorted(failed):  # in the passes' own order, as they are named
             failures.update(failed[index])
         early.offer(cells)
-        for spec, route in routes:
-            if route == "local":
+        for spec in everything:
+            kind = kind_of(spec.compute)
+            if kind.plan != "cells" or spec.id in unavailable:
                 continue
-            table = inputs[str(spec.dataset)]
-            if route == "proficiency":
+            if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
                 # the weekly sums over the contacts on the backend, the cohorts on the client,
                 # where the backend table has the roster's hire date and team (a table checked
                 # in the database and attributed there, or a dataset uploaded from polars)
-                from tpmkit.engines.proficiency import proficiency_cells_ibis
+                from tpmkit.engines.proficiency import proficiency_cells_ibis, readable
 
-                cells[spec.id] = proficiency_cells_ibis(
-                    runner,
-                    f"proficiency {spec.id}",
-                    table.table,
-                    dialect,
-                    spec,
-                    request.grain,
-                    by,
-                    timezone,
-                    request.window,
-                )
-            else:
+                source = inputs[str(spec.dataset)]
+                if readable(source.columns, spec, by):
+                    cells[spec.id] = proficiency_cells_ibis(
+                        runner,
+                        f"proficiency {spec.id}",
+                        source.table,
+                        dialect,
+                        spec,
+                        request.grain,
+                        by,
+                        timezone,
+                        request.window,
+                    )
+                    continue
+            if not isinstance(spec.compute, OpenAtEndCompute):
+                if local is not None and spec.dataset in local:
+                    # a kind with no Ibis plan (the roster's headcount and attrition) computes
+                    # its cells with polars from the rows tpmkit read: small roster tables, the
+                    # same records as the polars engine (and time to proficiency over a Parquet
+                    # view, which lacks the roster's columns: polars reads the same files)
+                    cells[spec.id] = local_cells(spec, local, request, timezone)
+                continue
+            if spec.dataset in inputs:
+                source = inputs[str(spec.dataset)]
                 cells[spec.id] = stock_cells(
                     runner,
                     f"stock {spec.id}",
-                    table.table,
-                    table.columns,
+                    source.table,
+                    source.columns,
                     dialect,
                     spec,
                     request.grain,
@@ -177,7 +181,6 @@ def compute_records_ibis(
                     timezone,
                     request.window,
                 )
-            early.offer(cells)  # finished while the next stock's queries run
 
     # the records of the metrics whose cells are in are finished while later queries run
     early = EarlyFinish(metrics, request, timezone, unavailable)
@@ -194,35 +197,3 @@ def compute_records_ibis(
         return early.records(cells, unavailable)
     finally:
         early.close()  # on every way out: no part left finishing
-
-
-def _cell_routes(
-    everything: list[MetricSpec],
-    inputs: Mapping[str, TableInput],
-    local: Mapping[str, Input] | None,
-    unavailable: Mapping[str, str],
-    by: list[str],
-) -> list[tuple[MetricSpec, str]]:
-    """How each metric of a kind that makes its own cells gets them, in the metrics'
-    order: `proficiency` (time to proficiency on the backend, where its table has the
-    roster's columns), `stock` (on the backend), `local` (with polars from the rows tpmkit
-    read: a kind with no Ibis plan, the roster's headcount and attrition, and time to
-    proficiency over a Parquet view, which lacks the roster's columns)."""
-    routes: list[tuple[MetricSpec, str]] = []
-    for spec in everything:
-        kind = kind_of(spec.compute)
-        if kind.plan != "cells" or spec.id in unavailable:
-            continue
-        source = inputs.get(str(spec.dataset))
-        if isinstance(spec.compute, ProficiencyCompute) and source is not None:
-            from tpmkit.engines.proficiency import readable
-
-            if readable(source.columns, spec, by):
-                routes.append((spec, "proficiency"))
-                continue
-        if not isinstance(spec.compute, OpenAtEndCompute):
-            if local is not None and spec.dataset in local:
-                routes.append((spec, "local"))
-        elif source is not None:
-            routes.append((spec, "stock"))
-    return routes

@@ -41,9 +41,8 @@ class Runner:
         expr, names = build()
         return collect(expr).rename(dict(names))
 
-    def ahead(self, names: list[str], families: list[str] | None = None) -> None:
-        """The queries `names`, then those of each of `families`, will be asked for in
-        this order (see `CompiledRunner`)."""
+    def ahead(self, names: list[str]) -> None:
+        """The queries `names` will be asked for in this order (see `CompiledRunner`)."""
 
     def stop(self) -> None:
         """No query of ours runs on the connection any more once this returns."""
@@ -60,16 +59,12 @@ class CompiledRunner(Runner):
         self._ahead: dict[str, Future[pl.DataFrame]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
-    def ahead(self, names: list[str], families: list[str] | None = None) -> None:
+    def ahead(self, names: list[str]) -> None:
         """Run the queries `names` compiled before one after another on a thread of their
-        own, from now, then every query compiled before of each of `families` (a stock's
-        or a kind's queries, named `family` and a suffix: which of them a run asks for
-        depends only on what the key holds), in the order they were compiled: DuckDB lets
-        go of Python's lock while it computes, so the next query runs while the caller
-        works on the last one's rows. Only these queries use the connection until the
-        caller has taken them all (or `stop`)."""
-        names = [*names, *(n for f in families or [] for n in self.known if n.startswith(f + " "))]
-        names = [n for n in dict.fromkeys(names) if n in self.known and n not in self._ahead]
+        own, from now: DuckDB lets go of Python's lock while it computes, so the next query
+        runs while the caller works on the last one's rows. Only these queries use the
+        connection until the caller has taken them all (or `stop`)."""
+        names = [n for n in names if n in self.known and n not in self._ahead]
         if not names:
             return
         if self._pool is None:

@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 pytest.importorskip("ibis", reason="the Ibis engines need tpmkit[duckdb]")
 
 from tpmkit.engine.compute import finish
+from tpmkit.engine.in_force import levels_table
 from tpmkit.engine.trend import origin
 from tpmkit.engine.window import START
 from tpmkit.engines import early
@@ -137,3 +138,56 @@ def test_records_in_metric_order_take_each_metrics_rows_whole():
         "metric": ["w", "x", "y", "y", "z", "z"],
         "v": [3, 4, 1, 2, 5, 6],
     }
+
+
+def test_a_part_is_finished_with_its_own_definitions_only(made, monkeypatch):
+    # each part's levels, reasons and order come from its own metrics' definitions (the
+    # levels of every metric for each part were a tenth of the finishing); the records are
+    # still those of finishing at once, a dated level (contacts_per_hour) among them
+    given: list[tuple[set[str], set[str]]] = []
+    finish_part = early._finish_part
+
+    def spy(table: pl.DataFrame, metrics: Any, *args: Any) -> pl.DataFrame:
+        given.append(({s.id for s in metrics}, set(table["metric"])))
+        return finish_part(table, metrics, *args)
+
+    monkeypatch.setattr(early, "_finish_part", spy)
+    cells, reference = made["cells"], _at_once(made)
+    e = _fresh(made)
+    e.limit = 1  # a part a metric
+    for i in cells:
+        e.offer({i: cells[i]})
+    assert_frame_equal(e.records(cells, made["unavailable"]), reference)
+    assert len(given) >= 10
+    assert all(ids == present for ids, present in given)
+    assert any(ids == {"contacts_per_hour"} for ids, _ in given)
+
+
+def test_parts_with_and_without_dated_levels_give_the_records_of_finishing_at_once(made):
+    # a metric whose levels change on a date inside the data: finishing every metric at
+    # once joins the levels by date for all; a part without it joins them plainly
+    cells, e = made["cells"], _fresh(made)
+    spec = next(s for s in e.metrics if s.id == "aht")
+    days = cells["aht"][START].dt.date().unique().sort()
+    change = days[len(days) // 2]
+    dated = type(spec).model_validate(
+        {
+            **spec.model_dump(by_alias=True, exclude_none=True),
+            "target": [{"value": 300}, {"value": 240, "from": change}],
+            "thresholds": [
+                {"warning": 400, "critical": 500},
+                {"warning": 250, "critical": 260, "from": change},
+            ],
+        }
+    )
+    metrics = [dated if s.id == "aht" else s for s in e.metrics]
+    assert levels_table([dated])["in_force_from"].drop_nulls().unique().to_list() == [change]
+    wanted = [cells[s.id] for s in metrics if s.id in cells]
+    reference = finish(wanted, metrics, e.request, e.timezone, dict(made["unavailable"]))
+    parts = EarlyFinish(metrics, e.request, e.timezone, dict(made["unavailable"]))
+    parts.limit = 1  # a part a metric: aht's alone is dated
+    for i in cells:
+        parts.offer({i: cells[i]})
+    assert_frame_equal(parts.records(cells, made["unavailable"]), reference)
+    aht = reference.filter(pl.col("metric") == "aht")
+    assert {300.0, 240.0} <= set(aht["target"].drop_nulls())  # both levels in force

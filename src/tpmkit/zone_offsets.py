@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from concurrent.futures import Future
 from functools import lru_cache
 
 import polars as pl
 
-__all__ = ["Offsets", "local_macro", "local_macro_name", "macro_bounds", "offsets"]
+__all__ = ["Offsets", "local_macro", "local_macro_name", "macro_bounds", "offsets", "prepare"]
 
 _START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _END = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -54,8 +56,39 @@ def _offset_us(instants: pl.Series, zone: str) -> pl.Series:
     return (local.dt.epoch("us") - instants).alias("offset")
 
 
-@lru_cache(maxsize=16)
 def offsets(zone: str) -> Offsets:
+    """The offset changes of `zone` between 1970 and 2100 (computed once; by the thread
+    `prepare` started, when it did)."""
+    pending = _pending.get(zone)
+    return pending.result() if pending is not None else _offsets(zone)
+
+
+def prepare(zone: str) -> None:
+    """Start finding the offset changes of `zone` on a thread of its own (~15 ms of CPU,
+    mostly in polars, which lets go of Python's lock): the DuckDB engine starts it when
+    its connection opens, so they are found while DuckDB checks the first dataset, and
+    `offsets` waits for them at most. An error is raised by `offsets`, as without."""
+    with _lock:
+        if zone in _pending:
+            return
+        found: Future[Offsets] = Future()
+        _pending[zone] = found
+
+    def find() -> None:
+        try:
+            found.set_result(_offsets(zone))
+        except BaseException as exc:  # raised where the offsets are asked for
+            found.set_exception(exc)
+
+    threading.Thread(target=find, name="tpmkit-zone-offsets", daemon=True).start()
+
+
+_pending: dict[str, Future[Offsets]] = {}
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=16)
+def _offsets(zone: str) -> Offsets:
     """The offset changes of `zone` between 1970 and 2100: sampled daily, each change
     then found to the microsecond by bisection (all of them at once)."""
     days = pl.datetime_range(_START, _END, "1d", time_unit="us", time_zone="UTC", eager=True)

@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-__all__ = ["leave_now"]
+__all__ = ["is_program", "leave_now"]
 
 
 def leave_now(code: object) -> None:
@@ -25,7 +25,7 @@ def leave_now(code: object) -> None:
     return, and the caller exits the normal way."""
     if code is None:
         code = 0
-    if not isinstance(code, int) or not _is_program():
+    if not isinstance(code, int) or not is_program():
         return
     main = threading.main_thread()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main):
@@ -39,7 +39,7 @@ def leave_now(code: object) -> None:
     os._exit(code)
 
 
-def _is_program() -> bool:
+def is_program() -> bool:
     """Whether `tpmkit` is the program: its console script or `python -m tpmkit`."""
     program = sys.modules.get("__main__")
     spec = getattr(program, "__spec__", None)

@@ -146,11 +146,13 @@ def loaded_project(
 ) -> Iterator[tuple[Any, Callable[[str], None]]]:
     """The loaded project (computed by `engine` when given) and the progress callback,
     inside the progress display."""
+    from tpmkit.cli.startup import release
     from tpmkit.project import load
 
     with progress_display(quiet) as step:
         step("reading definitions")
         loaded = load(project)
+        release()  # the start-up's objects (`tpmkit.cli.startup`)
         yield (loaded.with_engine(engine.value) if engine else loaded), step
 
 

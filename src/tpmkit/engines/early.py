@@ -115,15 +115,25 @@ class EarlyFinish:
             return
         ids, frames = [i for i, _ in metrics], [f for _, f in metrics]
         reasons = {i: unavailable.get(i) for i in ids}
-        future = self._pool.submit(self._finish, frames, dict(unavailable), origin)
+        future = self._pool.submit(self._finish, frames, dict(unavailable), origin, ids)
         self.parts.append(_Part(ids, frames, origin, reasons, future))
 
     def _finish(
-        self, frames: list[pl.DataFrame], unavailable: Mapping[str, str], origin: float | None
+        self,
+        frames: list[pl.DataFrame],
+        unavailable: Mapping[str, str],
+        origin: float | None,
+        ids: list[str],
     ) -> pl.DataFrame:
+        """The records of the metrics `ids`, whose cells are `frames`. Only their own
+        definitions are given to `_finish_part`: each of its steps reads a metric's own
+        (levels, reasons, order among the others), so the levels, reasons and cadences
+        of every metric of the evaluation are not made again for each part."""
         table = pl.concat(frames, how="diagonal_relaxed")
+        wanted = set(ids)
+        own = [s for s in self.metrics if s.id in wanted]
         args = (self.request, self.timezone, unavailable, None, origin)
-        return _finish_part(table, self.metrics, *args)
+        return _finish_part(table, own, *args)
 
     def records(
         self, cells: Mapping[str, pl.DataFrame], unavailable: Mapping[str, str]
@@ -154,7 +164,7 @@ class EarlyFinish:
             if same and part.records.exception() is None:
                 pieces.append(part.records.result())
             else:  # finished again here: with the final origin, or to raise its error here
-                pieces.append(self._finish(part.cells, dict(unavailable), origin))
+                pieces.append(self._finish(part.cells, dict(unavailable), origin, part.ids))
         if not any(piece.height for piece in pieces):  # no records: as `finish` types them
             return finish(wanted, self.metrics, self.request, self.timezone, dict(unavailable))
         return _in_metric_order(pieces, [s.id for s in self.metrics])

@@ -34,6 +34,10 @@ class EngineSession:
             self._backend = open_backend(
                 self.name, spec.connection, self.project.root, spec.spark, self.session
             )
+            if self.name == "duckdb":  # its local-time macro's offsets, found meanwhile
+                from tpmkit.zone_offsets import prepare
+
+                prepare(spec.timezone)
             if self.name != "spark":  # a database session closes with the command; a
                 # Spark session is shared by the process (getOrCreate) and stays
                 weakref.finalize(self, self._backend.close)

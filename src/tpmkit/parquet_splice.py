@@ -39,7 +39,7 @@ _RG_COLUMNS, _RG_NUM_ROWS, _RG_FILE_OFFSET, _RG_ORDINAL = 1, 3, 5, 7
 _CC_FILE_OFFSET, _CC_META = 2, 3
 _CC_PAGE_INDEX = frozenset({4, 5, 6, 7})  # offset and column index locations: not copied
 _CM_SIZE, _CM_DATA, _CM_INDEX, _CM_DICT = 7, 9, 10, 11
-_CM_OFFSETS = frozenset({_CM_DATA, _CM_INDEX, _CM_DICT})
+_CM_NUMBERS = frozenset({_CM_SIZE, _CM_DATA, _CM_INDEX, _CM_DICT})  # read, the offsets moved
 _CM_BLOOM = frozenset({14, 15})
 ORDINAL = -1  # the slot of a row group's ordinal (its place in the new file)
 
@@ -185,7 +185,13 @@ def _skip(data: bytes, at: int, kind: int) -> int:
                 while data[at] & 0x80:
                     at += 1
                 at += 1
-            at = _skip(data, at, head & 0x0F)
+            kind = head & 0x0F
+            if _I16 <= kind <= _I64:  # most fields: a varint, skipped here
+                while data[at] & 0x80:
+                    at += 1
+                at += 1
+            else:
+                at = _skip(data, at, kind)
     if kind in (_TRUE, _FALSE):  # a struct's bool is in its field's type
         return at
     if kind == _BYTE:
@@ -419,16 +425,25 @@ def _chunk(data: bytes, at: int, out: _Template, spans: list[tuple[int, int]]) -
 
 def _meta(data: bytes, at: int, out: _Template) -> tuple[int, tuple[int, int]]:
     """A ColumnMetaData struct: its page offsets slots, its Bloom filter dropped; where
-    it ends and where its pages lie (from its dictionary page, if any, and their size)."""
+    it ends and where its pages lie (from its dictionary page, if any, and their size).
+    The most read struct of a footer (one per column chunk): its plain fields skipped
+    inline."""
     run = at
     last = emitted = 0
     found: dict[int, int] = {}
     while True:
-        field_start = at
-        field_id, kind, at = _field(data, at, last)
-        if field_id == 0:
+        head = data[at]
+        if head == 0:
+            at += 1
             out.copy(run, at)
             break
+        field_start = at
+        at += 1
+        kind = head & 0x0F
+        if head >> 4:
+            field_id = last + (head >> 4)
+        else:
+            field_id, at = _int(data, at)
         if field_id in _CM_BLOOM:
             out.copy(run, field_start)
             at = run = _skip(data, at, kind)
@@ -438,16 +453,18 @@ def _meta(data: bytes, at: int, out: _Template) -> tuple[int, tuple[int, int]]:
             out.copy(run, field_start)
             out.add(_header(field_id, kind, emitted))
             run = at
-        if field_id in _CM_OFFSETS and kind == _I64:
+        if field_id in _CM_NUMBERS and kind == _I64:
             value, end = _int(data, at)
             found[field_id] = value
-            if value > 0:  # 0: unset, kept
+            if value > 0 and field_id != _CM_SIZE:  # an offset (0: unset, kept)
                 out.copy(run, at)
                 out.slot(value)
                 run = end
             at = end
-        elif field_id == _CM_SIZE and kind == _I64:
-            found[field_id], at = _int(data, at)
+        elif _I16 <= kind <= _I64:  # a varint
+            while data[at] & 0x80:
+                at += 1
+            at += 1
         else:
             at = _skip(data, at, kind)
         last = emitted = field_id

@@ -176,7 +176,8 @@ def save(
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpmkit-save")
     with locked(folder), pool:  # the pool's tasks all ended before the lock is let go
         # the cells' chunk and the summary made and written beside the segment (each mostly
-        # polars): the save waited for each in turn; an error in any is raised once all ended
+        # polars; the chunk used to be written after it): an error in any is raised once
+        # all ended, and nothing is published
         added, writing = None, None
         if chunk is not None and not chunk.is_empty():
             added = f"{uuid.uuid4().hex}.parquet"

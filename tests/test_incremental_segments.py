@@ -177,3 +177,37 @@ def test_a_chunk_of_many_periods_is_stored_in_ranges_of_them():
     per_range = -(-200 // store.BATCHES)  # 4 hours a range
     ranks = (starts.head(400).rank("dense") - 1) // per_range
     assert ranks.is_sorted()
+
+
+def test_a_save_that_cannot_write_its_chunk_publishes_nothing_and_the_next_one_cleans_up(
+    weeks, monkeypatch
+):
+    """The chunk, the segment and the summary are written at once (`store.save`): a chunk
+    that cannot be written (a full disk) leaves the last state as it was, once the other
+    writes ended (none goes on after the save); the run's records are still a full run's,
+    and the next save deletes what the failed one wrote."""
+    run(weeks)
+    before = state(weeks)
+    cache = weeks.parent / ".tpmkit/cache/records"
+    files_before = {p.name for p in cache.glob("*/*/*.*")}
+    (weeks.parent / "calls/08.csv").write_text(HEAD + week_rows(8))
+    real = store.write_atomically
+    chunks = []
+
+    def full_disk(target: Path, content):
+        if target.parent.name == "chunks":
+            chunks.append(target)
+            raise OSError(28, "No space left on device")
+        real(target, content)
+
+    monkeypatch.setattr(store, "write_atomically", full_disk)
+    same_records(run(weeks), run(weeks, cache=False))
+    assert chunks  # it tried
+    assert state(weeks) == before  # not published
+    left = {p.name for p in cache.glob("*/*/*.*")} - files_before
+    assert left  # the segment and the summary of the failed save
+    assert not list(cache.glob("*/*/.*.tmp"))  # every write ended, renamed or removed
+    monkeypatch.setattr(store, "write_atomically", real)
+    same_records(run(weeks), run(weeks, cache=False))
+    assert not left & {p.name for p in cache.glob("*/*/*.*")}  # deleted by the next save
+    assert state(weeks)["finished"]["segments"]

@@ -46,7 +46,7 @@ class Stored:
     lo: int | None
     hi: int | None
     groups: list[Group] | None  # per row group; None: read it whole
-    footer: list[list[Any]] | None = field(default=None, compare=False, repr=False)  # known
+    footer: splice.Footer | None = field(default=None, compare=False, repr=False)  # known
     # its footer being read meanwhile (`prefetch`)
     reading: Future[splice.Source] | None = field(default=None, compare=False, repr=False)
 
@@ -282,14 +282,14 @@ def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 def write_segment(
     target: Path, records: pl.DataFrame
-) -> tuple[list[Group] | None, str, list[list[Any]] | None]:
+) -> tuple[list[Group] | None, str, splice.Footer | None]:
     """Store finished records (grouped by metric, each in period order) as Parquet,
     atomically; with `SPLICE_MIN` records or more, in row groups per metric and, for its
     last `TAIL` periods, per period. Returns the row groups (None: one file written
     whole), the file's content hash (checked before its bytes are copied) and, with row
     groups, its footer (`parquet_splice.Source.footer`: the output copies them)."""
     groups: list[Group] | None = None
-    footer: list[list[list[Any]]] = []
+    footer: list[splice.Footer] = []
     if records.height >= SPLICE_MIN and not records.is_empty():
         pieces = _pieces(records)
         encoded = []

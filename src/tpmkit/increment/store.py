@@ -173,17 +173,27 @@ def save(
     its footer under "footer" (not in the state: the output copies its row groups). Errors
     writing the cache are the caller's to report."""
     segment, footer = None, None
-    with locked(folder):
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpmkit-save")
+    with locked(folder), pool:  # the pool's tasks all ended before the lock is let go
+        # the cells' chunk and the summary made and written beside the segment (each mostly
+        # polars; the chunk used to be written after it): an error in any is raised once
+        # all ended, and nothing is published
+        added, writing = None, None
+        if chunk is not None and not chunk.is_empty():
+            added = f"{uuid.uuid4().hex}.parquet"
+            cells = _in_period_order(chunk)
+            writing = pool.submit(write_atomically, folder / "chunks" / added, cells)
         # a segment a concurrent save deleted: not stored, the next run finishes everything
         chain = finished.segments if finished is not None else []
         if finished is not None and all((folder / "finished" / s["file"]).exists() for s in chain):
             name = f"{uuid.uuid4().hex}.parquet"
-            # the summary made and written beside the segment (each mostly polars, one
-            # core): 0.15 s less wall time; an error in either is raised once both ended
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-summary") as pool:
-                summarised = pool.submit(_write_summary, folder, finished.summary)
-                written = write_segment(folder / "finished" / name, finished.records)
-            groups, digest, footer = written
+            summarised = pool.submit(_write_summary, folder, finished.summary)
+            try:
+                groups, digest, footer = write_segment(folder / "finished" / name, finished.records)
+            finally:
+                if writing is not None:
+                    writing.result()
+                summary = summarised.result()
             segment = {"file": name, "from": finished.since, "hash": digest, "groups": groups}
             state["finished"] = {
                 "key": finished.key,
@@ -192,23 +202,20 @@ def save(
             }
             if finished.cells:
                 state["finished"][STATE] = finished.cells
-            if (summary := summarised.result()) is not None:
+            if summary is not None:
                 state["finished"]["summary"] = summary
-        if chunk is not None and not chunk.is_empty():
-            name = f"{uuid.uuid4().hex}.parquet"
-            write_atomically(folder / "chunks" / name, _in_period_order(chunk))
-            for entry in state["metrics"].values():
-                entry["periods"] = {
-                    at: (name if served == "" else served)
-                    for at, served in entry["periods"].items()
-                }
-        else:
-            for entry in state["metrics"].values():
-                entry["periods"] = {at: c for at, c in entry["periods"].items() if c != ""}
-        for entry in state["metrics"].values():  # a concurrent save may have removed one
+        elif writing is not None:
+            writing.result()
+        for entry in state["metrics"].values():
             entry["periods"] = {
-                at: c for at, c in entry["periods"].items() if (folder / "chunks" / c).exists()
+                at: (served if served != "" else added)
+                for at, served in entry["periods"].items()
+                if served != "" or added is not None
             }
+        # a concurrent save may have removed a chunk (one listing, not a look-up a period)
+        present = {p.name for p in (folder / "chunks").glob("*.parquet")}
+        for entry in state["metrics"].values():
+            entry["periods"] = {at: c for at, c in entry["periods"].items() if c in present}
         state["format"] = FORMAT
         write_atomically(folder / "state.json", json.dumps(state).encode())
         named = {c for e in state["metrics"].values() for c in e["periods"].values()}

@@ -5,7 +5,8 @@ finished (`finishing`) and the state saved."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -47,17 +48,28 @@ def compute(
     in the last run's files (`Stitched`) when they are the last run's."""
     ids = {s.id for s in everything}
     cacheable = set(session.cacheable) & ids
-    fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
     key = finishing.key(metrics, unavailable, aliases)
     plain = request.notes is None and not session.compacting
     stitch = plain and not finishing.mixed(metrics, everything, session, aliases)
     args = (session, metrics, everything, inputs, whole_inputs, request, timezone, aliases)
-    try:
-        return _compute(*args, unavailable, fresh, key, stitch)
-    except finishing.Unreadable:  # the last run's records: finish every record instead
-        return _compute(*args, unavailable, fresh, key, False)
-    finally:
-        session.release()
+    # the cells of the periods recomputed depend neither on the whole-dataset metrics' nor
+    # on the last run's records: computed beside them (polars lets go of Python's lock)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-fresh") as pool:
+        job = pool.submit(
+            compute_cells, everything, inputs, request, timezone, aliases, unavailable, cacheable
+        )
+        try:
+            try:
+                return _compute(*args, unavailable, job.result, key, stitch)
+            except finishing.Unreadable:  # the last run's records: finish every record instead
+                return _compute(*args, unavailable, job.result, key, False)
+        except Exception:
+            # their error first, as when they were computed before the rest
+            if (error := job.exception()) is not None:
+                raise error from None
+            raise
+        finally:
+            session.release()
 
 
 def _compute(
@@ -70,13 +82,13 @@ def _compute(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
-    fresh: dict[str, pl.DataFrame],
+    recomputed: Callable[[], dict[str, pl.DataFrame]],
     key: str,
     stitch: bool,
 ) -> pl.DataFrame | Stitched:
-    """`compute` from the cells recomputed (`fresh`); with `stitch`, the records before
-    the first recomputed period are the last run's (if they were finished with `key`).
-    Raises `finishing.Unreadable` when those cannot be read."""
+    """`compute` from the cells recomputed (`recomputed` waits for them); with `stitch`,
+    the records before the first recomputed period are the last run's (if they were
+    finished with `key`). Raises `finishing.Unreadable` when those cannot be read."""
     cacheable = set(session.cacheable) & {s.id for s in everything}
     kept = finishing.kept_metrics(metrics, everything, session, aliases)
     head = session.finished(key, kept) if stitch else None
@@ -86,6 +98,7 @@ def _compute(
     )
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
+    fresh = recomputed()
     ours = fingerprints.of_cells(extra, extra)
     stored = (session.state.get("finished") or {}).get(fingerprints.STATE)
     stable = (

@@ -152,9 +152,7 @@ def _gather(
     ones read back, the others computed now and stored)."""
     files = list(part.files)
     keys = {s.id: {p: _key(s, part, p) for p in files} for s in specs}
-    stored = {
-        s.id: {p: _stored(_where(session, s), keys[s.id][p], s) for p in files} for s in specs
-    }
+    stored = _stored_all(session, specs, files, keys)
     todo = [p for p in files if any(stored[s.id][p] is None for s in specs)]
     fresh: dict[Path, dict[str, list[pl.DataFrame]]] = {}
     if todo:
@@ -284,6 +282,38 @@ def _combine(
         schema={"first": pl.Datetime("us", timezone), "last": pl.Datetime("us", timezone)},
     )
     return stock_cells(span, groups, deltas, spec, grain, by, timezone, window)
+
+
+def _stored_all(
+    session: Session, specs: list[MetricSpec], files: list[Path], keys: dict[str, dict[Path, str]]
+) -> dict[str, dict[Path, list[pl.DataFrame] | None]]:
+    """`_stored` of every metric and file: the pieces there read in one batch (a weekly
+    run reads some 200 small files: one by one, most of the time went to the calls),
+    file by file only when one of them cannot be read."""
+    wanted: list[tuple[str, Path, Path]] = []  # metric, file, piece
+    for spec in specs:
+        folder = _where(session, spec)
+        for path in files:
+            names = [folder / f"{keys[spec.id][path]}.{n}.parquet" for n in PIECES[_family(spec)]]
+            if all(n.is_file() for n in names):
+                wanted += [(spec.id, path, n) for n in names]
+    out: dict[str, dict[Path, list[pl.DataFrame] | None]] = {
+        s.id: dict.fromkeys(files) for s in specs
+    }
+    try:
+        frames = pl.collect_all([pl.scan_parquet(n) for _, _, n in wanted])
+    except (OSError, pl.exceptions.PolarsError):  # one by one: those unreadable are redone
+        specs_by_id = {s.id: s for s in specs}
+        for metric, path in dict.fromkeys((m, p) for m, p, _ in wanted):
+            folder = _where(session, specs_by_id[metric])
+            out[metric][path] = _stored(folder, keys[metric][path], specs_by_id[metric])
+        return out
+    for (metric, path, _), frame in zip(wanted, frames, strict=True):
+        pieces = out[metric][path]
+        if pieces is None:
+            pieces = out[metric][path] = []
+        pieces.append(frame)
+    return out
 
 
 def _stored(folder: Path, key: str, spec: MetricSpec) -> list[pl.DataFrame] | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -180,11 +181,11 @@ def _whole_cells(
         partial = {n for n, p in session.parts.items() if p.partial}
         datasets = {str(s.dataset) for s in everything if s.id in whole}
         full = whole_inputs(datasets & partial, False, None) if datasets & partial else {}
-        given = {
-            **_spans(session, inputs),
-            **{n: i for n, i in inputs.items() if n not in partial},
-            **full,
-        }
+        spans = _spans(session, inputs)
+        # a roster's periods are the other data's days: known from the files' summaries,
+        # not read again from every file (once for each roster metric)
+        full = {n: replace(i, span=spans[n].span) if n in spans else i for n, i in full.items()}
+        given = {**spans, **{n: i for n, i in inputs.items() if n not in partial}, **full}
         cells.update(
             compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
         )
@@ -193,7 +194,8 @@ def _whole_cells(
 
 def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:
     """For a partly read dataset: a two-row frame of its first and last time (from the
-    files' summaries), all a roster's periods need of it (`compute._data_span`)."""
+    files' summaries) and their local days (`Input.span`), all a roster's periods need
+    of it (`compute._data_span`)."""
     out = {}
     for name, part in session.parts.items():
         if not part.partial or name not in inputs:
@@ -207,7 +209,8 @@ def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:
             reach.moment(min(firsts), session.timezone),
             reach.moment(max(lasts), session.timezone),
         ]
-        out[name] = Input(pl.LazyFrame({column: values}), column)
+        days = (values[0].date(), values[1].date())
+        out[name] = Input(pl.LazyFrame({column: values}), column, days)
     return out
 
 

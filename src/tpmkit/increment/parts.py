@@ -164,7 +164,8 @@ def _gather(
         else:
             batches += [([p], read({part.name: [p]})[part.name].frame) for p in todo]
         for paths, frame in batches:
-            fresh.update(_computed(part, session.timezone, paths, frame, specs, by, grain))
+            done = _computed(part, session.timezone, paths, frame, specs, by, grain, set(todo))
+            fresh.update(done)
     out: dict[str, list[list[pl.DataFrame]]] = {}
     for spec in specs:
         folder = _where(session, spec)
@@ -205,8 +206,11 @@ def _computed(
     specs: list[MetricSpec],
     by: list[str],
     grain: str,
+    wanted: set[Path] | None = None,
 ) -> dict[Path, dict[str, list[pl.DataFrame]]]:
-    """The pieces of each of `paths` (read together as `frame`), per metric."""
+    """The pieces of each of `paths` (read together as `frame`), per metric; `wanted`: of
+    those only (the rows of the others are left out before any piece is computed: a
+    weekly run reads a few weeks of tickets, of which only the new one has no parts)."""
     column = str(part.column)
     spanned = sorted(
         (part.summaries[p].spans[column][0], i)
@@ -220,13 +224,16 @@ def _computed(
     slot = pl.lit(lows).search_sorted(instant, side="right").cast(pl.Int64) - 1
     which = pl.lit(index).gather(slot.clip(0)) if len(spanned) > 1 else pl.lit(0, pl.Int64)
     tagged = frame.with_columns(which.cast(pl.Int64).alias(PART))
+    keep = [i for i, p in enumerate(paths) if wanted is None or p in wanted]
+    if len(keep) < len(paths):
+        tagged = tagged.filter(pl.col(PART).is_in(pl.Series(keep, dtype=pl.Int64).implode()))
     plans = [q for s in specs for q in pieces(s, tagged, by, grain)]
     done = pl.collect_all(plans, engine="streaming")
-    out: dict[Path, dict[str, list[pl.DataFrame]]] = {p: {} for p in paths}
+    out: dict[Path, dict[str, list[pl.DataFrame]]] = {paths[i]: {} for i in keep}
     for n, spec in enumerate(specs):
         split = [d.partition_by(PART, as_dict=True) for d in done[4 * n : 4 * n + 4]]
-        for i, path in enumerate(paths):
-            out[path][spec.id] = [
+        for i in keep:
+            out[paths[i]][spec.id] = [
                 parts.get((i,), whole.clear()).drop(PART)
                 for parts, whole in zip(split, done[4 * n : 4 * n + 4], strict=True)
             ]

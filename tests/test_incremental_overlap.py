@@ -96,3 +96,40 @@ def test_when_both_fail_the_recomputed_cells_error_is_the_one_raised(weekly):
     messages = [i.message for i in cached.value.issues]
     assert any("metric `asa` cannot be computed" in m for m in messages), messages
     assert not any("backlog" in m for m in messages), messages
+
+
+def test_a_file_the_id_check_adds_is_read_beside_the_others(weekly, monkeypatch):
+    """The check of ids shared with unread files runs beside the reads (`planner._shared`);
+    a file it finds is read with the others before any cell is computed. Here it is made
+    to find W10's file (a real shared id is a located error: test_incremental)."""
+    from tpmkit.increment import planner
+    from tpmkit.increment.session import Session
+
+    run(weekly)
+    add(weekly, *NEW_WEEK)
+    real, widen = planner._shared, Session.widen
+    grown: list[set[str]] = []
+
+    def shared(parts):
+        found = real(parts)
+        for part in parts:
+            if part.name == "calls":
+                found["calls"] = {p for p in part.files if p.name == "2026-W10.csv"}
+        return found
+
+    def widened(session):
+        grown.append(widen(session))
+        return grown[-1]
+
+    monkeypatch.setattr(planner, "_shared", shared)
+    monkeypatch.setattr(Session, "widen", widened)
+    steps: list[str] = []
+    got = run(weekly, steps=steps)
+    monkeypatch.undo()
+    assert grown == [{"calls"}]
+    assert "records cache: reading 3 of 4 files of calls" in steps  # before the check
+    full = run(weekly, cache=False)
+    same_records(got.records, full.records)
+    assert values(got)[("asa", "2026-W13")] == (75.0, 2)
+    calls = next(d for d in got.datasets if d.name == "calls")
+    assert calls == next(d for d in full.datasets if d.name == "calls")  # every file's rows

@@ -49,6 +49,9 @@ def compute(
     in the last run's files (`Stitched`) when they are the last run's."""
     ids = {s.id for s in everything}
     cacheable = set(session.cacheable) & ids
+    if grown := session.widen():  # files sharing an id with those read: read with them
+        paths = {n: session.parts[n].read for n in grown}
+        inputs = {**inputs, **whole_inputs(grown, True, paths)}
     key = finishing.key(metrics, unavailable, aliases)
     plain = request.notes is None and not session.compacting
     stitch = plain and not finishing.mixed(metrics, everything, session, aliases)

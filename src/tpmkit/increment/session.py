@@ -74,6 +74,10 @@ class Session:
     # the whole-dataset metrics' cells' fingerprints, and those whose records before the
     # first recomputed period are the last run's (`finishing.stable`)
     fingerprints: tuple[Fingerprints, set[str]] = field(default_factory=lambda: ({}, set()))
+    # per dataset, the unread files sharing an id with a file read (`planner._shared`),
+    # being found; `widen` adds them, and names the datasets it widened in `widened`
+    sharing: Future[dict[str, set[Path]]] | None = None
+    widened: set[str] = field(default_factory=set)
 
     @property
     def first(self) -> int | None:
@@ -224,6 +228,22 @@ class Session:
         self.done = (key, records, since, kept)
         self.by = by
 
+    def widen(self) -> set[str]:
+        """Wait for the id check (`sharing`) and add the unread files sharing an id with a
+        file read to the files read; the datasets whose files grew, which the caller reads
+        again (a repeated id across files is then reported, located, as on a full run)."""
+        found = self.sharing.result() if self.sharing is not None else {}
+        self.sharing = None
+        grown = set()
+        for name, extra in found.items():
+            part = self.parts[name]
+            if extra - set(part.read):
+                wanted = set(part.read) | extra
+                part.read = [p for p in part.files if p in wanted]
+                grown.add(name)
+        self.widened |= grown
+        return grown
+
     def paths(self, name: str) -> list[Path] | None:
         """The files of `name` to read (None: every file, as without the cache)."""
         part = self.parts.get(name)
@@ -233,7 +253,7 @@ class Session:
         """What a full read of a partly read dataset would report (from the files'
         summaries); None when it was read whole."""
         part = self.parts.get(name)
-        if part is None or not part.partial:
+        if part is None or (not part.partial and name not in self.widened):
             return None
         sums = [part.summaries[p] for p in part.files]
         daily: dict[dt.date, int] = {}

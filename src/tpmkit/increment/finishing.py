@@ -96,7 +96,7 @@ def context(
     ]
     groups = pl.concat(tails, how="vertical_relaxed").unique() if by and tails else None
     series = ["metric", *by]
-    summary = _from_summary(session.series, groups, first, by)
+    summary = _from_summary(session.series(), groups, first, by, session.series(first))
     values = None
     if summary is not None:  # no record read
         per_series, periods, values = summary
@@ -138,16 +138,20 @@ def context(
 
 
 def _from_summary(
-    summary: pl.DataFrame | None, groups: pl.DataFrame | None, first: int, by: list[str]
+    summary: pl.DataFrame | None,
+    groups: pl.DataFrame | None,
+    first: int,
+    by: list[str],
+    cut: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, set[int], pl.DataFrame | None] | None:
     """What `_per_series` gives, the periods to read, and the context's values (series
     keys, `period_start` in epoch µs, `value`; None when the summary has no values) from
-    the last run's records' summary (`summaries`) cut at `first`, for the series of
-    `groups`; None when there is no summary or one of those series' is not exact there
-    (then the records are read)."""
+    the last run's records' summary (`summaries`) cut at `first` (`cut`, when it is
+    already), for the series of `groups`; None when there is no summary or one of those
+    series' is not exact there (then the records are read)."""
     if summary is None:
         return None
-    cut = summaries.cut(summary, first)
+    cut = summaries.cut(summary, first) if cut is None else cut
     if groups is not None:
         cut = cut.join(groups, on=by, how="semi", nulls_equal=True)
     head, recent = pl.col("head"), pl.col("recent")

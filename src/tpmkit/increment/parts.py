@@ -152,9 +152,7 @@ def _gather(
     ones read back, the others computed now and stored)."""
     files = list(part.files)
     keys = {s.id: {p: _key(s, part, p) for p in files} for s in specs}
-    stored = {
-        s.id: {p: _stored(_where(session, s), keys[s.id][p], s) for p in files} for s in specs
-    }
+    stored = _stored_all(session, specs, files, keys)
     todo = [p for p in files if any(stored[s.id][p] is None for s in specs)]
     fresh: dict[Path, dict[str, list[pl.DataFrame]]] = {}
     if todo:
@@ -166,7 +164,8 @@ def _gather(
         else:
             batches += [([p], read({part.name: [p]})[part.name].frame) for p in todo]
         for paths, frame in batches:
-            fresh.update(_computed(part, session.timezone, paths, frame, specs, by, grain))
+            done = _computed(part, session.timezone, paths, frame, specs, by, grain, set(todo))
+            fresh.update(done)
     out: dict[str, list[list[pl.DataFrame]]] = {}
     for spec in specs:
         folder = _where(session, spec)
@@ -207,8 +206,11 @@ def _computed(
     specs: list[MetricSpec],
     by: list[str],
     grain: str,
+    wanted: set[Path] | None = None,
 ) -> dict[Path, dict[str, list[pl.DataFrame]]]:
-    """The pieces of each of `paths` (read together as `frame`), per metric."""
+    """The pieces of each of `paths` (read together as `frame`), per metric; `wanted`: of
+    those only (the rows of the others are left out before any piece is computed: a
+    weekly run reads a few weeks of tickets, of which only the new one has no parts)."""
     column = str(part.column)
     spanned = sorted(
         (part.summaries[p].spans[column][0], i)
@@ -222,13 +224,16 @@ def _computed(
     slot = pl.lit(lows).search_sorted(instant, side="right").cast(pl.Int64) - 1
     which = pl.lit(index).gather(slot.clip(0)) if len(spanned) > 1 else pl.lit(0, pl.Int64)
     tagged = frame.with_columns(which.cast(pl.Int64).alias(PART))
+    keep = [i for i, p in enumerate(paths) if wanted is None or p in wanted]
+    if len(keep) < len(paths):
+        tagged = tagged.filter(pl.col(PART).is_in(pl.Series(keep, dtype=pl.Int64).implode()))
     plans = [q for s in specs for q in pieces(s, tagged, by, grain)]
     done = pl.collect_all(plans, engine="streaming")
-    out: dict[Path, dict[str, list[pl.DataFrame]]] = {p: {} for p in paths}
+    out: dict[Path, dict[str, list[pl.DataFrame]]] = {paths[i]: {} for i in keep}
     for n, spec in enumerate(specs):
         split = [d.partition_by(PART, as_dict=True) for d in done[4 * n : 4 * n + 4]]
-        for i, path in enumerate(paths):
-            out[path][spec.id] = [
+        for i in keep:
+            out[paths[i]][spec.id] = [
                 parts.get((i,), whole.clear()).drop(PART)
                 for parts, whole in zip(split, done[4 * n : 4 * n + 4], strict=True)
             ]
@@ -284,6 +289,38 @@ def _combine(
         schema={"first": pl.Datetime("us", timezone), "last": pl.Datetime("us", timezone)},
     )
     return stock_cells(span, groups, deltas, spec, grain, by, timezone, window)
+
+
+def _stored_all(
+    session: Session, specs: list[MetricSpec], files: list[Path], keys: dict[str, dict[Path, str]]
+) -> dict[str, dict[Path, list[pl.DataFrame] | None]]:
+    """`_stored` of every metric and file: the pieces there read in one batch (a weekly
+    run reads some 200 small files: one by one, most of the time went to the calls),
+    file by file only when one of them cannot be read."""
+    wanted: list[tuple[str, Path, Path]] = []  # metric, file, piece
+    for spec in specs:
+        folder = _where(session, spec)
+        for path in files:
+            names = [folder / f"{keys[spec.id][path]}.{n}.parquet" for n in PIECES[_family(spec)]]
+            if all(n.is_file() for n in names):
+                wanted += [(spec.id, path, n) for n in names]
+    out: dict[str, dict[Path, list[pl.DataFrame] | None]] = {
+        s.id: dict.fromkeys(files) for s in specs
+    }
+    try:
+        frames = pl.collect_all([pl.scan_parquet(n) for _, _, n in wanted])
+    except (OSError, pl.exceptions.PolarsError):  # one by one: those unreadable are redone
+        specs_by_id = {s.id: s for s in specs}
+        for metric, path in dict.fromkeys((m, p) for m, p, _ in wanted):
+            folder = _where(session, specs_by_id[metric])
+            out[metric][path] = _stored(folder, keys[metric][path], specs_by_id[metric])
+        return out
+    for (metric, path, _), frame in zip(wanted, frames, strict=True):
+        pieces = out[metric][path]
+        if pieces is None:
+            pieces = out[metric][path] = []
+        pieces.append(frame)
+    return out
 
 
 def _stored(folder: Path, key: str, spec: MetricSpec) -> list[pl.DataFrame] | None:

@@ -12,6 +12,7 @@ the whole dataset, a kind a plugin adds — is computed from the whole dataset o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -75,9 +76,15 @@ def starts(first: int, last: int, grain: str, timezone: str) -> list[int]:
 def covered(spans: list[tuple[int, int]], grain: str, timezone: str) -> set[int]:
     """The starts (epoch µs) of every period overlapping any of the instants' spans
     [first, last] (one vectorised pass, however many spans)."""
-    spans = [(a, b) for a, b in spans if b >= a]
+    return set(_covered(tuple((a, b) for a, b in spans if b >= a), grain, timezone))
+
+
+# the metrics of one dataset ask for the same files' spans (a weekly run's planning asked
+# some 150 times, mostly the same)
+@functools.lru_cache(maxsize=256)
+def _covered(spans: tuple[tuple[int, int], ...], grain: str, timezone: str) -> frozenset[int]:
     if not spans:
-        return set()
+        return frozenset()
     frame = pl.DataFrame(
         {
             "a": _local([a for a, _ in spans], timezone),
@@ -95,9 +102,10 @@ def covered(spans: list[tuple[int, int]], grain: str, timezone: str) -> set[int]
         .unique()
         .alias("at")
     )
-    return set(every.get_column("at").to_list())
+    return frozenset(every.get_column("at").to_list())
 
 
+@functools.lru_cache(maxsize=1024)
 def end_of(start: int, grain: str, timezone: str) -> int:
     """The exclusive end (epoch µs) of the period starting at `start`."""
     frame = _local([start], timezone).to_frame("t")

@@ -5,7 +5,9 @@ finished (`finishing`) and the state saved."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -47,17 +49,31 @@ def compute(
     in the last run's files (`Stitched`) when they are the last run's."""
     ids = {s.id for s in everything}
     cacheable = set(session.cacheable) & ids
-    fresh = compute_cells(everything, inputs, request, timezone, aliases, unavailable, cacheable)
+    if grown := session.widen():  # files sharing an id with those read: read with them
+        paths = {n: session.parts[n].read for n in grown}
+        inputs = {**inputs, **whole_inputs(grown, True, paths)}
     key = finishing.key(metrics, unavailable, aliases)
     plain = request.notes is None and not session.compacting
     stitch = plain and not finishing.mixed(metrics, everything, session, aliases)
     args = (session, metrics, everything, inputs, whole_inputs, request, timezone, aliases)
-    try:
-        return _compute(*args, unavailable, fresh, key, stitch)
-    except finishing.Unreadable:  # the last run's records: finish every record instead
-        return _compute(*args, unavailable, fresh, key, False)
-    finally:
-        session.release()
+    # the cells of the periods recomputed depend neither on the whole-dataset metrics' nor
+    # on the last run's records: computed beside them (polars lets go of Python's lock)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-fresh") as pool:
+        job = pool.submit(
+            compute_cells, everything, inputs, request, timezone, aliases, unavailable, cacheable
+        )
+        try:
+            try:
+                return _compute(*args, unavailable, job.result, key, stitch)
+            except finishing.Unreadable:  # the last run's records: finish every record instead
+                return _compute(*args, unavailable, job.result, key, False)
+        except Exception:
+            # their error first, as when they were computed before the rest
+            if (error := job.exception()) is not None:
+                raise error from None
+            raise
+        finally:
+            session.release()
 
 
 def _compute(
@@ -70,13 +86,13 @@ def _compute(
     timezone: str,
     aliases: Mapping[str, str],
     unavailable: dict[str, str],
-    fresh: dict[str, pl.DataFrame],
+    recomputed: Callable[[], dict[str, pl.DataFrame]],
     key: str,
     stitch: bool,
 ) -> pl.DataFrame | Stitched:
-    """`compute` from the cells recomputed (`fresh`); with `stitch`, the records before
-    the first recomputed period are the last run's (if they were finished with `key`).
-    Raises `finishing.Unreadable` when those cannot be read."""
+    """`compute` from the cells recomputed (`recomputed` waits for them); with `stitch`,
+    the records before the first recomputed period are the last run's (if they were
+    finished with `key`). Raises `finishing.Unreadable` when those cannot be read."""
     cacheable = set(session.cacheable) & {s.id for s in everything}
     kept = finishing.kept_metrics(metrics, everything, session, aliases)
     head = session.finished(key, kept) if stitch else None
@@ -86,6 +102,7 @@ def _compute(
     )
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
+    fresh = recomputed()
     ours = fingerprints.of_cells(extra, extra)
     stored = (session.state.get("finished") or {}).get(fingerprints.STATE)
     stable = (
@@ -167,11 +184,11 @@ def _whole_cells(
         partial = {n for n, p in session.parts.items() if p.partial}
         datasets = {str(s.dataset) for s in everything if s.id in whole}
         full = whole_inputs(datasets & partial, False, None) if datasets & partial else {}
-        given = {
-            **_spans(session, inputs),
-            **{n: i for n, i in inputs.items() if n not in partial},
-            **full,
-        }
+        spans = _spans(session, inputs)
+        # a roster's periods are the other data's days: known from the files' summaries,
+        # not read again from every file (once for each roster metric)
+        full = {n: replace(i, span=spans[n].span) if n in spans else i for n, i in full.items()}
+        given = {**spans, **{n: i for n, i in inputs.items() if n not in partial}, **full}
         cells.update(
             compute_cells(everything, given, request, timezone, aliases, unavailable, whole)
         )
@@ -180,7 +197,8 @@ def _whole_cells(
 
 def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:
     """For a partly read dataset: a two-row frame of its first and last time (from the
-    files' summaries), all a roster's periods need of it (`compute._data_span`)."""
+    files' summaries) and their local days (`Input.span`), all a roster's periods need
+    of it (`compute._data_span`)."""
     out = {}
     for name, part in session.parts.items():
         if not part.partial or name not in inputs:
@@ -194,7 +212,8 @@ def _spans(session: Session, inputs: Mapping[str, Input]) -> dict[str, Input]:
             reach.moment(min(firsts), session.timezone),
             reach.moment(max(lasts), session.timezone),
         ]
-        out[name] = Input(pl.LazyFrame({column: values}), column)
+        days = (values[0].date(), values[1].date())
+        out[name] = Input(pl.LazyFrame({column: values}), column, days)
     return out
 
 

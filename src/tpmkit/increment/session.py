@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,11 +67,17 @@ class Session:
     held: list[Path] = field(default_factory=list)  # holds on the last run's records
     stored: list[Stored] = field(default_factory=list)  # `finished`: what each one serves
     saved: dict[str, Any] | None = None  # the segment `save` stored
-    series: pl.DataFrame | None = None  # `finished`: its series summary (`summaries`)
+    # `finished`: its series summary (`summaries`) and that summary cut at the first
+    # recomputed period, read and cut on a thread of their own (`series`)
+    series_job: Future[tuple[pl.DataFrame | None, pl.DataFrame | None]] | None = None
     by: list[str] = field(default_factory=list)  # `keep_finished`: the grouping
     # the whole-dataset metrics' cells' fingerprints, and those whose records before the
     # first recomputed period are the last run's (`finishing.stable`)
     fingerprints: tuple[Fingerprints, set[str]] = field(default_factory=lambda: ({}, set()))
+    # per dataset, the unread files sharing an id with a file read (`planner._shared`),
+    # being found; `widen` adds them, and names the datasets it widened in `widened`
+    sharing: Future[dict[str, set[Path]]] | None = None
+    widened: set[str] = field(default_factory=set)
 
     @property
     def first(self) -> int | None:
@@ -152,8 +159,31 @@ class Session:
                     None if groups is None else [(str(m), int(a), int(b)) for m, a, b in groups],
                 ).prefetch()
             )
-        self.series = self._read_summary(entry.get("summary"))
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-summary")
+        self.series_job = pool.submit(self._summary_cut, entry.get("summary"), self.first)
+        pool.shutdown(wait=False)  # the thread ends with its one job
         return heads
+
+    def series(self, at: int | None = None) -> pl.DataFrame | None:
+        """The last run's records' summary read by `finished` (None: none, changed or
+        unreadable); `at`: cut there (`summaries.cut`)."""
+        if self.series_job is None:
+            return None
+        whole, cut = self.series_job.result()
+        if at is None or whole is None:
+            return whole
+        return cut if at == self.first else summaries.cut(whole, at)
+
+    def _summary_cut(
+        self, entry: Any, first: int | None
+    ) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+        """The summary (`_read_summary`) and that summary cut at `first`: an independent
+        read of ~0.1 s and a cut of ~0.05 s at 10 M calls by agent, done while the cells
+        are computed."""
+        whole = self._read_summary(entry)
+        if whole is None or first is None:
+            return whole, None
+        return whole, summaries.cut(whole, first)
 
     def _read_summary(self, entry: Any) -> pl.DataFrame | None:
         """The last run's records' summary (None: none, changed or unreadable)."""
@@ -198,6 +228,22 @@ class Session:
         self.done = (key, records, since, kept)
         self.by = by
 
+    def widen(self) -> set[str]:
+        """Wait for the id check (`sharing`) and add the unread files sharing an id with a
+        file read to the files read; the datasets whose files grew, which the caller reads
+        again (a repeated id across files is then reported, located, as on a full run)."""
+        found = self.sharing.result() if self.sharing is not None else {}
+        self.sharing = None
+        grown = set()
+        for name, extra in found.items():
+            part = self.parts[name]
+            if extra - set(part.read):
+                wanted = set(part.read) | extra
+                part.read = [p for p in part.files if p in wanted]
+                grown.add(name)
+        self.widened |= grown
+        return grown
+
     def paths(self, name: str) -> list[Path] | None:
         """The files of `name` to read (None: every file, as without the cache)."""
         part = self.parts.get(name)
@@ -207,7 +253,7 @@ class Session:
         """What a full read of a partly read dataset would report (from the files'
         summaries); None when it was read whole."""
         part = self.parts.get(name)
-        if part is None or not part.partial:
+        if part is None or (not part.partial and name not in self.widened):
             return None
         sums = [part.summaries[p] for p in part.files]
         daily: dict[dt.date, int] = {}
@@ -310,8 +356,8 @@ class Session:
                 new = held.tail if isinstance(held, Stitched) else held
                 records = new.filter(pl.col(START).dt.epoch("us") >= since)
                 summary: Callable[[], pl.DataFrame | None] | None = None
-                if self.series is not None:  # the old records' summary, with these added
-                    old, by = summaries.cut(self.series, since), self.by
+                if (old := self.series(since)) is not None:  # the old records' summary,
+                    by = self.by  # with these added
                     summary = functools.partial(summaries.add, old, records, by)
                 elif isinstance(held, Stitched):  # none (lost, changed): made again, once
                     served, by = sorted(before & kept), self.by

@@ -140,8 +140,16 @@ def local_cells(
     window = request.window
     if kind.spans_data:
         window = _data_span(inputs, str(spec.dataset), window)
-    rows = inputs[str(spec.dataset)].frame
-    return kind.cells(spec.compute, rows, spec, request.grain, list(request.by), timezone, window)
+    data = inputs[str(spec.dataset)]
+    try:
+        return kind.cells(
+            spec.compute, data.frame, spec, request.grain, list(request.by), timezone, window
+        )
+    except pl.exceptions.PolarsError as exc:
+        if data.check is not None:  # a value the deferred flags would have caught
+            raise UncheckedRows(str(spec.dataset)) from None
+        # a definition the data cannot answer (a `where` of text): located by the caller
+        raise ComputeError({spec.id: str(exc).strip().splitlines()[0]}) from None
 
 
 def _data_span(inputs: Mapping[str, Input], own: str, window: Window) -> Window:

@@ -31,7 +31,21 @@ from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.expressions import ExpressionError
 from tpmkit.spec.models import MetricSpec
 
-__all__ = ["TableInput", "compute_records_ibis"]
+__all__ = ["TableInput", "compute_records_ibis", "refused"]
+
+# how the backends refuse what a metric asks of the data (an expression of a type the
+# operation cannot take, a value that does not convert): by class name, as each backend's
+# package is optional. Other errors (a lost connection, a bug) are not a metric's.
+_REFUSALS = {
+    "IbisTypeError",  # Ibis, building the query
+    "ConversionException",  # DuckDB: a value that does not convert
+    "BinderException",  # DuckDB: no operator or function for these types
+    "AnalysisException",  # Spark: a data type mismatch
+    "NumberFormatException",  # Spark (ANSI mode): a text that is no number
+    "DatatypeMismatch",  # PostgreSQL
+    "InvalidTextRepresentation",  # PostgreSQL: a text that is no number
+    "UndefinedFunction",  # PostgreSQL: no operator for these types
+}
 
 
 @dataclass
@@ -97,6 +111,7 @@ def compute_records_ibis(
             meta = pass_meta(group, time_column, unavailable, segments, source.columns)
 
             def build(
+                only: list[MetricSpec] | None = None,
                 source: TableInput = source,
                 group: list[MetricSpec] = group,
                 time_column: str = time_column,
@@ -107,7 +122,7 @@ def compute_records_ibis(
                 planned = plan_pass(
                     source.table(),
                     dialect,
-                    group,
+                    group if only is None else only,
                     time_column,
                     request.grain,
                     by,
@@ -127,6 +142,14 @@ def compute_records_ibis(
                 # a kind, function or percentile the backend cannot do: named, located later
                 failed[index] = {s.id: str(exc) for s in group}
                 continue
+            except Exception as exc:
+                if not refused(exc):
+                    raise
+                # what a metric asks of the data the backend refuses (a where of text, a
+                # mean of text): which metric, found by running each alone
+                runner.stop()
+                failed[index] = _culprits(group, exc, build)
+                continue
             parts = frame.partition_by("metric", as_dict=True)
             for spec in group:
                 cells[spec.id] = parts.get((spec.id,), frame.clear())
@@ -139,41 +162,29 @@ def compute_records_ibis(
             kind = kind_of(spec.compute)
             if kind.plan != "cells" or spec.id in unavailable:
                 continue
-            if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
-                # the weekly sums over the contacts on the backend, the cohorts on the client,
-                # where the backend table has the roster's hire date and team (a table checked
-                # in the database and attributed there, or a dataset uploaded from polars)
-                from tpmkit.engines.proficiency import proficiency_cells_ibis, readable
+            try:
+                own_cells(spec)
+            except Exception as exc:
+                if not refused(exc):
+                    raise
+                runner.stop()
+                failures[spec.id] = first_line(exc)
 
-                source = inputs[str(spec.dataset)]
-                if readable(source.columns, spec, by):
-                    cells[spec.id] = proficiency_cells_ibis(
-                        runner,
-                        f"proficiency {spec.id}",
-                        source.table,
-                        dialect,
-                        spec,
-                        request.grain,
-                        by,
-                        timezone,
-                        request.window,
-                    )
-                    continue
-            if not isinstance(spec.compute, OpenAtEndCompute):
-                if local is not None and spec.dataset in local:
-                    # a kind with no Ibis plan (the roster's headcount and attrition) computes
-                    # its cells with polars from the rows tpmkit read: small roster tables, the
-                    # same records as the polars engine (and time to proficiency over a Parquet
-                    # view, which lacks the roster's columns: polars reads the same files)
-                    cells[spec.id] = local_cells(spec, local, request, timezone)
-                continue
-            if spec.dataset in inputs:
-                source = inputs[str(spec.dataset)]
-                cells[spec.id] = stock_cells(
+    def own_cells(spec: MetricSpec) -> None:
+        """The cells of a kind that computes its own (a stock, time to proficiency, the
+        roster's counts) into `cells`."""
+        if isinstance(spec.compute, ProficiencyCompute) and spec.dataset in inputs:
+            # the weekly sums over the contacts on the backend, the cohorts on the client,
+            # where the backend table has the roster's hire date and team (a table checked
+            # in the database and attributed there, or a dataset uploaded from polars)
+            from tpmkit.engines.proficiency import proficiency_cells_ibis, readable
+
+            source = inputs[str(spec.dataset)]
+            if readable(source.columns, spec, by):
+                cells[spec.id] = proficiency_cells_ibis(
                     runner,
-                    f"stock {spec.id}",
+                    f"proficiency {spec.id}",
                     source.table,
-                    source.columns,
                     dialect,
                     spec,
                     request.grain,
@@ -181,6 +192,29 @@ def compute_records_ibis(
                     timezone,
                     request.window,
                 )
+                return
+        if not isinstance(spec.compute, OpenAtEndCompute):
+            if local is not None and spec.dataset in local:
+                # a kind with no Ibis plan (the roster's headcount and attrition) computes
+                # its cells with polars from the rows tpmkit read: small roster tables, the
+                # same records as the polars engine (and time to proficiency over a Parquet
+                # view, which lacks the roster's columns: polars reads the same files)
+                cells[spec.id] = local_cells(spec, local, request, timezone)
+            return
+        if spec.dataset in inputs:
+            source = inputs[str(spec.dataset)]
+            cells[spec.id] = stock_cells(
+                runner,
+                f"stock {spec.id}",
+                source.table,
+                source.columns,
+                dialect,
+                spec,
+                request.grain,
+                by,
+                timezone,
+                request.window,
+            )
 
     # the records of the metrics whose cells are in are finished while later queries run
     early = EarlyFinish(metrics, request, timezone, unavailable)
@@ -197,3 +231,32 @@ def compute_records_ibis(
         return early.records(cells, unavailable)
     finally:
         early.close()  # on every way out: no part left finishing
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether `exc` is a backend refusing what a metric asks of the data (`_REFUSALS`)."""
+    return any(c.__name__ in _REFUSALS for c in type(exc).__mro__)
+
+
+def first_line(exc: BaseException) -> str:
+    """The backend's complaint, without the query it quotes."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _culprits(
+    group: list[MetricSpec], error: BaseException, build: Callable[..., Any]
+) -> dict[str, str]:
+    """The metrics of a failed pass that fail alone (each built and run through Ibis),
+    with their complaint; every metric of the pass when none does alone."""
+    found: dict[str, str] = {}
+    for spec in group:
+        try:
+            from tpmkit.engines.results import collect
+
+            collect(build([spec])[0])
+        except Exception as exc:
+            if not refused(exc):
+                raise
+            found[spec.id] = first_line(exc)
+    return found or {s.id: first_line(error) for s in group}

@@ -133,3 +133,43 @@ def test_a_file_the_id_check_adds_is_read_beside_the_others(weekly, monkeypatch)
     assert values(got)[("asa", "2026-W13")] == (75.0, 2)
     calls = next(d for d in got.datasets if d.name == "calls")
     assert calls == next(d for d in full.datasets if d.name == "calls")  # every file's rows
+
+
+@pytest.mark.parametrize("harm", ["removed", "broken"])
+def test_id_hashes_that_cannot_be_read_mean_every_file_is_read(weekly, harm, monkeypatch):
+    """The id check reads the stored 64-bit id hashes of every file; one removed or broken
+    (a user's clean-up, a disk error) no longer ends the run (it was exit 2 `cannot use
+    …ids.parquet`, or exit 3 for a broken one): every file of the dataset is read, so a
+    repeated id is still found, the records are a full run's, and the next run summarises
+    those files again and is incremental once more."""
+    run(weekly)
+    add(weekly, *NEW_WEEK)
+    hashes = sorted((weekly.parent / ".tpmkit/cache/records").rglob("*.ids.parquet"))
+    assert hashes  # one per file with ids (calls and tickets)
+    from tpmkit.increment import planner
+
+    if harm == "removed":  # after the files' summaries were read: during the id check
+        real = planner._sharing_ids
+
+        def removing(part, read):
+            for path in hashes:
+                path.unlink(missing_ok=True)
+            return real(part, read)
+
+        monkeypatch.setattr(planner, "_sharing_ids", removing)
+    else:
+        for path in hashes:
+            path.write_bytes(b"PAR1 not a parquet file PAR1")
+    steps: list[str] = []
+    got = run(weekly, steps=steps)
+    monkeypatch.undo()
+    full = run(weekly, cache=False)
+    same_records(got.records, full.records)
+    assert values(got)[("asa", "2026-W13")] == (75.0, 2)  # (70 + 80) / 2
+    assert not any(p.exists() for p in hashes if harm == "broken")  # dropped
+    add(weekly, "calls/2026-W14.csv", "c20,2026-03-30 10:00:00,K9,Y,30\n")
+    steps = []
+    again = run(weekly, steps=steps)
+    same_records(again.records, run(weekly, cache=False).records)
+    # incremental again: W14, W13 (the open week before) and W12 (the repeat window)
+    assert "records cache: reading 3 of 5 files of calls" in steps, steps

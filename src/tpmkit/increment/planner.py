@@ -18,6 +18,7 @@ files (only the columns they use) on every run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -333,8 +334,22 @@ def _reads(
 
 def _shared(parts: list[Part]) -> dict[str, set[Path]]:
     """Per dataset, the unread files sharing an id with a file read (`_sharing_ids`):
-    checked on a thread of its own while the files are read (`Session.widen`)."""
-    return {part.name: _sharing_ids(part, set(part.read)) for part in parts}
+    checked on a thread of its own while the files are read (`Session.widen`). When the
+    stored id hashes cannot be read (removed, broken), every file of the dataset is read,
+    so the repeated-id check stays whole, and its hashes are dropped: the next run
+    summarises its files again."""
+    found = {}
+    for part in parts:
+        read = set(part.read)
+        try:
+            found[part.name] = _sharing_ids(part, read)
+        except (OSError, pl.exceptions.PolarsError):
+            for summary in part.summaries.values():
+                if summary.ids is not None:
+                    with contextlib.suppress(OSError):
+                        summary.ids.unlink(missing_ok=True)
+            found[part.name] = set(part.files) - read
+    return found
 
 
 def _sharing_ids(part: Part, read: set[Path]) -> set[Path]:

@@ -173,3 +173,28 @@ def test_id_hashes_that_cannot_be_read_mean_every_file_is_read(weekly, harm, mon
     same_records(again.records, run(weekly, cache=False).records)
     # incremental again: W14, W13 (the open week before) and W12 (the repeat window)
     assert "records cache: reading 3 of 5 files of calls" in steps, steps
+
+
+def test_the_stocks_leave_polars_settings_alone(weekly, monkeypatch):
+    """The kinds that compute their own cells name the streaming engine in their queries:
+    a `pl.Config` block, which sets the process's options, was left by two threads in
+    turn (the recomputed cells' and the whole-dataset ones') and could leave the process
+    with the streaming engine for good."""
+    import os
+
+    from tpmkit.engine.kinds import open_at_period_end
+
+    seen: list[str | None] = []
+    real = open_at_period_end.OpenAtEnd.cells
+
+    def cells(self, *args, **kwargs):
+        seen.append(os.environ.get("POLARS_ENGINE_AFFINITY"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(open_at_period_end.OpenAtEnd, "cells", cells)
+    run(weekly)
+    add(weekly, *NEW_WEEK)
+    add(weekly, *NEW_TICKETS, header=TICKET_HEADER)
+    got = run(weekly)
+    assert seen and set(seen) == {None}
+    assert values(got)[("backlog", "2026-W12")] == (2.0, 2)  # t2, t4

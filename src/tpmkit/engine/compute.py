@@ -340,13 +340,14 @@ def compute_cells(
         parts = frame.partition_by("metric", as_dict=True)
         for spec in group:  # a metric with no row in range still has (no) cells
             cells[spec.id] = parts.get((spec.id,), frame.clear())
-    # kinds that compute their own cells (a stock, time to proficiency): on the streaming
-    # engine, which their plans do not name; the default one holds all their rows at once
-    with pl.Config(engine_affinity="streaming"):
-        for spec in everything:
-            kind = kind_of(spec.compute)
-            if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
-                cells[spec.id] = local_cells(spec, inputs, request, timezone)
+    # kinds that compute their own cells (a stock, time to proficiency): each of their
+    # queries names the streaming engine (the default one holds all their rows at once);
+    # not `pl.Config`, which is the process's: an incremental run computes cells on two
+    # threads, and two `Config` blocks left in turn leave the process with the setting
+    for spec in everything:
+        kind = kind_of(spec.compute)
+        if kind.plan == "cells" and spec.dataset in inputs and spec.id not in unavailable:
+            cells[spec.id] = local_cells(spec, inputs, request, timezone)
     return cells
 
 

@@ -68,9 +68,9 @@ def open_at_end(
             groups.join(values, on=by, how="left", nulls_equal=True)
             if by
             else groups.join(values, how="cross")
-        ).collect()
+        ).collect(engine="streaming")
         first_last = counted.select(opened.min().alias("__first"), h.first().alias("__last"))
-        span = first_last.collect()
+        span = first_last.collect(engine="streaming")
         return cells.with_columns(
             pl.lit(spec.id).alias("metric"),
             pl.lit(None, dtype=pl.Datetime("us", timezone)).alias(START),
@@ -88,7 +88,7 @@ def open_at_end(
         periods.period_start(h.first(), grain).dt.offset_by(periods.span(grain, -1)).alias("last"),
         opened.min().alias("__a"),
         h.first().alias("__b"),
-    ).collect()
+    ).collect(engine="streaming")
     # the local days from the first opening to the horizon: rows are counted per local
     # period as a number there (`engine/local_periods.py`)
     a, b = span["__a"][0], span["__b"][0]
@@ -159,7 +159,9 @@ def stock_cells(
     `first` (the first period a row was opened in) to its `last` (the last one ended by
     the horizon); an incremental run gives the changes summed over files."""
     grid = _grid(span["first"][0], span["last"][0], grain, timezone).lazy()
-    return running_stock(grid, groups, deltas, spec, by, timezone, window).collect()
+    return running_stock(grid, groups, deltas, spec, by, timezone, window).collect(
+        engine="streaming"
+    )
 
 
 def running_stock(

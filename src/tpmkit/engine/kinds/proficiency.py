@@ -213,7 +213,7 @@ def cohort_cells(
             *component_columns((None, None, None), value),
         )
         .sort(START, *by, nulls_last=True)
-        .collect()
+        .collect(engine="streaming")
     )
 
 

@@ -43,7 +43,7 @@ def _span(roster: pl.LazyFrame, window: Window) -> tuple[dt.date | None, dt.date
         pl.col("__h").min().alias("first"),
         pl.max_horizontal(pl.col("__h").max(), pl.col("__l").max()).alias("last"),
         pl.col("__l").min().alias("first_leave"),
-    ).collect()
+    ).collect(engine="streaming")
     first = window.start or ends["first"][0] or ends["first_leave"][0]
     last = window.end or ends["last"][0]
     return first, last
@@ -158,14 +158,14 @@ def roster_cells(
             *component_columns(parts, value),
         )
         .sort(START, *by, nulls_last=True)
-        .collect()
+        .collect(engine="streaming")
     )
 
 
 def _bands(roster: pl.LazyFrame) -> pl.LazyFrame:
     """The tenure bands, in order; with the null band when someone has no hire date."""
     labels: list[str | None] = [*(label for _, label in TENURE_BANDS), OVER_A_YEAR]
-    if roster.select(pl.col("__h").is_null().any()).collect().item():
+    if roster.select(pl.col("__h").is_null().any()).collect(engine="streaming").item():
         labels.append(None)
     return pl.LazyFrame({TENURE_BAND: pl.Series(labels, dtype=pl.String)})
 
@@ -221,7 +221,7 @@ def _measure(measure: str) -> tuple[pl.Expr, pl.Expr, tuple[Any, Any, Any]]:
 
 def _empty(spec: MetricSpec, by: list[str], timezone: str, groups: pl.LazyFrame) -> pl.DataFrame:
     """No day to count on (an empty roster): no cells."""
-    frame = groups.collect()
+    frame = groups.collect(engine="streaming")
     return pl.DataFrame(
         schema={
             "metric": pl.String,

@@ -44,6 +44,13 @@ class Issue:
         return text
 
 
+def first_line(exc: BaseException) -> str:
+    """A library's complaint without the query, plan or data it goes on to quote: the
+    first line of `exc`'s message (its class name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class TpmkitError(Exception):
     """Any problem the user can fix: bad options, definitions or data. Exit code 2."""
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tpmkit.errors import DataError, Issue
+from tpmkit.errors import DataError, Issue, first_line
 
 TYPED = "__typed_"  # a column's cells as their type gives them, before the choice
 # the dates a time-only cell carries: Excel's day zero (calamine gives 1899-12-31 for the
@@ -56,7 +56,7 @@ def read_sheet(path: Path, name: str | None) -> pl.DataFrame:
             f"cannot read the workbook {path.name}",
             [
                 Issue(
-                    str(exc).strip().splitlines()[0],
+                    first_line(exc),
                     file=str(path),
                     hint="is it an .xlsx/.xlsm/.xls workbook that opens in a spreadsheet?",
                 )

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from tpmkit.data.sources import ROW, ScannedFile, prepare
-from tpmkit.errors import DataError, Issue
+from tpmkit.errors import DataError, Issue, first_line
 from tpmkit.spec.models import Source
 
 FORMAT = "frame"
@@ -52,7 +52,7 @@ def scan_frame(frame: Any, source: Source, dataset: str) -> ScannedFile:
     except (pl.exceptions.PolarsError, OSError) as exc:  # a LazyFrame over a lost file
         raise DataError(
             f"cannot read {display}",
-            [Issue(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=display)],
+            [Issue(first_line(exc), file=display)],
         ) from None
     if ROW in names:
         raise DataError(

@@ -17,7 +17,7 @@ from tpmkit.data.coerce import PROBLEM
 from tpmkit.data.frames import scan_frame
 from tpmkit.data.sources import FILE, ROW, ScannedFile, scan_file, source_files
 from tpmkit.data.typed import typed
-from tpmkit.errors import DataError, Issue
+from tpmkit.errors import DataError, Issue, first_line
 from tpmkit.spec.models import Source
 
 
@@ -117,7 +117,7 @@ def collect_each(
 
 def _unreadable(exc: Exception, name: str, scanned: list[ScannedFile]) -> DataError:
     """The data error for files polars could not read: the first with a located reason."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    detail = first_line(exc)
     for item in scanned:  # the first file with a reason the user can act on
         located = (
             diagnose.failed_cast(name, item.display, item.path, item.source, str(exc))

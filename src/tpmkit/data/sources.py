@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from tpmkit.data import clocks, diagnose, excel, filters
-from tpmkit.errors import DataError, DefinitionError, Issue
+from tpmkit.errors import DataError, DefinitionError, Issue, first_line
 from tpmkit.spec import expressions
 from tpmkit.spec.models import Source
 
@@ -150,7 +150,7 @@ def scan_file(path: Path, source: Source, root: Path, dataset: str) -> ScannedFi
             f"cannot read {display}",
             [
                 Issue(
-                    str(exc).splitlines()[0],
+                    first_line(exc),
                     file=display,
                     hint="is it really a " + fmt.upper() + " file?",
                 )

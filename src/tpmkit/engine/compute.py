@@ -17,7 +17,7 @@ from tpmkit.engine.kinds import kind_of, metric_columns
 from tpmkit.engine.kinds.formula import SEGMENT
 from tpmkit.engine.tenure import in_tenure_order
 from tpmkit.engine.window import START, Window
-from tpmkit.errors import ComputeError
+from tpmkit.errors import ComputeError, first_line
 from tpmkit.records import empty_records, ordered_columns
 from tpmkit.spec.models import MetricSpec, Override
 
@@ -149,7 +149,7 @@ def local_cells(
         if data.check is not None:  # a value the deferred flags would have caught
             raise UncheckedRows(str(spec.dataset)) from None
         # a definition the data cannot answer (a `where` of text): located by the caller
-        raise ComputeError({spec.id: str(exc).strip().splitlines()[0]}) from None
+        raise ComputeError({spec.id: first_line(exc)}) from None
 
 
 def _data_span(inputs: Mapping[str, Input], own: str, window: Window) -> Window:
@@ -471,7 +471,7 @@ def _culprits(
             try:
                 _cells(inputs, key, [spec], request, timezone, unavailable).collect()
             except pl.exceptions.PolarsError as exc:
-                failures[spec.id] = str(exc).strip().splitlines()[0]
+                failures[spec.id] = first_line(exc)
     return ComputeError(failures or {"(several)": "the metrics failed together"})
 
 

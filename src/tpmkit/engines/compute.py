@@ -25,13 +25,13 @@ from tpmkit.engines.early import EarlyFinish
 from tpmkit.engines.passes import pass_meta, run_pass
 from tpmkit.engines.queries import Runner
 from tpmkit.engines.stock import stock_cells
-from tpmkit.errors import ComputeError
+from tpmkit.errors import ComputeError, first_line
 from tpmkit.records import empty_records
 from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.expressions import ExpressionError
 from tpmkit.spec.models import MetricSpec
 
-__all__ = ["TableInput", "compute_records_ibis", "refused"]
+__all__ = ["TableInput", "compute_records_ibis"]
 
 # how the backends refuse what a metric asks of the data (an expression of a type the
 # operation cannot take, a value that does not convert): by class name, as each backend's
@@ -238,22 +238,16 @@ def refused(exc: BaseException) -> bool:
     return any(c.__name__ in _REFUSALS for c in type(exc).__mro__)
 
 
-def first_line(exc: BaseException) -> str:
-    """The backend's complaint, without the query it quotes."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _culprits(
     group: list[MetricSpec], error: BaseException, build: Callable[..., Any]
 ) -> dict[str, str]:
     """The metrics of a failed pass that fail alone (each built and run through Ibis),
     with their complaint; every metric of the pass when none does alone."""
+    from tpmkit.engines.results import collect
+
     found: dict[str, str] = {}
     for spec in group:
         try:
-            from tpmkit.engines.results import collect
-
             collect(build([spec])[0])
         except Exception as exc:
             if not refused(exc):

@@ -21,6 +21,7 @@ import sqlglot
 from sqlglot import expressions as exp
 
 from tpmkit.engines.dialect import Dialect
+from tpmkit.errors import first_line
 from tpmkit.spec.expressions import ExpressionError
 
 __all__ = ["to_ibis"]
@@ -54,7 +55,7 @@ def to_ibis(text: str, table: ir.Table, dialect: Dialect, timezone: str = "UTC")
     try:
         tree = sqlglot.parse_one(text)
     except sqlglot.errors.ParseError as exc:
-        raise ExpressionError(f"invalid SQL expression: {str(exc).splitlines()[0]}") from None
+        raise ExpressionError(f"invalid SQL expression: {first_line(exc)}") from None
     value = _Builder(table, dialect, timezone).build(tree)
     return value.seconds if isinstance(value, _Duration) else value
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from tpmkit.errors import first_line
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -134,8 +136,7 @@ def to_polars(text: str) -> pl.Expr:
     try:
         return pl.sql_expr(text)
     except Exception as exc:  # SQLInterfaceError, SQLSyntaxError, ComputeError ...
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ExpressionError(f"invalid SQL expression: {detail}") from None
+        raise ExpressionError(f"invalid SQL expression: {first_line(exc)}") from None
 
 
 def offset_of(name: str, text: str) -> int:

@@ -156,3 +156,19 @@ class Evaluation:
         from tpmkit.explain.evaluation import explain_evaluation
 
         return explain_evaluation(self, metric, at=at, vs=vs)
+
+
+def metric_runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each metric's run of rows of `records` (grouped by metric, as records always are),
+    as zero-copy slices."""
+    if records.is_empty():
+        return {}
+    runs = records.get_column("metric").rle()
+    out: dict[str, pl.DataFrame] = {}
+    offset = 0
+    for length, metric in zip(
+        runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
+    ):
+        out[str(metric)] = records.slice(offset, length)
+        offset += length
+    return out

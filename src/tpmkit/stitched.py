@@ -24,6 +24,7 @@ import polars as pl
 
 from tpmkit import parquet_splice as splice
 from tpmkit.atomic import write_with
+from tpmkit.records import metric_runs
 
 START = "period_start"
 TAIL = 4  # periods a metric keeps in row groups of their own, at a segment's end
@@ -157,11 +158,11 @@ class Stitched:
         """The records as one frame (read from the stored segments once)."""
         if self._frame is None:
             olds = [
-                _runs(s.rows(self.kept).select(self.columns).collect())
+                metric_runs(s.rows(self.kept).select(self.columns).collect())
                 for s in self.stored
                 if self.kept
             ]
-            news = _runs(self.tail)
+            news = metric_runs(self.tail)
             parts = []
             for metric in self.order:
                 parts += [old[metric] for old in olds if metric in old]
@@ -210,11 +211,13 @@ class Stitched:
 
         sources = [None if s.groups is None else s.source() for s in self.stored]
         whole = [  # the segments read back whole, and the rows of row groups cut
-            _runs(s.rows(self.kept).select(self.columns).collect()) if s.groups is None else {}
+            {}
+            if s.groups is not None
+            else metric_runs(s.rows(self.kept).select(self.columns).collect())
             for s in self.stored
         ]
         cut = [_cut_rows(s, self.kept, self.columns) for s in self.stored]
-        news = _runs(self.tail)
+        news = metric_runs(self.tail)
         saved = None if self.saved is None else self.saved.source()
         kept = set(self.kept)
         for metric in self.order:
@@ -263,21 +266,6 @@ def _cut_rows(segment: Stored, kept: list[str], columns: list[str]) -> pl.DataFr
         [(pl.col("metric") == m) & _at().is_between(lo, hi) for m, lo, hi in ranges]
     )
     return segment.rows(kept).filter(wanted).select(columns).collect()
-
-
-def _runs(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Each metric's run of rows (records are grouped by metric), as zero-copy slices."""
-    if records.is_empty():
-        return {}
-    runs = records.get_column("metric").rle()
-    out: dict[str, pl.DataFrame] = {}
-    offset = 0
-    for length, metric in zip(
-        runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
-    ):
-        out[str(metric)] = records.slice(offset, length)
-        offset += length
-    return out
 
 
 def write_segment(

@@ -22,6 +22,7 @@ import polars as pl
 
 from tpmkit.engine import trend
 from tpmkit.engine.compute import FINISHING_THREADS, Request, _finish_part, finish, part_rows
+from tpmkit.records import metric_runs
 from tpmkit.spec.models import MetricSpec
 
 __all__ = ["EarlyFinish"]
@@ -192,9 +193,5 @@ def _in_metric_order(pieces: list[pl.DataFrame], order: list[str]) -> pl.DataFra
     metric's records are one run of rows in its piece, taken whole."""
     runs: dict[str, pl.DataFrame] = {}
     for piece in pieces:
-        lengths = piece.group_by("metric", maintain_order=True).len()
-        offset = 0
-        for metric, length in lengths.iter_rows():
-            runs[metric] = piece.slice(offset, length)
-            offset += length
+        runs.update(metric_runs(piece))
     return pl.concat([runs[m] for m in order if m in runs], how="vertical_relaxed")

@@ -265,9 +265,8 @@ def finish_records(
     if heads is not None and first is not None:  # the full run's: over the stitched records
         origin = _origin(heads, wanted, kept | steady, first, request.grain)
         if starts is not None:  # the context: only what the new records' trend and signals read
-            thin = _thin(cells, kept | steady, by, first)
-            if values is not None:  # the summary's, with no cell of it read
-                thin = _summarised(values, kept | steady, by)
+            # (from the summary's values when it has them: no cell of it read)
+            thin = _thin(cells, kept | steady, by, first, values)
             wanted = [cells[s.id] for s in metrics if s.id in cells]
     records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin, thin)
     del wanted
@@ -301,19 +300,27 @@ def _series_context(
 
 
 def _thin(
-    cells: dict[str, pl.DataFrame], metrics: set[str], by: list[str], first: int
+    cells: dict[str, pl.DataFrame],
+    metrics: set[str],
+    by: list[str],
+    first: int,
+    values: pl.DataFrame | None = None,
 ) -> pl.DataFrame | None:
     """The context of `metrics` (their cells before `first`) as the values the trend and
     the signals of the records from `first` on read of them (`trend.add_slope`,
     `signals.add_signals`); those cells are left out of `cells`, not finished: their
     records are the last run's (finishing them was two thirds of the records finished at
-    10 M calls by agent)."""
+    10 M calls by agent). `values`: the context's values from the summary (`context`),
+    given instead of those of the cells."""
     at = pl.col(START).dt.epoch("us")
     thin = []
     for metric in sorted(metrics & set(cells)):
         frame = cells[metric]
-        thin.append(frame.filter(at < first).select("metric", *by, START, "value"))
+        if values is None:
+            thin.append(frame.filter(at < first).select("metric", *by, START, "value"))
         cells[metric] = frame.filter(at >= first)
+    if values is not None:
+        return _summarised(values, metrics, by)
     return pl.concat(thin, how="vertical_relaxed") if thin else None
 
 

@@ -69,7 +69,7 @@ class Session:
     saved: dict[str, Any] | None = None  # the segment `save` stored
     # `finished`: its series summary (`summaries`) and that summary cut at the first
     # recomputed period, read and cut on a thread of their own (`series`)
-    series_job: Future[tuple[pl.DataFrame | None, pl.DataFrame | None]] | None = None
+    series_job: Future[tuple[pl.DataFrame | None, pl.DataFrame | None, int | None]] | None = None
     by: list[str] = field(default_factory=list)  # `keep_finished`: the grouping
     # the whole-dataset metrics' cells' fingerprints, and those whose records before the
     # first recomputed period are the last run's (`finishing.stable`)
@@ -169,21 +169,21 @@ class Session:
         unreadable); `at`: cut there (`summaries.cut`)."""
         if self.series_job is None:
             return None
-        whole, cut = self.series_job.result()
+        whole, cut, made_at = self.series_job.result()
         if at is None or whole is None:
             return whole
-        return cut if at == self.first else summaries.cut(whole, at)
+        return cut if cut is not None and at == made_at else summaries.cut(whole, at)
 
     def _summary_cut(
         self, entry: Any, first: int | None
-    ) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
-        """The summary (`_read_summary`) and that summary cut at `first`: an independent
-        read of ~0.1 s and a cut of ~0.05 s at 10 M calls by agent, done while the cells
-        are computed."""
+    ) -> tuple[pl.DataFrame | None, pl.DataFrame | None, int | None]:
+        """The summary (`_read_summary`), that summary cut at `first`, and `first` (the
+        cut serves only there): an independent read of ~0.1 s and a cut of ~0.05 s at
+        10 M calls by agent, done while the cells are computed."""
         whole = self._read_summary(entry)
         if whole is None or first is None:
-            return whole, None
-        return whole, summaries.cut(whole, first)
+            return whole, None, first
+        return whole, summaries.cut(whole, first), first
 
     def _read_summary(self, entry: Any) -> pl.DataFrame | None:
         """The last run's records' summary (None: none, changed or unreadable)."""

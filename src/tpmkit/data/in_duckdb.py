@@ -19,9 +19,9 @@ defers its flags, `tpmkit.data.stream`): the query above then looks only for a r
 empty id, and the view gains one flag a row, `UNCHECKED`, true where the row breaks a
 deferred rule. The first metric pass over the view aggregates it with the rows it saw
 (1 M calls: the check read four float columns, 0.07 s of CPU, that the calls pass reads
-anyway), or one query does where no pass does (`tpmkit.engines.deferred`); a flag up, or
-fewer rows seen than counted here, raises `UncheckedRows`, and the evaluation runs again
-with every rule checked here, which sends the dataset to the reader as above.
+anyway), or one query does where no pass saw every row (`tpmkit.engines.deferred`); a flag
+up raises `UncheckedRows`, and the evaluation runs again with every rule checked here,
+which sends the dataset to the reader as above.
 
 The dataset's `frame` is then a polars *lazy* twin of the view (the same files, the same
 coercions as the reader's, see `tpmkit.data.coerce`): whatever the evaluation does with it

@@ -4,9 +4,10 @@ the evaluation must look at before its records count (its name comes with the da
 `tpmkit.engine.compute.Input.check`). The first plain pass over a
 dataset's own time column (no censoring, no selected range: it groups every row with a
 time) aggregates the flags and its rows beside its metrics (`FLAGGED`, `SEEN`); a dataset
-no such pass read is looked at by one query of its own. A flag up, or fewer rows seen than
-the load counted (a row without a time), raises `UncheckedRows`: the evaluation then runs
-again with every rule checked as it reads, and the reader names the bad cells."""
+no such pass read, or whose pass saw fewer rows than the load counted (a row without a
+time), is looked at by one query of its own. A flag up raises `UncheckedRows`: the
+evaluation then runs again with every rule checked as it reads, and the reader names the
+bad cells."""
 
 from __future__ import annotations
 
@@ -47,10 +48,13 @@ class DeferredChecks:
         return {index: dataset for dataset, index in found.items()}
 
     def verify(self, dataset: str, flagged: bool, seen: int) -> None:
-        """Raise `UncheckedRows` unless no flag is up and every row was seen."""
-        if flagged or seen != self.checks[dataset][1]:
+        """Raise `UncheckedRows` when a flag is up; the dataset is looked at when every
+        row was `seen` (else its rows without a time are left to `rest`, which reads
+        them all)."""
+        if flagged:
             raise UncheckedRows(dataset)
-        self.looked.add(dataset)
+        if seen == self.checks[dataset][1]:
+            self.looked.add(dataset)
 
     def rest(self, con: Any, views: Mapping[str, str]) -> None:
         """Look at the flags of every dataset not looked at yet, one query each, on
@@ -60,4 +64,6 @@ class DeferredChecks:
             flag = '"' + self.column(dataset).replace('"', '""') + '"'
             row = con.execute(f"SELECT COALESCE(bool_or({flag}), false), count(*) FROM {view}")
             flagged, seen = row.fetchone()
+            if seen != self.checks[dataset][1]:  # not the rows the load counted
+                raise UncheckedRows(dataset)
             self.verify(dataset, bool(flagged), int(seen))

@@ -107,21 +107,7 @@ def compute_records_ibis(
         largest = max((rows.get(key[0], 0) for _, (key, _) in passes), default=0)
         heavy = [p for p in passes if largest and rows.get(p[1][0][0], 0) == largest]
         passes = [*heavy, *(p for p in passes if p not in heavy)]
-        names = [f"pass {index}" for index, _ in passes]
-        # then the stocks' and time to proficiency's queries, which the caller asks for
-        # after every pass: run while it finishes the last passes' cells, not after them
-        # (1 M calls: the backlog's four queries, 0.05 s at the end of the evaluation)
-        runner.ahead([*names, *runner.others(names)])
-        # the kinds computed with polars from the rows tpmkit read (the roster's counts)
-        # while the first query runs, not after the last (1 M calls: 0.03 s at the end)
-        own = [
-            s for s in everything if kind_of(s.compute).plan == "cells" and s.id not in unavailable
-        ]
-        client = {s.id for s in own if on_client(s)}
-        refusals: dict[str, str] = {}  # named after the passes' own, as before
-        for spec in own:
-            if spec.id in client:
-                own_or_failure(spec, refusals)
+        runner.ahead([f"pass {index}" for index, _ in passes])
         failed: dict[int, dict[str, str]] = {}
         whole = request.window.start is None and request.window.end is None
         carriers = (  # the pass that aggregates a dataset's deferred rule flags
@@ -194,30 +180,17 @@ def compute_records_ibis(
         for index in sorted(failed):  # in the passes' own order, as they are named
             failures.update(failed[index])
         early.offer(cells)
-        for spec in own:
-            if spec.id in client:
-                if spec.id in refusals:
-                    failures[spec.id] = refusals[spec.id]
-            else:
-                own_or_failure(spec, failures)
-
-    def own_or_failure(spec: MetricSpec, into: dict[str, str]) -> None:
-        """`own_cells`, or what the backend refused of it into `into`."""
-        try:
-            own_cells(spec)
-        except Exception as exc:
-            if not refused(exc):
-                raise
-            runner.stop()
-            into[spec.id] = first_line(exc)
-
-    def on_client(spec: MetricSpec) -> bool:
-        """Whether `own_cells` computes the kind with polars from a small table, with no
-        query: the roster's counts (not time to proficiency, which may read every contact
-        with polars: not beside the largest query)."""
-        if isinstance(spec.compute, OpenAtEndCompute | ProficiencyCompute):
-            return False
-        return local is not None and spec.dataset in local
+        for spec in everything:
+            kind = kind_of(spec.compute)
+            if kind.plan != "cells" or spec.id in unavailable:
+                continue
+            try:
+                own_cells(spec)
+            except Exception as exc:
+                if not refused(exc):
+                    raise
+                runner.stop()
+                failures[spec.id] = first_line(exc)
 
     def own_cells(spec: MetricSpec) -> None:
         """The cells of a kind that computes its own (a stock, time to proficiency, the

@@ -44,11 +44,6 @@ class Runner:
     def ahead(self, names: list[str]) -> None:
         """The queries `names` will be asked for in this order (see `CompiledRunner`)."""
 
-    def others(self, names: list[str]) -> list[str]:
-        """The queries compiled before other than `names`, in the order they were first
-        run (none here: nothing is compiled before)."""
-        return []
-
     def stop(self) -> None:
         """No query of ours runs on the connection any more once this returns."""
 
@@ -76,13 +71,6 @@ class CompiledRunner(Runner):
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="tpmkit-queries")
         for name in names:
             self._ahead[name] = self._pool.submit(self._fetch, self.known[name])
-
-    def others(self, names: list[str]) -> list[str]:
-        """The queries compiled before other than `names`, in the order they were first
-        run: the same evaluation asks for them again (the key, `tpmkit.engines.compiled`,
-        holds its metrics, request and tables), in that order."""
-        given = set(names)
-        return [name for name in self.known if name not in given]
 
     def stop(self) -> None:
         """Cancel the queries run ahead not begun yet, and wait for the one under way."""

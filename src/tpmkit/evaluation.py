@@ -136,8 +136,9 @@ def _run(
         else None
     )
 
-    # the rule flags left to the passes: polars, a whole run (the passes see every row)
-    deferring = defer_checks and backend is None and session is None and not (start or end)
+    # the rule flags left to the passes: a whole run (the passes see every row), in the
+    # polars reader's rows or in the views DuckDB reads (`data.in_duckdb`)
+    deferring = defer_checks and session is None and not (start or end)
     lookups = {lookup for lookup, _ in ATTRIBUTION}  # joined to others: no flags column
 
     def read(
@@ -155,8 +156,9 @@ def _run(
             if in_engine is not None and rows_in is None:  # Parquet read and checked by DuckDB
                 from tpmkit.data.in_duckdb import read_in_duckdb
 
+                tz = project.spec.timezone
                 found = read_in_duckdb(
-                    in_engine, name, sources.get(name), project.root, project.spec.timezone, columns
+                    in_engine, name, sources.get(name), project.root, tz, columns, defer
                 )
                 if found is not None:
                     loads[key] = found
@@ -182,7 +184,7 @@ def _run(
                 cache=cache,
                 rows_in=rows_in,
                 paths=paths,
-                defer_check=defer,
+                defer_check=defer and backend is None,
                 **given,
             )
         return loads[key]

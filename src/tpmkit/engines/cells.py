@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from tpmkit.engine.kinds import Aggregation
 from tpmkit.engine.window import Window, bounds
+from tpmkit.engines.deferred import FLAGGED, SEEN
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.kinds import ibis_kind
 from tpmkit.engines.kinds.base import EPOCH, Rows
@@ -93,9 +94,11 @@ def plan_pass(
     unavailable: Mapping[str, str],
     segments: Mapping[str, Mapping[str, Override]] | None = None,
     censor: Censor | None = None,
+    carry: str | None = None,
 ) -> Pass:
     """The query of one pass (see `passes.run_pass`), built but not run: `ibis.to_sql` shows it
-    for any backend."""
+    for any backend. `carry`: the column of the dataset's deferred rule flags, which the
+    pass aggregates with the rows it groups (`tpmkit.engines.deferred`)."""
     columns = set(table.columns)
     meta = pass_meta(metrics, time_column, unavailable, segments, columns)
     if censor is not None:
@@ -120,6 +123,9 @@ def plan_pass(
     table = table.mutate(**{PERIOD: period_key(table["__ts"], dialect, grain, timezone)})
     rows = Rows(table, dialect, time_column, timezone)
     named: dict[str, Any] = {"__first": table[EPOCH].min(), "__last": table[EPOCH].max()}
+    if carry is not None:  # every row with a time (EPOCH is never null here)
+        named[FLAGGED] = table[carry].any()
+        named[SEEN] = table[EPOCH].count()
     for spec in metrics:
         if spec.id in unavailable:
             continue

@@ -20,6 +20,7 @@ from tpmkit.engine.compute import (
     segment_flags,
 )
 from tpmkit.engine.kinds import kind_of
+from tpmkit.engines.deferred import DeferredChecks
 from tpmkit.engines.dialect import Dialect
 from tpmkit.engines.early import EarlyFinish
 from tpmkit.engines.passes import pass_meta, run_pass
@@ -78,10 +79,13 @@ def compute_records_ibis(
     helpers: list[MetricSpec] | None = None,
     local: Mapping[str, Input] | None = None,
     runner: Runner | None = None,
+    checks: DeferredChecks | None = None,
 ) -> pl.DataFrame:
     """Records for `metrics` computed on the backend of `inputs` (see module doc); `local`:
     the same datasets as polars frames, for the kinds with no Ibis plan; `runner`: how the
-    queries run (default: through Ibis; `CompiledRunner`: compiled SQL on DuckDB)."""
+    queries run (default: through Ibis; `CompiledRunner`: compiled SQL on DuckDB);
+    `checks`: the tables' deferred rule flags, which a pass over each looks at (those it
+    could not, the caller's to look at: `DeferredChecks.rest`)."""
     aliases = aliases or {}
     unavailable = dict(unavailable or {})
     by = list(request.by)
@@ -105,10 +109,20 @@ def compute_records_ibis(
         passes = [*heavy, *(p for p in passes if p not in heavy)]
         runner.ahead([f"pass {index}" for index, _ in passes])
         failed: dict[int, dict[str, str]] = {}
+        whole = request.window.start is None and request.window.end is None
+        carriers = (  # the pass that aggregates a dataset's deferred rule flags
+            checks.carriers(
+                {index: key for index, (key, _) in passes},
+                {n: i.time_column for n, i in inputs.items()},
+            )
+            if checks is not None and whole
+            else {}
+        )
         for step, (index, ((dataset, time_column, _), group)) in enumerate(passes):
             source = inputs[dataset]
             censor = getattr(group[0].compute, "censor", None)
             meta = pass_meta(group, time_column, unavailable, segments, source.columns)
+            carry = checks.column(dataset) if checks is not None and index in carriers else None
 
             def build(
                 only: list[MetricSpec] | None = None,
@@ -116,6 +130,7 @@ def compute_records_ibis(
                 group: list[MetricSpec] = group,
                 time_column: str = time_column,
                 censor: Any = censor,
+                carry: str | None = carry,
             ) -> Any:
                 from tpmkit.engines.cells import plan_pass
 
@@ -131,13 +146,20 @@ def compute_records_ibis(
                     unavailable,
                     segments,
                     censor,
+                    carry if only is None else None,
                 )
                 return planned.query, planned.aliases
+
+            def carried(flagged: bool, seen: int, dataset: str = dataset) -> None:
+                if checks is not None and dataset in checks.checks:
+                    checks.verify(dataset, flagged, seen)
 
             try:
                 name = f"pass {index}"
                 grain = request.grain
-                frame = run_pass(runner, name, build, meta, group, grain, by, timezone, unavailable)
+                frame = run_pass(
+                    runner, name, build, meta, group, grain, by, timezone, unavailable, carried
+                )
             except (LookupError, NotImplementedError, ExpressionError) as exc:
                 # a kind, function or percentile the backend cannot do: named, located later
                 failed[index] = {s.id: str(exc) for s in group}

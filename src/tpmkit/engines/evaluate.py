@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tpmkit.contract import CANONICAL, QUEUE_DIMENSIONS, ROSTER_DIMENSIONS
-from tpmkit.engine.compute import Input, Request, segment_flags
+from tpmkit.engine.compute import Input, Request, UncheckedRows, segment_flags
 from tpmkit.engine.kinds import columns_used, horizon_columns, kind_of
 from tpmkit.engines import compiled
 from tpmkit.engines.backend import Backend
 from tpmkit.engines.compute import TableInput, compute_records_ibis
+from tpmkit.engines.deferred import DeferredChecks
 from tpmkit.engines.queries import CompiledRunner
 from tpmkit.spec.computes import OpenAtEndCompute, ProficiencyCompute
 from tpmkit.spec.models import MetricSpec
@@ -51,6 +52,10 @@ def compute_on(
     the database, `tpmkit.data.in_tables`)."""
     timezone = project.spec.timezone
     used = backend_columns([*metrics, *helpers], inputs, request, project.aliases, unavailable)
+    # the rule flags the views DuckDB read carry (`tpmkit.data.in_duckdb`, `defer`)
+    deferred = DeferredChecks(
+        {n: i.check for n, i in inputs.items() if i.check is not None and n in (views or {})}
+    )
     tables: dict[str, TableInput] = {}
     described: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {}
     spans: list[tuple[int, int] | None] = []  # of the instants the queries read
@@ -85,12 +90,45 @@ def compute_on(
     whole = bool(known) and len(known) == len(spans) and not ready
     span = (min(a for a, _ in known), max(b for _, b in known)) if whole else None
     backend.local_times(timezone, span)
+    # a pass over a dataset's own view looks at its flags; the rest after the passes
+    viewed = {n for n, (_, how, _, _) in described.items() if how == "view"}
+    carrying = DeferredChecks({n: c for n, c in deferred.checks.items() if n in viewed})
+    carrying.looked = deferred.looked
     arguments: dict[str, Any] = {
         "aliases": project.aliases,
         "unavailable": unavailable,
         "helpers": helpers,
         "local": inputs,
+        "checks": carrying if carrying.checks else None,
     }
+    names = {n: (views or {})[n][0] for n in deferred.checks}
+    try:
+        records = _records(backend, metrics, tables, request, project, described, ready, arguments)
+    except UncheckedRows:
+        raise
+    except Exception:
+        # a value a deferred rule flag would have caught may have failed a query: the
+        # flags first (a flag up: the evaluation is run again, checked as it reads)
+        deferred.rest(backend.raw, names)
+        raise
+    deferred.rest(backend.raw, names)
+    return records
+
+
+def _records(
+    backend: Backend,
+    metrics: list[MetricSpec],
+    tables: dict[str, TableInput],
+    request: Request,
+    project: Definitions,
+    described: dict[str, tuple[str, str, str, list[tuple[str, str]]]],
+    ready: Mapping[str, Any] | None,
+    arguments: dict[str, Any],
+) -> pl.DataFrame:
+    """The records of `compute_on`: through Ibis, or compiled SQL on DuckDB's own
+    connection (`described`: the tables that SQL reads, for its key)."""
+    timezone = project.spec.timezone
+    helpers, unavailable = arguments["helpers"], arguments["unavailable"]
     if backend.raw is None or ready:
         return compute_records_ibis(
             metrics, tables, backend.dialect, request, timezone, **arguments

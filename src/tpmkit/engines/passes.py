@@ -11,7 +11,7 @@ the instants (as polars does when it truncates a zoned time)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,6 +20,7 @@ from tpmkit.engine.cells import cell_frames
 from tpmkit.engine.in_force import choose_override
 from tpmkit.engine.kinds import Aggregation, kind_of
 from tpmkit.engine.window import START
+from tpmkit.engines.deferred import FLAGGED, SEEN
 from tpmkit.engines.queries import Build, Runner
 from tpmkit.spec.models import MetricSpec, Override
 
@@ -89,10 +90,17 @@ def run_pass(
     by: list[str],
     timezone: str,
     unavailable: Mapping[str, str],
+    carried: Callable[[bool, int], None] | None = None,
 ) -> pl.DataFrame:
     """Cells of every metric in `metrics` (one dataset and time column): the pass's query
-    run (`build` makes it where it is not compiled yet), its rows finished on the client."""
+    run (`build` makes it where it is not compiled yet), its rows finished on the client.
+    `carried` is given whether a deferred rule flag is up and the rows seen, where the
+    pass aggregated them (`tpmkit.engines.deferred`)."""
     frame = runner.run(name, build)
+    if FLAGGED in frame.columns:
+        if carried is not None:
+            carried(bool(frame.get_column(FLAGGED).any()), int(frame.get_column(SEEN).sum()))
+        frame = frame.drop(FLAGGED, SEEN)
     frame = frame.with_columns(
         to_instants(frame, PERIOD, grain, timezone).alias(START),
         utc_instant("__first", timezone).alias("__first"),

@@ -107,6 +107,9 @@ def _compute(
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
     fresh = recomputed()
+    if head is not None and not session.intact():  # a segment changed on disk: finish all
+        session.release()
+        head, session.firsts = None, {}
     ours = fingerprints.of_cells(extra, extra)
     stored = (session.state.get("finished") or {}).get(fingerprints.STATE)
     stable = (

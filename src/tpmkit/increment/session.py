@@ -373,15 +373,19 @@ class Session:
             part = self.parts[dataset]
             closed = part.recompute - part.open
             old = self.state.get("metrics", {}).get(metric, {})
-            served = dict(old.get("periods", {})) if old.get("key") == key else {}
-            served = {at: c for at, c in served.items() if int(at) not in part.recompute}
+            held = dict(old.get("periods", {})) if old.get("key") == key else {}
+            # cached periods before the metric's own first, recomputed for another's reach
+            # (`planner._periods`): their cells are those cached, which stay where they are
+            own = self.own.get(metric)
+            same = {int(a) for a in held if own is not None and int(a) < own} & part.recompute
+            served = {a: c for a, c in held.items() if int(a) not in part.recompute - same}
             frame = cells[metric]
             at = pl.col(START).dt.epoch("us")
             if compact:
                 keep = {int(a) for a in served} | closed
                 served = {}
             else:
-                keep = closed
+                keep = closed - same
             fresh.append(frame.filter(at.is_in(pl.Series(sorted(keep), dtype=pl.Int64).implode())))
             served.update({str(a): "" for a in keep})
             state["metrics"][metric] = {

@@ -1,5 +1,6 @@
-"""Finishing records incrementally: the records of periods before the first recomputed one
-are the last run's, only the others are finished again.
+"""Finishing records incrementally: each metric's records of periods before its own first
+period finished now (`firsts`, `Session.first_of`; else the first recomputed one) are the
+last run's, only the others are finished again.
 
 A finished record depends on its own cell and on the records of its series before it, never
 after: the trend is fitted on the last `trend.WINDOW` records, a change is against the

@@ -13,8 +13,9 @@ The last run's finished records are read lazily, late in the run (`hold`): a har
 taken first keeps them readable even if a concurrent save deletes them in between. They
 are stored in segments: a run that reuses the last run's records before its first
 recomputed period stores only its records from that period on (a week's, not the whole
-history's), after the segments it read; past `MAX_SEGMENTS`, or when it finished every
-record, one segment holds all."""
+history's) — each metric's from its own first (`firsts`) — after the segments it read
+(`spans`: the latest segment holding a metric's period serves it); past `MAX_SEGMENTS`,
+or when it finished every record, one segment holds all."""
 
 from __future__ import annotations
 

@@ -216,3 +216,22 @@ def test_a_young_series_control_limits_finish_its_old_records_again(make, gap):
     chain = state(project)["finished"]["segments"]
     assert chain[-1]["from"] == monday(6)
     assert (chain[-1].get("firsts") or {}).get("asa", monday(6)) == monday(6)
+
+
+def test_what_each_segment_serves_by_hand():
+    """Three segments: all records (A); from period 20, m's from 30 (B); from 10 — an old
+    file changed — m's from 40 (C). m: A up to 30, B 30-40, C from 40; n (no first of its
+    own): A up to 10, B serves none of it (20 >= 10), C from 10. B still serves m."""
+    chain = [
+        {"file": "a", "from": None},
+        {"file": "b", "from": 20, "firsts": {"m": 30}},
+        {"file": "c", "from": 10, "firsts": {"m": 40}},
+    ]
+    spans = store.spans(chain)
+    assert spans[0] == ((None, 10), {"m": (None, 30)})
+    assert spans[1] == ((20, 10), {"m": (30, 40)})
+    assert spans[2] == ((10, None), {"m": (40, None)})
+    assert [s["file"] for s in store.serving(chain)] == ["a", "b", "c"]
+    # a fourth from 5 with m's from 30: B serves nothing any more, and is left out
+    chain.append({"file": "d", "from": 5, "firsts": {"m": 30}})
+    assert [s["file"] for s in store.serving(chain)] == ["a", "d"]

@@ -76,22 +76,24 @@ def test_limits_from_the_last_run_and_a_short_context(history, monkeypatch):
     assert given["__mean"] == pytest.approx(21.75)
     assert given["__sd"] == pytest.approx(1.6690459, rel=1e-6)
     assert given["__count"] == signals.CONTROL_WINDOW
-    # week 0 is W02, so week 12 is W14, the last run's open week and the first recomputed;
-    # queue B has 2 records before it (W12, W13): its limits are not given, its first
+    # week 0 is W02, so week 13 is W15, the new week and the first recomputed of ASA and
+    # offered (round 11: the last run's open week, W14, is no longer finished again — no
+    # file with rows in it changed and neither metric reaches beyond its week's rows);
+    # queue B has 3 records before it (W12-W14): its limits are not given, its first
     # weeks are context
     assert limits.filter(pl.col("queue") == "B").is_empty()
 
-    # the context: the 6 weeks before W14 (W08-W13: a trend window of 6 records needs 5
-    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W07); B's 2 records
+    # the context: the 6 weeks before W15 (W09-W14: a trend window of 6 records needs 5
+    # before it, a run of 7 needs 6), not queue A's first weeks (W02-W08); B's 3 records
     def weeks(queue: str) -> list[str]:
         mine = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == queue))
         return mine.get_column("period_start").dt.strftime("%G-W%V").to_list()
 
-    assert weeks("A") == [f"2026-W{w:02d}" for w in range(8, 14)]
-    assert weeks("B") == ["2026-W12", "2026-W13"]
-    # weeks 6-11 (W08-W13): 20 + 2 × (week mod 3)
+    assert weeks("A") == [f"2026-W{w:02d}" for w in range(9, 15)]
+    assert weeks("B") == ["2026-W12", "2026-W13", "2026-W14"]
+    # weeks 7-11 (W09-W13): 20 + 2 × (week mod 3); week 12 (W14): 40
     a = values.filter((pl.col("metric") == "asa") & (pl.col("queue") == "A"))
-    assert a.get_column("value").to_list() == [20.0, 22.0, 24.0, 20.0, 22.0, 24.0]
+    assert a.get_column("value").to_list() == [22.0, 24.0, 20.0, 22.0, 24.0, 40.0]
 
 
 def test_the_trend_positions_are_the_full_runs(history, monkeypatch):
@@ -189,8 +191,8 @@ def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, 
     same_records(ours.drop("period_start"), full.drop("period_start"))
     # by hand: D's first 8 values 10, 14, 10, 14, 10, 14, 10, 13 — mean 95/8 = 11.875, sd
     # sqrt(28.875 / 7) = 2.031, so 13 is within the limits but above the mean: weeks 7-13
-    # are the 7th value above it in a row on week 13 (the first recomputed, the last
-    # run's open week), and week 14 the 8th
+    # are the 7th value above it in a row on week 13 (the last run's open week, its
+    # record the last run's), and week 14 (the first recomputed) the 8th
     d = ours.filter(pl.col("queue") == "D").sort("period_start")
     assert d.get_column("control_signal").to_list()[-9:] == [None] * 7 + ["run_above"] * 2
     assert (
@@ -200,9 +202,11 @@ def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, 
         .get_column("control_signal")
         .to_list()
     )
-    # the cells finished: from week 13 on; the context given as values, not finished
-    # (round 9: it was finished as records and dropped): D's 6 weeks 7-12 and E's 6
-    # records, weeks 4-9 (E reaches further back; D has no context from week 4)
+    # the cells finished: from week 14 on (round 11: ASA's own first recomputed week, the
+    # new one; the last run's open week 13 had no file changed); the context given as
+    # values, not finished (round 9: it was finished as records and dropped): D's 6
+    # weeks 8-13 and E's 6 records, weeks 5-9 and 13 (E reaches further back, over its
+    # gap; D has no context from week 5)
     cells, context = finished
     local = pl.col("period_start").dt.replace_time_zone(None).dt.date()
     week = (local - pl.lit(START.date())).dt.total_days() // 7
@@ -213,8 +217,8 @@ def test_a_run_reaching_the_first_recomputed_week_and_each_series_context(make, 
             for q in ("D", "E")
         }
 
-    assert weeks(cells) == {"D": [13, 14], "E": [13, 14]}
-    assert weeks(context) == {"D": [7, 8, 9, 10, 11, 12], "E": [4, 5, 6, 7, 8, 9]}
+    assert weeks(cells) == {"D": [14], "E": [14]}
+    assert weeks(context) == {"D": [8, 9, 10, 11, 12, 13], "E": [5, 6, 7, 8, 9, 13]}
     assert context.columns == ["metric", "queue", "period_start", "value"]
     d_values = context.filter(pl.col("queue") == "D").sort("period_start")
     assert d_values.get_column("value").to_list() == [13.0] * 6
@@ -262,8 +266,9 @@ def test_the_context_as_values_matches_a_full_run(make, monkeypatch):
     """The context given as values (round 9), not finished: a series with a gap, one
     absent from the new week, one new in it and a run crossing the first recomputed week
     (T: 30, 20, … in weeks 0-6, mean 205/8 = 25.625 of its first 8 with week 7's 25,
-    then 25, below it, from week 7: the 7th in a row is week 13, the first recomputed) —
-    every record as a full run's, and no context record finished."""
+    then 25, below it, from week 7: the 7th in a row is week 13, the last run's, the 8th
+    week 14, the first recomputed) — every record as a full run's, and no context record
+    finished."""
     project = make.project(
         "name: Mixed\ntimezone: Europe/Berlin\nmetrics: [metrics/]\n"
         'sources:\n  calls: {path: "calls/*.csv"}\n',
@@ -279,8 +284,9 @@ def test_the_context_as_values_matches_a_full_run(make, monkeypatch):
         assert all(c.get_column("period_start").min() >= first for c in cells if c.height)
         return real(cells, *args, **kwargs)
 
-    # week 13, the last run's open week, is the first recomputed
-    first = (START.replace(hour=0) + dt.timedelta(weeks=13)).replace(tzinfo=BERLIN)
+    # week 14, the new one, is the first recomputed (round 11: not the last run's open
+    # week 13 — no file with its rows changed, and ASA reads only its week's rows)
+    first = (START.replace(hour=0) + dt.timedelta(weeks=14)).replace(tzinfo=BERLIN)
     monkeypatch.setattr(finishing, "finish", spy)
     (project.parent / "calls/14.csv").write_text(HEAD + mixed_rows(14))
     ours = run(project)
@@ -288,7 +294,10 @@ def test_the_context_as_values_matches_a_full_run(make, monkeypatch):
     same_records(ours.drop("period_start"), full.drop("period_start"))
     (context,) = given
     assert context is not None
-    assert set(context.get_column("queue").unique().to_list()) == {"P", "Q", "R", "T"}
+    # R, absent from the new week, has no record finished: no context either (its
+    # records are all the last run's)
+    assert set(context.get_column("queue").unique().to_list()) == {"P", "Q", "T"}
+    assert "R" in ours.get_column("queue").to_list()
     assert "S" in ours.get_column("queue").to_list()
     t = ours.filter(pl.col("queue") == "T").sort("period_start")
     assert t.get_column("control_signal").to_list()[-2:] == ["run_below"] * 2

@@ -93,18 +93,23 @@ def _where(project: Path) -> str:
 
 
 def _served(project: Path, i: int, chain: list[dict]) -> int:
+    """The records segment `i` serves: per metric, from its own first period (`firsts`,
+    else the segment's `from`) to where a later segment's records of it begin."""
     frame = pl.read_parquet(
         project.parent / ".tpmkit/cache/records" / _where(project) / chain[i]["file"]
     )
-    at = frame.get_column("period_start").dt.epoch("us")
-    lo = chain[i]["from"]
-    hi = chain[i + 1]["from"] if i + 1 < len(chain) else None
-    keep = pl.Series([True] * frame.height)
-    if lo is not None:
-        keep &= at >= lo
-    if hi is not None:
-        keep &= at < hi
-    return int(keep.sum())
+    (lo, hi), own = store.spans(chain)[i]
+    at, metric = pl.col("period_start").dt.epoch("us"), pl.col("metric")
+
+    def bound(which: int, default: int | None) -> pl.Expr:
+        mapping = {m: span[which] for m, span in own.items()}
+        return metric.replace_strict(
+            mapping, default=pl.lit(default, dtype=pl.Int64), return_dtype=pl.Int64
+        )
+
+    low, high = bound(0, lo), bound(1, hi)
+    served = (low.is_null() | (at >= low)) & (high.is_null() | (at < high))
+    return frame.filter(served).height
 
 
 def test_past_the_limit_one_segment_holds_every_record(weeks, monkeypatch):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,9 +39,14 @@ def _at() -> pl.Expr:
 _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-footer")
 
 
+Span = tuple[int | None, int | None]  # periods [lo, hi) in epoch µs; None: unbounded
+
+
 @dataclass(frozen=True)
 class Stored:
-    """The rows a stored segment serves: of the metrics kept, periods in [lo, hi)."""
+    """The rows a stored segment serves: of the metrics kept, periods in [lo, hi), or in
+    their own `spans` (the metrics whose records it serves over other periods: an
+    incremental run stores each metric's from its own first recomputed period on)."""
 
     path: Path
     lo: int | None
@@ -50,6 +55,21 @@ class Stored:
     footer: splice.Footer | None = field(default=None, compare=False, repr=False)  # known
     # its footer being read meanwhile (`prefetch`)
     reading: Future[splice.Source] | None = field(default=None, compare=False, repr=False)
+    spans: Mapping[str, Span] = field(default_factory=dict)
+
+    def span(self, metric: str) -> Span:
+        """The periods [lo, hi) of `metric` it serves."""
+        return self.spans.get(metric, (self.lo, self.hi))
+
+    def until(self, hi: int, his: Mapping[str, int]) -> Stored:
+        """This segment serving no period from `hi` on (a metric's own `his`)."""
+
+        def cut(span: Span, at: int) -> Span:
+            return span[0], at if span[1] is None else min(span[1], at)
+
+        spans = {m: cut(self.span(m), his.get(m, hi)) for m in {*self.spans, *his}}
+        lo, top = cut((self.lo, self.hi), hi)
+        return replace(self, lo=lo, hi=top, spans=spans)
 
     def source(self) -> splice.Source:
         """The file's footer (`parquet_splice.open_source`), read unless known."""
@@ -67,24 +87,45 @@ class Stored:
             return self
         return replace(self, reading=_READER.submit(splice.open_source, self.path))
 
-    def rows(self, kept: list[str]) -> pl.LazyFrame:
-        names = pl.Series(kept, dtype=pl.String).implode()
-        frame = pl.scan_parquet(self.path).filter(pl.col("metric").is_in(names))
-        if self.lo is not None:
-            frame = frame.filter(_at() >= self.lo)
-        if self.hi is not None:
-            frame = frame.filter(_at() < self.hi)
-        return frame
+    def rows(self, kept: list[str] | None = None) -> pl.LazyFrame:
+        """The rows it serves of the `kept` metrics (None: of every metric)."""
+        metric = pl.col("metric")
+        own = sorted(self.spans if kept is None else set(kept) & set(self.spans))
+        wanted = [(metric == m) & _within(*self.spans[m]) for m in own]
+        if kept is None:
+            others = ~metric.is_in(pl.Series(own, dtype=pl.String).implode())
+            wanted.append(others & _within(self.lo, self.hi))
+        elif plain := [m for m in kept if m not in self.spans]:
+            names = pl.Series(plain, dtype=pl.String).implode()
+            wanted.append(metric.is_in(names) & _within(self.lo, self.hi))
+        frame = pl.scan_parquet(self.path)
+        return frame.filter(pl.any_horizontal(wanted)) if wanted else frame.clear()
 
-    def serves(self, lo: int, hi: int) -> str:
-        """Whether a row group of periods [lo, hi] is served all, cut or not at all."""
-        below = self.lo is None or lo >= self.lo
-        above = self.hi is None or hi < self.hi
+    def serves(self, metric: str, lo: int, hi: int) -> str:
+        """Whether a row group of `metric`'s periods [lo, hi] is served all, cut or not
+        at all."""
+        low, high = self.span(metric)
+        if low is not None and high is not None and high <= low:
+            return "none"
+        below = low is None or lo >= low
+        above = high is None or hi < high
         if below and above:
             return "all"
-        if (self.lo is not None and hi < self.lo) or (self.hi is not None and lo >= self.hi):
+        if (low is not None and hi < low) or (high is not None and lo >= high):
             return "none"
         return "cut"
+
+
+def _within(lo: int | None, hi: int | None) -> pl.Expr:
+    """Periods in [lo, hi)."""
+    at = _at()
+    if lo is not None and hi is not None:
+        return (at >= lo) & (at < hi)
+    if lo is not None:
+        return at >= lo
+    if hi is not None:
+        return at < hi
+    return pl.lit(True)
 
 
 class Stitched:
@@ -132,7 +173,7 @@ class Stitched:
                 found |= {
                     m
                     for m, lo, hi in segment.groups
-                    if m in self.kept and segment.serves(lo, hi) != "none"
+                    if m in self.kept and segment.serves(m, lo, hi) != "none"
                 }
             else:
                 rows = segment.rows(self.kept).select(pl.col("metric").unique()).collect()
@@ -230,7 +271,7 @@ class Stitched:
                 for g, (m, lo, hi) in enumerate(segment.groups or []):
                     if m != metric:
                         continue
-                    served = segment.serves(lo, hi)
+                    served = segment.serves(m, lo, hi)
                     if served == "all":
                         flush()
                         parts.append((source, g))
@@ -239,7 +280,7 @@ class Stitched:
                         pending.append(cut[i].filter(mine))
             if metric in news and saved is not None and self.saved and self.saved.groups:
                 # the records from the saved segment's start on are its row groups
-                start = self.saved.lo or 0
+                start = self.saved.span(metric)[0] or 0
                 ours = [g for g, (m, _, _) in enumerate(self.saved.groups) if m == metric]
                 later = news[metric].filter(_at() >= start).height
                 if later != sum(saved.rows(g) for g in ours):  # not the same records
@@ -259,7 +300,9 @@ class Stitched:
 
 def _cut_rows(segment: Stored, kept: list[str], columns: list[str]) -> pl.DataFrame:
     """The rows served of a segment's row groups that are cut (read back)."""
-    ranges = [(m, lo, hi) for m, lo, hi in segment.groups or [] if segment.serves(lo, hi) == "cut"]
+    ranges = [
+        (m, lo, hi) for m, lo, hi in segment.groups or [] if segment.serves(m, lo, hi) == "cut"
+    ]
     if not ranges:
         return pl.DataFrame()
     wanted = pl.any_horizontal(

@@ -67,3 +67,19 @@ def same_before(stored: object, ours: Mapping[str, object], first: int) -> bool:
         return {a: v for a, v in entry.items() if a != COLUMNS and int(a) < first}
 
     return before(stored) == before(ours)
+
+
+def first_change(stored: object, ours: Mapping[str, object], first: int) -> int | None:
+    """The first period from `first` on whose cells differ between the `stored`
+    fingerprints and `ours` (one's only, or other counts or hashes); their last period
+    from `first` on when none does; None when the columns differ or `ours` has none."""
+    if not isinstance(stored, dict) or stored.get(COLUMNS) != ours.get(COLUMNS):
+        return None
+    periods = sorted(
+        {int(a) for e in (stored, ours) for a in e if a != COLUMNS and int(a) >= first}
+    )
+    for at in periods:
+        if stored.get(str(at)) != ours.get(str(at)):
+            return at
+    mine = [int(a) for a in ours if a != COLUMNS and int(a) >= first]
+    return max(mine) if mine else None

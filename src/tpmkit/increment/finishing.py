@@ -1,5 +1,6 @@
-"""Finishing records incrementally: the records of periods before the first recomputed one
-are the last run's, only the others are finished again.
+"""Finishing records incrementally: each metric's records of periods before its own first
+period finished now (`firsts`, `Session.first_of`; else the first recomputed one) are the
+last run's, only the others are finished again.
 
 A finished record depends on its own cell and on the records of its series before it, never
 after: the trend is fitted on the last `trend.WINDOW` records, a change is against the
@@ -90,13 +91,15 @@ def context(
         return Context(None, None, None)
     at = pl.col(START).dt.epoch("us")
     tails = [
-        f.filter(at >= first).select(by) if by else f.filter(at >= first).select(pl.lit(1))
+        f.filter(at >= own).select(by) if by else f.filter(at >= own).select(pl.lit(1))
         for m, f in fresh.items()
-        if m in session.cacheable or m in kept  # with the whole-dataset metrics reused
+        if (m in session.cacheable or m in kept)  # with the whole-dataset metrics reused
+        and (own := session.first_of(m)) is not None
     ]
     groups = pl.concat(tails, how="vertical_relaxed").unique() if by and tails else None
     series = ["metric", *by]
-    summary = _from_summary(session.series(), groups, first, by, session.series(first))
+    cut = session.series(first, session.firsts)  # each metric's at its own first
+    summary = _from_summary(session.series(), groups, first, by, cut)
     values = None
     if summary is not None:  # no record read
         per_series, periods, values = summary
@@ -112,7 +115,7 @@ def context(
     else:
         head = pl.concat(heads, how="diagonal_relaxed") if len(heads) > 1 else heads[0]
         keys = head.select("metric", *by, at.alias("__at"), "value")
-        keys = keys.filter(pl.col("__at") < first)
+        keys = keys.filter(pl.col("__at") < session.cuts())
         if groups is not None:  # in the records' order (`_per_series` relies on it)
             keys = keys.join(
                 groups.lazy(), on=by, how="semi", nulls_equal=True, maintain_order="left"
@@ -252,22 +255,31 @@ def finish_records(
     at = pl.col(START).dt.epoch("us")
     for metric in steady & set(cells):  # as the cached metrics: the context and the new
         known = pl.Series(sorted(periods), dtype=pl.Int64).implode()
-        cells[metric] = cells[metric].filter(at.is_in(known) | (at >= first))
+        own = session.first_of(metric)
+        cells[metric] = cells[metric].filter(at.is_in(known) | (at >= own))
     kept = kept_metrics(metrics, everything, session, aliases)
     if heads is not None and first is not None and starts is not None:
         for metric in (kept | steady) & set(cells):
-            cells[metric] = _series_context(cells[metric], starts, metric, by, first)
+            own = session.first_of(metric) or first
+            cells[metric] = _series_context(cells[metric], starts, metric, by, own)
     wanted = [cells[s.id] for s in metrics if s.id in cells]
     if not wanted:
         return empty_records(by, timezone)
     whole = replace(request, last=None)
-    origin, thin = None, None
+    thin = None
     if heads is not None and first is not None:  # the full run's: over the stitched records
-        origin = _origin(heads, wanted, kept | steady, first, request.grain)
+        origin = _origin(heads, wanted, kept | steady, session, request.grain)
+        # the records kept were finished with the last run's origin: the same, or
+        # every record is finished again (records added before all the others)
+        if origin != (session.state.get("finished") or {}).get("origin"):
+            raise Unreadable("the trend's origin moved")
         if starts is not None:  # the context: only what the new records' trend and signals read
             # (from the summary's values when it has them: no cell of it read)
-            thin = _thin(cells, kept | steady, by, first, values)
+            thin = _thin(cells, kept | steady, by, session, values)
             wanted = [cells[s.id] for s in metrics if s.id in cells]
+    else:  # kept with the records: the next run's check of the above
+        origin = trend.origin(pl.concat([c.select(START) for c in wanted]), request.grain)
+    session.origin = origin
     records = finish(wanted, metrics, whole, timezone, unavailable, limits, origin, thin)
     del wanted
     cells.clear()  # finished (and staged by the caller): not held while `head` is read
@@ -275,7 +287,7 @@ def finish_records(
         session.keep_finished(key_, records, None, kept, by)
         return _last(records, request)
     again = {s.id for s in metrics} - kept - steady
-    records = _without_context(records, again, first)
+    records = _without_context(records, again, session.cuts())
     stitched = _stitch(session, records, metrics, again, first)
     session.keep_finished(key_, stitched, first, kept, by)
     if request.last is not None:
@@ -303,11 +315,11 @@ def _thin(
     cells: dict[str, pl.DataFrame],
     metrics: set[str],
     by: list[str],
-    first: int,
+    session: Session,
     values: pl.DataFrame | None = None,
 ) -> pl.DataFrame | None:
-    """The context of `metrics` (their cells before `first`) as the values the trend and
-    the signals of the records from `first` on read of them (`trend.add_slope`,
+    """The context of `metrics` (their cells before their `first`, `Session.first_of`) as
+    the values the trend and the signals of the records from it on read of them (`trend.add_slope`,
     `signals.add_signals`); those cells are left out of `cells`, not finished: their
     records are the last run's (finishing them was two thirds of the records finished at
     10 M calls by agent). `values`: the context's values from the summary (`context`),
@@ -316,6 +328,7 @@ def _thin(
     thin = []
     for metric in sorted(metrics & set(cells)):
         frame = cells[metric]
+        first = session.first_of(metric) or 0
         if values is None:
             thin.append(frame.filter(at < first).select("metric", *by, START, "value"))
         cells[metric] = frame.filter(at >= first)
@@ -335,15 +348,25 @@ def _origin(
     heads: list[pl.LazyFrame],
     cells: list[pl.DataFrame],
     kept: set[str],
-    first: int,
+    session: Session,
     grain: str,
 ) -> float | None:
     """The trend's first position over the records of the run: the last run's kept ones
-    before `first` and those finished now (the fitted lines' last bits depend on it)."""
+    before their metric's first period finished now (`Session.first_of`) and those
+    finished now (the fitted lines' last bits depend on it)."""
     names = pl.Series(sorted(kept), dtype=pl.String).implode()
-    before = pl.col("metric").is_in(names) & (pl.col(START).dt.epoch("us") < first)
-    heads_first = [_collect(h.filter(before).select(pl.col(START).min())) for h in heads]
-    starts = pl.concat([*(c.select(START) for c in cells), *heads_first], how="vertical_relaxed")
+    at, first = pl.col(START).dt.epoch("us"), session.first or 0
+    # the earliest record before the first recomputed period, if any, is before all those
+    # kept after it: a plain bound the reader checks against its row groups' statistics
+    # (the per-metric one cost 0.1 s at 10 M calls by agent)
+    kept_before = [
+        _collect(h.filter(pl.col("metric").is_in(names) & (at < first)).select(pl.col(START).min()))
+        for h in heads
+    ]
+    if session.firsts and all(f.get_column(START).null_count() == f.height for f in kept_before):
+        before = pl.col("metric").is_in(names) & (at < session.cuts())
+        kept_before = [_collect(h.filter(before).select(pl.col(START).min())) for h in heads]
+    starts = pl.concat([*(c.select(START) for c in cells), *kept_before], how="vertical_relaxed")
     return trend.origin(starts, grain)
 
 
@@ -414,6 +437,156 @@ def stable(
     return out
 
 
+def firsts(
+    metrics: list[MetricSpec],
+    everything: list[MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+) -> dict[str, int]:
+    """Per metric kept (`kept_metrics`), the first period whose record is finished now: a
+    cached metric's own first recomputed period (`Session.own`), a formula's the earliest
+    of its inputs'; a metric left out finishes from the first recomputed period. A
+    finished record depends only on its cell and on its series' earlier records (module
+    docstring), so a metric's records before the first of its cells recomputed are the
+    last run's; the others' reach (a repeat window) recomputes its earlier cells to those
+    cached."""
+    if session.recomputed is None:
+        return {}
+    specs = {s.id: s for s in everything}
+    kept = kept_metrics(metrics, everything, session, aliases)
+    return {m: at for m in sorted(kept) if (at := _own(m, specs, session, aliases)) is not None}
+
+
+def _own(
+    metric_id: str,
+    specs: Mapping[str, MetricSpec],
+    session: Session,
+    aliases: Mapping[str, str],
+    trail: frozenset[str] = frozenset(),
+) -> int | None:
+    """A metric's own first recomputed period (`firsts`), followed through formulas;
+    None when unknown."""
+    spec = specs.get(metric_id)
+    if spec is None or metric_id in trail:
+        return None
+    if kind_of(spec.compute).plan != "metrics":
+        return session.own.get(metric_id) if metric_id in session.cacheable else None
+    found = [
+        _own(i, specs, session, aliases, trail | {metric_id})
+        for _, i in formula_inputs(spec, aliases)
+    ]
+    if not found or any(f is None for f in found):
+        return None
+    return min(f for f in found if f is not None)
+
+
+def whole_firsts(
+    steady: set[str],
+    stored: Mapping[str, object] | None,
+    prints: fingerprints.Fingerprints,
+    first: int,
+) -> dict[str, int]:
+    """The whole-dataset metrics of `steady` (their cells before `first` the last run's)
+    whose first record finished now can be later: the first period from `first` on where
+    their cells' fingerprints differ from those stored (or, none differing, their last
+    period: at least one record is finished); the others finish from `first`."""
+    out = {}
+    for metric in sorted(steady):
+        if stored is None or metric not in stored or metric not in prints:
+            continue
+        at = fingerprints.first_change(stored[metric], prints[metric], first)
+        if at is not None:
+            out[metric] = at
+    return out
+
+
+def young(
+    session: Session,
+    cells: Mapping[str, pl.DataFrame],
+    by: list[str],
+) -> dict[str, int] | None:
+    """The metrics of `Session.firsts` whose records before their own first can change
+    after all, and the period to finish them from instead. A series' control limits come
+    from its first `signals.CONTROL_WINDOW` records: while it has fewer before its
+    metric's first (a new agent), a record from there on changes them, and with them the
+    signals of its records before — a value cannot be outside limits it is one of
+    `CONTROL_WINDOW` values of (at most (n - 1) / sqrt(n) = 2.5 sd for n = 8), but its
+    `signals.RUN`-th record can end a run on one side of the new mean. So such a series
+    (from `RUN` to `CONTROL_WINDOW - 1` records before the first, and one from there on,
+    in the last run or in `cells`) moves its metric's first back to its `RUN`-th period
+    (its first, when the summary does not say). From the last run's summary, repeated
+    until no first moves (each move can make another series young); None when there is
+    no summary (then the caller keeps no metric's own first)."""
+    assert signals.CONTROL_WINDOW < 11  # else a value could be outside its own limits
+    whole = session.series()
+    if whole is None:
+        return None
+    at = pl.col(START).dt.epoch("us")
+    series = ["metric", *by]
+    moved: dict[str, int] = {}
+    for _ in range(len(session.firsts) * signals.CONTROL_WINDOW + 1):
+        firsts = {**session.firsts, **moved}
+        first = session.recomputed or 0
+        cut = session.series(min(first, *firsts.values()) if firsts else first, firsts)
+        if cut is None:
+            return None
+        names = pl.Series(sorted(firsts), dtype=pl.String).implode()
+        young = cut.filter(
+            pl.col("metric").is_in(names)
+            & pl.col("count").is_between(signals.RUN, signals.CONTROL_WINDOW - 1)
+        )
+        if young.is_empty():
+            return moved
+        # a record from the first on: in the last run (more than those before it) ...
+        counted = whole.select(*series, pl.col("count").alias("__all"))
+        young = young.join(counted, on=series, how="left", nulls_equal=True)
+        later = [
+            (f.filter(at >= firsts[m]).select(by) if by else f.filter(at >= firsts[m]).head(1))
+            .unique()
+            .with_columns(pl.lit(m, dtype=pl.String).alias("metric"))
+            .select(series)
+            for m, f in cells.items()
+            if m in firsts
+        ]
+        # ... or now (a formula's: any group with a record now, of any metric)
+        known = set(cells)
+        fresh = pl.concat(later, how="vertical_relaxed").unique() if later else None
+        any_group = fresh.select(by).unique() if fresh is not None and by else fresh
+        flag = pl.lit(True).alias("__now")
+        if fresh is not None:
+            young = young.join(fresh.with_columns(flag), on=series, how="left", nulls_equal=True)
+        else:
+            young = young.with_columns(pl.lit(None, dtype=pl.Boolean).alias("__now"))
+        if any_group is not None and by:
+            young = young.join(
+                any_group.with_columns(flag.alias("__any")), on=by, how="left", nulls_equal=True
+            )
+        else:
+            young = young.with_columns(pl.lit(any_group is not None).alias("__any"))
+        mine = pl.col("metric").is_in(pl.Series(sorted(known), dtype=pl.String).implode())
+        now = pl.when(mine).then(pl.col("__now")).otherwise(pl.col("__any")).fill_null(False)
+        recent = pl.col("recent")
+        back = (
+            pl.when(recent.list.len() >= pl.col("count"))
+            .then(recent.list.get(signals.RUN - 1, null_on_oob=True))
+            .otherwise(pl.col("first"))
+        )
+        hits = (
+            young.filter((pl.col("__all") > pl.col("count")) | now)
+            .group_by("metric")
+            .agg(back.min().alias("__back"))
+        )
+        step = {
+            str(m): int(a)
+            for m, a in hits.iter_rows()
+            if a is not None and int(a) < firsts.get(str(m), first)
+        }
+        if not step:
+            return moved
+        moved.update(step)
+    return moved
+
+
 def kept_metrics(
     metrics: list[MetricSpec],
     everything: list[MetricSpec],
@@ -457,8 +630,9 @@ def _through_formulas(
     )
 
 
-def _without_context(records: pl.DataFrame, again: set[str], first: int) -> pl.DataFrame:
-    """The records to keep of those finished now: those from `first` on, and every record
+def _without_context(records: pl.DataFrame, again: set[str], first: pl.Expr) -> pl.DataFrame:
+    """The records to keep of those finished now: those from `first` on (per row: its
+    metric's), and every record
     of the metrics finished whole. The context before `first` (often more than half of
     them) is the last run's too: a copy without it frees that memory before those are read."""
     whole = pl.Series(sorted(again), dtype=pl.String).implode()
@@ -479,7 +653,7 @@ def _stitch(
     segments' files until they are written (copied) or read (`tpmkit.stitched`)."""
     stored, held = session.hand_over()
     kept = {s.id for s in metrics if s.id not in again}
-    cut = [replace(s, hi=first if s.hi is None else min(s.hi, first)) for s in stored]
+    cut = [s.until(first, session.firsts) for s in stored]
 
     def release() -> None:
         for path in held:

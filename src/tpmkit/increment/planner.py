@@ -216,6 +216,7 @@ def _periods(
     old = session.state.get("datasets", {}).get(part.name, {})
     old_files: dict[str, str] = old.get("files", {})
     old_horizons: dict[str, int] = {c: int(v) for c, v in old.get("horizons", {}).items()}
+    old_open = {int(a) for a in old.get("open", [])}  # the last run's: its cells not cached
     now = {str(p): part.summaries[p].key for p in part.files}
     dirty: list[FileSummary] = [
         part.summaries[p] for p in part.files if old_files.get(str(p)) != now[str(p)]
@@ -244,18 +245,14 @@ def _periods(
         newest = max(hi for _, hi in spans)
         part.open |= set(reach.starts(newest, newest, grain, timezone))
         entry = session.state.get("metrics", {}).get(spec.id, {})
-        held = (
-            {int(a) for a in entry.get("periods", {})}
-            if entry.get("key") == session.cacheable[spec.id][1] and not lost
-            else set()
-        )
-        need = (every - held) | part.open
+        valid = entry.get("key") == session.cacheable[spec.id][1] and not lost
+        held = {int(a) for a in entry.get("periods", {})} if valid else set()
         widened = [
             (s.spans[r.column][0] - r.window, s.spans[r.column][1])
             for s in dirty
             if r.column in s.spans
         ]
-        need |= reach.covered(widened, grain, timezone)
+        need = reach.covered(widened, grain, timezone) | part.open
         if r.horizon:
             before = old_horizons.get(r.column)
             if before != part.horizons.get(r.column):
@@ -274,7 +271,19 @@ def _periods(
                     if r.censor in s.spans and s.spans[r.censor][1] > low and r.column in s.spans
                 ]
                 need |= reach.covered(late, grain, timezone)
-        recompute |= need & (every | held)  # a period neither has nor had cells: nothing to do
+        unheld = every - held
+        mine = (need | unheld) & (every | held)  # a period neither has nor had cells: none
+        recompute |= mine
+        # the metric's own first period whose cells can differ from those the last run
+        # finished its records from: its cells of the dataset's earlier recomputed periods
+        # (another metric's reach) are recomputed to those cached (its reach says so), and
+        # so are those of the last run's open period (not cached, yet finished) that no
+        # file changed and no horizon reaches
+        changed = (need | (unheld - old_open if valid else unheld)) & (every | held)
+        if changed:
+            session.own[spec.id] = min(changed)
+        else:
+            session.own.pop(spec.id, None)
     part.recompute = recompute
 
 

@@ -95,7 +95,11 @@ def _compute(
     finished with `key`). Raises `finishing.Unreadable` when those cannot be read."""
     cacheable = set(session.cacheable) & {s.id for s in everything}
     kept = finishing.kept_metrics(metrics, everything, session, aliases)
+    # each kept metric's records from its own first recomputed period on are finished now
+    session.firsts = finishing.firsts(metrics, everything, session, aliases) if stitch else {}
     head = session.finished(key, kept) if stitch else None
+    if head is None:
+        session.firsts = {}
     by = list(request.by)
     extra = _whole_cells(
         session, everything, inputs, whole_inputs, request, timezone, aliases, unavailable
@@ -103,6 +107,9 @@ def _compute(
     # whole-dataset metrics whose cells before the first recomputed period are those of
     # the last run's records: their records there are the last run's too
     fresh = recomputed()
+    if head is not None and not session.intact():  # a segment changed on disk: finish all
+        session.release()
+        head, session.firsts = None, {}
     ours = fingerprints.of_cells(extra, extra)
     stored = (session.state.get("finished") or {}).get(fingerprints.STATE)
     stable = (
@@ -111,6 +118,12 @@ def _compute(
         else set()
     )
     session.fingerprints = (ours, stable)
+    if head and session.first is not None:  # those whose cells change only later: from there
+        session.firsts.update(finishing.whole_firsts(stable, stored, ours, session.first))
+        # back to where a young series' control limits change its records (no summary:
+        # every metric from the first recomputed period, as before)
+        moved = finishing.young(session, {**fresh, **{m: extra[m] for m in stable}}, by)
+        session.firsts = {} if moved is None else {**session.firsts, **moved}
     periods, limits, starts, values = (
         finishing.context(
             head, {**fresh, **{m: extra[m] for m in stable}}, session, by, kept | stable

@@ -69,7 +69,10 @@ class Session:
     saved: dict[str, Any] | None = None  # the segment `save` stored
     # `finished`: its series summary (`summaries`) and that summary cut at the first
     # recomputed period, read and cut on a thread of their own (`series`)
-    series_job: Future[tuple[pl.DataFrame | None, pl.DataFrame | None, int | None]] | None = None
+    series_job: (
+        Future[tuple[pl.DataFrame | None, pl.DataFrame | None, tuple[int, dict[str, int]] | None]]
+        | None
+    ) = None
     by: list[str] = field(default_factory=list)  # `keep_finished`: the grouping
     # the whole-dataset metrics' cells' fingerprints, and those whose records before the
     # first recomputed period are the last run's (`finishing.stable`)
@@ -78,11 +81,44 @@ class Session:
     # being found; `widen` adds them, and names the datasets it widened in `widened`
     sharing: Future[dict[str, set[Path]]] | None = None
     widened: set[str] = field(default_factory=set)
+    # per cacheable metric, the first period of its own that the planner recomputes (a
+    # metric's periods the others' reach widens are recomputed to the same cells)
+    own: dict[str, int] = field(default_factory=dict)
+    # per metric whose records before a period of its own are the last run's, that period
+    # (`finishing.firsts`; the others: from `first`)
+    firsts: dict[str, int] = field(default_factory=dict)
+    # the trend's origin of the records finished now (`finishing.finish_records`)
+    origin: float | None = None
+    checking: Future[bool] | None = None  # `finished`: the segments' hashes being checked
+
+    @property
+    def recomputed(self) -> int | None:
+        """The first period recomputed, in any dataset (epoch µs)."""
+        return min((min(p.recompute) for p in self.parts.values() if p.recompute), default=None)
 
     @property
     def first(self) -> int | None:
-        """The first period recomputed, in any dataset (epoch µs)."""
-        return min((min(p.recompute) for p in self.parts.values() if p.recompute), default=None)
+        """The first period whose records of some metric are finished now (epoch µs): the
+        first recomputed, or a metric's own earlier one (`firsts`: a young series whose
+        control limits change)."""
+        recomputed = self.recomputed
+        if recomputed is None or not self.firsts:
+            return recomputed
+        return min(recomputed, min(self.firsts.values()))
+
+    def first_of(self, metric: str) -> int | None:
+        """The first period whose record of `metric` is finished now (epoch µs): its own,
+        else the first recomputed one."""
+        return self.firsts.get(metric, self.first)
+
+    def cuts(self) -> pl.Expr:
+        """Per row of records (`metric`), its metric's `first_of` (epoch µs)."""
+        first = self.first if self.first is not None else 0
+        if not self.firsts:
+            return pl.lit(first, dtype=pl.Int64)
+        return pl.col("metric").replace_strict(
+            self.firsts, default=pl.lit(first, dtype=pl.Int64), return_dtype=pl.Int64
+        )
 
     @property
     def compacting(self) -> bool:
@@ -92,6 +128,7 @@ class Session:
     def reset(self, cells: Mapping[str, pl.DataFrame]) -> None:
         """Serve nothing from the cache: every period of `cells` is recomputed."""
         self.state, self.cached, self.index = {}, {}, None
+        self.own, self.firsts = {}, {}
         for metric, (dataset, _) in self.cacheable.items():
             if metric in cells:
                 starts = cells[metric].get_column(START).dt.epoch("us").unique().to_list()
@@ -121,69 +158,84 @@ class Session:
         the records of `kept` (the metrics not finished whole): per stored segment
         (`store.segments`), oldest first, a lazy scan of the rows it serves (read late and
         only in part: the run would otherwise hold them all while it computes); `release`
-        when done. Reading them may fail (a corrupt file)."""
+        when done. Ask `intact` before reading them; reading them may still fail."""
         entry = self.state.get("finished") or {}
         chain = store.segments(self.state)
         if entry.get("key") != key or not chain or not kept <= set(entry.get("kept") or []):
             return None
         self.release()
         heads = []
-        at = pl.col(START).dt.epoch("us")
-        for i, segment in enumerate(chain):
+        for segment, ((lo, hi), own) in zip(chain, store.spans(chain), strict=True):
             held = store.hold(self.folder, segment["file"])
             if held is None:  # deleted by a concurrent save: finish everything
                 self.release()
                 return None
             self.held.append(held)
-            try:  # its bytes may be copied into the output as they are: check them first
-                intact = file_hash(held) == segment.get("hash")
-            except OSError:
-                intact = False
-            if not intact:
-                self.release()
-                return None
-            # Parquet (not Arrow IPC): read back in under half the memory
-            frame = pl.scan_parquet(held)
-            lo, hi = segment.get("from"), chain[i + 1].get("from") if i + 1 < len(chain) else None
-            if lo is not None:
-                frame = frame.filter(at >= int(lo))
-            if hi is not None:
-                frame = frame.filter(at < int(hi))
-            heads.append(frame)
             groups = segment.get("groups")
-            self.stored.append(
-                Stored(
-                    held,
-                    None if lo is None else int(lo),
-                    None if hi is None else int(hi),
-                    None if groups is None else [(str(m), int(a), int(b)) for m, a, b in groups],
-                ).prefetch()
+            stored = Stored(
+                held,
+                lo,
+                hi,
+                None if groups is None else [(str(m), int(a), int(b)) for m, a, b in groups],
+                spans=own,
             )
+            # Parquet (not Arrow IPC): read back in under half the memory
+            heads.append(stored.rows())
+            self.stored.append(stored.prefetch())
+        # their bytes may be copied into the output as they are: checked first (`intact`),
+        # hashed on a thread of their own (0.1 s for a year at 10 M calls by agent)
+        hashes = [(p, s.get("hash")) for p, s in zip(self.held, chain, strict=True)]
+        checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-hash")
+        self.checking = checker.submit(_intact, hashes)
+        checker.shutdown(wait=False)  # the thread ends with its one job
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpmkit-summary")
-        self.series_job = pool.submit(self._summary_cut, entry.get("summary"), self.first)
+        self.series_job = pool.submit(
+            self._summary_cut, entry.get("summary"), self.first, dict(self.firsts)
+        )
         pool.shutdown(wait=False)  # the thread ends with its one job
         return heads
 
-    def series(self, at: int | None = None) -> pl.DataFrame | None:
+    def intact(self) -> bool:
+        """Whether the segments `finished` read hold the bytes the state says (their
+        content hashes): to be asked before any of their rows is read or copied."""
+        checking, self.checking = self.checking, None
+        return True if checking is None else checking.result()
+
+    def series(
+        self, at: int | None = None, firsts: Mapping[str, int] | None = None
+    ) -> pl.DataFrame | None:
         """The last run's records' summary read by `finished` (None: none, changed or
-        unreadable); `at`: cut there (`summaries.cut`)."""
+        unreadable); `at`: cut there (`summaries.cut`; a metric's own cut in `firsts`)."""
         if self.series_job is None:
             return None
-        whole, cut, made_at = self.series_job.result()
+        whole, cut, made = self.series_job.result()
         if at is None or whole is None:
             return whole
-        return cut if cut is not None and at == made_at else summaries.cut(whole, at)
+        firsts = dict(firsts or {})
+        if cut is None or made is None or made[0] != at:
+            return summaries.cut(whole, at, firsts)
+        # the metrics cut elsewhere than on the thread (a whole-dataset one's own first,
+        # known later): only their rows cut again
+        was = made[1]
+        moved = sorted(m for m in {*was, *firsts} if was.get(m, at) != firsts.get(m, at))
+        if not moved:
+            return cut
+        names = pl.Series(moved, dtype=pl.String).implode()
+        again = summaries.cut(whole.filter(pl.col("metric").is_in(names)), at, firsts)
+        kept = cut.filter(~pl.col("metric").is_in(names))
+        return pl.concat([kept, again], how="vertical_relaxed")
 
     def _summary_cut(
-        self, entry: Any, first: int | None
-    ) -> tuple[pl.DataFrame | None, pl.DataFrame | None, int | None]:
-        """The summary (`_read_summary`), that summary cut at `first`, and `first` (the
-        cut serves only there): an independent read of ~0.1 s and a cut of ~0.05 s at
-        10 M calls by agent, done while the cells are computed."""
+        self, entry: Any, first: int | None, firsts: dict[str, int]
+    ) -> tuple[pl.DataFrame | None, pl.DataFrame | None, tuple[int, dict[str, int]] | None]:
+        """The summary (`_read_summary`), that summary cut at `first` (a metric's own
+        in `firsts`), and where it was cut (the cut serves only there): an independent
+        read of ~0.1 s and a cut of ~0.05 s at 10 M calls by agent, done while the cells
+        are computed."""
         whole = self._read_summary(entry)
         if whole is None or first is None:
-            return whole, None, first
-        return whole, summaries.cut(whole, first), first
+            return whole, None, None
+        return whole, summaries.cut(whole, first, firsts), (first, firsts)
 
     def _read_summary(self, entry: Any) -> pl.DataFrame | None:
         """The last run's records' summary (None: none, changed or unreadable)."""
@@ -306,6 +358,7 @@ class Session:
             state["datasets"][name] = {
                 "files": {str(p): part.summaries[p].key for p in part.files},
                 "horizons": part.horizons,
+                "open": sorted(part.open),  # finished, not cached: `planner._periods`
             }
         for metric, entry in self.state.get("metrics", {}).items():
             dataset = entry.get("dataset")
@@ -320,15 +373,19 @@ class Session:
             part = self.parts[dataset]
             closed = part.recompute - part.open
             old = self.state.get("metrics", {}).get(metric, {})
-            served = dict(old.get("periods", {})) if old.get("key") == key else {}
-            served = {at: c for at, c in served.items() if int(at) not in part.recompute}
+            held = dict(old.get("periods", {})) if old.get("key") == key else {}
+            # cached periods before the metric's own first, recomputed for another's reach
+            # (`planner._periods`): their cells are those cached, which stay where they are
+            own = self.own.get(metric)
+            same = {int(a) for a in held if own is not None and int(a) < own} & part.recompute
+            served = {a: c for a, c in held.items() if int(a) not in part.recompute - same}
             frame = cells[metric]
             at = pl.col(START).dt.epoch("us")
             if compact:
                 keep = {int(a) for a in served} | closed
                 served = {}
             else:
-                keep = closed
+                keep = closed - same
             fresh.append(frame.filter(at.is_in(pl.Series(sorted(keep), dtype=pl.Int64).implode())))
             served.update({str(a): "" for a in keep})
             state["metrics"][metric] = {
@@ -350,30 +407,43 @@ class Session:
             chain = store.segments(self.state)
             same = (self.state.get("finished") or {}).get("key") == key
             if since is not None and same and chain and len(chain) < store.MAX_SEGMENTS:
-                # the segments from `since` on are replaced by this run's records
-                chain = [s for s in chain if s.get("from") is None or int(s["from"]) < since]
+                # this run's records of each metric from its own first period on: the
+                # segments serving none of the others any more are left out
+                firsts = {m: a for m, a in self.firsts.items() if a > since}
+                stub = {"file": "", "from": since, "firsts": firsts}
+                chain = store.serving([*chain, stub])[:-1]
                 before = set((self.state.get("finished") or {}).get("kept") or [])
                 new = held.tail if isinstance(held, Stitched) else held
-                records = new.filter(pl.col(START).dt.epoch("us") >= since)
+                records = new.filter(pl.col(START).dt.epoch("us") >= self.cuts())
                 summary: Callable[[], pl.DataFrame | None] | None = None
-                if (old := self.series(since)) is not None:  # the old records' summary,
-                    by = self.by  # with these added
+                if (old := self.series(since, firsts)) is not None:  # the old records'
+                    by = self.by  # summary, with these added
                     summary = functools.partial(summaries.add, old, records, by)
                 elif isinstance(held, Stitched):  # none (lost, changed): made again, once
                     served, by = sorted(before & kept), self.by
-                    summary = functools.partial(_rebuilt, held.stored, served, since, records, by)
+                    summary = functools.partial(
+                        _rebuilt, held.stored, served, self.cuts(), records, by
+                    )
                 # only where the records kept are those the cells were finished to now
                 ours, steady = self.fingerprints
                 cells = {m: f for m, f in ours.items() if m in steady}
                 finished = store.Finished(
-                    key, _zero(records), since, chain, sorted(before & kept), summary, cells
+                    key,
+                    _zero(records),
+                    since,
+                    chain,
+                    sorted(before & kept),
+                    summary,
+                    cells,
+                    firsts,
+                    self.origin,
                 )
             else:
                 records = held.collect() if isinstance(held, Stitched) else held
                 summary = functools.partial(summaries.of_records, records, self.by)
                 cells = self.fingerprints[0]  # every record finished from these cells
                 finished = store.Finished(
-                    key, _zero(records), None, [], sorted(kept), summary, cells
+                    key, _zero(records), None, [], sorted(kept), summary, cells, {}, self.origin
                 )
         self.saved = store.save(self.folder, *self.staged, finished)
 
@@ -388,15 +458,26 @@ class Session:
         if held is None:
             return None
         groups = [(str(m), int(a), int(b)) for m, a, b in entry["groups"]]
-        return Stored(held, int(entry["from"]), None, groups, entry.get("footer")), held
+        own = {str(m): (int(a), None) for m, a in (entry.get("firsts") or {}).items()}
+        stored = Stored(held, int(entry["from"]), None, groups, entry.get("footer"), spans=own)
+        return stored, held
+
+
+def _intact(files: list[tuple[Path, object]]) -> bool:
+    """Whether each file has its content hash."""
+    try:
+        return all(file_hash(path) == digest for path, digest in files)
+    except OSError:
+        return False
 
 
 def _rebuilt(
-    stored: list[Stored], kept: list[str], since: int, records: pl.DataFrame, by: list[str]
+    stored: list[Stored], kept: list[str], since: pl.Expr, records: pl.DataFrame, by: list[str]
 ) -> pl.DataFrame | None:
     """The summary of the records a new chain serves: the `kept` metrics' records before
-    `since` in the `stored` segments (their keys and values read), then `records`; None
-    when they cannot be read (the next run scans, as without a summary)."""
+    `since` (per row: its metric's first period finished now) in the `stored` segments
+    (their keys and values read), then `records`; None when they cannot be read (the
+    next run scans, as without a summary)."""
     at = pl.col(START).dt.epoch("us")
     columns = ["metric", *by, START, "value"]
     try:

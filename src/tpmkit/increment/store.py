@@ -13,8 +13,9 @@ The last run's finished records are read lazily, late in the run (`hold`): a har
 taken first keeps them readable even if a concurrent save deletes them in between. They
 are stored in segments: a run that reuses the last run's records before its first
 recomputed period stores only its records from that period on (a week's, not the whole
-history's), after the segments it read; past `MAX_SEGMENTS`, or when it finished every
-record, one segment holds all."""
+history's) — each metric's from its own first (`firsts`) — after the segments it read
+(`spans`: the latest segment holding a metric's period serves it); past `MAX_SEGMENTS`,
+or when it finished every record, one segment holds all."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,12 @@ from tpmkit.atomic import atomic_path
 from tpmkit.engine.window import START
 from tpmkit.increment.fingerprints import STATE
 from tpmkit.locks import exclusive
-from tpmkit.stitched import file_hash, write_segment
+from tpmkit.stitched import Span, file_hash, write_segment
 
 # bump when the layout of the state or a chunk changes (2: finished records in row groups
-# per metric and period, with every output column and a content hash)
-FORMAT = 2
+# per metric and period, with every output column and a content hash; 3: a segment's own
+# first period per metric, `firsts`, and the trend's origin of the records stored)
+FORMAT = 3
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
 MAX_SEGMENTS = 8  # more than this: the run's finished records are stored whole, as one
@@ -194,12 +196,22 @@ def save(
                 if writing is not None:
                     writing.result()
                 summary = summarised.result()
-            segment = {"file": name, "from": finished.since, "hash": digest, "groups": groups}
+            entry: dict[str, Any] = {
+                "file": name,
+                "from": finished.since,
+                "hash": digest,
+                "groups": groups,
+            }
+            if finished.firsts:
+                entry["firsts"] = {m: int(a) for m, a in sorted(finished.firsts.items())}
+            segment = entry
             state["finished"] = {
                 "key": finished.key,
                 "kept": finished.kept,
                 "segments": [*chain, segment],
             }
+            if finished.origin is not None:
+                state["finished"]["origin"] = finished.origin
             if finished.cells:
                 state["finished"][STATE] = finished.cells
             if summary is not None:
@@ -271,6 +283,10 @@ class Finished:
     summary: pl.DataFrame | Callable[[], pl.DataFrame | None] | None = None
     # the whole-dataset metrics' cells these records were finished from (`fingerprints`)
     cells: dict[str, Any] | None = None
+    # the metrics whose records are stored from a later period than `since`: their own
+    firsts: dict[str, int] = field(default_factory=dict)
+    # the trend's first position every record served was finished with (`trend.origin`)
+    origin: float | None = None
 
 
 def segments(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -280,6 +296,49 @@ def segments(state: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(found, list):
         return []
     return [s for s in found if isinstance(s, dict) and isinstance(s.get("file"), str)]
+
+
+def spans(chain: list[dict[str, Any]]) -> list[tuple[Span, dict[str, Span]]]:
+    """What each segment of `chain` serves: its periods [lo, hi), and those of the metrics
+    it serves over other periods. A metric's records come from the segment it is
+    stored in from its own first period (its `firsts`, else the segment's `from`) up to
+    where a later segment's records of it begin: the latest segment holding a period
+    serves it."""
+
+    def low(segment: dict[str, Any], metric: str | None) -> int | None:
+        own = (segment.get("firsts") or {}).get(metric) if metric is not None else None
+        at = own if own is not None else segment.get("from")
+        return None if at is None else int(at)
+
+    def high(later: list[dict[str, Any]], metric: str | None) -> int | None:
+        found = [at for s in later if (at := low(s, metric)) is not None]
+        return min(found) if found else None
+
+    out: list[tuple[Span, dict[str, Span]]] = []
+    for i, segment in enumerate(chain):
+        later = chain[i + 1 :]
+        named = {str(m) for s in chain[i:] for m in (s.get("firsts") or {})}
+        default = (low(segment, None), high(later, None))
+        own = {m: (low(segment, m), high(later, m)) for m in sorted(named)}
+        out.append((default, {m: span for m, span in own.items() if span != default}))
+    return out
+
+
+def serving(chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The segments of `chain` that still serve a record (the others' are all in later
+    segments): the last one always."""
+
+    def empty(span: Span) -> bool:
+        return span[0] is not None and span[1] is not None and span[1] <= span[0]
+
+    served = spans(chain)
+    return [
+        s
+        for i, s in enumerate(chain)
+        if i == len(chain) - 1
+        or not empty(served[i][0])
+        or any(not empty(span) for span in served[i][1].values())
+    ]
 
 
 def chunk_count(state: dict[str, Any]) -> int:

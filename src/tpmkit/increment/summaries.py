@@ -17,6 +17,8 @@ not reach back to the cut is marked not `valid`: the context then scans, as befo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from tpmkit.engine import signals
@@ -66,9 +68,24 @@ def of_records(records: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
-def cut(summary: pl.DataFrame, first: int) -> pl.DataFrame:
-    """The summary of the records before period `first` (epoch µs): a series whose
-    `recent` periods do not hold all of its periods from `first` on is not `valid`."""
+def cut(summary: pl.DataFrame, first: int, firsts: Mapping[str, int] | None = None) -> pl.DataFrame:
+    """The summary of the records before period `first` (epoch µs; a metric's own in
+    `firsts`): a series whose `recent` periods do not hold all of its periods from its
+    cut on is not `valid`."""
+    if not firsts:
+        return _cut(summary, first)
+    metric = pl.col("metric")
+    at: dict[int, list[str]] = {}
+    for m, a in firsts.items():
+        at.setdefault(int(a), []).append(m)
+    named = pl.Series(sorted(firsts), dtype=pl.String).implode()
+    parts = [_cut(summary.filter(~metric.is_in(named)), first)]
+    for a, ms in sorted(at.items()):
+        parts.append(_cut(summary.filter(metric.is_in(pl.Series(ms).implode())), a))
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def _cut(summary: pl.DataFrame, first: int) -> pl.DataFrame:
     recent = pl.col("recent")
     removed = recent.list.eval(pl.element() >= first).list.sum()
     # the periods not in `recent` are before its first: none is cut if that is not after;

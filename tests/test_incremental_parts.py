@@ -231,11 +231,13 @@ def test_parts_are_kept_per_file_and_piece(weekly):
 def test_a_metric_finished_whole_is_compared_with_its_records_next_time(weekly, monkeypatch):
     """The whole-dataset metrics' cells before the first recomputed week are compared by
     fingerprints kept in the state (round 9), not by reading the last run's records back.
-    A metric finished whole (its old cells changed: the W10 cohort in W13) gets no
-    fingerprint: the segments still hold its older records (W10: no value), so the next
-    run, whose cells before its first recomputed week are the same as this run's,
-    compares them with those records and finishes it whole again, instead of serving
-    them as unchanged."""
+    A metric finished whole (its old cells changed: the W10 cohort in W13) is stored
+    whole, with its cells' fingerprints: the older segments' records of it (W10: no
+    value) are served no more, and the next run compares its cells by fingerprints too:
+    unchanged before W14 (the W14 calls change only W14 on), its records there are the
+    stored ones, no longer finished whole run after run until a compaction. (Until
+    round 11 it got no fingerprint and was compared with its stitched records, which an
+    old file changed and then changed back fooled: tests/test_incremental_revert.py.)"""
     from tpmkit.increment import fingerprints, finishing
 
     found: list[set[str]] = []
@@ -257,12 +259,12 @@ def test_a_metric_finished_whole_is_compared_with_its_records_next_time(weekly, 
     assert found == [{"backlog"}] and read == []  # both by fingerprints (the first run's)
     state = next((weekly.parent / ".tpmkit").rglob("state.json")).read_text()
     stored = __import__("json").loads(state)["finished"][fingerprints.STATE]
-    assert set(stored) == {"backlog"}  # ttp's records before W12 are not its cells'
+    assert set(stored) == {"backlog", "ttp"}  # ttp finished whole: its cells' prints
     add(weekly, "calls/2026-W14.csv", week_of_calls(14, 30, {**TALK, "n1": 100}), HEADER)
     got = run(weekly)
     same_records(got.records, run(weekly, cache=False).records)
     assert values(got)[("ttp", "2026-W10")] == (4.0, 3)
-    assert found[-1] == {"backlog"} and read  # ttp compared with its records: changed
+    assert found[-1] == {"backlog", "ttp"} and read == []  # ttp by its prints: the same
 
 
 def test_the_new_files_parts_alone_equal_those_made_with_every_file(weekly):

@@ -289,7 +289,7 @@ def finish_records(
     again = {s.id for s in metrics} - kept - steady
     records = _without_context(records, again, session.cuts())
     stitched = _stitch(session, records, metrics, again, first)
-    session.keep_finished(key_, stitched, first, kept, by)
+    session.keep_finished(key_, stitched, first, kept, by, again)
     if request.last is not None:
         return _last(stitched.collect(), request)
     return stitched

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +90,8 @@ class Session:
     # the trend's origin of the records finished now (`finishing.finish_records`)
     origin: float | None = None
     checking: Future[bool] | None = None  # `finished`: the segments' hashes being checked
+    # the metrics whose every record was finished now (`keep_finished`): all stored
+    redone: set[str] = field(default_factory=set)
 
     @property
     def recomputed(self) -> int | None:
@@ -273,11 +275,14 @@ class Session:
         since: int | None,
         kept: set[str],
         by: list[str],
+        whole: Collection[str] = (),
     ) -> None:
         """Store these finished records with the state (`save`): with `since` (the first
         recomputed period, when the records before it are the last run's), only those from
-        it on, as a segment after the last run's."""
+        it on, as a segment after the last run's; of the metrics finished `whole` (their
+        records before it are new too), every record."""
         self.done = (key, records, since, kept)
+        self.redone = set(whole)
         self.by = by
 
     def widen(self) -> set[str]:
@@ -410,14 +415,19 @@ class Session:
                 # this run's records of each metric from its own first period on: the
                 # segments serving none of the others any more are left out
                 firsts = {m: a for m, a in self.firsts.items() if a > since}
-                stub = {"file": "", "from": since, "firsts": firsts}
+                # a metric finished whole: all its records stored, served from here (the
+                # older segments' may be stale: their trend, limits, from other cells)
+                redone = sorted(self.redone)
+                whole = pl.col("metric").is_in(pl.Series(redone, dtype=pl.String).implode())
+                owns = firsts | dict.fromkeys(redone, store.EVER)
+                stub = {"file": "", "from": since, "firsts": owns}
                 chain = store.serving([*chain, stub])[:-1]
                 before = set((self.state.get("finished") or {}).get("kept") or [])
                 new = held.tail if isinstance(held, Stitched) else held
-                records = new.filter(pl.col(START).dt.epoch("us") >= self.cuts())
+                records = new.filter(whole | (pl.col(START).dt.epoch("us") >= self.cuts()))
                 summary: Callable[[], pl.DataFrame | None] | None = None
                 if (old := self.series(since, firsts)) is not None:  # the old records'
-                    by = self.by  # summary, with these added
+                    by, old = self.by, old.filter(~whole)  # summary, with these added
                     summary = functools.partial(summaries.add, old, records, by)
                 elif isinstance(held, Stitched):  # none (lost, changed): made again, once
                     served, by = sorted(before & kept), self.by
@@ -426,7 +436,7 @@ class Session:
                     )
                 # only where the records kept are those the cells were finished to now
                 ours, steady = self.fingerprints
-                cells = {m: f for m, f in ours.items() if m in steady}
+                cells = {m: f for m, f in ours.items() if m in steady or m in self.redone}
                 finished = store.Finished(
                     key,
                     _zero(records),
@@ -435,7 +445,7 @@ class Session:
                     sorted(before & kept),
                     summary,
                     cells,
-                    firsts,
+                    owns,
                     self.origin,
                 )
             else:

@@ -44,6 +44,8 @@ from tpmkit.stitched import Span, file_hash, write_segment
 FORMAT = 3
 MAX_CHUNKS = 8  # more than this: the live cells are rewritten into one chunk
 STALE_HOLD = 86_400  # seconds: a hold older than this was left by a run that died
+# a segment's first period of a metric stored whole in it (`firsts`): before every period
+EVER = -(2**62)
 MAX_SEGMENTS = 8  # more than this: the run's finished records are stored whole, as one
 
 

@@ -134,6 +134,12 @@ def test_files_of_a_glob_with_different_columns(make):
     assert "a.csv" in message and "b.csv" in message and "union: by_name" in message
     union = project(make, "{path: exports/*.csv, union: by_name}", files)
     assert value(union) == 100.0  # the missing talk time is empty, not zero
+    # through the CSV cache too, filled then read: b.csv's converted file has no talk time
+    # (it used to end the run with an internal error, ColumnNotFoundError)
+    for _ in range(2):
+        cached = evaluate_records(union, period="all", cache=True)
+        assert by_key(cached)[("aht", "all")]["value"] == 100.0
+        assert by_key(cached)[("aht", "all")]["n"] == 1
 
 
 def test_the_same_export_downloaded_twice(make):

@@ -80,13 +80,17 @@ def typed_file(
         cache.misses += 1
     stored = pl.scan_parquet(entry)
     present = set(stored.collect_schema().names())
-    empty = cache.empty_columns(entry)  # problem columns are nearly always empty: not read
+    # `union: by_name`: a column this file lacks is empty, typed as the reader types it
+    lacking = [c for c in wanted if c not in present]
+    kinds = typed(item, lacking, types, contract, timezone).collect_schema() if lacking else {}
+    # problem columns are nearly always empty: not read
+    empty = cache.empty_columns(entry) | {f"{PROBLEM}{c}" for c in lacking}
     side = [f"{PROBLEM}{c}" for c in wanted if c in types]
     side += [r for r in (f"{coerce.RETRY}{c}" for c in wanted) if r in present]
     return stored.select(
         pl.lit(item.display).alias(FILE),
         pl.col(ROW),
-        *wanted,
+        *(pl.lit(None, dtype=kinds[c]).alias(c) if c in kinds else pl.col(c) for c in wanted),
         *(pl.lit(None, dtype=pl.String).alias(c) if c in empty else pl.col(c) for c in side),
     )
 

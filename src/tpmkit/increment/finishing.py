@@ -46,14 +46,30 @@ HISTORY = max(trend.WINDOW, signals.RUN) - 1
 
 
 def key(
-    metrics: list[MetricSpec], unavailable: Mapping[str, str], aliases: Mapping[str, str]
+    metrics: list[MetricSpec],
+    unavailable: Mapping[str, str],
+    aliases: Mapping[str, str],
+    excluding: pl.DataFrame | None = None,
 ) -> str:
-    """What the finished records of a run depend on besides their cells."""
-    return shape_key(
+    """What the finished records of a run depend on besides their cells (`excluding`: the
+    annotations that exclude a period, `excluding`)."""
+    parts: list[object] = [
         [(s.id, definition_hash(s)) for s in metrics],
         sorted(unavailable.items()),
         sorted(aliases.items()),
-    )
+    ]
+    if excluding is not None:  # records stored with a period excluded serve no other run
+        parts.append(sorted(map(str, excluding.rows())))
+    return shape_key(*parts)
+
+
+def excluding(notes: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The annotations (`Request.notes`) that exclude a period: the only ones records
+    depend on (`engine.notes.mark_excluded`); None when there are none."""
+    if notes is None:
+        return None
+    found = notes.filter(pl.col("exclude"))
+    return None if found.is_empty() else found.drop("text", "kind")
 
 
 class Context(NamedTuple):

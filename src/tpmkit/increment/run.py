@@ -52,8 +52,12 @@ def compute(
     if grown := session.widen():  # files sharing an id with those read: read with them
         paths = {n: session.parts[n].read for n in grown}
         inputs = {**inputs, **whole_inputs(grown, True, paths)}
-    key = finishing.key(metrics, unavailable, aliases)
-    plain = request.notes is None and not session.compacting
+    # records depend on annotations only through those that exclude a period
+    # (`engine.notes.mark_excluded`); the context read from the last run's records does
+    # not say which it excluded, so with such a note every record is finished
+    excluding = finishing.excluding(request.notes)
+    key = finishing.key(metrics, unavailable, aliases, excluding)
+    plain = excluding is None and not session.compacting
     stitch = plain and not finishing.mixed(metrics, everything, session, aliases)
     args = (session, metrics, everything, inputs, whole_inputs, request, timezone, aliases)
     # the cells of the periods recomputed depend neither on the whole-dataset metrics' nor

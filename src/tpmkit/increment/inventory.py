@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +230,13 @@ def _decode(value: Any) -> Any:
 
     moment = dt.datetime.fromisoformat(value[1])
     return moment.astimezone(ZoneInfo(value[2])) if value[2] != "None" else moment
+
+
+def file_key(path: Path) -> str:
+    """A file's name in the state: absolute, so that a run given the project file by a
+    relative path (`-p tpmkit.yaml`) knows the files of one given it absolute (a cron
+    job's), instead of taking every file for new."""
+    return os.path.abspath(path)
 
 
 def shape_key(*parts: Any) -> str:

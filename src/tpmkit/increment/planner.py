@@ -33,7 +33,7 @@ from tpmkit.data.sources import source_files
 from tpmkit.engine.kinds import kind_of
 from tpmkit.errors import DataError
 from tpmkit.increment import reach, store
-from tpmkit.increment.inventory import FileSummary, Hashes, shape_key, summarise
+from tpmkit.increment.inventory import FileSummary, Hashes, file_key, shape_key, summarise
 from tpmkit.increment.session import AT, LOOKUPS, Part, Session
 from tpmkit.planning import ReadPlan, time_column
 from tpmkit.spec.hashing import definition_hash
@@ -217,9 +217,9 @@ def _periods(
     old_files: dict[str, str] = old.get("files", {})
     old_horizons: dict[str, int] = {c: int(v) for c, v in old.get("horizons", {}).items()}
     old_open = {int(a) for a in old.get("open", [])}  # the last run's: its cells not cached
-    now = {str(p): part.summaries[p].key for p in part.files}
+    now = {file_key(p): part.summaries[p].key for p in part.files}
     dirty: list[FileSummary] = [
-        part.summaries[p] for p in part.files if old_files.get(str(p)) != now[str(p)]
+        part.summaries[p] for p in part.files if old_files.get(file_key(p)) != now[file_key(p)]
     ]
     lost = False
     for path, key in old_files.items():

@@ -18,7 +18,7 @@ from tpmkit.contract import ATTRIBUTION
 from tpmkit.engine.window import START
 from tpmkit.increment import store, summaries
 from tpmkit.increment.fingerprints import Fingerprints
-from tpmkit.increment.inventory import FileSummary
+from tpmkit.increment.inventory import FileSummary, file_key
 from tpmkit.records import DatasetSummary
 from tpmkit.stitched import Stitched, Stored, file_hash
 
@@ -361,7 +361,7 @@ class Session:
         }
         for name, part in self.parts.items():
             state["datasets"][name] = {
-                "files": {str(p): part.summaries[p].key for p in part.files},
+                "files": {file_key(p): part.summaries[p].key for p in part.files},
                 "horizons": part.horizons,
                 "open": sorted(part.open),  # finished, not cached: `planner._periods`
             }

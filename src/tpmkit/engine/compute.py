@@ -15,6 +15,7 @@ from tpmkit.engine.cells import RECHECK, aggregate
 from tpmkit.engine.in_force import join_levels
 from tpmkit.engine.kinds import kind_of, metric_columns
 from tpmkit.engine.kinds.formula import SEGMENT
+from tpmkit.engine.signals import END_LOCAL
 from tpmkit.engine.tenure import in_tenure_order
 from tpmkit.engine.window import START, Window
 from tpmkit.errors import ComputeError, first_line
@@ -68,6 +69,7 @@ class UncheckedRows(Exception):
 
 
 NOT_JUDGED = "__not_judged"  # why a record is not judged (null: judged); dropped at the end
+_TOWARD = "__toward"  # `trend.relative_change()`, made once for `trend.trend`
 GroupKey = tuple[str, str, str]  # dataset, time column, censoring (as JSON, or "")
 SliceCells = Callable[[pl.LazyFrame, Window, bool], pl.LazyFrame]
 
@@ -588,15 +590,14 @@ def _finish_part(
             pl.lit(start_at, dtype=moment).alias(START),
             pl.lit(end_at, dtype=moment).alias("period_end"),
         )
-    else:  # computed once per distinct period, not once per record
-        starts = table.select(pl.col(START).unique()).with_columns(
-            periods.period_end(pl.col(START), request.grain).alias("period_end")
-        )
-        table = table.join(starts, on=START, how="left")
-    labels = table.select(pl.col(START).unique()).with_columns(
-        periods.label(pl.col(START), request.grain).alias("period")
-    )
-    table = table.join(labels, on=START, how="left", nulls_equal=True)
+    # computed once per distinct period, not once per record, and joined at once: the end,
+    # the label and the end as local wall time (for the signals' glide path)
+    made = [periods.label(pl.col(START), request.grain).alias("period")]
+    if bounds is None:
+        end = periods.period_end(pl.col(START), request.grain)
+        made = [end.alias("period_end"), *made, end.dt.replace_time_zone(None).alias(END_LOCAL)]
+    starts = table.select(pl.col(START).unique()).with_columns(made)
+    table = table.join(starts, on=START, how="left", nulls_equal=True)
     table = notes.mark_excluded(table, request.notes, by)
     metric_order = {s.id: i for i, s in enumerate(metrics)}
     # before the table widens: the two orders as packed integers (engine/order.py)
@@ -606,16 +607,19 @@ def _finish_part(
     table = trend.add_slope(
         table, ["metric", *by], request.grain, origin=origin, order=series, context=context
     )
-    table = join_levels(table, metrics)
+    # the glide path's instants made on the few levels (a zone conversion per record cost
+    # 0.3 ms a 15,000 records); the trend's relative change once, not once per branch
+    table = join_levels(table, metrics, status.plan_bounds(timezone))
     table = table.with_columns(
-        status.not_judged_reason(metrics, by, request.grain).alias(NOT_JUDGED)
+        status.not_judged_reason(metrics, by, request.grain).alias(NOT_JUDGED),
+        trend.relative_change().alias(_TOWARD),
     )
     table = _partial_periods(table, metrics, request, timezone)
     table = table.with_columns(
         status.status(NOT_JUDGED).alias("status"),
         status.gap_to_target().alias("gap_to_target"),
-        status.plan(timezone).alias("plan"),
-        trend.trend().alias("trend"),
+        status.plan(timezone, ahead=True).alias("plan"),
+        trend.trend(_TOWARD).alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
     table = signals.add_signals(table, ["metric", *by], request.grain, limits, context)

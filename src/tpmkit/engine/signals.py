@@ -39,6 +39,7 @@ PROJECTION_POINTS = 5  # values in the fitted window before a projection is trus
 CONTROL_WINDOW = 8
 CONTROL_MIN = 5
 RUN = 7
+END_LOCAL = "__end_local"  # optional: `period_end` as local wall time, made per period
 _UNITS = {"hour": "h", "day": "d", "week": "w", "month": "mo", "quarter": "q", "year": "y"}
 
 
@@ -186,8 +187,11 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
         .then(value <= target)
         .otherwise(False)
     ).fill_null(False)
-    # whole periods from this record's end to the end of the target date
+    # whole periods from this record's end to the end of the target date (the local end
+    # made once per period when the records carry it: no zone conversion per record)
     end_local = pl.col("period_end").dt.replace_time_zone(None)
+    if END_LOCAL in table.columns:
+        end_local = pl.col(END_LOCAL)
     due = pl.col("target_by").cast(pl.Datetime("us")) + pl.duration(days=1)
     remaining = ((due - end_local).dt.total_seconds() / 86_400 / periods.NOMINAL_DAYS[grain]).ceil()
     table = table.with_columns(

@@ -146,9 +146,12 @@ def gap_to_target() -> pl.Expr:
     )
 
 
-def plan(timezone: str) -> pl.Expr:
-    """Glide path: baseline at the start of `baseline_as_of`, target at the end of `target_by`,
-    linear in between, flat outside; evaluated at the period's end."""
+PLAN_START, PLAN_STOP = "__plan_start", "__plan_stop"  # `plan_bounds`, when made ahead
+
+
+def plan_bounds(timezone: str) -> tuple[pl.Expr, pl.Expr]:
+    """The glide path's instants: the start of `baseline_as_of` and the end of `target_by`
+    in the project time zone (`PLAN_START`, `PLAN_STOP`)."""
     start = pl.col("baseline_as_of").cast(pl.Datetime("us")).dt.replace_time_zone(timezone)
     stop = (
         pl.col("target_by")
@@ -156,6 +159,14 @@ def plan(timezone: str) -> pl.Expr:
         .dt.replace_time_zone(timezone)
         .dt.offset_by("1d")
     )
+    return start.alias(PLAN_START), stop.alias(PLAN_STOP)
+
+
+def plan(timezone: str, *, ahead: bool = False) -> pl.Expr:
+    """Glide path: baseline at the start of `baseline_as_of`, target at the end of `target_by`,
+    linear in between, flat outside; evaluated at the period's end. `ahead`: the records
+    carry `plan_bounds` (made on the few levels, not converted between zones per record)."""
+    start, stop = (pl.col(PLAN_START), pl.col(PLAN_STOP)) if ahead else plan_bounds(timezone)
     total = (stop - start).dt.total_microseconds().cast(pl.Float64)
     elapsed = (pl.col("period_end") - start).dt.total_microseconds().cast(pl.Float64)
     fraction = (elapsed / total).clip(0.0, 1.0)

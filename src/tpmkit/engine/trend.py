@@ -178,9 +178,25 @@ def _sums(frame: pl.DataFrame, new_series: pl.Expr, window: int) -> pl.DataFrame
     ).drop("__start", "__p", "__y", *lags)
 
 
-def trend() -> pl.Expr:
+def trend(made: str | None = None) -> pl.Expr:
     """improving|stable|worsening|null from `slope` and `__level` (see `add_slope`) in the
-    metric's direction, relative to the level; needs `direction`, `target`, `target_upper`."""
+    metric's direction, relative to the level; needs `direction`, `target`, `target_upper`.
+    `made`: a column holding `relative_change()`, made ahead (else it is evaluated for each branch,
+    four times: 1 ms a 15,000 records)."""
+    toward = relative_change() if made is None else pl.col(made)
+    return (
+        pl.when(toward.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(toward > TOLERANCE)
+        .then(pl.lit(Trend.IMPROVING.value))
+        .when(toward < -TOLERANCE)
+        .then(pl.lit(Trend.WORSENING.value))
+        .otherwise(pl.lit(Trend.STABLE.value))
+    )
+
+
+def relative_change() -> pl.Expr:
+    """The slope relative to the level, signed so that positive is better (see `trend`)."""
     level = pl.col("__level").abs()
     relative = pl.col("slope") / pl.max_horizontal(level, pl.lit(1e-12))
     middle = (pl.col("target") + pl.col("target_upper")) / 2
@@ -193,15 +209,7 @@ def trend() -> pl.Expr:
         .then(relative * (middle - pl.col("__level")).sign())
         .otherwise(None)
     )
-    return (
-        pl.when(toward.is_null())
-        .then(pl.lit(None, dtype=pl.String))
-        .when(toward > TOLERANCE)
-        .then(pl.lit(Trend.IMPROVING.value))
-        .when(toward < -TOLERANCE)
-        .then(pl.lit(Trend.WORSENING.value))
-        .otherwise(pl.lit(Trend.STABLE.value))
-    )
+    return toward
 
 
 def add_trend(

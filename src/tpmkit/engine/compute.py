@@ -596,13 +596,17 @@ def _finish_part(
     if bounds is None:
         end = periods.period_end(pl.col(START), request.grain)
         made = [end.alias("period_end"), *made, end.dt.replace_time_zone(None).alias(END_LOCAL)]
-    starts = table.select(pl.col(START).unique()).with_columns(made)
+    # with the periods' ranks for the records' orders (engine/order.py): no join of its own
+    starts = table.select(pl.col(START).unique()).sort(START, nulls_last=True)
+    starts = starts.with_row_index(order.PERIOD_RANK).with_columns(
+        pl.col(order.PERIOD_RANK).cast(pl.UInt64), *made
+    )
     table = table.join(starts, on=START, how="left", nulls_equal=True)
     table = notes.mark_excluded(table, request.notes, by)
     metric_order = {s.id: i for i, s in enumerate(metrics)}
     # before the table widens: the two orders as packed integers (engine/order.py)
-    keyed = order.with_orders(table, by, metric_order, in_tenure_order)
-    table = keyed if keyed is not None else table
+    keyed = order.with_orders(table, by, metric_order, in_tenure_order, starts.height)
+    table = table.drop(order.PERIOD_RANK) if keyed is None else keyed
     series = order.SERIES if keyed is not None else None
     table = trend.add_slope(
         table, ["metric", *by], request.grain, origin=origin, order=series, context=context
@@ -631,20 +635,25 @@ def _finish_part(
         newest = pl.col(START).max().over("metric")
         oldest = newest.dt.offset_by(periods.span(request.grain, -(request.last - 1)))
         table = table.filter(pl.col(START) >= oldest)
-    reasons = pl.col("metric").replace_strict(
-        dict(unavailable), default=None, return_dtype=pl.String
-    )
+    # lookups per record only where some metric has such a reason (most runs: none)
+    reasons = pl.lit(None, dtype=pl.String)
+    if unavailable:
+        reasons = pl.col("metric").replace_strict(
+            dict(unavailable), default=None, return_dtype=pl.String
+        )
+    own_words = no_value_reasons(metrics)
+    not_finite = pl.lit(NOT_FINITE)
+    if own_words:
+        not_finite = pl.col("metric").replace_strict(
+            own_words, default=NOT_FINITE, return_dtype=pl.String
+        )
     no_data = (
         pl.when(pl.col("value").is_null())
         .then(
             pl.coalesce(
                 reasons,
                 # rows counted, yet no value: the kind's result was infinite or undefined
-                pl.when(pl.col("n") > 0).then(
-                    pl.col("metric").replace_strict(
-                        no_value_reasons(metrics), default=NOT_FINITE, return_dtype=pl.String
-                    )
-                ),
+                pl.when(pl.col("n") > 0).then(not_finite),
                 pl.lit("no qualifying rows in this period and group"),
             )
         )

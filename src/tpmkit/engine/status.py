@@ -76,22 +76,23 @@ def not_judged_reason(
     """Why a record is not judged (null: it is judged), in precedence order: its level, an
     `unassigned` group (no value in the level's column), no thresholds in force, a period
     `grain` shorter than the metric's cadence."""
-    reasons = pl.col("metric").replace_strict(
-        level_reasons(metrics, by), default=None, return_dtype=pl.String
-    )
+    # a lookup per record only where some metric has a reason (most runs: none)
+    reasons = _per_metric(level_reasons(metrics, by))
     level, column = level_of(by), level_column(by)
     if level is not None and column is not None:
         why = f"unassigned: no {column} reaches these rows, so no {level} owns them"
         reasons = reasons.fill_null(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
     thresholdless = pl.all_horizontal(pl.col(c).is_null() for c in _THRESHOLD_COLUMNS)
     reasons = reasons.fill_null(pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS)))
-    if grain is None:
-        return reasons
-    return reasons.fill_null(
-        pl.col("metric").replace_strict(
-            cadence_reasons(metrics, grain), default=None, return_dtype=pl.String
-        )
-    )
+    cadences = {} if grain is None else cadence_reasons(metrics, grain)
+    return reasons.fill_null(_per_metric(cadences)) if cadences else reasons
+
+
+def _per_metric(texts: dict[str, str]) -> pl.Expr:
+    """Each record's metric's text in `texts` (null for a metric not in it)."""
+    if not texts:
+        return pl.lit(None, dtype=pl.String)
+    return pl.col("metric").replace_strict(texts, default=None, return_dtype=pl.String)
 
 
 def _beyond(level: str, upper: str | None = None) -> pl.Expr:

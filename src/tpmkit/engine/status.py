@@ -15,6 +15,7 @@ early warning and control signal away as well (they would read the same noise).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import polars as pl
 
@@ -107,6 +108,7 @@ def _beyond(level: str, upper: str | None = None) -> pl.Expr:
     return higher.fill_null(False) | lower.fill_null(False) | band.fill_null(False)
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def status(not_judged: str | None = None) -> pl.Expr:
     """not_judged (when the column `not_judged` holds a reason), no_data,
     insufficient_sample, critical, warning or ok."""
@@ -126,6 +128,7 @@ def status(not_judged: str | None = None) -> pl.Expr:
     )
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def gap_to_target() -> pl.Expr:
     """value − target; for a band target ({lower, upper}, either may be open), 0 inside and
     the signed distance to the nearest bound outside."""
@@ -150,6 +153,7 @@ def gap_to_target() -> pl.Expr:
 PLAN_START, PLAN_STOP = "__plan_start", "__plan_stop"  # `plan_bounds`, when made ahead
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def plan_bounds(timezone: str) -> tuple[pl.Expr, pl.Expr]:
     """The glide path's instants: the start of `baseline_as_of` and the end of `target_by`
     in the project time zone (`PLAN_START`, `PLAN_STOP`)."""
@@ -163,6 +167,7 @@ def plan_bounds(timezone: str) -> tuple[pl.Expr, pl.Expr]:
     return start.alias(PLAN_START), stop.alias(PLAN_STOP)
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def plan(timezone: str, *, ahead: bool = False) -> pl.Expr:
     """Glide path: baseline at the start of `baseline_as_of`, target at the end of `target_by`,
     linear in between, flat outside; evaluated at the period's end. `ahead`: the records
@@ -183,6 +188,7 @@ def plan(timezone: str, *, ahead: bool = False) -> pl.Expr:
     return pl.when(usable).then(planned).otherwise(None)
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def plan_status() -> pl.Expr:
     """ahead / on_plan / behind: the actual against the plan, in the metric's direction."""
     value, planned = pl.col("value"), pl.col("plan")

@@ -543,14 +543,21 @@ def finish(
         parts[-1].append(frame)
         rows += frame.height
 
+    # each part is given only its own metrics' context and limits (every part joined all
+    # of the limits: an incremental run by agent, 9 parts, 0.03 s of CPU)
     earlier = {} if context is None else context.partition_by("metric", as_dict=True)
+    given = {} if limits is None else limits.partition_by("metric", as_dict=True)
 
     def finished(part: list[pl.DataFrame]) -> pl.DataFrame:
         table = pl.concat(part, how="diagonal_relaxed")
         names = table.get_column("metric").unique().to_list()
         mine = [earlier[(m,)] for m in names if (m,) in earlier]
         before = pl.concat(mine) if mine else None
-        args = (metrics, request, timezone, unavailable, bounds, origin, limits, before)
+        own = None
+        if limits is not None:
+            found = [given[(m,)] for m in names if (m,) in given]
+            own = pl.concat(found) if found else limits.clear()
+        args = (metrics, request, timezone, unavailable, bounds, origin, own, before)
         return _finish_part(table, *args)
 
     # two parts at a time: each is a chain of small steps, mostly on one core, and polars
@@ -608,8 +615,15 @@ def _finish_part(
     keyed = order.with_orders(table, by, metric_order, in_tenure_order, starts.height)
     table = table.drop(order.PERIOD_RANK) if keyed is None else keyed
     series = order.SERIES if keyed is not None else None
+    placing = trend.Placing()  # the context's records among the series: found once
     table = trend.add_slope(
-        table, ["metric", *by], request.grain, origin=origin, order=series, context=context
+        table,
+        ["metric", *by],
+        request.grain,
+        origin=origin,
+        order=series,
+        context=context,
+        placing=placing,
     )
     # the glide path's instants made on the few levels (a zone conversion per record cost
     # 0.3 ms a 15,000 records); the trend's relative change once, not once per branch
@@ -626,7 +640,7 @@ def _finish_part(
         trend.trend(_TOWARD).alias("trend"),
     )
     table = table.with_columns(status.plan_status().alias("plan_status"))
-    table = signals.add_signals(table, ["metric", *by], request.grain, limits, context)
+    table = signals.add_signals(table, ["metric", *by], request.grain, limits, context, placing)
     table = signals.quiet(table, list(status.cadence_reasons(metrics, request.grain)))
     if request.last is not None and request.grain != "all" and not table.is_empty():
         # after the trend, so the first periods shown still have their history behind them;

@@ -84,6 +84,7 @@ def add_signals(
     grain: str,
     limits: pl.DataFrame | None = None,
     context: pl.DataFrame | None = None,
+    placing: trend.Placing | None = None,
 ) -> pl.DataFrame:
     """Add the fields of the module docstring; `table` must be ordered by series, period.
     `limits` (`keys` and `__mean`, `__sd`, `__count`): the control limits of the series it
@@ -91,7 +92,7 @@ def add_signals(
     (`keys`, `period_start`, `value`): records of the same series before all of `table`'s,
     finished elsewhere (an incremental run's): a change is against the last of them, runs
     go on from them and a series' first records among them set its limits, exactly as if
-    they were in `table`; they are not returned."""
+    they were in `table`; they are not returned. `placing`: see `trend.Placing`."""
     if table.is_empty() or grain == "all":
         return table.with_columns(
             *(pl.lit(None, dtype=pl.Float64).alias(c) for c in FLOAT_FIELDS),
@@ -108,8 +109,10 @@ def add_signals(
     )
     seeded = context is not None and not context.is_empty()
     if context is not None and seeded:
-        before = context.with_columns(pl.lit(True).alias("__kept"))  # no period excluded
-        rows = trend.seeded(table, keys, pl.col("__new"), before, ["value", "__kept"])
+        kept = [pl.lit(True).alias("__kept")]  # no period of the context is excluded
+        rows = trend.seeded(
+            table, keys, pl.col("__new"), context, ["value", "__kept"], placing, kept
+        )
     value, series = pl.col("value"), pl.col(trend.SERIES)
     earlier = rows.select(pl.when(series == series.shift(1)).then(value.shift(1)).alias("__prev"))
     # rows of the context are set aside; without one every row is the table's own

@@ -77,16 +77,41 @@ def not_judged_reason(
     """Why a record is not judged (null: it is judged), in precedence order: its level, an
     `unassigned` group (no value in the level's column), no thresholds in force, a period
     `grain` shorter than the metric's cadence."""
+    at_level, unassigned, rest = _reasons(metrics, by, grain)
+    return pl.coalesce([at_level, *unassigned, rest])
+
+
+NJ_LEVEL, NJ_REST = "__nj_level", "__nj_rest"  # `not_judged_by_level`'s levels columns
+
+
+def not_judged_by_level(
+    metrics: Sequence[MetricSpec], by: Sequence[str], grain: str | None = None
+) -> tuple[tuple[pl.Expr, pl.Expr], pl.Expr]:
+    """`not_judged_reason` in two steps: the columns `NJ_LEVEL` (the metric's level) and
+    `NJ_REST` (no thresholds, the cadence), made on the levels table (`in_force.join_levels`'
+    `extra`: once per metric and override, not per record), and the record's reason from
+    them and its `unassigned` group, in the same precedence."""
+    at_level, unassigned, rest = _reasons(metrics, by, grain)
+    record = pl.coalesce([pl.col(NJ_LEVEL), *unassigned, pl.col(NJ_REST)])
+    return (at_level.alias(NJ_LEVEL), rest.alias(NJ_REST)), record
+
+
+def _reasons(
+    metrics: Sequence[MetricSpec], by: Sequence[str], grain: str | None
+) -> tuple[pl.Expr, list[pl.Expr], pl.Expr]:
+    """The reasons not to judge, in precedence order: the metric's level; the group's (none
+    when the grouping has no level column); the levels' and the cadence's."""
     # a lookup per record only where some metric has a reason (most runs: none)
-    reasons = _per_metric(level_reasons(metrics, by))
+    at_level = _per_metric(level_reasons(metrics, by))
     level, column = level_of(by), level_column(by)
+    unassigned: list[pl.Expr] = []
     if level is not None and column is not None:
         why = f"unassigned: no {column} reaches these rows, so no {level} owns them"
-        reasons = reasons.fill_null(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
+        unassigned.append(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
     thresholdless = pl.all_horizontal(pl.col(c).is_null() for c in _THRESHOLD_COLUMNS)
-    reasons = reasons.fill_null(pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS)))
+    rest = pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS))
     cadences = {} if grain is None else cadence_reasons(metrics, grain)
-    return reasons.fill_null(_per_metric(cadences)) if cadences else reasons
+    return at_level, unassigned, rest.fill_null(_per_metric(cadences)) if cadences else rest
 
 
 def _per_metric(texts: dict[str, str]) -> pl.Expr:

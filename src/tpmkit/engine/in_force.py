@@ -4,6 +4,7 @@ as a table joined onto cells."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -114,9 +115,14 @@ def levels_table(specs: list[MetricSpec]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=LEVEL_SCHEMA)
 
 
-def join_levels(table: pl.DataFrame, specs: list[MetricSpec]) -> pl.DataFrame:
-    """Each record with the levels in force at its period's start (order kept)."""
+def join_levels(
+    table: pl.DataFrame, specs: list[MetricSpec], extra: Sequence[pl.Expr] = ()
+) -> pl.DataFrame:
+    """Each record with the levels in force at its period's start (order kept); `extra`:
+    columns computed from the levels, once per row of `levels_table` (few), not per record."""
     levels = levels_table(specs)
+    if extra:
+        levels = levels.with_columns(extra)
     if levels.get_column("in_force_from").null_count() == levels.height:  # nothing dated
         return table.join(
             levels.drop("in_force_from"),

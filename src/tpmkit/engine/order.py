@@ -18,11 +18,12 @@ import polars as pl
 
 from tpmkit.engine.window import START
 
-__all__ = ["OUTPUT", "SERIES", "with_orders"]
+__all__ = ["OUTPUT", "PERIOD_RANK", "SERIES", "with_orders"]
 
 SERIES = "__series_order"  # metric, group, period
 OUTPUT = "__output_order"  # metric, period, group: the records' order
-_M, _P, _G = "__metric_rank", "__period_rank", "__group_rank"
+PERIOD_RANK = _P = "__period_rank"  # a period's place among the table's (UInt64, from 0)
+_G = "__group_rank"
 
 
 def with_orders(
@@ -30,12 +31,17 @@ def with_orders(
     by: list[str],
     metrics: Mapping[str, int],
     sort_key: Callable[[str], pl.Expr],
+    periods: int | None = None,
 ) -> pl.DataFrame | None:
     """`table` with `SERIES` and `OUTPUT`; `metrics` ranks each metric, `sort_key` gives
-    the value a group column is ordered by. None when the ranks need more than 64 bits."""
-    starts = table.select(pl.col(START).unique()).sort(START, nulls_last=True)
-    starts = starts.with_row_index(_P).with_columns(pl.col(_P).cast(pl.UInt64))
-    table = table.join(starts, on=START, how="left", nulls_equal=True)
+    the value a group column is ordered by. None when the ranks need more than 64 bits.
+    `periods`: the table already ranks its `periods` distinct starts in `PERIOD_RANK`
+    (ascending, nulls last), joined with other values of each period (compute.finish)."""
+    if periods is None:
+        starts = table.select(pl.col(START).unique()).sort(START, nulls_last=True)
+        starts = starts.with_row_index(_P).with_columns(pl.col(_P).cast(pl.UInt64))
+        table = table.join(starts, on=START, how="left", nulls_equal=True)
+        periods = starts.height
     groups = 1
     if by:
         found = table.select(by).unique().sort([sort_key(c) for c in by], nulls_last=True)
@@ -44,7 +50,7 @@ def with_orders(
         groups = found.height
     else:
         table = table.with_columns(pl.lit(0, dtype=pl.UInt64).alias(_G))
-    m_bits, p_bits, g_bits = (max(1, n.bit_length()) for n in (len(metrics), starts.height, groups))
+    m_bits, p_bits, g_bits = (max(1, n.bit_length()) for n in (len(metrics), periods, groups))
     if m_bits + p_bits + g_bits > 64:
         return None
     rank = pl.col("metric").replace_strict(metrics, return_dtype=pl.UInt64)

@@ -28,6 +28,8 @@ one leaver). Judged on its own cadence it has both, as any metric.
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
 from tpmkit.engine import periods, trend
@@ -39,22 +41,27 @@ PROJECTION_POINTS = 5  # values in the fitted window before a projection is trus
 CONTROL_WINDOW = 8
 CONTROL_MIN = 5
 RUN = 7
+END_LOCAL = "__end_local"  # optional: `period_end` as local wall time, made per period
 _UNITS = {"hour": "h", "day": "d", "week": "w", "month": "mo", "quarter": "q", "year": "y"}
 
 
 def _ahead_labels(table: pl.DataFrame, k_column: str, grain: str) -> pl.Series:
     """Per row, the label of the period `k_column` periods after the row's (null where k is
     null); computed once per distinct (period, k), which are few."""
-    wanted = table.select("period_start", pl.col(k_column).cast(pl.Int64).alias("__kk"))
-    pairs = wanted.drop_nulls().unique()
-    if pairs.is_empty():
-        return pl.Series(k_column, [None] * table.height, dtype=pl.String)
+    # only the rows with a k are looked up (a few percent: a join of every row cost 0.3 ms
+    # a 15,000 records) and put back in their places among nulls
+    k = pl.col(k_column).cast(pl.Int64)
+    wanted = table.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"), "period_start", k.alias("__kk")
+    ).filter(pl.col("__kk").is_not_null() & pl.col("period_start").is_not_null())
+    labels = pl.Series(k_column, [None] * table.height, dtype=pl.String)
+    if wanted.is_empty():
+        return labels
+    pairs = wanted.select("period_start", "__kk").unique()
     later = pl.col("period_start").dt.offset_by(pl.format("{}" + _UNITS[grain], pl.col("__kk")))
     pairs = pairs.with_columns(periods.label(later, grain).alias("__label"))
-    joined = wanted.join(
-        pairs, on=["period_start", "__kk"], how="left", nulls_equal=False, maintain_order="left"
-    )
-    return joined.get_column("__label")
+    found = wanted.join(pairs, on=["period_start", "__kk"], how="left")
+    return labels.scatter(found.get_column("__row"), found.get_column("__label"))
 
 
 def _first_past(threshold: str, fit: pl.Expr, slope: pl.Expr, worse_up: pl.Expr) -> pl.Expr:
@@ -77,6 +84,7 @@ def add_signals(
     grain: str,
     limits: pl.DataFrame | None = None,
     context: pl.DataFrame | None = None,
+    placing: trend.Placing | None = None,
 ) -> pl.DataFrame:
     """Add the fields of the module docstring; `table` must be ordered by series, period.
     `limits` (`keys` and `__mean`, `__sd`, `__count`): the control limits of the series it
@@ -84,17 +92,14 @@ def add_signals(
     (`keys`, `period_start`, `value`): records of the same series before all of `table`'s,
     finished elsewhere (an incremental run's): a change is against the last of them, runs
     go on from them and a series' first records among them set its limits, exactly as if
-    they were in `table`; they are not returned."""
+    they were in `table`; they are not returned. `placing`: see `trend.Placing`."""
     if table.is_empty() or grain == "all":
         return table.with_columns(
             *(pl.lit(None, dtype=pl.Float64).alias(c) for c in FLOAT_FIELDS),
             *(pl.lit(None, dtype=pl.String).alias(c) for c in TEXT_FIELDS),
         )
-    position = pl.int_range(pl.len(), dtype=pl.Int64)
-    new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
-    table = table.with_columns((new_series | (position == 0)).alias("__new"), position.alias("__i"))
-    kept = ~pl.col(EXCLUDED) if EXCLUDED in table.columns else pl.lit(True)
-    table = table.with_columns(kept.alias("__kept"))
+    excluded = EXCLUDED in table.columns
+    table = table.with_columns(_series_heads(tuple(keys), excluded))
     # each row with what its series' earlier rows decide: `table`'s own, or with `context`
     rows = table.select(
         pl.col("__new").cum_sum().cast(pl.Int64).alias(trend.SERIES),
@@ -102,17 +107,48 @@ def add_signals(
         pl.col("value").cast(pl.Float64),
         "__kept",
     )
-    if context is not None and not context.is_empty():
-        before = context.with_columns(pl.lit(True).alias("__kept"))  # no period excluded
-        rows = trend.seeded(table, keys, pl.col("__new"), before, ["value", "__kept"])
-    value, baseline = pl.col("value"), pl.col("baseline")
-    series = pl.col(trend.SERIES)
+    seeded = context is not None and not context.is_empty()
+    if context is not None and seeded:
+        kept = [pl.lit(True).alias("__kept")]  # no period of the context is excluded
+        rows = trend.seeded(
+            table, keys, pl.col("__new"), context, ["value", "__kept"], placing, kept
+        )
+    value, series = pl.col("value"), pl.col(trend.SERIES)
     earlier = rows.select(pl.when(series == series.shift(1)).then(value.shift(1)).alias("__prev"))
-    table = table.hstack(earlier.filter(rows.get_column(trend.OWN)))
-    previous = pl.col("__prev")
+    # rows of the context are set aside; without one every row is the table's own
+    table = table.hstack(earlier.filter(rows.get_column(trend.OWN)) if seeded else earlier)
+    table = table.with_columns(_changes())
+    table = table.with_columns(_crossings())
+    table = table.with_columns(_projected(excluded).alias("projected_status"))
+    table = table.with_columns(_breach_k())
+    table = table.with_columns(_ahead_labels(table, "__k", grain).alias("projected_breach_period"))
+    table = _glide(table, grain)
+    return _control(table, rows, keys, limits, seeded).drop(
+        "__new", "__k", "__kw", "__kc", "__w", "__c", "__up", "__kept", "__prev", *_CONTROL
+    )
+
+
+# The expressions below are built once (functools.cache: an expression is immutable, and
+# building these took ~1 ms of each part's fixed cost in `compute.finish`).
+
+
+@cache
+def _series_heads(keys: tuple[str, ...], excluded: bool) -> tuple[pl.Expr, pl.Expr]:
+    """`__new` (a series' first row) and `__kept` (a record not excluded)."""
+    position = pl.int_range(pl.len(), dtype=pl.Int64)
+    new_series = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
+    kept = ~pl.col(EXCLUDED) if excluded else pl.lit(True)
+    return (new_series | (position == 0)).alias("__new"), kept.alias("__kept")
+
+
+@cache
+def _changes() -> tuple[pl.Expr, ...]:
+    """The changes against the previous record and the baseline, and per direction the
+    bounds a series is moving towards (`__w`, `__c`) and whether worse is up (`__up`)."""
+    value, baseline, previous = pl.col("value"), pl.col("baseline"), pl.col("__prev")
     direction, up = pl.col("direction"), pl.col("slope") > 0
     band = direction == "within_band"
-    table = table.with_columns(
+    return (
         pl.when(previous.is_not_null() & (previous != 0))
         .then(100 * (value - previous) / previous.abs())
         .alias("change_pct"),
@@ -127,11 +163,21 @@ def add_signals(
         .alias("__c"),
         ((direction == "lower_is_better") | (band & up)).alias("__up"),
     )
+
+
+@cache
+def _crossings() -> tuple[pl.Expr, pl.Expr]:
+    """`__kw`, `__kc`: the periods until the fitted line passes the warning, the critical."""
     fit, slope, worse_up = pl.col("__fit"), pl.col("slope"), pl.col("__up")
-    table = table.with_columns(
+    return (
         _first_past("__w", fit, slope, worse_up).alias("__kw"),
         _first_past("__c", fit, slope, worse_up).alias("__kc"),
     )
+
+
+@cache
+def _projected(excluded: bool) -> pl.Expr:
+    """The status a worsening series is heading for (`projected_status`)."""
     status = pl.col("status")
     worsening = (pl.col("trend") == Trend.WORSENING.value) & (
         pl.col("__points") >= PROJECTION_POINTS
@@ -146,21 +192,20 @@ def add_signals(
         )
         .then(pl.lit(Status.CRITICAL.value))
     )
-    projected: pl.Expr = name
-    if EXCLUDED in table.columns:  # an excluded period raises no early warning of its own
-        projected = pl.when(~pl.col(EXCLUDED)).then(name)
-    table = table.with_columns(projected.alias("projected_status"))
-    table = table.with_columns(
+    if excluded:  # an excluded period raises no early warning of its own
+        return pl.when(~pl.col(EXCLUDED)).then(name)
+    return name
+
+
+@cache
+def _breach_k() -> pl.Expr:
+    """`__k`: the periods until the projected status is reached."""
+    return (
         pl.when(pl.col("projected_status") == Status.WARNING.value)
         .then(pl.col("__kw"))
         .when(pl.col("projected_status") == Status.CRITICAL.value)
         .then(pl.col("__kc"))
         .alias("__k")
-    )
-    table = table.with_columns(_ahead_labels(table, "__k", grain).alias("projected_breach_period"))
-    table = _glide(table, grain)
-    return _control(table, rows, keys, limits).drop(
-        "__new", "__i", "__k", "__kw", "__kc", "__w", "__c", "__up", "__kept", "__prev"
     )
 
 
@@ -175,6 +220,16 @@ def quiet(table: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
 
 
 def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
+    table = table.with_columns(_glide_path(grain, END_LOCAL in table.columns))
+    return table.with_columns(
+        _ahead_labels(table, "__kt", grain).alias("projected_target_period")
+    ).drop("__kt")
+
+
+@cache
+def _glide_path(grain: str, local_end: bool) -> tuple[pl.Expr, pl.Expr]:
+    """`__kt` (the periods until the line reaches the target) and `required_per_period`;
+    `local_end`: the records carry `END_LOCAL`."""
     target, fit, slope, value = pl.col("target"), pl.col("__fit"), pl.col("slope"), pl.col("value")
     plain = target.is_not_null() & ~pl.col("target_is_band").fill_null(False)
     k = (target - fit) / slope
@@ -186,27 +241,33 @@ def _glide(table: pl.DataFrame, grain: str) -> pl.DataFrame:
         .then(value <= target)
         .otherwise(False)
     ).fill_null(False)
-    # whole periods from this record's end to the end of the target date
-    end_local = pl.col("period_end").dt.replace_time_zone(None)
+    # whole periods from this record's end to the end of the target date (the local end
+    # made once per period when the records carry it: no zone conversion per record)
+    end_local = pl.col(END_LOCAL) if local_end else pl.col("period_end").dt.replace_time_zone(None)
     due = pl.col("target_by").cast(pl.Datetime("us")) + pl.duration(days=1)
     remaining = ((due - end_local).dt.total_seconds() / 86_400 / periods.NOMINAL_DAYS[grain]).ceil()
-    table = table.with_columns(
+    return (
         pl.when(reaching & ~met).then(k.ceil()).alias("__kt"),
         pl.when(plain & value.is_not_null() & (remaining >= 1) & ~met)
         .then((target - value) / remaining)
         .alias("required_per_period"),
     )
-    return table.with_columns(
-        _ahead_labels(table, "__kt", grain).alias("projected_target_period")
-    ).drop("__kt")
+
+
+_CONTROL = ("__mean", "__sd", "__usable", "__side", "__len")  # `_control`'s, left to drop
 
 
 def _control(
-    table: pl.DataFrame, rows: pl.DataFrame, keys: list[str], given: pl.DataFrame | None = None
+    table: pl.DataFrame,
+    rows: pl.DataFrame,
+    keys: list[str],
+    given: pl.DataFrame | None = None,
+    seeded: bool = True,
 ) -> pl.DataFrame:
     """Control limits from each series' first kept records; signals against them. `rows`
     (`trend.seeded`'s columns, `value` and `__kept`): `table`'s rows, ordered by series,
-    with any records before them; positions and runs come from running indices."""
+    with any records before them (`seeded`: there may be some); positions and runs come
+    from running indices. The table comes back with the `_CONTROL` columns."""
     # the record's place among its series' kept records (0 for the first): the rows are in
     # series order, so a running count less its value before the series' first row (a
     # window `over` the series took 40 % of the limits' time)
@@ -250,8 +311,14 @@ def _control(
         runs = rows.filter(pl.col("__kept")).select("__row", trend.SERIES, "__side")
         runs = runs.with_columns(length).select("__row", "__len")
         rows = rows.join(runs, on="__row", how="left", maintain_order="left")
-    mine = rows.filter(pl.col(trend.OWN)).select("__mean", "__sd", "__usable", "__side", "__len")
-    table = table.hstack(mine)
+    mine = rows.filter(pl.col(trend.OWN)) if seeded else rows
+    table = table.hstack(mine.select(_CONTROL))
+    return table.with_columns(_signal())
+
+
+@cache
+def _signal() -> pl.Expr:
+    """`control_signal` from `_control`'s columns."""
     usable, deviation = pl.col("__usable"), pl.col("value") - pl.col("__mean")
     signal = (
         pl.when(usable & (deviation.abs() > 3 * pl.col("__sd")))
@@ -261,9 +328,7 @@ def _control(
         .when((pl.col("__len") >= RUN) & (pl.col("__side") < 0))
         .then(pl.lit("run_below"))
     )
-    return table.with_columns(signal.alias("control_signal")).drop(
-        "__mean", "__sd", "__usable", "__side", "__len"
-    )
+    return signal.alias("control_signal")
 
 
 FLOAT_FIELDS = ("change_pct", "change_vs_baseline_pct", "required_per_period")

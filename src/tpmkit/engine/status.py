@@ -15,6 +15,7 @@ early warning and control signal away as well (they would read the same noise).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import polars as pl
 
@@ -76,22 +77,48 @@ def not_judged_reason(
     """Why a record is not judged (null: it is judged), in precedence order: its level, an
     `unassigned` group (no value in the level's column), no thresholds in force, a period
     `grain` shorter than the metric's cadence."""
-    reasons = pl.col("metric").replace_strict(
-        level_reasons(metrics, by), default=None, return_dtype=pl.String
-    )
+    at_level, unassigned, rest = _reasons(metrics, by, grain)
+    return pl.coalesce([at_level, *unassigned, rest])
+
+
+NJ_LEVEL, NJ_REST = "__nj_level", "__nj_rest"  # `not_judged_by_level`'s levels columns
+
+
+def not_judged_by_level(
+    metrics: Sequence[MetricSpec], by: Sequence[str], grain: str | None = None
+) -> tuple[tuple[pl.Expr, pl.Expr], pl.Expr]:
+    """`not_judged_reason` in two steps: the columns `NJ_LEVEL` (the metric's level) and
+    `NJ_REST` (no thresholds, the cadence), made on the levels table (`in_force.join_levels`'
+    `extra`: once per metric and override, not per record), and the record's reason from
+    them and its `unassigned` group, in the same precedence."""
+    at_level, unassigned, rest = _reasons(metrics, by, grain)
+    record = pl.coalesce([pl.col(NJ_LEVEL), *unassigned, pl.col(NJ_REST)])
+    return (at_level.alias(NJ_LEVEL), rest.alias(NJ_REST)), record
+
+
+def _reasons(
+    metrics: Sequence[MetricSpec], by: Sequence[str], grain: str | None
+) -> tuple[pl.Expr, list[pl.Expr], pl.Expr]:
+    """The reasons not to judge, in precedence order: the metric's level; the group's (none
+    when the grouping has no level column); the levels' and the cadence's."""
+    # a lookup per record only where some metric has a reason (most runs: none)
+    at_level = _per_metric(level_reasons(metrics, by))
     level, column = level_of(by), level_column(by)
+    unassigned: list[pl.Expr] = []
     if level is not None and column is not None:
         why = f"unassigned: no {column} reaches these rows, so no {level} owns them"
-        reasons = reasons.fill_null(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
+        unassigned.append(pl.when(pl.col(column).is_null()).then(pl.lit(why)))
     thresholdless = pl.all_horizontal(pl.col(c).is_null() for c in _THRESHOLD_COLUMNS)
-    reasons = reasons.fill_null(pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS)))
-    if grain is None:
-        return reasons
-    return reasons.fill_null(
-        pl.col("metric").replace_strict(
-            cadence_reasons(metrics, grain), default=None, return_dtype=pl.String
-        )
-    )
+    rest = pl.when(thresholdless).then(pl.lit(NO_THRESHOLDS))
+    cadences = {} if grain is None else cadence_reasons(metrics, grain)
+    return at_level, unassigned, rest.fill_null(_per_metric(cadences)) if cadences else rest
+
+
+def _per_metric(texts: dict[str, str]) -> pl.Expr:
+    """Each record's metric's text in `texts` (null for a metric not in it)."""
+    if not texts:
+        return pl.lit(None, dtype=pl.String)
+    return pl.col("metric").replace_strict(texts, default=None, return_dtype=pl.String)
 
 
 def _beyond(level: str, upper: str | None = None) -> pl.Expr:
@@ -106,6 +133,7 @@ def _beyond(level: str, upper: str | None = None) -> pl.Expr:
     return higher.fill_null(False) | lower.fill_null(False) | band.fill_null(False)
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def status(not_judged: str | None = None) -> pl.Expr:
     """not_judged (when the column `not_judged` holds a reason), no_data,
     insufficient_sample, critical, warning or ok."""
@@ -125,6 +153,7 @@ def status(not_judged: str | None = None) -> pl.Expr:
     )
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def gap_to_target() -> pl.Expr:
     """value − target; for a band target ({lower, upper}, either may be open), 0 inside and
     the signed distance to the nearest bound outside."""
@@ -146,9 +175,13 @@ def gap_to_target() -> pl.Expr:
     )
 
 
-def plan(timezone: str) -> pl.Expr:
-    """Glide path: baseline at the start of `baseline_as_of`, target at the end of `target_by`,
-    linear in between, flat outside; evaluated at the period's end."""
+PLAN_START, PLAN_STOP = "__plan_start", "__plan_stop"  # `plan_bounds`, when made ahead
+
+
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
+def plan_bounds(timezone: str) -> tuple[pl.Expr, pl.Expr]:
+    """The glide path's instants: the start of `baseline_as_of` and the end of `target_by`
+    in the project time zone (`PLAN_START`, `PLAN_STOP`)."""
     start = pl.col("baseline_as_of").cast(pl.Datetime("us")).dt.replace_time_zone(timezone)
     stop = (
         pl.col("target_by")
@@ -156,6 +189,15 @@ def plan(timezone: str) -> pl.Expr:
         .dt.replace_time_zone(timezone)
         .dt.offset_by("1d")
     )
+    return start.alias(PLAN_START), stop.alias(PLAN_STOP)
+
+
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
+def plan(timezone: str, *, ahead: bool = False) -> pl.Expr:
+    """Glide path: baseline at the start of `baseline_as_of`, target at the end of `target_by`,
+    linear in between, flat outside; evaluated at the period's end. `ahead`: the records
+    carry `plan_bounds` (made on the few levels, not converted between zones per record)."""
+    start, stop = (pl.col(PLAN_START), pl.col(PLAN_STOP)) if ahead else plan_bounds(timezone)
     total = (stop - start).dt.total_microseconds().cast(pl.Float64)
     elapsed = (pl.col("period_end") - start).dt.total_microseconds().cast(pl.Float64)
     fraction = (elapsed / total).clip(0.0, 1.0)
@@ -171,6 +213,7 @@ def plan(timezone: str) -> pl.Expr:
     return pl.when(usable).then(planned).otherwise(None)
 
 
+@cache  # an expression is immutable: built once (status() took 0.2 ms a call)
 def plan_status() -> pl.Expr:
     """ahead / on_plan / behind: the actual against the plan, in the metric's direction."""
     value, planned = pl.col("value"), pl.col("plan")

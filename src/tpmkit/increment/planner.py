@@ -217,10 +217,9 @@ def _periods(
     old_files: dict[str, str] = old.get("files", {})
     old_horizons: dict[str, int] = {c: int(v) for c, v in old.get("horizons", {}).items()}
     old_open = {int(a) for a in old.get("open", [])}  # the last run's: its cells not cached
-    now = {file_key(p): part.summaries[p].key for p in part.files}
-    dirty: list[FileSummary] = [
-        part.summaries[p] for p in part.files if old_files.get(file_key(p)) != now[file_key(p)]
-    ]
+    named = {file_key(p): part.summaries[p] for p in part.files}
+    now = {name: summary.key for name, summary in named.items()}
+    dirty: list[FileSummary] = [s for n, s in named.items() if old_files.get(n) != s.key]
     lost = False
     for path, key in old_files.items():
         if now.get(path) != key:

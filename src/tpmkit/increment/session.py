@@ -61,7 +61,8 @@ class Session:
     cached: dict[str, pl.DataFrame]  # metric -> cells of the periods served from the cache
     state: dict[str, Any]  # as read
     columns: dict[str, list[str]] = field(default_factory=dict)  # metric -> cell columns
-    done: tuple[str, pl.DataFrame | Stitched, int | None, set[str]] | None = None
+    # `keep_finished`: key, records, since, kept, the metrics finished whole
+    done: tuple[str, pl.DataFrame | Stitched, int | None, set[str], set[str]] | None = None
     index: pl.DataFrame | None = None  # the cached cells to serve: metric, period, chunk
     staged: tuple[dict[str, Any], pl.DataFrame | None] | None = None  # `stage`: state, cells
     held: list[Path] = field(default_factory=list)  # holds on the last run's records
@@ -90,8 +91,6 @@ class Session:
     # the trend's origin of the records finished now (`finishing.finish_records`)
     origin: float | None = None
     checking: Future[bool] | None = None  # `finished`: the segments' hashes being checked
-    # the metrics whose every record was finished now (`keep_finished`): all stored
-    redone: set[str] = field(default_factory=set)
 
     @property
     def recomputed(self) -> int | None:
@@ -281,8 +280,7 @@ class Session:
         recomputed period, when the records before it are the last run's), only those from
         it on, as a segment after the last run's; of the metrics finished `whole` (their
         records before it are new too), every record."""
-        self.done = (key, records, since, kept)
-        self.redone = set(whole)
+        self.done = (key, records, since, kept, set(whole))
         self.by = by
 
     def widen(self) -> set[str]:
@@ -408,7 +406,7 @@ class Session:
             return
         finished = None
         if self.done is not None:
-            key, held, since, kept = self.done
+            key, held, since, kept, again = self.done
             chain = store.segments(self.state)
             same = (self.state.get("finished") or {}).get("key") == key
             if since is not None and same and chain and len(chain) < store.MAX_SEGMENTS:
@@ -417,7 +415,7 @@ class Session:
                 firsts = {m: a for m, a in self.firsts.items() if a > since}
                 # a metric finished whole: all its records stored, served from here (the
                 # older segments' may be stale: their trend, limits, from other cells)
-                redone = sorted(self.redone)
+                redone = sorted(again)
                 whole = pl.col("metric").is_in(pl.Series(redone, dtype=pl.String).implode())
                 owns = firsts | dict.fromkeys(redone, store.EVER)
                 stub = {"file": "", "from": since, "firsts": owns}
@@ -436,7 +434,7 @@ class Session:
                     )
                 # only where the records kept are those the cells were finished to now
                 ours, steady = self.fingerprints
-                cells = {m: f for m, f in ours.items() if m in steady or m in self.redone}
+                cells = {m: f for m, f in ours.items() if m in steady or m in again}
                 finished = store.Finished(
                     key,
                     _zero(records),

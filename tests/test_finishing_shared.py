@@ -6,43 +6,19 @@ that have a k (`signals._ahead_labels`). Each gives what the unshared way gives.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
+from tests.test_trend_context import KEYS, START
+from tests.test_trend_context import frame as weekly
 
 from tpmkit.engine import order, signals
 from tpmkit.engine.trend import Placing, add_slope, origin, trend
 
-START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)  # a Monday: 2026-W02
-KEYS = ["metric", "g"]
-
 
 def frame(series: dict[str, list[float]], first_week: int = 0) -> pl.DataFrame:
     """Records of metric "m" per group in consecutive weeks from `first_week`, with the
-    columns the signals read (lower is better, warning 30, critical 60)."""
-    rows = [
-        {"metric": "m", "g": g, "period_start": START + dt.timedelta(weeks=first_week + i)}
-        | {"value": v}
-        for g, values in series.items()
-        for i, v in enumerate(values)
-    ]
-    out = pl.DataFrame(rows, schema_overrides={"value": pl.Float64})
-    return out.with_columns(
-        pl.col("period_start").cast(pl.Datetime("us", "UTC")),
-        (pl.col("period_start").cast(pl.Datetime("us", "UTC")) + pl.duration(weeks=1)).alias(
-            "period_end"
-        ),
-        pl.lit("lower_is_better").alias("direction"),
-        pl.lit("ok").alias("status"),
-        pl.lit(30.0).alias("warning"),
-        pl.lit(60.0).alias("critical"),
-        *(
-            pl.lit(None, dtype=pl.Float64).alias(c)
-            for c in ("warning_upper", "critical_upper", "target", "target_upper", "baseline")
-        ),
-        pl.lit(False).alias("target_is_band"),
-        pl.lit(None, dtype=pl.Date).alias("target_by"),
-    )
+    columns the signals read (`test_trend_context.frame`)."""
+    weeks = {g: list(range(first_week, first_week + len(v))) for g, v in series.items()}
+    return weekly(series, weeks)
 
 
 def finished(
